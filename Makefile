@@ -1,0 +1,61 @@
+# mmaplock: top-level driver. The real build is CMake (CMakeLists.txt); this
+# file gives the README's commands and installs what they need first.
+#
+#   make            bootstrap if needed, build into build/
+#   make check      build, then run every test through CTest (plain, ASan+UBSan, TSan)
+#   make bench      benchmarks (bench/), ratios against baselines in the same run
+#   make demo       the main job: record the built-in contention workload, print the report
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all bootstrap build check bench demo install clean fuzz
+
+all: build
+
+bootstrap:
+	@sh scripts/bootstrap.sh
+
+$(BUILD)/Makefile: CMakeLists.txt | bootstrap
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS) >/dev/null
+
+build: bootstrap $(BUILD)/Makefile
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Sanitizer trees: the library and tool tests run again under them.
+build-asan/Makefile: CMakeLists.txt | bootstrap
+	@CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
+		-DMMAPLOCK_SANITIZE=address >/dev/null
+build-tsan/Makefile: CMakeLists.txt | bootstrap
+	@CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug \
+		-DMMAPLOCK_SANITIZE=thread >/dev/null
+build-off/Makefile: CMakeLists.txt | bootstrap
+	@cmake -S . -B build-off -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DMMAPLOCK_TRACING=OFF -DMMAPLOCK_MEMCG=OFF >/dev/null
+
+check: build build-asan/Makefile build-tsan/Makefile build-off/Makefile
+	@cmake --build build-asan -j $(JOBS)
+	@cmake --build build-tsan -j $(JOBS)
+	@cmake --build build-off -j $(JOBS)
+	@sh scripts/check.sh $(BUILD) build-asan build-tsan build-off
+
+bench: build build-off/Makefile
+	@cmake --build build-off -j $(JOBS)
+	@sh bench/run.sh $(BUILD) build-off
+
+demo: build
+	@sh scripts/demo.sh $(BUILD)
+
+install: build
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+fuzz: bootstrap
+	@sh fuzz/run.sh
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-off

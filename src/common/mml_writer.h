@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mml_writer.h: write an mmaplock trace file (mml_format.h). Used by
+ * libmmaplock's recorder and by `mmaplock record`; not thread-safe (callers
+ * serialise). Functions return 0 or -1 with errno set, pointers NULL.
+ * Every block reaches the file in one write(2), so a reader never sees half
+ * a block unless the writer died in the middle of that call.
+ */
+#ifndef MML_WRITER_H
+#define MML_WRITER_H
+
+#include <stdint.h>
+#include "mml_format.h"
+
+struct mml_writer;
+
+/* Create (truncate) path and write hdr (magic/version/size filled in for you). */
+struct mml_writer *mml_writer_open(const char *path, const struct mml_file_header *hdr);
+/* Same on an open descriptor; the writer owns fd from now on. */
+struct mml_writer *mml_writer_fdopen(int fd, const struct mml_file_header *hdr);
+
+/* One block of any type; the payload is padded to 8 bytes and hashed. */
+int mml_writer_block(struct mml_writer *w, uint16_t type, const void *payload, uint32_t len);
+/* An EVENTS block (split in several if n is large). */
+int mml_writer_events(struct mml_writer *w, const struct mml_event *ev, uint32_t n);
+/* Metadata, gathered and written as one block at the next flush or close. */
+int mml_writer_memcg(struct mml_writer *w, uint64_t id, const char *path);
+int mml_writer_task(struct mml_writer *w, uint32_t tid, uint32_t tgid, const char *comm,
+		    uint64_t cgroup_id, const char *cgroup_path);
+int mml_writer_lost(struct mml_writer *w, uint32_t who, uint64_t lost);
+int mml_writer_info(struct mml_writer *w, const char *key, const char *value);
+/* Write the pending metadata blocks now. */
+int mml_writer_flush(struct mml_writer *w);
+/* Flush, write the END block (totals), close; w is freed even on error. NULL is fine. */
+int mml_writer_close(struct mml_writer *w, uint64_t events, uint64_t lost);
+
+#endif /* MML_WRITER_H */
