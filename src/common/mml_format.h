@@ -11,6 +11,12 @@
  * block header and a payload padded to 8 bytes, checked by a 64-bit hash. A
  * file cut short (crash, full disk, still being written) reads up to its
  * last complete block. All integers little-endian.
+ *
+ * Ordering: the events inside one EVENTS block are sorted by time (one block
+ * holds one CPU's or one thread's events); blocks are NOT globally ordered
+ * (CPUs and threads flush at different moments). Readers merge blocks by
+ * their [min_ts, max_ts] ranges, holding only the overlapping ones in memory.
+ * Writers cap a block at MML_EVENTS_PER_BLOCK events.
  */
 #ifndef MML_FORMAT_H
 #define MML_FORMAT_H
@@ -60,7 +66,7 @@ struct mml_block_header {
 };
 
 enum mml_block_type {
-	/* u32 count, u32 reserved, then count struct mml_event */
+	/* struct mml_events_header, then count struct mml_event sorted by ts */
 	MML_BLK_EVENTS = 1,
 	/* entries: u64 id, u16 len, char path[len] (no NUL); payload zero-padded */
 	MML_BLK_MEMCG = 2,
@@ -72,6 +78,15 @@ enum mml_block_type {
 	MML_BLK_INFO = 5,
 	/* u64 events written, u64 events lost: the writer closed the file cleanly */
 	MML_BLK_END = 6,
+};
+
+#define MML_EVENTS_PER_BLOCK 32768	/* at most 1 MiB of events per block */
+
+struct mml_events_header {
+	uint32_t count;			/* events that follow */
+	uint32_t stream;		/* CPU (kernel source) or tid (library source) */
+	uint64_t min_ts;		/* ts of the first event */
+	uint64_t max_ts;		/* ts of the last event */
 };
 
 /* Event types. */
@@ -107,6 +122,7 @@ struct mml_event {
 _Static_assert(sizeof(struct mml_file_header) == 64, "file header is 64 bytes");
 _Static_assert(sizeof(struct mml_block_header) == 16, "block header is 16 bytes");
 _Static_assert(sizeof(struct mml_event) == 32, "event is 32 bytes");
+_Static_assert(sizeof(struct mml_events_header) == 24, "events header is 24 bytes");
 
 /*
  * mml_hash(): the block checksum. 64-bit words folded with a multiply, then

@@ -21,8 +21,11 @@ struct mml_writer *mml_writer_fdopen(int fd, const struct mml_file_header *hdr);
 
 /* One block of any type; the payload is padded to 8 bytes and hashed. */
 int mml_writer_block(struct mml_writer *w, uint16_t type, const void *payload, uint32_t len);
-/* An EVENTS block (split in several if n is large). */
-int mml_writer_events(struct mml_writer *w, const struct mml_event *ev, uint32_t n);
+/*
+ * EVENTS blocks for n events of one stream (CPU or thread), sorted by ts
+ * (the caller sorts); split at MML_EVENTS_PER_BLOCK, min/max_ts filled in.
+ */
+int mml_writer_events(struct mml_writer *w, uint32_t stream, const struct mml_event *ev, uint32_t n);
 /* Metadata, gathered and written as one block at the next flush or close. */
 int mml_writer_memcg(struct mml_writer *w, uint64_t id, const char *path);
 int mml_writer_task(struct mml_writer *w, uint32_t tid, uint32_t tgid, const char *comm,

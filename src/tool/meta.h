@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * meta.h: what turns ids into words. memcg id -> cgroup path, tid -> (tgid,
+ * comm, own cgroup), free-form info (kernel release, clock ...), lost events
+ * per CPU. Filled by every source (from MEMCG/TASK/INFO/LOST blocks, from
+ * text lines, from the live system at record time) and read by every sink.
+ */
+#ifndef MML_META_H
+#define MML_META_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+struct mml_meta;
+
+struct mml_task_info {
+	uint32_t tid;
+	uint32_t tgid;			/* 0 when unknown (text traces without tgid) */
+	char comm[16];
+	uint64_t cgroup_id;		/* the task's own cgroup (0: unknown) */
+	const char *cgroup;		/* its path, or NULL */
+};
+
+struct mml_meta *meta_new(void);
+void meta_free(struct mml_meta *m);	/* NULL is fine */
+
+/* memcg id -> path. Adding an id twice keeps the newest path. */
+int meta_set_memcg(struct mml_meta *m, uint64_t id, const char *path);
+const char *meta_memcg(const struct mml_meta *m, uint64_t id);	/* NULL if unknown */
+/* Intern a path (path-era kernels, text traces, the library): returns its id, stable per meta. */
+uint64_t meta_intern_memcg(struct mml_meta *m, const char *path);
+
+int meta_set_task(struct mml_meta *m, const struct mml_task_info *t);
+const struct mml_task_info *meta_task(const struct mml_meta *m, uint32_t tid);	/* NULL if unknown */
+
+int meta_set_info(struct mml_meta *m, const char *key, const char *value);
+const char *meta_info(const struct mml_meta *m, const char *key);
+
+void meta_add_lost(struct mml_meta *m, uint32_t cpu, uint64_t lost);
+uint64_t meta_lost_total(const struct mml_meta *m);
+
+#endif
