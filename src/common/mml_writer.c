@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mml_writer.c: write an mmaplock trace file (mml_format.h, described in
+ * docs/FILE-FORMAT.md). Shared by libmmaplock's recorder and `mmaplock
+ * record`.
+ *
+ * Each block is assembled in memory (block header + payload + zero padding)
+ * and handed to the kernel in one write(2) loop, so that a reader of a file
+ * still being written, or cut short by a crash, sees whole blocks followed at
+ * most by one partial block, which its hash rejects.
+ *
+ * Metadata (MEMCG, TASK, LOST, INFO entries) is gathered in one growing
+ * buffer per block type and written as one block per type at the next
+ * mml_writer_flush() or at mml_writer_close(). The writer is not thread-safe:
+ * its callers serialise (the recorder's writer thread, record's main loop).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "mml_writer.h"
+
+/* One growing buffer of pending metadata entries of one block type. */
+struct pending {
+	unsigned char *buf;
+	size_t len, cap;
+};
+
+enum { P_MEMCG, P_TASK, P_LOST, P_INFO, P_NR };
+
+static const uint16_t pending_type[P_NR] = {
+	[P_MEMCG] = MML_BLK_MEMCG,
+	[P_TASK] = MML_BLK_TASK,
+	[P_LOST] = MML_BLK_LOST,
+	[P_INFO] = MML_BLK_INFO,
+};
+
+struct mml_writer {
+	int fd;
+	int error;			/* first errno seen; sticky */
+	struct pending pend[P_NR];
+	unsigned char *scratch;		/* block assembly buffer */
+	size_t scratch_cap;
+};
+
+/* write(2) all of buf, retrying short writes and EINTR. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int grow(unsigned char **buf, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : 4096;
+	unsigned char *nb;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	nb = realloc(*buf, ncap);
+	if (!nb) {
+		errno = ENOMEM;
+		return -1;
+	}
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+static int pending_add(struct pending *p, const void *data, size_t len)
+{
+	if (grow(&p->buf, &p->cap, p->len + len) < 0)
+		return -1;
+	memcpy(p->buf + p->len, data, len);
+	p->len += len;
+	return 0;
+}
+
+struct mml_writer *mml_writer_fdopen(int fd, const struct mml_file_header *hdr)
+{
+	struct mml_file_header h = *hdr;
+	struct mml_writer *w;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->fd = fd;
+	memcpy(h.magic, MML_FILE_MAGIC, 8);
+	h.version_major = MML_VERSION_MAJOR;
+	h.version_minor = MML_VERSION_MINOR;
+	h.header_size = sizeof(h);
+	if (write_all(fd, &h, sizeof(h)) < 0) {
+		int e = errno;
+
+		close(fd);
+		free(w);
+		errno = e;
+		return NULL;
+	}
+	return w;
+}
+
+struct mml_writer *mml_writer_open(const char *path, const struct mml_file_header *hdr)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return NULL;
+	return mml_writer_fdopen(fd, hdr);
+}
+
+/*
+ * Assemble header + one or two payload parts + padding in the scratch buffer
+ * and write it at once. Two parts let EVENTS blocks carry their header and
+ * the events without copying the events twice.
+ */
+static int write_block2(struct mml_writer *w, uint16_t type, const void *a, uint32_t alen,
+			const void *b, uint32_t blen)
+{
+	uint64_t len = (uint64_t)alen + blen;
+	uint32_t padded;
+	struct mml_block_header bh;
+
+	if (w->error) {
+		errno = w->error;
+		return -1;
+	}
+	if (len > MML_BLOCK_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
+	padded = MML_PAD8((uint32_t)len);
+	if (grow(&w->scratch, &w->scratch_cap, sizeof(bh) + padded) < 0)
+		return -1;
+	if (alen)
+		memcpy(w->scratch + sizeof(bh), a, alen);
+	if (blen)
+		memcpy(w->scratch + sizeof(bh) + alen, b, blen);
+	memset(w->scratch + sizeof(bh) + len, 0, padded - len);
+	bh.magic = MML_BLOCK_MAGIC;
+	bh.type = type;
+	bh.flags = 0;
+	bh.len = padded;
+	bh.hash = mml_hash(w->scratch + sizeof(bh), padded);
+	memcpy(w->scratch, &bh, sizeof(bh));
+	if (write_all(w->fd, w->scratch, sizeof(bh) + padded) < 0) {
+		w->error = errno;
+		return -1;
+	}
+	return 0;
+}
+
+int mml_writer_block(struct mml_writer *w, uint16_t type, const void *payload, uint32_t len)
+{
+	if (!w || (len && !payload)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return write_block2(w, type, payload, len, NULL, 0);
+}
+
+int mml_writer_events(struct mml_writer *w, uint32_t stream, const struct mml_event *ev, uint32_t n)
+{
+	if (!w || (n && !ev)) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (n) {
+		uint32_t k = n < MML_EVENTS_PER_BLOCK ? n : MML_EVENTS_PER_BLOCK;
+		struct mml_events_header eh = {
+			.count = k,
+			.stream = stream,
+			.min_ts = ev[0].ts,
+			.max_ts = ev[k - 1].ts,
+		};
+
+		if (write_block2(w, MML_BLK_EVENTS, &eh, sizeof(eh), ev,
+				 k * (uint32_t)sizeof(*ev)) < 0)
+			return -1;
+		ev += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int mml_writer_memcg(struct mml_writer *w, uint64_t id, const char *path)
+{
+	size_t l = path ? strlen(path) : 0;
+	uint16_t len = l > 0xffff ? 0xffff : (uint16_t)l;
+	unsigned char e[10];
+
+	if (!w) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(e, &id, 8);
+	memcpy(e + 8, &len, 2);
+	if (pending_add(&w->pend[P_MEMCG], e, sizeof(e)) < 0 ||
+	    pending_add(&w->pend[P_MEMCG], path ? path : "", len) < 0)
+		return -1;
+	return 0;
+}
+
+int mml_writer_task(struct mml_writer *w, uint32_t tid, uint32_t tgid, const char *comm,
+		    uint64_t cgroup_id, const char *cgroup_path)
+{
+	size_t l = cgroup_path ? strlen(cgroup_path) : 0;
+	uint16_t len = l > 0xffff ? 0xffff : (uint16_t)l;
+	unsigned char e[4 + 4 + 16 + 8 + 2];
+
+	if (!w) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(e, 0, sizeof(e));
+	memcpy(e, &tid, 4);
+	memcpy(e + 4, &tgid, 4);
+	if (comm)
+		strncpy((char *)e + 8, comm, 16);
+	memcpy(e + 24, &cgroup_id, 8);
+	memcpy(e + 32, &len, 2);
+	if (pending_add(&w->pend[P_TASK], e, sizeof(e)) < 0 ||
+	    pending_add(&w->pend[P_TASK], cgroup_path ? cgroup_path : "", len) < 0)
+		return -1;
+	return 0;
+}
+
+int mml_writer_lost(struct mml_writer *w, uint32_t who, uint64_t lost)
+{
+	unsigned char e[16] = { 0 };
+
+	if (!w) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(e, &who, 4);
+	memcpy(e + 8, &lost, 8);
+	return pending_add(&w->pend[P_LOST], e, sizeof(e));
+}
+
+int mml_writer_info(struct mml_writer *w, const char *key, const char *value)
+{
+	if (!w || !key) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!value)
+		value = "";
+	if (pending_add(&w->pend[P_INFO], key, strlen(key) + 1) < 0 ||
+	    pending_add(&w->pend[P_INFO], value, strlen(value) + 1) < 0)
+		return -1;
+	return 0;
+}
+
+int mml_writer_flush(struct mml_writer *w)
+{
+	int ret = 0;
+
+	if (!w) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int i = 0; i < P_NR; i++) {
+		struct pending *p = &w->pend[i];
+
+		if (!p->len)
+			continue;
+		if (p->len > MML_BLOCK_MAX) {
+			w->error = EFBIG;
+			ret = -1;
+		} else if (write_block2(w, pending_type[i], p->buf, (uint32_t)p->len, NULL, 0) < 0) {
+			ret = -1;
+		}
+		p->len = 0;
+	}
+	if (ret < 0 && w->error)
+		errno = w->error;
+	return ret;
+}
+
+int mml_writer_close(struct mml_writer *w, uint64_t events, uint64_t lost)
+{
+	uint64_t end[2] = { events, lost };
+	int ret = 0, e = 0;
+
+	if (!w)
+		return 0;
+	if (mml_writer_flush(w) < 0 || write_block2(w, MML_BLK_END, end, sizeof(end), NULL, 0) < 0) {
+		ret = -1;
+		e = errno;
+	}
+	if (close(w->fd) < 0 && !ret) {
+		ret = -1;
+		e = errno;
+	}
+	for (int i = 0; i < P_NR; i++)
+		free(w->pend[i].buf);
+	free(w->scratch);
+	free(w);
+	if (ret < 0)
+		errno = e;
+	return ret;
+}
