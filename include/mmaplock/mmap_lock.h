@@ -54,11 +54,21 @@ enum mmap_lock_event {
 
 #if MMAPLOCK_TRACING
 /*
- * __mmap_lock_tp_enabled[ev]: non-zero while event ev has a listener: a
- * registered probe, the recorder, or an attached USDT probe. Read with a
- * relaxed load on every lock operation; written only by registration.
+ * __mmap_lock_tp_enabled[ev]: the number of probes registered on event ev
+ * (the recorder and the text listener are probes too). Written only by
+ * registration (mmaplock/trace.h).
+ *
+ * __mmap_lock_usdt_sema[ev]: the address of event ev's USDT semaphore
+ * (sys/sdt.h), which perf or bpftrace raise while attached to its USDT probe.
+ * It is reached through this table, not by name, because an executable that
+ * named it would get a copy relocation: a private copy that the tools, which
+ * write the library's own word, never touch.
+ *
+ * An event is "enabled" when either is non-zero: relaxed loads of words that
+ * only change when a listener comes or goes, predicted not taken.
  */
 extern MMAPLOCK_API int __mmap_lock_tp_enabled[MMAP_LOCK_NR_EVENTS];
+extern MMAPLOCK_API unsigned short *const __mmap_lock_usdt_sema[MMAP_LOCK_NR_EVENTS];
 
 /* The out-of-line hooks (src/lib/mmap_lock.c). */
 MMAPLOCK_API void __mmap_lock_do_trace_start_locking(struct mm_struct *mm, bool write);
@@ -66,8 +76,9 @@ MMAPLOCK_API void __mmap_lock_do_trace_acquire_returned(struct mm_struct *mm, bo
 							bool success);
 MMAPLOCK_API void __mmap_lock_do_trace_released(struct mm_struct *mm, bool write);
 
-#define __mml_tp_on(ev) \
-	__builtin_expect(__atomic_load_n(&__mmap_lock_tp_enabled[ev], __ATOMIC_RELAXED) != 0, 0)
+#define __mml_tp_on(ev)                                                                   \
+	__builtin_expect((__atomic_load_n(&__mmap_lock_tp_enabled[ev], __ATOMIC_RELAXED) |     \
+			  __atomic_load_n(__mmap_lock_usdt_sema[ev], __ATOMIC_RELAXED)) != 0, 0)
 
 static inline void __mmap_lock_trace_start_locking(struct mm_struct *mm, bool write)
 {

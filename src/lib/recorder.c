@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * recorder.c: MMAPLOCK_TRACE=FILE records every event of the process to FILE
+ * in the mmaplock trace format (src/common/mml_format.h, docs/FILE-FORMAT.md)
+ * with source = MML_SOURCE_LIB.
+ *
+ * A constructor reads the environment, opens the file and registers the
+ * recorder's probes on the three events: from then on the recorder is a
+ * listener like any other (reg_refcount counts it, memcg paths are looked
+ * up). "%p" in FILE is replaced by the pid, so that children that exec and
+ * inherit the variable write files of their own. MMAPLOCK_TRACE_BUF=N sets
+ * the events per thread buffer (default 4096, at least 16).
+ *
+ * Per thread: two fixed buffers of N events (bounded memory: 2 * N * 32
+ * bytes per thread that fired events). The probe appends to the current
+ * buffer without any lock (only its thread touches it); a full buffer is
+ * queued for the writer thread, which writes it as one EVENTS block (stream =
+ * tid) and hands it back, and the thread goes on in its other buffer. If both
+ * are still queued (the writer is behind) the event is dropped and counted
+ * in that thread's lost counter: LOST blocks per tid and the END totals say
+ * so. Nothing blocks a locking thread on I/O.
+ *
+ * Exit: a destructor (it runs on exit() from any thread, and on return from
+ * main) unregisters the probes first. Unregistration waits for the grace
+ * period (tracepoint.c), so when it returns no thread is inside a recorder
+ * probe and none will enter one: every buffer is quiescent. Then the writer
+ * thread is stopped and everything still buffered is written: queued
+ * buffers first, then each thread's current buffer, then TASK, LOST, MEMCG
+ * and END. Events fired by other threads after that moment (the process is
+ * exiting) are not recorded. Threads that exit earlier queue their partial
+ * buffer from their thread-exit hook. After fork() the child records
+ * nothing (its parent owns the file).
+ *
+ * Timestamps are CLOCK_MONOTONIC ns, taken in the probe.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include "trace-internal.h"
+#include "mml_writer.h"
+
+#if MMAPLOCK_TRACING
+
+#define REC_BUF_DEFAULT 4096
+#define REC_BUF_MIN 16
+
+enum { BUF_FREE = 0, BUF_FILLING, BUF_QUEUED };
+
+struct rec_thread;
+
+struct rec_buf {
+	int state;			/* atomic: BUF_* */
+	uint32_t n;			/* events in ev[] */
+	struct rec_thread *owner;
+	struct rec_buf *qnext;		/* writer queue, under rec_mutex */
+	struct mml_event ev[];
+};
+
+struct rec_thread {
+	uint32_t tid;
+	char comm[16];
+	struct rec_buf *buf[2];
+	struct rec_buf *cur;		/* owner only; NULL: both queued */
+	uint64_t lost;			/* dropped events (atomic), read at close */
+	int task_written;		/* writer side: TASK entry emitted */
+	int exited;			/* under rec_mutex */
+	struct rec_thread *next;	/* all threads, under rec_mutex */
+};
+
+static struct {
+	pthread_mutex_t mutex;		/* queue, thread list, lifecycle */
+	pthread_cond_t cond;		/* writer thread wake-up */
+	struct mml_writer *w;		/* used by one thread at a time (io_mutex) */
+	pthread_mutex_t io_mutex;
+	struct rec_buf *qhead, *qtail;
+	struct rec_thread *threads;
+	pthread_t writer;
+	int writer_started, stop, closed;
+	int active;			/* atomic: probes may record */
+	int pid;			/* the process that owns the file */
+	uint32_t bufsz;			/* events per buffer */
+	uint64_t written;		/* events written (writer side) */
+	uint64_t lost_nomem;		/* atomic: events of threads without buffers */
+	uint64_t memcg_written;		/* highest memcg id written */
+} rec = {
+	.mutex = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+	.io_mutex = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static uint64_t now_ns(int clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Writer side (io_mutex held): memcg paths interned since the last call. */
+static void write_new_memcgs(void)
+{
+	uint64_t top = rec.memcg_written;
+
+	for (const struct mml_memcg *m = mml_memcg_list(); m && m->id > rec.memcg_written;
+	     m = m->next) {
+		mml_writer_memcg(rec.w, m->id, m->path);
+		if (m->id > top)
+			top = m->id;
+	}
+	rec.memcg_written = top;
+}
+
+/* Writer side (io_mutex held): one buffer as an EVENTS block. */
+static void write_buf(struct rec_buf *b)
+{
+	struct rec_thread *r = b->owner;
+
+	write_new_memcgs();
+	if (!r->task_written) {
+		mml_writer_task(rec.w, r->tid, (uint32_t)rec.pid, r->comm, 0, NULL);
+		r->task_written = 1;
+	}
+	mml_writer_flush(rec.w);
+	if (b->n && mml_writer_events(rec.w, r->tid, b->ev, b->n) == 0)
+		rec.written += b->n;
+	else if (b->n)
+		__atomic_fetch_add(&r->lost, b->n, __ATOMIC_RELAXED);
+	b->n = 0;
+}
+
+/* Pop the queue's head (rec.mutex held). */
+static struct rec_buf *queue_pop(void)
+{
+	struct rec_buf *b = rec.qhead;
+
+	if (b) {
+		rec.qhead = b->qnext;
+		if (!rec.qhead)
+			rec.qtail = NULL;
+	}
+	return b;
+}
+
+/* Write a popped buffer and give it back to its thread (or free it). */
+static void retire_buf(struct rec_buf *b)
+{
+	struct rec_thread *r = b->owner;
+	int gone;
+
+	pthread_mutex_lock(&rec.io_mutex);
+	write_buf(b);
+	pthread_mutex_unlock(&rec.io_mutex);
+	pthread_mutex_lock(&rec.mutex);
+	gone = r->exited;
+	if (gone) {
+		r->buf[r->buf[0] == b ? 0 : 1] = NULL;
+		free(b);
+	} else {
+		__atomic_store_n(&b->state, BUF_FREE, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&rec.mutex);
+}
+
+static void *writer_main(void *arg)
+{
+	pthread_mutex_lock(&rec.mutex);
+	for (;;) {
+		struct rec_buf *b = queue_pop();
+
+		if (!b) {
+			if (rec.stop)
+				break;
+			pthread_cond_wait(&rec.cond, &rec.mutex);
+			continue;
+		}
+		pthread_mutex_unlock(&rec.mutex);
+		retire_buf(b);
+		pthread_mutex_lock(&rec.mutex);
+	}
+	pthread_mutex_unlock(&rec.mutex);
+	return NULL;
+}
+
+/* Queue a full (or final) buffer for the writer thread (rec.mutex held). */
+static void queue_locked(struct rec_buf *b)
+{
+	__atomic_store_n(&b->state, BUF_QUEUED, __ATOMIC_RELAXED);
+	b->qnext = NULL;
+	if (rec.qtail)
+		rec.qtail->qnext = b;
+	else
+		rec.qhead = b;
+	rec.qtail = b;
+	if (!rec.writer_started && !rec.stop) {
+		sigset_t all, old;
+
+		/* The writer must not take the program's signals. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (pthread_create(&rec.writer, NULL, writer_main, NULL) == 0)
+			rec.writer_started = 1;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_cond_signal(&rec.cond);
+}
+
+static struct rec_thread *rec_thread_new(struct mml_thread *t)
+{
+	struct rec_thread *r = calloc(1, sizeof(*r));
+	size_t bytes = sizeof(struct rec_buf) + rec.bufsz * sizeof(struct mml_event);
+
+	if (!r)
+		return NULL;
+	r->buf[0] = malloc(bytes);
+	r->buf[1] = malloc(bytes);
+	if (!r->buf[0] || !r->buf[1]) {
+		free(r->buf[0]);
+		free(r->buf[1]);
+		free(r);
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		r->buf[i]->state = BUF_FREE;
+		r->buf[i]->n = 0;
+		r->buf[i]->owner = r;
+	}
+	r->buf[0]->state = BUF_FILLING;
+	r->cur = r->buf[0];
+	r->tid = t->tid;
+	prctl(PR_GET_NAME, r->comm, 0, 0, 0);
+	pthread_mutex_lock(&rec.mutex);
+	r->next = rec.threads;
+	rec.threads = r;
+	pthread_mutex_unlock(&rec.mutex);
+	t->rec = r;
+	return r;
+}
+
+/* Append one event to the calling thread's buffer (inside a probe). */
+static void rec_add(struct mm_struct *mm, const char *memcg_path, uint8_t type, uint8_t flags)
+{
+	struct mml_thread *t = mml_thread_self();
+	struct rec_thread *r;
+	struct rec_buf *b;
+	struct mml_event *e;
+
+	if (!__atomic_load_n(&rec.active, __ATOMIC_RELAXED) || !t)
+		return;
+	r = t->rec;
+	if (__builtin_expect(!r, 0)) {
+		r = rec_thread_new(t);
+		if (!r) {
+			__atomic_fetch_add(&rec.lost_nomem, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	b = r->cur;
+	if (__builtin_expect(!b, 0)) {
+		/* Both buffers were queued: take one back if the writer is done with it. */
+		for (int i = 0; i < 2 && !b; i++)
+			if (__atomic_load_n(&r->buf[i]->state, __ATOMIC_ACQUIRE) == BUF_FREE)
+				b = r->buf[i];
+		if (!b) {
+			__atomic_fetch_add(&r->lost, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		b->state = BUF_FILLING;
+		r->cur = b;
+	}
+	e = &b->ev[b->n++];
+	e->ts = now_ns(CLOCK_MONOTONIC);
+	e->mm = (uint64_t)(uintptr_t)mm;
+	e->memcg = mml_memcg_of(memcg_path)->id;
+	e->tid = t->tid;
+	e->cpu = (uint16_t)sched_getcpu();
+	e->type = type;
+	e->flags = flags;
+	if (__builtin_expect(b->n == rec.bufsz, 0)) {
+		struct rec_buf *other = r->buf[b == r->buf[0]];
+
+		pthread_mutex_lock(&rec.mutex);
+		queue_locked(b);
+		pthread_mutex_unlock(&rec.mutex);
+		if (__atomic_load_n(&other->state, __ATOMIC_ACQUIRE) == BUF_FREE) {
+			other->state = BUF_FILLING;
+			r->cur = other;
+		} else {
+			r->cur = NULL;
+		}
+	}
+}
+
+static void rec_start_locking(void *data, struct mm_struct *mm, const char *memcg_path,
+			      bool write)
+{
+	rec_add(mm, memcg_path, MML_EV_START_LOCKING, write ? MML_F_WRITE : 0);
+}
+
+static void rec_acquire_returned(void *data, struct mm_struct *mm, const char *memcg_path,
+				 bool write, bool success)
+{
+	rec_add(mm, memcg_path, MML_EV_ACQUIRE_RETURNED,
+		(write ? MML_F_WRITE : 0) | (success ? MML_F_SUCCESS : 0));
+}
+
+static void rec_released(void *data, struct mm_struct *mm, const char *memcg_path, bool write)
+{
+	rec_add(mm, memcg_path, MML_EV_RELEASED, write ? MML_F_WRITE : 0);
+}
+
+/* Thread exit (tracepoint.c's key destructor): hand over the partial buffer. */
+void mml_recorder_thread_exit(struct mml_thread *t)
+{
+	struct rec_thread *r = t->rec;
+
+	pthread_mutex_lock(&rec.mutex);
+	if (!rec.closed && rec.pid == getpid()) {
+		prctl(PR_GET_NAME, r->comm, 0, 0, 0);
+		r->exited = 1;
+		for (int i = 0; i < 2; i++) {
+			struct rec_buf *b = r->buf[i];
+
+			if (!b || __atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == BUF_QUEUED)
+				continue;
+			if (b->n) {
+				queue_locked(b);
+			} else {
+				r->buf[i] = NULL;
+				free(b);
+			}
+		}
+		r->cur = NULL;
+	}
+	pthread_mutex_unlock(&rec.mutex);
+}
+
+static void atfork_child(void)
+{
+	/* The parent owns the file and the writer thread; the child records nothing. */
+	__atomic_store_n(&rec.active, 0, __ATOMIC_RELAXED);
+}
+
+/* Expand "%p" to the pid and "%%" to "%". */
+static int expand_path(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const char *s = in; *s; s++) {
+		char tmp[24];
+		const char *add = tmp;
+
+		if (s[0] == '%' && s[1] == 'p') {
+			snprintf(tmp, sizeof(tmp), "%d", (int)getpid());
+			s++;
+		} else if (s[0] == '%' && s[1] == '%') {
+			strcpy(tmp, "%");
+			s++;
+		} else {
+			tmp[0] = *s;
+			tmp[1] = '\0';
+		}
+		if (o + strlen(add) >= outlen)
+			return -1;
+		strcpy(out + o, add);
+		o += strlen(add);
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static void write_info(void)
+{
+	char val[4096];
+	ssize_t n = readlink("/proc/self/exe", val, sizeof(val) - 1);
+
+	val[n > 0 ? n : 0] = '\0';
+	mml_writer_info(rec.w, "program", n > 0 ? val : program_invocation_name);
+	snprintf(val, sizeof(val), "%d", rec.pid);
+	mml_writer_info(rec.w, "pid", val);
+	mml_writer_info(rec.w, "clock", "CLOCK_MONOTONIC");
+	mml_writer_info(rec.w, "writer", "libmmaplock recorder");
+	mml_writer_info(rec.w, "memcg", MMAPLOCK_MEMCG ? "v1 memory line of /proc/self/cgroup, "
+						    "else the v2 0:: line"
+						  : "off (MMAPLOCK_MEMCG=0)");
+	mml_writer_flush(rec.w);
+}
+
+__attribute__((constructor)) static void recorder_init(void)
+{
+	const char *env = getenv("MMAPLOCK_TRACE"), *bs = getenv("MMAPLOCK_TRACE_BUF");
+	struct mml_file_header h;
+	char path[4096];
+	long ncpu;
+
+	if (!env || !*env)
+		return;
+	rec.bufsz = REC_BUF_DEFAULT;
+	if (bs && *bs) {
+		long v = strtol(bs, NULL, 10);
+
+		rec.bufsz = v < REC_BUF_MIN ? REC_BUF_MIN : v > (1 << 20) ? (1 << 20) : (uint32_t)v;
+	}
+	if (expand_path(env, path, sizeof(path)) < 0) {
+		fprintf(stderr, "libmmaplock: MMAPLOCK_TRACE=%s: name too long; not recording\n",
+			env);
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	h.source = MML_SOURCE_LIB;
+	ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	h.ncpus = ncpu > 0 ? (uint32_t)ncpu : 1;
+	h.start_realtime_ns = now_ns(CLOCK_REALTIME);
+	h.start_ts_ns = now_ns(CLOCK_MONOTONIC);
+	h.clock = MML_CLOCK_MONOTONIC;
+	rec.w = mml_writer_open(path, &h);
+	if (!rec.w) {
+		fprintf(stderr, "libmmaplock: MMAPLOCK_TRACE=%s: %s; not recording\n", path,
+			strerror(errno));
+		return;
+	}
+	rec.pid = getpid();
+	write_info();
+	pthread_atfork(NULL, NULL, atfork_child);
+	__atomic_store_n(&rec.active, 1, __ATOMIC_RELAXED);
+	if (register_trace_mmap_lock_start_locking(rec_start_locking, NULL) ||
+	    register_trace_mmap_lock_acquire_returned(rec_acquire_returned, NULL) ||
+	    register_trace_mmap_lock_released(rec_released, NULL))
+		fprintf(stderr, "libmmaplock: MMAPLOCK_TRACE=%s: cannot register; not recording\n",
+			path);
+}
+
+__attribute__((destructor)) static void recorder_fini(void)
+{
+	struct rec_buf *b;
+	uint64_t lost = 0;
+
+	if (!rec.w || rec.pid != getpid())
+		return;
+	/* Grace period: when these return, no recorder probe runs anywhere. */
+	unregister_trace_mmap_lock_start_locking(rec_start_locking, NULL);
+	unregister_trace_mmap_lock_acquire_returned(rec_acquire_returned, NULL);
+	unregister_trace_mmap_lock_released(rec_released, NULL);
+	__atomic_store_n(&rec.active, 0, __ATOMIC_RELAXED);
+
+	pthread_mutex_lock(&rec.mutex);
+	rec.stop = 1;
+	pthread_cond_signal(&rec.cond);
+	pthread_mutex_unlock(&rec.mutex);
+	if (rec.writer_started)
+		pthread_join(rec.writer, NULL);
+
+	pthread_mutex_lock(&rec.mutex);
+	rec.closed = 1;
+	while ((b = queue_pop())) {
+		pthread_mutex_unlock(&rec.mutex);
+		retire_buf(b);
+		pthread_mutex_lock(&rec.mutex);
+	}
+	pthread_mutex_lock(&rec.io_mutex);
+	for (struct rec_thread *r = rec.threads; r; r = r->next)
+		if (r->cur && r->cur->n)
+			write_buf(r->cur);
+	for (struct rec_thread *r = rec.threads; r; r = r->next) {
+		uint64_t l = __atomic_load_n(&r->lost, __ATOMIC_RELAXED);
+
+		if (!r->task_written)
+			mml_writer_task(rec.w, r->tid, (uint32_t)rec.pid, r->comm, 0, NULL);
+		if (l)
+			mml_writer_lost(rec.w, r->tid, l);
+		lost += l;
+		for (int i = 0; i < 2; i++) {
+			free(r->buf[i]);
+			r->buf[i] = NULL;
+		}
+		r->cur = NULL;
+	}
+	lost += __atomic_load_n(&rec.lost_nomem, __ATOMIC_RELAXED);
+	write_new_memcgs();
+	mml_writer_close(rec.w, rec.written, lost);
+	rec.w = NULL;
+	pthread_mutex_unlock(&rec.io_mutex);
+	pthread_mutex_unlock(&rec.mutex);
+}
+
+#else /* !MMAPLOCK_TRACING: there are no events to record */
+
+void mml_recorder_thread_exit(struct mml_thread *t)
+{
+}
+
+__attribute__((constructor)) static void recorder_init(void)
+{
+	const char *env = getenv("MMAPLOCK_TRACE");
+
+	if (env && *env)
+		fprintf(stderr, "libmmaplock: MMAPLOCK_TRACE: built without tracing; not recording\n");
+}
+
+#endif /* MMAPLOCK_TRACING */
