@@ -9,16 +9,18 @@
  * listener like any other (reg_refcount counts it, memcg paths are looked
  * up). "%p" in FILE is replaced by the pid, so that children that exec and
  * inherit the variable write files of their own. MMAPLOCK_TRACE_BUF=N sets
- * the events per thread buffer (default 4096, at least 16).
+ * the events per buffer (default 4096, at least 16), MMAPLOCK_TRACE_BUFS=M
+ * the most buffers in existence (default: 64 MiB worth, at least 2).
  *
- * Per thread: two fixed buffers of N events (bounded memory: 2 * N * 32
- * bytes per thread that fired events). The probe appends to the current
- * buffer without any lock (only its thread touches it); a full buffer is
- * queued for the writer thread, which writes it as one EVENTS block (stream =
- * tid) and hands it back, and the thread goes on in its other buffer. If both
- * are still queued (the writer is behind) the event is dropped and counted
- * in that thread's lost counter: LOST blocks per tid and the END totals say
- * so. Nothing blocks a locking thread on I/O.
+ * Buffers: each thread fills one fixed buffer of N events (32 bytes each)
+ * without any lock (only its thread touches it). A full buffer is queued
+ * for the writer thread, which writes it as one EVENTS block (stream = tid)
+ * and puts it back in a shared pool; the thread takes its next buffer from
+ * the pool (allocating one while fewer than MMAPLOCK_TRACE_BUFS exist,
+ * default 64 MiB worth). So memory is bounded, and events are dropped only
+ * when every buffer is waiting for the disk: then the thread counts what it
+ * drops (LOST blocks per tid, END totals) and takes a buffer again as soon
+ * as one is free. Nothing blocks a locking thread on I/O.
  *
  * Exit: a destructor (it runs on exit() from any thread, and on return from
  * main) unregisters the probes first. Unregistration waits for the grace
@@ -51,36 +53,35 @@
 
 #define REC_BUF_DEFAULT 4096
 #define REC_BUF_MIN 16
-
-enum { BUF_FREE = 0, BUF_FILLING, BUF_QUEUED };
+#define REC_MEM_DEFAULT (64u << 20)	/* bytes of buffers at most, by default */
 
 struct rec_thread;
 
 struct rec_buf {
-	int state;			/* atomic: BUF_* */
 	uint32_t n;			/* events in ev[] */
-	struct rec_thread *owner;
-	struct rec_buf *qnext;		/* writer queue, under rec_mutex */
+	struct rec_thread *owner;	/* the thread that filled it */
+	struct rec_buf *next;		/* writer queue or free pool, under rec.mutex */
 	struct mml_event ev[];
 };
 
 struct rec_thread {
 	uint32_t tid;
 	char comm[16];
-	struct rec_buf *buf[2];
-	struct rec_buf *cur;		/* owner only; NULL: both queued */
+	struct rec_buf *cur;		/* owner only; NULL: none free, dropping */
 	uint64_t lost;			/* dropped events (atomic), read at close */
 	int task_written;		/* writer side: TASK entry emitted */
-	int exited;			/* under rec_mutex */
-	struct rec_thread *next;	/* all threads, under rec_mutex */
+	struct rec_thread *next;	/* all threads, under rec.mutex */
 };
 
 static struct {
-	pthread_mutex_t mutex;		/* queue, thread list, lifecycle */
+	pthread_mutex_t mutex;		/* queue, pool, thread list, lifecycle */
 	pthread_cond_t cond;		/* writer thread wake-up */
 	struct mml_writer *w;		/* used by one thread at a time (io_mutex) */
 	pthread_mutex_t io_mutex;
-	struct rec_buf *qhead, *qtail;
+	struct rec_buf *qhead, *qtail;	/* full buffers, oldest first */
+	struct rec_buf *pool;		/* free buffers */
+	int npool;			/* atomic: buffers in the pool */
+	uint32_t nbufs, maxbufs;	/* buffers allocated, and the cap */
 	struct rec_thread *threads;
 	pthread_t writer;
 	int writer_started, stop, closed;
@@ -88,7 +89,7 @@ static struct {
 	int pid;			/* the process that owns the file */
 	uint32_t bufsz;			/* events per buffer */
 	uint64_t written;		/* events written (writer side) */
-	uint64_t lost_nomem;		/* atomic: events of threads without buffers */
+	uint64_t lost_nomem;		/* atomic: events of threads without state */
 	uint64_t memcg_written;		/* highest memcg id written */
 } rec = {
 	.mutex = PTHREAD_MUTEX_INITIALIZER,
@@ -142,30 +143,51 @@ static struct rec_buf *queue_pop(void)
 	struct rec_buf *b = rec.qhead;
 
 	if (b) {
-		rec.qhead = b->qnext;
+		rec.qhead = b->next;
 		if (!rec.qhead)
 			rec.qtail = NULL;
 	}
 	return b;
 }
 
-/* Write a popped buffer and give it back to its thread (or free it). */
+/* Put a buffer back in the pool (rec.mutex held). */
+static void pool_put(struct rec_buf *b)
+{
+	b->n = 0;
+	b->owner = NULL;
+	b->next = rec.pool;
+	rec.pool = b;
+	__atomic_store_n(&rec.npool, rec.npool + 1, __ATOMIC_RELAXED);
+}
+
+/* A buffer from the pool, or a new one under the cap; NULL if none (rec.mutex held). */
+static struct rec_buf *pool_get(struct rec_thread *r)
+{
+	struct rec_buf *b = rec.pool;
+
+	if (b) {
+		rec.pool = b->next;
+		__atomic_store_n(&rec.npool, rec.npool - 1, __ATOMIC_RELAXED);
+	} else if (rec.nbufs < rec.maxbufs &&
+		   (b = malloc(sizeof(*b) + rec.bufsz * sizeof(struct mml_event)))) {
+		__atomic_store_n(&rec.nbufs, rec.nbufs + 1, __ATOMIC_RELAXED);
+	}
+	if (b) {
+		b->n = 0;
+		b->owner = r;
+		b->next = NULL;
+	}
+	return b;
+}
+
+/* Write a popped buffer and put it back in the pool. */
 static void retire_buf(struct rec_buf *b)
 {
-	struct rec_thread *r = b->owner;
-	int gone;
-
 	pthread_mutex_lock(&rec.io_mutex);
 	write_buf(b);
 	pthread_mutex_unlock(&rec.io_mutex);
 	pthread_mutex_lock(&rec.mutex);
-	gone = r->exited;
-	if (gone) {
-		r->buf[r->buf[0] == b ? 0 : 1] = NULL;
-		free(b);
-	} else {
-		__atomic_store_n(&b->state, BUF_FREE, __ATOMIC_RELEASE);
-	}
+	pool_put(b);
 	pthread_mutex_unlock(&rec.mutex);
 }
 
@@ -192,10 +214,9 @@ static void *writer_main(void *arg)
 /* Queue a full (or final) buffer for the writer thread (rec.mutex held). */
 static void queue_locked(struct rec_buf *b)
 {
-	__atomic_store_n(&b->state, BUF_QUEUED, __ATOMIC_RELAXED);
-	b->qnext = NULL;
+	b->next = NULL;
 	if (rec.qtail)
-		rec.qtail->qnext = b;
+		rec.qtail->next = b;
 	else
 		rec.qhead = b;
 	rec.qtail = b;
@@ -215,28 +236,13 @@ static void queue_locked(struct rec_buf *b)
 static struct rec_thread *rec_thread_new(struct mml_thread *t)
 {
 	struct rec_thread *r = calloc(1, sizeof(*r));
-	size_t bytes = sizeof(struct rec_buf) + rec.bufsz * sizeof(struct mml_event);
 
 	if (!r)
 		return NULL;
-	r->buf[0] = malloc(bytes);
-	r->buf[1] = malloc(bytes);
-	if (!r->buf[0] || !r->buf[1]) {
-		free(r->buf[0]);
-		free(r->buf[1]);
-		free(r);
-		return NULL;
-	}
-	for (int i = 0; i < 2; i++) {
-		r->buf[i]->state = BUF_FREE;
-		r->buf[i]->n = 0;
-		r->buf[i]->owner = r;
-	}
-	r->buf[0]->state = BUF_FILLING;
-	r->cur = r->buf[0];
 	r->tid = t->tid;
 	prctl(PR_GET_NAME, r->comm, 0, 0, 0);
 	pthread_mutex_lock(&rec.mutex);
+	r->cur = pool_get(r);
 	r->next = rec.threads;
 	rec.threads = r;
 	pthread_mutex_unlock(&rec.mutex);
@@ -264,16 +270,17 @@ static void rec_add(struct mm_struct *mm, const char *memcg_path, uint8_t type, 
 	}
 	b = r->cur;
 	if (__builtin_expect(!b, 0)) {
-		/* Both buffers were queued: take one back if the writer is done with it. */
-		for (int i = 0; i < 2 && !b; i++)
-			if (__atomic_load_n(&r->buf[i]->state, __ATOMIC_ACQUIRE) == BUF_FREE)
-				b = r->buf[i];
+		/* Dropping: every buffer was waiting for the disk. Is one free now? */
+		if (__atomic_load_n(&rec.npool, __ATOMIC_RELAXED) ||
+		    __atomic_load_n(&rec.nbufs, __ATOMIC_RELAXED) < rec.maxbufs) {
+			pthread_mutex_lock(&rec.mutex);
+			b = r->cur = pool_get(r);
+			pthread_mutex_unlock(&rec.mutex);
+		}
 		if (!b) {
 			__atomic_fetch_add(&r->lost, 1, __ATOMIC_RELAXED);
 			return;
 		}
-		b->state = BUF_FILLING;
-		r->cur = b;
 	}
 	e = &b->ev[b->n++];
 	e->ts = now_ns(CLOCK_MONOTONIC);
@@ -284,17 +291,10 @@ static void rec_add(struct mm_struct *mm, const char *memcg_path, uint8_t type, 
 	e->type = type;
 	e->flags = flags;
 	if (__builtin_expect(b->n == rec.bufsz, 0)) {
-		struct rec_buf *other = r->buf[b == r->buf[0]];
-
 		pthread_mutex_lock(&rec.mutex);
 		queue_locked(b);
+		r->cur = pool_get(r);
 		pthread_mutex_unlock(&rec.mutex);
-		if (__atomic_load_n(&other->state, __ATOMIC_ACQUIRE) == BUF_FREE) {
-			other->state = BUF_FILLING;
-			r->cur = other;
-		} else {
-			r->cur = NULL;
-		}
 	}
 }
 
@@ -324,19 +324,10 @@ void mml_recorder_thread_exit(struct mml_thread *t)
 	pthread_mutex_lock(&rec.mutex);
 	if (!rec.closed && rec.pid == getpid()) {
 		prctl(PR_GET_NAME, r->comm, 0, 0, 0);
-		r->exited = 1;
-		for (int i = 0; i < 2; i++) {
-			struct rec_buf *b = r->buf[i];
-
-			if (!b || __atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == BUF_QUEUED)
-				continue;
-			if (b->n) {
-				queue_locked(b);
-			} else {
-				r->buf[i] = NULL;
-				free(b);
-			}
-		}
+		if (r->cur && r->cur->n)
+			queue_locked(r->cur);
+		else if (r->cur)
+			pool_put(r->cur);
 		r->cur = NULL;
 	}
 	pthread_mutex_unlock(&rec.mutex);
@@ -396,6 +387,7 @@ static void write_info(void)
 __attribute__((constructor)) static void recorder_init(void)
 {
 	const char *env = getenv("MMAPLOCK_TRACE"), *bs = getenv("MMAPLOCK_TRACE_BUF");
+	const char *nb = getenv("MMAPLOCK_TRACE_BUFS");
 	struct mml_file_header h;
 	char path[4096];
 	long ncpu;
@@ -408,6 +400,11 @@ __attribute__((constructor)) static void recorder_init(void)
 
 		rec.bufsz = v < REC_BUF_MIN ? REC_BUF_MIN : v > (1 << 20) ? (1 << 20) : (uint32_t)v;
 	}
+	rec.maxbufs = (uint32_t)(REC_MEM_DEFAULT / (rec.bufsz * sizeof(struct mml_event)));
+	if (nb && *nb)
+		rec.maxbufs = (uint32_t)strtoul(nb, NULL, 10);
+	if (rec.maxbufs < 2)
+		rec.maxbufs = 2;
 	if (expand_path(env, path, sizeof(path)) < 0) {
 		fprintf(stderr, "libmmaplock: MMAPLOCK_TRACE=%s: name too long; not recording\n",
 			env);
@@ -476,11 +473,13 @@ __attribute__((destructor)) static void recorder_fini(void)
 		if (l)
 			mml_writer_lost(rec.w, r->tid, l);
 		lost += l;
-		for (int i = 0; i < 2; i++) {
-			free(r->buf[i]);
-			r->buf[i] = NULL;
-		}
+		free(r->cur);
 		r->cur = NULL;
+	}
+	while (rec.pool) {
+		b = rec.pool;
+		rec.pool = b->next;
+		free(b);
 	}
 	lost += __atomic_load_n(&rec.lost_nomem, __ATOMIC_RELAXED);
 	write_new_memcgs();
