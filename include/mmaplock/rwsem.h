@@ -131,8 +131,16 @@ static inline void __mml_check_up_write(struct mml_rwsem *sem, const char *who)
 #else
 static inline void __mml_set_owner(struct mml_rwsem *sem) { (void)sem; }
 static inline void __mml_clear_owner(struct mml_rwsem *sem) { (void)sem; }
-static inline void __mml_check_up_read(struct mml_rwsem *sem, const char *who) {}
-static inline void __mml_check_up_write(struct mml_rwsem *sem, const char *who) {}
+static inline void __mml_check_up_read(struct mml_rwsem *sem, const char *who)
+{
+	(void)sem;
+	(void)who;
+}
+static inline void __mml_check_up_write(struct mml_rwsem *sem, const char *who)
+{
+	(void)sem;
+	(void)who;
+}
 #endif
 
 /* One CAS adding a reader, only while no writer holds and nobody waits. */
