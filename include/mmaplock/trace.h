@@ -108,6 +108,13 @@ MMAPLOCK_API unsigned long mmap_lock_memcg_lookups(void);
 MMAPLOCK_API int mmap_lock_get_memcg_path(struct mm_struct *mm, char *buf, size_t buflen);
 
 /*
+ * mmap_lock_usdt_attached(): which events have a USDT probe attached right
+ * now (perf, bpftrace: they raise the probe's semaphore), as a bit mask
+ * (1 << enum mmap_lock_event). 0 when none, or without tracing.
+ */
+MMAPLOCK_API unsigned int mmap_lock_usdt_attached(void);
+
+/*
  * mmap_lock_text_listener_start(): print every event to f, one line each in
  * the kernel's format with ftrace's task prefix:
  *   "<comm>-<tid> [<cpu>] ..... <sec>.<usec>: mmap_lock_start_locking: mm=%p memcg_path=%s write=%s"

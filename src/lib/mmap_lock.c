@@ -164,6 +164,13 @@ MMAPLOCK_API int mmap_lock_get_memcg_path(struct mm_struct *mm, char *buf, size_
 	return (int)len;
 }
 
+MMAPLOCK_API unsigned int mmap_lock_usdt_attached(void)
+{
+	return (usdt_attached(start_locking) ? 1u << MMAP_LOCK_START_LOCKING : 0) |
+	       (usdt_attached(acquire_returned) ? 1u << MMAP_LOCK_ACQUIRE_RETURNED : 0) |
+	       (usdt_attached(released) ? 1u << MMAP_LOCK_RELEASED : 0);
+}
+
 MMAPLOCK_API unsigned long mmap_lock_memcg_lookups(void)
 {
 	unsigned long n = 0;
@@ -181,6 +188,11 @@ MMAPLOCK_API int mmap_lock_reg_refcount(void)
 }
 
 MMAPLOCK_API unsigned long mmap_lock_memcg_lookups(void)
+{
+	return 0;
+}
+
+MMAPLOCK_API unsigned int mmap_lock_usdt_attached(void)
 {
 	return 0;
 }
