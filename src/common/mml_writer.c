@@ -4,10 +4,12 @@
  * docs/FILE-FORMAT.md). Shared by libmmaplock's recorder and `mmaplock
  * record`.
  *
- * Each block is assembled in memory (block header + payload + zero padding)
- * and handed to the kernel in one write(2) loop, so that a reader of a file
- * still being written, or cut short by a crash, sees whole blocks followed at
- * most by one partial block, which its hash rejects.
+ * Each block (block header + payload + zero padding) is handed to the kernel
+ * in one write(2) or writev(2) loop, so that a reader of a file still being
+ * written, or cut short by a crash, sees whole blocks followed at most by
+ * one partial block, which its hash rejects. EVENTS blocks are not copied:
+ * their hash is computed over the two parts in place (the same function as
+ * mml_hash(), fed word by word) and they go out with writev(2).
  *
  * Metadata (MEMCG, TASK, LOST, INFO entries) is gathered in one growing
  * buffer per block type and written as one block per type at the next
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include "mml_writer.h"
 
 /* One growing buffer of pending metadata entries of one block type. */
@@ -131,6 +134,89 @@ struct mml_writer *mml_writer_open(const char *path, const struct mml_file_heade
 	return mml_writer_fdopen(fd, hdr);
 }
 
+/* writev(2) all of iov, retrying short writes and EINTR. */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n) {
+		ssize_t k = writev(fd, iov, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/* mml_hash() in steps: start, words of each part, end. Parts are 8-byte multiples. */
+static uint64_t hash_start(uint32_t len)
+{
+	return 0x9e3779b97f4a7c15ull ^ len;
+}
+
+static uint64_t hash_words(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static uint32_t hash_end(uint64_t h)
+{
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Header + two 8-byte-aligned parts, without copying them. */
+static int write_block_iov(struct mml_writer *w, uint16_t type, const void *a, uint32_t alen,
+			   const void *b, uint32_t blen)
+{
+	static const unsigned char zero[8];
+	uint32_t len = alen + blen, padded = MML_PAD8(len);
+	struct mml_block_header bh;
+	struct iovec iov[4];
+	uint64_t h = hash_start(padded);
+
+	h = hash_words(h, a, alen);
+	h = hash_words(h, b, blen & ~7u);
+	if (blen & 7u) {
+		unsigned char last[8] = { 0 };
+
+		memcpy(last, (const unsigned char *)b + (blen & ~7u), blen & 7u);
+		h = hash_words(h, last, 8);
+	}
+	bh.magic = MML_BLOCK_MAGIC;
+	bh.type = type;
+	bh.flags = 0;
+	bh.len = padded;
+	bh.hash = hash_end(h);
+	iov[0] = (struct iovec){ &bh, sizeof(bh) };
+	iov[1] = (struct iovec){ (void *)a, alen };
+	iov[2] = (struct iovec){ (void *)b, blen };
+	iov[3] = (struct iovec){ (void *)zero, padded - len };
+	if (writev_all(w->fd, iov, 4) < 0) {
+		w->error = errno;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Assemble header + one or two payload parts + padding in the scratch buffer
  * and write it at once. Two parts let EVENTS blocks carry their header and
@@ -151,6 +237,8 @@ static int write_block2(struct mml_writer *w, uint16_t type, const void *a, uint
 		errno = EFBIG;
 		return -1;
 	}
+	if (alen % 8 == 0 && blen > 4096)
+		return write_block_iov(w, type, a, alen, b, blen);
 	padded = MML_PAD8((uint32_t)len);
 	if (grow(&w->scratch, &w->scratch_cap, sizeof(bh) + padded) < 0)
 		return -1;

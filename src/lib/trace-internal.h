@@ -28,8 +28,16 @@ struct mml_thread {
 	struct mml_thread *next;	/* immutable once published */
 };
 
+extern __thread struct mml_thread *mml_thread_tls __attribute__((tls_model("initial-exec")));
+struct mml_thread *mml_thread_attach(void);
+
 /* The calling thread's record (allocated on first use; NULL if out of memory). */
-struct mml_thread *mml_thread_self(void);
+static inline struct mml_thread *mml_thread_self(void)
+{
+	struct mml_thread *t = mml_thread_tls;
+
+	return __builtin_expect(t != NULL, 1) ? t : mml_thread_attach();
+}
 /* First record of the list, to walk with ->next (records are never freed). */
 struct mml_thread *mml_thread_list(void);
 
@@ -94,7 +102,15 @@ static inline const struct mml_memcg *mml_memcg_of(const char *path)
 }
 
 /* Cached getpid(), reset after fork. */
-int mml_self_pid(void);
+extern int mml_pid_cache;
+int mml_self_pid_slow(void);
+
+static inline int mml_self_pid(void)
+{
+	int pid = __atomic_load_n(&mml_pid_cache, __ATOMIC_RELAXED);
+
+	return __builtin_expect(pid != 0, 1) ? pid : mml_self_pid_slow();
+}
 
 /* The recorder (recorder.c): a thread with recorder state t->rec is exiting. */
 void mml_recorder_thread_exit(struct mml_thread *t);

@@ -25,6 +25,17 @@
  * removed probe is never called again. That is the guarantee
  * unregister_trace_mmap_lock_*() gives.
  *
+ * Cheaper readers with membarrier(2): where the kernel offers
+ * MEMBARRIER_CMD_PRIVATE_EXPEDITED (registered on the first registration),
+ * the reader's increment is a plain store followed by a compiler barrier,
+ * and the updater, after storing the new pointer, calls membarrier(), which
+ * runs a full memory barrier on every CPU that runs one of our threads. That
+ * barrier plays the part of the reader's seq_cst operation (the scheme of
+ * liburcu's "memb" flavour): a reader's odd ->seq is visible to the updater
+ * after membarrier() returns, or the reader's later load of the pointer sees
+ * the new array. It saves a locked instruction per event; readers test the
+ * flag and fall back to the RMW while it is not set.
+ *
  * A probe that registers or unregisters would wait for itself: refused with
  * -EDEADLK. Records of exited threads are marked free and reused, never
  * freed, so the updater walks the list without a lock.
@@ -36,6 +47,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include "trace-internal.h"
 
 #if MMAPLOCK_TRACING
@@ -43,10 +55,11 @@
 static pthread_mutex_t tp_mutex = PTHREAD_MUTEX_INITIALIZER;	/* serialises updaters */
 static struct mml_tp_probes *tp_list[MMAP_LOCK_NR_EVENTS];	/* atomic pointers */
 static struct mml_thread *thread_list;				/* atomic head, push only */
-static __thread struct mml_thread *thread_self __attribute__((tls_model("initial-exec")));
+__thread struct mml_thread *mml_thread_tls __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_key;
 static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
-static int self_pid;						/* atomic; 0: unknown */
+int mml_pid_cache;			/* atomic; 0: unknown */
+static int tp_membarrier;		/* atomic: updaters call membarrier(), readers store */
 
 /* Thread exit: give the record back (its sections are all closed by now). */
 static void thread_release(void *arg)
@@ -55,7 +68,7 @@ static void thread_release(void *arg)
 
 	if (t->rec)
 		mml_recorder_thread_exit(t);
-	thread_self = NULL;
+	mml_thread_tls = NULL;
 	t->rec = NULL;
 	__atomic_store_n(&t->in_use, 0, __ATOMIC_RELEASE);
 }
@@ -78,7 +91,7 @@ static void atfork_child(void)
 	for (t = mml_thread_list(); t; t = t->next) {
 		unsigned long s = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
 
-		if (t == thread_self)
+		if (t == mml_thread_tls)
 			continue;
 		/* A thread that was mid-section at fork() is gone: close it. */
 		if (s & 1)
@@ -86,9 +99,9 @@ static void atfork_child(void)
 		t->depth = 0;
 		__atomic_store_n(&t->in_use, 0, __ATOMIC_RELAXED);
 	}
-	if (thread_self)
-		thread_self->tid = (uint32_t)syscall(SYS_gettid);
-	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+	if (mml_thread_tls)
+		mml_thread_tls->tid = (uint32_t)syscall(SYS_gettid);
+	__atomic_store_n(&mml_pid_cache, 0, __ATOMIC_RELAXED);
 	mml_memcg_invalidate();
 	pthread_mutex_unlock(&tp_mutex);
 }
@@ -99,14 +112,11 @@ static void thread_init_once(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-int mml_self_pid(void)
+int mml_self_pid_slow(void)
 {
-	int pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+	int pid = getpid();
 
-	if (!pid) {
-		pid = getpid();
-		__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
-	}
+	__atomic_store_n(&mml_pid_cache, pid, __ATOMIC_RELAXED);
 	return pid;
 }
 
@@ -116,7 +126,7 @@ struct mml_thread *mml_thread_list(void)
 }
 
 /* Slow path of mml_thread_self(): claim a free record or push a new one. */
-static struct mml_thread *thread_attach(void)
+struct mml_thread *mml_thread_attach(void)
 {
 	struct mml_thread *t;
 
@@ -143,22 +153,23 @@ static struct mml_thread *thread_attach(void)
 	t->rec = NULL;
 	t->memcg_tick = 0;
 	t->tid = (uint32_t)syscall(SYS_gettid);
-	thread_self = t;
+	mml_thread_tls = t;
 	pthread_setspecific(thread_key, t);
 	return t;
 }
 
-struct mml_thread *mml_thread_self(void)
-{
-	struct mml_thread *t = thread_self;
-
-	return __builtin_expect(t != NULL, 1) ? t : thread_attach();
-}
-
 void mml_tp_read_lock(struct mml_thread *t)
 {
-	if (t && t->depth++ == 0)
+	if (!t || t->depth++)
+		return;
+	if (__builtin_expect(__atomic_load_n(&tp_membarrier, __ATOMIC_RELAXED), 1)) {
+		/* odd: inside; the updater's membarrier() orders it before our loads */
+		__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
 		__atomic_fetch_add(&t->seq, 1, __ATOMIC_SEQ_CST);	/* odd: inside */
+	}
 }
 
 void mml_tp_read_unlock(struct mml_thread *t)
@@ -175,7 +186,7 @@ const struct mml_tp_probes *mml_tp_probes(enum mmap_lock_event ev)
 
 int mml_tp_in_probe(void)
 {
-	return thread_self && thread_self->depth > 0;
+	return mml_thread_tls && mml_thread_tls->depth > 0;
 }
 
 /*
@@ -187,6 +198,9 @@ static void synchronize_readers(void)
 {
 	struct mml_thread *t;
 
+	if (__atomic_load_n(&tp_membarrier, __ATOMIC_RELAXED))
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+
 	for (t = mml_thread_list(); t; t = t->next) {
 		unsigned long s = __atomic_load_n(&t->seq, __ATOMIC_SEQ_CST);
 
@@ -195,6 +209,38 @@ static void synchronize_readers(void)
 		while (__atomic_load_n(&t->seq, __ATOMIC_ACQUIRE) == s)
 			sched_yield();
 	}
+}
+
+/*
+ * Once, under tp_mutex: use membarrier() if the kernel has the private
+ * expedited command (MMAPLOCK_NO_MEMBARRIER=1 in the environment keeps the
+ * seq_cst readers, for comparison). ThreadSanitizer does not know what
+ * membarrier() does, so sanitized builds keep the seq_cst readers too.
+ */
+static void membarrier_init(void)
+{
+	static int done;
+	const char *env = getenv("MMAPLOCK_NO_MEMBARRIER");
+	long cmds;
+
+	if (done)
+		return;
+	done = 1;
+#if defined(__SANITIZE_THREAD__)
+	return;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	return;
+#endif
+#endif
+	if (env && *env == '1')
+		return;
+	cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		return;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
+		return;
+	__atomic_store_n(&tp_membarrier, 1, __ATOMIC_SEQ_CST);
 }
 
 static int find(const struct mml_tp_probes *p, void (*fn)(void), void *data)
@@ -215,6 +261,7 @@ int mml_tp_register(enum mmap_lock_event ev, void (*fn)(void), void *data)
 	if (mml_tp_in_probe())
 		return -EDEADLK;
 	pthread_mutex_lock(&tp_mutex);
+	membarrier_init();
 	old = tp_list[ev];
 	if (find(old, fn, data) >= 0) {
 		pthread_mutex_unlock(&tp_mutex);
