@@ -30,11 +30,12 @@
  * per-thread "kill". Every thread has a struct mml_task (mml_self());
  * mml_kill(task) posts a kill to it, from any thread or from a signal
  * handler (it is async-signal-safe). While a kill is pending, every killable
- * lock call of that thread that would have to wait returns -EINTR instead,
+ * lock call of that thread that would have to queue (sleep) returns -EINTR,
  * and a killable wait in progress is interrupted and leaves the queue (if it
  * had just been handed the lock it keeps it and returns 0, as the kernel
- * does). A killable call that gets the lock without waiting succeeds even
- * with a kill pending, like the kernel's fast path. The kill stays pending
+ * does). A killable call that gets the lock without queueing (at once, or
+ * within its short spin) succeeds even with a kill pending, like the
+ * kernel's fast path and optimistic spin. The kill stays pending
  * until the thread calls mml_kill_clear(). Non-killable waits ignore kills.
  *
  * Misuse: in debug builds (MMAPLOCK_DEBUG defined, the Debug/sanitizer
@@ -178,7 +179,7 @@ static inline void mml_down_read(struct mml_rwsem *sem)
 
 /*
  * Take a read hold; returns 0, or -EINTR (4) when the calling thread has a
- * kill pending (mml_kill()) and the lock could not be taken without waiting,
+ * kill pending (mml_kill()) and the lock could not be taken without queueing,
  * or a kill arrived during the wait.
  */
 static inline int mml_down_read_killable(struct mml_rwsem *sem)
