@@ -80,9 +80,10 @@ static void wait_lock_acquire(struct mml_rwsem *sem)
 	int i;
 
 	for (i = 0; i < MML_WAIT_LOCK_SPIN; i++) {
-		c = 0;
-		if (__atomic_compare_exchange_n(&sem->wait_lock, &c, 1, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		/* test before test-and-set: spin on a shared line, not on RMWs */
+		c = __atomic_load_n(&sem->wait_lock, __ATOMIC_RELAXED);
+		if (c == 0 && __atomic_compare_exchange_n(&sem->wait_lock, &c, 1, false,
+							  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
 		cpu_relax();
 	}
