@@ -141,6 +141,17 @@ MMAPLOCK_API void __mmap_lock_do_trace_released(struct mm_struct *mm, bool write
 	TRACE_MMAP_LOCK_EVENT(released, MMAP_LOCK_RELEASED, mm, write);
 }
 
+/*
+ * A program linked with the static libmmaplock.a gets only the objects it
+ * references. Everything that fires events references this file, so this
+ * file references the listeners that start themselves from the environment
+ * (MMAPLOCK_TRACE, MMAPLOCK_TRACE_TEXT): their constructors come along.
+ */
+__attribute__((used)) static void *const mml_env_listeners[] = {
+	(void *)mml_recorder_thread_exit,
+	(void *)mmap_lock_text_listener_start,
+};
+
 MMAPLOCK_API int mmap_lock_get_memcg_path(struct mm_struct *mm, char *buf, size_t buflen)
 {
 	const char *path;
