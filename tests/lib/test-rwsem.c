@@ -232,6 +232,30 @@ static void test_downgrade(void)
 	CHECK_EQ(sem.count, 0);
 }
 
+static void *take_read(void *arg)
+{
+	mml_down_read(arg);
+	return NULL;
+}
+
+/* A read hold taken by one thread, released by another (also no abort in debug builds). */
+static void test_up_read_non_owner(void)
+{
+	struct mml_rwsem sem;
+	pthread_t th;
+
+	mml_rwsem_init(&sem);
+	CHECK(pthread_create(&th, NULL, take_read, &sem) == 0);
+	pthread_join(th, NULL);
+	CHECK(mml_rwsem_is_locked(&sem));
+	CHECK(!mml_down_write_trylock(&sem));
+	mml_up_read_non_owner(&sem);
+	CHECK(!mml_rwsem_is_locked(&sem));
+	CHECK(mml_down_write_trylock(&sem));
+	mml_up_write(&sem);
+	CHECK_EQ(sem.count, 0);
+}
+
 int main(void)
 {
 	watchdog(60);
@@ -239,6 +263,7 @@ int main(void)
 	test_waiting_writer_blocks_readers();
 	test_fifo_handoff();
 	test_downgrade();
+	test_up_read_non_owner();
 	printf("test-rwsem: ok\n");
 	return 0;
 }
