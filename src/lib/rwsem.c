@@ -384,6 +384,11 @@ void __mml_rwsem_misuse(const struct mml_rwsem *sem, const char *who, const char
 	abort();
 }
 
+/*
+ * mml_rwsem_assert_held(): debug builds abort unless the lock is held (any
+ * read hold counts: read holds are not tracked per thread); release builds
+ * do nothing. func names the caller in the message.
+ */
 void mml_rwsem_assert_held(const struct mml_rwsem *sem, const char *func)
 {
 #ifdef MMAPLOCK_DEBUG
@@ -397,6 +402,10 @@ void mml_rwsem_assert_held(const struct mml_rwsem *sem, const char *func)
 #endif
 }
 
+/*
+ * mml_rwsem_assert_write_held(): debug builds abort unless the calling
+ * thread holds the write lock; release builds do nothing.
+ */
 void mml_rwsem_assert_write_held(const struct mml_rwsem *sem, const char *func)
 {
 #ifdef MMAPLOCK_DEBUG
