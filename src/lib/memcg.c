@@ -48,9 +48,9 @@ const struct mml_memcg mml_memcg_none = { .id = 0, .len = 0, .path = "" };
 static pthread_mutex_t intern_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct mml_memcg *interned;		/* atomic head, newest first */
 static unsigned int ninterned;			/* under intern_mutex */
-static const struct mml_memcg *current;		/* atomic: this process's path */
+const struct mml_memcg *mml_memcg_current;	/* atomic: this process's path */
 static long next_check_ms;			/* atomic: coarse clock of the next re-read */
-static int stale;				/* atomic: re-read at the next lookup */
+int mml_memcg_stale;				/* atomic: re-read at the next lookup */
 static pthread_mutex_t refresh_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 static long coarse_ms(void)
@@ -174,7 +174,7 @@ const struct mml_memcg *mml_memcg_list(void)
 
 void mml_memcg_invalidate(void)
 {
-	__atomic_store_n(&stale, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&mml_memcg_stale, 1, __ATOMIC_RELEASE);
 }
 
 /* Re-read our own path; wait for a concurrent re-read only if we have nothing. */
@@ -189,52 +189,44 @@ static const struct mml_memcg *refresh(const struct mml_memcg *cur)
 	} else {
 		pthread_mutex_lock(&refresh_mutex);
 	}
-	__atomic_store_n(&stale, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&mml_memcg_stale, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&next_check_ms, coarse_ms() + MMAP_LOCK_MEMCG_REFRESH_MS,
 			 __ATOMIC_RELAXED);
 	read_memcg_path(0, path);
 	m = intern(path);
 	if (m)
-		__atomic_store_n(&current, m, __ATOMIC_RELEASE);
+		__atomic_store_n(&mml_memcg_current, m, __ATOMIC_RELEASE);
 	else
 		m = cur ? cur : &mml_memcg_none;	/* table full: keep what we had */
 	pthread_mutex_unlock(&refresh_mutex);
 	return m;
 }
 
-const struct mml_memcg *mml_memcg_lookup(const struct mm_struct *mm, struct mml_thread *t)
+/*
+ * The slow part of mml_memcg_lookup() (trace-internal.h): an address space
+ * of another process, a forced re-read, or a clock check.
+ */
+const struct mml_memcg *mml_memcg_lookup_slow(const struct mm_struct *mm, struct mml_thread *t,
+					      int why)
 {
-	const struct mml_memcg *cur;
-	int pid = mm ? mm->owner_pid : 0;
+	const struct mml_memcg *cur = __atomic_load_n(&mml_memcg_current, __ATOMIC_ACQUIRE);
 
-	if (t)
-		__atomic_store_n(&t->memcg_lookups,
-				 __atomic_load_n(&t->memcg_lookups, __ATOMIC_RELAXED) + 1,
-				 __ATOMIC_RELAXED);
-	if (pid > 0 && pid != mml_self_pid()) {
+	if (why == MML_MEMCG_OTHER) {
 		char path[MEMCG_PATH_BUF_SIZE];
 
-		read_memcg_path(pid, path);
+		read_memcg_path(mm->owner_pid, path);
 		cur = intern(path);
 		return cur ? cur : &mml_memcg_none;
 	}
-	cur = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(!cur || __atomic_load_n(&stale, __ATOMIC_ACQUIRE), 0))
-		return refresh(cur);
-	if (t && ++t->memcg_tick >= MMAP_LOCK_MEMCG_CHECK_EVERY) {
+	if (why == MML_MEMCG_TICK) {
 		t->memcg_tick = 0;
-		if (coarse_ms() >= __atomic_load_n(&next_check_ms, __ATOMIC_RELAXED))
-			return refresh(cur);
+		if (coarse_ms() < __atomic_load_n(&next_check_ms, __ATOMIC_RELAXED))
+			return cur;
 	}
-	return cur;
+	return refresh(cur);
 }
 
 #elif MMAPLOCK_TRACING /* tracing without memcg: every path is "" and never looked up */
-
-const struct mml_memcg *mml_memcg_lookup(const struct mm_struct *mm, struct mml_thread *t)
-{
-	return &mml_memcg_none;
-}
 
 void mml_memcg_invalidate(void)
 {

@@ -106,7 +106,7 @@ static const char *get_mm_memcg_path(struct mm_struct *mm, struct mml_thread *t)
 		if (t)                                                                             \
 			p = mml_tp_probes(EV);                                                     \
 		if (p || usdt) {                                                                   \
-			if (__atomic_load_n(&reg_refcount, __ATOMIC_RELAXED) || usdt)              \
+			if (t && (__atomic_load_n(&reg_refcount, __ATOMIC_RELAXED) || usdt))       \
 				memcg_path = get_mm_memcg_path(mm, t);                             \
 			for (unsigned int i = 0; p && i < p->n; i++)                               \
 				((mmap_lock_##name##_probe_t)p->p[i].fn)(p->p[i].data, mm,         \
@@ -160,7 +160,11 @@ MMAPLOCK_API int mmap_lock_get_memcg_path(struct mm_struct *mm, char *buf, size_
 	if (!buf || !buflen)
 		return -EINVAL;
 #if MMAPLOCK_MEMCG
-	path = get_mm_memcg_path(mm, mml_thread_self());
+	{
+		struct mml_thread *t = mml_thread_self();
+
+		path = t ? get_mm_memcg_path(mm, t) : mml_memcg_none.path;
+	}
 #else
 	buf[0] = '\0';
 	(void)path;

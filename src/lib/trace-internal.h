@@ -59,9 +59,35 @@ struct mml_tp_probes {
  * callable. Sections nest. t is mml_thread_self() (may be NULL: then the
  * section is not entered and mml_tp_probes() must not be called).
  */
-void mml_tp_read_lock(struct mml_thread *t);
-void mml_tp_read_unlock(struct mml_thread *t);
-const struct mml_tp_probes *mml_tp_probes(enum mmap_lock_event ev);
+extern struct mml_tp_probes *mml_tp_list[MMAP_LOCK_NR_EVENTS];
+extern int mml_tp_membarrier;
+
+static inline void mml_tp_read_lock(struct mml_thread *t)
+{
+	if (!t || t->depth++)
+		return;
+	if (__builtin_expect(__atomic_load_n(&mml_tp_membarrier, __ATOMIC_RELAXED), 1)) {
+		/* odd: inside; the updater's membarrier() orders it before our loads */
+		__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		__atomic_fetch_add(&t->seq, 1, __ATOMIC_SEQ_CST);	/* odd: inside */
+	}
+}
+
+static inline void mml_tp_read_unlock(struct mml_thread *t)
+{
+	if (t && --t->depth == 0)
+		__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELEASE);				/* even: out */
+}
+
+static inline const struct mml_tp_probes *mml_tp_probes(enum mmap_lock_event ev)
+{
+	return __atomic_load_n(&mml_tp_list[ev], __ATOMIC_SEQ_CST);
+}
+
 /* True while the calling thread is inside a read-side section. */
 int mml_tp_in_probe(void);
 
@@ -89,12 +115,42 @@ struct mml_memcg {
 #define MML_MEMCG_MAX_PATHS 256		/* distinct paths a process interns at most */
 
 extern const struct mml_memcg mml_memcg_none;	/* id 0, "" */
-/* The path of mm's owner (cached, see trace.h for the bound); counts a lookup. */
-const struct mml_memcg *mml_memcg_lookup(const struct mm_struct *mm, struct mml_thread *t);
 /* Force a re-read at the next lookup (on registration, after fork). */
 void mml_memcg_invalidate(void);
 /* Newest interned path (walk with ->next). */
 const struct mml_memcg *mml_memcg_list(void);
+
+static inline int mml_self_pid(void);
+
+#if MMAPLOCK_TRACING && MMAPLOCK_MEMCG
+extern const struct mml_memcg *mml_memcg_current;
+extern int mml_memcg_stale;
+enum { MML_MEMCG_OTHER, MML_MEMCG_REREAD, MML_MEMCG_TICK };
+const struct mml_memcg *mml_memcg_lookup_slow(const struct mm_struct *mm, struct mml_thread *t,
+					      int why);
+
+/*
+ * The path of mm's owner (cached, see memcg.c for the bound); counts a
+ * lookup. t is the calling thread's record (not NULL).
+ */
+static inline const struct mml_memcg *mml_memcg_lookup(const struct mm_struct *mm,
+						       struct mml_thread *t)
+{
+	const struct mml_memcg *cur;
+	int pid = mm ? mm->owner_pid : 0;
+
+	__atomic_store_n(&t->memcg_lookups,
+			 __atomic_load_n(&t->memcg_lookups, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	if (__builtin_expect(pid > 0 && pid != mml_self_pid(), 0))
+		return mml_memcg_lookup_slow(mm, t, MML_MEMCG_OTHER);
+	cur = __atomic_load_n(&mml_memcg_current, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!cur || __atomic_load_n(&mml_memcg_stale, __ATOMIC_ACQUIRE), 0))
+		return mml_memcg_lookup_slow(mm, t, MML_MEMCG_REREAD);
+	if (__builtin_expect(++t->memcg_tick >= MMAP_LOCK_MEMCG_CHECK_EVERY, 0))
+		return mml_memcg_lookup_slow(mm, t, MML_MEMCG_TICK);
+	return cur;
+}
+#endif
 
 static inline const struct mml_memcg *mml_memcg_of(const char *path)
 {

@@ -53,13 +53,13 @@
 #if MMAPLOCK_TRACING
 
 static pthread_mutex_t tp_mutex = PTHREAD_MUTEX_INITIALIZER;	/* serialises updaters */
-static struct mml_tp_probes *tp_list[MMAP_LOCK_NR_EVENTS];	/* atomic pointers */
+struct mml_tp_probes *mml_tp_list[MMAP_LOCK_NR_EVENTS];	/* atomic pointers */
 static struct mml_thread *thread_list;				/* atomic head, push only */
 __thread struct mml_thread *mml_thread_tls __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_key;
 static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 int mml_pid_cache;			/* atomic; 0: unknown */
-static int tp_membarrier;		/* atomic: updaters call membarrier(), readers store */
+int mml_tp_membarrier;		/* atomic: updaters call membarrier(), readers store */
 
 /* Thread exit: give the record back (its sections are all closed by now). */
 static void thread_release(void *arg)
@@ -158,31 +158,8 @@ struct mml_thread *mml_thread_attach(void)
 	return t;
 }
 
-void mml_tp_read_lock(struct mml_thread *t)
-{
-	if (!t || t->depth++)
-		return;
-	if (__builtin_expect(__atomic_load_n(&tp_membarrier, __ATOMIC_RELAXED), 1)) {
-		/* odd: inside; the updater's membarrier() orders it before our loads */
-		__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1,
-				 __ATOMIC_RELAXED);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	} else {
-		__atomic_fetch_add(&t->seq, 1, __ATOMIC_SEQ_CST);	/* odd: inside */
-	}
-}
 
-void mml_tp_read_unlock(struct mml_thread *t)
-{
-	if (t && --t->depth == 0)
-		__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1,
-				 __ATOMIC_RELEASE);				/* even: out */
-}
 
-const struct mml_tp_probes *mml_tp_probes(enum mmap_lock_event ev)
-{
-	return __atomic_load_n(&tp_list[ev], __ATOMIC_SEQ_CST);
-}
 
 int mml_tp_in_probe(void)
 {
@@ -198,7 +175,7 @@ static void synchronize_readers(void)
 {
 	struct mml_thread *t;
 
-	if (__atomic_load_n(&tp_membarrier, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&mml_tp_membarrier, __ATOMIC_RELAXED))
 		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 
 	for (t = mml_thread_list(); t; t = t->next) {
@@ -240,7 +217,7 @@ static void membarrier_init(void)
 		return;
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
 		return;
-	__atomic_store_n(&tp_membarrier, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&mml_tp_membarrier, 1, __ATOMIC_SEQ_CST);
 }
 
 static int find(const struct mml_tp_probes *p, void (*fn)(void), void *data)
@@ -262,7 +239,7 @@ int mml_tp_register(enum mmap_lock_event ev, void (*fn)(void), void *data)
 		return -EDEADLK;
 	pthread_mutex_lock(&tp_mutex);
 	membarrier_init();
-	old = tp_list[ev];
+	old = mml_tp_list[ev];
 	if (find(old, fn, data) >= 0) {
 		pthread_mutex_unlock(&tp_mutex);
 		return -EEXIST;
@@ -281,7 +258,7 @@ int mml_tp_register(enum mmap_lock_event ev, void (*fn)(void), void *data)
 	/* First listener of this event: the path must be ready before it is called. */
 	if (!n)
 		trace_mmap_lock_reg();
-	__atomic_store_n(&tp_list[ev], new, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&mml_tp_list[ev], new, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&__mmap_lock_tp_enabled[ev], 1, __ATOMIC_RELEASE);
 	if (old) {
 		synchronize_readers();
@@ -301,7 +278,7 @@ int mml_tp_unregister(enum mmap_lock_event ev, void (*fn)(void), void *data)
 	if (mml_tp_in_probe())
 		return -EDEADLK;
 	pthread_mutex_lock(&tp_mutex);
-	old = tp_list[ev];
+	old = mml_tp_list[ev];
 	i = find(old, fn, data);
 	if (i < 0) {
 		pthread_mutex_unlock(&tp_mutex);
@@ -318,7 +295,7 @@ int mml_tp_unregister(enum mmap_lock_event ev, void (*fn)(void), void *data)
 		new->n = old->n - 1;
 	}
 	__atomic_fetch_sub(&__mmap_lock_tp_enabled[ev], 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&tp_list[ev], new, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&mml_tp_list[ev], new, __ATOMIC_SEQ_CST);
 	synchronize_readers();
 	free(old);
 	if (!new)
