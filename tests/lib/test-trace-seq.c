@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,28 @@ static struct ev log_ev[64];
 static int nlog;
 static int stray;		/* events from threads other than the main one */
 static pthread_t main_thread;
+static __thread int is_waiter;	/* the waiter's events go to wlog instead */
+static struct ev wlog[8];
+static int nwlog;		/* atomic */
 
 static struct ev *add(char type, struct mm_struct *mm, const char *path, bool write, bool success)
 {
 	struct ev *e;
 
+	if (is_waiter) {
+		int i = __atomic_load_n(&nwlog, __ATOMIC_RELAXED);
+
+		if (i >= 8)
+			return NULL;
+		e = &wlog[i];
+		e->type = type;
+		e->mm = mm;
+		e->write = write;
+		e->success = success;
+		e->held = false;
+		__atomic_store_n(&nwlog, i + 1, __ATOMIC_RELEASE);
+		return NULL;
+	}
 	if (!pthread_equal(pthread_self(), main_thread)) {
 		__atomic_fetch_add(&stray, 1, __ATOMIC_RELAXED);
 		return NULL;
@@ -127,6 +145,20 @@ static void *holder(void *arg)
 	pthread_barrier_wait(&bar);
 	pthread_barrier_wait(&bar);
 	mmap_write_unlock(other_mm);
+	return NULL;
+}
+
+/* Waits for other_mm (write-held by main) and is killed in the middle of the wait. */
+static struct mml_task *waiter_task;
+static int waiter_ret = 1;
+
+static void *waiter(void *arg)
+{
+	is_waiter = 1;
+	__atomic_store_n(&waiter_task, mml_self(), __ATOMIC_RELEASE);
+	waiter_ret = mmap_write_lock_killable(other_mm);
+	if (waiter_ret == 0)
+		mmap_write_unlock(other_mm);
 	return NULL;
 }
 #endif
@@ -214,6 +246,24 @@ int main(void)
 	pthread_join(th, NULL);
 	pthread_barrier_destroy(&bar);
 	CHECK(stray == 3, "holder thread fired %d events, want 3", stray);
+
+	/* Killable abandon under contention: the kill arrives while the waiter sleeps. */
+	nlog = 0;
+	mmap_write_lock(&mm2);
+	pthread_create(&th, NULL, waiter, NULL);
+	while (!mmap_lock_is_contended(&mm2) || !__atomic_load_n(&waiter_task, __ATOMIC_ACQUIRE))
+		sched_yield();	/* it is queued: the kill interrupts a real wait */
+	mml_kill(__atomic_load_n(&waiter_task, __ATOMIC_ACQUIRE));
+	pthread_join(th, NULL);
+	CHECK(waiter_ret == -EINTR, "killed waiter got %d", waiter_ret);
+	CHECK(nwlog == 2 && wlog[0].type == 'S' && wlog[0].write && wlog[1].type == 'A' &&
+	      wlog[1].write && !wlog[1].success && wlog[0].mm == &mm2 && wlog[1].mm == &mm2,
+	      "killed waiter fired %d events: %c%d %c%d%d, want S(w) A(w,0)", nwlog,
+	      nwlog > 0 ? wlog[0].type : '-', nwlog > 0 ? wlog[0].write : 0,
+	      nwlog > 1 ? wlog[1].type : '-', nwlog > 1 ? wlog[1].write : 0,
+	      nwlog > 1 ? wlog[1].success : 0);
+	mmap_write_unlock(&mm2);
+	expect("holding mm2 while the waiter is killed", &mm2, "Sw Aw1 Rw");
 
 	/* Every event carries the path the library reports for mm. */
 	mmap_read_lock(&mm);
