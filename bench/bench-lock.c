@@ -32,9 +32,9 @@
 #include <mmaplock/trace.h>
 #endif
 
-static struct mm_struct mm;
-static pthread_rwlock_t prw = PTHREAD_RWLOCK_INITIALIZER;
-static unsigned long probe_hits;
+static struct mm_struct mm __attribute__((aligned(64)));	/* own cache line */
+static pthread_rwlock_t prw __attribute__((aligned(64))) = PTHREAD_RWLOCK_INITIALIZER;
+static unsigned long probe_hits __attribute__((aligned(64)));
 
 static double now_ns(void)
 {
@@ -150,8 +150,8 @@ struct worker {
 	unsigned long ops;
 };
 
-static int stop;
-static volatile unsigned long shared[8];	/* what the critical sections touch */
+static int stop __attribute__((aligned(64)));	/* read-mostly, own line */
+static volatile unsigned long shared[8] __attribute__((aligned(64)));	/* touched under the lock */
 
 /*
  * Pin worker i to the i-th CPU we may run on: two threads time-sharing one
