@@ -67,6 +67,7 @@
 #define REC_BUF_DEFAULT 4096
 #define REC_BUF_MIN 16
 #define REC_MEM_DEFAULT (64u << 20)	/* bytes of buffers at most, by default */
+#define REC_SPARE 4			/* buffers the writer keeps ready in the pool */
 
 struct rec_thread;
 
@@ -304,6 +305,32 @@ static void retire_buf(struct rec_buf *b)
 	pthread_mutex_unlock(&rec.mutex);
 }
 
+/*
+ * Keep REC_SPARE buffers in the pool, allocated and touched, while under the
+ * cap (rec.mutex held; dropped around the allocation). A fresh buffer costs
+ * a page fault per 4 KiB the first time it is written: better here, on the
+ * writer thread, than in a locking thread's probe.
+ */
+static void pool_top_up(void)
+{
+	while (rec.npool < REC_SPARE && rec.nbufs < rec.maxbufs && !rec.stop) {
+		size_t bytes = sizeof(struct rec_buf) + rec.bufsz * sizeof(struct mml_event);
+		struct rec_buf *b;
+
+		__atomic_store_n(&rec.nbufs, rec.nbufs + 1, __ATOMIC_RELAXED);	/* reserve */
+		pthread_mutex_unlock(&rec.mutex);
+		b = malloc(bytes);
+		for (size_t off = 0; b && off < bytes; off += 4096)
+			((volatile char *)b)[off] = 0;	/* fault the pages in here */
+		pthread_mutex_lock(&rec.mutex);
+		if (!b) {
+			__atomic_store_n(&rec.nbufs, rec.nbufs - 1, __ATOMIC_RELAXED);
+			break;
+		}
+		pool_put(b);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	pthread_mutex_lock(&rec.mutex);
@@ -313,12 +340,16 @@ static void *writer_main(void *arg)
 		if (!b) {
 			if (rec.stop)
 				break;
+			pool_top_up();
+			if (rec.qhead)
+				continue;
 			pthread_cond_wait(&rec.cond, &rec.mutex);
 			continue;
 		}
 		pthread_mutex_unlock(&rec.mutex);
 		retire_buf(b);
 		pthread_mutex_lock(&rec.mutex);
+		pool_top_up();
 	}
 	pthread_mutex_unlock(&rec.mutex);
 	return NULL;
@@ -543,6 +574,9 @@ __attribute__((constructor)) static void recorder_init(void)
 	}
 	rec.pid = getpid();
 	write_info();
+	pthread_mutex_lock(&rec.mutex);
+	pool_top_up();
+	pthread_mutex_unlock(&rec.mutex);
 	pthread_atfork(NULL, NULL, atfork_child);
 	__atomic_store_n(&rec.active, 1, __ATOMIC_RELAXED);
 	if (register_trace_mmap_lock_start_locking(rec_start_locking, NULL) ||
