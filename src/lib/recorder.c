@@ -20,7 +20,9 @@
  * default 64 MiB worth). So memory is bounded, and events are dropped only
  * when every buffer is waiting for the disk: then the thread counts what it
  * drops (LOST blocks per tid, END totals) and takes a buffer again as soon
- * as one is free. Nothing blocks a locking thread on I/O.
+ * as one is free. Nothing blocks a locking thread on I/O. The writer keeps
+ * REC_SPARE buffers allocated and paged in, so that a locking thread does not
+ * take the page faults of a fresh buffer.
  *
  * Exit: a destructor (it runs on exit() from any thread, and on return from
  * main) unregisters the probes first. Unregistration waits for the grace
