@@ -60,6 +60,7 @@ static pthread_key_t thread_key;
 static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 int mml_pid_cache;			/* atomic; 0: unknown */
 int mml_tp_membarrier;		/* atomic: updaters call membarrier(), readers store */
+static int membarrier_done;	/* membarrier_init() ran (under tp_mutex) */
 
 /* Thread exit: give the record back (its sections are all closed by now). */
 static void thread_release(void *arg)
@@ -102,6 +103,13 @@ static void atfork_child(void)
 	if (mml_thread_tls)
 		mml_thread_tls->tid = (uint32_t)syscall(SYS_gettid);
 	__atomic_store_n(&mml_pid_cache, 0, __ATOMIC_RELAXED);
+	/*
+	 * Whether the child inherits the membarrier registration is the
+	 * kernel's business: go back to seq_cst readers (we are the only
+	 * thread) and register again at the next registration.
+	 */
+	__atomic_store_n(&mml_tp_membarrier, 0, __ATOMIC_RELAXED);
+	membarrier_done = 0;
 	mml_memcg_invalidate();
 	pthread_mutex_unlock(&tp_mutex);
 }
@@ -196,13 +204,12 @@ static void synchronize_readers(void)
  */
 static void membarrier_init(void)
 {
-	static int done;
 	const char *env = getenv("MMAPLOCK_NO_MEMBARRIER");
 	long cmds;
 
-	if (done)
+	if (membarrier_done)
 		return;
-	done = 1;
+	membarrier_done = 1;
 #if defined(__SANITIZE_THREAD__)
 	return;
 #elif defined(__has_feature)
