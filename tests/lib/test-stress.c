@@ -54,7 +54,7 @@ static void writer_section(void)
 static void *mixed_worker(void *arg)
 {
 	unsigned int seed = (unsigned int)(long)arg * 2654435761u + 1;
-	long iters = 300000 / MML_TEST_SCALE, i;
+	long iters = 150000 / MML_TEST_SCALE, i;
 	long mine;
 
 	for (i = 0; i < iters; i++) {
@@ -290,6 +290,7 @@ static void test_writer_progress(void)
 
 int main(void)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	watchdog(120);
 	test_mixed();
 	test_no_lost_wakeup();
