@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * decode.c: raw ftrace record -> struct mml_event (see decode.h).
+ *
+ * At creation the decoder asks libtraceevent for each event we know
+ * (mmap_lock_{start_locking,acquire_returned,released}, contention_{begin,
+ * end}) and caches its type id and the offset and size of every field we
+ * read. decode_record() never calls into libtraceevent: it compares
+ * common_type against the cached ids and loads fields at cached offsets, so
+ * it runs at memory speed. Fields are read with memcpy (records in a
+ * ring-buffer page are only 4-byte aligned).
+ *
+ * common_flags carries the context bits of the kernel's trace_flag_type:
+ * HARDIRQ 0x08, SOFTIRQ 0x10, NMI 0x40 (stable since 2.6).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <traceevent/event-parse.h>
+#include "decode.h"
+
+#define TRACE_FLAG_HARDIRQ	0x08
+#define TRACE_FLAG_SOFTIRQ	0x10
+#define TRACE_FLAG_NMI		0x40
+
+#define LCB_F_READ		(1u << 1)
+#define LCB_F_WRITE		(1u << 2)
+
+struct fld {
+	int off, size;			/* size 0: the event has no such field */
+};
+
+struct evdesc {
+	int id;				/* -1: not known to tep */
+	uint8_t type;			/* enum mml_event_type */
+	struct fld mm, memcg, write, success;	/* contention: mm=lock_addr, memcg=flags/ret */
+	int memcg_is_loc;		/* memcg is a __data_loc string */
+};
+
+struct pathent {
+	uint64_t hash, id;
+	char *path;
+	int len;
+};
+
+struct decoder {
+	struct evdesc ev[5];
+	int min_id, max_id;		/* quick reject */
+	struct fld type, flags, pid;	/* common fields */
+	int has_id, has_cont;
+	decode_memcg_fn fn;
+	void *arg;
+	struct pathent *paths;		/* open addressing, power-of-two size */
+	size_t npaths, cap;
+	uint64_t next_id;
+};
+
+static int get_fld(struct tep_event *e, const char *name, struct fld *f, int *is_loc)
+{
+	struct tep_format_field *ff = tep_find_any_field(e, name);
+
+	if (!ff)
+		return 0;
+	f->off = ff->offset;
+	f->size = ff->size;
+	if (is_loc)
+		*is_loc = !!(ff->flags & TEP_FIELD_IS_DYNAMIC);
+	return 1;
+}
+
+static void find_ev(struct decoder *d, struct tep_handle *tep, int i, const char *sys,
+		    const char *name, uint8_t type)
+{
+	struct evdesc *x = &d->ev[i];
+	struct tep_event *e = tep_find_event_by_name(tep, sys, name);
+
+	memset(x, 0, sizeof(*x));
+	x->id = -1;
+	x->type = type;
+	if (!e)
+		return;
+	if (type == MML_EV_CONTENTION_BEGIN || type == MML_EV_CONTENTION_END) {
+		if (!get_fld(e, "lock_addr", &x->mm, NULL))
+			return;
+		if (!get_fld(e, type == MML_EV_CONTENTION_BEGIN ? "flags" : "ret", &x->memcg, NULL))
+			return;
+	} else {
+		if (!get_fld(e, "mm", &x->mm, NULL) || !get_fld(e, "write", &x->write, NULL))
+			return;
+		if (!get_fld(e, "memcg_id", &x->memcg, NULL) &&
+		    !get_fld(e, "memcg_path", &x->memcg, &x->memcg_is_loc))
+			return;
+		get_fld(e, "success", &x->success, NULL);
+	}
+	x->id = e->id;
+	if (d->min_id < 0 || e->id < d->min_id)
+		d->min_id = e->id;
+	if (e->id > d->max_id)
+		d->max_id = e->id;
+	if (!d->type.size) {		/* common fields: from the first event we know */
+		get_fld(e, "common_type", &d->type, NULL);
+		get_fld(e, "common_flags", &d->flags, NULL);
+		get_fld(e, "common_pid", &d->pid, NULL);
+	}
+}
+
+struct decoder *decoder_new(struct tep_handle *tep, decode_memcg_fn fn, void *arg)
+{
+	struct decoder *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->fn = fn;
+	d->arg = arg;
+	d->min_id = -1;
+	d->next_id = 1;
+	find_ev(d, tep, 0, "mmap_lock", "mmap_lock_start_locking", MML_EV_START_LOCKING);
+	find_ev(d, tep, 1, "mmap_lock", "mmap_lock_acquire_returned", MML_EV_ACQUIRE_RETURNED);
+	find_ev(d, tep, 2, "mmap_lock", "mmap_lock_released", MML_EV_RELEASED);
+	find_ev(d, tep, 3, "lock", "contention_begin", MML_EV_CONTENTION_BEGIN);
+	find_ev(d, tep, 4, "lock", "contention_end", MML_EV_CONTENTION_END);
+	if (d->ev[0].id < 0 && d->ev[1].id < 0 && d->ev[2].id < 0) {
+		free(d);
+		errno = ENOENT;
+		return NULL;
+	}
+	for (int i = 0; i < 3; i++)
+		if (d->ev[i].id >= 0 && !d->ev[i].memcg_is_loc)
+			d->has_id = 1;
+	d->has_cont = d->ev[3].id >= 0 && d->ev[4].id >= 0;
+	if (!d->type.size || d->type.size > 4 || !d->pid.size) {
+		free(d);
+		errno = EINVAL;
+		return NULL;
+	}
+	return d;
+}
+
+void decoder_free(struct decoder *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->cap; i++)
+		free(d->paths[i].path);
+	free(d->paths);
+	free(d);
+}
+
+int decoder_has_memcg_id(const struct decoder *d)
+{
+	return d->has_id;
+}
+
+int decoder_has_contention(const struct decoder *d)
+{
+	return d->has_cont;
+}
+
+static uint64_t ld(const unsigned char *p, struct fld f)
+{
+	switch (f.size) {
+	case 1: return p[f.off];
+	case 2: { uint16_t v; memcpy(&v, p + f.off, 2); return v; }
+	case 4: { uint32_t v; memcpy(&v, p + f.off, 4); return v; }
+	case 8: { uint64_t v; memcpy(&v, p + f.off, 8); return v; }
+	}
+	return 0;
+}
+
+static uint64_t fnv(const char *s, int len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int grow(struct decoder *d)
+{
+	size_t ncap = d->cap ? d->cap * 2 : 64;
+	struct pathent *n = calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < d->cap; i++) {
+		if (!d->paths[i].path)
+			continue;
+		size_t j = d->paths[i].hash & (ncap - 1);
+		while (n[j].path)
+			j = (j + 1) & (ncap - 1);
+		n[j] = d->paths[i];
+	}
+	free(d->paths);
+	d->paths = n;
+	d->cap = ncap;
+	return 0;
+}
+
+uint64_t decoder_intern_path(struct decoder *d, const char *path, int len)
+{
+	while (len > 0 && path[len - 1] == '\0')
+		len--;
+	if (len <= 0)
+		return 0;
+	if ((d->npaths + 1) * 2 > d->cap && grow(d))
+		return 0;
+	uint64_t h = fnv(path, len);
+	size_t j = h & (d->cap - 1);
+	for (; d->paths[j].path; j = (j + 1) & (d->cap - 1))
+		if (d->paths[j].hash == h && d->paths[j].len == len &&
+		    !memcmp(d->paths[j].path, path, len))
+			return d->paths[j].id;
+	char *s = malloc(len + 1);
+	if (!s)
+		return 0;
+	memcpy(s, path, len);
+	s[len] = '\0';
+	d->paths[j] = (struct pathent){ h, d->next_id++, s, len };
+	d->npaths++;
+	if (d->fn)
+		d->fn(d->paths[j].id, s, d->arg);
+	return d->paths[j].id;
+}
+
+int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, int cpu,
+		  struct mml_event *ev)
+{
+	const unsigned char *p = data;
+
+	if (size < d->type.off + d->type.size)
+		return 0;
+	int id = (int)ld(p, d->type);
+	if (id < d->min_id || id > d->max_id)
+		return 0;
+	const struct evdesc *x = NULL;
+	for (int i = 0; i < 5; i++)
+		if (d->ev[i].id == id) {
+			x = &d->ev[i];
+			break;
+		}
+	if (!x)
+		return 0;
+	int need = x->mm.off + x->mm.size;
+	if (x->memcg.off + x->memcg.size > need)
+		need = x->memcg.off + x->memcg.size;
+	if (x->write.off + x->write.size > need)
+		need = x->write.off + x->write.size;
+	if (x->success.off + x->success.size > need)
+		need = x->success.off + x->success.size;
+	if (d->pid.off + d->pid.size > need)
+		need = d->pid.off + d->pid.size;
+	if (size < need)
+		return -1;
+
+	unsigned cf = (unsigned)ld(p, d->flags);
+	uint8_t fl = 0;
+	if (cf & TRACE_FLAG_HARDIRQ)
+		fl |= MML_F_HARDIRQ;
+	if (cf & TRACE_FLAG_SOFTIRQ)
+		fl |= MML_F_SOFTIRQ;
+	if (cf & TRACE_FLAG_NMI)
+		fl |= MML_F_NMI;
+
+	ev->ts = ts;
+	ev->mm = ld(p, x->mm);
+	ev->tid = (uint32_t)ld(p, d->pid);
+	ev->cpu = (uint16_t)cpu;
+	ev->type = x->type;
+	if (x->type == MML_EV_CONTENTION_BEGIN) {
+		uint32_t f = (uint32_t)ld(p, x->memcg);
+		if (!(f & (LCB_F_READ | LCB_F_WRITE)))
+			return 0;
+		if (f & LCB_F_WRITE)
+			fl |= MML_F_WRITE;
+		ev->memcg = f;
+	} else if (x->type == MML_EV_CONTENTION_END) {
+		ev->memcg = (uint32_t)ld(p, x->memcg);
+	} else {
+		if (ld(p, x->write))
+			fl |= MML_F_WRITE;
+		if (x->success.size && ld(p, x->success))
+			fl |= MML_F_SUCCESS;
+		if (x->memcg_is_loc) {
+			uint32_t loc = (uint32_t)ld(p, x->memcg);
+			int off = loc & 0xffff, len = loc >> 16;
+			if (off + len > size)
+				return -1;
+			ev->memcg = decoder_intern_path(d, (const char *)p + off, len);
+		} else {
+			ev->memcg = ld(p, x->memcg);
+		}
+	}
+	ev->flags = fl;
+	return 1;
+}
