@@ -1,0 +1,929 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.c: the recording engine behind `mmaplock record` and `stat`
+ * (see record.h).
+ *
+ * Lifecycle. (1) Mount tracefs if needed, remove stale mmaplock-<pid>
+ * instances. (2) Create ours and fork a watchdog: a child holding the read
+ * end of a pipe whose write end only we hold (close-on-exec, so CMD does not
+ * inherit it). When we die for whatever reason the pipe reads EOF and the
+ * watchdog disables and removes the instance if it is still there; on a
+ * normal end we remove it ourselves first. (3) Parse the mmap_lock and lock
+ * event formats (tracefs_local_events_system), build the decoder, set the
+ * clock to "mono", the buffer size, pid and memcg filters, and enable the
+ * events in the instance only. (4) Start CMD, drain, stop, drain the rest.
+ *
+ * Draining. One thread, all CPUs: every 20 ms each CPU's trace_pipe_raw is
+ * read (non-blocking) until empty, page by page; kbuffer walks the records
+ * of a page and decode.c turns them into struct mml_event in a per-CPU
+ * batch, written as EVENTS blocks (one stream per CPU) once it is large or
+ * at the end. The ring buffer hands out a CPU's events in time order; a
+ * batch is still checked and sorted if it is not. At 2 M events/s a 20 ms
+ * period means ~1 MB per CPU between reads, well inside the default 4 MB
+ * per-CPU buffer.
+ *
+ * Filters. -p PID: the kernel's set_event_pid with the event-fork option,
+ * written with every thread of each PID (/proc/PID/task); new threads and
+ * children are then followed by the kernel itself, which a common_pid
+ * filter could not do. -G CGROUP: a memcg_id filter on the mmap_lock events
+ * where the kernel has the field, and a user-space filter on the interned
+ * path otherwise. lock:contention_begin is filtered in the kernel to rwsem
+ * waits (flags & (READ|WRITE)); contention_end has no flags and is kept.
+ *
+ * Metadata. memcg ids -> paths from a walk of the memory hierarchy at the
+ * start and at the end, and again (at most once a second) when an event
+ * carries an id the map does not know: memcgs appear during a recording.
+ * Every tid is looked up in /proc when first seen (comm, tgid, memcg);
+ * tids gone by then get their comm from the kernel's saved_cmdlines at
+ * the end. Lost events: each CPU's "overrun" + "dropped events" from the
+ * instance's per_cpu/cpuN/stats at the end, written as LOST blocks.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <tracefs/tracefs.h>
+#include <traceevent/event-parse.h>
+#include <traceevent/kbuffer.h>
+#include "record.h"
+#include "decode.h"
+#include "cgroupfs.h"
+#include "signals.h"
+#include "mml_writer.h"
+
+#define PREFIX		"mmaplock-"
+#define BATCH		MML_EVENTS_PER_BLOCK
+#define PERIOD_MS	20
+
+/* ------------------------------------------------------------ id sets */
+
+struct idmap {			/* u64 -> char * (or just a set: val NULL) */
+	uint64_t *key;
+	char **val;
+	unsigned char *used;
+	size_t n, cap;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static int idmap_grow(struct idmap *m)
+{
+	struct idmap n = { 0 };
+
+	n.cap = m->cap ? m->cap * 2 : 256;
+	n.key = calloc(n.cap, sizeof(*n.key));
+	n.val = calloc(n.cap, sizeof(*n.val));
+	n.used = calloc(n.cap, 1);
+	if (!n.key || !n.val || !n.used) {
+		free(n.key);
+		free(n.val);
+		free(n.used);
+		return -1;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->used[i])
+			continue;
+		size_t j = mix(m->key[i]) & (n.cap - 1);
+		while (n.used[j])
+			j = (j + 1) & (n.cap - 1);
+		n.used[j] = 1;
+		n.key[j] = m->key[i];
+		n.val[j] = m->val[i];
+	}
+	n.n = m->n;
+	free(m->key);
+	free(m->val);
+	free(m->used);
+	*m = n;
+	return 0;
+}
+
+/* Slot of k, or -1. */
+static long idmap_find(const struct idmap *m, uint64_t k)
+{
+	if (!m->cap)
+		return -1;
+	for (size_t j = mix(k) & (m->cap - 1); m->used[j]; j = (j + 1) & (m->cap - 1))
+		if (m->key[j] == k)
+			return (long)j;
+	return -1;
+}
+
+/* Insert k (val is taken over, replacing an old one). 1: new, 0: was there, -1: no memory. */
+static int idmap_put(struct idmap *m, uint64_t k, char *val)
+{
+	long f = idmap_find(m, k);
+
+	if (f >= 0) {
+		if (val) {
+			free(m->val[f]);
+			m->val[f] = val;
+		}
+		return 0;
+	}
+	if ((m->n + 1) * 2 > m->cap && idmap_grow(m)) {
+		free(val);
+		return -1;
+	}
+	size_t j = mix(k) & (m->cap - 1);
+	while (m->used[j])
+		j = (j + 1) & (m->cap - 1);
+	m->used[j] = 1;
+	m->key[j] = k;
+	m->val[j] = val;
+	m->n++;
+	return 1;
+}
+
+static void idmap_free(struct idmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->used[i])
+			free(m->val[i]);
+	free(m->key);
+	free(m->val);
+	free(m->used);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ------------------------------------------------------------ options */
+
+void record_usage(FILE *f)
+{
+	fprintf(f,
+		"  -o, --output FILE      write to FILE (default mmaplock.data)\n"
+		"  -d, --duration SEC     stop after SEC seconds\n"
+		"  -p, --pid PID          only this process (all its threads and children); repeatable\n"
+		"  -G, --cgroup CGROUP    only events in this memory cgroup; repeatable\n"
+		"      --buffer-size KB   per-CPU ring buffer (default %u)\n"
+		"  -- CMD [ARGS]          run CMD and record (the whole system) until it exits\n",
+		RECORD_DEFAULT_KB);
+}
+
+static int bad(const struct record_opts *o, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", o->prog);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest, int *nrest)
+{
+	int nr = 0;
+	int i;
+
+	if (!o->buffer_kb)
+		o->buffer_kb = RECORD_DEFAULT_KB;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		char *end;
+#define NEEDVAL() do { \
+		if (i + 1 >= argc) return bad(o, "option %s needs a value", a); \
+		val = argv[++i]; } while (0)
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return 1;
+		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			NEEDVAL();
+			o->output = val;
+		} else if (!strcmp(a, "-d") || !strcmp(a, "--duration")) {
+			NEEDVAL();
+			errno = 0;
+			o->duration = strtod(val, &end);
+			if (errno || end == val || *end || !(o->duration > 0) || o->duration > 1e7)
+				return bad(o, "-d: '%s' is not a positive number of seconds", val);
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pid")) {
+			NEEDVAL();
+			errno = 0;
+			long p = strtol(val, &end, 10);
+			if (errno || end == val || *end || p <= 0 || p > INT_MAX)
+				return bad(o, "-p: '%s' is not a process id", val);
+			if (o->npids >= RECORD_MAX_PIDS)
+				return bad(o, "-p: too many pids (at most %s)", "64");
+			o->pids[o->npids++] = (pid_t)p;
+		} else if (!strcmp(a, "-G") || !strcmp(a, "--cgroup")) {
+			NEEDVAL();
+			if (o->ncgroups >= RECORD_MAX_CGROUPS)
+				return bad(o, "-G: too many cgroups (at most %s)", "64");
+			o->cgroups[o->ncgroups++] = val;
+		} else if (!strcmp(a, "--buffer-size")) {
+			NEEDVAL();
+			errno = 0;
+			unsigned long kb = strtoul(val, &end, 10);
+			if (errno || end == val || *end || kb < 4 || kb > (1ul << 22))
+				return bad(o, "--buffer-size: '%s' is not a size in KB (4 to 4194304)", val);
+			o->buffer_kb = (unsigned)kb;
+		} else if (rest) {
+			rest[nr++] = argv[i];
+			/* pass its value too when it is separate and not an option */
+			if (strncmp(a, "--", 2) || !strchr(a, '=')) {
+				static const char *const with_val[] = { "--by", "--sort", "--top", "-s", "-n", NULL };
+				for (int k = 0; with_val[k]; k++)
+					if (!strcmp(a, with_val[k]) && i + 1 < argc)
+						rest[nr++] = argv[++i];
+			}
+		} else {
+			return bad(o, "unknown option '%s' (see --help)", a);
+		}
+#undef NEEDVAL
+	}
+	if (i < argc)
+		o->cmd = argv + i;
+	if (!o->output)
+		o->output = "mmaplock.data";
+	if (nrest)
+		*nrest = nr;
+	return 0;
+}
+
+/* ------------------------------------------------------------ instances */
+
+static int pid_alive(pid_t p)
+{
+	return kill(p, 0) == 0 || errno == EPERM;
+}
+
+static void destroy_instance(struct tracefs_instance *ti)
+{
+	tracefs_instance_file_write(ti, "tracing_on", "0");
+	tracefs_event_disable(ti, NULL, NULL);
+	tracefs_instance_file_write(ti, "set_event_pid", "");
+	tracefs_instance_destroy(ti);
+}
+
+int record_cleanup_stale(void)
+{
+	char **names = tracefs_instances("^" PREFIX "[0-9]+$");
+	int n = 0;
+
+	if (!names)
+		return 0;
+	for (int i = 0; names[i]; i++) {
+		pid_t p = (pid_t)atol(names[i] + strlen(PREFIX));
+		if (p > 0 && pid_alive(p))
+			continue;
+		struct tracefs_instance *ti = tracefs_instance_alloc(NULL, names[i]);
+		if (!ti)
+			continue;
+		destroy_instance(ti);
+		tracefs_instance_free(ti);
+		n++;
+	}
+	tracefs_list_free(names);
+	return n;
+}
+
+/*
+ * The watchdog: forked right after the instance exists. It ignores the
+ * terminal's signals (the parent handles those and cleans up itself) and
+ * waits for EOF on the pipe, which comes when the parent is gone however
+ * it went; then it removes the instance if it is still there.
+ */
+static pid_t start_watchdog(const char *name, int *wfd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char c;
+
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		close(p[1]);
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		if (tracefs_instance_exists(name)) {
+			struct tracefs_instance *ti = tracefs_instance_alloc(NULL, name);
+			if (ti)
+				destroy_instance(ti);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	*wfd = p[1];
+	return pid;
+}
+
+/* ------------------------------------------------------------ the recording */
+
+struct cpubuf {
+	struct tracefs_cpu *tcpu;
+	struct mml_event *ev;
+	uint32_t n;
+	uint64_t missed;
+};
+
+struct rec {
+	const struct record_opts *o;
+	struct tracefs_instance *ti;
+	struct tep_handle *tep;
+	struct decoder *dec;
+	struct kbuffer *kbuf;
+	struct mml_writer *w;
+	struct cpubuf *cpu;
+	int ncpu;
+	void *page;
+	int pagesize;
+	struct idmap memcg_path;	/* id -> path from cgroupfs walks */
+	struct idmap memcg_seen;	/* ids seen in events */
+	struct idmap tids;		/* tids seen; val: NULL, or "?" when /proc failed */
+	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
+	uint64_t events, filtered;
+	time_t last_walk;
+	int werr;
+};
+
+static void on_walk(uint64_t id, const char *path, void *arg)
+{
+	struct rec *r = arg;
+	char *s = strdup(path);
+
+	if (s)
+		idmap_put(&r->memcg_path, id, s);
+}
+
+static void on_path(uint64_t id, const char *path, void *arg)
+{
+	struct rec *r = arg;
+
+	if (r->w && mml_writer_memcg(r->w, id, path))
+		r->werr = errno;
+}
+
+static int cmp_ts(const void *a, const void *b)
+{
+	const struct mml_event *x = a, *y = b;
+
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static void flush_cpu(struct rec *r, int cpu)
+{
+	struct cpubuf *c = &r->cpu[cpu];
+
+	if (!c->n)
+		return;
+	for (uint32_t i = 1; i < c->n; i++)
+		if (c->ev[i].ts < c->ev[i - 1].ts) {
+			qsort(c->ev, c->n, sizeof(*c->ev), cmp_ts);
+			break;
+		}
+	if (mml_writer_events(r->w, (uint32_t)cpu, c->ev, c->n) && !r->werr)
+		r->werr = errno;
+	c->n = 0;
+}
+
+static void see_tid(struct rec *r, uint32_t tid)
+{
+	struct cg_task t;
+
+	if (idmap_find(&r->tids, tid) >= 0)
+		return;
+	if (tid == 0) {
+		idmap_put(&r->tids, 0, NULL);
+		if (mml_writer_task(r->w, 0, 0, "swapper", 0, NULL))
+			r->werr = errno;
+		return;
+	}
+	if (cgroupfs_task((pid_t)tid, &t)) {
+		idmap_put(&r->tids, tid, strdup("?"));	/* gone: saved_cmdlines at the end */
+		return;
+	}
+	idmap_put(&r->tids, tid, NULL);
+	if (mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
+		r->werr = errno;
+}
+
+static void see_memcg(struct rec *r, uint64_t id)
+{
+	if (idmap_put(&r->memcg_seen, id, NULL) != 1)
+		return;
+	if (!decoder_has_memcg_id(r->dec) || idmap_find(&r->memcg_path, id) >= 0)
+		return;
+	time_t now = time(NULL);
+	if (now != r->last_walk) {	/* a new memcg: walk again, at most once a second */
+		r->last_walk = now;
+		cgroupfs_walk(on_walk, r);
+	}
+}
+
+static void take_page(struct rec *r, int cpu, void *page)
+{
+	struct cpubuf *c = &r->cpu[cpu];
+	unsigned long long ts;
+	void *data;
+
+	if (kbuffer_load_subbuffer(r->kbuf, page) < 0)
+		return;
+	if (kbuffer_missed_events(r->kbuf) > 0)
+		c->missed += (uint64_t)kbuffer_missed_events(r->kbuf);
+	for (data = kbuffer_read_event(r->kbuf, &ts); data; data = kbuffer_next_event(r->kbuf, &ts)) {
+		struct mml_event *e = &c->ev[c->n];
+		int sz = kbuffer_event_size(r->kbuf);
+
+		if (decode_record(r->dec, data, sz, ts, cpu, e) != 1)
+			continue;
+		if (r->allow.n && e->type <= MML_EV_RELEASED && idmap_find(&r->allow, e->memcg) < 0) {
+			r->filtered++;
+			continue;
+		}
+		see_tid(r, e->tid);
+		if (e->type <= MML_EV_RELEASED)
+			see_memcg(r, e->memcg);
+		r->events++;
+		if (++c->n == BATCH)
+			flush_cpu(r, cpu);
+	}
+}
+
+/* Read everything available now on every CPU. Returns pages read. */
+static long drain(struct rec *r, int final)
+{
+	long pages = 0;
+
+	for (int cpu = 0; cpu < r->ncpu; cpu++) {
+		struct cpubuf *c = &r->cpu[cpu];
+		int n;
+
+		if (!c->tcpu)
+			continue;
+		while ((n = tracefs_cpu_read(c->tcpu, r->page, true)) > 0) {
+			take_page(r, cpu, r->page);
+			pages++;
+		}
+		if (final)
+			while ((n = tracefs_cpu_flush(c->tcpu, r->page)) > 0) {
+				take_page(r, cpu, r->page);
+				pages++;
+			}
+		if (final || c->n >= BATCH / 2)
+			flush_cpu(r, cpu);
+	}
+	return pages;
+}
+
+static uint64_t read_stat(struct rec *r, int cpu, const char *key)
+{
+	char file[64];
+	char *s, *p;
+	uint64_t v = 0;
+
+	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
+	s = tracefs_instance_file_read(r->ti, file, NULL);
+	if (!s)
+		return 0;
+	p = strstr(s, key);
+	if (p)
+		v = strtoull(p + strlen(key), NULL, 10);
+	free(s);
+	return v;
+}
+
+/* comm of tids that were gone before /proc could be read: saved_cmdlines. */
+static void late_comms(struct rec *r)
+{
+	char *s = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
+	char *line, *save = NULL;
+
+	if (s)
+		for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char comm[64];
+			unsigned long tid;
+			if (sscanf(line, "%lu %63s", &tid, comm) != 2)
+				continue;
+			long f = idmap_find(&r->tids, tid);
+			if (f < 0 || !r->tids.val[f])
+				continue;
+			comm[15] = '\0';
+			mml_writer_task(r->w, (uint32_t)tid, 0, comm, 0, NULL);
+			free(r->tids.val[f]);
+			r->tids.val[f] = NULL;
+		}
+	free(s);
+}
+
+static int set_pids(struct rec *r)
+{
+	char buf[300];
+	int first = 1;
+
+	for (int i = 0; i < r->o->npids; i++) {
+		char dir[64];
+		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)r->o->pids[i]);
+		DIR *d = opendir(dir);
+		if (!d) {
+			fprintf(stderr, "%s: -p %d: no such process\n", r->o->prog, (int)r->o->pids[i]);
+			return -1;
+		}
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(buf, sizeof(buf), "%s", e->d_name);
+			int rc = first ? tracefs_instance_file_write(r->ti, "set_event_pid", buf)
+				       : tracefs_instance_file_append(r->ti, "set_event_pid", buf);
+			first = 0;
+			if (rc < 0) {
+				closedir(d);
+				fprintf(stderr, "%s: cannot set set_event_pid: %s\n", r->o->prog, strerror(errno));
+				return -1;
+			}
+		}
+		closedir(d);
+	}
+	if (tracefs_option_enable(r->ti, TRACEFS_OPTION_EVENT_FORK)) {
+		fprintf(stderr, "%s: cannot enable event-fork: %s\n", r->o->prog, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const mmap_events[] = {
+	"mmap_lock_start_locking", "mmap_lock_acquire_returned", "mmap_lock_released",
+};
+
+static int set_cgroups(struct rec *r)
+{
+	char filter[4096] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < r->o->ncgroups; i++) {
+		uint64_t id;
+		char rel[1024];
+		if (cgroupfs_resolve(r->o->cgroups[i], &id, rel, sizeof(rel))) {
+			fprintf(stderr, "%s: -G %s: no such memory cgroup (%s)\n", r->o->prog,
+				r->o->cgroups[i], strerror(errno));
+			return -1;
+		}
+		if (!decoder_has_memcg_id(r->dec))
+			id = decoder_intern_path(r->dec, rel, (int)strlen(rel));
+		idmap_put(&r->allow, id, NULL);
+		len += (size_t)snprintf(filter + len, sizeof(filter) - len, "%smemcg_id == %llu",
+					i ? " || " : "", (unsigned long long)id);
+		if (len >= sizeof(filter)) {
+			fprintf(stderr, "%s: -G: too many cgroups for one filter\n", r->o->prog);
+			return -1;
+		}
+	}
+	if (!decoder_has_memcg_id(r->dec))
+		return 0;		/* path era: filtered in user space */
+	for (size_t i = 0; i < 3; i++) {
+		char file[128];
+		snprintf(file, sizeof(file), "events/mmap_lock/%s/filter", mmap_events[i]);
+		if (tracefs_instance_file_write(r->ti, file, filter) < 0) {
+			fprintf(stderr, "%s: cannot set the memcg filter: %s\n", r->o->prog, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void write_info(struct rec *r, const char *clock)
+{
+	struct utsname u;
+	char buf[4096];
+	size_t len = 0;
+
+	if (!uname(&u)) {
+		mml_writer_info(r->w, "kernel", u.release);
+		mml_writer_info(r->w, "hostname", u.nodename);
+		mml_writer_info(r->w, "machine", u.machine);
+	}
+	mml_writer_info(r->w, "clock", clock);
+	snprintf(buf, sizeof(buf), "%d", r->ncpu);
+	mml_writer_info(r->w, "ncpus", buf);
+	mml_writer_info(r->w, "memcg", decoder_has_memcg_id(r->dec) ? "id" : "path");
+	mml_writer_info(r->w, "contention", decoder_has_contention(r->dec) ? "yes" : "no");
+	if (cgroupfs_memcg_root())
+		mml_writer_info(r->w, "cgroup_root", cgroupfs_memcg_root());
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	if (f) {
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i + 1 < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = '\0';
+		mml_writer_info(r->w, "cmdline", buf);
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	mml_writer_info(r->w, "start_time", buf);
+	mml_writer_info(r->w, "tool", "mmaplock record");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static pid_t start_cmd(const struct record_opts *o, int *gofd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		close(p[1]);
+		sig_default();
+		/* wait until the events are enabled, so CMD's start is recorded */
+		if (read(p[0], &c, 1) != 1)
+			_exit(127);
+		execvp(o->cmd[0], o->cmd);
+		fprintf(stderr, "%s: cannot run %s: %s\n", o->prog, o->cmd[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	*gofd = p[1];
+	return pid;
+}
+
+static void perm_error(const struct record_opts *o, const char *what)
+{
+	int e = errno;
+
+	if (e == EACCES || e == EPERM)
+		fprintf(stderr, "%s: cannot %s: %s (run as root, or grant CAP_SYS_ADMIN and access to tracefs)\n",
+			o->prog, what, strerror(e));
+	else
+		fprintf(stderr, "%s: cannot %s: %s\n", o->prog, what, strerror(e ? e : EINVAL));
+}
+
+int record_run(const struct record_opts *o, struct record_result *res)
+{
+	struct rec r = { .o = o };
+	const char *tdir = NULL;
+	char name[64];
+	int wd_fd = -1, gofd = -1, rc = 1;
+	pid_t wd = -1, child = -1;
+	int status = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->cmd_status = -1;
+	if (!tracefs_tracing_dir_is_mounted(true, &tdir) || !tdir) {
+		perm_error(o, "mount tracefs");
+		return 1;
+	}
+	if (access(tdir, W_OK) != 0) {
+		perm_error(o, "create tracefs instance");
+		return 1;
+	}
+	record_cleanup_stale();
+	snprintf(name, sizeof(name), PREFIX "%d", (int)getpid());
+	errno = 0;
+	r.ti = tracefs_instance_create(name);
+	if (!r.ti || !tracefs_instance_exists(name)) {
+		perm_error(o, "create tracefs instance");
+		tracefs_instance_free(r.ti);
+		return 1;
+	}
+	wd = start_watchdog(name, &wd_fd);
+
+	const char *systems[] = { "mmap_lock", "lock", NULL };
+	r.tep = tracefs_local_events_system(NULL, systems);
+	if (!r.tep) {
+		perm_error(o, "read the event formats");
+		goto out;
+	}
+	r.dec = decoder_new(r.tep, on_path, &r);
+	if (!r.dec) {
+		fprintf(stderr, "%s: this kernel has no mmap_lock tracepoints (CONFIG_TRACING, 5.10+)\n", o->prog);
+		goto out;
+	}
+	r.kbuf = kbuffer_alloc(sizeof(long) == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4, KBUFFER_ENDIAN_LITTLE);
+	if (!r.kbuf)
+		goto out;
+	if (tep_is_old_format(r.tep))
+		kbuffer_set_old_format(r.kbuf);
+
+	/* the instance's settings */
+	const char *clock = "mono";
+	if (tracefs_instance_file_write(r.ti, "trace_clock", "mono") < 0) {
+		clock = "local";
+	}
+	if (tracefs_instance_set_buffer_size(r.ti, o->buffer_kb, -1) < 0) {
+		perm_error(o, "set the buffer size");
+		goto out;
+	}
+	if (o->npids && set_pids(&r))
+		goto out;
+	if (o->ncgroups && set_cgroups(&r))
+		goto out;
+	if (decoder_has_contention(r.dec)) {
+		tracefs_instance_file_write(r.ti, "events/lock/contention_begin/filter", "flags & 6");
+	}
+
+	r.ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+	r.cpu = calloc((size_t)r.ncpu, sizeof(*r.cpu));
+	if (!r.cpu)
+		goto out;
+	r.pagesize = 0;
+	for (int cpu = 0; cpu < r.ncpu; cpu++) {
+		r.cpu[cpu].tcpu = tracefs_cpu_open(r.ti, cpu, true);
+		if (!r.cpu[cpu].tcpu)
+			continue;		/* offline CPU */
+		r.cpu[cpu].ev = malloc(sizeof(struct mml_event) * BATCH);
+		if (!r.cpu[cpu].ev)
+			goto out;
+		int sz = tracefs_cpu_read_size(r.cpu[cpu].tcpu);
+		if (sz > r.pagesize)
+			r.pagesize = sz;
+	}
+	if (!r.pagesize) {
+		perm_error(o, "open the per-CPU buffers");
+		goto out;
+	}
+	r.page = malloc((size_t)r.pagesize);
+	if (!r.page)
+		goto out;
+
+	/* the file */
+	struct mml_file_header h = { 0 };
+	struct timespec rt, mono;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	h.source = MML_SOURCE_KERNEL;
+	h.ncpus = (uint32_t)r.ncpu;
+	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+	h.start_ts_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
+	h.clock = strcmp(clock, "mono") ? MML_CLOCK_LOCAL : MML_CLOCK_MONOTONIC;
+	r.w = mml_writer_open(o->output, &h);
+	if (!r.w) {
+		fprintf(stderr, "%s: cannot create %s: %s\n", o->prog, o->output, strerror(errno));
+		goto out;
+	}
+	write_info(&r, clock);
+	r.last_walk = time(NULL);
+	cgroupfs_walk(on_walk, &r);
+
+	/* go */
+	if (tracefs_event_enable(r.ti, "mmap_lock", NULL) < 0) {
+		perm_error(o, "enable mmap_lock events");
+		goto out;
+	}
+	if (decoder_has_contention(r.dec)) {
+		tracefs_event_enable(r.ti, "lock", "contention_begin");
+		tracefs_event_enable(r.ti, "lock", "contention_end");
+	}
+	tracefs_instance_file_write(r.ti, "tracing_on", "1");
+	if (o->cmd) {
+		child = start_cmd(o, &gofd);
+		if (child < 0) {
+			fprintf(stderr, "%s: cannot start %s: %s\n", o->prog, o->cmd[0], strerror(errno));
+			goto out;
+		}
+		if (write(gofd, "g", 1) != 1)
+			fprintf(stderr, "%s: cannot start %s\n", o->prog, o->cmd[0]);
+		close(gofd);
+	}
+
+	double t0 = now_s(), last_progress = t0;
+	for (;;) {
+		drain(&r, 0);
+		if (r.werr)
+			break;
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			child = -1;
+			res->cmd_status = status;
+			break;
+		}
+		if (sig_stop) {
+			res->stop_signal = sig_stop;
+			if (child > 0) {
+				/* pass it on; record until CMD has gone */
+				kill(child, sig_stop);
+				while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+					;
+				res->cmd_status = status;
+				child = -1;
+			}
+			break;
+		}
+		double t = now_s();
+		if (o->duration > 0 && t - t0 >= o->duration)
+			break;
+		if (t - last_progress >= 0.5) {
+			last_progress = t;
+			progress("%s: %llu events, %.0f s", o->prog, (unsigned long long)r.events, t - t0);
+		}
+		poll(NULL, 0, PERIOD_MS);
+	}
+	tracefs_instance_file_write(r.ti, "tracing_on", "0");
+	drain(&r, 1);
+	progress_clear();
+
+	/* metadata at the end */
+	cgroupfs_walk(on_walk, &r);
+	for (size_t i = 0; i < r.memcg_seen.cap; i++) {
+		if (!r.memcg_seen.used[i] || !decoder_has_memcg_id(r.dec))
+			continue;
+		long f = idmap_find(&r.memcg_path, r.memcg_seen.key[i]);
+		if (f >= 0)
+			mml_writer_memcg(r.w, r.memcg_seen.key[i], r.memcg_path.val[f]);
+	}
+	late_comms(&r);
+	uint64_t lost = 0;
+	for (int cpu = 0; cpu < r.ncpu; cpu++) {
+		if (!r.cpu[cpu].tcpu)
+			continue;
+		uint64_t l = read_stat(&r, cpu, "overrun:") + read_stat(&r, cpu, "dropped events:");
+		if (l) {
+			mml_writer_lost(r.w, (uint32_t)cpu, l);
+			lost += l;
+		}
+	}
+	res->events = r.events;
+	res->lost = lost;
+	if (r.werr) {
+		fprintf(stderr, "%s: writing %s: %s\n", o->prog, o->output, strerror(r.werr));
+		mml_writer_close(r.w, r.events, lost);
+		r.w = NULL;
+		goto out;
+	}
+	if (mml_writer_close(r.w, r.events, lost)) {
+		r.w = NULL;
+		fprintf(stderr, "%s: writing %s: %s\n", o->prog, o->output, strerror(errno));
+		goto out;
+	}
+	r.w = NULL;
+	if (!o->quiet)
+		fprintf(stderr, "%s: %llu events, %llu lost, written to %s\n", o->prog,
+			(unsigned long long)r.events, (unsigned long long)lost, o->output);
+	rc = 0;
+out:
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, &status, 0);
+		res->cmd_status = status;
+	}
+	if (r.w)
+		mml_writer_close(r.w, r.events, 0);
+	if (r.cpu)
+		for (int cpu = 0; cpu < r.ncpu; cpu++) {
+			if (r.cpu[cpu].tcpu)
+				tracefs_cpu_close(r.cpu[cpu].tcpu);
+			free(r.cpu[cpu].ev);
+		}
+	free(r.cpu);
+	free(r.page);
+	destroy_instance(r.ti);
+	tracefs_instance_free(r.ti);
+	if (wd_fd >= 0)
+		close(wd_fd);
+	if (wd > 0)
+		while (waitpid(wd, NULL, 0) < 0 && errno == EINTR)
+			;
+	kbuffer_free(r.kbuf);
+	decoder_free(r.dec);
+	if (r.tep)
+		tep_free(r.tep);
+	idmap_free(&r.memcg_path);
+	idmap_free(&r.memcg_seen);
+	idmap_free(&r.tids);
+	idmap_free(&r.allow);
+	return rc;
+}

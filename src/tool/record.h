@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h: `mmaplock record` as a library call, so that `stat` reuses it.
+ *
+ * A recording owns a private tracefs instance named mmaplock-<pid>, with
+ * mmap_lock:* (and rwsem lock:contention_begin/end) enabled in it alone,
+ * the "mono" clock, and per-CPU raw buffers drained continuously into an
+ * mmaplock trace file (mml_format.h). The instance is removed on every exit
+ * path: normal end, error, SIGINT/SIGTERM/SIGHUP, and - through a forked
+ * watchdog that outlives us on a pipe - SIGKILL or a crash of mmaplock;
+ * an instance left by a run that died anyway is removed at the next start.
+ */
+#ifndef MML_RECORD_H
+#define MML_RECORD_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define RECORD_MAX_PIDS		64
+#define RECORD_MAX_CGROUPS	64
+#define RECORD_DEFAULT_KB	4096	/* per-CPU buffer */
+
+struct record_opts {
+	const char *output;		/* default mmaplock.data */
+	double duration;		/* seconds; 0: until CMD exits or a signal */
+	pid_t pids[RECORD_MAX_PIDS];
+	int npids;
+	const char *cgroups[RECORD_MAX_CGROUPS];
+	int ncgroups;
+	unsigned buffer_kb;
+	char **cmd;			/* NULL: none */
+	const char *prog;		/* "mmaplock record" or "mmaplock stat": error prefix */
+	int quiet;			/* no summary line */
+};
+
+struct record_result {
+	uint64_t events, lost;
+	int cmd_status;			/* wait status of CMD, -1 if none */
+	int stop_signal;		/* the signal that ended the recording, 0 if none */
+};
+
+/*
+ * Parse record's options from argv (argv[0] is the command name). Options
+ * stop at "--" (CMD follows) or at the first non-option. Returns 0, 1 after
+ * --help (printed), or 2 after a one-line usage error on stderr.
+ * rest (room for argc entries): unknown options are passed through into it
+ * (stat's report options, with their values); rest == NULL rejects them.
+ */
+int record_parse_args(int argc, char **argv, struct record_opts *o,
+		      char **rest, int *nrest);
+/* Short usage text of record's options. */
+void record_usage(FILE *f);
+
+/* Remove instances named mmaplock-<pid> whose pid is gone. Returns how many. */
+int record_cleanup_stale(void);
+
+/* Record. Returns 0, or 1 after a one-line error on stderr. */
+int record_run(const struct record_opts *o, struct record_result *res);
+
+#endif
