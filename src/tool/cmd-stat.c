@@ -1,4 +1,97 @@
-/* placeholder until the stat helper lands its real implementation */
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-stat.c: `mmaplock stat [-d SECONDS] [--json] [report options]
+ * [-- CMD [ARGS]]`: record (record.c) into a temporary file, then report
+ * it, then remove the file: like perf stat. The recording covers the whole
+ * system, for -d seconds or for the life of CMD.
+ *
+ * The report runs as `mmaplock report FILE [options]` in a child process
+ * (this same binary, /proc/self/exe), so stat accepts exactly report's
+ * options and prints exactly its output. The temporary file is removed on
+ * every path (the report child has opened it or failed by then).
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "cmds.h"
-int cmd_stat(int argc, char **argv) { fprintf(stderr, "mmaplock stat: not built yet\n"); return 1; }
+#include "record.h"
+#include "signals.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmaplock stat [-d SECONDS] [--json] [report options] [-- CMD [ARGS]]\n\n"
+		   "Record the kernel's mmap_lock events (whole system) for -d seconds or while CMD\n"
+		   "runs, then print the report (see mmaplock report --help for its options).\n\n");
+	record_usage(f);
+}
+
+int cmd_stat(int argc, char **argv)
+{
+	struct record_opts o = { .prog = "mmaplock stat", .quiet = 1 };
+	struct record_result res;
+	char **rest = calloc((size_t)argc + 4, sizeof(char *));
+	int nrest = 0, rc, status;
+	char tmp[] = "/tmp/mmaplock-stat.XXXXXX";
+
+	if (!rest)
+		return 1;
+	rc = record_parse_args(argc, argv, &o, rest, &nrest);
+	if (rc == 1) {
+		usage(stdout);
+		free(rest);
+		return 0;
+	}
+	if (rc) {
+		free(rest);
+		return rc;
+	}
+	if (!o.cmd && !(o.duration > 0)) {
+		fprintf(stderr, "mmaplock stat: give -d SECONDS or -- CMD\n");
+		free(rest);
+		return 2;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "mmaplock stat: cannot create a temporary file: %s\n", strerror(errno));
+		free(rest);
+		return 1;
+	}
+	close(fd);
+	o.output = tmp;
+	sig_install();
+	rc = record_run(&o, &res);
+	if (rc) {
+		unlink(tmp);
+		free(rest);
+		return rc;
+	}
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char **av = calloc((size_t)nrest + 4, sizeof(char *));
+		if (!av)
+			_exit(1);
+		av[0] = "mmaplock";
+		av[1] = "report";
+		av[2] = tmp;
+		memcpy(av + 3, rest, sizeof(char *) * (size_t)nrest);
+		sig_default();
+		execv("/proc/self/exe", av);
+		fprintf(stderr, "mmaplock stat: cannot run the report: %s\n", strerror(errno));
+		_exit(1);
+	}
+	if (pid < 0) {
+		fprintf(stderr, "mmaplock stat: cannot run the report: %s\n", strerror(errno));
+		rc = 1;
+	} else {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	}
+	unlink(tmp);
+	free(rest);
+	return rc;
+}
