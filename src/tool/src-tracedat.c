@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src-tracedat.c: trace-cmd's trace.dat as a source (source.h), read
+ * through libtracecmd and decoded by decode.c.
+ *
+ * The file's event formats are already parsed into its tep (tracecmd_open
+ * does that); decode.c takes the offsets from there, so files of either
+ * kernel era (memcg_id or memcg_path) read alike. Records come per CPU in
+ * time order; this source merges them with a small binary heap keyed by ts
+ * over every (buffer, CPU) stream: the top buffer and any instance buffers
+ * the file holds (`trace-cmd extract -B NAME` stores the events under
+ * NAME). Only one record per stream is held, so memory does not grow with
+ * the file.
+ *
+ * Metadata: comm from the file's saved cmdlines (tep_data_comm_from_pid),
+ * the first time a tid is met; lost events from the records' missed_events
+ * marks; path-era memcg paths as the decoder interns them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <trace-cmd/trace-cmd.h>
+#include <traceevent/event-parse.h>
+#include "source.h"
+#include "decode.h"
+
+struct stream {
+	struct tracecmd_input *h;
+	int cpu;
+	struct tep_record *rec;		/* next record, NULL: exhausted */
+};
+
+struct tdat {
+	struct tracecmd_input *top;
+	struct tracecmd_input **subs;
+	int nsubs;
+	struct tep_handle *tep;
+	struct decoder *dec;
+	struct stream *st;
+	int nst;			/* heap size (streams with a record) */
+	uint32_t *tids;			/* open-addressing set of tids seen (+1) */
+	size_t ntids, cap;
+	struct mml_meta *meta;
+};
+
+static void on_path(uint64_t id, const char *path, void *arg)
+{
+	struct tdat *t = arg;
+
+	meta_set_memcg(t->meta, id, path);
+}
+
+static int probe(const unsigned char *head, size_t len)
+{
+	static const unsigned char magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+
+	return len >= sizeof(magic) && !memcmp(head, magic, sizeof(magic));
+}
+
+static int less(const struct stream *a, const struct stream *b)
+{
+	return a->rec->ts < b->rec->ts;
+}
+
+static void sift_down(struct tdat *t, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		if (l < t->nst && less(&t->st[l], &t->st[m]))
+			m = l;
+		if (r < t->nst && less(&t->st[r], &t->st[m]))
+			m = r;
+		if (m == i)
+			return;
+		struct stream x = t->st[i];
+		t->st[i] = t->st[m];
+		t->st[m] = x;
+		i = m;
+	}
+}
+
+static int add_streams(struct tdat *t, struct tracecmd_input *h)
+{
+	int ncpu = tep_get_cpus(tracecmd_get_tep(h));
+
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct tep_record *r = tracecmd_read_data(h, cpu);
+		if (!r)
+			continue;
+		struct stream *n = realloc(t->st, sizeof(*n) * (size_t)(t->nst + 1));
+		if (!n) {
+			tracecmd_free_record(r);
+			return -1;
+		}
+		t->st = n;
+		t->st[t->nst++] = (struct stream){ h, cpu, r };
+	}
+	return 0;
+}
+
+static void tdat_close(struct source *s)
+{
+	struct tdat *t = s->priv;
+
+	if (!t)
+		return;
+	for (int i = 0; i < t->nst; i++)
+		tracecmd_free_record(t->st[i].rec);
+	free(t->st);
+	decoder_free(t->dec);
+	for (int i = 0; i < t->nsubs; i++)
+		if (t->subs[i])
+			tracecmd_close(t->subs[i]);
+	free(t->subs);
+	if (t->top)
+		tracecmd_close(t->top);
+	free(t->tids);
+	free(t);
+	s->priv = NULL;
+}
+
+static int tdat_open(struct source *s, const char *path)
+{
+	struct tdat *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+		return -1;
+	}
+	s->priv = t;
+	t->meta = s->meta;
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+	t->top = tracecmd_open(path, 0);
+	if (!t->top) {
+		snprintf(s->err, sizeof(s->err), "%s: not a readable trace.dat file", path);
+		goto fail;
+	}
+	t->tep = tracecmd_get_tep(t->top);
+	t->dec = decoder_new(t->tep, on_path, t);
+	if (!t->dec) {
+		snprintf(s->err, sizeof(s->err), "%s: trace.dat holds no mmap_lock events", path);
+		goto fail;
+	}
+	if (add_streams(t, t->top))
+		goto nomem;
+	t->nsubs = tracecmd_buffer_instances(t->top);
+	if (t->nsubs > 0) {
+		t->subs = calloc((size_t)t->nsubs, sizeof(*t->subs));
+		if (!t->subs)
+			goto nomem;
+		for (int i = 0; i < t->nsubs; i++) {
+			t->subs[i] = tracecmd_buffer_instance_handle(t->top, i);
+			if (t->subs[i] && add_streams(t, t->subs[i]))
+				goto nomem;
+		}
+	}
+	for (int i = t->nst / 2 - 1; i >= 0; i--)
+		sift_down(t, i);
+	return 0;
+nomem:
+	snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+fail:
+	tdat_close(s);
+	return -1;
+}
+
+static void see_tid(struct tdat *t, uint32_t tid)
+{
+	uint32_t k = tid + 1;
+
+	if ((t->ntids + 1) * 2 > t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 1024;
+		uint32_t *n = calloc(ncap, sizeof(*n));
+		if (!n)
+			return;
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->tids[i]) {
+				size_t j = (t->tids[i] * 2654435761u) & (ncap - 1);
+				while (n[j])
+					j = (j + 1) & (ncap - 1);
+				n[j] = t->tids[i];
+			}
+		free(t->tids);
+		t->tids = n;
+		t->cap = ncap;
+	}
+	size_t j = (k * 2654435761u) & (t->cap - 1);
+	for (; t->tids[j]; j = (j + 1) & (t->cap - 1))
+		if (t->tids[j] == k)
+			return;
+	t->tids[j] = k;
+	t->ntids++;
+	const char *comm = tep_data_comm_from_pid(t->tep, (int)tid);
+	if (comm && strcmp(comm, "<...>") && !meta_task(t->meta, tid)) {
+		struct mml_task_info ti = { .tid = tid };
+		snprintf(ti.comm, sizeof(ti.comm), "%.15s", comm);
+		meta_set_task(t->meta, &ti);
+	}
+}
+
+static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
+{
+	struct tdat *t = s->priv;
+	size_t n = 0;
+
+	while (n < max && t->nst > 0) {
+		struct stream *top = &t->st[0];
+		struct tep_record *r = top->rec;
+
+		if (r->missed_events > 0)
+			meta_add_lost(t->meta, (uint32_t)top->cpu, (uint64_t)r->missed_events);
+		int rc = decode_record(t->dec, r->data, r->size, r->ts, top->cpu, &ev[n]);
+		if (rc == 1) {
+			see_tid(t, ev[n].tid);
+			if (!s->start_ts)
+				s->start_ts = ev[n].ts;
+			s->end_ts = ev[n].ts;
+			n++;
+		}
+		tracecmd_free_record(r);
+		top->rec = tracecmd_read_data(top->h, top->cpu);
+		if (!top->rec)
+			t->st[0] = t->st[--t->nst];
+		if (t->nst > 0)
+			sift_down(t, 0);
+	}
+	return (long)n;
+}
+
+const struct source_ops source_tracedat_ops = {
+	.name = "trace.dat",
+	.probe = probe,
+	.open = tdat_open,
+	.next = tdat_next,
+	.close = tdat_close,
+};
