@@ -275,25 +275,49 @@ static void destroy_instance(struct tracefs_instance *ti)
 	tracefs_instance_destroy(ti);
 }
 
+/* Remove name, retrying while the kernel still holds its files open (EBUSY). */
+static int destroy_named(const char *name, int tries)
+{
+	for (int i = 0; i < tries; i++) {
+		if (!tracefs_instance_exists(name))
+			return 0;
+		struct tracefs_instance *ti = tracefs_instance_alloc(NULL, name);
+		if (ti) {
+			destroy_instance(ti);
+			tracefs_instance_free(ti);
+		}
+		if (!tracefs_instance_exists(name))
+			return 0;
+		poll(NULL, 0, 50);
+	}
+	return -1;
+}
+
 int record_cleanup_stale(void)
 {
-	char **names = tracefs_instances("^" PREFIX "[0-9]+$");
+	char dir[4096];
+	const char *t = tracefs_tracing_dir();
 	int n = 0;
 
-	if (!names)
+	if (!t)
 		return 0;
-	for (int i = 0; names[i]; i++) {
-		pid_t p = (pid_t)atol(names[i] + strlen(PREFIX));
-		if (p > 0 && pid_alive(p))
+	snprintf(dir, sizeof(dir), "%s/instances", t);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *num = e->d_name + strlen(PREFIX);
+		char *end;
+		if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) || !*num)
 			continue;
-		struct tracefs_instance *ti = tracefs_instance_alloc(NULL, names[i]);
-		if (!ti)
+		long p = strtol(num, &end, 10);
+		if (*end || p <= 0 || p > INT_MAX || pid_alive((pid_t)p))
 			continue;
-		destroy_instance(ti);
-		tracefs_instance_free(ti);
-		n++;
+		if (!destroy_named(e->d_name, 1))
+			n++;
 	}
-	tracefs_list_free(names);
+	closedir(d);
 	return n;
 }
 
@@ -327,12 +351,8 @@ static pid_t start_watchdog(const char *name, int *wfd)
 				close(fd);
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
-		if (tracefs_instance_exists(name)) {
-			struct tracefs_instance *ti = tracefs_instance_alloc(NULL, name);
-			if (ti)
-				destroy_instance(ti);
-		}
-		_exit(0);
+		/* the dying parent may still be closing its trace_pipe_raw files */
+		_exit(destroy_named(name, 100) ? 1 : 0);
 	}
 	close(p[0]);
 	*wfd = p[1];
@@ -657,6 +677,37 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * libtracefs opens trace_pipe_raw without O_CLOEXEC: a CMD that inherited
+ * those descriptors would keep the instance busy (rmdir: EBUSY) after we
+ * are gone. Mark every descriptor on the tracing file system close-on-exec.
+ */
+static void cloexec_tracefs(void)
+{
+	const char *t = tracefs_tracing_dir();
+	char link[64], target[4096];
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d || !t)
+		goto out;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (fd <= 2 || fd == dirfd(d))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (!strncmp(target, t, strlen(t)))
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	}
+out:
+	if (d)
+		closedir(d);
+}
+
 static pid_t start_cmd(const struct record_opts *o, int *gofd)
 {
 	int p[2];
@@ -777,6 +828,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "open the per-CPU buffers");
 		goto out;
 	}
+	cloexec_tracefs();
 	r.page = malloc((size_t)r.pagesize);
 	if (!r.page)
 		goto out;

@@ -1,0 +1,92 @@
+#!/bin/sh
+# cleanup.sh: `mmaplock record` leaves no tracefs instance and nothing
+# enabled behind, whatever ends it: normal exit, -d, SIGINT, SIGTERM,
+# SIGHUP, CMD crashing (SIGSEGV) or killed (SIGKILL), mmaplock itself
+# killed with SIGKILL (its watchdog, or the next start, removes the
+# instance), and a stale instance of a dead run found at the next start.
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+T=/sys/kernel/tracing
+[ "$(id -u)" -eq 0 ] || { echo "cleanup.sh: skipped: needs root"; exit 77; }
+[ -d $T/instances ] || mount -t tracefs nodev $T 2>/dev/null
+[ -d $T/events/mmap_lock ] || { echo "cleanup.sh: skipped: no tracefs or no mmap_lock events"; exit 77; }
+tmp=$(mktemp -d /tmp/mml-cleanup.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# left: instances named mmaplock-* (none may remain), top-level events untouched
+left() {
+	ls $T/instances 2>/dev/null | grep '^mmaplock-' || true
+}
+before_top=$(cat $T/events/mmap_lock/enable)
+
+check() { # NAME: wait (up to 5 s, the watchdog may be finishing) until nothing is left
+	i=0
+	while [ -n "$(left)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ -n "$(left)" ]; then
+		echo "FAIL $1: instance left: $(left)"
+		fail=1
+	elif [ "$(cat $T/events/mmap_lock/enable)" != "$before_top" ]; then
+		echo "FAIL $1: top-level mmap_lock events changed"
+		fail=1
+	else
+		echo "ok   $1"
+	fi
+}
+
+# wait_instance PID: until mmaplock-PID exists (the recording is running)
+wait_instance() {
+	i=0
+	while [ ! -d $T/instances/mmaplock-$1 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -d $T/instances/mmaplock-$1 ] || { echo "FAIL: instance mmaplock-$1 never appeared"; fail=1; }
+	sleep 0.2
+}
+
+"$M" record -o $tmp/a.mml -- true 2>$tmp/err || { echo "FAIL normal: exit $?"; cat $tmp/err; fail=1; }
+check "normal exit (CMD done)"
+"$M" record -o $tmp/a.mml -d 0.3 2>$tmp/err || { echo "FAIL -d: exit $?"; fail=1; }
+check "-d elapsed"
+
+for sig in INT TERM HUP; do
+	"$M" record -o $tmp/s.mml 2>$tmp/err &
+	p=$!
+	wait_instance $p
+	kill -$sig $p
+	wait $p
+	rc=$?
+	[ $rc -eq 0 ] || { echo "FAIL SIG$sig: exit $rc"; cat $tmp/err; fail=1; }
+	grep -q "events, .* lost, written to" $tmp/err || { echo "FAIL SIG$sig: no summary"; fail=1; }
+	check "SIG$sig of mmaplock record"
+done
+
+# CMD crashes
+"$M" record -o $tmp/c.mml -- sh -c 'kill -SEGV $$' 2>$tmp/err
+check "CMD killed by SIGSEGV"
+grep -q "killed by signal 11" $tmp/err || { echo "FAIL: CMD's SIGSEGV not shown"; fail=1; }
+"$M" record -o $tmp/c.mml -- sh -c 'kill -KILL $$' 2>$tmp/err
+check "CMD killed by SIGKILL"
+
+# SIGKILL of mmaplock itself: the watchdog removes the instance
+"$M" record -o $tmp/k.mml -- sleep 2 2>$tmp/err &
+p=$!
+wait_instance $p
+kill -KILL $p
+wait $p 2>/dev/null
+check "SIGKILL of mmaplock record (watchdog)"
+
+# a stale instance of a dead run (watchdog gone too): removed at the next start
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+mkdir $T/instances/mmaplock-$dead
+echo 1 > $T/instances/mmaplock-$dead/events/mmap_lock/enable
+"$M" record -o $tmp/z.mml -d 0.1 2>/dev/null
+check "stale instance mmaplock-$dead removed at the next start"
+
+# an instance of a live mmaplock is not touched
+mkdir $T/instances/mmaplock-$$
+"$M" record -o $tmp/z.mml -d 0.1 2>/dev/null
+if [ -d $T/instances/mmaplock-$$ ]; then echo "ok   live instance kept"; else echo "FAIL: live instance removed"; fail=1; fi
+rmdir $T/instances/mmaplock-$$
+exit $fail
