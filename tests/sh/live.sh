@@ -1,0 +1,85 @@
+#!/bin/sh
+# live.sh: the whole chain on the real kernel. Two memory cgroups, one
+# `mmaplock stress` in each, under `mmaplock record`; the report (--json
+# --by memcg) must attribute acquisitions to both cgroup paths, and its
+# counts must equal those of an independent capture of the same run: a
+# second tracefs instance with the same events, filtered in the kernel to
+# those two memcg ids, read back as text and counted with awk.
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+T=/sys/kernel/tracing
+CG=/sys/fs/cgroup/memory
+[ "$(id -u)" -eq 0 ] || { echo "live.sh: skipped: needs root"; exit 77; }
+[ -d $T/events/mmap_lock ] || { echo "live.sh: skipped: no tracefs mmap_lock events"; exit 77; }
+[ -w $CG ] || { echo "live.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
+command -v jq >/dev/null || { echo "live.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
+grep -q memcg_id $T/events/mmap_lock/mmap_lock_acquire_returned/format ||
+	{ echo "live.sh: skipped: the reference capture needs a memcg_id kernel"; exit 77; }
+
+tmp=$(mktemp -d /tmp/mml-live.XXXXXX)
+A=mmltest-a-$$
+B=mmltest-b-$$
+REF=mmltest-ref-$$
+cleanup() {
+	[ -d $T/instances/$REF ] && { echo 0 > $T/instances/$REF/events/enable; rmdir $T/instances/$REF; }
+	rmdir $CG/$A $CG/$B 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+mkdir $CG/$A $CG/$B || { echo "live.sh: cannot create memory cgroups"; exit 1; }
+ida=$(stat -c %i $CG/$A)
+idb=$(stat -c %i $CG/$B)
+fail=0
+
+# the reference capture
+mkdir $T/instances/$REF
+R=$T/instances/$REF
+echo 65536 > $R/buffer_size_kb
+for e in start_locking acquire_returned released; do
+	echo "memcg_id == $ida || memcg_id == $idb" > $R/events/mmap_lock/mmap_lock_$e/filter
+done
+echo 1 > $R/events/mmap_lock/enable
+
+"$M" record -o $tmp/live.mml -- sh -c "
+	sh -c 'echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 1' >/dev/null &
+	sh -c 'echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 1' >/dev/null &
+	wait" 2>$tmp/rec.err || { echo "FAIL record: $(cat $tmp/rec.err)"; exit 1; }
+echo 0 > $R/events/mmap_lock/enable
+cat $tmp/rec.err
+
+lost=$(cat $R/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+[ "$lost" -eq 0 ] || { echo "FAIL: the reference capture lost $lost events (buffer too small)"; fail=1; }
+cat $R/trace > $tmp/ref.txt
+grep -q ", 0 lost," $tmp/rec.err || { echo "FAIL: mmaplock record lost events"; fail=1; }
+
+"$M" report $tmp/live.mml --json --by memcg > $tmp/report.json 2>$tmp/rep.err ||
+	{ echo "FAIL report: $(cat $tmp/rep.err)"; exit 1; }
+
+# per memcg id: acquisitions (success=true) and failed (success=false)
+count() { # ID WHAT
+	awk -v id="memcg_id=$1" -v want="$2" '
+		/mmap_lock_acquire_returned:/ {
+			m = 0
+			for (i = 1; i <= NF; i++) if ($i == id) m = 1
+			if (!m) next
+			if (want == "ok" && $0 ~ /success=true/) n++
+			if (want == "failed" && $0 ~ /success=false/) n++
+		}
+		END { print n + 0 }' $tmp/ref.txt
+}
+for g in "$A $ida" "$B $idb"; do
+	set -- $g
+	name=$1 id=$2
+	ref_ok=$(count $id ok)
+	ref_failed=$(count $id failed)
+	got_ok=$(jq -r --arg p "/$name" '[.groups[] | select(.memcg_path == $p) | .acquisitions.read + .acquisitions.write] | add // 0' $tmp/report.json)
+	got_failed=$(jq -r --arg p "/$name" '[.groups[] | select(.memcg_path == $p) | .failed] | add // 0' $tmp/report.json)
+	if [ "$ref_ok" -gt 1000 ] && [ "$got_ok" = "$ref_ok" ] && [ "$got_failed" = "$ref_failed" ]; then
+		echo "ok   /$name: $got_ok acquisitions, $got_failed failed (reference: $ref_ok, $ref_failed)"
+	else
+		echo "FAIL /$name: report $got_ok acquisitions, $got_failed failed; reference $ref_ok, $ref_failed"
+		fail=1
+	fi
+done
+exit $fail
