@@ -1,0 +1,66 @@
+#!/bin/sh
+# bench/record-bench.sh BUILD: the cost of recording (issue 3, "Benchmark").
+# The op rate of `mmaplock stress` (DUR seconds, default 3; REPS rounds,
+# default 3, medians) in four set-ups, interleaved in each round:
+#   untraced   no mmap_lock event enabled anywhere
+#   kernel     the events enabled in a tracefs instance, nobody reading:
+#              the kernel's own cost of the tracepoints
+#   record     under `mmaplock record` (draining and writing the file)
+#   perf       under `perf record -e 'mmap_lock:*' -a`
+# Prints ops/s, ratios to untraced and to kernel, and lost events of
+# record and perf; the last line is one JSON object. Needs root.
+set -eu
+build=${1:-build}
+M="$build/mmaplock"
+T=/sys/kernel/tracing
+dur=${DUR:-3}
+reps=${REPS:-3}
+[ "$(id -u)" -eq 0 ] || { echo "record-bench: needs root (tracefs)" >&2; exit 1; }
+[ -x "$M" ] || { echo "record-bench: $M: not built" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/mml-rbench.XXXXXX)
+I=$T/instances/mmlbench-$$
+trap '[ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT INT TERM
+
+rate() { awk '/^mmaplock stress:/ { for (i = 1; i <= NF; i++) if ($i == "ops/s") print $(i - 1) }' "$1"; }
+med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+havep=0
+command -v perf >/dev/null && havep=1
+i=1
+while [ $i -le $reps ]; do
+	printf 'record-bench: round %d/%d\r' $i $reps >&2
+	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/untraced
+
+	mkdir $I
+	echo 1 > $I/events/mmap_lock/enable
+	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/kernel
+	echo 0 > $I/events/mmap_lock/enable
+	rmdir $I
+
+	"$M" record -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e && rate $tmp/o >>$tmp/record
+	sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' $tmp/e >>$tmp/record_lost
+	sed -n 's/.*: \([0-9]*\) events,.*/\1/p' $tmp/e >>$tmp/record_events
+	rm -f $tmp/r.mml
+
+	if [ $havep -eq 1 ]; then
+		perf record -q -e 'mmap_lock:*' -a -o $tmp/perf.data -- "$M" stress -d $dur >$tmp/o 2>$tmp/e &&
+			rate $tmp/o >>$tmp/perf || havep=0
+		# perf says "Processed N events and lost M chunks" / "lost N events"
+		perf report -i $tmp/perf.data --stats 2>/dev/null | awk '/LOST/ { s += $NF } END { print s + 0 }' >>$tmp/perf_lost
+		rm -f $tmp/perf.data
+	fi
+	i=$((i + 1))
+done
+printf '\n' >&2
+u=$(med $tmp/untraced); k=$(med $tmp/kernel); r=$(med $tmp/record)
+rl=$(awk '{ s += $1 } END { print s + 0 }' $tmp/record_lost); re=$(med $tmp/record_events)
+p=0; pl=0
+[ -s $tmp/perf ] 2>/dev/null && p=$(med $tmp/perf) && pl=$(awk '{ s += $1 } END { print s + 0 }' $tmp/perf_lost)
+printf '%-10s %12s %10s %10s %10s\n' setup ops/s vs-untr vs-kernel lost
+printf '%-10s %12.0f %10s %10s %10s\n' untraced "$u" 1.00 - -
+awk -v n=kernel -v x="$k" -v u="$u" -v k="$k" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, "-" }'
+awk -v n=record -v x="$r" -v u="$u" -v k="$k" -v l="$rl" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, l }'
+[ "$p" != 0 ] && awk -v n=perf -v x="$p" -v u="$u" -v k="$k" -v l="$pl" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, l }'
+echo "record: median $re events per ${dur}s run, lost $rl in $reps runs"
+printf '{"bench":"record","dur_s":%s,"reps":%s,"untraced_ops":%s,"kernel_ops":%s,"record_ops":%s,"perf_ops":%s,"record_lost":%s,"perf_lost":%s,"record_events":%s}\n' \
+	"$dur" "$reps" "$u" "$k" "$r" "$p" "$rl" "$pl" "$re"
