@@ -100,3 +100,8 @@ printf '"rw90_ops_per_s_pthread":%s,"rw90_ops_per_s_mml":%s,"rw90_ops_per_s_off"
 	"$rw90_pthread" "$rw90_mml" "$rw90_off"
 printf '"rw50_ops_per_s_pthread":%s,"rw50_ops_per_s_mml":%s,"rw50_ops_per_s_off":%s}\n' \
 	"$rw50_pthread" "$rw50_mml" "$rw50_off"
+
+# The tool's benchmarks (issue 3): recording cost and report speed; root only.
+if [ "$(id -u)" -eq 0 ] && [ -x "$build/mmaplock" ] && [ -d /sys/kernel/tracing/events/mmap_lock ]; then
+	echo; sh "$(dirname "$0")/record-bench.sh" "$build"; echo; sh "$(dirname "$0")/report-bench.sh" "$build"
+fi
