@@ -1,0 +1,49 @@
+#!/bin/sh
+# record-tracedat.sh: trace.dat input. The same kernel events, captured in
+# a tracefs instance, are saved twice: as the instance's text (`trace`) and
+# as trace.dat (`trace-cmd extract -B`; `trace-cmd record` is refused on
+# some machines). `mmaplock report --json --by memcg` must count the same
+# events, acquisitions and failures from both (times differ: the text has
+# microseconds only).
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+T=/sys/kernel/tracing
+[ "$(id -u)" -eq 0 ] || { echo "record-tracedat.sh: skipped: needs root"; exit 77; }
+[ -d $T/events/mmap_lock ] || { echo "record-tracedat.sh: skipped: no tracefs mmap_lock events"; exit 77; }
+command -v trace-cmd >/dev/null || { echo "record-tracedat.sh: skipped: trace-cmd missing"; exit 77; }
+command -v jq >/dev/null || { echo "record-tracedat.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
+tmp=$(mktemp -d /tmp/mml-tdat.XXXXXX)
+name=mmltest-dat-$$
+I=$T/instances/$name
+trap '[ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT
+mkdir $I
+echo mono > $I/trace_clock
+echo 32768 > $I/buffer_size_kb
+echo 1 > $I/events/mmap_lock/enable
+"$M" stress -d 0.3 >/dev/null
+echo 0 > $I/events/mmap_lock/enable
+lost=$(cat $I/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+cat $I/trace > $tmp/t.txt
+(cd $tmp && trace-cmd extract -B $name -o $tmp/t.dat >/dev/null 2>&1)
+[ -s $tmp/t.dat ] || { echo "FAIL: trace-cmd extract wrote nothing"; exit 1; }
+n=$(grep -c ': mmap_lock_' $tmp/t.txt)
+fail=0
+[ "$lost" -eq 0 ] || { echo "FAIL: the capture lost $lost events"; fail=1; }
+"$M" report $tmp/t.dat --json --by memcg >$tmp/dat.json 2>$tmp/err || { echo "FAIL report t.dat: $(cat $tmp/err)"; exit 1; }
+"$M" report $tmp/t.txt --json --by memcg >$tmp/txt.json 2>$tmp/err || { echo "FAIL report t.txt: $(cat $tmp/err)"; exit 1; }
+sel='[.events, ([.groups[] | {key, acquisitions, failed}] | sort_by(.key))]'
+jq -c "$sel" $tmp/dat.json >$tmp/a
+jq -c "$sel" $tmp/txt.json >$tmp/b
+ev=$(jq .events $tmp/dat.json)
+if [ "$ev" = "$n" ] && [ "$n" -gt 1000 ] && cmp -s $tmp/a $tmp/b; then
+	echo "ok   trace.dat and text agree: $ev events, $(jq '.groups | length' $tmp/dat.json) memcgs"
+else
+	echo "FAIL: text has $n events; trace.dat report: $(head -c 300 $tmp/a); text report: $(head -c 300 $tmp/b)"
+	fail=1
+fi
+# a damaged trace.dat: one line, non-zero exit
+head -c 3000 $tmp/t.dat > $tmp/cut.dat
+"$M" report $tmp/cut.dat >/dev/null 2>$tmp/err
+rc=$?
+if [ $rc -ne 0 ] && [ "$(wc -l <$tmp/err)" -eq 1 ]; then echo "ok   cut trace.dat: $(cat $tmp/err)"; else echo "FAIL cut trace.dat: exit $rc: $(cat $tmp/err)"; fail=1; fi
+exit $fail

@@ -1,0 +1,36 @@
+#!/bin/sh
+# stat.sh: `mmaplock stat` records and reports in one go: with -- CMD and
+# with -d, JSON that has events and groups; its temporary file is removed,
+# also when the report fails.
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+[ "$(id -u)" -eq 0 ] || { echo "stat.sh: skipped: needs root"; exit 77; }
+[ -d /sys/kernel/tracing/events/mmap_lock ] || { echo "stat.sh: skipped: no tracefs mmap_lock events"; exit 77; }
+command -v jq >/dev/null || { echo "stat.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
+tmp=$(mktemp -d /tmp/mml-stat.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+before=$(ls /tmp | grep -c '^mmaplock-stat\.' || true)
+
+"$M" stat --json -- sh -c "exec \"$M\" stress -d 0.5 >/dev/null" >$tmp/out 2>$tmp/err
+rc=$?
+if [ $rc -eq 0 ] && jq -e '.events > 1000 and (.groups | length) > 0 and .lost_events == 0' $tmp/out >/dev/null; then
+	echo "ok   stat -- stress: $(jq .events $tmp/out) events, $(jq '.groups | length' $tmp/out) groups"
+else
+	echo "FAIL stat -- stress: exit $rc: $(head -c 300 $tmp/out) $(cat $tmp/err)"
+	fail=1
+fi
+"$M" stress -d 2 >/dev/null &
+sp=$!
+"$M" stat -d 0.5 --json --by process >$tmp/out2 2>$tmp/err2
+rc=$?
+wait $sp
+if [ $rc -eq 0 ] && jq -e '[.groups[].key | test("mmaplock")] | any' $tmp/out2 >/dev/null; then
+	echo "ok   stat -d: the running stress appears by process"
+else
+	echo "FAIL stat -d: exit $rc: $(head -c 300 $tmp/out2) $(cat $tmp/err2)"
+	fail=1
+fi
+after=$(ls /tmp | grep -c '^mmaplock-stat\.' || true)
+[ "$after" -eq "$before" ] && echo "ok   temporary files removed" || { echo "FAIL: temporary file left"; fail=1; }
+exit $fail
