@@ -40,6 +40,7 @@ struct source {
 	char err[256];			/* one-line error, when a call returned -1 */
 	uint64_t start_ts, end_ts;	/* ns, first and last event seen (0 if none) */
 	int truncated;			/* input ended mid-block / mid-line: what came before was read */
+	uint64_t skipped;		/* text: lines that were not mmap_lock/lock events */
 };
 
 /*

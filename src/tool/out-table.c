@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * out-table.c: the default table and --hist. A header with the input and
+ * its totals, one row per group (times in microseconds, to the ns), and a
+ * footer with the pairing counters (docs/REPORT.md says what they mean).
+ */
+#include <inttypes.h>
+#include <string.h>
+#include "report.h"
+
+static const char *by_name[] = { "memcg", "process", "task", "mm" };
+
+static void us(FILE *f, int width, uint64_t ns)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
+	fprintf(f, " %*s", width, b);
+}
+
+static void header(const struct report *r, FILE *f)
+{
+	fprintf(f, "# input: %s (%s)  events: %" PRIu64 "  duration: %" PRIu64 ".%09" PRIu64
+		" s  lost events: %" PRIu64 "\n", r->input, r->format, r->events,
+		r->duration_ns / 1000000000u, r->duration_ns % 1000000000u, r->lost);
+	if (r->lost)
+		fprintf(f, "# warning: %" PRIu64 " events were lost: some sequences are broken "
+			"(see unmatched)\n", r->lost);
+	fprintf(f, "# groups by %s: %zu", by_name[r->o->by], r->total_groups);
+	if (r->ngroups < r->total_groups)
+		fprintf(f, " (top %zu shown)", r->ngroups);
+	fprintf(f, "; times in us; contended = %s\n", r->pair->contention_events ?
+		"a lock:contention_begin inside the wait" : "wait > 10 us (no lock:contention events)");
+}
+
+static void footer(const struct report *r, FILE *f)
+{
+	const struct pair_unmatched *u = &r->pair->um;
+
+	fprintf(f, "# unmatched: release_without_acquire=%" PRIu64 " open_at_end=%" PRIu64
+		" (waits %" PRIu64 ", holds %" PRIu64 ") restart=%" PRIu64 " nested=%" PRIu64
+		" non_owner_releases=%" PRIu64 " negative=%" PRIu64 " contention_unmatched=%" PRIu64
+		"\n", u->release_without_acquire, u->open_at_end, u->open_waits_at_end,
+		u->open_holds_at_end, u->restart, u->nested, u->non_owner_releases, u->negative,
+		u->contention_unmatched);
+	if (r->skipped)
+		fprintf(f, "# skipped lines (not mmap_lock events): %" PRIu64 "\n", r->skipped);
+}
+
+void out_table(const struct report *r, FILE *f)
+{
+	char name[512];
+	int kw = 5;
+
+	for (size_t i = 0; i < r->ngroups; i++) {
+		int l = (int)strlen(agg_group_name(r->agg, r->groups[i], name, sizeof(name)));
+		if (l > kw)
+			kw = l < 60 ? l : 60;
+	}
+	header(r, f);
+	fprintf(f, "%-*s %8s %8s %7s %7s %6s %14s %10s %10s %10s %12s %14s %10s %10s %12s\n",
+		kw, "GROUP", "ACQ_R", "ACQ_W", "FAILED", "CONTEND", "DOWNGR", "WAIT_TOTAL",
+		"WAIT_MEAN", "WAIT_P50", "WAIT_P99", "WAIT_MAX", "HOLD_TOTAL", "HOLD_P50",
+		"HOLD_P99", "HOLD_MAX");
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct agg_group *g = r->groups[i];
+		fprintf(f, "%-*s %8" PRIu64 " %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %6" PRIu64, kw,
+			agg_group_name(r->agg, g, name, sizeof(name)), g->acq_read, g->acq_write,
+			g->failed, report_contended(r, g), g->downgrades);
+		us(f, 14, g->wait.total);
+		us(f, 10, g->wait.count ? g->wait.total / g->wait.count : 0);
+		us(f, 10, hist_quantile(&g->wait, 0.50));
+		us(f, 10, hist_quantile(&g->wait, 0.99));
+		us(f, 12, g->wait.max);
+		us(f, 14, g->hold.total);
+		us(f, 10, hist_quantile(&g->hold, 0.50));
+		us(f, 10, hist_quantile(&g->hold, 0.99));
+		us(f, 12, g->hold.max);
+		fputc('\n', f);
+	}
+	footer(r, f);
+}
+
+/* bcc's print_log2_hist layout: "     usecs : count  distribution". */
+static void log2_hist(FILE *f, const char *what, const struct hist *h)
+{
+	int last = -1;
+	uint64_t maxc = 0;
+
+	for (int k = 0; k < HIST_LOG2_US; k++)
+		if (h->log2_us[k]) {
+			last = k;
+			if (h->log2_us[k] > maxc)
+				maxc = h->log2_us[k];
+		}
+	fprintf(f, "  %s: %" PRIu64 " samples\n", what, h->count);
+	if (last < 0)
+		return;
+	fprintf(f, "%24s : count    distribution\n", "usecs");
+	for (int k = 0; k <= last; k++) {
+		uint64_t lo = k ? 1ull << k : 0, hi = (1ull << (k + 1)) - 1;
+		int stars = (int)(h->log2_us[k] * 40 / maxc);
+		char range[64];
+
+		snprintf(range, sizeof(range), "%" PRIu64 " -> %" PRIu64, lo, hi);
+		fprintf(f, "%24s : %-8" PRIu64 " |%-40.*s|\n", range, h->log2_us[k], stars,
+			"****************************************");
+	}
+}
+
+void out_hist(const struct report *r, FILE *f)
+{
+	char name[512];
+
+	header(r, f);
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct agg_group *g = r->groups[i];
+		fprintf(f, "\n%s: acquisitions read %" PRIu64 " write %" PRIu64 ", failed %" PRIu64
+			", contended %" PRIu64 "\n", agg_group_name(r->agg, g, name, sizeof(name)),
+			g->acq_read, g->acq_write, g->failed, report_contended(r, g));
+		log2_hist(f, "wait", &g->wait);
+		log2_hist(f, "hold", &g->hold);
+	}
+	fputc('\n', f);
+	footer(r, f);
+}

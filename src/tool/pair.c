@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pair.c: turns the event stream into waits and holds (pair.h).
+ *
+ * One state per (tid, mm): an optional wait (start_locking seen, answer
+ * pending) and an optional hold (acquired, release pending). The rules, all
+ * in docs/REPORT.md:
+ *  - start_locking: opens a wait. A wait already open means an event went
+ *    missing (lost events, or a trace cut): it is dropped, `restart`.
+ *  - acquire_returned: closes the wait. success -> an acquisition (read or
+ *    write by the event's flag), the wait recorded, a hold opened; failure ->
+ *    `failed`, no hold. Without a wait it is a trylock (the kernel's
+ *    mmap_read_trylock fires acquire_returned only): counted, no wait sample.
+ *    acquire_returned(write=false, success) while this task holds the mm for
+ *    write and no wait is open is a downgrade: `downgrades`, the hold goes on
+ *    (it keeps its write attribution and ends at the read release).
+ *  - released: closes this task's hold on the mm. Nobody of that task
+ *    holding it: if another task holds the mm for read, the oldest such hold
+ *    is closed (mmap_read_unlock_non_owner), `non_owner_releases`; else
+ *    `release_without_acquire` (the trace began mid-hold, or events lost).
+ *  - lock:contention_begin inside a task's open wait marks it contended.
+ *  - any interval whose end is before its start is dropped, `negative`.
+ * Nothing is ever invented: a broken sequence loses its interval and
+ * gains a counter.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "pair.h"
+
+struct pair_state {
+	uint64_t mm;
+	uint32_t tid;
+	uint8_t used, waiting, held, wait_write;
+	uint8_t hold_write, contended, hold_read_now, pad;
+	uint64_t wait_ts, hold_ts, memcg;
+};
+
+static inline uint64_t hkey(uint32_t tid, uint64_t mm)
+{
+	uint64_t x = mm ^ ((uint64_t)tid * 0x9e3779b97f4a7c15ull);
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	return x;
+}
+
+int pair_init(struct pair *p, struct agg *agg)
+{
+	memset(p, 0, sizeof(*p));
+	p->cap = 1024;
+	p->t = calloc(p->cap, sizeof(*p->t));
+	p->agg = agg;
+	return p->t ? 0 : -1;
+}
+
+void pair_fini(struct pair *p)
+{
+	free(p->t);
+	p->t = NULL;
+}
+
+static size_t find(const struct pair *p, uint32_t tid, uint64_t mm)
+{
+	size_t i = hkey(tid, mm) & (p->cap - 1);
+
+	while (p->t[i].used && (p->t[i].tid != tid || p->t[i].mm != mm))
+		i = (i + 1) & (p->cap - 1);
+	return i;
+}
+
+static int grow(struct pair *p)
+{
+	size_t cap = p->cap * 2;
+	struct pair_state *o = p->t, *n = calloc(cap, sizeof(*n));
+
+	if (!n)
+		return -1;
+	p->t = n;
+	for (size_t i = 0; i < p->cap; i++)
+		if (o[i].used) {
+			size_t j = hkey(o[i].tid, o[i].mm) & (cap - 1);
+			while (n[j].used)
+				j = (j + 1) & (cap - 1);
+			n[j] = o[i];
+		}
+	p->cap = cap;
+	free(o);
+	return 0;
+}
+
+/* The slot for (tid, mm), created if create. (size_t)-1: none / no memory. */
+static size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
+{
+	size_t i = p->last;
+
+	if (i < p->cap && p->t[i].used && p->t[i].tid == tid && p->t[i].mm == mm)
+		return i;
+	i = find(p, tid, mm);
+	if (!p->t[i].used) {
+		if (!create)
+			return (size_t)-1;
+		if ((p->n + 1) * 2 > p->cap) {		/* keep the load under 1/2 */
+			if (grow(p))
+				return (size_t)-1;
+			i = find(p, tid, mm);
+		}
+		memset(&p->t[i], 0, sizeof(p->t[i]));
+		p->t[i].used = 1;
+		p->t[i].tid = tid;
+		p->t[i].mm = mm;
+		p->n++;
+	}
+	p->last = i;
+	return i;
+}
+
+/* Remove slot i if nothing is open (backward-shift deletion, no tombstones). */
+static void put(struct pair *p, size_t i)
+{
+	size_t j, k;
+
+	if (p->t[i].waiting || p->t[i].held)
+		return;
+	p->t[i].used = 0;
+	p->n--;
+	for (j = (i + 1) & (p->cap - 1); p->t[j].used; j = (j + 1) & (p->cap - 1)) {
+		k = hkey(p->t[j].tid, p->t[j].mm) & (p->cap - 1);
+		/* can j's entry move to the hole at i? only if its home k is not in (i, j] */
+		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+			p->t[i] = p->t[j];
+			p->t[j].used = 0;
+			i = j;
+		}
+	}
+	p->last = (size_t)-1;
+}
+
+static void close_hold(struct pair *p, struct pair_state *s, uint64_t ts)
+{
+	if (ts < s->hold_ts) {
+		p->um.negative++;
+	} else {
+		struct agg_group *g = agg_group(p->agg, s->tid, s->mm, s->memcg);
+		if (g)
+			hist_add(&g->hold, ts - s->hold_ts);
+	}
+	s->held = 0;
+}
+
+/* The oldest read hold on mm by a task other than tid (mmap_read_unlock_non_owner). */
+static size_t oldest_reader(struct pair *p, uint32_t tid, uint64_t mm)
+{
+	size_t best = (size_t)-1;
+
+	for (size_t i = 0; i < p->cap; i++) {
+		struct pair_state *s = &p->t[i];
+		if (s->used && s->held && s->mm == mm && s->tid != tid && s->hold_read_now &&
+		    (best == (size_t)-1 || s->hold_ts < p->t[best].hold_ts))
+			best = i;
+	}
+	return best;
+}
+
+static inline unsigned cw_slot(uint32_t tid)
+{
+	return (tid * 2654435761u) >> 24;
+}
+
+int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
+{
+	p->events += n;
+	for (size_t k = 0; k < n; k++) {
+		const struct mml_event *e = &ev[k];
+		struct pair_state *s;
+		struct agg_group *g;
+		size_t i;
+		int w = (e->flags & MML_F_WRITE) != 0;
+
+		switch (e->type) {
+		case MML_EV_START_LOCKING:
+			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
+				return -1;
+			s = &p->t[i];
+			if (s->waiting)
+				p->um.restart++;
+			s->waiting = 1;
+			s->wait_ts = e->ts;
+			s->wait_write = (uint8_t)w;
+			s->contended = 0;
+			s->memcg = e->memcg;
+			p->cw_tid[cw_slot(e->tid)] = e->tid;
+			p->cw_mm[cw_slot(e->tid)] = e->mm;
+			break;
+		case MML_EV_ACQUIRE_RETURNED:
+			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
+				return -1;
+			s = &p->t[i];
+			if (!s->waiting && s->held && s->hold_write && !w &&
+			    (e->flags & MML_F_SUCCESS) && !s->hold_read_now) {
+				/* downgrade: the hold continues, now shared */
+				g = agg_group(p->agg, e->tid, e->mm, s->memcg);
+				if (g)
+					g->downgrades++;
+				s->hold_read_now = 1;
+				break;
+			}
+			s->memcg = e->memcg;
+			g = agg_group(p->agg, e->tid, e->mm, e->memcg);
+			if (!g)
+				return -1;
+			if (!(e->flags & MML_F_SUCCESS)) {
+				g->failed++;
+				s->waiting = 0;
+				put(p, i);
+				break;
+			}
+			if (s->waiting) {
+				if (e->ts < s->wait_ts) {
+					p->um.negative++;
+				} else {
+					uint64_t d = e->ts - s->wait_ts;
+					hist_add(&g->wait, d);
+					g->contended_marked += s->contended;
+					g->contended_long += d > AGG_CONTENDED_NS;
+				}
+				s->waiting = 0;
+			} else {
+				g->trylocks++;
+			}
+			if (w)
+				g->acq_write++;
+			else
+				g->acq_read++;
+			if (s->held)
+				p->um.nested++;
+			s->held = 1;
+			s->hold_ts = e->ts;
+			s->hold_write = (uint8_t)w;
+			s->hold_read_now = (uint8_t)!w;
+			break;
+		case MML_EV_RELEASED:
+			i = get(p, e->tid, e->mm, 0);
+			if (i != (size_t)-1 && p->t[i].held) {
+				close_hold(p, &p->t[i], e->ts);
+				put(p, i);
+				break;
+			}
+			if (!w && (i = oldest_reader(p, e->tid, e->mm)) != (size_t)-1) {
+				p->um.non_owner_releases++;
+				close_hold(p, &p->t[i], e->ts);
+				put(p, i);
+				break;
+			}
+			p->um.release_without_acquire++;
+			break;
+		case MML_EV_CONTENTION_BEGIN:
+		case MML_EV_CONTENTION_END: {
+			unsigned c = cw_slot(e->tid);
+			p->contention_events++;
+			if (p->cw_tid[c] == e->tid &&
+			    (i = get(p, e->tid, p->cw_mm[c], 0)) != (size_t)-1 && p->t[i].waiting) {
+				if (e->type == MML_EV_CONTENTION_BEGIN)
+					p->t[i].contended = 1;
+			} else {
+				p->um.contention_unmatched++;
+			}
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+void pair_finish(struct pair *p)
+{
+	for (size_t i = 0; i < p->cap; i++) {
+		struct pair_state *s = &p->t[i];
+		if (!s->used)
+			continue;
+		p->um.open_waits_at_end += s->waiting;
+		p->um.open_holds_at_end += s->held;
+	}
+	p->um.open_at_end = p->um.open_waits_at_end + p->um.open_holds_at_end;
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c: argument parsing and the run of `mmaplock report`: open the
+ * source, feed batches of events to the pairing machine (which feeds the
+ * aggregation), then sort the groups and hand them to one sink. Memory is
+ * the source's buffers, the open pairing states and the groups: nothing
+ * per event.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+#include "source.h"
+
+#define BATCH 4096
+
+void report_usage(FILE *f)
+{
+	fprintf(f,
+"usage: mmaplock report [FILE] [--by memcg|process|task|mm] [--sort wait|hold|count]\n"
+"                       [--top N] [--hist] [--json | --csv]\n\n"
+"Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
+"print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
+"the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
+"  --by KEY     group by memcg (default: cgroup path), process (comm[tgid]),\n"
+"               task (comm[tid]) or mm (address space)\n"
+"  --sort KEY   order by total wait (default), total hold or acquisitions\n"
+"  --top N      only the first N groups\n"
+"  --hist       log2 histograms of wait and hold per group\n"
+"  --json       JSON (docs/JSON.md)\n"
+"  --csv        CSV: a header line and one row per group\n\n"
+"Examples:\n"
+"  mmaplock report                       # mmaplock.data, per memcg\n"
+"  mmaplock report --by process --top 5  # the five processes that waited longest\n"
+"  trace-cmd report | mmaplock report -  # text from trace-cmd\n");
+}
+
+int report_parse_args(struct report_opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "by", required_argument, NULL, 'b' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 't' },
+		{ "hist", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->path = "mmaplock.data";
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (!strcmp(optarg, "memcg"))
+				o->by = AGG_BY_MEMCG;
+			else if (!strcmp(optarg, "process"))
+				o->by = AGG_BY_PROCESS;
+			else if (!strcmp(optarg, "task"))
+				o->by = AGG_BY_TASK;
+			else if (!strcmp(optarg, "mm"))
+				o->by = AGG_BY_MM;
+			else {
+				fprintf(stderr, "mmaplock report: --by %s: not memcg, process, task or mm\n", optarg);
+				return -1;
+			}
+			break;
+		case 's':
+			if (!strcmp(optarg, "wait"))
+				o->sort = SORT_WAIT;
+			else if (!strcmp(optarg, "hold"))
+				o->sort = SORT_HOLD;
+			else if (!strcmp(optarg, "count"))
+				o->sort = SORT_COUNT;
+			else {
+				fprintf(stderr, "mmaplock report: --sort %s: not wait, hold or count\n", optarg);
+				return -1;
+			}
+			break;
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == 0 || *end || v <= 0) {
+				fprintf(stderr, "mmaplock report: --top %s: not a positive number\n", optarg);
+				return -1;
+			}
+			o->top = v;
+			break;
+		}
+		case 'H': o->hist = 1; break;
+		case 'j': o->json = 1; break;
+		case 'c': o->csv = 1; break;
+		case 'h':
+			report_usage(stdout);
+			return 1;
+		default:
+			if (optopt)
+				fprintf(stderr, "mmaplock report: -%c: unknown option (see --help)\n", optopt);
+			else
+				fprintf(stderr, "mmaplock report: %s: unknown option (see --help)\n",
+					argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (o->json + o->csv > 1) {
+		fprintf(stderr, "mmaplock report: --json and --csv exclude each other\n");
+		return -1;
+	}
+	if (optind < argc)
+		o->path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "mmaplock report: %s: only one input file\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t report_acquisitions(const struct agg_group *g)
+{
+	return g->acq_read + g->acq_write;
+}
+
+uint64_t report_contended(const struct report *r, const struct agg_group *g)
+{
+	return r->pair->contention_events ? g->contended_marked : g->contended_long;
+}
+
+static enum report_sort sort_key;
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct agg_group *x = *(const struct agg_group *const *)a;
+	const struct agg_group *y = *(const struct agg_group *const *)b;
+	uint64_t u, v;
+
+	switch (sort_key) {
+	case SORT_HOLD:
+		u = x->hold.total, v = y->hold.total;
+		break;
+	case SORT_COUNT:
+		u = report_acquisitions(x), v = report_acquisitions(y);
+		break;
+	default:
+		u = x->wait.total, v = y->wait.total;
+		break;
+	}
+	if (u != v)
+		return u > v ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;	/* stable output */
+}
+
+int report_run(const struct report_opts *o, FILE *out)
+{
+	struct mml_meta *meta = meta_new();
+	struct mml_event *ev = malloc(BATCH * sizeof(*ev));
+	struct source *s = NULL;
+	struct agg agg = { 0 };
+	struct pair pair = { 0 };
+	struct report r = { .o = o, .input = o->path };
+	char err[300];
+	int rc = 1;
+	long n;
+
+	if (!meta || !ev || agg_init(&agg, o->by, meta) || pair_init(&pair, &agg)) {
+		fprintf(stderr, "mmaplock report: out of memory\n");
+		goto out;
+	}
+	s = source_open(o->path, meta, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "mmaplock report: %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	while ((n = source_next(s, ev, BATCH)) > 0)
+		if (pair_feed(&pair, ev, (size_t)n)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			goto out;
+		}
+	if (n < 0) {
+		fprintf(stderr, "mmaplock report: %s\n", source_error(s));
+		rc = 2;
+		goto out;
+	}
+	pair_finish(&pair);
+	if (s->truncated)
+		fprintf(stderr, "mmaplock report: warning: %s is truncated: read up to its last "
+			"complete block\n", o->path);
+
+	r.format = s->ops->name;
+	r.events = pair.events;
+	r.lost = meta_lost_total(meta);
+	r.duration_ns = s->end_ts > s->start_ts ? s->end_ts - s->start_ts : 0;
+	r.skipped = s->skipped;
+	r.truncated = s->truncated;
+	r.agg = &agg;
+	r.pair = &pair;
+	r.groups = malloc((agg.n ? agg.n : 1) * sizeof(*r.groups));
+	if (!r.groups) {
+		fprintf(stderr, "mmaplock report: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < agg.cap; i++)
+		if (agg.g[i])
+			r.groups[r.ngroups++] = agg.g[i];
+	sort_key = o->sort;
+	qsort(r.groups, r.ngroups, sizeof(*r.groups), cmp_group);
+	r.total_groups = r.ngroups;
+	if (o->top && (size_t)o->top < r.ngroups)
+		r.ngroups = (size_t)o->top;
+
+	if (o->json)
+		out_json(&r, out);
+	else if (o->csv)
+		out_csv(&r, out);
+	else if (o->hist)
+		out_hist(&r, out);
+	else
+		out_table(&r, out);
+	rc = fflush(out) ? 1 : 0;
+	free(r.groups);
+out:
+	source_close(s);
+	pair_fini(&pair);
+	if (agg.g)
+		agg_fini(&agg);
+	meta_free(meta);
+	free(ev);
+	return rc;
+}

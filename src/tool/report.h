@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h: the core of `mmaplock report`, also used by `stat`: options,
+ * the read -> pair -> aggregate run, and the sinks (table, --hist, --json,
+ * --csv; out-*.c).
+ */
+#ifndef MML_REPORT_H
+#define MML_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "agg.h"
+#include "pair.h"
+
+enum report_sort { SORT_WAIT, SORT_HOLD, SORT_COUNT };
+
+struct report_opts {
+	const char *path;		/* input; default "mmaplock.data" */
+	enum agg_by by;			/* --by, default memcg */
+	enum report_sort sort;		/* --sort, default wait (total) */
+	long top;			/* --top N; 0: all groups */
+	int hist, json, csv;
+};
+
+/* What the sinks print. */
+struct report {
+	const struct report_opts *o;
+	const char *input, *format;	/* path, source kind */
+	uint64_t events, lost, duration_ns, skipped;
+	int truncated;
+	struct agg *agg;
+	struct pair *pair;
+	struct agg_group **groups;	/* sorted, at most o->top */
+	size_t ngroups, total_groups;
+};
+
+/*
+ * Parse report's arguments (argv[0] is the command name). Returns 0 when
+ * the run should go on, 1 when --help was printed (exit 0), -1 after a
+ * one-line error on stderr (exit 2).
+ */
+int report_parse_args(struct report_opts *o, int argc, char **argv);
+void report_usage(FILE *f);
+
+/* Read o->path, pair, aggregate, print to out. Returns the exit status (0, 1, 2). */
+int report_run(const struct report_opts *o, FILE *out);
+
+/* A group's contended count: from lock:contention events when the trace has any. */
+uint64_t report_contended(const struct report *r, const struct agg_group *g);
+uint64_t report_acquisitions(const struct agg_group *g);
+
+/* Sinks (out-*.c). */
+void out_table(const struct report *r, FILE *f);
+void out_hist(const struct report *r, FILE *f);
+void out_json(const struct report *r, FILE *f);
+void out_csv(const struct report *r, FILE *f);
+
+#endif

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src-mml.c: the reader of mmaplock's own trace file (mml_format.h).
+ *
+ * Open does an index pass: it walks the block headers with pread (never the
+ * event payloads), loads the small metadata blocks (MEMCG, TASK, INFO, LOST,
+ * END) into the meta at once, and remembers each EVENTS block as (offset,
+ * count, min_ts, max_ts). The index is sorted by min_ts.
+ *
+ * next() merges: a block is loaded (pread, hash checked) only when the
+ * merge reaches its min_ts, and freed as soon as its last event is out, so
+ * memory is O(blocks) for the index plus O(overlapping blocks) of payload,
+ * never O(events). The merge copies runs: from the block with the smallest
+ * head it takes every event up to the next block's head (or the next
+ * unloaded block's min_ts) with one memcpy, so the inner loop has no
+ * per-event call or allocation.
+ *
+ * A block cut short at the end of the file sets s->truncated and ends the
+ * index there; a bad magic, length or hash is a corrupt file (error).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "source.h"
+
+struct blk {
+	uint64_t off;			/* of the block header */
+	uint32_t len;			/* payload */
+	uint32_t count;
+	uint64_t min_ts, max_ts;
+};
+
+struct cursor {
+	struct mml_event *ev;		/* the loaded block's events */
+	void *buf;
+	uint32_t pos, count;
+	size_t cap;			/* bytes at buf */
+};
+
+struct mml_src {
+	int fd;
+	const char *path;
+	struct blk *idx;
+	size_t nidx, next;		/* next unloaded block in min_ts order */
+	struct cursor *act;		/* loaded blocks with events left */
+	size_t nact, capact;
+	void *spare;			/* one freed payload buffer, reused */
+	size_t spare_len;
+};
+
+static int probe(const unsigned char *head, size_t len)
+{
+	return len >= 8 && !memcmp(head, MML_FILE_MAGIC, 8);
+}
+
+static int full_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -1 : 0;
+		done += (size_t)r;
+	}
+	return 1;
+}
+
+static uint64_t rd64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint16_t rd16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+/* Metadata payloads into the meta. Malformed entries end the block quietly. */
+static void load_meta(struct source *s, uint16_t type, const unsigned char *p, uint32_t len,
+		      uint64_t *end_lost)
+{
+	const unsigned char *e = p + len;
+	char tmp[4096];
+
+	switch (type) {
+	case MML_BLK_MEMCG:
+		while (e - p >= 10) {
+			uint64_t id = rd64(p);
+			uint16_t l = rd16(p + 8);
+			if (e - p - 10 < l || (!id && !l))
+				break;
+			size_t n = l < sizeof(tmp) - 1 ? l : sizeof(tmp) - 1;
+			memcpy(tmp, p + 10, n);
+			tmp[n] = 0;
+			meta_set_memcg(s->meta, id, tmp);
+			p += 10 + l;
+		}
+		break;
+	case MML_BLK_TASK:
+		while (e - p >= 34) {
+			struct mml_task_info t = { 0 };
+			uint16_t l = rd16(p + 32);
+			t.tid = rd32(p);
+			t.tgid = rd32(p + 4);
+			if (e - p - 34 < l || !t.tid)
+				break;
+			memcpy(t.comm, p + 8, 16);
+			t.comm[15] = 0;
+			t.cgroup_id = rd64(p + 24);
+			size_t n = l < sizeof(tmp) - 1 ? l : sizeof(tmp) - 1;
+			memcpy(tmp, p + 34, n);
+			tmp[n] = 0;
+			t.cgroup = l ? tmp : NULL;
+			meta_set_task(s->meta, &t);
+			p += 34 + l;
+		}
+		break;
+	case MML_BLK_LOST:
+		for (; e - p >= 16; p += 16)
+			meta_add_lost(s->meta, rd32(p), rd64(p + 8));
+		break;
+	case MML_BLK_INFO:
+		while (p < e) {
+			const unsigned char *k = p, *kz = memchr(k, 0, (size_t)(e - k)), *vz;
+			if (!kz || kz == k)
+				break;
+			vz = memchr(kz + 1, 0, (size_t)(e - kz - 1));
+			if (!vz)
+				break;
+			meta_set_info(s->meta, (const char *)k, (const char *)kz + 1);
+			p = vz + 1;
+		}
+		break;
+	case MML_BLK_END:
+		if (len >= 16)
+			*end_lost = rd64(p + 8);
+		break;
+	}
+}
+
+static int cmp_blk(const void *a, const void *b)
+{
+	const struct blk *x = a, *y = b;
+
+	if (x->min_ts != y->min_ts)
+		return x->min_ts < y->min_ts ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int corrupt(struct source *s, struct mml_src *m, uint64_t off, const char *why)
+{
+	snprintf(s->err, sizeof(s->err), "%s: corrupt block at offset %llu (%s)",
+		 m->path, (unsigned long long)off, why);
+	return -1;
+}
+
+static int mml_open(struct source *s, const char *path)
+{
+	struct mml_src *m = calloc(1, sizeof(*m));
+	struct mml_file_header h;
+	struct stat st;
+	uint64_t off, end_lost = 0, size;
+	size_t cap = 0;
+	int r;
+
+	if (!m) {
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+		return -1;
+	}
+	s->priv = m;
+	m->path = path;
+	m->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->fd < 0 || fstat(m->fd, &st)) {
+		snprintf(s->err, sizeof(s->err), "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	size = (uint64_t)st.st_size;
+	if (full_pread(m->fd, &h, sizeof(h), 0) != 1 || memcmp(h.magic, MML_FILE_MAGIC, 8)) {
+		snprintf(s->err, sizeof(s->err), "%s: not an mmaplock trace (short header)", path);
+		return -1;
+	}
+	if (h.version_major != MML_VERSION_MAJOR) {
+		snprintf(s->err, sizeof(s->err), "%s: file format version %u, this reader knows %u",
+			 path, h.version_major, MML_VERSION_MAJOR);
+		return -1;
+	}
+	if (h.header_size < sizeof(h) || h.header_size > size) {
+		snprintf(s->err, sizeof(s->err), "%s: bad header size %u", path, h.header_size);
+		return -1;
+	}
+	for (off = h.header_size; off < size; off += sizeof(struct mml_block_header)) {
+		struct mml_block_header bh;
+		struct mml_events_header eh;
+
+		if (size - off < sizeof(bh)) {
+			s->truncated = 1;
+			break;
+		}
+		if (full_pread(m->fd, &bh, sizeof(bh), off) != 1) {
+			snprintf(s->err, sizeof(s->err), "%s: read error at offset %llu", path,
+				 (unsigned long long)off);
+			return -1;
+		}
+		if (bh.magic != MML_BLOCK_MAGIC)
+			return corrupt(s, m, off, "bad magic");
+		if (bh.len % 8 || bh.len > MML_BLOCK_MAX)
+			return corrupt(s, m, off, "bad length");
+		if (size - off - sizeof(bh) < bh.len) {
+			s->truncated = 1;
+			break;
+		}
+		if (bh.type == MML_BLK_EVENTS) {
+			if (bh.len < sizeof(eh) ||
+			    full_pread(m->fd, &eh, sizeof(eh), off + sizeof(bh)) != 1)
+				return corrupt(s, m, off, "short events header");
+			if ((uint64_t)eh.count * sizeof(struct mml_event) + sizeof(eh) != bh.len)
+				return corrupt(s, m, off, "event count does not match length");
+			if (eh.count) {
+				if (m->nidx == cap) {
+					cap = cap ? cap * 2 : 256;
+					struct blk *n = realloc(m->idx, cap * sizeof(*n));
+					if (!n) {
+						snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+						return -1;
+					}
+					m->idx = n;
+				}
+				m->idx[m->nidx++] = (struct blk){ off, bh.len, eh.count,
+								  eh.min_ts, eh.max_ts };
+			}
+		} else if (bh.type >= MML_BLK_MEMCG && bh.type <= MML_BLK_END) {
+			unsigned char *p = malloc(bh.len ? bh.len : 1);
+			if (!p) {
+				snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+				return -1;
+			}
+			r = full_pread(m->fd, p, bh.len, off + sizeof(bh));
+			if (r != 1 && bh.len) {
+				free(p);
+				snprintf(s->err, sizeof(s->err), "%s: read error", path);
+				return -1;
+			}
+			if (mml_hash(p, bh.len) != bh.hash) {
+				free(p);
+				return corrupt(s, m, off, "bad hash");
+			}
+			load_meta(s, bh.type, p, bh.len, &end_lost);
+			free(p);
+		}
+		/* unknown block types are skipped: a later minor version may add some */
+		off += bh.len;
+	}
+	if (end_lost > meta_lost_total(s->meta))
+		meta_add_lost(s->meta, 65535, end_lost - meta_lost_total(s->meta));
+	qsort(m->idx, m->nidx, sizeof(*m->idx), cmp_blk);
+	return 0;
+}
+
+/* Load index entry m->next into the active set. */
+static int load_block(struct source *s, struct mml_src *m)
+{
+	struct blk *b = &m->idx[m->next++];
+	void *buf;
+	size_t cap = b->len;
+
+	if (m->spare && m->spare_len >= b->len) {
+		buf = m->spare;
+		cap = m->spare_len;
+		m->spare = NULL;
+	} else {
+		buf = malloc(b->len);
+		if (!buf) {
+			snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
+			return -1;
+		}
+	}
+	if (full_pread(m->fd, buf, b->len, b->off + sizeof(struct mml_block_header)) != 1) {
+		free(buf);
+		snprintf(s->err, sizeof(s->err), "%s: read error at offset %llu", m->path,
+			 (unsigned long long)b->off);
+		return -1;
+	}
+	{
+		struct mml_block_header bh;
+		if (full_pread(m->fd, &bh, sizeof(bh), b->off) != 1 ||
+		    mml_hash(buf, b->len) != bh.hash) {
+			free(buf);
+			return corrupt(s, m, b->off, "bad hash");
+		}
+	}
+	if (m->nact == m->capact) {
+		size_t cap = m->capact ? m->capact * 2 : 16;
+		struct cursor *n = realloc(m->act, cap * sizeof(*n));
+		if (!n) {
+			free(buf);
+			snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
+			return -1;
+		}
+		m->act = n;
+		m->capact = cap;
+	}
+	m->act[m->nact++] = (struct cursor){
+		(struct mml_event *)((char *)buf + sizeof(struct mml_events_header)), buf, 0, b->count,
+		cap };
+	return 0;
+}
+
+static void drop_cursor(struct mml_src *m, size_t i)
+{
+	/* keep the largest buffer for the next block: blocks are mostly full-sized */
+	if (!m->spare || m->spare_len < m->act[i].cap) {
+		free(m->spare);
+		m->spare = m->act[i].buf;
+		m->spare_len = m->act[i].cap;
+	} else {
+		free(m->act[i].buf);
+	}
+	m->act[i] = m->act[--m->nact];
+}
+
+static long mml_next(struct source *s, struct mml_event *ev, size_t max)
+{
+	struct mml_src *m = s->priv;
+	size_t n = 0;
+
+	while (n < max) {
+		size_t best = 0;
+		uint64_t limit = UINT64_MAX, head = UINT64_MAX;
+
+		/* bring in every block that starts before the earliest loaded head */
+		for (size_t i = 0; i < m->nact; i++) {
+			uint64_t t = m->act[i].ev[m->act[i].pos].ts;
+			if (t < head) {
+				head = t;
+				best = i;
+			}
+		}
+		if (m->next < m->nidx && (!m->nact || m->idx[m->next].min_ts <= head)) {
+			if (load_block(s, m))
+				return -1;
+			continue;
+		}
+		if (!m->nact)
+			break;
+		/* take from best every event up to the next competitor */
+		if (m->next < m->nidx)
+			limit = m->idx[m->next].min_ts;
+		for (size_t i = 0; i < m->nact; i++) {
+			uint64_t t = m->act[i].ev[m->act[i].pos].ts;
+			if (i != best && t < limit)
+				limit = t;
+		}
+		struct cursor *c = &m->act[best];
+		uint32_t p = c->pos, e = c->count;
+		size_t room = max - n;
+		if (e - p > room)
+			e = p + (uint32_t)room;
+		uint32_t q = p + 1;		/* the head itself always goes */
+		while (q < e && c->ev[q].ts <= limit)
+			q++;
+		memcpy(ev + n, c->ev + p, (size_t)(q - p) * sizeof(*ev));
+		n += q - p;
+		c->pos = q;
+		if (q == c->count)
+			drop_cursor(m, best);
+	}
+	if (n) {
+		if (!s->start_ts)
+			s->start_ts = ev[0].ts;
+		s->end_ts = ev[n - 1].ts;
+	}
+	return (long)n;
+}
+
+static void mml_close(struct source *s)
+{
+	struct mml_src *m = s->priv;
+
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nact; i++)
+		free(m->act[i].buf);
+	free(m->act);
+	free(m->spare);
+	free(m->idx);
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
+	s->priv = NULL;
+}
+
+const struct source_ops source_mml_ops = {
+	.name = "mmaplock",
+	.probe = probe,
+	.open = mml_open,
+	.next = mml_next,
+	.close = mml_close,
+};

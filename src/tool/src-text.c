@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src-text.c: one parser for the text shapes the kernel's events are found
+ * in: the tracefs trace / trace_pipe files, `trace-cmd report` (with or
+ * without -t), and `perf script`. Fields are found by shape and name, not by
+ * column position:
+ *
+ *   TASK [CPU] FLAGS TS: EVENT: FIELDS
+ *
+ * TS is the first "digits.digits:" token; TASK is what precedes "[CPU]"
+ * ("comm-tid", optionally followed by a "(tgid)" column, or perf's "comm tid"
+ * and "comm pid/tid"); FLAGS is the optional irqs-off/need-resched/
+ * hardirq-softirq/preempt column. EVENT may carry a "mmap_lock:" or "lock:"
+ * system prefix (perf). FIELDS are taken by name: mm=, memcg_id= (6.14+) or
+ * memcg_path= (older kernels: everything up to the last " write=", since
+ * the kernel prints the path raw), write=, success=; lock:contention_begin
+ * and _end print "ADDR (flags=...)" and "ADDR (ret=N)".
+ *
+ * Timestamps are converted digit by digit (seconds * 1e9 + fraction padded
+ * to nine digits) so no floating point rounding enters. Lines that are not
+ * these events are counted in s->skipped; a file without a single event is
+ * an error. The text is read in chunks and parsed in place: memory does not
+ * depend on the file's length.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "source.h"
+
+#define CHUNK	(1 << 20)
+#define MAXLINE	(64 << 10)	/* longer lines are skipped */
+
+struct text_src {
+	int fd;
+	const char *path;
+	char *buf;
+	size_t len, pos;		/* bytes in buf, parse position */
+	int eof;
+	uint64_t found;			/* events recognised */
+	uint32_t last_tid;		/* the task last announced to meta */
+	char last_comm[16];
+	uint32_t last_tgid;
+	char last_path[256];		/* memcg_path interning cache */
+	uint64_t last_path_id;
+};
+
+static int probe(const unsigned char *head, size_t len)
+{
+	return 1;	/* the catch-all: decides at the end */
+}
+
+static int text_open(struct source *s, const char *path)
+{
+	struct text_src *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->buf = malloc(CHUNK + MAXLINE + 1))) {
+		free(t);
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+		return -1;
+	}
+	s->priv = t;
+	t->path = path;
+	t->last_tid = UINT32_MAX;
+	t->last_path_id = UINT64_MAX;
+	if (!strcmp(path, "-")) {
+		t->fd = dup(0);
+	} else {
+		t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (t->fd < 0) {
+		snprintf(s->err, sizeof(s->err), "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* "123.456789:" at p? Returns the ns value and sets *end past the ':'. */
+static int parse_ts(const char *p, const char *e, uint64_t *ts, const char **end)
+{
+	uint64_t sec = 0, frac = 0;
+	int nd = 0, nf = 0;
+
+	while (p < e && is_digit(*p) && nd < 12) {
+		sec = sec * 10 + (uint64_t)(*p++ - '0');
+		nd++;
+	}
+	if (!nd || p >= e || *p != '.')
+		return 0;
+	p++;
+	while (p < e && is_digit(*p)) {
+		if (nf < 9) {
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			nf++;
+		}
+		p++;
+	}
+	if (!nf || p >= e || *p != ':')
+		return 0;
+	while (nf++ < 9)
+		frac *= 10;
+	*ts = sec * 1000000000ull + frac;
+	*end = p + 1;
+	return 1;
+}
+
+static uint64_t parse_hex(const char *p, const char *e)
+{
+	uint64_t v = 0;
+
+	if (e - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	for (; p < e; p++) {
+		int d;
+		if (is_digit(*p))
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		v = v << 4 | (uint64_t)d;
+	}
+	return v;
+}
+
+static uint64_t parse_dec(const char *p, const char *e, int *ok)
+{
+	uint64_t v = 0;
+	int n = 0, neg = 0;
+
+	if (p < e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	for (; p < e && is_digit(*p); p++, n++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (ok)
+		*ok = n > 0;
+	return neg ? (uint64_t)-(int64_t)v : v;
+}
+
+/* The value after " name=" in [p, e), or NULL. */
+static const char *field(const char *p, const char *e, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (const char *q = p; q + nl <= e; q++) {
+		q = memchr(q, name[0], (size_t)(e - q));
+		if (!q || q + nl > e)
+			return NULL;
+		if (!memcmp(q, name, nl) && (q == p || q[-1] == ' '))
+			return q + nl;
+	}
+	return NULL;
+}
+
+static int is_true(const char *v, const char *e)
+{
+	return v && v < e && (*v == 't' || *v == '1');
+}
+
+/* The task part [p, e): comm and tid (and tgid when shown). */
+static int parse_task(const char *p, const char *e, char *comm, uint32_t *tid, uint32_t *tgid)
+{
+	const char *q, *c;
+	int ok;
+
+	while (p < e && *p == ' ')
+		p++;
+	while (e > p && e[-1] == ' ')
+		e--;
+	*tgid = 0;
+	/* "(  1234)" or "(-------)" tgid column */
+	if (e > p && e[-1] == ')') {
+		q = e - 1;
+		while (q > p && q[-1] != '(')
+			q--;
+		if (q > p) {
+			const char *d = q;
+			while (d < e && *d == ' ')
+				d++;
+			*tgid = (uint32_t)parse_dec(d, e - 1, &ok);
+			if (!ok)
+				*tgid = 0;
+			e = q - 1;
+			while (e > p && e[-1] == ' ')
+				e--;
+		}
+	}
+	/* trailing digits (perf: "pid/tid") */
+	q = e;
+	while (q > p && is_digit(q[-1]))
+		q--;
+	if (q == e)
+		return 0;
+	*tid = (uint32_t)parse_dec(q, e, &ok);
+	c = q;
+	if (c > p && c[-1] == '/') {		/* perf pid/tid */
+		const char *r = c - 1;
+		while (r > p && is_digit(r[-1]))
+			r--;
+		*tgid = (uint32_t)parse_dec(r, c - 1, &ok);
+		c = r;
+	}
+	if (c > p && c[-1] == '-')		/* ftrace comm-tid */
+		c--;
+	else
+		while (c > p && c[-1] == ' ')	/* perf "comm  tid" */
+			c--;
+	size_t n = (size_t)(c - p) < 15 ? (size_t)(c - p) : 15;
+	memcpy(comm, p, n);
+	comm[n] = 0;
+	return 1;
+}
+
+/* One line [p, e): 1 and *ev filled if it is one of ours, 0 if not. */
+static int parse_line(struct source *s, struct text_src *t, const char *p, const char *e,
+		      struct mml_event *ev)
+{
+	const char *ts_end = NULL, *task_end, *q, *name, *ne, *v;
+	uint64_t ts = 0;
+	uint32_t tid = 0, tgid = 0, cpu = 0;
+	char comm[16] = "";
+	int ok;
+
+	memset(ev, 0, sizeof(*ev));
+	/* the timestamp: the first token "digits.digits:" preceded by a blank */
+	for (q = p; q < e; q++) {
+		if (!is_digit(*q) || (q > p && q[-1] != ' '))
+			continue;
+		if (parse_ts(q, e, &ts, &ts_end))
+			break;
+	}
+	if (!ts_end)
+		return 0;
+	/* the event name */
+	name = ts_end;
+	while (name < e && *name == ' ')
+		name++;
+	ne = memchr(name, ':', (size_t)(e - name));
+	if (!ne)
+		return 0;
+	if ((ne - name == 9 && !memcmp(name, "mmap_lock", 9)) ||
+	    (ne - name == 4 && !memcmp(name, "lock", 4))) {
+		name = ne + 1;
+		ne = memchr(name, ':', (size_t)(e - name));
+		if (!ne)
+			return 0;
+	}
+#define IS(lit) ((size_t)(ne - name) == sizeof(lit) - 1 && !memcmp(name, lit, sizeof(lit) - 1))
+	if (IS("mmap_lock_start_locking"))
+		ev->type = MML_EV_START_LOCKING;
+	else if (IS("mmap_lock_acquire_returned"))
+		ev->type = MML_EV_ACQUIRE_RETURNED;
+	else if (IS("mmap_lock_released"))
+		ev->type = MML_EV_RELEASED;
+	else if (IS("contention_begin"))
+		ev->type = MML_EV_CONTENTION_BEGIN;
+	else if (IS("contention_end"))
+		ev->type = MML_EV_CONTENTION_END;
+	else
+		return 0;
+#undef IS
+	/* the head: TASK [CPU] FLAGS before the timestamp */
+	task_end = ts_end;
+	while (task_end > p && task_end[-1] != ' ')
+		task_end--;			/* start of the ts token */
+	{
+		const char *rb = NULL, *lb = NULL;
+		for (q = task_end - 1; q > p; q--)
+			if (*q == ']') {
+				const char *d = q;
+				while (d > p && is_digit(d[-1]))
+					d--;
+				if (d > p && d[-1] == '[' && d < q) {
+					rb = q;
+					lb = d - 1;
+					break;
+				}
+			}
+		if (rb) {
+			cpu = (uint32_t)parse_dec(lb + 1, rb, &ok);
+			/* flags column between ']' and the ts: "d..1." - position 2 is irq context */
+			const char *f = rb + 1;
+			while (f < task_end && *f == ' ')
+				f++;
+			if (f < task_end && !is_digit(*f)) {
+				const char *fe = f;
+				while (fe < task_end && *fe != ' ')
+					fe++;
+				if (fe - f >= 3) {
+					switch (f[2]) {
+					case 'h': ev->flags |= MML_F_HARDIRQ; break;
+					case 's': ev->flags |= MML_F_SOFTIRQ; break;
+					case 'H': ev->flags |= MML_F_HARDIRQ | MML_F_SOFTIRQ; break;
+					case 'z': case 'Z': ev->flags |= MML_F_NMI; break;
+					}
+				}
+			}
+			task_end = lb;
+		}
+		if (!parse_task(p, task_end, comm, &tid, &tgid))
+			return 0;
+	}
+	ev->ts = ts;
+	ev->tid = tid;
+	ev->cpu = (uint16_t)cpu;
+	/* the fields */
+	q = ne + 1;
+	if (ev->type == MML_EV_CONTENTION_BEGIN || ev->type == MML_EV_CONTENTION_END) {
+		while (q < e && *q == ' ')
+			q++;
+		ev->mm = parse_hex(q, e);
+		if (ev->type == MML_EV_CONTENTION_BEGIN) {
+			v = field(q, e, "(flags=");
+			if (!v)
+				return 0;
+			/* LCB_F_SPIN 1, READ 2, WRITE 4: the mmap_lock is an rwsem */
+			const char *ve = memchr(v, ')', (size_t)(e - v));
+			if (!ve)
+				ve = e;
+			uint64_t fl = 0;
+			for (const char *w = v; w < ve; w++) {
+				if (!strncmp(w, "SPIN", 4)) fl |= 1;
+				if (!strncmp(w, "READ", 4)) fl |= 2;
+				if (!strncmp(w, "WRITE", 5)) fl |= 4;
+			}
+			if (!(fl & 6))
+				return 0;	/* not an rwsem wait: a spinlock, mutex ... */
+			ev->memcg = fl;
+			if (fl & 4)
+				ev->flags |= MML_F_WRITE;
+		} else {
+			v = field(q, e, "(ret=");
+			ev->memcg = v ? parse_dec(v, e, &ok) : 0;
+		}
+	} else {
+		v = field(q, e, "mm=");
+		if (!v)
+			return 0;
+		ev->mm = parse_hex(v, e);
+		if ((v = field(q, e, "memcg_id="))) {
+			ev->memcg = parse_dec(v, e, &ok);
+		} else if ((v = field(q, e, "memcg_path="))) {
+			const char *pe = NULL;
+			for (const char *w = v; (w = field(w, e, "write=")); )
+				pe = w - 7;	/* the last " write=" ends the path */
+			if (!pe || pe < v)
+				pe = v;
+			size_t n = (size_t)(pe - v);
+			if (!n) {
+				ev->memcg = 0;
+			} else if (n < sizeof(t->last_path) && t->last_path_id != UINT64_MAX &&
+				   !memcmp(t->last_path, v, n) && !t->last_path[n]) {
+				ev->memcg = t->last_path_id;
+			} else {
+				char tmp[4096];
+				if (n >= sizeof(tmp))
+					n = sizeof(tmp) - 1;
+				memcpy(tmp, v, n);
+				tmp[n] = 0;
+				ev->memcg = meta_intern_memcg(s->meta, tmp);
+				if (n < sizeof(t->last_path)) {
+					memcpy(t->last_path, tmp, n + 1);
+					t->last_path_id = ev->memcg;
+				}
+			}
+		}
+		v = NULL;
+		for (const char *w = q; (w = field(w, e, "write=")); )
+			v = w;			/* the last one: a raw path may hold "write=" */
+		if (!v)
+			return 0;
+		if (is_true(v, e))
+			ev->flags |= MML_F_WRITE;
+		if (ev->type == MML_EV_ACQUIRE_RETURNED) {
+			v = field(q, e, "success=");
+			if (!v)
+				return 0;
+			if (is_true(v, e))
+				ev->flags |= MML_F_SUCCESS;
+		}
+	}
+	/* tell meta who the task is (once per change, not per line) */
+	if (comm[0] && (tid != t->last_tid || tgid != t->last_tgid || strcmp(comm, t->last_comm)) &&
+	    strcmp(comm, "<...>")) {
+		const struct mml_task_info *old = meta_task(s->meta, tid);
+		if (!old || strcmp(old->comm, comm) || (tgid && old->tgid != tgid)) {
+			struct mml_task_info ti = { .tid = tid, .tgid = tgid ? tgid : (old ? old->tgid : 0) };
+			memcpy(ti.comm, comm, sizeof(ti.comm));
+			meta_set_task(s->meta, &ti);
+		}
+		t->last_tid = tid;
+		t->last_tgid = tgid;
+		memcpy(t->last_comm, comm, sizeof(comm));
+	}
+	return 1;
+}
+
+/* Refill the buffer: keep the unparsed tail, read more. 0 at EOF with nothing left. */
+static int refill(struct source *s, struct text_src *t)
+{
+	if (t->pos) {
+		memmove(t->buf, t->buf + t->pos, t->len - t->pos);
+		t->len -= t->pos;
+		t->pos = 0;
+	}
+	while (!t->eof && t->len < CHUNK) {
+		ssize_t r = read(t->fd, t->buf + t->len, CHUNK + MAXLINE - t->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(s->err, sizeof(s->err), "%s: %s", t->path, strerror(errno));
+			return -1;
+		}
+		if (!r)
+			t->eof = 1;
+		t->len += (size_t)r;
+		break;
+	}
+	return 0;
+}
+
+static long text_next(struct source *s, struct mml_event *ev, size_t max)
+{
+	struct text_src *t = s->priv;
+	size_t n = 0;
+
+	while (n < max) {
+		char *p = t->buf + t->pos, *nl;
+
+		nl = memchr(p, '\n', t->len - t->pos);
+		if (!nl) {
+			if (t->len - t->pos >= MAXLINE) {	/* absurd line: drop it */
+				s->skipped++;
+				t->pos = t->len;
+			}
+			if (!t->eof) {
+				if (refill(s, t))
+					return -1;
+				continue;
+			}
+			if (t->pos == t->len)
+				break;
+			nl = t->buf + t->len;		/* last line without '\n' */
+		}
+		if (*p == '#' && nl - p > 40 && !strncmp(p, "# entries-in-buffer/entries-written: ", 37)) {
+			/* the trace file's header: what the ring buffer overwrote is lost */
+			unsigned long long in, wr;
+			char tmp[128];
+			size_t l = (size_t)(nl - p) < sizeof(tmp) - 1 ? (size_t)(nl - p) : sizeof(tmp) - 1;
+			memcpy(tmp, p, l);
+			tmp[l] = 0;
+			if (sscanf(tmp + 37, "%llu/%llu", &in, &wr) == 2 && wr > in)
+				meta_add_lost(s->meta, 0, wr - in);
+		}
+		if (parse_line(s, t, p, nl, &ev[n])) {
+			n++;
+			t->found++;
+		} else if (nl > p) {
+			s->skipped++;
+		}
+		t->pos = (size_t)(nl - t->buf) + (nl < t->buf + t->len);
+	}
+	if (!n && !t->found) {
+		snprintf(s->err, sizeof(s->err), "%s: no mmap_lock events found (not a trace?)", t->path);
+		return -1;
+	}
+	if (n) {
+		if (!s->start_ts)
+			s->start_ts = ev[0].ts;
+		s->end_ts = ev[n - 1].ts;
+	}
+	return (long)n;
+}
+
+static void text_close(struct source *s)
+{
+	struct text_src *t = s->priv;
+
+	if (!t)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->buf);
+	free(t);
+	s->priv = NULL;
+}
+
+const struct source_ops source_text_ops = {
+	.name = "text",
+	.probe = probe,
+	.open = text_open,
+	.next = text_next,
+	.close = text_close,
+};
