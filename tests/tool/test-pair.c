@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-pair: the pairing state machine (pair.c) and the histograms (agg.c)
+ * on hand-built event sequences: every hard case of docs/REPORT.md with its
+ * counter, exact waits and holds, and the quantile error bound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pair.h"
+
+static int fails;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+
+#define S MML_EV_START_LOCKING
+#define A MML_EV_ACQUIRE_RETURNED
+#define R MML_EV_RELEASED
+#define CB MML_EV_CONTENTION_BEGIN
+#define CE MML_EV_CONTENTION_END
+#define W MML_F_WRITE
+#define OK MML_F_SUCCESS
+
+static struct agg agg;
+static struct pair pair;
+
+static void run(enum agg_by by, const struct mml_event *ev, size_t n)
+{
+	if (pair.t) {
+		pair_fini(&pair);
+		agg_fini(&agg);
+	}
+	if (agg_init(&agg, by, NULL) || pair_init(&pair, &agg))
+		exit(1);
+	/* feed one at a time and all at once must agree: feed in two halves */
+	CHECK(pair_feed(&pair, ev, n / 2) == 0);
+	CHECK(pair_feed(&pair, ev + n / 2, n - n / 2) == 0);
+	pair_finish(&pair);
+}
+
+static struct agg_group *grp(uint64_t key)
+{
+	for (size_t i = 0; i < agg.cap; i++)
+		if (agg.g[i] && agg.g[i]->key == key)
+			return agg.g[i];
+	return NULL;
+}
+
+#define EV(ts_, tid_, mm_, type_, fl_) { .ts = ts_, .mm = mm_, .memcg = 7, .tid = tid_, .type = type_, .flags = fl_ }
+
+static void test_basic(void)
+{
+	struct mml_event ev[] = {
+		EV(1000, 1, 0xa, S, W), EV(1500, 1, 0xa, A, W | OK), EV(4500, 1, 0xa, R, W),
+		EV(5000, 1, 0xa, S, 0), EV(5100, 1, 0xa, A, OK), EV(5300, 1, 0xa, R, 0),
+	};
+	run(AGG_BY_TASK, ev, 6);
+	struct agg_group *g = grp(1);
+	CHECK(g && g->acq_write == 1 && g->acq_read == 1 && g->failed == 0);
+	CHECK(g && g->wait.count == 2 && g->wait.total == 600 && g->wait.max == 500);
+	CHECK(g && g->hold.count == 2 && g->hold.total == 3200 && g->hold.max == 3000);
+	CHECK(pair.um.open_at_end == 0 && pair.um.release_without_acquire == 0);
+	CHECK(pair.n == 0);	/* closed state is removed */
+}
+
+static void test_two_mms(void)
+{
+	/* one task (fork: parent's and child's mm) holds two mms at once */
+	struct mml_event ev[] = {
+		EV(100, 1, 0xa, S, W), EV(110, 1, 0xa, A, W | OK),
+		EV(120, 1, 0xb, S, W), EV(150, 1, 0xb, A, W | OK),
+		EV(200, 1, 0xb, R, W), EV(400, 1, 0xa, R, W),
+	};
+	run(AGG_BY_MM, ev, 6);
+	struct agg_group *a = grp(0xa), *b = grp(0xb);
+	CHECK(a && a->hold.total == 290 && a->wait.total == 10);
+	CHECK(b && b->hold.total == 50 && b->wait.total == 30);
+	CHECK(pair.um.release_without_acquire == 0 && pair.um.open_at_end == 0);
+}
+
+static void test_downgrade(void)
+{
+	struct mml_event ev[] = {
+		EV(100, 1, 0xa, S, W), EV(150, 1, 0xa, A, W | OK),
+		EV(300, 1, 0xa, A, OK),			/* mmap_write_downgrade */
+		EV(900, 1, 0xa, R, 0),			/* mmap_read_unlock */
+	};
+	run(AGG_BY_TASK, ev, 4);
+	struct agg_group *g = grp(1);
+	CHECK(g && g->acq_write == 1 && g->acq_read == 0 && g->downgrades == 1);
+	CHECK(g && g->hold.count == 1 && g->hold.total == 750);
+	CHECK(g && g->trylocks == 0);
+	CHECK(pair.um.nested == 0 && pair.um.open_at_end == 0);
+}
+
+static void test_non_owner(void)
+{
+	/* task 1 read-locks, task 2 releases it (mmap_read_unlock_non_owner) */
+	struct mml_event ev[] = {
+		EV(100, 1, 0xa, S, 0), EV(110, 1, 0xa, A, OK),
+		EV(120, 3, 0xa, S, 0), EV(130, 3, 0xa, A, OK),
+		EV(500, 2, 0xa, R, 0),		/* closes the oldest: task 1's */
+		EV(600, 3, 0xa, R, 0),
+	};
+	run(AGG_BY_TASK, ev, 6);
+	CHECK(pair.um.non_owner_releases == 1 && pair.um.release_without_acquire == 0);
+	CHECK(grp(1) && grp(1)->hold.total == 390);
+	CHECK(grp(3) && grp(3)->hold.total == 470);
+	CHECK(!grp(2));
+	CHECK(pair.um.open_at_end == 0);
+}
+
+static void test_mid_trace(void)
+{
+	/* trace starts mid-hold (release first) and ends mid-hold and mid-wait */
+	struct mml_event ev[] = {
+		EV(100, 1, 0xa, R, W),
+		EV(200, 1, 0xa, S, 0), EV(250, 1, 0xa, A, OK),
+		EV(300, 2, 0xa, S, W),
+	};
+	run(AGG_BY_TASK, ev, 4);
+	CHECK(pair.um.release_without_acquire == 1);
+	CHECK(pair.um.open_at_end == 2 && pair.um.open_waits_at_end == 1 &&
+	      pair.um.open_holds_at_end == 1);
+	CHECK(grp(1) && grp(1)->hold.count == 0 && grp(1)->acq_read == 1);
+}
+
+static void test_restart_and_fallback(void)
+{
+	/* two start_locking in a row (an answer was lost): first wait dropped */
+	struct mml_event ev[] = {
+		EV(100, 1, 0xa, S, 0), EV(200, 1, 0xa, S, 0), EV(260, 1, 0xa, A, OK), EV(300, 1, 0xa, R, 0),
+		/* the fault fall-back: killable attempt fails, then a plain lock */
+		EV(1000, 2, 0xb, S, 0), EV(1010, 2, 0xb, A, 0),
+		EV(1100, 2, 0xb, S, 0), EV(1150, 2, 0xb, A, OK), EV(1200, 2, 0xb, R, 0),
+	};
+	run(AGG_BY_TASK, ev, 9);
+	CHECK(pair.um.restart == 1);
+	CHECK(grp(1) && grp(1)->wait.count == 1 && grp(1)->wait.total == 60);
+	CHECK(grp(2) && grp(2)->failed == 1 && grp(2)->acq_read == 1 && grp(2)->wait.total == 50);
+	CHECK(pair.um.restart == 1 && pair.um.open_at_end == 0);
+}
+
+static void test_negative_and_trylock(void)
+{
+	struct mml_event ev[] = {
+		EV(500, 1, 0xa, S, 0), EV(400, 1, 0xa, A, OK),	/* clock went back: no wait */
+		EV(600, 1, 0xa, R, 0),
+		EV(700, 2, 0xa, A, OK), EV(900, 2, 0xa, R, 0),	/* trylock success */
+		EV(950, 2, 0xa, A, 0),				/* trylock failure */
+	};
+	run(AGG_BY_TASK, ev, 6);
+	CHECK(pair.um.negative == 1);
+	CHECK(grp(1) && grp(1)->wait.count == 0 && grp(1)->hold.total == 200);
+	CHECK(grp(2) && grp(2)->trylocks == 1 && grp(2)->acq_read == 1 && grp(2)->failed == 1 &&
+	      grp(2)->hold.total == 200 && grp(2)->wait.count == 0);
+}
+
+static void test_contention(void)
+{
+	struct mml_event ev[] = {
+		EV(100, 1, 0xa, S, W), EV(110, 1, 0x999, CB, W), EV(5000, 1, 0x999, CE, 0),
+		EV(5010, 1, 0xa, A, W | OK), EV(6000, 1, 0xa, R, W),
+		EV(7000, 1, 0xa, S, 0), EV(90000, 1, 0xa, A, OK), EV(91000, 1, 0xa, R, 0),
+		EV(92000, 4, 0x999, CB, 0),	/* outside any wait */
+	};
+	run(AGG_BY_TASK, ev, 9);
+	/* contention events present: only the marked wait counts, not the long one */
+	CHECK(grp(1) && grp(1)->contended_marked == 1 && grp(1)->contended_long == 1);
+	CHECK(pair.contention_events == 3 && pair.um.contention_unmatched == 1);
+	CHECK(grp(1) && grp(1)->contended_long == 1);
+}
+
+static void test_many_states(void)
+{
+	/* 100000 tasks open and close: the table must shrink back (deletion correct) */
+	enum { N = 100000 };
+	struct mml_event *ev = calloc(3 * N, sizeof(*ev));
+	for (uint32_t i = 0; i < N; i++) {
+		ev[i] = (struct mml_event)EV(i, i + 1, 0x10 + (i % 7), S, 0);
+		ev[N + i] = (struct mml_event)EV(N + i, i + 1, 0x10 + (i % 7), A, OK);
+		ev[2 * N + i] = (struct mml_event)EV(3 * N - i, N - i, 0x10 + ((N - 1 - i) % 7), R, 0);
+	}
+	run(AGG_BY_MEMCG, ev, 3 * N);
+	struct agg_group *g = grp(7);
+	CHECK(pair.n == 0 && pair.um.open_at_end == 0 && pair.um.release_without_acquire == 0);
+	CHECK(g && g->acq_read == N && g->wait.count == N && g->wait.total == (uint64_t)N * N);
+	CHECK(g && g->hold.count == N && g->wait.max == N);
+	free(ev);
+}
+
+static void test_hist(void)
+{
+	struct hist *h = calloc(1, sizeof(*h));
+	uint64_t lo, w, prev_end = 0;
+
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {	/* buckets tile the range */
+		hist_bucket_range(i, &lo, &w);
+		CHECK(lo == prev_end);
+		if (lo != prev_end)
+			break;
+		prev_end = lo + w;
+	}
+	for (uint64_t v = 1; v < (1ull << 40); v = v * 3 + 1) {
+		memset(h, 0, sizeof(*h));
+		hist_add(h, v);
+		hist_add(h, v + 10000000000ull);
+		uint64_t q = hist_quantile(h, 0.5);
+		double err = (double)(q > v ? q - v : v - q) / (double)v;
+		CHECK(err <= 1.0 / 64 + 1e-9);
+	}
+	memset(h, 0, sizeof(*h));
+	for (uint64_t v = 1; v <= 1000; v++)
+		hist_add(h, v * 1000);
+	CHECK(h->total == 500500000 && h->max == 1000000 && h->count == 1000);
+	uint64_t p50 = hist_quantile(h, 0.5), p99 = hist_quantile(h, 0.99);
+	CHECK(p50 >= 500000 * 63 / 64 && p50 <= 500000 * 65 / 64);
+	CHECK(p99 >= 990000 * 63 / 64 && p99 <= 990000 * 65 / 64);
+	CHECK(h->log2_us[9] == 489 && h->log2_us[8] == 256 && h->log2_us[0] == 1);	/* [512,1000], [256,511], {1} */
+	free(h);
+}
+
+int main(void)
+{
+	test_basic();
+	test_two_mms();
+	test_downgrade();
+	test_non_owner();
+	test_mid_trace();
+	test_restart_and_fallback();
+	test_negative_and_trylock();
+	test_contention();
+	test_many_states();
+	test_hist();
+	pair_fini(&pair);
+	agg_fini(&agg);
+	if (fails) {
+		fprintf(stderr, "test-pair: %d checks failed\n", fails);
+		return 1;
+	}
+	printf("test-pair: ok\n");
+	return 0;
+}
