@@ -755,7 +755,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->cmd_status = -1;
-	if (!tracefs_tracing_dir_is_mounted(true, &tdir) || !tdir) {
+	if (tracefs_tracing_dir_is_mounted(true, &tdir) < 0 || !tdir) {
 		perm_error(o, "mount tracefs");
 		return 1;
 	}
@@ -898,7 +898,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		double t = now_s();
 		if (o->duration > 0 && t - t0 >= o->duration)
 			break;
-		if (t - last_progress >= 0.5) {
+		if (!o->cmd && t - last_progress >= 0.5) {	/* CMD owns the terminal */
 			last_progress = t;
 			progress("%s: %llu events, %.0f s", o->prog, (unsigned long long)r.events, t - t0);
 		}
