@@ -16,7 +16,8 @@
  * per-event call or allocation.
  *
  * A block cut short at the end of the file sets s->truncated and ends the
- * index there; a bad magic, length or hash is a corrupt file (error).
+ * index there (so does a file without END block: its writer did not close
+ * it); a bad magic, length or hash is a corrupt file (error).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@ struct blk {
 	uint32_t len;			/* payload */
 	uint32_t count;
 	uint64_t min_ts, max_ts;
+	uint32_t hash;
 };
 
 struct cursor {
@@ -161,6 +163,7 @@ static int mml_open(struct source *s, const char *path)
 	struct mml_file_header h;
 	struct stat st;
 	uint64_t off, end_lost = 0, size;
+	int seen_end = 0;
 	size_t cap = 0;
 	int r;
 
@@ -227,7 +230,7 @@ static int mml_open(struct source *s, const char *path)
 					m->idx = n;
 				}
 				m->idx[m->nidx++] = (struct blk){ off, bh.len, eh.count,
-								  eh.min_ts, eh.max_ts };
+								  eh.min_ts, eh.max_ts, bh.hash };
 			}
 		} else if (bh.type >= MML_BLK_MEMCG && bh.type <= MML_BLK_END) {
 			unsigned char *p = malloc(bh.len ? bh.len : 1);
@@ -246,11 +249,14 @@ static int mml_open(struct source *s, const char *path)
 				return corrupt(s, m, off, "bad hash");
 			}
 			load_meta(s, bh.type, p, bh.len, &end_lost);
+			seen_end |= bh.type == MML_BLK_END;
 			free(p);
 		}
 		/* unknown block types are skipped: a later minor version may add some */
 		off += bh.len;
 	}
+	if (!seen_end)
+		s->truncated = 1;	/* not closed cleanly: killed, or still being written */
 	if (end_lost > meta_lost_total(s->meta))
 		meta_add_lost(s->meta, 65535, end_lost - meta_lost_total(s->meta));
 	qsort(m->idx, m->nidx, sizeof(*m->idx), cmp_blk);
@@ -281,24 +287,20 @@ static int load_block(struct source *s, struct mml_src *m)
 			 (unsigned long long)b->off);
 		return -1;
 	}
-	{
-		struct mml_block_header bh;
-		if (full_pread(m->fd, &bh, sizeof(bh), b->off) != 1 ||
-		    mml_hash(buf, b->len) != bh.hash) {
-			free(buf);
-			return corrupt(s, m, b->off, "bad hash");
-		}
+	if (mml_hash(buf, b->len) != b->hash) {
+		free(buf);
+		return corrupt(s, m, b->off, "bad hash");
 	}
 	if (m->nact == m->capact) {
-		size_t cap = m->capact ? m->capact * 2 : 16;
-		struct cursor *n = realloc(m->act, cap * sizeof(*n));
+		size_t ncap = m->capact ? m->capact * 2 : 16;
+		struct cursor *n = realloc(m->act, ncap * sizeof(*n));
 		if (!n) {
 			free(buf);
 			snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
 			return -1;
 		}
 		m->act = n;
-		m->capact = cap;
+		m->capact = ncap;
 	}
 	m->act[m->nact++] = (struct cursor){
 		(struct mml_event *)((char *)buf + sizeof(struct mml_events_header)), buf, 0, b->count,
