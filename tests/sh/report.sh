@@ -1,0 +1,120 @@
+#!/bin/sh
+# report.sh: `mmaplock report` end to end on the hand-made text traces of
+# tests/fixtures (one scenario in four dialects: tracefs trace with a tgid
+# column, older 4-flag ftrace with memcg_path, trace-cmd report -t, perf
+# script -F with pid/tid) -> exact figures in JSON, table and CSV; bad
+# arguments and bad input -> exit 2 with one line.
+#
+# The scenario: bash[100] in memcg 42 (/a) waits 1 us for write, holds 3 us,
+# waits 2 us for read, holds 8 us. "kworker/u4:2 x"[201] (tgid 200), memcg 43
+# ("/b/c d"), waits 15 us with a contention_begin inside (contended), holds
+# 5 us, fails a write attempt, then releases an mm nobody acquired.
+set -u
+M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
+F=${MMAPLOCK_SRC:?}/tests/fixtures
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { :; }
+bad() { echo "report.sh: FAIL: $*"; fail=1; }
+command -v python3 >/dev/null || { echo "report.sh: python3 missing: skipped"; exit 77; }
+
+check_json() {	# file era
+	python3 - "$1" "$2" <<'PY' || return 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+era = sys.argv[2]
+ka, kb = ("memcg_id:42", "memcg_id:43") if era == "id" else ("/a", "/b/c d")
+assert d["events"] == 14, d["events"]
+assert d["lost_events"] == 0
+assert d["duration_ns"] == 79000, d["duration_ns"]
+assert d["by"] == "memcg"
+u = d["unmatched"]
+assert u["release_without_acquire"] == 1 and u["open_at_end"] == 0 and u["restart"] == 0, u
+assert u["non_owner_releases"] == 0 and u["negative"] == 0, u
+g = {x["key"]: x for x in d["groups"]}
+assert list(g) == [kb, ka], list(g)          # sorted by total wait
+a, b = g[ka], g[kb]
+assert a["acquisitions"] == {"read": 1, "write": 1}, a
+assert a["failed"] == 0 and a["contended"] == 0 and a["downgrades"] == 0
+w = a["wait_ns"]; h = a["hold_ns"]
+assert (w["total"], w["mean"], w["max"]) == (3000, 1500, 2000), w
+assert (h["total"], h["max"]) == (11000, 8000), h
+def near(v, want): return abs(v - want) <= want / 64
+assert near(w["p50"], 1000) and near(w["p99"], 2000), w
+assert near(h["p50"], 3000) and near(h["p99"], 8000), h
+assert b["acquisitions"] == {"read": 1, "write": 0} and b["failed"] == 1 and b["contended"] == 1, b
+assert (b["wait_ns"]["total"], b["wait_ns"]["max"], b["hold_ns"]["total"]) == (15000, 15000, 5000), b
+assert near(b["wait_ns"]["p50"], 15000)
+if era == "path":
+    assert a["memcg_path"] == "/a" and b["memcg_path"] == "/b/c d"
+else:
+    assert a["memcg_path"] is None
+PY
+}
+
+for f in text-ftrace-id.txt:id text-ftrace-path.txt:path text-tracecmd-t-path.txt:path text-perf-id.txt:id; do
+	file=${f%%:*}; era=${f##*:}
+	if ! "$M" report "$F/$file" --json >"$T/out.json" 2>"$T/err"; then
+		bad "$file: exit $? $(cat "$T/err")"; continue
+	fi
+	check_json "$T/out.json" "$era" || bad "$file: JSON figures wrong"
+	# the same from stdin, and options after the file
+	"$M" report --json - <"$F/$file" >"$T/stdin.json" || bad "$file: stdin"
+	check_json "$T/stdin.json" "$era" || bad "$file: stdin JSON figures wrong"
+done
+
+# process grouping: tgid from the trace where it is printed
+"$M" report "$F/text-perf-id.txt" --by process --json >"$T/p.json" || bad "by process"
+python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); k=sorted(x["key"] for x in d["groups"])
+assert k == ["bash[100]", "kworker/u4:2 x[200]"], k' "$T/p.json" || bad "by process keys"
+"$M" report "$F/text-ftrace-path.txt" --by task --json >"$T/t.json" || bad "by task"
+python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); k=sorted(x["key"] for x in d["groups"])
+assert k == ["bash[100]", "kworker/u4:2 x[201]"], k' "$T/t.json" || bad "by task keys"
+"$M" report "$F/text-ftrace-id.txt" --by mm --sort count --top 1 --json >"$T/m.json" || bad "by mm"
+python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); k=[x["key"] for x in d["groups"]]
+assert k == ["0x11112222"], k' "$T/m.json" || bad "by mm --sort count --top 1"
+
+# table: the /a row, times in us to the ns
+"$M" report "$F/text-ftrace-path.txt" >"$T/table" || bad "table"
+grep -Eq '^/a +1 +1 +0 +0 +0 +3\.000 +1\.500 .* 2\.000 +11\.000 ' "$T/table" || { bad "table row /a"; cat "$T/table"; }
+grep -q 'release_without_acquire=1' "$T/table" || bad "table footer"
+# CSV: header + 2 rows, the quoted key where needed
+"$M" report "$F/text-ftrace-path.txt" --csv >"$T/csv" || bad "csv"
+[ "$(wc -l <"$T/csv")" = 3 ] || bad "csv lines"
+grep -q '^/a,1,1,0,0,0,2,3000,1500,' "$T/csv" || { bad "csv row"; cat "$T/csv"; }
+# --hist: bcc-style rows
+"$M" report "$F/text-ftrace-path.txt" --hist >"$T/hist" || bad "hist"
+grep -Eq '^ +8 -> 15 : 1 +\|\*+ *\|$' "$T/hist" || { bad "hist rows"; cat "$T/hist"; }
+
+# errors: exit 2, one line, naming the problem
+expect2() {	# what, then the command
+	what=$1; shift
+	"$@" >"$T/o" 2>"$T/e"; rc=$?
+	[ $rc = 2 ] || bad "$what: exit $rc, want 2"
+	[ "$(wc -l <"$T/e")" = 1 ] || bad "$what: stderr not one line: $(cat "$T/e")"
+	grep -q "^mmaplock report: " "$T/e" || bad "$what: $(cat "$T/e")"
+}
+expect2 "missing file" "$M" report "$T/nonexistent"
+printf 'hello\nworld\n' >"$T/junk"
+expect2 "junk" "$M" report "$T/junk"
+grep -q "no mmap_lock events found" "$T/e" || bad "junk message: $(cat "$T/e")"
+expect2 "bad --by" "$M" report "$F/text-perf-id.txt" --by color
+expect2 "bad --top" "$M" report "$F/text-perf-id.txt" --top x
+expect2 "two files" "$M" report "$F/text-perf-id.txt" "$F/text-perf-id.txt"
+printf 'MMLTRACE\001\000' >"$T/short.mml"
+expect2 "short mml" "$M" report "$T/short.mml"
+"$M" report --help >/dev/null || bad "--help"
+
+# a real tracefs capture of this kernel (stress run): parses, pairs, no negative intervals
+"$M" report "$F/ftrace-real.txt" --json >"$T/r.json" || bad "real capture"
+python3 -c '
+import json,sys; d=json.load(open(sys.argv[1]))
+assert d["events"] > 300 and d["unmatched"]["negative"] == 0, d["unmatched"]
+assert sum(g["acquisitions"]["read"] + g["acquisitions"]["write"] for g in d["groups"]) > 50' "$T/r.json" || bad "real capture figures"
+
+[ $fail = 0 ] && echo "report.sh: ok"
+exit $fail
