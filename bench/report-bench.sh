@@ -12,7 +12,9 @@
 #   mmaplock report FILE.dat       our reader on the trace.dat
 #   trace-cmd report -i FILE.dat   trace-cmd's text output
 #   perf script -i perf.data       perf's text output
-# Prints events/s and ratios to trace-cmd report; the last line is JSON.
+# Both captures hold the same events (mmap_lock:* and rwsem-filtered
+# lock:contention_*); perf records mmap_lock:* only. Prints events/s and
+# ratios to trace-cmd report and peak RSS; the last line is JSON.
 set -eu
 build=${1:-build}
 M="$build/mmaplock"
@@ -31,8 +33,13 @@ mkdir $I
 echo mono > $I/trace_clock
 echo 262144 > $I/buffer_size_kb
 echo 1 > $I/events/mmap_lock/enable
+if [ -d $I/events/lock/contention_begin ]; then	# the same events as mmaplock record
+	echo 'flags & 6' > $I/events/lock/contention_begin/filter
+	echo 1 > $I/events/lock/contention_begin/enable
+	echo 1 > $I/events/lock/contention_end/enable
+fi
 "$M" record -o $tmp/b.mml -- "$M" stress -d $dur >/dev/null 2>$tmp/rec.err
-echo 0 > $I/events/mmap_lock/enable
+echo 0 > $I/events/enable
 cat $tmp/rec.err >&2
 ev=$(sed -n 's/.*: \([0-9]*\) events,.*/\1/p' $tmp/rec.err)
 ilost=$(cat $I/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
