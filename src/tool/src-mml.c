@@ -259,7 +259,8 @@ static int mml_open(struct source *s, const char *path)
 		s->truncated = 1;	/* not closed cleanly: killed, or still being written */
 	if (end_lost > meta_lost_total(s->meta))
 		meta_add_lost(s->meta, 65535, end_lost - meta_lost_total(s->meta));
-	qsort(m->idx, m->nidx, sizeof(*m->idx), cmp_blk);
+	if (m->nidx)
+		qsort(m->idx, m->nidx, sizeof(*m->idx), cmp_blk);
 	return 0;
 }
 
