@@ -31,7 +31,7 @@ trap '[ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT
 echo "report-bench: recording ${dur}s of stress (twice at once, then with perf)" >&2
 mkdir $I
 echo mono > $I/trace_clock
-echo 262144 > $I/buffer_size_kb
+echo 524288 > $I/buffer_size_kb
 echo 1 > $I/events/mmap_lock/enable
 if [ -d $I/events/lock/contention_begin ]; then	# the same events as mmaplock record
 	echo 'flags & 6' > $I/events/lock/contention_begin/filter
