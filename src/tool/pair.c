@@ -33,6 +33,8 @@ struct pair_state {
 	uint8_t used, waiting, held, wait_write;
 	uint8_t hold_write, contended, hold_read_now, pad;
 	uint64_t wait_ts, hold_ts, memcg;
+	struct agg_group *g;		/* group of the last acquisition, and its memcg */
+	uint64_t g_memcg;
 };
 
 static inline uint64_t hkey(uint32_t tid, uint64_t mm)
@@ -68,39 +70,61 @@ static size_t find(const struct pair *p, uint32_t tid, uint64_t mm)
 	return i;
 }
 
-static int grow(struct pair *p)
+/*
+ * Closed states are not removed one by one (that would cost a deletion per
+ * release): they stay as idle entries, which also keeps the (tid, mm) ->
+ * group lookup cached for the next acquisition. When the table reaches half
+ * full it doubles, idle entries kept, up to PAIR_IDLE_SLOTS slots (4 MiB);
+ * from there on a full table is rebuilt with the open states only, and
+ * doubled only if those alone fill a quarter of it: memory is that fixed
+ * allowance plus what is open at one time, never proportional to events.
+ */
+#define PAIR_IDLE_SLOTS 65536
+static int rebuild(struct pair *p)
 {
-	size_t cap = p->cap * 2;
-	struct pair_state *o = p->t, *n = calloc(cap, sizeof(*n));
+	size_t open = 0, cap = p->cap;
+	struct pair_state *o = p->t, *n;
+	int keep_idle = p->cap < PAIR_IDLE_SLOTS;
 
+	for (size_t i = 0; i < p->cap; i++)
+		open += o[i].used && (o[i].waiting || o[i].held || keep_idle);
+	if (keep_idle)
+		cap *= 2;
+	while ((open + 1) * 4 > cap)
+		cap *= 2;
+	n = calloc(cap, sizeof(*n));
 	if (!n)
 		return -1;
-	p->t = n;
 	for (size_t i = 0; i < p->cap; i++)
-		if (o[i].used) {
+		if (o[i].used && (o[i].waiting || o[i].held || keep_idle)) {
 			size_t j = hkey(o[i].tid, o[i].mm) & (cap - 1);
 			while (n[j].used)
 				j = (j + 1) & (cap - 1);
 			n[j] = o[i];
 		}
-	p->cap = cap;
 	free(o);
+	p->t = n;
+	p->cap = cap;
+	p->n = open;
+	p->last = (size_t)-1;
 	return 0;
 }
 
 /* The slot for (tid, mm), created if create. (size_t)-1: none / no memory. */
-static size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
+static inline size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
 {
 	size_t i = p->last;
 
-	if (i < p->cap && p->t[i].used && p->t[i].tid == tid && p->t[i].mm == mm)
+	if (i < p->cap && p->t[i].tid == tid && p->t[i].mm == mm && p->t[i].used)
 		return i;
-	i = find(p, tid, mm);
+	i = hkey(tid, mm) & (p->cap - 1);
+	while (p->t[i].used && (p->t[i].tid != tid || p->t[i].mm != mm))
+		i = (i + 1) & (p->cap - 1);
 	if (!p->t[i].used) {
 		if (!create)
 			return (size_t)-1;
-		if ((p->n + 1) * 2 > p->cap) {		/* keep the load under 1/2 */
-			if (grow(p))
+		if ((p->n + 1) * 2 > p->cap) {
+			if (rebuild(p))
 				return (size_t)-1;
 			i = find(p, tid, mm);
 		}
@@ -114,33 +138,27 @@ static size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
 	return i;
 }
 
-/* Remove slot i if nothing is open (backward-shift deletion, no tombstones). */
-static void put(struct pair *p, size_t i)
+/* A state closed: it stays as an idle entry until the next rebuild. */
+static inline void put(struct pair *p, size_t i)
 {
-	size_t j, k;
-
-	if (p->t[i].waiting || p->t[i].held)
-		return;
-	p->t[i].used = 0;
-	p->n--;
-	for (j = (i + 1) & (p->cap - 1); p->t[j].used; j = (j + 1) & (p->cap - 1)) {
-		k = hkey(p->t[j].tid, p->t[j].mm) & (p->cap - 1);
-		/* can j's entry move to the hole at i? only if its home k is not in (i, j] */
-		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			p->t[i] = p->t[j];
-			p->t[j].used = 0;
-			i = j;
-		}
-	}
-	p->last = (size_t)-1;
 }
 
-static void close_hold(struct pair *p, struct pair_state *s, uint64_t ts)
+/* The group of state s for an event in memcg: cached in the state. */
+static inline struct agg_group *group(struct pair *p, struct pair_state *s, uint64_t memcg)
+{
+	if (!s->g || s->g_memcg != memcg) {
+		s->g = agg_group(p->agg, s->tid, s->mm, memcg);
+		s->g_memcg = memcg;
+	}
+	return s->g;
+}
+
+static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts)
 {
 	if (ts < s->hold_ts) {
 		p->um.negative++;
 	} else {
-		struct agg_group *g = agg_group(p->agg, s->tid, s->mm, s->memcg);
+		struct agg_group *g = group(p, s, s->memcg);
 		if (g)
 			hist_add(&g->hold, ts - s->hold_ts);
 	}
@@ -198,14 +216,14 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			if (!s->waiting && s->held && s->hold_write && !w &&
 			    (e->flags & MML_F_SUCCESS) && !s->hold_read_now) {
 				/* downgrade: the hold continues, now shared */
-				g = agg_group(p->agg, e->tid, e->mm, s->memcg);
+				g = group(p, s, s->memcg);
 				if (g)
 					g->downgrades++;
 				s->hold_read_now = 1;
 				break;
 			}
 			s->memcg = e->memcg;
-			g = agg_group(p->agg, e->tid, e->mm, e->memcg);
+			g = group(p, s, e->memcg);
 			if (!g)
 				return -1;
 			if (!(e->flags & MML_F_SUCCESS)) {
