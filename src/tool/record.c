@@ -383,6 +383,7 @@ struct rec {
 	struct idmap memcg_seen;	/* ids seen in events */
 	struct idmap tids;		/* tids seen; val: NULL, or "?" when /proc failed */
 	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
+	struct idmap early;		/* path-era ids interned before the file was open */
 	uint64_t events, filtered;
 	time_t last_walk;
 	int werr;
@@ -401,7 +402,11 @@ static void on_path(uint64_t id, const char *path, void *arg)
 {
 	struct rec *r = arg;
 
-	if (r->w && mml_writer_memcg(r->w, id, path))
+	if (!r->w) {
+		idmap_put(&r->early, id, strdup(path));
+		return;
+	}
+	if (mml_writer_memcg(r->w, id, path))
 		r->werr = errno;
 }
 
@@ -849,6 +854,9 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		goto out;
 	}
 	write_info(&r, clock);
+	for (size_t i = 0; i < r.early.cap; i++)
+		if (r.early.used[i] && r.early.val[i])
+			mml_writer_memcg(r.w, r.early.key[i], r.early.val[i]);
 	r.last_walk = time(NULL);
 	cgroupfs_walk(on_walk, &r);
 
@@ -923,6 +931,8 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		if (!r.cpu[cpu].tcpu)
 			continue;
 		uint64_t l = read_stat(&r, cpu, "overrun:") + read_stat(&r, cpu, "dropped events:");
+		if (l < r.cpu[cpu].missed)	/* the pages' own marks, if the stats say less */
+			l = r.cpu[cpu].missed;
 		if (l) {
 			mml_writer_lost(r.w, (uint32_t)cpu, l);
 			lost += l;
@@ -977,5 +987,6 @@ out:
 	idmap_free(&r.memcg_seen);
 	idmap_free(&r.tids);
 	idmap_free(&r.allow);
+	idmap_free(&r.early);
 	return rc;
 }

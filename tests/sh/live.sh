@@ -41,11 +41,20 @@ for e in start_locking acquire_returned released; do
 done
 echo 1 > $R/events/mmap_lock/enable
 
+# a second recording, of cgroup A only (-G), stopped by SIGINT afterwards
+"$M" record -G $CG/$A -o $tmp/g.mml 2>$tmp/g.err &
+gp=$!
+i=0
+while [ ! -d $T/instances/mmaplock-$gp ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.3
+
 "$M" record -o $tmp/live.mml -- sh -c "
 	sh -c 'echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 1' >/dev/null &
 	sh -c 'echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 1' >/dev/null &
 	wait" 2>$tmp/rec.err || { echo "FAIL record: $(cat $tmp/rec.err)"; exit 1; }
 echo 0 > $R/events/mmap_lock/enable
+kill -INT $gp
+wait $gp || { echo "FAIL: record -G exit $?: $(cat $tmp/g.err)"; fail=1; }
 cat $tmp/rec.err
 
 lost=$(cat $R/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
@@ -84,4 +93,16 @@ for g in "$A $ida" "$B $idb"; do
 		fail=1
 	fi
 done
+
+# -G A: only A's events, all of them
+"$M" report $tmp/g.mml --json --by memcg > $tmp/g.json 2>$tmp/rep.err || { echo "FAIL report -G: $(cat $tmp/rep.err)"; exit 1; }
+ref_a=$(count $ida ok)
+got_a=$(jq -r --arg p "/$A" '[.groups[] | select(.memcg_path == $p) | .acquisitions.read + .acquisitions.write + .downgrades] | add // 0' $tmp/g.json)
+others=$(jq -r --arg p "/$A" '[.groups[] | select(.memcg_path != $p)] | length' $tmp/g.json)
+if [ "$got_a" = "$ref_a" ] && [ "$others" -eq 0 ]; then
+	echo "ok   record -G /$A: $got_a acquisitions+downgrades, no other memcg"
+else
+	echo "FAIL record -G /$A: $got_a (reference $ref_a), $others other groups"
+	fail=1
+fi
 exit $fail
