@@ -106,15 +106,15 @@ static int rebuild(struct pair *p)
 	p->t = n;
 	p->cap = cap;
 	p->n = open;
-	p->last = (size_t)-1;
 	return 0;
 }
 
 /* The slot for (tid, mm), created if create. (size_t)-1: none / no memory. */
 static inline size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
 {
-	size_t i = p->last;
+	size_t i = p->last[tid & (PAIR_LAST - 1)];
 
+	/* checked by content, so a stale entry (after a rebuild) is harmless */
 	if (i < p->cap && p->t[i].tid == tid && p->t[i].mm == mm && p->t[i].used)
 		return i;
 	i = hkey(tid, mm) & (p->cap - 1);
@@ -134,7 +134,7 @@ static inline size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
 		p->t[i].mm = mm;
 		p->n++;
 	}
-	p->last = i;
+	p->last[tid & (PAIR_LAST - 1)] = i;
 	return i;
 }
 

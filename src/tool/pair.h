@@ -29,10 +29,12 @@ struct pair_unmatched {
 
 struct pair_state;
 
+#define PAIR_LAST 256
+
 struct pair {
 	struct pair_state *t;		/* table */
 	size_t cap, n;
-	size_t last;			/* last-hit slot */
+	size_t last[PAIR_LAST];		/* last-hit slot per tid (low bits) */
 	struct agg *agg;
 	uint64_t events;
 	uint64_t contention_events;	/* lock:contention_* seen: 'contended' uses them */

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <unistd.h>
 #include "source.h"
 
@@ -43,6 +44,9 @@ struct cursor {
 	size_t cap;			/* bytes at buf */
 };
 
+#define POOL	8
+#define AHEAD	4		/* blocks read ahead: 4 MiB at most */
+
 struct mml_src {
 	int fd;
 	const char *path;
@@ -50,8 +54,17 @@ struct mml_src {
 	size_t nidx, next;		/* next unloaded block in min_ts order */
 	struct cursor *act;		/* loaded blocks with events left */
 	size_t nact, capact;
-	void *spare;			/* one freed payload buffer, reused */
-	size_t spare_len;
+	/* freed payload buffers, reused (blocks are mostly full-sized) */
+	struct { void *buf; size_t cap; } pool[POOL];
+	int npool;
+	/* read-ahead: a thread preads and hashes the next blocks in index order */
+	int threaded;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t produced;		/* blocks read ahead (index order) */
+	int stop;
+	struct slot { void *buf; size_t cap; int status; } ring[AHEAD];
 };
 
 static int probe(const unsigned char *head, size_t len)
@@ -157,6 +170,8 @@ static int corrupt(struct source *s, struct mml_src *m, uint64_t off, const char
 	return -1;
 }
 
+static void *ahead(void *arg);
+
 static int mml_open(struct source *s, const char *path)
 {
 	struct mml_src *m = calloc(1, sizeof(*m));
@@ -173,6 +188,8 @@ static int mml_open(struct source *s, const char *path)
 	}
 	s->priv = m;
 	m->path = path;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->fd < 0 || fstat(m->fd, &st)) {
 		snprintf(s->err, sizeof(s->err), "%s: %s", path, strerror(errno));
@@ -261,42 +278,135 @@ static int mml_open(struct source *s, const char *path)
 		meta_add_lost(s->meta, 65535, end_lost - meta_lost_total(s->meta));
 	if (m->nidx)
 		qsort(m->idx, m->nidx, sizeof(*m->idx), cmp_blk);
+	/* big files: read ahead on another thread (small ones are not worth one) */
+	if (m->nidx >= 8 && !pthread_create(&m->th, NULL, ahead, m))
+		m->threaded = 1;
 	return 0;
+}
+
+/* A buffer of at least len bytes, from the pool if one fits. */
+static void *pool_get(struct mml_src *m, size_t len, size_t *cap)
+{
+	void *buf = NULL;
+
+	pthread_mutex_lock(&m->mu);
+	for (int i = 0; i < m->npool; i++)
+		if (m->pool[i].cap >= len) {
+			buf = m->pool[i].buf;
+			*cap = m->pool[i].cap;
+			m->pool[i] = m->pool[--m->npool];
+			break;
+		}
+	pthread_mutex_unlock(&m->mu);
+	if (!buf) {
+		buf = malloc(len);
+		*cap = len;
+	}
+	return buf;
+}
+
+static void pool_put(struct mml_src *m, void *buf, size_t cap)
+{
+	pthread_mutex_lock(&m->mu);
+	if (m->npool < POOL) {
+		m->pool[m->npool].buf = buf;
+		m->pool[m->npool++].cap = cap;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&m->mu);
+	free(buf);
+}
+
+/* Read and check block b. Returns 0, or -1 read error, -2 bad hash, -3 no memory. */
+static int fetch(struct mml_src *m, const struct blk *b, void **bufp, size_t *cap)
+{
+	void *buf = pool_get(m, b->len, cap);
+
+	*bufp = NULL;
+	if (!buf)
+		return -3;
+	if (full_pread(m->fd, buf, b->len, b->off + sizeof(struct mml_block_header)) != 1) {
+		pool_put(m, buf, *cap);
+		return -1;
+	}
+	if (mml_hash(buf, b->len) != b->hash) {
+		pool_put(m, buf, *cap);
+		return -2;
+	}
+	*bufp = buf;
+	return 0;
+}
+
+/*
+ * The read-ahead thread: blocks are consumed in index order, so it can read
+ * and hash the next AHEAD of them while the caller pairs events on the other
+ * CPU. Slot i % AHEAD holds block i; produced - m->next is how many wait.
+ */
+static void *ahead(void *arg)
+{
+	struct mml_src *m = arg;
+
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (!m->stop && m->produced < m->nidx && m->produced - m->next >= AHEAD)
+			pthread_cond_wait(&m->cv, &m->mu);
+		if (m->stop || m->produced == m->nidx)
+			break;
+		size_t i = m->produced;
+		pthread_mutex_unlock(&m->mu);
+		struct slot sl = { 0 };
+		sl.status = fetch(m, &m->idx[i], &sl.buf, &sl.cap);
+		pthread_mutex_lock(&m->mu);
+		m->ring[i % AHEAD] = sl;
+		m->produced++;
+		pthread_cond_broadcast(&m->cv);
+		if (sl.status)
+			break;		/* the caller reports it when it gets there */
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
 }
 
 /* Load index entry m->next into the active set. */
 static int load_block(struct source *s, struct mml_src *m)
 {
-	struct blk *b = &m->idx[m->next++];
+	struct blk *b = &m->idx[m->next];
 	void *buf;
-	size_t cap = b->len;
+	size_t cap;
+	int r;
 
-	if (m->spare && m->spare_len >= b->len) {
-		buf = m->spare;
-		cap = m->spare_len;
-		m->spare = NULL;
+	if (m->threaded) {
+		pthread_mutex_lock(&m->mu);
+		while (m->produced <= m->next)
+			pthread_cond_wait(&m->cv, &m->mu);
+		struct slot *sl = &m->ring[m->next % AHEAD];
+		buf = sl->buf;
+		cap = sl->cap;
+		r = sl->status;
+		sl->buf = NULL;
+		m->next++;
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
 	} else {
-		buf = malloc(b->len);
-		if (!buf) {
-			snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
-			return -1;
-		}
+		r = fetch(m, b, &buf, &cap);
+		m->next++;
 	}
-	if (full_pread(m->fd, buf, b->len, b->off + sizeof(struct mml_block_header)) != 1) {
-		free(buf);
+	if (r == -1) {
 		snprintf(s->err, sizeof(s->err), "%s: read error at offset %llu", m->path,
 			 (unsigned long long)b->off);
 		return -1;
 	}
-	if (mml_hash(buf, b->len) != b->hash) {
-		free(buf);
+	if (r == -2)
 		return corrupt(s, m, b->off, "bad hash");
+	if (r) {
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
+		return -1;
 	}
 	if (m->nact == m->capact) {
 		size_t ncap = m->capact ? m->capact * 2 : 16;
 		struct cursor *n = realloc(m->act, ncap * sizeof(*n));
 		if (!n) {
-			free(buf);
+			pool_put(m, buf, cap);
 			snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
 			return -1;
 		}
@@ -311,14 +421,7 @@ static int load_block(struct source *s, struct mml_src *m)
 
 static void drop_cursor(struct mml_src *m, size_t i)
 {
-	/* keep the largest buffer for the next block: blocks are mostly full-sized */
-	if (!m->spare || m->spare_len < m->act[i].cap) {
-		free(m->spare);
-		m->spare = m->act[i].buf;
-		m->spare_len = m->act[i].cap;
-	} else {
-		free(m->act[i].buf);
-	}
+	pool_put(m, m->act[i].buf, m->act[i].cap);
 	m->act[i] = m->act[--m->nact];
 }
 
@@ -382,10 +485,22 @@ static void mml_close(struct source *s)
 
 	if (!m)
 		return;
+	if (m->threaded) {
+		pthread_mutex_lock(&m->mu);
+		m->stop = 1;
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		pthread_join(m->th, NULL);
+		for (size_t i = m->next; i < m->produced; i++)
+			free(m->ring[i % AHEAD].buf);
+	}
 	for (size_t i = 0; i < m->nact; i++)
 		free(m->act[i].buf);
+	for (int i = 0; i < m->npool; i++)
+		free(m->pool[i].buf);
 	free(m->act);
-	free(m->spare);
+	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->cv);
 	free(m->idx);
 	if (m->fd >= 0)
 		close(m->fd);
