@@ -760,7 +760,9 @@ int record_run(const struct record_opts *o, struct record_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->cmd_status = -1;
-	if (tracefs_tracing_dir_is_mounted(true, &tdir) < 0 || !tdir) {
+	/* finds tracefs, mounting it if needed (tracefs_tracing_dir_is_mounted leaks) */
+	tdir = tracefs_tracing_dir();
+	if (!tdir || access(tdir, F_OK)) {
 		perm_error(o, "mount tracefs");
 		return 1;
 	}
