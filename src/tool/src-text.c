@@ -176,6 +176,14 @@ static int parse_task(const char *p, const char *e, char *comm, uint32_t *tid, u
 	while (e > p && e[-1] == ' ')
 		e--;
 	*tgid = 0;
+	/* trace-cmd report prefixes events of an instance with "NAME:" */
+	for (q = p; q < e && *q != ' '; q++)
+		;
+	if (q > p && q < e && q[-1] == ':') {
+		while (q < e && *q == ' ')
+			q++;
+		p = q;
+	}
 	/* "(  1234)" or "(-------)" tgid column */
 	if (e > p && e[-1] == ')') {
 		q = e - 1;

@@ -116,6 +116,31 @@ import json,sys; d=json.load(open(sys.argv[1]))
 assert d["events"] > 300 and d["unmatched"]["negative"] == 0, d["unmatched"]
 assert sum(g["acquisitions"]["read"] + g["acquisitions"]["write"] for g in d["groups"]) > 50' "$T/r.json" || bad "real capture figures"
 
+# real captures of this kernel: trace-cmd report (instance-prefixed lines) with and
+# without -t must give the same counts per process; perf script (default and -F):
+# every event line is read, keys are comm[tid] / comm[tgid]
+for v in tracecmd-real tracecmd-t-real perf-real perf-F-real; do
+	"$M" report "$F/$v.txt" --by process --json >"$T/$v.json" || bad "$v"
+done
+python3 - "$T" "$F" <<'PY' || bad "real captures"
+import json, sys, re
+T, F = sys.argv[1], sys.argv[2]
+def load(v): return json.load(open("%s/%s.json" % (T, v)))
+def counts(d): return {g["key"]: (g["acquisitions"]["read"], g["acquisitions"]["write"], g["failed"], g["wait_ns"]["count"], g["hold_ns"]["count"]) for g in d["groups"]}
+a, b = load("tracecmd-real"), load("tracecmd-t-real")
+assert counts(a) == counts(b), (counts(a), counts(b))
+assert all(not k.startswith("h3tc") for k in counts(a)), counts(a)
+assert a["unmatched"]["negative"] == 0 and b["unmatched"]["negative"] == 0
+for v in ("tracecmd-real", "perf-real", "perf-F-real"):
+    lines = open("%s/%s.txt" % (F, v)).read().splitlines()
+    want = sum(1 for l in lines if re.search(r" (mmap_lock:)?mmap_lock_\w+:\s+mm=| (lock:)?contention_(begin|end):\s", l)
+               and not re.search(r"flags=SPIN\)", l))
+    d = load(v)
+    assert d["events"] == want, (v, d["events"], want)
+p, pf = counts(load("perf-real")), counts(load("perf-F-real"))
+assert all(re.match(r".+\[\d+\]$", k) for k in list(p) + list(pf)), (p, pf)
+PY
+
 # streaming: a 2 M event file (bench/gen-trace) read in bounded memory; cut mid-block, it
 # still reads (a warning, exit 0); one flipped payload byte: exit 2, one line
 G=${MMAPLOCK_BUILD:-}/bench/gen-trace
