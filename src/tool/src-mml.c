@@ -449,6 +449,22 @@ static long mml_next(struct source *s, struct mml_event *ev, size_t max)
 		}
 		if (!m->nact)
 			break;
+		if (m->nact == 2) {
+			/* the common case (2 CPUs, or 2 overlapping blocks): a plain 2-way merge */
+			struct cursor *a = &m->act[0], *b = &m->act[1], *c;
+			uint64_t lim = m->next < m->nidx ? m->idx[m->next].min_ts : UINT64_MAX;
+			for (;;) {
+				c = a->ev[a->pos].ts <= b->ev[b->pos].ts ? a : b;
+				if (c->ev[c->pos].ts > lim || n == max)
+					break;
+				ev[n++] = c->ev[c->pos++];
+				if (c->pos == c->count) {
+					drop_cursor(m, (size_t)(c - m->act));
+					break;
+				}
+			}
+			continue;
+		}
 		/* take from best every event up to the next competitor */
 		if (m->next < m->nidx)
 			limit = m->idx[m->next].min_ts;
