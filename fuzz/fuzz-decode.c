@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz-decode: decode.c on arbitrary raw records, for both kernel eras.
+ * The decoders are built once from the format fixtures (tests/fixtures/
+ * format-id-* and format-path-*). Input: byte 0 picks the era and byte 1
+ * the event whose id is written into common_type (so most inputs reach the
+ * field loads and the __data_loc bounds check); the rest is the record.
+ * The record is copied to a buffer of exactly its size, so ASan sees any
+ * read past it.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <traceevent/event-parse.h>
+#include "decode.h"
+
+static struct decoder *dec[2];
+static struct tep_handle *teps[2];	/* kept for the process's life */
+static int ids[2][5];
+
+static void load(struct tep_handle *tep, const char *dir, const char *file, const char *sys)
+{
+	char path[4096], buf[8192];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		abort();
+	}
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (tep_parse_event(tep, buf, n, sys))
+		abort();
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char dir[4096];
+	static const char *const ev[5] = { "mmap_lock_start_locking", "mmap_lock_acquire_returned",
+		"mmap_lock_released", "contention_begin", "contention_end" };
+
+	snprintf(dir, sizeof(dir), "%s", __FILE__);
+	strcpy(strrchr(dir, '/'), "/../tests/fixtures");
+	for (int era = 0; era < 2; era++) {
+		struct tep_handle *tep = tep_alloc();
+		char file[256];
+		for (int i = 0; i < 5; i++) {
+			if (era == 1 && i >= 3)
+				break;
+			snprintf(file, sizeof(file), "format-%s-%s", era ? "path" : "id", ev[i]);
+			load(tep, dir, file, i < 3 ? "mmap_lock" : "lock");
+			ids[era][i] = tep_find_event_by_name(tep, i < 3 ? "mmap_lock" : "lock", ev[i])->id;
+		}
+		dec[era] = decoder_new(tep, NULL, NULL);
+		if (!dec[era])
+			abort();
+		teps[era] = tep;
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mml_event e;
+
+	if (size < 2)
+		return 0;
+	int era = data[0] & 1, which = data[1] % 5;
+	size -= 2;
+	unsigned char *rec = malloc(size ? size : 1);
+	if (!rec)
+		return 0;
+	memcpy(rec, data + 2, size);
+	if (size >= 2 && !(data[0] & 2)) {
+		uint16_t id = (uint16_t)ids[era][which];
+		memcpy(rec, &id, 2);
+	}
+	int rc = decode_record(dec[era], rec, (int)size, 1, 0, &e);
+	if (rc == 1 && (e.type < MML_EV_START_LOCKING || e.type > MML_EV_CONTENTION_END))
+		abort();
+	free(rec);
+	return 0;
+}
