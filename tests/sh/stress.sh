@@ -1,0 +1,44 @@
+#!/bin/sh
+# stress.sh: `mmaplock stress` runs its three kinds of thread, prints a rate
+# for each, ends early on SIGINT still printing them, and - recorded - really
+# contends: its process shows waits that slept (lock:contention_begin inside
+# the wait) on a machine with two CPUs or more.
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+tmp=$(mktemp -d /tmp/mml-stress.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+"$M" stress -t 3 -d 0.5 >$tmp/out 2>&1 || { echo "FAIL stress: exit $?"; fail=1; }
+for k in "mmap/mprotect/munmap" mincore smaps; do
+	n=$(awk -v k="$k" '$1 == k { print $4 }' $tmp/out)
+	if [ -n "$n" ] && [ "$n" -gt 0 ]; then echo "ok   $k: $n ops"; else echo "FAIL $k: $(cat $tmp/out)"; fail=1; fi
+done
+"$M" stress -d 30 >$tmp/out 2>&1 &
+p=$!
+sleep 0.5
+kill -INT $p
+wait $p
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^mmaplock stress: 2 threads" $tmp/out; then
+	echo "ok   SIGINT: stopped after $(awk '/^mmaplock stress:/ { print $5 }' $tmp/out) s, rates printed"
+else
+	echo "FAIL SIGINT: exit $rc: $(cat $tmp/out)"
+	fail=1
+fi
+
+if [ "$(id -u)" -ne 0 ] || [ ! -d /sys/kernel/tracing/events/lock/contention_begin ] ||
+   [ "$(nproc)" -lt 2 ] || ! command -v jq >/dev/null; then
+	echo "stress.sh: contention check skipped (needs root, lock:contention_begin, 2 CPUs, jq)"
+	exit $fail
+fi
+"$M" stat --json --by process -- sh -c "exec \"$M\" stress -d 1 >/dev/null" >$tmp/j 2>$tmp/err
+c=$(jq '[.groups[] | select(.key | startswith("mmaplock[")) | .contended] | add // 0' $tmp/j)
+w=$(jq '[.groups[] | select(.key | startswith("mmaplock[")) | .acquisitions.write] | add // 0' $tmp/j)
+if [ "$c" -gt 0 ] && [ "$w" -gt 1000 ]; then
+	echo "ok   recorded: $w write acquisitions, $c contended waits"
+else
+	echo "FAIL recorded: write $w contended $c: $(head -c 300 $tmp/j) $(cat $tmp/err)"
+	fail=1
+fi
+exit $fail
