@@ -458,8 +458,8 @@ static void see_memcg(struct rec *r, uint64_t id)
 {
 	if (idmap_put(&r->memcg_seen, id, NULL) != 1)
 		return;
-	if (!decoder_has_memcg_id(r->dec) || idmap_find(&r->memcg_path, id) >= 0)
-		return;
+	if (!id || !decoder_has_memcg_id(r->dec) || idmap_find(&r->memcg_path, id) >= 0)
+		return;		/* 0: no memcg, nothing to name */
 	time_t now = time(NULL);
 	if (now != r->last_walk) {	/* a new memcg: walk again, at most once a second */
 		r->last_walk = now;
