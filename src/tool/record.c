@@ -36,7 +36,14 @@
  * Every tid is looked up in /proc when first seen (comm, tgid, memcg);
  * tids gone by then get their comm from the kernel's saved_cmdlines at
  * the end. Lost events: each CPU's "overrun" + "dropped events" from the
- * instance's per_cpu/cpuN/stats at the end, written as LOST blocks.
+ * instance's per_cpu/cpuN/stats at the end (or the sum of kbuffer's
+ * missed-events marks on that CPU's pages, if larger), written as LOST
+ * blocks.
+ *
+ * Races: tracefs files of the instance are only touched by this thread and,
+ * after we are gone, by the watchdog. /proc and the cgroup tree change under
+ * us; every reader of them tolerates an entry vanishing mid-read (the task
+ * or memcg is then recorded without a name).
  */
 #define _GNU_SOURCE
 #include <errno.h>
