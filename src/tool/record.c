@@ -48,7 +48,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -64,6 +63,8 @@
 #include <traceevent/event-parse.h>
 #include <traceevent/kbuffer.h>
 #include "record.h"
+#include "idmap.h"
+#include "instance.h"
 #include "decode.h"
 #include "cgroupfs.h"
 #include "signals.h"
@@ -72,103 +73,6 @@
 #define PREFIX		"mmaplock-"
 #define BATCH		MML_EVENTS_PER_BLOCK
 #define PERIOD_MS	20
-
-/* ------------------------------------------------------------ id sets */
-
-struct idmap {			/* u64 -> char * (or just a set: val NULL) */
-	uint64_t *key;
-	char **val;
-	unsigned char *used;
-	size_t n, cap;
-};
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
-static int idmap_grow(struct idmap *m)
-{
-	struct idmap n = { 0 };
-
-	n.cap = m->cap ? m->cap * 2 : 256;
-	n.key = calloc(n.cap, sizeof(*n.key));
-	n.val = calloc(n.cap, sizeof(*n.val));
-	n.used = calloc(n.cap, 1);
-	if (!n.key || !n.val || !n.used) {
-		free(n.key);
-		free(n.val);
-		free(n.used);
-		return -1;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->used[i])
-			continue;
-		size_t j = mix(m->key[i]) & (n.cap - 1);
-		while (n.used[j])
-			j = (j + 1) & (n.cap - 1);
-		n.used[j] = 1;
-		n.key[j] = m->key[i];
-		n.val[j] = m->val[i];
-	}
-	n.n = m->n;
-	free(m->key);
-	free(m->val);
-	free(m->used);
-	*m = n;
-	return 0;
-}
-
-/* Slot of k, or -1. */
-static long idmap_find(const struct idmap *m, uint64_t k)
-{
-	if (!m->cap)
-		return -1;
-	for (size_t j = mix(k) & (m->cap - 1); m->used[j]; j = (j + 1) & (m->cap - 1))
-		if (m->key[j] == k)
-			return (long)j;
-	return -1;
-}
-
-/* Insert k (val is taken over, replacing an old one). 1: new, 0: was there, -1: no memory. */
-static int idmap_put(struct idmap *m, uint64_t k, char *val)
-{
-	long f = idmap_find(m, k);
-
-	if (f >= 0) {
-		if (val) {
-			free(m->val[f]);
-			m->val[f] = val;
-		}
-		return 0;
-	}
-	if ((m->n + 1) * 2 > m->cap && idmap_grow(m)) {
-		free(val);
-		return -1;
-	}
-	size_t j = mix(k) & (m->cap - 1);
-	while (m->used[j])
-		j = (j + 1) & (m->cap - 1);
-	m->used[j] = 1;
-	m->key[j] = k;
-	m->val[j] = val;
-	m->n++;
-	return 1;
-}
-
-static void idmap_free(struct idmap *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->used[i])
-			free(m->val[i]);
-	free(m->key);
-	free(m->val);
-	free(m->used);
-	memset(m, 0, sizeof(*m));
-}
 
 /* ------------------------------------------------------------ options */
 
@@ -265,105 +169,6 @@ int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest,
 	if (nrest)
 		*nrest = nr;
 	return 0;
-}
-
-/* ------------------------------------------------------------ instances */
-
-static int pid_alive(pid_t p)
-{
-	return kill(p, 0) == 0 || errno == EPERM;
-}
-
-static void destroy_instance(struct tracefs_instance *ti)
-{
-	tracefs_instance_file_write(ti, "tracing_on", "0");
-	tracefs_event_disable(ti, NULL, NULL);
-	tracefs_instance_file_write(ti, "set_event_pid", "");
-	tracefs_instance_destroy(ti);
-}
-
-/* Remove name, retrying while the kernel still holds its files open (EBUSY). */
-static int destroy_named(const char *name, int tries)
-{
-	for (int i = 0; i < tries; i++) {
-		if (!tracefs_instance_exists(name))
-			return 0;
-		struct tracefs_instance *ti = tracefs_instance_alloc(NULL, name);
-		if (ti) {
-			destroy_instance(ti);
-			tracefs_instance_free(ti);
-		}
-		if (!tracefs_instance_exists(name))
-			return 0;
-		poll(NULL, 0, 50);
-	}
-	return -1;
-}
-
-int record_cleanup_stale(void)
-{
-	char dir[4096];
-	const char *t = tracefs_tracing_dir();
-	int n = 0;
-
-	if (!t)
-		return 0;
-	snprintf(dir, sizeof(dir), "%s/instances", t);
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *num = e->d_name + strlen(PREFIX);
-		char *end;
-		if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) || !*num)
-			continue;
-		long p = strtol(num, &end, 10);
-		if (*end || p <= 0 || p > INT_MAX || pid_alive((pid_t)p))
-			continue;
-		if (!destroy_named(e->d_name, 1))
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-/*
- * The watchdog: forked right after the instance exists. It ignores the
- * terminal's signals (the parent handles those and cleans up itself) and
- * waits for EOF on the pipe, which comes when the parent is gone however
- * it went; then it removes the instance if it is still there.
- */
-static pid_t start_watchdog(const char *name, int *wfd)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char c;
-
-		signal(SIGINT, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		close(p[1]);
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != p[0])
-				close(fd);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-		/* the dying parent may still be closing its trace_pipe_raw files */
-		_exit(destroy_named(name, 100) ? 1 : 0);
-	}
-	close(p[0]);
-	*wfd = p[1];
-	return pid;
 }
 
 /* ------------------------------------------------------------ the recording */
@@ -689,37 +494,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * libtracefs opens trace_pipe_raw without O_CLOEXEC: a CMD that inherited
- * those descriptors would keep the instance busy (rmdir: EBUSY) after we
- * are gone. Mark every descriptor on the tracing file system close-on-exec.
- */
-static void cloexec_tracefs(void)
-{
-	const char *t = tracefs_tracing_dir();
-	char link[64], target[4096];
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-
-	if (!d || !t)
-		goto out;
-	while ((e = readdir(d))) {
-		int fd = atoi(e->d_name);
-		if (fd <= 2 || fd == dirfd(d))
-			continue;
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		if (!strncmp(target, t, strlen(t)))
-			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-	}
-out:
-	if (d)
-		closedir(d);
-}
-
 static pid_t start_cmd(const struct record_opts *o, int *gofd)
 {
 	int p[2];
@@ -777,7 +551,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "create tracefs instance");
 		return 1;
 	}
-	record_cleanup_stale();
+	instance_cleanup_stale(PREFIX);
 	snprintf(name, sizeof(name), PREFIX "%d", (int)getpid());
 	errno = 0;
 	r.ti = tracefs_instance_create(name);
@@ -786,7 +560,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		tracefs_instance_free(r.ti);
 		return 1;
 	}
-	wd = start_watchdog(name, &wd_fd);
+	wd = instance_watchdog(name, &wd_fd);
 
 	const char *systems[] = { "mmap_lock", "lock", NULL };
 	r.tep = tracefs_local_events_system(NULL, systems);
@@ -842,7 +616,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "open the per-CPU buffers");
 		goto out;
 	}
-	cloexec_tracefs();
+	instance_cloexec_fds();
 	r.page = malloc((size_t)r.pagesize);
 	if (!r.page)
 		goto out;
@@ -981,7 +755,7 @@ out:
 		}
 	free(r.cpu);
 	free(r.page);
-	destroy_instance(r.ti);
+	instance_destroy(r.ti);
 	tracefs_instance_free(r.ti);
 	if (wd_fd >= 0)
 		close(wd_fd);

@@ -7,7 +7,8 @@
  * the "mono" clock, and per-CPU raw buffers drained continuously into an
  * mmaplock trace file (mml_format.h). The instance is removed on every exit
  * path: normal end, error, SIGINT/SIGTERM/SIGHUP, and - through a forked
- * watchdog that outlives us on a pipe - SIGKILL or a crash of mmaplock;
+ * watchdog that outlives us on a pipe - SIGKILL or a crash of mmaplock
+ * (instance.c);
  * an instance left by a run that died anyway is removed at the next start.
  */
 #ifndef MML_RECORD_H
@@ -51,9 +52,6 @@ int record_parse_args(int argc, char **argv, struct record_opts *o,
 		      char **rest, int *nrest);
 /* Short usage text of record's options. */
 void record_usage(FILE *f);
-
-/* Remove instances named mmaplock-<pid> whose pid is gone. Returns how many. */
-int record_cleanup_stale(void);
 
 /* Record. Returns 0, or 1 after a one-line error on stderr. */
 int record_run(const struct record_opts *o, struct record_result *res);
