@@ -17,6 +17,11 @@ static void usage(FILE *f)
 		   "Record the kernel's mmap_lock events on all CPUs until CMD exits, -d elapses,\n"
 		   "or SIGINT/SIGTERM. Needs root (tracefs).\n\n");
 	record_usage(f);
+	fprintf(f, "\nExamples:\n"
+		   "  mmaplock record -d 10                 # whole system, 10 s, to mmaplock.data\n"
+		   "  mmaplock record -p 1234 -o db.data    # one process and its threads\n"
+		   "  mmaplock record -G /system.slice/x -d 30  # one memory cgroup\n"
+		   "  mmaplock record -- make -j8           # the whole system while make runs\n");
 }
 
 int cmd_record(int argc, char **argv)

@@ -26,6 +26,9 @@ static void usage(FILE *f)
 		   "Record the kernel's mmap_lock events (whole system) for -d seconds or while CMD\n"
 		   "runs, then print the report (see mmaplock report --help for its options).\n\n");
 	record_usage(f);
+	fprintf(f, "\nExamples:\n"
+		   "  mmaplock stat -- mmaplock stress      # the built-in workload, per memcg\n"
+		   "  mmaplock stat -d 5 --by process --top 5  # the whole system for 5 s\n");
 }
 
 int cmd_stat(int argc, char **argv)

@@ -23,7 +23,10 @@ static void usage(FILE *f)
 		   "Contend on this process's mmap_lock: thread i is a writer (mmap/mprotect/munmap),\n"
 		   "a mincore reader or a /proc/self/smaps reader, in turn (i %% 3).\n\n"
 		   "  -t, --threads N    threads (default 2: one writer, one mincore; 1 to 256)\n"
-		   "  -d, --duration S   seconds (default 3)\n");
+		   "  -d, --duration S   seconds (default 3)\n\n"
+		   "Examples:\n"
+		   "  mmaplock stress -t 3 -d 10            # writer, mincore and smaps readers\n"
+		   "  mmaplock stat -- mmaplock stress      # and see it contend\n");
 }
 
 int cmd_stress(int argc, char **argv)
