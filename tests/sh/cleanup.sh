@@ -14,9 +14,12 @@ tmp=$(mktemp -d /tmp/mml-cleanup.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-# left: instances named mmaplock-* (none may remain), top-level events untouched
+# left: the instance of the run being checked (mmaplock-$pid); other tests
+# may be recording at the same time (ctest -j), so only ours are looked at.
+pid=0
 left() {
-	ls $T/instances 2>/dev/null | grep '^mmaplock-' || true
+	[ -d $T/instances/mmaplock-$pid ] && echo mmaplock-$pid
+	true
 }
 before_top=$(cat $T/events/mmap_lock/enable)
 
@@ -42,14 +45,19 @@ wait_instance() {
 	sleep 0.2
 }
 
-"$M" record -o $tmp/a.mml -- true 2>$tmp/err || { echo "FAIL normal: exit $?"; cat $tmp/err; fail=1; }
+"$M" record -o $tmp/a.mml -- true 2>$tmp/err &
+pid=$!
+wait $pid || { echo "FAIL normal: exit $?"; cat $tmp/err; fail=1; }
 check "normal exit (CMD done)"
-"$M" record -o $tmp/a.mml -d 0.3 2>$tmp/err || { echo "FAIL -d: exit $?"; fail=1; }
+"$M" record -o $tmp/a.mml -d 0.3 2>$tmp/err &
+pid=$!
+wait $pid || { echo "FAIL -d: exit $?"; fail=1; }
 check "-d elapsed"
 
 for sig in INT TERM HUP; do
 	"$M" record -o $tmp/s.mml 2>$tmp/err &
 	p=$!
+	pid=$p
 	wait_instance $p
 	kill -$sig $p
 	wait $p
@@ -60,15 +68,20 @@ for sig in INT TERM HUP; do
 done
 
 # CMD crashes
-"$M" record -o $tmp/c.mml -- sh -c 'kill -SEGV $$' 2>$tmp/err
+"$M" record -o $tmp/c.mml -- sh -c 'kill -SEGV $$' 2>$tmp/err &
+pid=$!
+wait $pid
 check "CMD killed by SIGSEGV"
 grep -q "killed by signal 11" $tmp/err || { echo "FAIL: CMD's SIGSEGV not shown"; fail=1; }
-"$M" record -o $tmp/c.mml -- sh -c 'kill -KILL $$' 2>$tmp/err
+"$M" record -o $tmp/c.mml -- sh -c 'kill -KILL $$' 2>$tmp/err &
+pid=$!
+wait $pid
 check "CMD killed by SIGKILL"
 
 # SIGKILL of mmaplock itself: the watchdog removes the instance
 "$M" record -o $tmp/k.mml -- sleep 2 2>$tmp/err &
 p=$!
+pid=$p
 wait_instance $p
 kill -KILL $p
 wait $p 2>/dev/null
@@ -82,6 +95,7 @@ while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
 mkdir $T/instances/mmaplock-$dead
 echo 1 > $T/instances/mmaplock-$dead/events/mmap_lock/enable
 "$M" record -o $tmp/z.mml -d 0.1 2>/dev/null
+pid=$dead
 check "stale instance mmaplock-$dead removed at the next start"
 
 # an instance of a live mmaplock is not touched

@@ -47,10 +47,12 @@ n=$(sed -n 's/.*: \([0-9]*\) events, \([0-9]*\) lost, written to.*/\1/p' $tmp/er
 grep -q "mincore" $tmp/out && ok "stress printed its rates" || no "stress output: $(cat $tmp/out)"
 
 # unwritable output: one line, exit 1, no instance left
-"$M" record -o /nonexistent/dir/x.mml -d 0.1 2>$tmp/err
+"$M" record -o /nonexistent/dir/x.mml -d 0.1 2>$tmp/err &
+bp=$!
+wait $bp
 rc=$?
 [ $rc -eq 1 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && ok "bad -o: $(cat $tmp/err)" || no "bad -o: exit $rc $(cat $tmp/err)"
-ls $T/instances | grep -q '^mmaplock-' && no "instance left after bad -o" || ok "no instance left after bad -o"
+[ -d $T/instances/mmaplock-$bp ] && no "instance left after bad -o" || ok "no instance left after bad -o"
 
 # -p: only that process (and its threads). While a stress runs, a recording
 # with -p of the stress holds many events; one with -p of an idle process
