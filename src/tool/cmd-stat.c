@@ -8,7 +8,8 @@
  * The report runs as `mmaplock report FILE [options]` in a child process
  * (this same binary, /proc/self/exe), so stat accepts exactly report's
  * options and prints exactly its output. The temporary file is removed on
- * every path (the report child has opened it or failed by then).
+ * every path (the report child has opened it or failed by then). It is
+ * made in $TMPDIR, else /tmp.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +38,8 @@ int cmd_stat(int argc, char **argv)
 	struct record_result res;
 	char **rest = calloc((size_t)argc + 4, sizeof(char *));
 	int nrest = 0, rc, status;
-	char tmp[] = "/tmp/mmaplock-stat.XXXXXX";
+	char tmp[4096];
+	const char *tdir = getenv("TMPDIR");
 
 	if (!rest)
 		return 1;
@@ -56,6 +58,7 @@ int cmd_stat(int argc, char **argv)
 		free(rest);
 		return 2;
 	}
+	snprintf(tmp, sizeof(tmp), "%s/mmaplock-stat.XXXXXX", tdir && *tdir ? tdir : "/tmp");
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
 		fprintf(stderr, "mmaplock stat: cannot create a temporary file: %s\n", strerror(errno));

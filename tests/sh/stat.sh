@@ -10,7 +10,8 @@ command -v jq >/dev/null || { echo "stat.sh: skipped: jq missing (scripts/bootst
 tmp=$(mktemp -d /tmp/mml-stat.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-before=$(ls /tmp | grep -c '^mmaplock-stat\.' || true)
+mkdir $tmp/t
+export TMPDIR=$tmp/t	# stat's temporary file goes there
 
 "$M" stat --json -- sh -c "exec \"$M\" stress -d 0.5 >/dev/null" >$tmp/out 2>$tmp/err
 rc=$?
@@ -31,6 +32,10 @@ else
 	echo "FAIL stat -d: exit $rc: $(head -c 300 $tmp/out2) $(cat $tmp/err2)"
 	fail=1
 fi
-after=$(ls /tmp | grep -c '^mmaplock-stat\.' || true)
-[ "$after" -eq "$before" ] && echo "ok   temporary files removed" || { echo "FAIL: temporary file left"; fail=1; }
+# and when the report fails (a report option it refuses)
+"$M" stat -d 0.2 --by nonsense >/dev/null 2>$tmp/err3
+rc=$?
+[ $rc -ne 0 ] && echo "ok   report refused --by nonsense: exit $rc" || { echo "FAIL: --by nonsense accepted"; fail=1; }
+left=$(ls $tmp/t)
+[ -z "$left" ] && echo "ok   temporary files removed" || { echo "FAIL: temporary file left: $left"; fail=1; }
 exit $fail
