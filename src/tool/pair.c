@@ -31,11 +31,29 @@ struct pair_state {
 	uint64_t mm;
 	uint32_t tid;
 	uint8_t used, waiting, held, wait_write;
-	uint8_t hold_write, contended, hold_read_now, pad;
+	uint8_t hold_write, contended, hold_read_now, hold_bits;	/* HB_* */
 	uint64_t wait_ts, hold_ts, memcg;
 	struct agg_group *g;		/* group of the last acquisition, and its memcg */
 	uint64_t g_memcg;
 };
+
+#define HB_TRYLOCK	1
+#define HB_DOWNGRADED	2
+
+/* Report an interval to the hook (only called when there is one). */
+static void emit(struct pair *p, enum pair_kind kind, const struct pair_state *s,
+		 uint64_t start, uint64_t end, int write, int non_owner)
+{
+	struct pair_interval iv = {
+		.kind = kind, .tid = s->tid, .mm = s->mm, .memcg = s->memcg,
+		.start_ts = start, .end_ts = end, .write = (uint8_t)write,
+		.contended = s->contended,
+		.downgraded = (s->hold_bits & HB_DOWNGRADED) != 0,
+		.trylock = (s->hold_bits & HB_TRYLOCK) != 0,
+		.non_owner = (uint8_t)non_owner,
+	};
+	p->on_interval(p->hook_ctx, &iv);
+}
 
 static inline uint64_t hkey(uint32_t tid, uint64_t mm)
 {
@@ -153,14 +171,18 @@ static inline struct agg_group *group(struct pair *p, struct pair_state *s, uint
 	return s->g;
 }
 
-static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts)
+static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts, int non_owner)
 {
 	if (ts < s->hold_ts) {
 		p->um.negative++;
+		if (p->on_interval)
+			emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write, non_owner);
 	} else {
 		struct agg_group *g = group(p, s, s->memcg);
 		if (g)
 			hist_add(&g->hold, ts - s->hold_ts);
+		if (p->on_interval)
+			emit(p, PAIR_HOLD, s, s->hold_ts, ts, s->hold_write, non_owner);
 	}
 	s->held = 0;
 }
@@ -208,6 +230,8 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			s->memcg = e->memcg;
 			p->cw_tid[cw_slot(e->tid)] = e->tid;
 			p->cw_mm[cw_slot(e->tid)] = e->mm;
+			if (p->on_interval)
+				emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, 0);
 			break;
 		case MML_EV_ACQUIRE_RETURNED:
 			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
@@ -220,6 +244,7 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 				if (g)
 					g->downgrades++;
 				s->hold_read_now = 1;
+				s->hold_bits |= HB_DOWNGRADED;
 				break;
 			}
 			s->memcg = e->memcg;
@@ -228,6 +253,11 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 				return -1;
 			if (!(e->flags & MML_F_SUCCESS)) {
 				g->failed++;
+				if (p->on_interval && s->waiting)
+					emit(p, e->ts < s->wait_ts ? PAIR_WAIT_DROPPED : PAIR_FAILED,
+					     s, s->wait_ts, e->ts, s->wait_write, 0);
+				else if (p->on_interval)	/* a failed trylock: no wait */
+					emit(p, PAIR_FAILED, s, e->ts, e->ts, w, 0);
 				s->waiting = 0;
 				put(p, i);
 				break;
@@ -235,15 +265,23 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			if (s->waiting) {
 				if (e->ts < s->wait_ts) {
 					p->um.negative++;
+					if (p->on_interval)
+						emit(p, PAIR_WAIT_DROPPED, s, s->wait_ts, e->ts,
+						     s->wait_write, 0);
 				} else {
 					uint64_t d = e->ts - s->wait_ts;
 					hist_add(&g->wait, d);
 					g->contended_marked += s->contended;
 					g->contended_long += d > AGG_CONTENDED_NS;
+					if (p->on_interval)
+						emit(p, PAIR_WAIT, s, s->wait_ts, e->ts,
+						     s->wait_write, 0);
 				}
 				s->waiting = 0;
+				s->hold_bits = 0;
 			} else {
 				g->trylocks++;
+				s->hold_bits = HB_TRYLOCK;
 			}
 			if (w)
 				g->acq_write++;
@@ -255,17 +293,19 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			s->hold_ts = e->ts;
 			s->hold_write = (uint8_t)w;
 			s->hold_read_now = (uint8_t)!w;
+			if (p->on_interval)
+				emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, 0);
 			break;
 		case MML_EV_RELEASED:
 			i = get(p, e->tid, e->mm, 0);
 			if (i != (size_t)-1 && p->t[i].held) {
-				close_hold(p, &p->t[i], e->ts);
+				close_hold(p, &p->t[i], e->ts, 0);
 				put(p, i);
 				break;
 			}
 			if (!w && (i = oldest_reader(p, e->tid, e->mm)) != (size_t)-1) {
 				p->um.non_owner_releases++;
-				close_hold(p, &p->t[i], e->ts);
+				close_hold(p, &p->t[i], e->ts, 1);
 				put(p, i);
 				break;
 			}

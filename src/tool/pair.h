@@ -29,6 +29,39 @@ struct pair_unmatched {
 
 struct pair_state;
 
+/*
+ * The optional interval hook: what the pairing machine found, as it finds
+ * it, for consumers that need the intervals themselves rather than the
+ * histograms (blame, export). The *_BEGIN kinds report an interval that
+ * opens (end_ts = 0); the others report one that closed. Calls come in the
+ * events' time order (a closing interval is reported at its end). A
+ * *_BEGIN for a (tid, mm) that already has that kind open replaces it (an
+ * event went missing: pair.c counts `restart` or `nested`).
+ */
+enum pair_kind {
+	PAIR_WAIT_BEGIN = 1,	/* start_locking: a wait opens */
+	PAIR_HOLD_BEGIN,	/* acquire_returned(success): a hold opens */
+	PAIR_WAIT,		/* a wait answered with success: [start, end] */
+	PAIR_FAILED,		/* a wait answered with failure: [start, end] */
+	PAIR_HOLD,		/* released: [acquired, released] */
+	PAIR_WAIT_DROPPED,	/* the open wait of (tid, mm) ended before it began: gone */
+	PAIR_HOLD_DROPPED,	/* the open hold of (tid, mm) ended before it began: gone */
+};
+
+struct pair_interval {
+	enum pair_kind kind;
+	uint32_t tid;			/* the waiter / holder */
+	uint64_t mm, memcg;		/* memcg: of the events (the mm's memcg) */
+	uint64_t start_ts, end_ts;	/* ns; end_ts 0 for *_BEGIN */
+	uint8_t write;			/* mode asked for (wait) or taken (hold) */
+	uint8_t contended;		/* PAIR_WAIT: a lock:contention_begin inside */
+	uint8_t downgraded;		/* PAIR_HOLD: taken for write, downgraded to read */
+	uint8_t trylock;		/* PAIR_HOLD(_BEGIN): acquired without a wait */
+	uint8_t non_owner;		/* PAIR_HOLD: released by another task */
+};
+
+typedef void (*pair_hook)(void *ctx, const struct pair_interval *iv);
+
 #define PAIR_LAST 256
 
 struct pair {
@@ -42,6 +75,9 @@ struct pair {
 	/* tid -> the slot of its current wait, for contention_begin (a lock address, not an mm) */
 	uint32_t cw_tid[256];
 	uint64_t cw_mm[256];
+	/* The interval hook (NULL: none, the default). Set after pair_init(). */
+	pair_hook on_interval;
+	void *hook_ctx;
 };
 
 int pair_init(struct pair *p, struct agg *agg);

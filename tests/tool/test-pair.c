@@ -236,6 +236,76 @@ static void test_hist(void)
 	free(h);
 }
 
+/* The interval hook: every interval reported, in order, with its fields. */
+static struct pair_interval got[32];
+static int ngot;
+
+static void hook(void *ctx, const struct pair_interval *iv)
+{
+	CHECK(ctx == &ngot);
+	if (ngot < 32)
+		got[ngot++] = *iv;
+}
+
+static void test_hook(void)
+{
+	struct mml_event ev[] = {
+		EV(1000, 1, 0xa, S, W), EV(1500, 1, 0xa, A, W | OK),	/* wait 500, hold */
+		EV(1600, 2, 0xa, S, 0), EV(2000, 1, 0xa, A, OK),	/* downgrade */
+		EV(2500, 1, 0xa, R, 0),					/* hold 1000, downgraded */
+		EV(2600, 2, 0xa, A, OK), EV(2700, 3, 0xa, A, OK),	/* wait 1000; trylock */
+		EV(2800, 9, 0xa, R, 0),					/* non-owner: closes tid 2's */
+		EV(3000, 3, 0xa, R, 0),
+		EV(3100, 4, 0xb, S, W), EV(3300, 4, 0xb, A, W),		/* failed */
+		EV(3400, 5, 0xb, S, 0), EV(3350, 5, 0xb, A, OK),	/* negative: dropped */
+	};
+	if (pair.t) {
+		pair_fini(&pair);
+		agg_fini(&agg);
+	}
+	if (agg_init(&agg, AGG_BY_TASK, NULL) || pair_init(&pair, &agg))
+		exit(1);
+	pair.on_interval = hook;
+	pair.hook_ctx = &ngot;
+	CHECK(pair_feed(&pair, ev, sizeof(ev) / sizeof(ev[0])) == 0);
+	pair_finish(&pair);
+	struct { enum pair_kind k; uint32_t tid; uint64_t s, e; int w, dg, try, no; } want[] = {
+		{ PAIR_WAIT_BEGIN, 1, 1000, 0, 1, 0, 0, 0 },
+		{ PAIR_WAIT, 1, 1000, 1500, 1, 0, 0, 0 },
+		{ PAIR_HOLD_BEGIN, 1, 1500, 0, 1, 0, 0, 0 },
+		{ PAIR_WAIT_BEGIN, 2, 1600, 0, 0, 0, 0, 0 },
+		{ PAIR_HOLD, 1, 1500, 2500, 1, 1, 0, 0 },
+		{ PAIR_WAIT, 2, 1600, 2600, 0, 0, 0, 0 },
+		{ PAIR_HOLD_BEGIN, 2, 2600, 0, 0, 0, 0, 0 },
+		{ PAIR_HOLD_BEGIN, 3, 2700, 0, 0, 0, 1, 0 },
+		{ PAIR_HOLD, 2, 2600, 2800, 0, 0, 0, 1 },
+		{ PAIR_HOLD, 3, 2700, 3000, 0, 0, 1, 0 },
+		{ PAIR_WAIT_BEGIN, 4, 3100, 0, 1, 0, 0, 0 },
+		{ PAIR_FAILED, 4, 3100, 3300, 1, 0, 0, 0 },
+		{ PAIR_WAIT_BEGIN, 5, 3400, 0, 0, 0, 0, 0 },
+		{ PAIR_WAIT_DROPPED, 5, 3400, 3350, 0, 0, 0, 0 },
+		{ PAIR_HOLD_BEGIN, 5, 3350, 0, 0, 0, 0, 0 },
+	};
+	int n = (int)(sizeof(want) / sizeof(want[0]));
+	CHECK(ngot == n);
+	for (int i = 0; i < n && i < ngot; i++) {
+		const struct pair_interval *g = &got[i];
+		if (g->kind != want[i].k || g->tid != want[i].tid || g->start_ts != want[i].s ||
+		    g->end_ts != want[i].e || g->write != want[i].w || g->downgraded != want[i].dg ||
+		    g->trylock != want[i].try || g->non_owner != want[i].no ||
+		    g->memcg != 7 || g->mm != (want[i].tid >= 4 ? 0xb : 0xa)) {
+			fprintf(stderr, "interval %d: kind %d tid %u [%llu, %llu] w%d dg%d try%d no%d\n",
+				i, g->kind, g->tid, (unsigned long long)g->start_ts,
+				(unsigned long long)g->end_ts, g->write, g->downgraded, g->trylock,
+				g->non_owner);
+			fails++;
+		}
+	}
+	/* the histograms are unchanged by the hook */
+	CHECK(grp(1)->wait.total == 500 && grp(1)->hold.total == 1000);
+	CHECK(grp(2)->wait.total == 1000 && grp(2)->hold.total == 200);
+}
+
 int main(void)
 {
 	test_basic();
@@ -249,6 +319,7 @@ int main(void)
 	test_many_states();
 	test_bounded();
 	test_hist();
+	test_hook();
 	pair_fini(&pair);
 	agg_fini(&agg);
 	if (fails) {
