@@ -28,6 +28,18 @@ done
 tmp=$(mktemp -d /tmp/mmaplock-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+# The tool's benchmarks (issue 3): recording cost and report speed; root
+# only. They run first so that the last line stays the one JSON object.
+if [ "$(id -u)" -eq 0 ] && [ -x "$build/mmaplock" ] && [ -d /sys/kernel/tracing/events/mmap_lock ]; then
+	for t in record-bench report-bench; do
+		sh "$(dirname "$0")/$t.sh" "$build" | tee "$tmp/$t.out"
+		tail -n 1 "$tmp/$t.out" | grep '^{' >>"$tmp/tool.json" || true
+		echo
+	done
+else
+	echo "bench: tool benchmarks skipped (need root, build/mmaplock and tracefs with mmap_lock events)"
+fi
+
 # get FILE KEY: the value of "KEY value" in FILE
 get() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
@@ -92,6 +104,7 @@ rw50_mmaplock_ON $rw50_mml $rw50_fair_mml
 rw50_mmaplock_OFF $rw50_off $rw50_fair_off
 EOT
 echo
+{
 printf '{"reps":%s,"pthread_rd_ns":%s,"off_rd_ns":%s,"idle_rd_ns":%s,"probe_rd_ns":%s,"recorder_rd_ns":%s,' \
 	"$reps" "$pthread_rd" "$off_rd" "$idle_rd" "$probe_rd" "$recorder_rd"
 printf '"pthread_wr_ns":%s,"off_wr_ns":%s,"idle_wr_ns":%s,"probe_wr_ns":%s,"recorder_wr_ns":%s,' \
@@ -100,8 +113,14 @@ printf '"rw90_ops_per_s_pthread":%s,"rw90_ops_per_s_mml":%s,"rw90_ops_per_s_off"
 	"$rw90_pthread" "$rw90_mml" "$rw90_off"
 printf '"rw50_ops_per_s_pthread":%s,"rw50_ops_per_s_mml":%s,"rw50_ops_per_s_off":%s}\n' \
 	"$rw50_pthread" "$rw50_mml" "$rw50_off"
+} >"$tmp/lib.json"
 
-# The tool's benchmarks (issue 3): recording cost and report speed; root only.
-if [ "$(id -u)" -eq 0 ] && [ -x "$build/mmaplock" ] && [ -d /sys/kernel/tracing/events/mmap_lock ]; then
-	echo; sh "$(dirname "$0")/record-bench.sh" "$build"; echo; sh "$(dirname "$0")/report-bench.sh" "$build"
+# The last line: one JSON object, the library's keys at the top level and the
+# tool's benchmarks (when they ran) under "record" and "report".
+if [ -s "$tmp/tool.json" ] && command -v jq >/dev/null 2>&1; then
+	jq -c -s '.[0] + {record: (.[1:] | map(select(.bench == "record")) | .[0]),
+			  report: (.[1:] | map(select(.bench == "report")) | .[0])}' \
+		"$tmp/lib.json" "$tmp/tool.json"
+else
+	cat "$tmp/lib.json"
 fi
