@@ -68,6 +68,8 @@
 #include "decode.h"
 #include "cgroupfs.h"
 #include "signals.h"
+#include "merge.h"
+#include "meta.h"
 #include "mml_writer.h"
 
 #define PREFIX		"mmaplock-"
@@ -199,6 +201,13 @@ struct rec {
 	uint64_t events, filtered;
 	time_t last_walk;
 	int werr;
+	/* live mode (o->sink): per-CPU queues merged in time order, lost re-read */
+	const struct record_sink *sink;
+	struct merge live;
+	int is_live;
+	int mono;			/* trace clock is CLOCK_MONOTONIC: a watermark from now */
+	uint64_t lost;
+	double last_lost, last_rewalk;
 };
 
 static void on_walk(uint64_t id, const char *path, void *arg)
@@ -208,12 +217,18 @@ static void on_walk(uint64_t id, const char *path, void *arg)
 
 	if (s)
 		idmap_put(&r->memcg_path, id, s);
+	if (r->sink && r->sink->memcg)
+		r->sink->memcg(r->sink->ctx, id, path);
 }
 
 static void on_path(uint64_t id, const char *path, void *arg)
 {
 	struct rec *r = arg;
 
+	if (r->sink && r->sink->memcg)
+		r->sink->memcg(r->sink->ctx, id, path);
+	if (!r->w && !r->o->output)
+		return;			/* live only: no file */
 	if (!r->w) {
 		idmap_put(&r->early, id, strdup(path));
 		return;
@@ -251,10 +266,20 @@ static void see_tid(struct rec *r, uint32_t tid)
 
 	if (idmap_find(&r->tids, tid) >= 0)
 		return;
+	if (r->is_live && r->tids.n >= RECORD_LIVE_TIDS) {
+		/* a long live run: memory bounded, tasks looked up again */
+		idmap_free(&r->tids);
+		if (r->sink->forget_tasks)
+			r->sink->forget_tasks(r->sink->ctx);
+	}
 	if (tid == 0) {
 		idmap_put(&r->tids, 0, NULL);
-		if (mml_writer_task(r->w, 0, 0, "swapper", 0, NULL))
+		if (r->w && mml_writer_task(r->w, 0, 0, "swapper", 0, NULL))
 			r->werr = errno;
+		if (r->sink && r->sink->task) {
+			struct mml_task_info ti = { .tid = 0, .tgid = 0, .comm = "swapper" };
+			r->sink->task(r->sink->ctx, &ti);
+		}
 		return;
 	}
 	if (cgroupfs_task((pid_t)tid, &t)) {
@@ -262,8 +287,14 @@ static void see_tid(struct rec *r, uint32_t tid)
 		return;
 	}
 	idmap_put(&r->tids, tid, NULL);
-	if (mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
+	if (r->w && mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
 		r->werr = errno;
+	if (r->sink && r->sink->task) {
+		struct mml_task_info ti = { .tid = tid, .tgid = t.tgid, .cgroup_id = t.cgroup_id,
+					    .cgroup = t.cgroup[0] ? t.cgroup : NULL };
+		snprintf(ti.comm, sizeof(ti.comm), "%s", t.comm);
+		r->sink->task(r->sink->ctx, &ti);
+	}
 }
 
 static void see_memcg(struct rec *r, uint64_t id)
@@ -290,8 +321,13 @@ static void take_page(struct rec *r, int cpu, void *page)
 	if (kbuffer_missed_events(r->kbuf) > 0)
 		c->missed += (uint64_t)kbuffer_missed_events(r->kbuf);
 	for (data = kbuffer_read_event(r->kbuf, &ts); data; data = kbuffer_next_event(r->kbuf, &ts)) {
-		struct mml_event *e = &c->ev[c->n];
+		struct mml_event *e = r->is_live ? merge_slot(&r->live, cpu) : &c->ev[c->n];
 		int sz = kbuffer_event_size(r->kbuf);
+
+		if (!e) {
+			r->werr = ENOMEM;
+			return;
+		}
 
 		if (decode_record(r->dec, data, sz, ts, cpu, e) != 1)
 			continue;
@@ -303,6 +339,10 @@ static void take_page(struct rec *r, int cpu, void *page)
 		if (e->type <= MML_EV_RELEASED)
 			see_memcg(r, e->memcg);
 		r->events++;
+		if (r->is_live) {
+			merge_commit(&r->live, cpu);
+			continue;
+		}
 		if (++c->n == BATCH)
 			flush_cpu(r, cpu);
 	}
@@ -322,13 +362,15 @@ static long drain(struct rec *r, int final)
 		while ((n = tracefs_cpu_read(c->tcpu, r->page, true)) > 0) {
 			take_page(r, cpu, r->page);
 			pages++;
+			if (r->is_live && !final && merge_pending(&r->live, cpu) >= MERGE_SOFT_MAX)
+				break;	/* the rest next period; the watermark waits for it */
 		}
 		if (final)
 			while ((n = tracefs_cpu_flush(c->tcpu, r->page)) > 0) {
 				take_page(r, cpu, r->page);
 				pages++;
 			}
-		if (final || c->n >= BATCH / 2)
+		if (!r->is_live && (final || c->n >= BATCH / 2))
 			flush_cpu(r, cpu);
 	}
 	return pages;
@@ -494,6 +536,89 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* ------------------------------------------------------------ live mode */
+
+#define LIVE_SLACK_NS	2000000ull	/* an event stamped this long ago is in its buffer */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int live_events(void *ctx, const struct mml_event *ev, size_t n)
+{
+	const struct record_sink *s = ctx;
+
+	return s->events(s->ctx, ev, n);
+}
+
+/* Lost so far on all CPUs: the instance's stats, or the pages' own marks if more. */
+static uint64_t read_lost(struct rec *r)
+{
+	uint64_t lost = 0;
+
+	for (int cpu = 0; cpu < r->ncpu; cpu++) {
+		if (!r->cpu[cpu].tcpu)
+			continue;
+		uint64_t l = read_stat(r, cpu, "overrun:") + read_stat(r, cpu, "dropped events:");
+		lost += l > r->cpu[cpu].missed ? l : r->cpu[cpu].missed;
+	}
+	return lost;
+}
+
+/* A memcg id seen without a path (created after the last walk): walk again. */
+static void live_rewalk(struct rec *r)
+{
+	if (!decoder_has_memcg_id(r->dec))
+		return;
+	for (size_t i = 0; i < r->memcg_seen.cap; i++)
+		if (r->memcg_seen.used[i] && r->memcg_seen.key[i] &&
+		    idmap_find(&r->memcg_path, r->memcg_seen.key[i]) < 0) {
+			cgroupfs_walk(on_walk, r);
+			return;
+		}
+}
+
+/*
+ * Live mode, after a drain that began at event-clock time wm: deliver what
+ * is certainly complete, then tick. A CPU whose reading was cut short
+ * (MERGE_SOFT_MAX) holds the watermark at its newest event. Non-zero: stop.
+ */
+static int live_step(struct rec *r, uint64_t wm, int final)
+{
+	struct record_tick t = { 0 };
+	double now = now_s();
+
+	if (final) {
+		wm = UINT64_MAX;
+	} else {
+		for (int cpu = 0; cpu < r->ncpu; cpu++)
+			if (merge_pending(&r->live, cpu) >= MERGE_SOFT_MAX &&
+			    merge_last_ts(&r->live, cpu) < wm)
+				wm = merge_last_ts(&r->live, cpu);
+	}
+	if (merge_deliver(&r->live, wm, live_events, (void *)r->sink))
+		return 1;
+	if (final || now - r->last_lost >= 0.25) {
+		r->last_lost = now;
+		r->lost = read_lost(r);
+	}
+	if (!final && now - r->last_rewalk >= 1.0) {
+		r->last_rewalk = now;
+		live_rewalk(r);
+	}
+	if (!r->sink->tick)
+		return 0;
+	t.watermark = wm;
+	t.events = r->live.delivered;
+	t.lost = r->lost;
+	t.final = final;
+	return r->sink->tick(r->sink->ctx, &t);
+}
+
 static pid_t start_cmd(const struct record_opts *o, int *gofd)
 {
 	int p[2];
@@ -584,6 +709,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	if (tracefs_instance_file_write(r.ti, "trace_clock", "mono") < 0) {
 		clock = "local";
 	}
+	r.mono = !strcmp(clock, "mono");
 	if (tracefs_instance_set_buffer_size(r.ti, o->buffer_kb, -1) < 0) {
 		perm_error(o, "set the buffer size");
 		goto out;
@@ -620,6 +746,12 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	r.page = malloc((size_t)r.pagesize);
 	if (!r.page)
 		goto out;
+	if (o->sink) {
+		r.sink = o->sink;
+		if (merge_init(&r.live, r.ncpu))
+			goto out;
+		r.is_live = 1;
+	}
 
 	/* the file */
 	struct mml_file_header h = { 0 };
@@ -631,15 +763,17 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
 	h.start_ts_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
 	h.clock = strcmp(clock, "mono") ? MML_CLOCK_LOCAL : MML_CLOCK_MONOTONIC;
-	r.w = mml_writer_open(o->output, &h);
-	if (!r.w) {
-		fprintf(stderr, "%s: cannot create %s: %s\n", o->prog, o->output, strerror(errno));
-		goto out;
+	if (o->output) {		/* live mode without a file: none */
+		r.w = mml_writer_open(o->output, &h);
+		if (!r.w) {
+			fprintf(stderr, "%s: cannot create %s: %s\n", o->prog, o->output, strerror(errno));
+			goto out;
+		}
+		write_info(&r, clock);
+		for (size_t i = 0; i < r.early.cap; i++)
+			if (r.early.used[i] && r.early.val[i])
+				mml_writer_memcg(r.w, r.early.key[i], r.early.val[i]);
 	}
-	write_info(&r, clock);
-	for (size_t i = 0; i < r.early.cap; i++)
-		if (r.early.used[i] && r.early.val[i])
-			mml_writer_memcg(r.w, r.early.key[i], r.early.val[i]);
 	r.last_walk = time(NULL);
 	cgroupfs_walk(on_walk, &r);
 
@@ -666,8 +800,11 @@ int record_run(const struct record_opts *o, struct record_result *res)
 
 	double t0 = now_s(), last_progress = t0;
 	for (;;) {
+		uint64_t wm = r.mono ? mono_ns() - LIVE_SLACK_NS : UINT64_MAX;
 		drain(&r, 0);
 		if (r.werr)
+			break;
+		if (r.is_live && live_step(&r, wm, 0))
 			break;
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child = -1;
@@ -689,7 +826,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		double t = now_s();
 		if (o->duration > 0 && t - t0 >= o->duration)
 			break;
-		if (!o->cmd && t - last_progress >= 0.5) {	/* CMD owns the terminal */
+		if (!o->cmd && !o->sink && t - last_progress >= 0.5) {	/* CMD owns the terminal */
 			last_progress = t;
 			progress("%s: %llu events, %.0f s", o->prog, (unsigned long long)r.events, t - t0);
 		}
@@ -698,6 +835,19 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	tracefs_instance_file_write(r.ti, "tracing_on", "0");
 	drain(&r, 1);
 	progress_clear();
+	if (r.is_live) {
+		live_step(&r, UINT64_MAX, 1);
+		if (!r.w) {		/* no file: done */
+			res->events = r.events;
+			res->lost = r.lost;
+			if (r.werr) {
+				fprintf(stderr, "%s: %s\n", o->prog, strerror(r.werr));
+				goto out;
+			}
+			rc = 0;
+			goto out;
+		}
+	}
 
 	/* metadata at the end */
 	cgroupfs_walk(on_walk, &r);
@@ -771,5 +921,6 @@ out:
 	idmap_free(&r.tids);
 	idmap_free(&r.allow);
 	idmap_free(&r.early);
+	merge_fini(&r.live);
 	return rc;
 }

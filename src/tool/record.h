@@ -14,6 +14,7 @@
 #ifndef MML_RECORD_H
 #define MML_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -21,6 +22,38 @@
 #define RECORD_MAX_PIDS		64
 #define RECORD_MAX_CGROUPS	64
 #define RECORD_DEFAULT_KB	4096	/* per-CPU buffer */
+#define RECORD_LIVE_TIDS	16384	/* live mode: tids remembered before forget_tasks */
+
+struct mml_event;
+struct mml_task_info;
+
+/* What a live sink is told once per drain period (record_sink.tick). */
+struct record_tick {
+	uint64_t watermark;		/* ns, event clock: every earlier event was delivered */
+	uint64_t events;		/* events delivered so far */
+	uint64_t lost;			/* events lost so far, all CPUs (re-read every 250 ms) */
+	int final;			/* last call: the recording ends, all delivered */
+};
+
+/*
+ * Live delivery (top, exporter): instead of (or besides) the file, the
+ * decoded events of all CPUs, merged in time order (merge.h), go to events()
+ * in batches; every batch continues the previous one. memcg() and task()
+ * pass on the names as the recorder learns them, before the first event
+ * that needs them; forget_tasks() says that the recorder dropped its task
+ * cache (RECORD_LIVE_TIDS reached) and will pass each task again when it
+ * next appears. tick() runs every drain period (~20 ms) in the recorder's
+ * thread. events() and tick() return 0 to go on, non-zero to stop the
+ * recording (a normal end). Every callback but events may be NULL.
+ */
+struct record_sink {
+	int (*events)(void *ctx, const struct mml_event *ev, size_t n);
+	void (*memcg)(void *ctx, uint64_t id, const char *path);
+	void (*task)(void *ctx, const struct mml_task_info *t);
+	void (*forget_tasks)(void *ctx);
+	int (*tick)(void *ctx, const struct record_tick *t);
+	void *ctx;
+};
 
 struct record_opts {
 	const char *output;		/* default mmaplock.data */
@@ -33,6 +66,7 @@ struct record_opts {
 	char **cmd;			/* NULL: none */
 	const char *prog;		/* "mmaplock record" or "mmaplock stat": error prefix */
 	int quiet;			/* no summary line */
+	const struct record_sink *sink;	/* live delivery; with output NULL, no file */
 };
 
 struct record_result {
