@@ -17,13 +17,15 @@
 void report_usage(FILE *f)
 {
 	fprintf(f,
-"usage: mmaplock report [FILE] [--by memcg|process|task|mm] [--sort wait|hold|count]\n"
+"usage: mmaplock report [FILE] [--by memcg|process|task|mm|holder] [--sort wait|hold|count]\n"
 "                       [--top N] [--hist] [--json | --csv]\n\n"
 "Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
 "print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
 "the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
 "  --by KEY     group by memcg (default: cgroup path), process (comm[tgid]),\n"
-"               task (comm[tid]) or mm (address space)\n"
+"               task (comm[tid]), mm (address space), or holder: who held the\n"
+"               lock while others waited, with the overlapping time (blamed_ns)\n"
+"               per holder task and per holder cgroup -> victim memcg\n"
 "  --sort KEY   order by total wait (default), total hold or acquisitions\n"
 "  --top N      only the first N groups\n"
 "  --hist       log2 histograms of wait and hold per group\n"
@@ -32,6 +34,7 @@ void report_usage(FILE *f)
 "Examples:\n"
 "  mmaplock report                       # mmaplock.data, per memcg\n"
 "  mmaplock report --by process --top 5  # the five processes that waited longest\n"
+"  mmaplock report --by holder --json    # who blocked whom, in JSON\n"
 "  trace-cmd report | mmaplock report -  # text from trace-cmd\n");
 }
 
@@ -64,8 +67,10 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 				o->by = AGG_BY_TASK;
 			else if (!strcmp(optarg, "mm"))
 				o->by = AGG_BY_MM;
+			else if (!strcmp(optarg, "holder"))
+				o->by = AGG_BY_TASK, o->holder = 1;
 			else {
-				fprintf(stderr, "mmaplock report: --by %s: not memcg, process, task or mm\n", optarg);
+				fprintf(stderr, "mmaplock report: --by %s: not memcg, process, task, mm or holder\n", optarg);
 				return -1;
 			}
 			break;
@@ -105,6 +110,10 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 					argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (o->holder && o->hist) {
+		fprintf(stderr, "mmaplock report: --hist does not apply to --by holder\n");
+		return -1;
 	}
 	if (o->json + o->csv > 1) {
 		fprintf(stderr, "mmaplock report: --json and --csv exclude each other\n");
@@ -160,6 +169,8 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct source *s = NULL;
 	struct agg agg = { 0 };
 	struct pair pair = { 0 };
+	struct blame blame = { 0 };
+	struct blame_result br = { 0 };
 	struct report r = { .o = o, .input = o->path };
 	char err[300];
 	int rc = 1;
@@ -168,6 +179,14 @@ int report_run(const struct report_opts *o, FILE *out)
 	if (!meta || !ev || agg_init(&agg, o->by, meta) || pair_init(&pair, &agg)) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
 		goto out;
+	}
+	if (o->holder) {
+		if (blame_init(&blame, meta)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			goto out;
+		}
+		pair.on_interval = blame_hook;
+		pair.hook_ctx = &blame;
 	}
 	s = source_open(o->path, meta, err, sizeof(err));
 	if (!s) {
@@ -186,8 +205,9 @@ int report_run(const struct report_opts *o, FILE *out)
 		goto out;
 	}
 	pair_finish(&pair);
+	/* A cut file: its complete blocks are reported, then exit 2 (bad input). */
 	if (s->truncated)
-		fprintf(stderr, "mmaplock report: warning: %s is truncated: read up to its last "
+		fprintf(stderr, "mmaplock report: %s is truncated: reported up to its last "
 			"complete block\n", o->path);
 
 	r.format = s->ops->name;
@@ -212,7 +232,23 @@ int report_run(const struct report_opts *o, FILE *out)
 	if (o->top && (size_t)o->top < r.ngroups)
 		r.ngroups = (size_t)o->top;
 
-	if (o->json)
+	if (o->holder) {
+		if (blame.oom || blame_result(&blame, &br)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			free(r.groups);
+			goto out;
+		}
+		r.blame = &blame;
+		r.br = &br;
+		if (o->top && (size_t)o->top < br.nholders)
+			br.nholders = (size_t)o->top;
+		if (o->json)
+			out_blame_json(&r, out);
+		else if (o->csv)
+			out_blame_csv(&r, out);
+		else
+			out_blame_table(&r, out);
+	} else if (o->json)
 		out_json(&r, out);
 	else if (o->csv)
 		out_csv(&r, out);
@@ -220,9 +256,12 @@ int report_run(const struct report_opts *o, FILE *out)
 		out_hist(&r, out);
 	else
 		out_table(&r, out);
-	rc = fflush(out) ? 1 : 0;
+	rc = fflush(out) ? 1 : r.truncated ? 2 : 0;
 	free(r.groups);
 out:
+	blame_result_free(&br);
+	if (blame.mm)
+		blame_fini(&blame);
 	source_close(s);
 	pair_fini(&pair);
 	if (agg.g)

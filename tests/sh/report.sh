@@ -155,8 +155,12 @@ import json,sys; d=json.load(open(sys.argv[1]))
 assert d["events"] >= 2000000 and d["unmatched"]["open_at_end"] == 0 and d["unmatched"]["restart"] == 0
 assert len(d["groups"]) == 8' "$T/big.json" || bad "big figures"
 	head -c 3000000 "$T/big.mml" >"$T/cut.mml"
-	"$M" report "$T/cut.mml" >/dev/null 2>"$T/e" || bad "cut file: exit $?"
-	grep -q "truncated" "$T/e" || bad "cut file: no warning"
+	# a cut file: what its complete blocks hold is reported, then exit 2
+	"$M" report --json "$T/cut.mml" >"$T/cut.json" 2>"$T/e"; rc=$?
+	[ $rc -eq 2 ] || bad "cut file: exit $rc (want 2)"
+	[ "$(wc -l <"$T/e")" -eq 1 ] && grep -q "truncated" "$T/e" || bad "cut file: not one line naming the truncation"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["truncated"] and d["events"] > 0' \
+		"$T/cut.json" || bad "cut file: the complete blocks were not reported"
 	python3 -c '
 import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[200000]^=1; open(sys.argv[1],"wb").write(b)' "$T/cut.mml"
 	expect2 "corrupt mml" "$M" report "$T/cut.mml"
