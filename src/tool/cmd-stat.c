@@ -9,7 +9,8 @@
  * (this same binary, /proc/self/exe), so stat accepts exactly report's
  * options and prints exactly its output. The temporary file is removed on
  * every path (the report child has opened it or failed by then). It is
- * made in $TMPDIR, else /tmp.
+ * made in $TMPDIR, else /tmp. With -o FILE the recording goes to FILE
+ * instead and is kept (record, then report, in one command).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmaplock stat [-d SECONDS] [--json] [report options] [-- CMD [ARGS]]\n\n"
 		   "Record the kernel's mmap_lock events (whole system) for -d seconds or while CMD\n"
-		   "runs, then print the report (see mmaplock report --help for its options).\n\n");
+		   "runs, then print the report (see mmaplock report --help for its options).\n"
+		   "The recording is a temporary file, removed afterwards, unless -o FILE is given.\n\n");
 	record_usage(f);
 	fprintf(f, "\nExamples:\n"
 		   "  mmaplock stat -- mmaplock stress      # the built-in workload, per memcg\n"
@@ -34,7 +36,8 @@ static void usage(FILE *f)
 
 int cmd_stat(int argc, char **argv)
 {
-	struct record_opts o = { .prog = "mmaplock stat", .quiet = 1 };
+	static const char unset[] = "";	/* o.output still this: no -o given */
+	struct record_opts o = { .prog = "mmaplock stat", .quiet = 1, .output = unset };
 	struct record_result res;
 	char **rest = calloc((size_t)argc + 4, sizeof(char *));
 	int nrest = 0, rc, status;
@@ -58,19 +61,26 @@ int cmd_stat(int argc, char **argv)
 		free(rest);
 		return 2;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/mmaplock-stat.XXXXXX", tdir && *tdir ? tdir : "/tmp");
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		fprintf(stderr, "mmaplock stat: cannot create a temporary file: %s\n", strerror(errno));
-		free(rest);
-		return 1;
+	int keep = o.output != unset;
+	if (keep) {
+		snprintf(tmp, sizeof(tmp), "%s", o.output);
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s/mmaplock-stat.XXXXXX", tdir && *tdir ? tdir : "/tmp");
+		int fd = mkstemp(tmp);
+		if (fd < 0) {
+			fprintf(stderr, "mmaplock stat: cannot create a temporary file: %s\n",
+				strerror(errno));
+			free(rest);
+			return 1;
+		}
+		close(fd);
 	}
-	close(fd);
 	o.output = tmp;
 	sig_install();
 	rc = record_run(&o, &res);
 	if (rc) {
-		unlink(tmp);
+		if (!keep)
+			unlink(tmp);
 		free(rest);
 		return rc;
 	}
@@ -97,7 +107,8 @@ int cmd_stat(int argc, char **argv)
 			;
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 	}
-	unlink(tmp);
+	if (!keep)
+		unlink(tmp);
 	free(rest);
 	return rc;
 }

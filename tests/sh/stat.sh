@@ -1,7 +1,7 @@
 #!/bin/sh
 # stat.sh: `mmaplock stat` records and reports in one go: with -- CMD and
 # with -d, JSON that has events and groups; its temporary file is removed,
-# also when the report fails.
+# also when the report fails; with -o FILE the recording is kept.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
 [ "$(id -u)" -eq 0 ] || { echo "stat.sh: skipped: needs root"; exit 77; }
@@ -36,6 +36,17 @@ fi
 "$M" stat -d 0.2 --by nonsense >/dev/null 2>$tmp/err3
 rc=$?
 [ $rc -ne 0 ] && echo "ok   report refused --by nonsense: exit $rc" || { echo "FAIL: --by nonsense accepted"; fail=1; }
+# -o FILE: the recording is kept, and reporting it again gives the same figures
+"$M" stat -o $tmp/kept.mml --json -- sh -c "exec \"$M\" stress -d 0.3 >/dev/null" >$tmp/out4 2>$tmp/err4
+rc=$?
+"$M" report $tmp/kept.mml --json >$tmp/out5 2>>$tmp/err4
+if [ $rc -eq 0 ] && [ -s $tmp/kept.mml ] && jq -e '.events > 1000' $tmp/out4 >/dev/null &&
+   [ "$(jq -c '[.events, .groups]' $tmp/out4)" = "$(jq -c '[.events, .groups]' $tmp/out5)" ]; then
+	echo "ok   stat -o: recording kept, $(jq .events $tmp/out5) events, report of it equal"
+else
+	echo "FAIL stat -o: exit $rc, kept: $(ls -l $tmp/kept.mml 2>&1) $(cat $tmp/err4)"
+	fail=1
+fi
 left=$(ls $tmp/t)
 [ -z "$left" ] && echo "ok   temporary files removed" || { echo "FAIL: temporary file left: $left"; fail=1; }
 exit $fail
