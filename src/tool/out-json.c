@@ -8,7 +8,7 @@
 
 static const char *by_name[] = { "memcg", "process", "task", "mm" };
 
-static void jstr(FILE *f, const char *s)
+void out_jstr(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -22,6 +22,8 @@ static void jstr(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+#define jstr out_jstr
 
 void out_json(const struct report *r, FILE *f)
 {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "agg.h"
 #include "pair.h"
+#include "blame.h"
 
 enum report_sort { SORT_WAIT, SORT_HOLD, SORT_COUNT };
 
@@ -20,6 +21,7 @@ struct report_opts {
 	enum report_sort sort;		/* --sort, default wait (total) */
 	long top;			/* --top N; 0: all groups */
 	int hist, json, csv;
+	int holder;			/* --by holder: blame (blame.h) instead of groups */
 };
 
 /* What the sinks print. */
@@ -32,6 +34,8 @@ struct report {
 	struct pair *pair;
 	struct agg_group **groups;	/* sorted, at most o->top */
 	size_t ngroups, total_groups;
+	const struct blame *blame;	/* --by holder */
+	struct blame_result *br;
 };
 
 /*
@@ -54,5 +58,11 @@ void out_table(const struct report *r, FILE *f);
 void out_hist(const struct report *r, FILE *f);
 void out_json(const struct report *r, FILE *f);
 void out_csv(const struct report *r, FILE *f);
+/* --by holder (out-blame.c): table, --json, --csv. */
+void out_blame_table(const struct report *r, FILE *f);
+void out_blame_json(const struct report *r, FILE *f);
+void out_blame_csv(const struct report *r, FILE *f);
+/* JSON string, escaped per RFC 8259 (out-json.c). */
+void out_jstr(FILE *f, const char *s);
 
 #endif
