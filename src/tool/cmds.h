@@ -8,5 +8,6 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct cmd {
 	{ "report", cmd_report, "wait and hold times per memcg, process, task or mm" },
 	{ "stat",   cmd_stat,   "record and report in one go (like perf stat)" },
 	{ "stress", cmd_stress, "built-in workload that contends on mmap_lock" },
+	{ "top",    cmd_top,    "live table of mmap_lock contention per memcg, process or mm" },
 };
 
 static void usage(FILE *f)

@@ -230,6 +230,16 @@ int meta_set_task(struct mml_meta *m, const struct mml_task_info *t)
 	return 0;
 }
 
+void meta_forget_tasks(struct mml_meta *m)
+{
+	for (size_t i = 0; i < m->tk_cap; i++)
+		if (m->tk[i].used)
+			free((char *)m->tk[i].t.cgroup);
+	free(m->tk);
+	m->tk = NULL;
+	m->tk_cap = m->tk_n = 0;
+}
+
 const struct mml_task_info *meta_task(const struct mml_meta *m, uint32_t tid)
 {
 	struct task_slot *s;

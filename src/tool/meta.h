@@ -32,6 +32,8 @@ uint64_t meta_intern_memcg(struct mml_meta *m, const char *path);
 
 int meta_set_task(struct mml_meta *m, const struct mml_task_info *t);
 const struct mml_task_info *meta_task(const struct mml_meta *m, uint32_t tid);	/* NULL if unknown */
+/* Drop every task (a live sink bounding its memory); tasks are added again as they reappear. */
+void meta_forget_tasks(struct mml_meta *m);
 
 int meta_set_info(struct mml_meta *m, const char *key, const char *value);
 const char *meta_info(const struct mml_meta *m, const char *key);

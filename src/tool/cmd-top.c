@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-top.c: `mmaplock top [-i SECONDS] [--by memcg|process|mm]
+ * [-n ITERATIONS]`: a live table of the last interval, per group:
+ * acquisitions/s, waits/s, wait p99 and max, hold p99 and max, failed, and
+ * the interval's lost events, refreshed every -i seconds.
+ *
+ * The recorder (record.c) runs in live mode without a file; live.c windows
+ * its stream (an interval counts in the window in which it ends; pairing
+ * state lives across windows). At each window's end the groups become rows
+ * (name and the figures above), which are sorted and drawn.
+ *
+ * On a terminal: the alternate screen, a full redraw per window with plain
+ * ANSI sequences, keys read without echo every drain period (20 ms) from the
+ * recorder's own thread: w/h/c/f sort by wait p99, hold p99, acquisitions,
+ * failed (the sorted column is marked with '*'); q quits. The terminal is
+ * restored on every way out (q, -n, Ctrl-C / SIGTERM through the recorder's
+ * stop, errors). Not a terminal: one plain snapshot per window, for logs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "cmds.h"
+#include "live.h"
+#include "record.h"
+#include "signals.h"
+
+struct row {
+	char name[64];
+	uint64_t acq, waits, wait_p99, wait_max, hold_p99, hold_max, failed;
+};
+
+struct top {
+	struct live live;
+	int tty, raw, entered;
+	char sort;			/* 'w', 'h', 'c', 'f' */
+	long iterations;		/* 0: until q or a signal */
+	double interval;		/* s */
+	struct termios saved;
+	struct row *rows;		/* the last window */
+	size_t nrows, cap;
+	uint64_t win_ns, events, lost;
+	int shown;
+};
+
+static const char *by_name(enum agg_by by)
+{
+	return by == AGG_BY_MEMCG ? "memcg" : by == AGG_BY_PROCESS ? "process" : "mm";
+}
+
+static const char *sort_name(char s)
+{
+	return s == 'h' ? "hold p99" : s == 'c' ? "acquisitions" : s == 'f' ? "failed" : "wait p99";
+}
+
+/* 850ns, 12.3us, 1.20ms, 2.50s: 7 columns at most */
+static char *dur(uint64_t ns, char *b)
+{
+	if (ns < 1000)
+		snprintf(b, 16, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(b, 16, "%.1fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(b, 16, "%.2fms", ns / 1e6);
+	else
+		snprintf(b, 16, "%.2fs", ns / 1e9);
+	return b;
+}
+
+static int top_cmp(const void *a, const void *b, void *arg)
+{
+	const struct row *x = a, *y = b;
+	char s = *(const char *)arg;
+	uint64_t kx, ky, tx, ty;
+
+	switch (s) {
+	case 'h': kx = x->hold_p99; ky = y->hold_p99; tx = x->hold_max; ty = y->hold_max; break;
+	case 'c': kx = x->acq; ky = y->acq; tx = x->waits; ty = y->waits; break;
+	case 'f': kx = x->failed; ky = y->failed; tx = x->acq; ty = y->acq; break;
+	default: kx = x->wait_p99; ky = y->wait_p99; tx = x->wait_max; ty = y->wait_max; break;
+	}
+	if (kx != ky)
+		return kx < ky ? 1 : -1;
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static void draw(struct top *t)
+{
+	char head[256], b1[16], b2[16], b3[16], b4[16];
+	double sec = t->win_ns / 1e9;
+	int rows = 1 << 30;
+	struct winsize ws;
+	time_t now = time(NULL);
+	struct tm tm;
+	char clock[32];
+
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	if (t->tty && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row > 4)
+		rows = ws.ws_row - 4;
+	qsort_r(t->rows, t->nrows, sizeof(*t->rows), top_cmp, &t->sort);
+	if (t->tty)
+		fputs("\033[H\033[2J", stdout);
+	printf("mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
+	       clock, t->interval, by_name(t->live.by), sort_name(t->sort),
+	       (unsigned long long)t->events, (unsigned long long)t->lost,
+	       t->tty ? "  (w h c f: sort, q: quit)" : "");
+#define MARK(c, s) (t->sort == (c) ? s "*" : s)
+	snprintf(head, sizeof(head), "%-32s %10s %10s %9s %9s %9s %9s %8s",
+		 "GROUP", MARK('c', "ACQ/s"), "WAITS/s", MARK('w', "WAIT_P99"), "WAIT_MAX",
+		 MARK('h', "HOLD_P99"), "HOLD_MAX", MARK('f', "FAILED"));
+#undef MARK
+	printf("%s\n", head);
+	for (size_t i = 0; i < t->nrows && (int)i < rows; i++) {
+		const struct row *r = &t->rows[i];
+		printf("%-32.32s %10.0f %10.0f %9s %9s %9s %9s %8llu\n", r->name, r->acq / sec,
+		       r->waits / sec, dur(r->wait_p99, b1), dur(r->wait_max, b2),
+		       dur(r->hold_p99, b3), dur(r->hold_max, b4), (unsigned long long)r->failed);
+	}
+	if (!t->nrows)
+		printf("(no mmap_lock activity in this interval)\n");
+	if (!t->tty)
+		putchar('\n');
+	fflush(stdout);
+}
+
+static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t lost)
+{
+	struct top *t = l->ctx;
+	char name[256];
+
+	t->nrows = 0;
+	for (size_t i = 0; i < l->agg.cap; i++) {
+		const struct agg_group *g = l->agg.g[i];
+		if (!g || !(g->acq_read + g->acq_write + g->failed + g->hold.count))
+			continue;
+		if (t->nrows == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 64;
+			struct row *n = realloc(t->rows, cap * sizeof(*n));
+			if (!n)
+				return -1;
+			t->rows = n;
+			t->cap = cap;
+		}
+		struct row *r = &t->rows[t->nrows++];
+		snprintf(r->name, sizeof(r->name), "%s", agg_group_name(&l->agg, g, name, sizeof(name)));
+		r->acq = g->acq_read + g->acq_write;
+		r->waits = g->wait.count;
+		r->wait_p99 = hist_quantile(&g->wait, 0.99);
+		r->wait_max = g->wait.max;
+		r->hold_p99 = hist_quantile(&g->hold, 0.99);
+		r->hold_max = g->hold.max;
+		r->failed = g->failed;
+	}
+	t->win_ns = win_ns;
+	t->events = events;
+	t->lost = lost;
+	t->shown = 1;
+	draw(t);
+	return t->iterations && (long)l->windows + 1 >= t->iterations;
+}
+
+static void term_enter(struct top *t)
+{
+	struct termios raw;
+
+	if (isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &t->saved)) {
+		raw = t->saved;
+		raw.c_lflag &= (tcflag_t)~(ICANON | ECHO);	/* ISIG stays: Ctrl-C stops cleanly */
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		if (!tcsetattr(STDIN_FILENO, TCSANOW, &raw))
+			t->raw = 1;
+	}
+	fputs("\033[?1049h\033[?25l\033[H\033[2J", stdout);
+	printf("mmaplock top: waiting for the first %.1f s interval ...\n", t->interval);
+	fflush(stdout);
+}
+
+static void term_leave(struct top *t)
+{
+	if (t->raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+	t->raw = 0;
+	fputs("\033[?25h\033[?1049l", stdout);
+	fflush(stdout);
+}
+
+/* The recorder's tick: keys first, then windows (live.c). */
+static int on_tick(void *ctx, const struct record_tick *rt)
+{
+	struct top *t = ctx;
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	char c[32];
+
+	if (t->raw && !rt->final)
+		while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+			ssize_t n = read(STDIN_FILENO, c, sizeof(c));
+			if (n <= 0)
+				break;
+			for (ssize_t i = 0; i < n; i++) {
+				if (c[i] == 'q' || c[i] == 'Q')
+					return 1;
+				if (strchr("whcf", c[i]) && c[i] != t->sort) {
+					t->sort = c[i];
+					if (t->shown)
+						draw(t);
+				}
+			}
+		}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmaplock top [-i SECONDS] [--by memcg|process|mm] [-n ITERATIONS]\n\n"
+		   "A live table of mmap_lock contention (whole system), one row per group: acquisitions/s,\n"
+		   "waits/s, wait p99 and max, hold p99 and max, failed attempts; lost events in the header.\n"
+		   "On a terminal keys sort it (w: wait p99, h: hold p99, c: acquisitions, f: failed) and q\n"
+		   "quits; otherwise one plain snapshot is printed per interval.\n\n"
+		   "  -i, --interval SEC     refresh every SEC seconds (default 1, at least 0.1)\n"
+		   "      --by KEY           memcg (default), process or mm\n"
+		   "  -n, --iterations N     stop after N intervals\n"
+		   "\nExamples:\n"
+		   "  mmaplock top                       # per memory cgroup, every second\n"
+		   "  mmaplock top --by process -i 2     # per process, every 2 s\n"
+		   "  mmaplock top -n 5 > top.log        # five plain snapshots\n");
+}
+
+/* The tick wrapper: keys (top), then the windows (live). */
+struct both {
+	struct top *t;
+	int (*live_tick)(void *, const struct record_tick *);
+};
+
+static int both_tick(void *ctx, const struct record_tick *rt)
+{
+	struct both *b = ctx;
+
+	if (b->t->tty && !b->t->entered && !rt->final) {
+		/* the recording is up: any error before this stayed on the normal screen */
+		b->t->entered = 1;
+		term_enter(b->t);
+	}
+	if (on_tick(b->t, rt))
+		return 1;
+	return b->live_tick(&b->t->live, rt);
+}
+
+static int both_events(void *ctx, const struct mml_event *ev, size_t n)
+{
+	struct both *b = ctx;
+
+	return b->t->live.sink.events(&b->t->live, ev, n);
+}
+
+static void both_memcg(void *ctx, uint64_t id, const char *path)
+{
+	struct both *b = ctx;
+
+	b->t->live.sink.memcg(&b->t->live, id, path);
+}
+
+static void both_task(void *ctx, const struct mml_task_info *ti)
+{
+	struct both *b = ctx;
+
+	b->t->live.sink.task(&b->t->live, ti);
+}
+
+static void both_forget(void *ctx)
+{
+	struct both *b = ctx;
+
+	b->t->live.sink.forget_tasks(&b->t->live);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top t = { .sort = 'w', .interval = 1.0 };
+	struct record_opts o = { .prog = "mmaplock top", .quiet = 1, .buffer_kb = RECORD_DEFAULT_KB };
+	struct record_result res;
+	enum agg_by by = AGG_BY_MEMCG;
+	char *end;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "mmaplock top: %s '%s' (see --help)\n",
+				a[0] == '-' ? "option needs a value or is unknown:" : "unexpected argument", a);
+			return 2;
+		}
+		const char *v = argv[++i];
+		if (!strcmp(a, "-i") || !strcmp(a, "--interval")) {
+			errno = 0;
+			t.interval = strtod(v, &end);
+			if (errno || end == v || *end || !(t.interval >= 0.1) || t.interval > 86400) {
+				fprintf(stderr, "mmaplock top: -i: '%s' is not a number of seconds (0.1 to 86400)\n", v);
+				return 2;
+			}
+		} else if (!strcmp(a, "--by")) {
+			if (!strcmp(v, "memcg"))
+				by = AGG_BY_MEMCG;
+			else if (!strcmp(v, "process"))
+				by = AGG_BY_PROCESS;
+			else if (!strcmp(v, "mm"))
+				by = AGG_BY_MM;
+			else {
+				fprintf(stderr, "mmaplock top: --by: '%s' is not memcg, process or mm\n", v);
+				return 2;
+			}
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--iterations")) {
+			errno = 0;
+			t.iterations = strtol(v, &end, 10);
+			if (errno || end == v || *end || t.iterations < 1) {
+				fprintf(stderr, "mmaplock top: -n: '%s' is not a positive count\n", v);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "mmaplock top: unknown option '%s' (see --help)\n", a);
+			return 2;
+		}
+	}
+	t.tty = isatty(STDOUT_FILENO);
+	if (live_init(&t.live, by, (uint64_t)(t.interval * 1e9), on_close, &t)) {
+		fprintf(stderr, "mmaplock top: out of memory\n");
+		return 1;
+	}
+	struct both b = { .t = &t, .live_tick = t.live.sink.tick };
+	struct record_sink sink = {
+		.events = both_events, .memcg = both_memcg, .task = both_task,
+		.forget_tasks = both_forget, .tick = both_tick, .ctx = &b,
+	};
+	o.sink = &sink;
+	sig_install();
+	rc = record_run(&o, &res);
+	if (t.entered)
+		term_leave(&t);
+	if (t.live.err) {
+		fprintf(stderr, "mmaplock top: out of memory\n");
+		rc = 1;
+	}
+	live_fini(&t.live);
+	free(t.rows);
+	return rc;
+}
