@@ -9,10 +9,16 @@ build=$1 asan=$2 tsan=$3 off=$4
 jobs=$(nproc 2>/dev/null || echo 2)
 fail=0
 
+log=$(mktemp /tmp/mmaplock-check.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
 run() {
 	dir=$1; shift
 	echo "== ctest in $dir $*"
-	ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" || fail=1
+	ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" >"$log.1" 2>&1 || fail=1
+	cat "$log.1"
+	cat "$log.1" >>"$log"
+	rm -f "$log.1"
 }
 
 run "$build"
@@ -26,8 +32,13 @@ if ls "$asan"/fuzz/fuzz-* >/dev/null 2>&1; then
 	FUZZ_SECONDS=${FUZZ_SECONDS:-10} sh fuzz/run.sh "$asan" || fail=1
 fi
 
+# One closing line over every tree (plain tree, ASan, TSan, OFF; ctest prints one per tree).
+total=$(awk '/tests passed, .* tests failed out of/ { t += $NF; f += $4 } END { print t + 0, f + 0 }' "$log")
+skipped=$(grep -c '(Skipped)$' "$log")
+set -- $total
+passed=$(( $1 - $2 - skipped ))
+echo "check: $passed passed, $2 failed, $skipped skipped"
 if [ $fail -ne 0 ]; then
 	echo "make check: FAILED"
 	exit 1
 fi
-echo "make check: all test trees passed"
