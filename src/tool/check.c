@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check.c: the lock-usage rules of `mmaplock check` (check.h).
+ *
+ * State per (tid, mm): seen (the task had an event on that mm), waiting,
+ * held (mode, since when, downgraded), and whether its last event on that
+ * mm was a release. Per task: the mms it holds, in the order it took them.
+ * Per ordered pair of mms (a, b): the first task that took b while holding
+ * a. The rules (docs/CHECK.md):
+ *  - start_locking on an mm the task holds: write after read when it asks
+ *    for write while holding for read (an upgrade: it waits for itself),
+ *    else self-deadlock;
+ *  - start_locking, or an acquisition without one (trylock), flagged
+ *    hardirq / softirq / NMI: irq context;
+ *  - acquired b while holding a, and some task took a while holding b:
+ *    order inversion, once per pair of mms;
+ *  - released while not holding it: legal when another task holds the mm
+ *    for read (mmap_read_unlock_non_owner; the oldest such hold ends); a
+ *    double release when the task's last event on that mm was a release; a
+ *    release without acquire when the task had other events on that mm
+ *    before; nothing when it is the task's first event on that mm (the
+ *    trace began while it held the lock);
+ *  - a hold longer than max_hold_ns, at its release.
+ * acquire_returned(read, success) while holding for write with no wait
+ * open is mmap_write_downgrade(): the hold goes on.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+
+struct check_state {
+	uint64_t mm;
+	uint64_t wait_ts, hold_ts;
+	uint32_t tid;
+	uint8_t used, seen, waiting, held;
+	uint8_t hold_write, downgraded, released_last, pad;
+};
+
+#define TASK_HELD 8		/* mms one task holds at once that order checks follow */
+
+struct check_task {
+	uint32_t tid;
+	uint8_t used, n;
+	uint64_t mm[TASK_HELD];
+};
+
+struct check_edge {
+	uint64_t a, b, ts;
+	uint32_t tid;
+	uint8_t used, reported;
+};
+
+static const char *names[CK_NKINDS] = {
+	"release_without_acquire", "double_release", "self_deadlock", "write_after_read",
+	"irq_context", "long_hold", "order_inversion",
+};
+
+const char *check_kind_name(enum check_kind k)
+{
+	return k < CK_NKINDS ? names[k] : "?";
+}
+
+static inline uint64_t hash2(uint64_t a, uint64_t b)
+{
+	uint64_t x = a ^ (b * 0x9e3779b97f4a7c15ull);
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	return x;
+}
+
+int check_init(struct check *c, uint64_t max_hold_ns, check_report_fn report, void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_hold_ns = max_hold_ns;
+	c->report = report;
+	c->ctx = ctx;
+	c->cap = 1024;
+	c->tcap = 256;
+	c->ecap = 64;
+	c->t = calloc(c->cap, sizeof(*c->t));
+	c->tasks = calloc(c->tcap, sizeof(*c->tasks));
+	c->edges = calloc(c->ecap, sizeof(*c->edges));
+	if (!c->t || !c->tasks || !c->edges) {
+		check_fini(c);
+		return -1;
+	}
+	return 0;
+}
+
+void check_fini(struct check *c)
+{
+	free(c->t);
+	free(c->tasks);
+	free(c->edges);
+	c->t = NULL;
+	c->tasks = NULL;
+	c->edges = NULL;
+}
+
+/* Grow an open-addressing table of n-byte entries (first fields: the key). */
+#define GROW(tab, cap, keyhash) do {						\
+	size_t ncap = (cap) * 2;						\
+	__typeof__(tab) nt = calloc(ncap, sizeof(*(tab)));			\
+	if (!nt)								\
+		return NULL;							\
+	for (size_t i_ = 0; i_ < (cap); i_++)					\
+		if ((tab)[i_].used) {						\
+			__typeof__(tab) o_ = &(tab)[i_];			\
+			size_t j_ = (keyhash) & (ncap - 1);			\
+			while (nt[j_].used)					\
+				j_ = (j_ + 1) & (ncap - 1);			\
+			nt[j_] = *o_;						\
+		}								\
+	free(tab);								\
+	(tab) = nt;								\
+	(cap) = ncap;								\
+} while (0)
+
+static struct check_state *state(struct check *c, uint32_t tid, uint64_t mm)
+{
+	size_t i = hash2(mm, tid) & (c->cap - 1);
+
+	while (c->t[i].used && (c->t[i].tid != tid || c->t[i].mm != mm))
+		i = (i + 1) & (c->cap - 1);
+	if (c->t[i].used)
+		return &c->t[i];
+	if ((c->n + 1) * 2 > c->cap) {
+		GROW(c->t, c->cap, hash2(o_->mm, o_->tid));
+		return state(c, tid, mm);
+	}
+	c->t[i].used = 1;
+	c->t[i].tid = tid;
+	c->t[i].mm = mm;
+	c->n++;
+	return &c->t[i];
+}
+
+static struct check_task *task(struct check *c, uint32_t tid)
+{
+	size_t i = hash2(tid, 0) & (c->tcap - 1);
+
+	while (c->tasks[i].used && c->tasks[i].tid != tid)
+		i = (i + 1) & (c->tcap - 1);
+	if (c->tasks[i].used)
+		return &c->tasks[i];
+	if ((c->tn + 1) * 2 > c->tcap) {
+		GROW(c->tasks, c->tcap, hash2(o_->tid, 0));
+		return task(c, tid);
+	}
+	c->tasks[i].used = 1;
+	c->tasks[i].tid = tid;
+	c->tn++;
+	return &c->tasks[i];
+}
+
+/* The edge (a, b), created if create. */
+static struct check_edge *edge(struct check *c, uint64_t a, uint64_t b, int create)
+{
+	size_t i = hash2(a, b) & (c->ecap - 1);
+
+	while (c->edges[i].used && (c->edges[i].a != a || c->edges[i].b != b))
+		i = (i + 1) & (c->ecap - 1);
+	if (c->edges[i].used || !create)
+		return c->edges[i].used ? &c->edges[i] : NULL;
+	if ((c->en + 1) * 2 > c->ecap) {
+		GROW(c->edges, c->ecap, hash2(o_->a, o_->b));
+		return edge(c, a, b, create);
+	}
+	c->edges[i].used = 1;
+	c->edges[i].a = a;
+	c->edges[i].b = b;
+	c->en++;
+	return &c->edges[i];
+}
+
+static void found(struct check *c, struct check_finding *f)
+{
+	c->count[f->kind]++;
+	if (c->report)
+		c->report(c->ctx, f);
+}
+
+static void task_drop(struct check *c, uint32_t tid, uint64_t mm)
+{
+	struct check_task *t = task(c, tid);
+
+	for (unsigned i = 0; t && i < t->n; i++)
+		if (t->mm[i] == mm) {
+			memmove(&t->mm[i], &t->mm[i + 1], (t->n - i - 1) * sizeof(t->mm[0]));
+			t->n--;
+			return;
+		}
+}
+
+static void end_hold(struct check *c, struct check_state *s, uint64_t ts)
+{
+	if (c->max_hold_ns && ts > s->hold_ts && ts - s->hold_ts > c->max_hold_ns) {
+		struct check_finding f = { .kind = CK_LONG_HOLD, .tid = s->tid, .mm = s->mm,
+					   .ts = ts, .ts2 = s->hold_ts, .write = s->hold_write,
+					   .len = ts - s->hold_ts };
+		found(c, &f);
+	}
+	s->held = 0;
+	task_drop(c, s->tid, s->mm);
+}
+
+/*
+ * mm is a new address space (fork): the orders seen with an older mm at the
+ * same address no longer apply. Rare (one scan of the edges per fork).
+ */
+static void reborn(struct check *c, uint64_t mm)
+{
+	for (size_t i = 0; i < c->ecap; i++)
+		if (c->edges[i].used && (c->edges[i].a == mm || c->edges[i].b == mm))
+			c->edges[i].tid = 0, c->edges[i].ts = 0, c->edges[i].a = c->edges[i].b = 0,
+			c->edges[i].reported = 0;
+}
+
+/* tid took mm at ts: check the order against the mms it already holds. 0 or -1 (memory). */
+static int order(struct check *c, uint32_t tid, uint64_t mm, uint64_t ts, int write)
+{
+	struct check_task *t = task(c, tid);
+
+	if (!t)
+		return -1;
+	/*
+	 * fork's dup_mmap() write-locks the new mm inside the parent's write
+	 * hold (the kernel annotates it SINGLE_DEPTH_NESTING): the new mm may
+	 * sit at the address of a freed one, so its old orders are forgotten.
+	 */
+	if (write && t->n) {
+		for (unsigned i = 0; i < t->n; i++) {
+			struct check_state *h = state(c, tid, t->mm[i]);
+			if (h && h->held && h->hold_write && !h->downgraded) {
+				reborn(c, mm);
+				break;
+			}
+		}
+	}
+	for (unsigned i = 0; i < t->n; i++) {
+		struct check_edge *e, *r;
+		if (t->mm[i] == mm)
+			return 0;	/* nested: a self-deadlock finding already, or a trylock */
+		if (!(e = edge(c, t->mm[i], mm, 1)))
+			return -1;
+		if (!e->tid && !e->ts) {
+			e->tid = tid;
+			e->ts = ts;
+		}
+		r = edge(c, mm, t->mm[i], 0);
+		if (r && !r->reported && !e->reported) {
+			struct check_finding f = { .kind = CK_ORDER_INVERSION, .tid = tid,
+						   .mm = t->mm[i], .mm2 = mm, .ts = ts,
+						   .tid2 = r->tid, .ts2 = r->ts };
+			e->reported = r->reported = 1;
+			found(c, &f);
+		}
+	}
+	if (t->n < TASK_HELD)
+		t->mm[t->n++] = mm;
+	return 0;
+}
+
+/* The oldest read hold on mm by a task other than tid. */
+static struct check_state *oldest_reader(struct check *c, uint32_t tid, uint64_t mm)
+{
+	struct check_state *best = NULL;
+
+	for (size_t i = 0; i < c->cap; i++) {
+		struct check_state *s = &c->t[i];
+		if (s->used && s->held && s->mm == mm && s->tid != tid &&
+		    (!s->hold_write || s->downgraded) && (!best || s->hold_ts < best->hold_ts))
+			best = s;
+	}
+	return best;
+}
+
+static void irq(struct check *c, const struct mml_event *e)
+{
+	uint8_t x = e->flags & (MML_F_HARDIRQ | MML_F_SOFTIRQ | MML_F_NMI);
+
+	if (x) {
+		struct check_finding f = { .kind = CK_IRQ_CONTEXT, .tid = e->tid, .mm = e->mm,
+					   .ts = e->ts, .write = (e->flags & MML_F_WRITE) != 0,
+					   .ctx = x };
+		found(c, &f);
+	}
+}
+
+int check_feed(struct check *c, const struct mml_event *ev, size_t n)
+{
+	c->events += n;
+	for (size_t k = 0; k < n; k++) {
+		const struct mml_event *e = &ev[k];
+		int w = (e->flags & MML_F_WRITE) != 0;
+		struct check_state *s, *o;
+		struct check_finding f = { .tid = e->tid, .mm = e->mm, .ts = e->ts, .write = (uint8_t)w };
+
+		if (e->type < MML_EV_START_LOCKING || e->type > MML_EV_RELEASED)
+			continue;	/* lock:contention_*: not about usage */
+		if (!(s = state(c, e->tid, e->mm)))
+			return -1;
+		switch (e->type) {
+		case MML_EV_START_LOCKING:
+			irq(c, e);
+			if (s->held) {
+				f.kind = w && (!s->hold_write || s->downgraded) ?
+					 CK_WRITE_AFTER_READ : CK_SELF_DEADLOCK;
+				f.ts2 = s->hold_ts;
+				found(c, &f);
+			}
+			s->waiting = 1;
+			s->wait_ts = e->ts;
+			break;
+		case MML_EV_ACQUIRE_RETURNED:
+			if (!(e->flags & MML_F_SUCCESS)) {
+				s->waiting = 0;
+				break;
+			}
+			if (!s->waiting && s->held && s->hold_write && !s->downgraded && !w) {
+				s->downgraded = 1;	/* mmap_write_downgrade() */
+				break;
+			}
+			if (!s->waiting)
+				irq(c, e);	/* a trylock: no start_locking was checked */
+			s->waiting = 0;
+			if (!s->held && order(c, e->tid, e->mm, e->ts, w))
+				return -1;
+			s->held = 1;
+			s->hold_ts = e->ts;
+			s->hold_write = (uint8_t)w;
+			s->downgraded = 0;
+			s->released_last = 0;
+			break;
+		case MML_EV_RELEASED:
+			if (s->held) {
+				end_hold(c, s, e->ts);
+			} else if (!w && (o = oldest_reader(c, e->tid, e->mm))) {
+				end_hold(c, o, e->ts);		/* mmap_read_unlock_non_owner() */
+			} else if (s->released_last) {
+				f.kind = CK_DOUBLE_RELEASE;
+				f.ts2 = s->hold_ts;
+				found(c, &f);
+			} else if (s->seen) {
+				f.kind = CK_RELEASE_WITHOUT_ACQUIRE;
+				found(c, &f);
+			}
+			s->released_last = 1;
+			s->hold_ts = e->ts;	/* for a double release: the first one */
+			break;
+		}
+		s->seen = 1;
+	}
+	return 0;
+}
+
+void check_finish(struct check *c)
+{
+}

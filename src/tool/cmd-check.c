@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-check.c: `mmaplock check`: read a trace, run the usage rules of
+ * check.c over it, print the findings (text, or --json), exit 0 when clean,
+ * 1 with findings, 2 on bad arguments or input. Findings are kept (up to
+ * CHECK_KEEP; all are counted) and printed at the end, when the trace's
+ * task names are known.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "cmds.h"
+#include "report.h"
+#include "source.h"
+
+#define CHECK_KEEP 10000
+#define BATCH 4096
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: mmaplock check [FILE] [--max-hold MS] [--json]\n\n"
+"Verify how the mmap_lock is used in FILE (default mmaplock.data; any input that\n"
+"`mmaplock report` reads: kernel or libmmaplock traces, trace.dat, text, '-').\n"
+"Findings: release_without_acquire, double_release, self_deadlock (start_locking\n"
+"on an mm the task holds), write_after_read (asks for write while holding for\n"
+"read), irq_context (acquisition in hardirq, softirq or NMI context),\n"
+"long_hold (with --max-hold) and order_inversion (mm A then B held together in\n"
+"one task, B then A in another). Each names tasks, mms and timestamps.\n"
+"Exit status: 0 clean, 1 findings, 2 bad arguments or input (docs/CHECK.md).\n\n"
+"  --max-hold MS  report holds longer than MS milliseconds (default: not checked)\n"
+"  --json         JSON: counts per kind and the findings\n\n"
+"Examples:\n"
+"  mmaplock check                        # mmaplock.data\n"
+"  mmaplock check --max-hold 10 app.mml  # also holds over 10 ms\n"
+"  mmaplock check --json trace.dat | jq .counts\n");
+}
+
+struct run {
+	struct mml_meta *meta;
+	struct check_finding *keep;
+	size_t nkeep;
+};
+
+static void keep(void *ctx, const struct check_finding *f)
+{
+	struct run *r = ctx;
+
+	if (r->nkeep < CHECK_KEEP)
+		r->keep[r->nkeep++] = *f;
+}
+
+static const char *comm(const struct run *r, uint32_t tid)
+{
+	const struct mml_task_info *t = meta_task(r->meta, tid);
+
+	return t && t->comm[0] ? t->comm : "?";
+}
+
+static const char *ctx_name(uint8_t x)
+{
+	return x & MML_F_NMI ? "nmi" : x & MML_F_HARDIRQ ? "hardirq" : "softirq";
+}
+
+#define SEC(ns) (ns) / 1000000000u, (ns) % 1000000000u
+
+static void print_text(const struct run *r, const struct check_finding *f, FILE *o)
+{
+	const char *m = f->write ? "write" : "read";
+
+	fprintf(o, "%s: %s[%u] mm 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64 " s: ",
+		check_kind_name(f->kind), comm(r, f->tid), f->tid, f->mm, SEC(f->ts));
+	switch (f->kind) {
+	case CK_RELEASE_WITHOUT_ACQUIRE:
+		fprintf(o, "released (%s) without holding it\n", m);
+		break;
+	case CK_DOUBLE_RELEASE:
+		fprintf(o, "released (%s) again; already released at %" PRIu64 ".%09" PRIu64 " s\n",
+			m, SEC(f->ts2));
+		break;
+	case CK_SELF_DEADLOCK:
+		fprintf(o, "takes it (%s) while holding it since %" PRIu64 ".%09" PRIu64 " s\n",
+			m, SEC(f->ts2));
+		break;
+	case CK_WRITE_AFTER_READ:
+		fprintf(o, "asks for write while holding it for read since %" PRIu64 ".%09" PRIu64
+			" s\n", SEC(f->ts2));
+		break;
+	case CK_IRQ_CONTEXT:
+		fprintf(o, "takes it (%s) in %s context\n", m, ctx_name(f->ctx));
+		break;
+	case CK_LONG_HOLD:
+		fprintf(o, "held (%s) for %" PRIu64 ".%06" PRIu64 " ms since %" PRIu64 ".%09" PRIu64
+			" s\n", m, f->len / 1000000, f->len % 1000000, SEC(f->ts2));
+		break;
+	case CK_ORDER_INVERSION:
+		fprintf(o, "takes mm 0x%" PRIx64 " while holding it; %s[%u] took 0x%" PRIx64
+			" while holding 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64 " s\n", f->mm2,
+			comm(r, f->tid2), f->tid2, f->mm, f->mm2, SEC(f->ts2));
+		break;
+	default:
+		fprintf(o, "\n");
+	}
+}
+
+static void print_json(const struct run *r, const struct check_finding *f, FILE *o)
+{
+	char name[40];
+
+	fprintf(o, "{\"kind\": \"%s\", \"tid\": %u, \"comm\": ", check_kind_name(f->kind), f->tid);
+	snprintf(name, sizeof(name), "%s", comm(r, f->tid));
+	out_jstr(o, name);
+	fprintf(o, ", \"mm\": \"0x%" PRIx64 "\", \"ts_ns\": %" PRIu64 ", \"write\": %s", f->mm,
+		f->ts, f->write ? "true" : "false");
+	switch (f->kind) {
+	case CK_DOUBLE_RELEASE:
+		fprintf(o, ", \"first_release_ns\": %" PRIu64, f->ts2);
+		break;
+	case CK_SELF_DEADLOCK:
+	case CK_WRITE_AFTER_READ:
+		fprintf(o, ", \"held_since_ns\": %" PRIu64, f->ts2);
+		break;
+	case CK_IRQ_CONTEXT:
+		fprintf(o, ", \"context\": \"%s\"", ctx_name(f->ctx));
+		break;
+	case CK_LONG_HOLD:
+		fprintf(o, ", \"held_since_ns\": %" PRIu64 ", \"hold_ns\": %" PRIu64, f->ts2, f->len);
+		break;
+	case CK_ORDER_INVERSION:
+		fprintf(o, ", \"mm2\": \"0x%" PRIx64 "\", \"tid2\": %u, \"comm2\": ", f->mm2, f->tid2);
+		snprintf(name, sizeof(name), "%s", comm(r, f->tid2));
+		out_jstr(o, name);
+		fprintf(o, ", \"ts2_ns\": %" PRIu64, f->ts2);
+		break;
+	default:
+		break;
+	}
+	fprintf(o, "}");
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "max-hold", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = "mmaplock.data";
+	uint64_t max_hold = 0;
+	int json = 0, c, rc = 2;
+	struct run r = { 0 };
+	struct check ck = { 0 };
+	struct source *s = NULL;
+	struct mml_event *ev = NULL;
+	uint64_t total = 0;
+	char err[300];
+	long n;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm': {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*optarg == 0 || *end || !(v > 0) || !isfinite(v) || v > 1e12) {
+				fprintf(stderr, "mmaplock check: --max-hold %s: not a positive number of ms\n",
+					optarg);
+				return 2;
+			}
+			max_hold = (uint64_t)(v * 1e6);
+			break;
+		}
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			if (optopt)
+				fprintf(stderr, "mmaplock check: -%c: unknown option (see --help)\n", optopt);
+			else
+				fprintf(stderr, "mmaplock check: %s: unknown option (see --help)\n",
+					argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "mmaplock check: %s: only one input file\n", argv[optind]);
+		return 2;
+	}
+	r.meta = meta_new();
+	r.keep = malloc(CHECK_KEEP * sizeof(*r.keep));
+	ev = malloc(BATCH * sizeof(*ev));
+	if (!r.meta || !r.keep || !ev || check_init(&ck, max_hold, keep, &r)) {
+		fprintf(stderr, "mmaplock check: out of memory\n");
+		goto out;
+	}
+	s = source_open(path, r.meta, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "mmaplock check: %s\n", err);
+		goto out;
+	}
+	while ((n = source_next(s, ev, BATCH)) > 0)
+		if (check_feed(&ck, ev, (size_t)n)) {
+			fprintf(stderr, "mmaplock check: out of memory\n");
+			goto out;
+		}
+	if (n < 0) {
+		fprintf(stderr, "mmaplock check: %s\n", source_error(s));
+		goto out;
+	}
+	check_finish(&ck);
+	if (s->truncated)
+		fprintf(stderr, "mmaplock check: warning: %s is truncated: read up to its last "
+			"complete block\n", path);
+	if (meta_lost_total(r.meta))
+		fprintf(stderr, "mmaplock check: warning: %" PRIu64 " events were lost: sequences "
+			"broken by them show up as findings\n", meta_lost_total(r.meta));
+	for (int k = 0; k < CK_NKINDS; k++)
+		total += ck.count[k];
+	if (json) {
+		printf("{\n  \"input\": ");
+		out_jstr(stdout, path);
+		printf(",\n  \"format\": \"%s\",\n  \"events\": %" PRIu64 ",\n  \"lost_events\": %"
+		       PRIu64 ",\n  \"max_hold_ns\": %" PRIu64 ",\n  \"findings_total\": %" PRIu64
+		       ",\n  \"counts\": {", s->ops->name, ck.events, meta_lost_total(r.meta),
+		       max_hold, total);
+		for (int k = 0; k < CK_NKINDS; k++)
+			printf("%s\"%s\": %" PRIu64, k ? ", " : "", check_kind_name(k), ck.count[k]);
+		printf("},\n  \"findings\": [");
+		for (size_t i = 0; i < r.nkeep; i++) {
+			printf("%s\n    ", i ? "," : "");
+			print_json(&r, &r.keep[i], stdout);
+		}
+		printf("\n  ]\n}\n");
+	} else {
+		for (size_t i = 0; i < r.nkeep; i++)
+			print_text(&r, &r.keep[i], stdout);
+		if (total > r.nkeep)
+			printf("(%" PRIu64 " more findings not shown)\n", total - r.nkeep);
+		printf("# %s: %" PRIu64 " events, %" PRIu64 " findings", path, ck.events, total);
+		for (int k = 0; k < CK_NKINDS; k++)
+			if (ck.count[k])
+				printf(", %s %" PRIu64, check_kind_name(k), ck.count[k]);
+		printf("\n");
+	}
+	rc = fflush(stdout) ? 2 : total ? 1 : 0;
+out:
+	source_close(s);
+	check_fini(&ck);
+	meta_free(r.meta);
+	free(r.keep);
+	free(ev);
+	return rc;
+}
