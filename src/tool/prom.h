@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prom.h: the exporter's cumulative metrics and their Prometheus text
+ * exposition (format 0.0.4).
+ *
+ * A series is one (memcg label, mode) pair with two counters (acquisitions,
+ * failed) and two histograms (wait, hold). Series are created as groups with
+ * activity are folded in, at most max of them; after that, new label values
+ * go to the memcg="other" series of their mode (cardinality bound). Series
+ * are never removed: counters only grow, as Prometheus expects.
+ *
+ * Buckets: le = 2^(10+2k) ns for k = 0..12, i.e. 1.024 us to 17.18 s in x4
+ * steps, then +Inf. Powers of two are bucket edges of the aggregation's
+ * log-linear histograms (agg.h), so folding is exact, with one nuance: a
+ * bucket counts the values below its bound (a value of exactly 2^n ns
+ * counts in the next one; a 1 ns difference). Sums are exact.
+ */
+#ifndef MML_PROM_H
+#define MML_PROM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agg.h"
+
+#define PROM_NBUCKETS	13		/* finite bounds; +Inf is one more */
+#define PROM_DEFAULT_MAX 1000		/* series, i.e. (memcg, mode) pairs */
+
+struct prom_hist {
+	uint64_t b[PROM_NBUCKETS + 1];	/* per bucket, not cumulative; last: above all bounds */
+	uint64_t count, sum_ns;
+};
+
+struct prom_series {
+	char *memcg;			/* label value (owned) */
+	int write;			/* mode: 0 read, 1 write */
+	uint64_t acq, failed;
+	struct prom_hist wait, hold;
+};
+
+struct prom_set {
+	struct prom_series *s;		/* s[0], s[1]: memcg="other" read/write */
+	size_t n, cap, max;		/* max: series besides "other" */
+	size_t *idx;			/* open addressing: index + 1 into s, 0 empty */
+	size_t idx_cap;
+	uint64_t lost, events;		/* totals for the plain counters */
+};
+
+/* The upper bound of bucket k (0 <= k < PROM_NBUCKETS), in ns. */
+static inline uint64_t prom_bound_ns(unsigned k)
+{
+	return 1ull << (10 + 2 * k);
+}
+
+int prom_set_init(struct prom_set *p, size_t max);
+void prom_set_fini(struct prom_set *p);
+/* The series for (memcg, write): found, created, or "other" when max is reached. NULL: no memory. */
+struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write);
+/* Add an aggregation histogram (agg.h) into a Prometheus one. */
+void prom_hist_fold(struct prom_hist *ph, const struct hist *h);
+
+/* A growable text buffer. */
+struct prom_buf {
+	char *s;
+	size_t len, cap;
+	int err;			/* out of memory: the text is incomplete */
+};
+/* Append printf-style; errors set b->err. */
+void prom_printf(struct prom_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a label value: backslash, double quote and newline escaped. */
+void prom_escape(struct prom_buf *b, const char *s);
+/* The whole exposition of p into b (appended). 0, or -1 when out of memory. */
+int prom_render(const struct prom_set *p, struct prom_buf *b);
+
+#endif
