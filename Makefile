@@ -48,11 +48,18 @@ bench: build build-off/Makefile
 	@cmake --build build-off -j $(JOBS)
 	@sh bench/run.sh $(BUILD) build-off
 
-demo: build
+# The build's chatter goes to build/build.log here, so the demo shows the report.
+demo: bootstrap $(BUILD)/Makefile
+	@echo "make demo: building (log in $(BUILD)/build.log)"
+	@cmake --build $(BUILD) -j $(JOBS) >$(BUILD)/build.log 2>&1 || \
+		{ tail -n 40 $(BUILD)/build.log; exit 1; }
 	@sh scripts/demo.sh $(BUILD)
 
+# Configure with PREFIX so that the pkg-config file names the installed paths.
 install: build
-	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) >/dev/null
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 fuzz: bootstrap
 	@sh fuzz/run.sh
