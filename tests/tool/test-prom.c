@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-prom: the exporter's exposition (prom.c): label escaping, exact
+ * folding of the log-linear histograms into the x4 buckets (edges
+ * included), cumulative buckets, _sum/_count, the cardinality bound folding
+ * new label values into memcg="other", and "other" hidden while empty.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "prom.h"
+
+static int fails;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+
+static int has(const struct prom_buf *b, const char *line)
+{
+	char *l = malloc(strlen(line) + 3);
+	int r;
+
+	sprintf(l, "\n%s\n", line);
+	r = strstr(b->s, l) != NULL;
+	if (!r)
+		fprintf(stderr, "missing line: %s\n", line);
+	free(l);
+	return r;
+}
+
+int main(void)
+{
+	struct prom_buf b = { 0 };
+	struct prom_set p;
+	static struct hist h;
+
+	/* escaping */
+	prom_escape(&b, "a\"b\\c\nd/e");
+	CHECK(b.len == strlen("a\\\"b\\\\c\\nd/e") && !memcmp(b.s, "a\\\"b\\\\c\\nd/e", b.len));
+	free(b.s);
+	memset(&b, 0, sizeof(b));
+
+	/* bounds: powers of 4 from 1024 ns */
+	CHECK(prom_bound_ns(0) == 1024 && prom_bound_ns(1) == 4096 && prom_bound_ns(12) == (1ull << 34));
+
+	/* folding: values just below, at and above the edges */
+	uint64_t vals[] = { 0, 1023, 1024, 4095, 4096, 5000, 1000000, (1ull << 34) - 1, 1ull << 34, 20000000000ull };
+	uint64_t sum = 0;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		hist_add(&h, vals[i]);
+		sum += vals[i];
+	}
+	CHECK(prom_set_init(&p, 3) == 0);
+	struct prom_series *s = prom_series(&p, "/a \"x\"", 1);
+	CHECK(s != NULL);
+	prom_hist_fold(&s->wait, &h);
+	prom_hist_fold(&s->wait, &h);		/* twice: it adds */
+	CHECK(s->wait.count == 20 && s->wait.sum_ns == 2 * sum);
+	CHECK(s->wait.b[0] == 4);		/* 0, 1023 */
+	CHECK(s->wait.b[1] == 4);		/* 1024, 4095 */
+	CHECK(s->wait.b[2] == 4);		/* 4096, 5000 */
+	CHECK(s->wait.b[5] == 2);		/* 1 ms < 1048576 */
+	CHECK(s->wait.b[12] == 2);		/* 2^34 - 1 */
+	CHECK(s->wait.b[13] == 4);		/* 2^34 and 20 s: +Inf only */
+	s->acq = 7;
+	s->failed = 2;
+
+	/* cardinality: 3 series, then "other" for each mode */
+	CHECK(prom_series(&p, "/a \"x\"", 1) == s);
+	CHECK(prom_series(&p, "/b", 0) != NULL);
+	struct prom_series *c = prom_series(&p, "/c", 0);
+	CHECK(c != NULL && strcmp(c->memcg, "/c") == 0);
+	struct prom_series *o = prom_series(&p, "/d", 0);
+	CHECK(o != NULL && strcmp(o->memcg, "other") == 0 && o->write == 0);
+	o = prom_series(&p, "/e", 1);
+	CHECK(o != NULL && strcmp(o->memcg, "other") == 0 && o->write == 1);
+	CHECK(p.n == 5);
+	o->acq = 5;
+	p.lost = 11;
+
+	CHECK(prom_render(&p, &b) == 0);
+	CHECK(b.s && b.s[b.len - 1] == '\n');
+	CHECK(has(&b, "# TYPE mmaplock_acquisitions_total counter"));
+	CHECK(has(&b, "mmaplock_acquisitions_total{memcg=\"/a \\\"x\\\"\",mode=\"write\"} 7"));
+	CHECK(has(&b, "mmaplock_failed_total{memcg=\"/a \\\"x\\\"\",mode=\"write\"} 2"));
+	CHECK(has(&b, "mmaplock_acquisitions_total{memcg=\"other\",mode=\"write\"} 5"));
+	CHECK(!strstr(b.s, "memcg=\"other\",mode=\"read\""));	/* empty: hidden */
+	CHECK(has(&b, "mmaplock_acquisitions_total{memcg=\"/b\",mode=\"read\"} 0"));
+	CHECK(has(&b, "# TYPE mmaplock_wait_seconds histogram"));
+	CHECK(has(&b, "mmaplock_wait_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"1.024e-06\"} 4"));
+	CHECK(has(&b, "mmaplock_wait_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"4.096e-06\"} 8"));
+	CHECK(has(&b, "mmaplock_wait_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"0.001048576\"} 14"));
+	CHECK(has(&b, "mmaplock_wait_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"17.179869184\"} 16"));
+	CHECK(has(&b, "mmaplock_wait_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"+Inf\"} 20"));
+	CHECK(has(&b, "mmaplock_wait_seconds_count{memcg=\"/a \\\"x\\\"\",mode=\"write\"} 20"));
+	char line[256];
+	snprintf(line, sizeof(line), "mmaplock_wait_seconds_sum{memcg=\"/a \\\"x\\\"\",mode=\"write\"} %llu.%09llu",
+		 (unsigned long long)(2 * sum / 1000000000u), (unsigned long long)(2 * sum % 1000000000u));
+	CHECK(has(&b, line));
+	CHECK(has(&b, "mmaplock_hold_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"+Inf\"} 0"));
+	CHECK(has(&b, "mmaplock_lost_events_total 11"));
+	/* every sample line belongs to a family announced by a TYPE line before it */
+	CHECK(strstr(b.s, "# TYPE mmaplock_hold_seconds histogram") <
+	      strstr(b.s, "mmaplock_hold_seconds_bucket"));
+	free(b.s);
+	prom_set_fini(&p);
+
+	if (fails)
+		return 1;
+	printf("test-prom: ok\n");
+	return 0;
+}
