@@ -275,7 +275,7 @@ void blame_hook(void *ctx, const struct pair_interval *iv)
 		break;
 	case PAIR_WAIT:
 	case PAIR_FAILED:
-		if (iv->start_ts == iv->end_ts && !take(&m->waits, iv->tid, NULL))
+		if (iv->kind == PAIR_FAILED && iv->trylock)
 			break;		/* a failed trylock: nobody waited */
 		wait_closed(b, m, iv);
 		break;

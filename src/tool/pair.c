@@ -40,17 +40,22 @@ struct pair_state {
 #define HB_TRYLOCK	1
 #define HB_DOWNGRADED	2
 
-/* Report an interval to the hook (only called when there is one). */
+#define EM_NON_OWNER	1
+#define EM_REPLACED	2
+#define EM_TRYLOCK	4
+
+/* Report an interval to the hook (only called when there is one). em: EM_*. */
 static void emit(struct pair *p, enum pair_kind kind, const struct pair_state *s,
-		 uint64_t start, uint64_t end, int write, int non_owner)
+		 uint64_t start, uint64_t end, int write, int em)
 {
 	struct pair_interval iv = {
 		.kind = kind, .tid = s->tid, .mm = s->mm, .memcg = s->memcg,
 		.start_ts = start, .end_ts = end, .write = (uint8_t)write,
 		.contended = s->contended,
 		.downgraded = (s->hold_bits & HB_DOWNGRADED) != 0,
-		.trylock = (s->hold_bits & HB_TRYLOCK) != 0,
-		.non_owner = (uint8_t)non_owner,
+		.trylock = (s->hold_bits & HB_TRYLOCK) != 0 || (em & EM_TRYLOCK),
+		.non_owner = (em & EM_NON_OWNER) != 0,
+		.replaced = (em & EM_REPLACED) != 0,
 	};
 	p->on_interval(p->hook_ctx, &iv);
 }
@@ -176,13 +181,15 @@ static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts,
 	if (ts < s->hold_ts) {
 		p->um.negative++;
 		if (p->on_interval)
-			emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write, non_owner);
+			emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write,
+			     non_owner ? EM_NON_OWNER : 0);
 	} else {
 		struct agg_group *g = group(p, s, s->memcg);
 		if (g)
 			hist_add(&g->hold, ts - s->hold_ts);
 		if (p->on_interval)
-			emit(p, PAIR_HOLD, s, s->hold_ts, ts, s->hold_write, non_owner);
+			emit(p, PAIR_HOLD, s, s->hold_ts, ts, s->hold_write,
+			     non_owner ? EM_NON_OWNER : 0);
 	}
 	s->held = 0;
 }
@@ -223,6 +230,11 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			s = &p->t[i];
 			if (s->waiting)
 				p->um.restart++;
+			if (p->on_interval) {
+				s->memcg = e->memcg;
+				s->contended = 0;
+				emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, s->waiting ? EM_REPLACED : 0);
+			}
 			s->waiting = 1;
 			s->wait_ts = e->ts;
 			s->wait_write = (uint8_t)w;
@@ -230,8 +242,6 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			s->memcg = e->memcg;
 			p->cw_tid[cw_slot(e->tid)] = e->tid;
 			p->cw_mm[cw_slot(e->tid)] = e->mm;
-			if (p->on_interval)
-				emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, 0);
 			break;
 		case MML_EV_ACQUIRE_RETURNED:
 			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
@@ -257,7 +267,7 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 					emit(p, e->ts < s->wait_ts ? PAIR_WAIT_DROPPED : PAIR_FAILED,
 					     s, s->wait_ts, e->ts, s->wait_write, 0);
 				else if (p->on_interval)	/* a failed trylock: no wait */
-					emit(p, PAIR_FAILED, s, e->ts, e->ts, w, 0);
+					emit(p, PAIR_FAILED, s, e->ts, e->ts, w, EM_TRYLOCK);
 				s->waiting = 0;
 				put(p, i);
 				break;
@@ -289,12 +299,12 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 				g->acq_read++;
 			if (s->held)
 				p->um.nested++;
+			if (p->on_interval)
+				emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, s->held ? EM_REPLACED : 0);
 			s->held = 1;
 			s->hold_ts = e->ts;
 			s->hold_write = (uint8_t)w;
 			s->hold_read_now = (uint8_t)!w;
-			if (p->on_interval)
-				emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, 0);
 			break;
 		case MML_EV_RELEASED:
 			i = get(p, e->tid, e->mm, 0);

@@ -56,8 +56,10 @@ struct pair_interval {
 	uint8_t write;			/* mode asked for (wait) or taken (hold) */
 	uint8_t contended;		/* PAIR_WAIT: a lock:contention_begin inside */
 	uint8_t downgraded;		/* PAIR_HOLD: taken for write, downgraded to read */
-	uint8_t trylock;		/* PAIR_HOLD(_BEGIN): acquired without a wait */
+	uint8_t trylock;		/* PAIR_HOLD(_BEGIN): acquired without a wait;
+					   PAIR_FAILED: a failed trylock (no wait was open) */
 	uint8_t non_owner;		/* PAIR_HOLD: released by another task */
+	uint8_t replaced;		/* *_BEGIN: an open one of (tid, mm) is replaced */
 };
 
 typedef void (*pair_hook)(void *ctx, const struct pair_interval *iv);

@@ -258,6 +258,8 @@ static void test_hook(void)
 		EV(3000, 3, 0xa, R, 0),
 		EV(3100, 4, 0xb, S, W), EV(3300, 4, 0xb, A, W),		/* failed */
 		EV(3400, 5, 0xb, S, 0), EV(3350, 5, 0xb, A, OK),	/* negative: dropped */
+		EV(3500, 4, 0xb, A, W),					/* failed trylock */
+		EV(3600, 4, 0xb, S, 0), EV(3700, 4, 0xb, S, 0),	/* restart: replaced */
 	};
 	if (pair.t) {
 		pair_fini(&pair);
@@ -285,9 +287,13 @@ static void test_hook(void)
 		{ PAIR_WAIT_BEGIN, 5, 3400, 0, 0, 0, 0, 0 },
 		{ PAIR_WAIT_DROPPED, 5, 3400, 3350, 0, 0, 0, 0 },
 		{ PAIR_HOLD_BEGIN, 5, 3350, 0, 0, 0, 0, 0 },
+		{ PAIR_FAILED, 4, 3500, 3500, 1, 0, 1, 0 },
+		{ PAIR_WAIT_BEGIN, 4, 3600, 0, 0, 0, 0, 0 },
+		{ PAIR_WAIT_BEGIN, 4, 3700, 0, 0, 0, 0, 0 },
 	};
 	int n = (int)(sizeof(want) / sizeof(want[0]));
 	CHECK(ngot == n);
+	CHECK(ngot == n && got[n - 1].replaced && !got[n - 2].replaced && !got[2].replaced);
 	for (int i = 0; i < n && i < ngot; i++) {
 		const struct pair_interval *g = &got[i];
 		if (g->kind != want[i].k || g->tid != want[i].tid || g->start_ts != want[i].s ||
