@@ -31,7 +31,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # The tool's benchmarks (issue 3): recording cost and report speed; root
 # only. They run first so that the last line stays the one JSON object.
 if [ "$(id -u)" -eq 0 ] && [ -x "$build/mmaplock" ] && [ -d /sys/kernel/tracing/events/mmap_lock ]; then
-	for t in record-bench report-bench; do
+	for t in record-bench report-bench exporter-bench; do
 		sh "$(dirname "$0")/$t.sh" "$build" | tee "$tmp/$t.out"
 		tail -n 1 "$tmp/$t.out" | grep '^{' >>"$tmp/tool.json" || true
 		echo
@@ -116,10 +116,11 @@ printf '"rw50_ops_per_s_pthread":%s,"rw50_ops_per_s_mml":%s,"rw50_ops_per_s_off"
 } >"$tmp/lib.json"
 
 # The last line: one JSON object, the library's keys at the top level and the
-# tool's benchmarks (when they ran) under "record" and "report".
+# tool's benchmarks (when they ran) under "record", "report" and "exporter".
 if [ -s "$tmp/tool.json" ] && command -v jq >/dev/null 2>&1; then
 	jq -c -s '.[0] + {record: (.[1:] | map(select(.bench == "record")) | .[0]),
-			  report: (.[1:] | map(select(.bench == "report")) | .[0])}' \
+			  report: (.[1:] | map(select(.bench == "report")) | .[0]),
+			  exporter: (.[1:] | map(select(.bench == "exporter")) | .[0])}' \
 		"$tmp/lib.json" "$tmp/tool.json"
 else
 	cat "$tmp/lib.json"
