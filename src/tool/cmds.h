@@ -10,7 +10,7 @@ int cmd_stat(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
-int cmd_exporter(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

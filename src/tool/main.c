@@ -16,9 +16,9 @@ static const struct cmd {
 	{ "report", cmd_report, "wait and hold times per memcg, process, task or mm" },
 	{ "stat",   cmd_stat,   "record and report in one go (like perf stat)" },
 	{ "stress", cmd_stress, "built-in workload that contends on mmap_lock" },
+	{ "export", cmd_export, "waits and holds as Chrome trace JSON, folded stacks or CSV" },
 	{ "check",  cmd_check,  "verify lock usage: bad releases, self-deadlocks, irq context, order" },
 	{ "top",    cmd_top,    "live table of mmap_lock contention per memcg, process or mm" },
-	{ "exporter", cmd_exporter, "serve mmap_lock metrics to Prometheus (/metrics)" },
 	{ "exporter", cmd_exporter, "serve mmap_lock metrics to Prometheus (/metrics)" },
 };
 

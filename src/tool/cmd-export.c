@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-export.c: `mmaplock export FILE --format chrome|folded|csv -o OUT`:
+ * read any input `report` reads, pair it (pair.c) and hand the intervals to
+ * one export sink (export.h). Streams: memory is the pairing's open states
+ * plus the sink's own (per mm and per task), never per event. On bad input
+ * the partial OUT is removed: one line, exit 2.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmds.h"
+#include "export.h"
+#include "source.h"
+
+#define BATCH 4096
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: mmaplock export [FILE] --format chrome|folded|csv [-o OUT] [--weight wait|hold|both]\n\n"
+"Write the waits and holds of FILE (default mmaplock.data; any input `mmaplock\n"
+"report` reads, '-' for text on stdin) to OUT (default stdout) as\n"
+"  chrome   Chrome trace-event JSON for Perfetto UI (ui.perfetto.dev) or\n"
+"           chrome://tracing: a track per task with wait / hold / failed slices\n"
+"           named by mode and mm, and a counter of waiters per mm\n"
+"  folded   folded stacks 'comm;memcg;mode;wait NS' weighted by ns, for\n"
+"           flamegraph.pl or speedscope (--weight: wait, hold or both, default)\n"
+"  csv      one row per interval: kind,tid,comm,mm,memcg,mode,start_ns,end_ns,...\n"
+"docs/EXPORT.md describes each format.\n\n"
+"Examples:\n"
+"  mmaplock export --format chrome -o trace.json   # then open it in ui.perfetto.dev\n"
+"  mmaplock export app.mml --format folded --weight wait | flamegraph.pl > waits.svg\n"
+"  mmaplock export app.mml --format csv -o intervals.csv\n");
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "weight", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct export_ops *ops = NULL;
+	const char *path = "mmaplock.data", *outp = NULL;
+	struct export x = { .weight = EXPORT_W_WAIT | EXPORT_W_HOLD };
+	struct mml_meta *meta = NULL;
+	struct mml_event *ev = NULL;
+	struct source *s = NULL;
+	struct agg agg = { 0 };
+	struct pair pair = { 0 };
+	int c, rc = 2, begun = 0;
+	char err[300];
+	long n;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "chrome"))
+				ops = &export_chrome_ops;
+			else if (!strcmp(optarg, "folded"))
+				ops = &export_folded_ops;
+			else if (!strcmp(optarg, "csv"))
+				ops = &export_csv_ops;
+			else {
+				fprintf(stderr, "mmaplock export: --format %s: not chrome, folded or csv\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			outp = optarg;
+			break;
+		case 'w':
+			if (!strcmp(optarg, "wait"))
+				x.weight = EXPORT_W_WAIT;
+			else if (!strcmp(optarg, "hold"))
+				x.weight = EXPORT_W_HOLD;
+			else if (!strcmp(optarg, "both"))
+				x.weight = EXPORT_W_WAIT | EXPORT_W_HOLD;
+			else {
+				fprintf(stderr, "mmaplock export: --weight %s: not wait, hold or both\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			if (optopt)
+				fprintf(stderr, "mmaplock export: -%c: unknown option or missing "
+					"argument (see --help)\n", optopt);
+			else
+				fprintf(stderr, "mmaplock export: %s: unknown option (see --help)\n",
+					argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "mmaplock export: %s: only one input file\n", argv[optind]);
+		return 2;
+	}
+	if (!ops) {
+		fprintf(stderr, "mmaplock export: --format chrome, folded or csv is required\n");
+		return 2;
+	}
+	meta = meta_new();
+	ev = malloc(BATCH * sizeof(*ev));
+	if (!meta || !ev || agg_init(&agg, AGG_BY_MM, meta) || pair_init(&pair, &agg)) {
+		fprintf(stderr, "mmaplock export: out of memory\n");
+		goto out;
+	}
+	s = source_open(path, meta, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "mmaplock export: %s\n", err);
+		goto out;
+	}
+	if (outp && strcmp(outp, "-")) {
+		x.out = fopen(outp, "w");
+		if (!x.out) {
+			fprintf(stderr, "mmaplock export: %s: %m\n", outp);
+			goto out;
+		}
+	} else {
+		x.out = stdout;
+		outp = NULL;
+	}
+	x.meta = meta;
+	if (ops->begin(&x)) {
+		fprintf(stderr, "mmaplock export: out of memory\n");
+		goto out;
+	}
+	begun = 1;
+	pair.on_interval = ops->hook;
+	pair.hook_ctx = &x;
+	while ((n = source_next(s, ev, BATCH)) > 0)
+		if (pair_feed(&pair, ev, (size_t)n) || x.oom) {
+			fprintf(stderr, "mmaplock export: out of memory\n");
+			goto out;
+		}
+	if (n < 0) {
+		fprintf(stderr, "mmaplock export: %s\n", source_error(s));
+		goto out;
+	}
+	pair_finish(&pair);
+	if (s->truncated)
+		fprintf(stderr, "mmaplock export: warning: %s is truncated: read up to its last "
+			"complete block\n", path);
+	begun = 0;
+	if (ops->end(&x)) {
+		fprintf(stderr, "mmaplock export: out of memory\n");
+		goto out;
+	}
+	if (fflush(x.out) || ferror(x.out)) {
+		fprintf(stderr, "mmaplock export: %s: write error\n", outp ? outp : "stdout");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (begun)
+		ops->end(&x);		/* frees the sink's state; the output is dropped */
+	if (x.out && x.out != stdout) {
+		fclose(x.out);
+		if (rc)
+			unlink(outp);
+	}
+	source_close(s);
+	pair_fini(&pair);
+	if (agg.g)
+		agg_fini(&agg);
+	meta_free(meta);
+	free(ev);
+	return rc;
+}

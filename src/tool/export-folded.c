@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * export-folded.c: Brendan Gregg's folded stack format, one line per stack,
+ * frames joined by ';', a space and the weight:
+ *
+ *     comm;memcg;mode;wait 123456
+ *
+ * weighted by ns: the frames are the task's comm, the memcg of the mm, the
+ * mode (read or write) and "wait" (successful and failed waits) or "hold".
+ * --weight picks wait, hold or both (default). Sums are kept per (tid,
+ * memcg, mode, kind) while streaming and merged by name at the end, lines
+ * sorted, so the output is stable. ';' in names becomes ':' and line
+ * breaks spaces (they would split frames or lines). No kernel stacks are
+ * recorded yet (`record --stack` is not built), so the stacks are these
+ * four frames.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "export.h"
+
+struct fent {
+	uint64_t memcg, ns;
+	uint32_t tid;
+	uint8_t write, hold, used;
+};
+
+struct folded {
+	struct fent *t;
+	size_t cap, n;
+};
+
+static size_t fslot(const struct folded *f, uint32_t tid, uint64_t memcg, int w, int h)
+{
+	uint64_t x = (memcg * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)tid << 2 | (unsigned)w << 1 | (unsigned)h);
+	size_t i;
+
+	x ^= x >> 31;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	i = (size_t)x & (f->cap - 1);
+	while (f->t[i].used && (f->t[i].tid != tid || f->t[i].memcg != memcg ||
+				f->t[i].write != w || f->t[i].hold != h))
+		i = (i + 1) & (f->cap - 1);
+	return i;
+}
+
+static int fgrow(struct folded *f)
+{
+	struct folded n = { .cap = f->cap * 2 };
+
+	n.t = calloc(n.cap, sizeof(*n.t));
+	if (!n.t)
+		return -1;
+	for (size_t i = 0; i < f->cap; i++)
+		if (f->t[i].used)
+			n.t[fslot(&n, f->t[i].tid, f->t[i].memcg, f->t[i].write, f->t[i].hold)] = f->t[i];
+	n.n = f->n;
+	free(f->t);
+	*f = n;
+	return 0;
+}
+
+static int begin(struct export *x)
+{
+	struct folded *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->cap = 256;
+	f->t = calloc(f->cap, sizeof(*f->t));
+	if (!f->t) {
+		free(f);
+		return -1;
+	}
+	x->priv = f;
+	return 0;
+}
+
+static void hook(void *ctx, const struct pair_interval *iv)
+{
+	struct export *x = ctx;
+	struct folded *f = x->priv;
+	int h;
+	size_t i;
+
+	if (iv->kind == PAIR_HOLD && (x->weight & EXPORT_W_HOLD))
+		h = 1;
+	else if ((iv->kind == PAIR_WAIT || (iv->kind == PAIR_FAILED && !iv->trylock)) &&
+		 (x->weight & EXPORT_W_WAIT))
+		h = 0;
+	else
+		return;
+	i = fslot(f, iv->tid, iv->memcg, iv->write, h);
+	if (!f->t[i].used) {
+		if ((f->n + 1) * 2 > f->cap) {
+			if (fgrow(f)) {
+				x->oom = 1;
+				return;
+			}
+			i = fslot(f, iv->tid, iv->memcg, iv->write, h);
+		}
+		f->t[i] = (struct fent){ .memcg = iv->memcg, .tid = iv->tid, .write = iv->write,
+					 .hold = (uint8_t)h, .used = 1 };
+		f->n++;
+	}
+	f->t[i].ns += iv->end_ts - iv->start_ts;
+	x->intervals++;
+}
+
+struct line {
+	char *s;
+	uint64_t ns;
+};
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(((const struct line *)a)->s, ((const struct line *)b)->s);
+}
+
+/* Copy s into d, ';' -> ':', line breaks -> ' '. */
+static void frame(char *d, size_t len, const char *s)
+{
+	size_t k = 0;
+
+	for (; *s && k + 1 < len; s++)
+		d[k++] = *s == ';' ? ':' : (*s == '\n' || *s == '\r') ? ' ' : *s;
+	d[k] = 0;
+}
+
+static int end(struct export *x)
+{
+	struct folded *f = x->priv;
+	struct line *l = calloc(f->n ? f->n : 1, sizeof(*l));
+	size_t n = 0;
+	int rc = 0;
+
+	if (!l)
+		rc = -1;
+	for (size_t i = 0; l && i < f->cap; i++) {
+		const struct fent *e = &f->t[i];
+		char c[64], m[300], buf[48];
+		size_t len;
+		if (!e->used)
+			continue;
+		frame(c, sizeof(c), export_comm(x, e->tid));
+		frame(m, sizeof(m), export_memcg(x, e->memcg, buf, sizeof(buf)));
+		len = strlen(c) + strlen(m) + 16;
+		if (!(l[n].s = malloc(len))) {
+			rc = -1;
+			break;
+		}
+		snprintf(l[n].s, len, "%s;%s;%s;%s", c, m, e->write ? "write" : "read",
+			 e->hold ? "hold" : "wait");
+		l[n++].ns = e->ns;
+	}
+	if (!rc) {
+		qsort(l, n, sizeof(*l), cmp_line);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t ns = l[i].ns;
+			while (i + 1 < n && !strcmp(l[i].s, l[i + 1].s))
+				ns += l[++i].ns;	/* tasks of one comm merge */
+			if (ns)
+				fprintf(x->out, "%s %" PRIu64 "\n", l[i].s, ns);
+		}
+	}
+	for (size_t i = 0; l && i < n; i++)
+		free(l[i].s);
+	free(l);
+	free(f->t);
+	free(f);
+	x->priv = NULL;
+	return rc;
+}
+
+const struct export_ops export_folded_ops = { "folded", begin, hook, end };
