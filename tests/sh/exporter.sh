@@ -125,6 +125,19 @@ else
 	bad "--textfile: $(ls -A $tmp/tf) $(cat $tmp/lint2 2>/dev/null)"
 fi
 
+# the alert rules of docs/EXPORTER.md
+if [ -n "${MMAPLOCK_SRC:-}" ] || [ -f docs/EXPORTER.md ]; then
+	doc=${MMAPLOCK_SRC:-.}/docs/EXPORTER.md
+	awk '/<!-- rules-end -->/ { on = 0 } on && !/^```/ { print } /<!-- rules-begin -->/ { on = 1 }' $doc >$tmp/rules.yml
+	promtool check rules $tmp/rules.yml >$tmp/rules.out 2>&1 && grep -q "SUCCESS: 2 rules found" $tmp/rules.out &&
+		ok "promtool check rules: the two alert rules of docs/EXPORTER.md" ||
+		bad "promtool check rules docs/EXPORTER.md: $(cat $tmp/rules.out)"
+	# and they evaluate against the live data
+	q "histogram_quantile(0.99, sum by (instance, memcg, le) (rate(mmaplock_wait_seconds_bucket[5s])))" >$tmp/q4.json
+	[ "$(jq -r '.status' $tmp/q4.json)" = success ] && ok "the alert's quantile expression evaluates" ||
+		bad "alert expression: $(head -c 300 $tmp/q4.json)"
+fi
+
 # ---- SIGTERM
 kill -TERM $xp
 i=0
