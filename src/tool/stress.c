@@ -4,6 +4,13 @@
  * cache line (no sharing on the hot path); the main thread sleeps, sums
  * the counters for the live line, and raises the stop flag when the time
  * is up. Counters are relaxed atomics: the sum is exact after the joins.
+ *
+ * Start and stop. Creating a thread maps its stack, which takes the
+ * mmap_lock for write: once writers run, each pthread_create() queues
+ * behind them (2 s for 256 threads were seen). So every thread waits for
+ * the go flag, raised once all exist, and the clock starts then. Stop is
+ * checked between system calls, never only between batches: one call can
+ * wait for milliseconds behind many queued writers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +38,13 @@ struct worker {
 };
 
 static atomic_int stop_all;
+static atomic_int go;		/* all threads created: start */
 static void *region;
+
+static inline int stopping(void)
+{
+	return atomic_load_explicit(&stop_all, memory_order_relaxed);
+}
 
 static void *work(void *arg)
 {
@@ -40,7 +53,9 @@ static void *work(void *arg)
 	unsigned char vec[REGION / 4096 + 1];
 	char buf[16384];
 
-	while (!atomic_load_explicit(&stop_all, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&go, memory_order_acquire))
+		poll(NULL, 0, 1);
+	while (!stopping()) {
 		switch (w->kind) {
 		case STRESS_WRITE: {
 			void *p = mmap(NULL, MAPLEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -51,16 +66,23 @@ static void *work(void *arg)
 			atomic_fetch_add_explicit(&w->ops, 3, memory_order_relaxed);
 			break;
 		}
-		case STRESS_MINCORE:
-			for (int i = 0; i < 64; i++)
+		case STRESS_MINCORE: {
+			int i;
+			/* stop checked each call: behind many queued writers one
+			 * call can wait for milliseconds */
+			for (i = 0; i < 64 && !stopping(); i++)
 				mincore(region, REGION, vec);
-			atomic_fetch_add_explicit(&w->ops, 64, memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->ops, (uint64_t)i, memory_order_relaxed);
 			break;
+		}
 		case STRESS_SMAPS: {
 			int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				break;
-			while (read(fd, buf, sizeof(buf)) > 0)
+			/* one read() per chunk, each under the lock for read; with
+			 * many writers the file is long and every chunk queues, so
+			 * stop is checked between chunks (a cut read still counts) */
+			while (!stopping() && read(fd, buf, sizeof(buf)) > 0)
 				;
 			close(fd);
 			atomic_fetch_add_explicit(&w->ops, 1, memory_order_relaxed);
@@ -99,13 +121,15 @@ int stress_run(int nthreads, double seconds, volatile int *stop,
 	}
 	memset(region, 1, REGION);
 	atomic_store(&stop_all, 0);
-	double t0 = now_s();
+	atomic_store(&go, 0);
 	for (int i = 0; i < nthreads; i++) {
 		w[i].kind = (enum stress_kind)(i % STRESS_NKINDS);
 		if ((err = pthread_create(&w[i].th, NULL, work, &w[i])))
 			break;
 		started++;
 	}
+	double t0 = now_s();
+	atomic_store_explicit(&go, 1, memory_order_release);
 	double t = t0, last = t0;
 	while (!err && t - t0 < seconds && !(stop && *stop)) {
 		poll(NULL, 0, 50);
