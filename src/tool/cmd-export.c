@@ -47,7 +47,7 @@ int cmd_export(int argc, char **argv)
 	};
 	const struct export_ops *ops = NULL;
 	const char *path = "mmaplock.data", *outp = NULL;
-	struct export x = { .weight = EXPORT_W_WAIT | EXPORT_W_HOLD };
+	static struct export x;		/* 64 KiB of output buffer */
 	struct mml_meta *meta = NULL;
 	struct mml_event *ev = NULL;
 	struct source *s = NULL;
@@ -57,6 +57,8 @@ int cmd_export(int argc, char **argv)
 	char err[300];
 	long n;
 
+	memset(&x, 0, sizeof(x));
+	x.weight = EXPORT_W_WAIT | EXPORT_W_HOLD;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
@@ -160,6 +162,7 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
 	}
+	ob_flush(&x);
 	if (fflush(x.out) || ferror(x.out)) {
 		fprintf(stderr, "mmaplock export: %s: write error\n", outp ? outp : "stdout");
 		goto out;

@@ -9,26 +9,30 @@
  * Slices are written as they close (streaming); the track names ("M"
  * metadata) at the end, when every task is known.
  */
-#include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include "export.h"
-#include "report.h"
 
 struct chrome {
 	struct u64map waiters;		/* mm -> open waits */
 	struct u64map tids;		/* tasks seen */
 	int first;
+	uint64_t memcg;			/* the memcg of the last slice ... */
+	char mname[320];		/* ... its name as JSON (a trace has few memcgs) */
+	size_t mlen;
+	uint32_t tid, pid;		/* the task of the last slice, its pid */
 };
 
 static void sep(struct export *x)
 {
 	struct chrome *c = x->priv;
 
-	fputs(c->first ? "\n" : ",\n", x->out);
+	if (c->first)
+		ob_mem(x, "\n", 1);
+	else
+		ob_mem(x, ",\n", 2);
 	c->first = 0;
 }
-
-#define US(ns) (ns) / 1000, (ns) % 1000
 
 static uint32_t pid_of(const struct export *x, uint32_t tid)
 {
@@ -40,27 +44,66 @@ static uint32_t pid_of(const struct export *x, uint32_t tid)
 static void counter(struct export *x, uint64_t mm, uint64_t ts, uint64_t n)
 {
 	sep(x);
-	fprintf(x->out, "{\"name\":\"waiters 0x%" PRIx64 "\",\"ph\":\"C\",\"ts\":%" PRIu64 ".%03"
-		PRIu64 ",\"pid\":0,\"args\":{\"waiters\":%" PRIu64 "}}", mm, US(ts), n);
+	OBL(x, "{\"name\":\"waiters 0x");
+	ob_hex(x, mm);
+	OBL(x, "\",\"ph\":\"C\",\"ts\":");
+	ob_us(x, ts);
+	OBL(x, ",\"pid\":0,\"args\":{\"waiters\":");
+	ob_u64(x, n);
+	OBL(x, "}}");
 }
 
 static void slice(struct export *x, const char *what, const struct pair_interval *iv)
 {
+	struct chrome *c = x->priv;
 	char buf[48];
 
 	sep(x);
-	fprintf(x->out, "{\"name\":\"%s %s 0x%" PRIx64 "\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%"
-		PRIu64 ".%03" PRIu64 ",\"dur\":%" PRIu64 ".%03" PRIu64 ",\"pid\":%u,\"tid\":%u,"
-		"\"args\":{\"mm\":\"0x%" PRIx64 "\",\"memcg\":", what, iv->write ? "write" : "read",
-		iv->mm, what, US(iv->start_ts), US(iv->end_ts - iv->start_ts),
-		pid_of(x, iv->tid), iv->tid, iv->mm);
-	out_jstr(x->out, export_memcg(x, iv->memcg, buf, sizeof(buf)));
+	OBL(x, "{\"name\":\"");
+	ob_str(x, what);
+	if (iv->write)
+		OBL(x, " write 0x");
+	else
+		OBL(x, " read 0x");
+	ob_hex(x, iv->mm);
+	OBL(x, "\",\"cat\":\"");
+	ob_str(x, what);
+	OBL(x, "\",\"ph\":\"X\",\"ts\":");
+	ob_us(x, iv->start_ts);
+	OBL(x, ",\"dur\":");
+	ob_us(x, iv->end_ts - iv->start_ts);
+	if (iv->tid != c->tid || !c->pid) {
+		c->tid = iv->tid;
+		c->pid = pid_of(x, iv->tid);
+	}
+	OBL(x, ",\"pid\":");
+	ob_u64(x, c->pid);
+	OBL(x, ",\"tid\":");
+	ob_u64(x, iv->tid);
+	OBL(x, ",\"args\":{\"mm\":\"0x");
+	ob_hex(x, iv->mm);
+	OBL(x, "\",\"memcg\":");
+	if (iv->memcg != c->memcg || !c->mlen) {
+		/* render the name once, through the buffer, then keep a copy */
+		size_t at;
+		ob_flush(x);
+		ob_jstr(x, export_memcg(x, iv->memcg, buf, sizeof(buf)));
+		at = x->bn < sizeof(c->mname) ? x->bn : 0;
+		memcpy(c->mname, x->buf, at);
+		c->mlen = at;
+		c->memcg = iv->memcg;
+		if (!at)
+			ob_flush(x);	/* too long to keep: written, not cached */
+	} else {
+		ob_mem(x, c->mname, c->mlen);
+	}
 	if (iv->kind == PAIR_WAIT)
-		fprintf(x->out, ",\"contended\":%s", iv->contended ? "true" : "false");
-	if (iv->kind == PAIR_HOLD)
-		fprintf(x->out, ",\"trylock\":%s,\"downgraded\":%s", iv->trylock ? "true" : "false",
-			iv->downgraded ? "true" : "false");
-	fputs("}}", x->out);
+		ob_str(x, iv->contended ? ",\"contended\":true" : ",\"contended\":false");
+	if (iv->kind == PAIR_HOLD) {
+		ob_str(x, iv->trylock ? ",\"trylock\":true" : ",\"trylock\":false");
+		ob_str(x, iv->downgraded ? ",\"downgraded\":true" : ",\"downgraded\":false");
+	}
+	OBL(x, "}}");
 	x->intervals++;
 }
 
@@ -72,10 +115,10 @@ static int begin(struct export *x)
 		return -1;
 	c->first = 1;
 	x->priv = c;
-	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", x->out);
+	OBL(x, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
 	sep(x);
-	fputs("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":"
-	      "\"mmap_lock waiters per mm\"}}", x->out);
+	ob_str(x, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":"
+	       "\"mmap_lock waiters per mm\"}}");
 	return 0;
 }
 
@@ -127,12 +170,16 @@ static int end(struct export *x)
 			continue;
 		snprintf(name, sizeof(name), "%s[%u]", export_comm(x, tid), tid);
 		sep(x);
-		fprintf(x->out, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-			"\"args\":{\"name\":", pid_of(x, tid), tid);
-		out_jstr(x->out, name);
-		fputs("}}", x->out);
+		OBL(x, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":");
+		ob_u64(x, pid_of(x, tid));
+		OBL(x, ",\"tid\":");
+		ob_u64(x, tid);
+		OBL(x, ",\"args\":{\"name\":");
+		ob_jstr(x, name);
+		OBL(x, "}}");
 	}
-	fputs("\n]}\n", x->out);
+	OBL(x, "\n]}\n");
+	ob_flush(x);
 	u64map_free(&c->waiters);
 	u64map_free(&c->tids);
 	free(c);

@@ -4,29 +4,28 @@
  * (answered with success), failed attempts and holds, times in ns. Strings
  * quoted per RFC 4180 when they hold a comma, a quote or a line break.
  */
-#include <inttypes.h>
 #include <string.h>
 #include "export.h"
 
-static void cstr(FILE *f, const char *s)
+static void cstr(struct export *x, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
+		ob_str(x, s);
 		return;
 	}
-	fputc('"', f);
+	ob_mem(x, "\"", 1);
 	for (; *s; s++) {
 		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
+			ob_mem(x, "\"", 1);
+		ob_mem(x, s, 1);
 	}
-	fputc('"', f);
+	ob_mem(x, "\"", 1);
 }
 
 static int begin(struct export *x)
 {
-	fputs("kind,tid,comm,mm,memcg,mode,start_ns,end_ns,dur_ns,contended,trylock,downgraded,"
-	      "non_owner\n", x->out);
+	ob_str(x, "kind,tid,comm,mm,memcg,mode,start_ns,end_ns,dur_ns,contended,trylock,downgraded,"
+	       "non_owner\n");
 	return 0;
 }
 
@@ -34,26 +33,40 @@ static void hook(void *ctx, const struct pair_interval *iv)
 {
 	struct export *x = ctx;
 	const char *k;
-	char buf[48];
+	char buf[48], fl[8];
 
 	switch (iv->kind) {
-	case PAIR_WAIT: k = "wait"; break;
-	case PAIR_FAILED: k = "failed"; break;
-	case PAIR_HOLD: k = "hold"; break;
+	case PAIR_WAIT: k = "wait,"; break;
+	case PAIR_FAILED: k = "failed,"; break;
+	case PAIR_HOLD: k = "hold,"; break;
 	default: return;
 	}
-	fprintf(x->out, "%s,%u,", k, iv->tid);
-	cstr(x->out, export_comm(x, iv->tid));
-	fprintf(x->out, ",0x%" PRIx64 ",", iv->mm);
-	cstr(x->out, export_memcg(x, iv->memcg, buf, sizeof(buf)));
-	fprintf(x->out, ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d,%d,%d,%d\n",
-		iv->write ? "write" : "read", iv->start_ts, iv->end_ts, iv->end_ts - iv->start_ts,
-		iv->contended && iv->kind == PAIR_WAIT, iv->trylock, iv->downgraded, iv->non_owner);
+	ob_str(x, k);
+	ob_u64(x, iv->tid);
+	ob_mem(x, ",", 1);
+	cstr(x, export_comm(x, iv->tid));
+	OBL(x, ",0x");
+	ob_hex(x, iv->mm);
+	ob_mem(x, ",", 1);
+	cstr(x, export_memcg(x, iv->memcg, buf, sizeof(buf)));
+	ob_str(x, iv->write ? ",write," : ",read,");
+	ob_u64(x, iv->start_ts);
+	ob_mem(x, ",", 1);
+	ob_u64(x, iv->end_ts);
+	ob_mem(x, ",", 1);
+	ob_u64(x, iv->end_ts - iv->start_ts);
+	fl[0] = ',', fl[1] = (char)('0' + (iv->contended && iv->kind == PAIR_WAIT));
+	fl[2] = ',', fl[3] = (char)('0' + iv->trylock);
+	fl[4] = ',', fl[5] = (char)('0' + iv->downgraded);
+	fl[6] = ',', fl[7] = (char)('0' + iv->non_owner);
+	ob_mem(x, fl, 8);
+	ob_mem(x, "\n", 1);
 	x->intervals++;
 }
 
 static int end(struct export *x)
 {
+	ob_flush(x);
 	return 0;
 }
 

@@ -26,6 +26,25 @@ const char *export_memcg(const struct export *x, uint64_t id, char *buf, size_t 
 	return buf;
 }
 
+void ob_jstr(struct export *x, const char *s)
+{
+	ob_mem(x, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char t[8];
+		if (c == '"' || c == '\\') {
+			t[0] = '\\', t[1] = (char)c;
+			ob_mem(x, t, 2);
+		} else if (c < 0x20) {
+			snprintf(t, sizeof(t), "\\u%04x", c);
+			ob_mem(x, t, 6);
+		} else {
+			ob_mem(x, (const char *)&c, 1);
+		}
+	}
+	ob_mem(x, "\"", 1);
+}
+
 static size_t slot(const struct u64map *m, uint64_t key)
 {
 	uint64_t h = key * 0x9e3779b97f4a7c15ull;

@@ -14,11 +14,16 @@
 #define MML_EXPORT_H
 
 #include <stdio.h>
+#include <string.h>
 #include "pair.h"
 #include "meta.h"
 
+#define EXPORT_BUF 65536
+
 struct export {
 	FILE *out;
+	size_t bn;			/* bytes in buf, written to out by ob_flush() */
+	char buf[EXPORT_BUF];
 	const struct mml_meta *meta;
 	uint64_t intervals;		/* written (chrome, csv) or summed (folded) */
 	int oom;			/* an allocation failed */
@@ -43,6 +48,88 @@ extern const struct export_ops export_chrome_ops, export_folded_ops, export_csv_
 const char *export_comm(const struct export *x, uint32_t tid);
 /* The name of a memcg id: its path, "memcg_id:N" or "(no memcg)". */
 const char *export_memcg(const struct export *x, uint64_t id, char *buf, size_t len);
+
+/*
+ * The output buffer: the sinks write hundreds of MB for a large trace, so
+ * they format numbers themselves instead of going through fprintf (ten
+ * times the speed). Everything written through ob_* lands in out in order.
+ */
+static inline void ob_flush(struct export *x)
+{
+	if (x->bn)
+		fwrite(x->buf, 1, x->bn, x->out);
+	x->bn = 0;
+}
+
+static inline void ob_mem(struct export *x, const char *s, size_t n)
+{
+	if (x->bn + n > EXPORT_BUF) {
+		ob_flush(x);
+		if (n > EXPORT_BUF) {
+			fwrite(s, 1, n, x->out);
+			return;
+		}
+	}
+	memcpy(x->buf + x->bn, s, n);
+	x->bn += n;
+}
+
+static inline void ob_str(struct export *x, const char *s)
+{
+	ob_mem(x, s, strlen(s));
+}
+
+/* A string literal: its length known at compile time. */
+#define OBL(x, lit) ob_mem((x), "" lit, sizeof(lit) - 1)
+
+static inline void ob_u64(struct export *x, uint64_t v)
+{
+	static const char d2[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char t[24];
+	int k = 24;
+
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		t[--k] = d2[2 * r + 1];
+		t[--k] = d2[2 * r];
+	}
+	if (v >= 10) {
+		t[--k] = d2[2 * v + 1];
+		t[--k] = d2[2 * v];
+	} else {
+		t[--k] = (char)('0' + v);
+	}
+	ob_mem(x, t + k, (size_t)(24 - k));
+}
+
+/* v in lower-case hex, without 0x */
+static inline void ob_hex(struct export *x, uint64_t v)
+{
+	char t[16];
+	int k = 16;
+
+	do
+		t[--k] = "0123456789abcdef"[v & 15];
+	while (v >>= 4);
+	ob_mem(x, t + k, (size_t)(16 - k));
+}
+
+/* ns as microseconds with three decimals: 1234567 -> 1234.567 */
+static inline void ob_us(struct export *x, uint64_t ns)
+{
+	char t[4] = { '.', (char)('0' + ns / 100 % 10), (char)('0' + ns / 10 % 10),
+		      (char)('0' + ns % 10) };
+
+	ob_u64(x, ns / 1000);
+	ob_mem(x, t, 4);
+}
+
+/* A JSON string, escaped per RFC 8259. */
+void ob_jstr(struct export *x, const char *s);
 
 /* A small u64 -> u64 map (open addressing) for the sinks' per-mm and per-task state. */
 struct u64map {
