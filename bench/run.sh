@@ -40,6 +40,14 @@ else
 	echo "bench: tool benchmarks skipped (need root, build/mmaplock and tracefs with mmap_lock events)"
 fi
 
+# The analysis commands' speed (issue 4: report --by holder, check, export)
+# on bench/gen-trace's synthetic trace: no root needed.
+if [ -x "$build/mmaplock" ] && [ -x "$build/bench/gen-trace" ]; then
+	sh "$(dirname "$0")/analysis-bench.sh" "$build" | tee "$tmp/analysis-bench.out"
+	tail -n 1 "$tmp/analysis-bench.out" | grep '^{' >>"$tmp/tool.json" || true
+	echo
+fi
+
 # get FILE KEY: the value of "KEY value" in FILE
 get() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
@@ -116,11 +124,13 @@ printf '"rw50_ops_per_s_pthread":%s,"rw50_ops_per_s_mml":%s,"rw50_ops_per_s_off"
 } >"$tmp/lib.json"
 
 # The last line: one JSON object, the library's keys at the top level and the
-# tool's benchmarks (when they ran) under "record", "report" and "exporter".
+# tool's benchmarks (when they ran) under "record", "report", "exporter" and
+# "analysis".
 if [ -s "$tmp/tool.json" ] && command -v jq >/dev/null 2>&1; then
 	jq -c -s '.[0] + {record: (.[1:] | map(select(.bench == "record")) | .[0]),
 			  report: (.[1:] | map(select(.bench == "report")) | .[0]),
-			  exporter: (.[1:] | map(select(.bench == "exporter")) | .[0])}' \
+			  exporter: (.[1:] | map(select(.bench == "exporter")) | .[0]),
+			  analysis: (.[1:] | map(select(.bench == "analysis")) | .[0])}' \
 		"$tmp/lib.json" "$tmp/tool.json"
 else
 	cat "$tmp/lib.json"
