@@ -54,6 +54,8 @@ struct exporter {
 	const char *textfile;		/* directory, or NULL */
 	char tf_path[4096], tf_tmp[4096];
 	int tf_warned;
+	char url[128];			/* announced once the recording runs */
+	int (*live_tick)(void *ctx, const struct record_tick *t);
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -147,6 +149,19 @@ static const char *memcg_label(const struct mml_meta *m, uint64_t id, char *buf,
 		return *p ? p : "/";
 	snprintf(buf, len, "id:%llu", (unsigned long long)id);
 	return buf;
+}
+
+/* The recorder's tick: the first one says the recording is up (errors before it are alone). */
+static int on_tick(void *ctx, const struct record_tick *t)
+{
+	struct live *l = ctx;
+	struct exporter *x = l->ctx;
+
+	if (x->url[0]) {
+		fprintf(stderr, "mmaplock exporter: serving %s\n", x->url);
+		x->url[0] = '\0';
+	}
+	return x->live_tick(ctx, t);
 }
 
 static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t lost)
@@ -372,12 +387,12 @@ int cmd_exporter(int argc, char **argv)
 		close(fd);
 		goto out;
 	}
-	{
-		char host[64];
-		snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen_addr, ':') - listen_addr), listen_addr);
-		fprintf(stderr, "mmaplock exporter: serving http://%s:%d/metrics\n", host, port);
-	}
-	o.sink = &x.live.sink;
+	snprintf(x.url, sizeof(x.url), "http://%.*s:%d/metrics",
+		 (int)(strrchr(listen_addr, ':') - listen_addr), listen_addr, port);
+	struct record_sink sink = x.live.sink;
+	x.live_tick = sink.tick;
+	sink.tick = on_tick;
+	o.sink = &sink;
 	sig_install();
 	rc = record_run(&o, &res);
 	if (x.live.err) {
