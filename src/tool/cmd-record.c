@@ -5,8 +5,10 @@
  * failure does not make the recording fail (its status is shown).
  */
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include "cmds.h"
+#include "cmdpath.h"
 #include "record.h"
 #include "signals.h"
 
@@ -36,6 +38,10 @@ int cmd_record(int argc, char **argv)
 	}
 	if (rc)
 		return rc;
+	if (o.cmd && (rc = cmdpath_check(o.cmd[0]))) {
+		fprintf(stderr, "mmaplock record: cannot run %s: %s\n", o.cmd[0], strerror(rc));
+		return 1;
+	}
 	sig_install();
 	rc = record_run(&o, &res);
 	if (!rc && res.cmd_status >= 0) {

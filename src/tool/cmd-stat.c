@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cmds.h"
+#include "cmdpath.h"
 #include "record.h"
 #include "signals.h"
 
@@ -60,6 +61,11 @@ int cmd_stat(int argc, char **argv)
 		fprintf(stderr, "mmaplock stat: give -d SECONDS or -- CMD\n");
 		free(rest);
 		return 2;
+	}
+	if (o.cmd && (rc = cmdpath_check(o.cmd[0]))) {
+		fprintf(stderr, "mmaplock stat: cannot run %s: %s\n", o.cmd[0], strerror(rc));
+		free(rest);
+		return 1;
 	}
 	int keep = o.output != unset;
 	if (keep) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # record.sh: `mmaplock record` and `stress` options and errors: bad flags
-# exit 2 with one line; not root: one line naming the permission, exit 1;
+# exit 2 with one line; a CMD that cannot run: one line, exit 1, no file;
+# not root: one line naming the permission, exit 1;
 # a recording is an mmaplock trace file (magic, END block) whose summary
 # counts events; -p restricts the recording to one process's threads.
 set -u
@@ -23,6 +24,20 @@ for args in "record -d" "record -d x" "record -d -1" "record -p abc" "record --b
 	if [ $rc -eq 2 ] && [ "$lines" -eq 1 ]; then ok "'$args': exit 2, one line"; else no "'$args': exit $rc, $lines lines: $(cat $tmp/err)"; fi
 done
 "$M" record --help >$tmp/out 2>&1 && grep -q -- "--buffer-size" $tmp/out && ok "record --help" || no "record --help"
+
+# a CMD that cannot run: exit 1, one line naming it, nothing recorded
+for args in "record -o $tmp/nx.mml -- /nonexistent/cmd" "record -o $tmp/nx.mml -- mml-no-such-command" \
+	    "record -o $tmp/nx.mml -- /" "stat -o $tmp/nx.mml -- mml-no-such-command"; do
+	# shellcheck disable=SC2086
+	"$M" $args >$tmp/out 2>$tmp/err
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "cannot run" $tmp/err && [ ! -e $tmp/nx.mml ]; then
+		ok "'$args': $(cat $tmp/err)"
+	else
+		no "'$args': exit $rc, file $(ls $tmp/nx.mml 2>&1): $(cat $tmp/err)"
+	fi
+	rm -f $tmp/nx.mml
+done
 
 [ "$(id -u)" -eq 0 ] || { echo "record.sh: skipped the rest: needs root"; exit $fail; }
 [ -d $T/events/mmap_lock ] || { echo "record.sh: skipped the rest: no mmap_lock events"; exit $fail; }
