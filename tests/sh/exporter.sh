@@ -140,7 +140,13 @@ xl0=$(curl -s --max-time 5 http://127.0.0.1:$port/metrics | awk '$1 == "mmaplock
 mkdir $CG/$D
 "$M" record -G $CG/$D -o $tmp/d.mml 2>$tmp/d.err &
 rp=$!
-sleep 0.5
+# its events are on (under load that may take a while)
+i=0
+while [ $i -lt 100 ] && [ "$(cat $T/instances/mmaplock-$rp/events/mmap_lock/enable 2>/dev/null)" != 1 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.3
 sh -c "echo \$\$ > $CG/$D/cgroup.procs; exec \"$M\" stress -d 1" >/dev/null 2>&1
 sleep 2		# a refresh (0.5 s) after the watermark has passed the end
 curl -s --max-time 5 http://127.0.0.1:$port/metrics >$tmp/md
