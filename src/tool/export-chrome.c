@@ -17,10 +17,9 @@ struct chrome {
 	struct u64map waiters;		/* mm -> open waits */
 	struct u64map tids;		/* tasks seen */
 	int first;
-	uint64_t memcg;			/* the memcg of the last slice ... */
-	char mname[320];		/* ... its name as JSON (a trace has few memcgs) */
-	size_t mlen;
-	uint32_t tid, pid;		/* the task of the last slice, its pid */
+	/* direct-mapped caches: memcg -> its name as JSON, tid -> pid */
+	struct { uint64_t id; size_t len; char s[320]; } memcg[32];
+	struct { uint32_t tid, pid; } pid[256];
 };
 
 static void sep(struct export *x)
@@ -43,67 +42,95 @@ static uint32_t pid_of(const struct export *x, uint32_t tid)
 
 static void counter(struct export *x, uint64_t mm, uint64_t ts, uint64_t n)
 {
+	char *p;
+
 	sep(x);
-	OBL(x, "{\"name\":\"waiters 0x");
-	ob_hex(x, mm);
-	OBL(x, "\",\"ph\":\"C\",\"ts\":");
-	ob_us(x, ts);
-	OBL(x, ",\"pid\":0,\"args\":{\"waiters\":");
-	ob_u64(x, n);
-	OBL(x, "}}");
+	p = ob_reserve(x, 160);
+	p = P_LIT(p, "{\"name\":\"waiters 0x");
+	p = p_hex(p, mm);
+	p = P_LIT(p, "\",\"ph\":\"C\",\"ts\":");
+	p = p_us(p, ts);
+	p = P_LIT(p, ",\"pid\":0,\"args\":{\"waiters\":");
+	p = p_u64(p, n);
+	p = P_LIT(p, "}}");
+	ob_commit(x, p);
+}
+
+/* The memcg's name as a JSON string, cached (a trace has few memcgs). */
+static void memcg_json(struct export *x, struct chrome *c, uint64_t memcg)
+{
+	__typeof__(&c->memcg[0]) m = &c->memcg[memcg * 0x9e3779b97f4a7c15ull >> 59];
+	char buf[48];
+	size_t at;
+
+	if (memcg == m->id && m->len) {
+		ob_mem(x, m->s, m->len);
+		return;
+	}
+	/* render it once, through the emptied buffer, then keep a copy */
+	ob_flush(x);
+	ob_jstr(x, export_memcg(x, memcg, buf, sizeof(buf)));
+	at = x->bn < sizeof(m->s) ? x->bn : 0;
+	memcpy(m->s, x->buf, at);
+	m->len = at;
+	m->id = memcg;
 }
 
 static void slice(struct export *x, const char *what, const struct pair_interval *iv)
 {
 	struct chrome *c = x->priv;
-	char buf[48];
+	size_t wl = strlen(what);
+	char *p;
 
+	__typeof__(&c->pid[0]) pc = &c->pid[(iv->tid * 2654435761u) >> 24];
+
+	if (iv->tid != pc->tid || !pc->pid) {
+		pc->tid = iv->tid;
+		pc->pid = pid_of(x, iv->tid);
+	}
 	sep(x);
-	OBL(x, "{\"name\":\"");
-	ob_str(x, what);
+	p = ob_reserve(x, 256);
+	p = P_LIT(p, "{\"name\":\"");
+	p = p_mem(p, what, wl);
 	if (iv->write)
-		OBL(x, " write 0x");
+		p = P_LIT(p, " write 0x");
 	else
-		OBL(x, " read 0x");
-	ob_hex(x, iv->mm);
-	OBL(x, "\",\"cat\":\"");
-	ob_str(x, what);
-	OBL(x, "\",\"ph\":\"X\",\"ts\":");
-	ob_us(x, iv->start_ts);
-	OBL(x, ",\"dur\":");
-	ob_us(x, iv->end_ts - iv->start_ts);
-	if (iv->tid != c->tid || !c->pid) {
-		c->tid = iv->tid;
-		c->pid = pid_of(x, iv->tid);
+		p = P_LIT(p, " read 0x");
+	p = p_hex(p, iv->mm);
+	p = P_LIT(p, "\",\"cat\":\"");
+	p = p_mem(p, what, wl);
+	p = P_LIT(p, "\",\"ph\":\"X\",\"ts\":");
+	p = p_us(p, iv->start_ts);
+	p = P_LIT(p, ",\"dur\":");
+	p = p_us(p, iv->end_ts - iv->start_ts);
+	p = P_LIT(p, ",\"pid\":");
+	p = p_u64(p, pc->pid);
+	p = P_LIT(p, ",\"tid\":");
+	p = p_u64(p, iv->tid);
+	p = P_LIT(p, ",\"args\":{\"mm\":\"0x");
+	p = p_hex(p, iv->mm);
+	p = P_LIT(p, "\",\"memcg\":");
+	ob_commit(x, p);
+	memcg_json(x, c, iv->memcg);
+	p = ob_reserve(x, 64);
+	if (iv->kind == PAIR_WAIT) {
+		if (iv->contended)
+			p = P_LIT(p, ",\"contended\":true");
+		else
+			p = P_LIT(p, ",\"contended\":false");
 	}
-	OBL(x, ",\"pid\":");
-	ob_u64(x, c->pid);
-	OBL(x, ",\"tid\":");
-	ob_u64(x, iv->tid);
-	OBL(x, ",\"args\":{\"mm\":\"0x");
-	ob_hex(x, iv->mm);
-	OBL(x, "\",\"memcg\":");
-	if (iv->memcg != c->memcg || !c->mlen) {
-		/* render the name once, through the buffer, then keep a copy */
-		size_t at;
-		ob_flush(x);
-		ob_jstr(x, export_memcg(x, iv->memcg, buf, sizeof(buf)));
-		at = x->bn < sizeof(c->mname) ? x->bn : 0;
-		memcpy(c->mname, x->buf, at);
-		c->mlen = at;
-		c->memcg = iv->memcg;
-		if (!at)
-			ob_flush(x);	/* too long to keep: written, not cached */
-	} else {
-		ob_mem(x, c->mname, c->mlen);
-	}
-	if (iv->kind == PAIR_WAIT)
-		ob_str(x, iv->contended ? ",\"contended\":true" : ",\"contended\":false");
 	if (iv->kind == PAIR_HOLD) {
-		ob_str(x, iv->trylock ? ",\"trylock\":true" : ",\"trylock\":false");
-		ob_str(x, iv->downgraded ? ",\"downgraded\":true" : ",\"downgraded\":false");
+		if (iv->trylock)
+			p = P_LIT(p, ",\"trylock\":true");
+		else
+			p = P_LIT(p, ",\"trylock\":false");
+		if (iv->downgraded)
+			p = P_LIT(p, ",\"downgraded\":true");
+		else
+			p = P_LIT(p, ",\"downgraded\":false");
 	}
-	OBL(x, "}}");
+	p = P_LIT(p, "}}");
+	ob_commit(x, p);
 	x->intervals++;
 }
 
