@@ -84,9 +84,11 @@ static void slice(struct export *x, const char *what, const struct pair_interval
 
 	__typeof__(&c->pid[0]) pc = &c->pid[(iv->tid * 2654435761u) >> 24];
 
-	if (iv->tid != pc->tid || !pc->pid) {
+	if (iv->tid != pc->tid || !pc->pid) {	/* a task new to this cache slot */
 		pc->tid = iv->tid;
 		pc->pid = pid_of(x, iv->tid);
+		if (!u64map_get(&c->tids, iv->tid, 1))
+			x->oom = 1;
 	}
 	sep(x);
 	p = ob_reserve(x, 256);
@@ -153,37 +155,30 @@ static void hook(void *ctx, const struct pair_interval *iv)
 {
 	struct export *x = ctx;
 	struct chrome *c = x->priv;
-	uint64_t *w = u64map_get(&c->waiters, iv->mm, 1);
+	uint64_t *w;
 
-	if (!w || !u64map_get(&c->tids, iv->tid, 1)) {
+	if (iv->kind == PAIR_HOLD_BEGIN || iv->kind == PAIR_HOLD_DROPPED)
+		return;
+	if (iv->kind == PAIR_HOLD || (iv->kind == PAIR_FAILED && iv->trylock)) {
+		slice(x, iv->kind == PAIR_HOLD ? "hold" : "failed", iv);	/* no wait */
+		return;
+	}
+	if (!(w = u64map_get(&c->waiters, iv->mm, 1))) {
 		x->oom = 1;
 		return;
 	}
-	switch (iv->kind) {
-	case PAIR_WAIT_BEGIN:
+	if (iv->kind == PAIR_WAIT_BEGIN) {
 		if (!iv->replaced)
 			++*w;
 		counter(x, iv->mm, iv->start_ts, *w);
-		break;
-	case PAIR_WAIT:
-	case PAIR_FAILED:
-	case PAIR_WAIT_DROPPED:
-		if (iv->kind == PAIR_FAILED && iv->trylock) {
-			slice(x, "failed", iv);		/* a failed trylock: no wait */
-			break;
-		}
-		if (*w)
-			--*w;
-		counter(x, iv->mm, iv->end_ts > iv->start_ts ? iv->end_ts : iv->start_ts, *w);
-		if (iv->kind != PAIR_WAIT_DROPPED)
-			slice(x, iv->kind == PAIR_WAIT ? "wait" : "failed", iv);
-		break;
-	case PAIR_HOLD:
-		slice(x, "hold", iv);
-		break;
-	default:
-		break;
+		return;
 	}
+	/* PAIR_WAIT, PAIR_FAILED, PAIR_WAIT_DROPPED: a wait ends */
+	if (*w)
+		--*w;
+	counter(x, iv->mm, iv->end_ts > iv->start_ts ? iv->end_ts : iv->start_ts, *w);
+	if (iv->kind != PAIR_WAIT_DROPPED)
+		slice(x, iv->kind == PAIR_WAIT ? "wait" : "failed", iv);
 }
 
 static int end(struct export *x)
