@@ -65,11 +65,18 @@ static int on_events(void *ctx, const struct mml_event *ev, size_t n)
 		/* feed [from, i), then close windows up to ev[i] */
 		if (i > from) {
 			if (l->key) {
+				/* rewritten copies, fed a chunk at a time */
+				struct mml_event buf[256];
+				size_t nb = 0;
 				for (size_t k = from; k < i; k++) {
-					struct mml_event e = ev[k];
-					if (l->key(l, &e) == 0 && pair_feed(&l->pair, &e, 1)) {
-						l->err = 1;
-						return -1;
+					buf[nb] = ev[k];
+					nb += l->key(l, &buf[nb]) == 0;
+					if ((nb == 256 || k + 1 == i) && nb) {
+						if (pair_feed(&l->pair, buf, nb)) {
+							l->err = 1;
+							return -1;
+						}
+						nb = 0;
 					}
 				}
 			} else if (pair_feed(&l->pair, ev + from, i - from)) {

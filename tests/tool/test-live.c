@@ -58,6 +58,13 @@ static struct mml_event ev(uint64_t ts, int type, uint32_t tid, uint64_t mm, int
 	return e;
 }
 
+/* as the exporter's: memcg * 2 + write; tid 99 dropped */
+static int key_mode(struct live *l, struct mml_event *e)
+{
+	e->memcg = e->memcg * 2 + ((e->flags & MML_F_WRITE) != 0);
+	return e->tid == 99;
+}
+
 static void tick(struct live *l, uint64_t wm, uint64_t lost)
 {
 	struct record_tick t = { .watermark = wm, .lost = lost };
@@ -104,6 +111,35 @@ int main(void)
 	/* the final tick does not close the window cut short */
 	struct record_tick fin = { .watermark = UINT64_MAX, .final = 1 };
 	CHECK(l.sink.tick(l.sink.ctx, &fin) == 0 && nwin == 4);
+	live_fini(&l);
+
+	/* the key hook (exporter: mode into the memcg key; non-zero drops the event), in chunks */
+	nwin = 0;
+	CHECK(live_init(&l, AGG_BY_MEMCG, 1000000000, on_close, NULL) == 0);
+	l.key = key_mode;
+	static struct mml_event km[3000];
+	for (int i = 0; i < 1000; i++) {
+		int w = i % 3 == 0 ? MML_F_WRITE : 0;
+		km[3 * i] = ev((uint64_t)(10 + 3 * i), S, 5, 0xd, w);
+		km[3 * i + 1] = ev((uint64_t)(11 + 3 * i), A, 5, 0xd, OK | w);
+		km[3 * i + 2] = ev((uint64_t)(12 + 3 * i), R, 5, 0xd, w);
+		if (i % 10 == 9)
+			km[3 * i + 2].tid = 99;		/* dropped by the hook: the hold stays open */
+	}
+	CHECK(l.sink.events(l.sink.ctx, km, 3000) == 0);
+	struct agg_group *gr = NULL, *gw = NULL;
+	for (size_t i = 0; i < l.agg.cap; i++) {
+		if (l.agg.g[i] && l.agg.g[i]->key == 7 * 2)
+			gr = l.agg.g[i];
+		if (l.agg.g[i] && l.agg.g[i]->key == 7 * 2 + 1)
+			gw = l.agg.g[i];
+	}
+	CHECK(l.agg.n == 2 && gr && gw);
+	CHECK(gw && gw->acq_write == 334 && gw->wait.count == 334);
+	CHECK(gr && gr->acq_read == 666 && gr->wait.count == 666);
+	/* a release dropped: the next acquisition is nested; 900 holds closed */
+	CHECK(gr && gw && gr->hold.count + gw->hold.count == 900);
+	CHECK(l.pair.um.nested == 99 && l.events == 3000);
 	live_fini(&l);
 
 	/* too many groups at a window's end: pairing and aggregation start afresh */
