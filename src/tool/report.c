@@ -11,6 +11,7 @@
 #include <string.h>
 #include "report.h"
 #include "source.h"
+#include "export.h"
 
 #define BATCH 4096
 
@@ -18,7 +19,7 @@ void report_usage(FILE *f)
 {
 	fprintf(f,
 "usage: mmaplock report [FILE] [--by memcg|process|task|mm|holder] [--sort wait|hold|count]\n"
-"                       [--top N] [--hist] [--json | --csv]\n\n"
+"                       [--top N] [--hist] [--json | --csv] [--html OUT.html]\n\n"
 "Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
 "print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
 "the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
@@ -30,11 +31,14 @@ void report_usage(FILE *f)
 "  --top N      only the first N groups\n"
 "  --hist       log2 histograms of wait and hold per group\n"
 "  --json       JSON (docs/JSON.md)\n"
-"  --csv        CSV: a header line and one row per group\n\n"
+"  --csv        CSV: a header line and one row per group\n"
+"  --html OUT   write one self-contained HTML page to OUT: summary, latency\n"
+"               histograms, a timeline of the busiest mm, the blame matrix\n\n"
 "Examples:\n"
 "  mmaplock report                       # mmaplock.data, per memcg\n"
 "  mmaplock report --by process --top 5  # the five processes that waited longest\n"
 "  mmaplock report --by holder --json    # who blocked whom, in JSON\n"
+"  mmaplock report --html report.html    # the same as pictures, for a browser\n"
 "  trace-cmd report | mmaplock report -  # text from trace-cmd\n");
 }
 
@@ -47,6 +51,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		{ "hist", no_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "html", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,17 +104,25 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'H': o->hist = 1; break;
 		case 'j': o->json = 1; break;
 		case 'c': o->csv = 1; break;
+		case 'T': o->html = optarg; break;
 		case 'h':
 			report_usage(stdout);
 			return 1;
 		default:
-			if (optopt)
+			if (optopt && strchr("bstT", optopt))	/* a long one's value */
+				fprintf(stderr, "mmaplock report: %s: needs a value (see --help)\n",
+					argv[optind - 1]);
+			else if (optopt)
 				fprintf(stderr, "mmaplock report: -%c: unknown option (see --help)\n", optopt);
 			else
 				fprintf(stderr, "mmaplock report: %s: unknown option (see --help)\n",
 					argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (o->html && (o->holder || o->json || o->csv || o->hist)) {
+		fprintf(stderr, "mmaplock report: --html goes alone (it holds the blame and histograms)\n");
+		return -1;
 	}
 	if (o->holder && o->hist) {
 		fprintf(stderr, "mmaplock report: --hist does not apply to --by holder\n");
@@ -162,6 +175,86 @@ static int cmp_group(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;	/* stable output */
 }
 
+/* --html, first pass: blame, and the wait time per mm (to find the busiest). */
+struct html_pass1 {
+	struct blame *blame;
+	struct u64map mm_wait;
+	int oom;
+};
+
+static void html_hook1(void *ctx, const struct pair_interval *iv)
+{
+	struct html_pass1 *h = ctx;
+
+	blame_hook(h->blame, iv);
+	if (iv->kind == PAIR_WAIT || iv->kind == PAIR_FAILED) {
+		uint64_t *w = u64map_get(&h->mm_wait, iv->mm, 1);
+		if (w)
+			*w += iv->end_ts - iv->start_ts;
+		else
+			h->oom = 1;
+	}
+}
+
+#define HTML_TIMELINE 4000	/* intervals of the busiest mm drawn, at most */
+
+/* --html, second pass: the first HTML_TIMELINE intervals of r->tl_mm. */
+static void html_hook2(void *ctx, const struct pair_interval *iv)
+{
+	struct report *r = ctx;
+
+	if (iv->mm != r->tl_mm ||
+	    (iv->kind != PAIR_WAIT && iv->kind != PAIR_FAILED && iv->kind != PAIR_HOLD))
+		return;
+	if (r->ntl < HTML_TIMELINE)
+		r->tl[r->ntl++] = *iv;
+	else
+		r->tl_truncated = 1;
+}
+
+/* Read path again for the timeline of r->tl_mm. 0, or -1 after a message. */
+static int html_pass2(struct report *r, const char *path)
+{
+	struct mml_meta *meta = meta_new();
+	struct mml_event *ev = malloc(BATCH * sizeof(*ev));
+	struct agg agg = { 0 };
+	struct pair pair = { 0 };
+	struct source *s = NULL;
+	char err[300];
+	int rc = -1;
+	long n;
+
+	r->tl = malloc(HTML_TIMELINE * sizeof(*r->tl));
+	if (!meta || !ev || !r->tl || agg_init(&agg, AGG_BY_MM, meta) || pair_init(&pair, &agg)) {
+		fprintf(stderr, "mmaplock report: out of memory\n");
+		goto out;
+	}
+	pair.on_interval = html_hook2;
+	pair.hook_ctx = r;
+	if (!(s = source_open(path, meta, err, sizeof(err)))) {
+		fprintf(stderr, "mmaplock report: %s\n", err);
+		goto out;
+	}
+	while ((n = source_next(s, ev, BATCH)) > 0)
+		if (pair_feed(&pair, ev, (size_t)n)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			goto out;
+		}
+	if (n < 0) {
+		fprintf(stderr, "mmaplock report: %s\n", source_error(s));
+		goto out;
+	}
+	rc = 0;
+out:
+	source_close(s);
+	pair_fini(&pair);
+	if (agg.g)
+		agg_fini(&agg);
+	meta_free(meta);
+	free(ev);
+	return rc;
+}
+
 int report_run(const struct report_opts *o, FILE *out)
 {
 	struct mml_meta *meta = meta_new();
@@ -171,6 +264,7 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct pair pair = { 0 };
 	struct blame blame = { 0 };
 	struct blame_result br = { 0 };
+	struct html_pass1 h1 = { .blame = &blame };
 	struct report r = { .o = o, .input = o->path };
 	char err[300];
 	int rc = 1;
@@ -180,13 +274,17 @@ int report_run(const struct report_opts *o, FILE *out)
 		fprintf(stderr, "mmaplock report: out of memory\n");
 		goto out;
 	}
-	if (o->holder) {
+	if (o->holder || o->html) {
 		if (blame_init(&blame, meta)) {
 			fprintf(stderr, "mmaplock report: out of memory\n");
 			goto out;
 		}
 		pair.on_interval = blame_hook;
 		pair.hook_ctx = &blame;
+	}
+	if (o->html) {
+		pair.on_interval = html_hook1;
+		pair.hook_ctx = &h1;
 	}
 	s = source_open(o->path, meta, err, sizeof(err));
 	if (!s) {
@@ -232,7 +330,40 @@ int report_run(const struct report_opts *o, FILE *out)
 	if (o->top && (size_t)o->top < r.ngroups)
 		r.ngroups = (size_t)o->top;
 
-	if (o->holder) {
+	if (o->html) {
+		FILE *hf;
+		uint64_t best = 0;
+
+		if (blame.oom || h1.oom || blame_result(&blame, &br)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			free(r.groups);
+			goto out;
+		}
+		r.blame = &blame;
+		r.br = &br;
+		for (size_t i = 0; i < h1.mm_wait.cap; i++)
+			if (h1.mm_wait.used[i] && h1.mm_wait.v[i] >= best) {
+				best = h1.mm_wait.v[i];
+				r.tl_mm = h1.mm_wait.k[i];
+			}
+		if (best && strcmp(o->path, "-") && html_pass2(&r, o->path)) {
+			free(r.groups);
+			rc = 2;
+			goto out;
+		}
+		if (!(hf = fopen(o->html, "w"))) {
+			fprintf(stderr, "mmaplock report: %s: %m\n", o->html);
+			free(r.groups);
+			goto out;
+		}
+		out_html(&r, hf);
+		if (fclose(hf)) {
+			fprintf(stderr, "mmaplock report: %s: write error\n", o->html);
+			free(r.groups);
+			goto out;
+		}
+		fprintf(out, "mmaplock report: wrote %s\n", o->html);
+	} else if (o->holder) {
 		if (blame.oom || blame_result(&blame, &br)) {
 			fprintf(stderr, "mmaplock report: out of memory\n");
 			free(r.groups);
@@ -259,6 +390,8 @@ int report_run(const struct report_opts *o, FILE *out)
 	rc = fflush(out) ? 1 : r.truncated ? 2 : 0;
 	free(r.groups);
 out:
+	free(r.tl);
+	u64map_free(&h1.mm_wait);
 	blame_result_free(&br);
 	if (blame.mm)
 		blame_fini(&blame);

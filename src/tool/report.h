@@ -22,6 +22,7 @@ struct report_opts {
 	long top;			/* --top N; 0: all groups */
 	int hist, json, csv;
 	int holder;			/* --by holder: blame (blame.h) instead of groups */
+	const char *html;		/* --html OUT: the page (out-html.c) instead of stdout */
 };
 
 /* What the sinks print. */
@@ -34,8 +35,12 @@ struct report {
 	struct pair *pair;
 	struct agg_group **groups;	/* sorted, at most o->top */
 	size_t ngroups, total_groups;
-	const struct blame *blame;	/* --by holder */
+	const struct blame *blame;	/* --by holder, --html */
 	struct blame_result *br;
+	struct pair_interval *tl;	/* --html: intervals of the busiest mm */
+	size_t ntl;
+	uint64_t tl_mm;
+	int tl_truncated;
 };
 
 /*
@@ -62,6 +67,8 @@ void out_csv(const struct report *r, FILE *f);
 void out_blame_table(const struct report *r, FILE *f);
 void out_blame_json(const struct report *r, FILE *f);
 void out_blame_csv(const struct report *r, FILE *f);
+/* --html OUT: the self-contained page (out-html.c). */
+void out_html(const struct report *r, FILE *f);
 /* JSON string, escaped per RFC 8259 (out-json.c). */
 void out_jstr(FILE *f, const char *s);
 
