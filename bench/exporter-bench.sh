@@ -30,7 +30,8 @@ med() { sort -g "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2
 pct() { sort -g "$1" | awk -v q="$2" '{ a[NR] = $1 } END { i = int(NR * q + 0.999); if (i < 1) i = 1; print a[i] }'; }
 
 start_exporter() {	# $@: extra options; sets xp and port
-	"$M" exporter --listen 127.0.0.1:0 "$@" 2>$tmp/x.err &
+	: >$tmp/x.err	# emptied before (not by) the child: no stale port read
+	"$M" exporter --listen 127.0.0.1:0 "$@" 2>>$tmp/x.err &
 	xp=$!
 	port=
 	n=0
