@@ -40,6 +40,17 @@
  * missed-events marks on that CPU's pages, if larger), written as LOST
  * blocks.
  *
+ * Live mode (o->sink: top, exporter). Decoded events go to per-CPU queues
+ * (merge.c) instead of the file (none when o->output is NULL). After each
+ * drain, whatever is older than the drain's start minus LIVE_SLACK_NS
+ * (the trace clock is CLOCK_MONOTONIC) is merged across CPUs and handed to
+ * the sink in time order: an event stamped that long before we read its
+ * CPU is in the buffer (a writer commits within microseconds; the slack
+ * covers a vCPU descheduled between stamp and commit). A CPU whose reading
+ * was cut short holds the watermark at its newest event. Lost counts are
+ * re-read every 250 ms, and memcg ids still without a path trigger a walk
+ * once a second. The task cache is dropped after RECORD_LIVE_TIDS tasks.
+ *
  * Races: tracefs files of the instance are only touched by this thread and,
  * after we are gone, by the watchdog. /proc and the cgroup tree change under
  * us; every reader of them tolerates an entry vanishing mid-read (the task
@@ -538,7 +549,7 @@ static double now_s(void)
 
 /* ------------------------------------------------------------ live mode */
 
-#define LIVE_SLACK_NS	2000000ull	/* an event stamped this long ago is in its buffer */
+#define LIVE_SLACK_NS	10000000ull	/* an event stamped this long ago is in its buffer */
 
 static uint64_t mono_ns(void)
 {
