@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "blame.h"
+#include "export.h"		/* struct u64map */
 
 struct span {
 	uint64_t start, end;		/* ns; end 0 while open */
@@ -49,7 +50,8 @@ int blame_init(struct blame *b, const struct mml_meta *meta)
 	b->rec_cap = 256;
 	b->mm = calloc(b->mm_cap, sizeof(*b->mm));
 	b->rec = calloc(b->rec_cap, sizeof(*b->rec));
-	if (!b->mm || !b->rec) {
+	b->tid_wait = calloc(1, sizeof(struct u64map));
+	if (!b->mm || !b->rec || !b->tid_wait) {
 		blame_fini(b);
 		return -1;
 	}
@@ -67,8 +69,12 @@ void blame_fini(struct blame *b)
 		}
 	free(b->mm);
 	free(b->rec);
+	if (b->tid_wait)
+		u64map_free(b->tid_wait);
+	free(b->tid_wait);
 	b->mm = NULL;
 	b->rec = NULL;
+	b->tid_wait = NULL;
 }
 
 static int mm_grow(struct blame *b)
@@ -257,16 +263,31 @@ void blame_hook(void *ctx, const struct pair_interval *iv)
 	struct blame *b = ctx;
 	struct blame_mm *m = get_mm(b, iv->mm);
 	struct span x = { .start = iv->start_ts, .tid = iv->tid, .write = iv->write };
+	uint64_t *tw = u64map_get(b->tid_wait, iv->tid, 1);
 
-	if (!m) {
+	if (!m || !tw) {
 		b->oom = 1;
 		return;
+	}
+	if (*tw && *tw - 1 != iv->mm) {
+		/* it waited on another mm and now does something: that wait's end was lost */
+		struct blame_mm *o = get_mm(b, *tw - 1);
+		if (!o || !(m = get_mm(b, iv->mm))) {	/* (get_mm may have moved m's slot, not m) */
+			b->oom = 1;
+			return;
+		}
+		if (take(&o->waits, iv->tid, NULL)) {
+			b->lost_waits++;
+			prune(b, o);
+		}
+		*tw = 0;
 	}
 	switch (iv->kind) {
 	case PAIR_WAIT_BEGIN:
 		take(&m->waits, iv->tid, NULL);		/* a restart replaces it */
 		if (push(&m->waits, &x))
 			b->oom = 1;
+		*tw = iv->mm + 1;
 		break;
 	case PAIR_HOLD_BEGIN:
 		take(&m->holds, iv->tid, NULL);		/* nested: replaces it */
@@ -278,10 +299,12 @@ void blame_hook(void *ctx, const struct pair_interval *iv)
 		if (iv->kind == PAIR_FAILED && iv->trylock)
 			break;		/* a failed trylock: nobody waited */
 		wait_closed(b, m, iv);
+		*tw = 0;
 		break;
 	case PAIR_WAIT_DROPPED:
 		take(&m->waits, iv->tid, NULL);
 		prune(b, m);
+		*tw = 0;
 		break;
 	case PAIR_HOLD:
 		/* keep it while a wait that may overlap it is open */

@@ -11,9 +11,11 @@
  * Streaming, memory bounded by what is open: per mm, the open holds, the
  * open waits, and the holds that closed while a still-open wait had
  * already started (they may overlap it). A closed hold is forgotten once
- * no open wait on its mm started before its end; if a wait never closes
- * (lost events) the remembered holds are capped at BLAME_KEEP per mm, the
- * oldest dropped and counted (dropped_holds).
+ * no open wait on its mm started before its end. A wait whose end was lost
+ * is closed without blame as soon as its task shows up doing anything else
+ * (a task blocked in a wait fires no event); if one still never closes, the
+ * remembered holds are capped at BLAME_KEEP per mm, the oldest dropped and
+ * counted (dropped_holds).
  */
 #ifndef MML_BLAME_H
 #define MML_BLAME_H
@@ -47,6 +49,8 @@ struct blame {
 	uint64_t waits, wait_ns;	/* waits closed (success or failure), their total */
 	uint64_t unblamed;		/* waits that no recorded hold overlapped */
 	uint64_t dropped_holds;		/* closed holds forgotten at the BLAME_KEEP cap */
+	uint64_t lost_waits;		/* waits whose end never came (their task moved on) */
+	void *tid_wait;			/* struct u64map: tid -> mm + 1 of its open wait */
 	int oom;			/* an allocation failed: the figures are incomplete */
 };
 

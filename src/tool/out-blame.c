@@ -77,8 +77,8 @@ void out_blame_json(const struct report *r, FILE *f)
 		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n", r->events, r->lost,
 		r->duration_ns, r->truncated ? "true" : "false");
 	fprintf(f, "  \"waits\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRIu64
-		", \"unblamed\": %" PRIu64 "},\n  \"dropped_holds\": %" PRIu64 ",\n",
-		b->waits, b->wait_ns, b->unblamed, b->dropped_holds);
+		", \"unblamed\": %" PRIu64 ", \"lost\": %" PRIu64 "},\n  \"dropped_holds\": %"
+		PRIu64 ",\n", b->waits, b->wait_ns, b->unblamed, b->lost_waits, b->dropped_holds);
 	fprintf(f, "  \"groups\": [");
 	for (size_t i = 0; i < br->nholders; i++) {
 		const struct blame_holder *h = &br->holders[i];

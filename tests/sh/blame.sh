@@ -23,7 +23,7 @@ python3 - "$T/b.json" <<'PY' || bad "JSON figures"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["by"] == "holder" and d["events"] == 17, d
-assert d["waits"] == {"count": 6, "total_ns": 111000, "unblamed": 2}, d["waits"]
+assert d["waits"] == {"count": 6, "total_ns": 111000, "unblamed": 2, "lost": 0}, d["waits"]
 assert d["dropped_holds"] == 0
 g = [(x["key"], x["blamed_ns"], x["blamed_write_ns"], x["blamed_read_ns"], x["waits"]) for x in d["groups"]]
 assert g == [("writer[300]", 72000, 72000, 0, 2), ("victim[400]", 30000, 0, 30000, 1),

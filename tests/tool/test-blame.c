@@ -67,7 +67,7 @@ static const struct blame_pair *bpair(const struct blame *b, const struct blame_
 
 /*
  * mm 0xa belongs to memcg 1 (/db), mm 0xb to memcg 2 (/web).
- * backup[10] (cgroup /ops) reads /db's mm (like /proc/pid/smaps) [100, 600];
+ * backup[10] (cgroup /ops) reads /db's mm (like /proc/pid/smaps) [40, 600];
  * db[20] (/db) waits for write [200, 600]: 400 blamed on backup (read).
  * db[20] holds for write [600, 900]; db[21] waits for read [650, 1000]:
  * 250 on db[20] (write); db[22] (/db) also waits [700, 1000]: 200 on db[20].
@@ -83,8 +83,8 @@ static void test_pairs(void)
 	struct blame_result r;
 	struct mml_event ev[] = {
 		EV(0, 30, 0xb, 2, S, W), EV(0, 30, 0xb, 2, A, W | OK),
-		EV(50, 10, 0xb, 2, S, 0),
-		EV(100, 10, 0xa, 1, A, OK),		/* trylock-like read of /db's mm */
+		EV(40, 10, 0xa, 1, A, OK),		/* trylock-like read of /db's mm */
+		EV(50, 10, 0xb, 2, S, 0),		/* then it waits for /web's too */
 		EV(100, 31, 0xb, 2, S, 0),
 		EV(200, 20, 0xa, 1, S, W),
 		EV(500, 30, 0xb, 2, R, W),
@@ -153,10 +153,38 @@ static void test_bound(void)
 	free(ev);
 }
 
+/*
+ * The same, but the waiter's answer is lost and it goes on with another mm
+ * (a task blocked in a wait fires nothing): its wait is closed unblamed at
+ * once, so the holds of 0xa are not kept for it.
+ */
+static void test_lost_wait(void)
+{
+	size_t n = 3 * BLAME_KEEP * 3 + 3, k = 0;
+	struct mml_event *ev = calloc(n, sizeof(*ev));
+	struct blame b;
+
+	ev[k++] = (struct mml_event)EV(1, 99, 0xa, 1, S, W);
+	ev[k++] = (struct mml_event)EV(2, 99, 0xc, 1, S, 0);
+	ev[k++] = (struct mml_event)EV(3, 99, 0xc, 1, A, OK);
+	for (uint64_t t = 10; k + 3 <= n; t += 10) {
+		ev[k++] = (struct mml_event)EV(t, 5, 0xa, 1, S, 0);
+		ev[k++] = (struct mml_event)EV(t + 1, 5, 0xa, 1, A, OK);
+		ev[k++] = (struct mml_event)EV(t + 2, 5, 0xa, 1, R, 0);
+	}
+	run(NULL, &b, ev, k);
+	CHECK(b.lost_waits == 1);
+	CHECK(b.dropped_holds == 0);
+	CHECK(b.waits == 1 + (k - 3) / 3);	/* 99's wait on 0xc and 5's */
+	blame_fini(&b);
+	free(ev);
+}
+
 int main(void)
 {
 	test_pairs();
 	test_bound();
+	test_lost_wait();
 	if (fails) {
 		fprintf(stderr, "test-blame: %d checks failed\n", fails);
 		return 1;
