@@ -60,6 +60,7 @@ struct live {
 
 /* Set up: windows of win_ns, groups by by. 0 or -1 (out of memory). */
 int live_init(struct live *l, enum agg_by by, uint64_t win_ns, live_close_fn close, void *ctx);
+/* Free the pairing, the aggregation and the names; l may be half-initialised. */
 void live_fini(struct live *l);
 
 #endif

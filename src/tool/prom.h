@@ -51,7 +51,9 @@ static inline uint64_t prom_bound_ns(unsigned k)
 	return 1ull << (10 + 2 * k);
 }
 
+/* An empty set of at most max series (plus the two "other" ones). 0 or -1 (no memory). */
 int prom_set_init(struct prom_set *p, size_t max);
+/* Free the series and their labels; p is zeroed. */
 void prom_set_fini(struct prom_set *p);
 /* The series for (memcg, write): found, created, or "other" when max is reached. NULL: no memory. */
 struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write);
