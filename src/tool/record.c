@@ -28,7 +28,7 @@
  * filter could not do. -G CGROUP: a memcg_id filter on the mmap_lock events
  * where the kernel has the field, and a user-space filter on the interned
  * path otherwise. lock:contention_begin is filtered in the kernel to rwsem
- * waits (flags & (READ|WRITE)); contention_end has no flags and is kept.
+ * waits (flags exactly READ or WRITE); contention_end has no flags and is kept.
  *
  * Metadata. memcg ids -> paths from a walk of the memory hierarchy at the
  * start and at the end, and again (at most once a second) when an event
@@ -730,7 +730,9 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	if (o->ncgroups && set_cgroups(&r))
 		goto out;
 	if (decoder_has_contention(r.dec)) {
-		tracefs_instance_file_write(r.ti, "events/lock/contention_begin/filter", "flags & 6");
+		/* rwsem waits only: READ (2) or WRITE (4) alone; rwlock spins add SPIN, percpu-rwsems PERCPU */
+		tracefs_instance_file_write(r.ti, "events/lock/contention_begin/filter",
+					    "flags == 2 || flags == 4");
 	}
 
 	r.ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
