@@ -82,68 +82,6 @@ static inline void ob_str(struct export *x, const char *s)
 /* A string literal: its length known at compile time. */
 #define OBL(x, lit) ob_mem((x), "" lit, sizeof(lit) - 1)
 
-static inline void ob_u64(struct export *x, uint64_t v)
-{
-	static const char d2[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char t[24];
-	int k = 24;
-
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		t[--k] = d2[2 * r + 1];
-		t[--k] = d2[2 * r];
-	}
-	if (v >= 10) {
-		t[--k] = d2[2 * v + 1];
-		t[--k] = d2[2 * v];
-	} else {
-		t[--k] = (char)('0' + v);
-	}
-	ob_mem(x, t + k, (size_t)(24 - k));
-}
-
-/* v in lower-case hex, without 0x */
-static inline void ob_hex(struct export *x, uint64_t v)
-{
-	char t[16];
-	int k = 16;
-
-	do
-		t[--k] = "0123456789abcdef"[v & 15];
-	while (v >>= 4);
-	ob_mem(x, t + k, (size_t)(16 - k));
-}
-
-/* ns as microseconds with three decimals: 1234567 -> 1234.567 */
-static inline void ob_us(struct export *x, uint64_t ns)
-{
-	char t[4] = { '.', (char)('0' + ns / 100 % 10), (char)('0' + ns / 10 % 10),
-		      (char)('0' + ns % 10) };
-
-	ob_u64(x, ns / 1000);
-	ob_mem(x, t, 4);
-}
-
-/*
- * The fast path: reserve room for a whole record once, write it with the
- * p_* helpers (no bounds checks: the caller reserved enough), then commit.
- */
-static inline char *ob_reserve(struct export *x, size_t n)
-{
-	if (x->bn + n > EXPORT_BUF)
-		ob_flush(x);
-	return x->buf + x->bn;
-}
-
-static inline void ob_commit(struct export *x, char *p)
-{
-	x->bn = (size_t)(p - x->buf);
-}
-
 #define P_LIT(p, lit) (memcpy((p), "" lit, sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 static inline char *p_mem(char *p, const char *s, size_t n)
@@ -197,6 +135,45 @@ static inline char *p_us(char *p, uint64_t ns)
 	p[2] = (char)('0' + ns / 10 % 10);
 	p[3] = (char)('0' + ns % 10);
 	return p + 4;
+}
+
+static inline void ob_u64(struct export *x, uint64_t v)
+{
+	char t[24];
+
+	ob_mem(x, t, (size_t)(p_u64(t, v) - t));
+}
+
+/* v in lower-case hex, without 0x */
+static inline void ob_hex(struct export *x, uint64_t v)
+{
+	char t[16];
+
+	ob_mem(x, t, (size_t)(p_hex(t, v) - t));
+}
+
+/* ns as microseconds with three decimals: 1234567 -> 1234.567 */
+static inline void ob_us(struct export *x, uint64_t ns)
+{
+	char t[28];
+
+	ob_mem(x, t, (size_t)(p_us(t, ns) - t));
+}
+
+/*
+ * The fast path: reserve room for a whole record once, write it with the
+ * p_* helpers (no bounds checks: the caller reserved enough), then commit.
+ */
+static inline char *ob_reserve(struct export *x, size_t n)
+{
+	if (x->bn + n > EXPORT_BUF)
+		ob_flush(x);
+	return x->buf + x->bn;
+}
+
+static inline void ob_commit(struct export *x, char *p)
+{
+	x->bn = (size_t)(p - x->buf);
 }
 
 /* A JSON string, escaped per RFC 8259. */
