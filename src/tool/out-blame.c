@@ -116,21 +116,6 @@ void out_blame_json(const struct report *r, FILE *f)
 	fprintf(f, "\n  ]\n}\n");
 }
 
-static void cstr(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void out_blame_csv(const struct report *r, FILE *f)
 {
 	const struct blame *b = r->blame;
@@ -143,11 +128,11 @@ void out_blame_csv(const struct report *r, FILE *f)
 		holder_name(r, h->tid, name, sizeof(name));
 		for (size_t k = 0; k < h->nvictims; k++) {
 			const struct blame_rec *v = h->victims[k];
-			cstr(f, name);
+			out_cstr(f, name);
 			fprintf(f, ",%u,", (unsigned)h->tid);
-			cstr(f, blame_cgroup(b, h->tid));
+			out_cstr(f, blame_cgroup(b, h->tid));
 			fputc(',', f);
-			cstr(f, blame_memcg_name(b, v->victim_memcg, buf, sizeof(buf)));
+			out_cstr(f, blame_memcg_name(b, v->victim_memcg, buf, sizeof(buf)));
 			fprintf(f, ",%" PRIu64 ",%" PRIu64 "\n", v->blamed_ns, v->waits);
 		}
 	}

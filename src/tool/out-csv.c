@@ -8,7 +8,8 @@
 #include <string.h>
 #include "report.h"
 
-static void cstr(FILE *f, const char *s)
+/* One CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line break. */
+void out_cstr(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {
 		fputs(s, f);
@@ -32,7 +33,7 @@ void out_csv(const struct report *r, FILE *f)
 		"hold_ns_count,hold_ns_total,hold_ns_p50,hold_ns_p99,hold_ns_max\n");
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
-		cstr(f, agg_group_name(r->agg, g, name, sizeof(name)));
+		out_cstr(f, agg_group_name(r->agg, g, name, sizeof(name)));
 		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",

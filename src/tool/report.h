@@ -62,6 +62,8 @@ uint64_t report_acquisitions(const struct agg_group *g);
 void out_table(const struct report *r, FILE *f);
 void out_hist(const struct report *r, FILE *f);
 void out_json(const struct report *r, FILE *f);
+/* One CSV field (RFC 4180 quoting when needed). */
+void out_cstr(FILE *f, const char *s);
 void out_csv(const struct report *r, FILE *f);
 /* --by holder (out-blame.c): table, --json, --csv. */
 void out_blame_table(const struct report *r, FILE *f);
