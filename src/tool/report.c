@@ -212,6 +212,27 @@ static void html_hook2(void *ctx, const struct pair_interval *iv)
 		r->tl_truncated = 1;
 }
 
+/*
+ * pump(): feed every event of s, in batches, to the pairing (and through it
+ * to the aggregation and any interval hook). 0 at the end of the input; 1 out
+ * of memory, 2 bad input, each with its one-line message printed.
+ */
+static int pump(struct source *s, struct pair *p, struct mml_event *ev)
+{
+	long n;
+
+	while ((n = source_next(s, ev, BATCH)) > 0)
+		if (pair_feed(p, ev, (size_t)n)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			return 1;
+		}
+	if (n < 0) {
+		fprintf(stderr, "mmaplock report: %s\n", source_error(s));
+		return 2;
+	}
+	return 0;
+}
+
 /* Read path again for the timeline of r->tl_mm. 0, or -1 after a message. */
 static int html_pass2(struct report *r, const char *path)
 {
@@ -222,7 +243,6 @@ static int html_pass2(struct report *r, const char *path)
 	struct source *s = NULL;
 	char err[300];
 	int rc = -1;
-	long n;
 
 	r->tl = malloc(HTML_TIMELINE * sizeof(*r->tl));
 	if (!meta || !ev || !r->tl || agg_init(&agg, AGG_BY_MM, meta) || pair_init(&pair, &agg)) {
@@ -235,15 +255,8 @@ static int html_pass2(struct report *r, const char *path)
 		fprintf(stderr, "mmaplock report: %s\n", err);
 		goto out;
 	}
-	while ((n = source_next(s, ev, BATCH)) > 0)
-		if (pair_feed(&pair, ev, (size_t)n)) {
-			fprintf(stderr, "mmaplock report: out of memory\n");
-			goto out;
-		}
-	if (n < 0) {
-		fprintf(stderr, "mmaplock report: %s\n", source_error(s));
+	if (pump(s, &pair, ev))
 		goto out;
-	}
 	rc = 0;
 out:
 	source_close(s);
@@ -268,7 +281,6 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct report r = { .o = o, .input = o->path };
 	char err[300];
 	int rc = 1;
-	long n;
 
 	if (!meta || !ev || agg_init(&agg, o->by, meta) || pair_init(&pair, &agg)) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
@@ -292,16 +304,9 @@ int report_run(const struct report_opts *o, FILE *out)
 		rc = 2;
 		goto out;
 	}
-	while ((n = source_next(s, ev, BATCH)) > 0)
-		if (pair_feed(&pair, ev, (size_t)n)) {
-			fprintf(stderr, "mmaplock report: out of memory\n");
-			goto out;
-		}
-	if (n < 0) {
-		fprintf(stderr, "mmaplock report: %s\n", source_error(s));
-		rc = 2;
+	if ((rc = pump(s, &pair, ev)))
 		goto out;
-	}
+	rc = 1;
 	pair_finish(&pair);
 	/* A cut file: its complete blocks are reported, then exit 2 (bad input). */
 	if (s->truncated)
