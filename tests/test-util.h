@@ -5,6 +5,9 @@
  *   CHECK(cond)            fail (exit 1) with file:line and the condition
  *   CHECK_EQ(a, b)         same, printing both values (as long long)
  *   CHECK_STR(a, b)        string equality, printing both
+ *   CHECK_SOFT(cond, fmt, ...)
+ *                          on failure print file:line, the condition and the
+ *                          message, count it in test_failures and go on
  *   skip(fmt, ...)         print "SKIP: why" and exit 77 (CTest counts it skipped)
  *   watchdog(seconds)      a hang becomes a failure: SIGALRM prints and _exit(1)s
  *   expect_death(fn, arg, needle)
@@ -45,6 +48,20 @@
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
 				#cond);                                               \
 			exit(1);                                                      \
+		}                                                                     \
+	} while (0)
+
+/* Non-fatal: the test runs to its end and exits non-zero if test_failures. */
+static int test_failures __attribute__((unused));
+
+#define CHECK_SOFT(cond, ...)                                                         \
+	do {                                                                          \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, \
+				#cond);                                               \
+			fprintf(stderr, __VA_ARGS__);                                 \
+			fputc('\n', stderr);                                          \
+			test_failures++;                                              \
 		}                                                                     \
 	} while (0)
 

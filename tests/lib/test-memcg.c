@@ -21,17 +21,7 @@
 #include <mmaplock/trace.h>
 #include "memcg-util.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                       \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			failures++;                                                            \
-		}                                                                              \
-	} while (0)
+#include "test-util.h"
 
 static char seen[MEMCG_PATH_BUF_SIZE + 16];
 static int nseen;
@@ -51,22 +41,22 @@ int main(void)
 	mmap_init_lock(&mm);
 	want[MEMCG_PATH_BUF_SIZE - 1] = '\0';	/* the library's bound */
 #if MMAPLOCK_TRACING
-	CHECK(register_trace_mmap_lock_start_locking(p_start, NULL) == 0, "register");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_start, NULL) == 0, "register");
 	mmap_read_lock(&mm);
 	mmap_read_unlock(&mm);
-	CHECK(nseen == 1, "probe called %d times", nseen);
+	CHECK_SOFT(nseen == 1, "probe called %d times", nseen);
 #if MMAPLOCK_MEMCG
-	CHECK(!strcmp(seen, want), "event path '%s', /proc/self/cgroup says '%s' (kind %d)", seen,
+	CHECK_SOFT(!strcmp(seen, want), "event path '%s', /proc/self/cgroup says '%s' (kind %d)", seen,
 	      want, kind);
-	CHECK(mmap_lock_get_memcg_path(&mm, got, sizeof(got)) == (int)strlen(want), "length");
-	CHECK(!strcmp(got, want), "get_memcg_path '%s', want '%s'", got, want);
+	CHECK_SOFT(mmap_lock_get_memcg_path(&mm, got, sizeof(got)) == (int)strlen(want), "length");
+	CHECK_SOFT(!strcmp(got, want), "get_memcg_path '%s', want '%s'", got, want);
 	/* A small buffer is cut, never overrun. */
 	memset(got, 'x', sizeof(got));
-	CHECK(mmap_lock_get_memcg_path(&mm, got, 4) == (int)(strlen(want) < 3 ? strlen(want) : 3),
+	CHECK_SOFT(mmap_lock_get_memcg_path(&mm, got, 4) == (int)(strlen(want) < 3 ? strlen(want) : 3),
 	      "short buffer");
-	CHECK(got[3] == '\0' || strlen(want) < 3, "short buffer not terminated");
-	CHECK(got[4] == 'x', "wrote past a 4-byte buffer");
-	CHECK(mmap_lock_get_memcg_path(&mm, NULL, 10) == -EINVAL, "NULL buffer");
+	CHECK_SOFT(got[3] == '\0' || strlen(want) < 3, "short buffer not terminated");
+	CHECK_SOFT(got[4] == 'x', "wrote past a 4-byte buffer");
+	CHECK_SOFT(mmap_lock_get_memcg_path(&mm, NULL, 10) == -EINVAL, "NULL buffer");
 
 	/* An mm owned by another process (our child) carries the child's path. */
 	{
@@ -82,26 +72,26 @@ int main(void)
 		nseen = 0;
 		mmap_write_lock(&other);
 		mmap_write_unlock(&other);
-		CHECK(nseen == 1 && !strcmp(seen, want), "child's mm: '%s', want '%s'", seen, want);
+		CHECK_SOFT(nseen == 1 && !strcmp(seen, want), "child's mm: '%s', want '%s'", seen, want);
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
 #else
-	CHECK(!strcmp(seen, ""), "MEMCG off: event path '%s'", seen);
-	CHECK(mmap_lock_get_memcg_path(&mm, got, sizeof(got)) == -ENOSYS, "MEMCG off: get");
-	CHECK(got[0] == '\0', "MEMCG off: path '%s'", got);
-	CHECK(mmap_lock_memcg_lookups() == 0, "MEMCG off: %lu lookups", mmap_lock_memcg_lookups());
+	CHECK_SOFT(!strcmp(seen, ""), "MEMCG off: event path '%s'", seen);
+	CHECK_SOFT(mmap_lock_get_memcg_path(&mm, got, sizeof(got)) == -ENOSYS, "MEMCG off: get");
+	CHECK_SOFT(got[0] == '\0', "MEMCG off: path '%s'", got);
+	CHECK_SOFT(mmap_lock_memcg_lookups() == 0, "MEMCG off: %lu lookups", mmap_lock_memcg_lookups());
 	(void)kind;
 #endif
-	CHECK(unregister_trace_mmap_lock_start_locking(p_start, NULL) == 0, "unregister");
+	CHECK_SOFT(unregister_trace_mmap_lock_start_locking(p_start, NULL) == 0, "unregister");
 #else
-	CHECK(mmap_lock_get_memcg_path(&mm, got, sizeof(got)) == -ENOSYS, "tracing off: get");
-	CHECK(got[0] == '\0', "tracing off: path '%s'", got);
+	CHECK_SOFT(mmap_lock_get_memcg_path(&mm, got, sizeof(got)) == -ENOSYS, "tracing off: get");
+	CHECK_SOFT(got[0] == '\0', "tracing off: path '%s'", got);
 	(void)kind;
 	(void)p_start;
 #endif
-	if (failures) {
-		fprintf(stderr, "test-memcg: %d failures\n", failures);
+	if (test_failures) {
+		fprintf(stderr, "test-memcg: %d failures\n", test_failures);
 		return 1;
 	}
 	printf("test-memcg: ok (path '%s')\n", want);

@@ -34,17 +34,7 @@
 #include "mml_format.h"
 #include "memcg-util.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                       \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			failures++;                                                            \
-		}                                                                              \
-	} while (0)
+#include "test-util.h"
 
 /* ------------------------------------------------------------ the workload */
 
@@ -401,10 +391,10 @@ static void check_streams(const char *what, struct trace *t, struct child_thread
 	int per = round_ops(NULL, x);
 	uint64_t total = 0;
 
-	CHECK(t->has_end, "%s: no END block", what);
-	CHECK(t->h.source == MML_SOURCE_LIB && t->h.clock == MML_CLOCK_MONOTONIC,
+	CHECK_SOFT(t->has_end, "%s: no END block", what);
+	CHECK_SOFT(t->h.source == MML_SOURCE_LIB && t->h.clock == MML_CLOCK_MONOTONIC,
 	      "%s: header source %u clock %u", what, t->h.source, t->h.clock);
-	CHECK(t->info_pid > 0 && strstr(t->info_program, "test-recorder"),
+	CHECK_SOFT(t->info_pid > 0 && strstr(t->info_program, "test-recorder"),
 	      "%s: INFO pid %d program '%s'", what, t->info_pid, t->info_program);
 	for (int i = 0; i < nct; i++) {
 		struct stream *s = NULL;
@@ -413,13 +403,13 @@ static void check_streams(const char *what, struct trace *t, struct child_thread
 		for (int k = 0; k < t->ns; k++)
 			if (t->s[k].tid == (uint32_t)ct[i].tid)
 				s = &t->s[k];
-		CHECK(s != NULL, "%s: no events of thread %d (tid %d)", what, i, ct[i].tid);
+		CHECK_SOFT(s != NULL, "%s: no events of thread %d (tid %d)", what, i, ct[i].tid);
 		if (!s)
 			continue;
-		CHECK(s->n == (size_t)per * nrounds, "%s: thread %d: %zu events, want %d", what, i,
+		CHECK_SOFT(s->n == (size_t)per * nrounds, "%s: thread %d: %zu events, want %d", what, i,
 		      s->n, per * nrounds);
-		CHECK(s->lost == 0, "%s: thread %d lost %lu", what, i, (unsigned long)s->lost);
-		CHECK(s->has_task && s->tgid == (uint32_t)t->info_pid, "%s: thread %d: TASK", what, i);
+		CHECK_SOFT(s->lost == 0, "%s: thread %d lost %lu", what, i, (unsigned long)s->lost);
+		CHECK_SOFT(s->has_task && s->tgid == (uint32_t)t->info_pid, "%s: thread %d: TASK", what, i);
 		for (size_t k = 0; k < s->n && bad < 5; k++) {
 			const struct mml_event *e = &s->ev[k];
 			const struct xev *w = &x[k % per];
@@ -428,7 +418,7 @@ static void check_streams(const char *what, struct trace *t, struct child_thread
 			if (e->type != w->type || e->flags != w->flags || e->mm != ct[i].mm ||
 			    e->tid != (uint32_t)ct[i].tid || (k && e->ts < s->ev[k - 1].ts) ||
 			    !p || strcmp(p, want_path)) {
-				CHECK(0, "%s: thread %d event %zu: type %u flags %x mm %lx tid %u "
+				CHECK_SOFT(0, "%s: thread %d event %zu: type %u flags %x mm %lx tid %u "
 				      "path '%s'; want type %u flags %x mm %lx tid %d path '%s'",
 				      what, i, k, e->type, e->flags, (unsigned long)e->mm, e->tid,
 				      p ? p : "(no MEMCG entry)", w->type, w->flags, ct[i].mm,
@@ -438,7 +428,7 @@ static void check_streams(const char *what, struct trace *t, struct child_thread
 		}
 		total += s->n;
 	}
-	CHECK(t->end_events == total && t->end_lost == 0, "%s: END says %lu events %lu lost, read %lu",
+	CHECK_SOFT(t->end_events == total && t->end_lost == 0, "%s: END says %lu events %lu lost, read %lu",
 	      what, (unsigned long)t->end_events, (unsigned long)t->end_lost, (unsigned long)total);
 }
 
@@ -467,9 +457,9 @@ int main(int argc, char **argv)
 #if MMAPLOCK_TRACING
 	/* basic */
 	st = run_child("basic", file, NULL, ct, &nct, err, sizeof(err));
-	CHECK(st == 0 && nct == 3, "basic: child status %d, %d threads, stderr: %s", st, nct, err);
+	CHECK_SOFT(st == 0 && nct == 3, "basic: child status %d, %d threads, stderr: %s", st, nct, err);
 	t = read_trace(file);
-	CHECK(t != NULL, "basic: unreadable trace");
+	CHECK_SOFT(t != NULL, "basic: unreadable trace");
 	if (t) {
 		check_streams("basic", t, ct, nct, 3000, want_path);
 		trace_free(t);
@@ -477,9 +467,9 @@ int main(int argc, char **argv)
 
 	/* exit() from a second thread */
 	st = run_child("exit", file, NULL, ct, &nct, err, sizeof(err));
-	CHECK(st == 0 && nct == 2, "exit: child status %d, %d threads, stderr: %s", st, nct, err);
+	CHECK_SOFT(st == 0 && nct == 2, "exit: child status %d, %d threads, stderr: %s", st, nct, err);
 	t = read_trace(file);
-	CHECK(t != NULL, "exit: unreadable trace");
+	CHECK_SOFT(t != NULL, "exit: unreadable trace");
 	if (t) {
 		check_streams("exit", t, ct, nct, 2000, want_path);
 		trace_free(t);
@@ -487,36 +477,36 @@ int main(int argc, char **argv)
 
 	/* overload: whatever is dropped is counted */
 	st = run_child("overload", file, "MMAPLOCK_TRACE_BUF=16 MMAPLOCK_TRACE_BUFS=3", ct, &nct, err, sizeof(err));
-	CHECK(st == 0 && nct == 4, "overload: child status %d, %d threads", st, nct);
+	CHECK_SOFT(st == 0 && nct == 4, "overload: child status %d, %d threads", st, nct);
 	t = read_trace(file);
-	CHECK(t != NULL, "overload: unreadable trace");
+	CHECK_SOFT(t != NULL, "overload: unreadable trace");
 	if (t) {
 		struct xev x[64];
 		int per = round_ops(NULL, x);
 		uint64_t rec = 0, lost = 0;
 
-		CHECK(t->has_end, "overload: no END");
+		CHECK_SOFT(t->has_end, "overload: no END");
 		for (int i = 0; i < nct; i++) {
 			struct stream *s = NULL;
 
 			for (int k = 0; k < t->ns; k++)
 				if (t->s[k].tid == (uint32_t)ct[i].tid)
 					s = &t->s[k];
-			CHECK(s != NULL, "overload: thread %d missing", i);
+			CHECK_SOFT(s != NULL, "overload: thread %d missing", i);
 			if (!s)
 				continue;
-			CHECK(s->n + s->lost == (uint64_t)per * 5000,
+			CHECK_SOFT(s->n + s->lost == (uint64_t)per * 5000,
 			      "overload: thread %d: %zu recorded + %lu lost != %d fired", i, s->n,
 			      (unsigned long)s->lost, per * 5000);
 			for (size_t k = 1; k < s->n; k++)
 				if (s->ev[k].ts < s->ev[k - 1].ts) {
-					CHECK(0, "overload: thread %d: time goes back at %zu", i, k);
+					CHECK_SOFT(0, "overload: thread %d: time goes back at %zu", i, k);
 					break;
 				}
 			rec += s->n;
 			lost += s->lost;
 		}
-		CHECK(t->end_events == rec && t->end_lost == lost,
+		CHECK_SOFT(t->end_events == rec && t->end_lost == lost,
 		      "overload: END %lu/%lu, read %lu/%lu", (unsigned long)t->end_events,
 		      (unsigned long)t->end_lost, (unsigned long)rec, (unsigned long)lost);
 		printf("test-recorder: overload: %lu events recorded, %lu dropped and counted\n",
@@ -527,23 +517,23 @@ int main(int argc, char **argv)
 
 	/* Unwritable path: one line on stderr, the program runs untraced. */
 	st = run_child("basic", "/nonexistent-dir/x.mml", NULL, ct, &nct, err, sizeof(err));
-	CHECK(st == 0 && nct == 3, "bad path: status %d, %d threads", st, nct);
-	CHECK(strchr(err, '\n') && strchr(err, '\n')[1] == '\0' && strstr(err, "MMAPLOCK_TRACE"),
+	CHECK_SOFT(st == 0 && nct == 3, "bad path: status %d, %d threads", st, nct);
+	CHECK_SOFT(strchr(err, '\n') && strchr(err, '\n')[1] == '\0' && strstr(err, "MMAPLOCK_TRACE"),
 	      "bad path: stderr should be one line naming MMAPLOCK_TRACE, got: '%s'", err);
 
 #if !MMAPLOCK_TRACING
 	/* No tracing: the child runs, says so once, writes nothing. */
 	unlink(file);
 	st = run_child("basic", file, NULL, ct, &nct, err, sizeof(err));
-	CHECK(st == 0 && nct == 3, "off: status %d", st);
-	CHECK(access(file, F_OK) != 0, "off: a trace file was written");
+	CHECK_SOFT(st == 0 && nct == 3, "off: status %d", st);
+	CHECK_SOFT(access(file, F_OK) != 0, "off: a trace file was written");
 	(void)t;
 	(void)check_streams;
 	(void)read_trace;
 #endif
 	unlink(file);
-	if (failures) {
-		fprintf(stderr, "test-recorder: %d failures\n", failures);
+	if (test_failures) {
+		fprintf(stderr, "test-recorder: %d failures\n", test_failures);
 		return 1;
 	}
 	printf("test-recorder: ok\n");

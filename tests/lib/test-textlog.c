@@ -21,17 +21,7 @@
 #include <mmaplock/trace.h>
 #include "memcg-util.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                       \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			failures++;                                                            \
-		}                                                                              \
-	} while (0)
+#include "test-util.h"
 
 struct line {
 	char comm[32];
@@ -154,30 +144,30 @@ static void check_lines(const char *what, FILE *f, int self_tid, unsigned long w
 		struct line l;
 
 		if (i >= NWANT) {
-			CHECK(0, "%s: extra line: %s", what, buf);
+			CHECK_SOFT(0, "%s: extra line: %s", what, buf);
 			break;
 		}
 		if (parse(buf, &l)) {
-			CHECK(0, "%s: line %d does not parse: %s", what, i, buf);
+			CHECK_SOFT(0, "%s: line %d does not parse: %s", what, i, buf);
 			i++;
 			continue;
 		}
-		CHECK(!strcmp(l.event, want[i].event), "%s: line %d: %s, want %s", what, i, l.event,
+		CHECK_SOFT(!strcmp(l.event, want[i].event), "%s: line %d: %s, want %s", what, i, l.event,
 		      want[i].event);
-		CHECK(l.write == want[i].write && l.success == want[i].success,
+		CHECK_SOFT(l.write == want[i].write && l.success == want[i].success,
 		      "%s: line %d: write %d success %d", what, i, l.write, l.success);
-		CHECK(l.mm == want_mm, "%s: line %d: mm %lx, want %lx", what, i, l.mm, want_mm);
-		CHECK(l.tid == (want[i].other ? other_tid : self_tid) || (want[i].other && !other_tid),
+		CHECK_SOFT(l.mm == want_mm, "%s: line %d: mm %lx, want %lx", what, i, l.mm, want_mm);
+		CHECK_SOFT(l.tid == (want[i].other ? other_tid : self_tid) || (want[i].other && !other_tid),
 		      "%s: line %d: tid %d", what, i, l.tid);
-		CHECK(!strcmp(l.comm, "test-textlog"), "%s: line %d: comm '%s'", what, i, l.comm);
-		CHECK(l.cpu >= 0 && l.cpu < ncpu, "%s: line %d: cpu %d", what, i, l.cpu);
-		CHECK(l.ts >= last, "%s: line %d: time goes back", what, i);
-		CHECK(!strcmp(l.path, path), "%s: line %d: path '%s', want '%s'", what, i, l.path,
+		CHECK_SOFT(!strcmp(l.comm, "test-textlog"), "%s: line %d: comm '%s'", what, i, l.comm);
+		CHECK_SOFT(l.cpu >= 0 && l.cpu < ncpu, "%s: line %d: cpu %d", what, i, l.cpu);
+		CHECK_SOFT(l.ts >= last, "%s: line %d: time goes back", what, i);
+		CHECK_SOFT(!strcmp(l.path, path), "%s: line %d: path '%s', want '%s'", what, i, l.path,
 		      path);
 		last = l.ts;
 		i++;
 	}
-	CHECK(i == NWANT, "%s: %d lines, want %d", what, i, NWANT);
+	CHECK_SOFT(i == NWANT, "%s: %d lines, want %d", what, i, NWANT);
 }
 
 int main(int argc, char **argv)
@@ -198,19 +188,19 @@ int main(int argc, char **argv)
 
 #if MMAPLOCK_TRACING
 	f = tmpfile();
-	CHECK(mmap_lock_text_listener_start(NULL) == -EINVAL, "NULL stream");
-	CHECK(mmap_lock_text_listener_start(f) == 0, "start");
-	CHECK(mmap_lock_text_listener_start(stderr) == -EBUSY, "second start");
+	CHECK_SOFT(mmap_lock_text_listener_start(NULL) == -EINVAL, "NULL stream");
+	CHECK_SOFT(mmap_lock_text_listener_start(f) == 0, "start");
+	CHECK_SOFT(mmap_lock_text_listener_start(stderr) == -EBUSY, "second start");
 	workload();
 	mmap_lock_text_listener_stop();
 	mmap_write_lock(&mm);	/* after stop: no line */
 	mmap_write_unlock(&mm);
 	check_lines("api", f, __mml_gettid(), (unsigned long)(uintptr_t)&mm, path);
 	fclose(f);
-	CHECK(mmap_lock_reg_refcount() == 0, "listener left probes behind");
+	CHECK_SOFT(mmap_lock_reg_refcount() == 0, "listener left probes behind");
 #else
 	f = stderr;
-	CHECK(mmap_lock_text_listener_start(f) == -ENOSYS, "tracing off: start");
+	CHECK_SOFT(mmap_lock_text_listener_start(f) == -ENOSYS, "tracing off: start");
 	mmap_lock_text_listener_stop();
 #endif
 
@@ -242,13 +232,13 @@ int main(int argc, char **argv)
 		o = fdopen(out[0], "r");
 		if (!fgets(line, sizeof(line), o) ||
 		    sscanf(line, "tid %d other %d mm %lx", &tid, &otid, &m) != 3)
-			CHECK(0, "env: child said nothing useful");
+			CHECK_SOFT(0, "env: child said nothing useful");
 		fclose(o);
 		waitpid(pid, &status, 0);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "env: child failed");
+		CHECK_SOFT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "env: child failed");
 		f = fopen(file, "r");
 #if MMAPLOCK_TRACING
-		CHECK(f != NULL, "env: no file %s", file);
+		CHECK_SOFT(f != NULL, "env: no file %s", file);
 		if (f) {
 			/* The child's mm and tids are its own: compare through them. */
 			other_tid = otid;
@@ -256,15 +246,15 @@ int main(int argc, char **argv)
 			fclose(f);
 		}
 #else
-		CHECK(f == NULL, "tracing off: MMAPLOCK_TRACE_TEXT wrote a file");
+		CHECK_SOFT(f == NULL, "tracing off: MMAPLOCK_TRACE_TEXT wrote a file");
 		if (f)
 			fclose(f);
 		(void)check_lines;
 #endif
 		unlink(file);
 	}
-	if (failures) {
-		fprintf(stderr, "test-textlog: %d failures\n", failures);
+	if (test_failures) {
+		fprintf(stderr, "test-textlog: %d failures\n", test_failures);
 		return 1;
 	}
 	printf("test-textlog: ok\n");

@@ -19,17 +19,7 @@
 #include <mmaplock/mmap_lock.h>
 #include <mmaplock/trace.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                       \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			failures++;                                                            \
-		}                                                                              \
-	} while (0)
+#include "test-util.h"
 
 static char order[64];
 static int norder;
@@ -72,95 +62,95 @@ int main(void)
 #if MMAPLOCK_TRACING
 	unsigned long before;
 
-	CHECK(mmap_lock_reg_refcount() == 0, "refcount %d at start", mmap_lock_reg_refcount());
+	CHECK_SOFT(mmap_lock_reg_refcount() == 0, "refcount %d at start", mmap_lock_reg_refcount());
 	for (int ev = 0; ev < MMAP_LOCK_NR_EVENTS; ev++)
-		CHECK(__mmap_lock_tp_enabled[ev] == 0, "enabled[%d] at start", ev);
+		CHECK_SOFT(__mmap_lock_tp_enabled[ev] == 0, "enabled[%d] at start", ev);
 
 	/* Nobody listens: no lookup at all. */
 	before = mmap_lock_memcg_lookups();
 	lock_many(&mm, 1000);
-	CHECK(mmap_lock_memcg_lookups() == before, "looked up %lu times with no listener",
+	CHECK_SOFT(mmap_lock_memcg_lookups() == before, "looked up %lu times with no listener",
 	      mmap_lock_memcg_lookups() - before);
 
-	CHECK(register_trace_mmap_lock_start_locking(NULL, NULL) == -EINVAL, "NULL probe");
-	CHECK(register_trace_mmap_lock_start_locking(p_mark, (void *)&a) == 0, "register a");
-	CHECK(mmap_lock_reg_refcount() == 1, "refcount %d", mmap_lock_reg_refcount());
-	CHECK(__mmap_lock_tp_enabled[MMAP_LOCK_START_LOCKING] == 1, "enabled");
-	CHECK(__mmap_lock_tp_enabled[MMAP_LOCK_RELEASED] == 0, "enabled");
-	CHECK(register_trace_mmap_lock_start_locking(p_mark, (void *)&a) == -EEXIST, "duplicate");
-	CHECK(register_trace_mmap_lock_start_locking(p_mark, (void *)&b) == 0, "register b");
-	CHECK(register_trace_mmap_lock_start_locking(p_mark, (void *)&c) == 0, "register c");
-	CHECK(mmap_lock_reg_refcount() == 1, "same event: refcount %d", mmap_lock_reg_refcount());
-	CHECK(__mmap_lock_tp_enabled[MMAP_LOCK_START_LOCKING] == 3, "enabled %d",
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(NULL, NULL) == -EINVAL, "NULL probe");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_mark, (void *)&a) == 0, "register a");
+	CHECK_SOFT(mmap_lock_reg_refcount() == 1, "refcount %d", mmap_lock_reg_refcount());
+	CHECK_SOFT(__mmap_lock_tp_enabled[MMAP_LOCK_START_LOCKING] == 1, "enabled");
+	CHECK_SOFT(__mmap_lock_tp_enabled[MMAP_LOCK_RELEASED] == 0, "enabled");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_mark, (void *)&a) == -EEXIST, "duplicate");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_mark, (void *)&b) == 0, "register b");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_mark, (void *)&c) == 0, "register c");
+	CHECK_SOFT(mmap_lock_reg_refcount() == 1, "same event: refcount %d", mmap_lock_reg_refcount());
+	CHECK_SOFT(__mmap_lock_tp_enabled[MMAP_LOCK_START_LOCKING] == 3, "enabled %d",
 	      __mmap_lock_tp_enabled[MMAP_LOCK_START_LOCKING]);
 
 	before = mmap_lock_memcg_lookups();
 	mmap_read_lock(&mm);
 	mmap_read_unlock(&mm);
 	order[norder] = '\0';
-	CHECK(!strcmp(order, "abc"), "order '%s', want 'abc'", order);
+	CHECK_SOFT(!strcmp(order, "abc"), "order '%s', want 'abc'", order);
 #if MMAPLOCK_MEMCG
-	CHECK(mmap_lock_memcg_lookups() == before + 1, "lookups %lu, want 1 (one event listened)",
+	CHECK_SOFT(mmap_lock_memcg_lookups() == before + 1, "lookups %lu, want 1 (one event listened)",
 	      mmap_lock_memcg_lookups() - before);
 #else
-	CHECK(mmap_lock_memcg_lookups() == 0, "MEMCG off: looked up");
+	CHECK_SOFT(mmap_lock_memcg_lookups() == 0, "MEMCG off: looked up");
 #endif
 
-	CHECK(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&b) == 0, "unregister b");
-	CHECK(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&b) == -ENOENT, "again");
-	CHECK(unregister_trace_mmap_lock_released(p_mark, (void *)&b) == -ENOENT, "never there");
+	CHECK_SOFT(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&b) == 0, "unregister b");
+	CHECK_SOFT(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&b) == -ENOENT, "again");
+	CHECK_SOFT(unregister_trace_mmap_lock_released(p_mark, (void *)&b) == -ENOENT, "never there");
 	norder = 0;
 	mmap_write_lock(&mm);
 	mmap_write_unlock(&mm);
 	order[norder] = '\0';
-	CHECK(!strcmp(order, "ac"), "order '%s', want 'ac'", order);
+	CHECK_SOFT(!strcmp(order, "ac"), "order '%s', want 'ac'", order);
 
-	CHECK(register_trace_mmap_lock_acquire_returned(p_nop, NULL) == 0, "register acq");
-	CHECK(register_trace_mmap_lock_released(p_mark, (void *)&c) == 0, "register rel");
-	CHECK(mmap_lock_reg_refcount() == 3, "refcount %d, want 3", mmap_lock_reg_refcount());
-	CHECK(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&a) == 0, "unreg a");
-	CHECK(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&c) == 0, "unreg c");
-	CHECK(mmap_lock_reg_refcount() == 2, "refcount %d, want 2", mmap_lock_reg_refcount());
-	CHECK(__mmap_lock_tp_enabled[MMAP_LOCK_START_LOCKING] == 0, "enabled");
+	CHECK_SOFT(register_trace_mmap_lock_acquire_returned(p_nop, NULL) == 0, "register acq");
+	CHECK_SOFT(register_trace_mmap_lock_released(p_mark, (void *)&c) == 0, "register rel");
+	CHECK_SOFT(mmap_lock_reg_refcount() == 3, "refcount %d, want 3", mmap_lock_reg_refcount());
+	CHECK_SOFT(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&a) == 0, "unreg a");
+	CHECK_SOFT(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&c) == 0, "unreg c");
+	CHECK_SOFT(mmap_lock_reg_refcount() == 2, "refcount %d, want 2", mmap_lock_reg_refcount());
+	CHECK_SOFT(__mmap_lock_tp_enabled[MMAP_LOCK_START_LOCKING] == 0, "enabled");
 
 	/* From inside a probe: refused, not deadlocked. */
-	CHECK(register_trace_mmap_lock_released(p_nested, NULL) == 0, "register nested");
+	CHECK_SOFT(register_trace_mmap_lock_released(p_nested, NULL) == 0, "register nested");
 	mmap_read_lock(&mm);
 	mmap_read_unlock(&mm);
-	CHECK(nested_ret[0] == -EDEADLK, "register inside a probe: %d", nested_ret[0]);
-	CHECK(nested_ret[1] == -EDEADLK, "unregister inside a probe: %d", nested_ret[1]);
-	CHECK(unregister_trace_mmap_lock_released(p_nested, NULL) == 0, "unregister nested");
+	CHECK_SOFT(nested_ret[0] == -EDEADLK, "register inside a probe: %d", nested_ret[0]);
+	CHECK_SOFT(nested_ret[1] == -EDEADLK, "unregister inside a probe: %d", nested_ret[1]);
+	CHECK_SOFT(unregister_trace_mmap_lock_released(p_nested, NULL) == 0, "unregister nested");
 
-	CHECK(unregister_trace_mmap_lock_released(p_mark, (void *)&c) == 0, "unreg rel");
-	CHECK(unregister_trace_mmap_lock_acquire_returned(p_nop, NULL) == 0, "unreg acq");
-	CHECK(mmap_lock_reg_refcount() == 0, "refcount %d, want 0", mmap_lock_reg_refcount());
+	CHECK_SOFT(unregister_trace_mmap_lock_released(p_mark, (void *)&c) == 0, "unreg rel");
+	CHECK_SOFT(unregister_trace_mmap_lock_acquire_returned(p_nop, NULL) == 0, "unreg acq");
+	CHECK_SOFT(mmap_lock_reg_refcount() == 0, "refcount %d, want 0", mmap_lock_reg_refcount());
 	for (int ev = 0; ev < MMAP_LOCK_NR_EVENTS; ev++)
-		CHECK(__mmap_lock_tp_enabled[ev] == 0, "enabled[%d] at end", ev);
+		CHECK_SOFT(__mmap_lock_tp_enabled[ev] == 0, "enabled[%d] at end", ev);
 
 	/* Nobody listens again: no lookup. */
 	before = mmap_lock_memcg_lookups();
 	norder = 0;
 	lock_many(&mm, 1000);
-	CHECK(mmap_lock_memcg_lookups() == before, "looked up %lu times after unregister",
+	CHECK_SOFT(mmap_lock_memcg_lookups() == before, "looked up %lu times after unregister",
 	      mmap_lock_memcg_lookups() - before);
-	CHECK(norder == 0, "a probe ran after unregister");
+	CHECK_SOFT(norder == 0, "a probe ran after unregister");
 #else
-	CHECK(register_trace_mmap_lock_start_locking(p_mark, (void *)&a) == -ENOSYS, "ENOSYS");
-	CHECK(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&a) == -ENOSYS, "ENOSYS");
-	CHECK(register_trace_mmap_lock_acquire_returned(p_nop, NULL) == -ENOSYS, "ENOSYS");
-	CHECK(unregister_trace_mmap_lock_acquire_returned(p_nop, NULL) == -ENOSYS, "ENOSYS");
-	CHECK(register_trace_mmap_lock_released(p_nested, NULL) == -ENOSYS, "ENOSYS");
-	CHECK(unregister_trace_mmap_lock_released(p_nested, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_mark, (void *)&a) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(unregister_trace_mmap_lock_start_locking(p_mark, (void *)&a) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(register_trace_mmap_lock_acquire_returned(p_nop, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(unregister_trace_mmap_lock_acquire_returned(p_nop, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(register_trace_mmap_lock_released(p_nested, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(unregister_trace_mmap_lock_released(p_nested, NULL) == -ENOSYS, "ENOSYS");
 	lock_many(&mm, 100);
-	CHECK(norder == 0, "a probe ran without tracing");
-	CHECK(mmap_lock_reg_refcount() == 0, "refcount");
-	CHECK(mmap_lock_memcg_lookups() == 0, "lookups");
-	CHECK(mmap_lock_text_listener_start(stderr) == -ENOSYS, "text listener");
+	CHECK_SOFT(norder == 0, "a probe ran without tracing");
+	CHECK_SOFT(mmap_lock_reg_refcount() == 0, "refcount");
+	CHECK_SOFT(mmap_lock_memcg_lookups() == 0, "lookups");
+	CHECK_SOFT(mmap_lock_text_listener_start(stderr) == -ENOSYS, "text listener");
 	(void)b;
 	(void)c;
 #endif
-	if (failures) {
-		fprintf(stderr, "test-trace-reg: %d failures\n", failures);
+	if (test_failures) {
+		fprintf(stderr, "test-trace-reg: %d failures\n", test_failures);
 		return 1;
 	}
 	printf("test-trace-reg: ok\n");

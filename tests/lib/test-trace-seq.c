@@ -19,17 +19,7 @@
 #include <mmaplock/mmap_lock.h>
 #include <mmaplock/trace.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                       \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			failures++;                                                            \
-		}                                                                              \
-	} while (0)
+#include "test-util.h"
 
 /* One logged event: 'S' start_locking, 'A' acquire_returned, 'R' released. */
 struct ev {
@@ -117,20 +107,20 @@ static void expect(const char *what, struct mm_struct *mm, const char *seq)
 		bool w = tok[1] == 'w';
 
 		if (i >= nlog) {
-			CHECK(0, "%s: event %d (%s) missing, got %d events", what, i, tok, nlog);
+			CHECK_SOFT(0, "%s: event %d (%s) missing, got %d events", what, i, tok, nlog);
 			break;
 		}
-		CHECK(e->type == tok[0], "%s: event %d is %c, want %s", what, i, e->type, tok);
-		CHECK(e->write == w, "%s: event %d (%s) write=%d", what, i, tok, e->write);
-		CHECK(e->mm == mm, "%s: event %d (%s) mm %p, want %p", what, i, tok, (void *)e->mm,
+		CHECK_SOFT(e->type == tok[0], "%s: event %d is %c, want %s", what, i, e->type, tok);
+		CHECK_SOFT(e->write == w, "%s: event %d (%s) write=%d", what, i, tok, e->write);
+		CHECK_SOFT(e->mm == mm, "%s: event %d (%s) mm %p, want %p", what, i, tok, (void *)e->mm,
 		      (void *)mm);
 		if (tok[0] == 'A')
-			CHECK(e->success == (tok[2] == '1'), "%s: event %d (%s) success=%d", what,
+			CHECK_SOFT(e->success == (tok[2] == '1'), "%s: event %d (%s) success=%d", what,
 			      i, tok, e->success);
 		if (tok[0] == 'R')
-			CHECK(e->held, "%s: released fired after the unlock", what);
+			CHECK_SOFT(e->held, "%s: released fired after the unlock", what);
 	}
-	CHECK(nlog == i, "%s: %d events, want %d (%s)", what, nlog, i, seq);
+	CHECK_SOFT(nlog == i, "%s: %d events, want %d (%s)", what, nlog, i, seq);
 	nlog = 0;
 }
 
@@ -176,9 +166,9 @@ int main(void)
 #if MMAPLOCK_TRACING
 	char want_path[MEMCG_PATH_BUF_SIZE];
 
-	CHECK(register_trace_mmap_lock_start_locking(p_start, NULL) == 0, "register");
-	CHECK(register_trace_mmap_lock_acquire_returned(p_acquire, NULL) == 0, "register");
-	CHECK(register_trace_mmap_lock_released(p_released, NULL) == 0, "register");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_start, NULL) == 0, "register");
+	CHECK_SOFT(register_trace_mmap_lock_acquire_returned(p_acquire, NULL) == 0, "register");
+	CHECK_SOFT(register_trace_mmap_lock_released(p_released, NULL) == 0, "register");
 
 	mmap_write_lock(&mm);
 	expect("mmap_write_lock", &mm, "Sw Aw1");
@@ -190,36 +180,36 @@ int main(void)
 	mmap_write_unlock(&mm);
 	expect("mmap_write_unlock", &mm, "Rw");
 
-	CHECK(mmap_write_lock_killable(&mm) == 0, "killable");
+	CHECK_SOFT(mmap_write_lock_killable(&mm) == 0, "killable");
 	expect("mmap_write_lock_killable", &mm, "Sw Aw1");
-	CHECK(!mmap_write_trylock(&mm), "write trylock of a write-held lock");
+	CHECK_SOFT(!mmap_write_trylock(&mm), "write trylock of a write-held lock");
 	expect("mmap_write_trylock (held)", &mm, "Sw Aw0");
-	CHECK(!mmap_read_trylock(&mm), "read trylock of a write-held lock");
+	CHECK_SOFT(!mmap_read_trylock(&mm), "read trylock of a write-held lock");
 	expect("mmap_read_trylock (held)", &mm, "Sr Ar0");
 	mmap_write_downgrade(&mm);
 	expect("mmap_write_downgrade", &mm, "Ar1");
-	CHECK(!mmap_write_trylock(&mm), "write trylock of a read-held lock");
+	CHECK_SOFT(!mmap_write_trylock(&mm), "write trylock of a read-held lock");
 	expect("mmap_write_trylock (read-held)", &mm, "Sw Aw0");
 	mmap_read_unlock(&mm);
 	expect("mmap_read_unlock", &mm, "Rr");
 
-	CHECK(mmap_write_trylock(&mm), "write trylock of a free lock");
+	CHECK_SOFT(mmap_write_trylock(&mm), "write trylock of a free lock");
 	expect("mmap_write_trylock", &mm, "Sw Aw1");
 	mmap_write_unlock(&mm);
 	expect("mmap_write_unlock", &mm, "Rw");
 
 	mmap_read_lock(&mm);
 	expect("mmap_read_lock", &mm, "Sr Ar1");
-	CHECK(mmap_read_lock_killable(&mm) == 0, "read killable");
+	CHECK_SOFT(mmap_read_lock_killable(&mm) == 0, "read killable");
 	expect("mmap_read_lock_killable", &mm, "Sr Ar1");
-	CHECK(mmap_read_trylock(&mm), "read trylock of a read-held lock");
+	CHECK_SOFT(mmap_read_trylock(&mm), "read trylock of a read-held lock");
 	expect("mmap_read_trylock", &mm, "Sr Ar1");
 	mmap_read_unlock(&mm);
 	expect("mmap_read_unlock", &mm, "Rr");
 	mmap_read_unlock_non_owner(&mm);
 	expect("mmap_read_unlock_non_owner", &mm, "Rr");
 	mmap_assert_locked(&mm);
-	CHECK(!mmap_lock_is_contended(&mm), "contended");
+	CHECK_SOFT(!mmap_lock_is_contended(&mm), "contended");
 	expect("mmap_assert_locked + mmap_lock_is_contended", &mm, "");
 	mmap_read_unlock(&mm);
 	expect("mmap_read_unlock", &mm, "Rr");
@@ -237,15 +227,15 @@ int main(void)
 	pthread_barrier_wait(&bar);
 	nlog = 0;
 	mml_kill(mml_self());
-	CHECK(mmap_read_lock_killable(&mm2) == -EINTR, "killed read wait");
+	CHECK_SOFT(mmap_read_lock_killable(&mm2) == -EINTR, "killed read wait");
 	expect("mmap_read_lock_killable (killed)", &mm2, "Sr Ar0");
-	CHECK(mmap_write_lock_killable(&mm2) == -EINTR, "killed write wait");
+	CHECK_SOFT(mmap_write_lock_killable(&mm2) == -EINTR, "killed write wait");
 	expect("mmap_write_lock_killable (killed)", &mm2, "Sw Aw0");
 	mml_kill_clear();
 	pthread_barrier_wait(&bar);
 	pthread_join(th, NULL);
 	pthread_barrier_destroy(&bar);
-	CHECK(stray == 3, "holder thread fired %d events, want 3", stray);
+	CHECK_SOFT(stray == 3, "holder thread fired %d events, want 3", stray);
 
 	/* Killable abandon under contention: the kill arrives while the waiter sleeps. */
 	nlog = 0;
@@ -255,8 +245,8 @@ int main(void)
 		sched_yield();	/* it is queued: the kill interrupts a real wait */
 	mml_kill(__atomic_load_n(&waiter_task, __ATOMIC_ACQUIRE));
 	pthread_join(th, NULL);
-	CHECK(waiter_ret == -EINTR, "killed waiter got %d", waiter_ret);
-	CHECK(nwlog == 2 && wlog[0].type == 'S' && wlog[0].write && wlog[1].type == 'A' &&
+	CHECK_SOFT(waiter_ret == -EINTR, "killed waiter got %d", waiter_ret);
+	CHECK_SOFT(nwlog == 2 && wlog[0].type == 'S' && wlog[0].write && wlog[1].type == 'A' &&
 	      wlog[1].write && !wlog[1].success && wlog[0].mm == &mm2 && wlog[1].mm == &mm2,
 	      "killed waiter fired %d events: %c%d %c%d%d, want S(w) A(w,0)", nwlog,
 	      nwlog > 0 ? wlog[0].type : '-', nwlog > 0 ? wlog[0].write : 0,
@@ -268,38 +258,38 @@ int main(void)
 	/* Every event carries the path the library reports for mm. */
 	mmap_read_lock(&mm);
 	mmap_read_unlock(&mm);
-	CHECK(mmap_lock_get_memcg_path(&mm, want_path, sizeof(want_path)) >= 0 || !MMAPLOCK_MEMCG,
+	CHECK_SOFT(mmap_lock_get_memcg_path(&mm, want_path, sizeof(want_path)) >= 0 || !MMAPLOCK_MEMCG,
 	      "get path");
 	if (!MMAPLOCK_MEMCG)
 		want_path[0] = '\0';
 	for (int i = 0; i < nlog; i++)
-		CHECK(!strcmp(log_ev[i].path, want_path), "event %d path '%s', want '%s'", i,
+		CHECK_SOFT(!strcmp(log_ev[i].path, want_path), "event %d path '%s', want '%s'", i,
 		      log_ev[i].path, want_path);
 	nlog = 0;
 
-	CHECK(unregister_trace_mmap_lock_start_locking(p_start, NULL) == 0, "unregister");
-	CHECK(unregister_trace_mmap_lock_acquire_returned(p_acquire, NULL) == 0, "unregister");
-	CHECK(unregister_trace_mmap_lock_released(p_released, NULL) == 0, "unregister");
+	CHECK_SOFT(unregister_trace_mmap_lock_start_locking(p_start, NULL) == 0, "unregister");
+	CHECK_SOFT(unregister_trace_mmap_lock_acquire_returned(p_acquire, NULL) == 0, "unregister");
+	CHECK_SOFT(unregister_trace_mmap_lock_released(p_released, NULL) == 0, "unregister");
 	mmap_write_lock(&mm);
 	mmap_write_unlock(&mm);
 	expect("after unregister", &mm, "");
 #else
-	CHECK(register_trace_mmap_lock_start_locking(p_start, NULL) == -ENOSYS, "ENOSYS");
-	CHECK(register_trace_mmap_lock_acquire_returned(p_acquire, NULL) == -ENOSYS, "ENOSYS");
-	CHECK(register_trace_mmap_lock_released(p_released, NULL) == -ENOSYS, "ENOSYS");
-	CHECK(unregister_trace_mmap_lock_released(p_released, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(register_trace_mmap_lock_start_locking(p_start, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(register_trace_mmap_lock_acquire_returned(p_acquire, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(register_trace_mmap_lock_released(p_released, NULL) == -ENOSYS, "ENOSYS");
+	CHECK_SOFT(unregister_trace_mmap_lock_released(p_released, NULL) == -ENOSYS, "ENOSYS");
 	mmap_write_lock(&mm);
 	mmap_write_downgrade(&mm);
 	mmap_read_unlock(&mm);
-	CHECK(mmap_read_trylock(&mm), "trylock");
+	CHECK_SOFT(mmap_read_trylock(&mm), "trylock");
 	mmap_read_unlock(&mm);
-	CHECK(mmap_write_lock_killable(&mm) == 0, "killable");
+	CHECK_SOFT(mmap_write_lock_killable(&mm) == 0, "killable");
 	mmap_write_unlock(&mm);
 	(void)th;
 	expect("tracing off", &mm, "");
 #endif
-	if (failures) {
-		fprintf(stderr, "test-trace-seq: %d failures\n", failures);
+	if (test_failures) {
+		fprintf(stderr, "test-trace-seq: %d failures\n", test_failures);
 		return 1;
 	}
 	printf("test-trace-seq: ok\n");
