@@ -27,7 +27,7 @@
 
 #define MML_FILE_MAGIC		"MMLTRACE"	/* 8 bytes, no NUL */
 #define MML_VERSION_MAJOR	1		/* incompatible changes */
-#define MML_VERSION_MINOR	0		/* compatible additions */
+#define MML_VERSION_MINOR	1		/* compatible additions (1: STACK blocks, stack events) */
 #define MML_BLOCK_MAGIC		0x4b4c424du	/* "MBLK" */
 #define MML_BLOCK_MAX		(64u << 20)	/* largest payload a reader accepts */
 
@@ -78,6 +78,11 @@ enum mml_block_type {
 	MML_BLK_INFO = 5,
 	/* u64 events written, u64 events lost: the writer closed the file cleanly */
 	MML_BLK_END = 6,
+	/*
+	 * (1.1) kernel call stacks: entries u32 id (>= 1), u16 nframes, u16 0,
+	 * then nframes x { u64 addr, u16 len, char sym[len] }, leaf first; id 0 ends
+	 */
+	MML_BLK_STACK = 7,
 };
 
 #define MML_EVENTS_PER_BLOCK 32768	/* at most 1 MiB of events per block */
@@ -96,6 +101,13 @@ enum mml_event_type {
 	MML_EV_RELEASED = 3,
 	MML_EV_CONTENTION_BEGIN = 4,	/* lock:contention_begin: mm = lock address, memcg = LCB flags */
 	MML_EV_CONTENTION_END = 5,	/* lock:contention_end: mm = lock address, memcg = ret */
+	/*
+	 * (1.1) The kernel call stack of the event that follows it in its
+	 * stream: same tid, same ts, mm = that event's mm, memcg = the stack id
+	 * (a STACK block entry), flags 0. Not an event of the lock itself:
+	 * counters skip it. At equal ts a STACK sorts before other types.
+	 */
+	MML_EV_STACK = 6,
 };
 
 /* Event flags. */

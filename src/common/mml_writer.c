@@ -11,9 +11,11 @@
  * their hash is computed over the two parts in place (the same function as
  * mml_hash(), fed word by word) and they go out with writev(2).
  *
- * Metadata (MEMCG, TASK, LOST, INFO entries) is gathered in one growing
- * buffer per block type and written as one block per type at the next
- * mml_writer_flush() or at mml_writer_close(). The writer is not thread-safe:
+ * Metadata (MEMCG, TASK, LOST, INFO, STACK entries) is gathered in one
+ * growing buffer per block type and written as one block per type at the
+ * next mml_writer_flush(), before the next EVENTS block, or at
+ * mml_writer_close(): whatever was said before some events is in the file
+ * before them, so a file cut short still names the ids its events use. The writer is not thread-safe:
  * its callers serialise (the recorder's writer thread, record's main loop).
  */
 #include <errno.h>
@@ -30,13 +32,14 @@ struct pending {
 	size_t len, cap;
 };
 
-enum { P_MEMCG, P_TASK, P_LOST, P_INFO, P_NR };
+enum { P_MEMCG, P_TASK, P_LOST, P_INFO, P_STACK, P_NR };
 
 static const uint16_t pending_type[P_NR] = {
 	[P_MEMCG] = MML_BLK_MEMCG,
 	[P_TASK] = MML_BLK_TASK,
 	[P_LOST] = MML_BLK_LOST,
 	[P_INFO] = MML_BLK_INFO,
+	[P_STACK] = MML_BLK_STACK,
 };
 
 struct mml_writer {
@@ -275,6 +278,8 @@ int mml_writer_events(struct mml_writer *w, uint32_t stream, const struct mml_ev
 		errno = EINVAL;
 		return -1;
 	}
+	if (n && mml_writer_flush(w) < 0)	/* the names these events use go first */
+		return -1;
 	while (n) {
 		uint32_t k = n < MML_EVENTS_PER_BLOCK ? n : MML_EVENTS_PER_BLOCK;
 		struct mml_events_header eh = {
@@ -332,6 +337,38 @@ int mml_writer_task(struct mml_writer *w, uint32_t tid, uint32_t tgid, const cha
 	if (pending_add(&w->pend[P_TASK], e, sizeof(e)) < 0 ||
 	    pending_add(&w->pend[P_TASK], cgroup_path ? cgroup_path : "", len) < 0)
 		return -1;
+	return 0;
+}
+
+int mml_writer_stack(struct mml_writer *w, uint32_t id, const uint64_t *addr,
+		     const char *const *sym, unsigned n)
+{
+	struct pending *p;
+	unsigned char e[8] = { 0 };
+	uint16_t nf;
+
+	if (!w || !id || (n && (!addr || !sym))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (n > 0xffff)
+		n = 0xffff;
+	nf = (uint16_t)n;
+	p = &w->pend[P_STACK];
+	memcpy(e, &id, 4);
+	memcpy(e + 4, &nf, 2);
+	if (pending_add(p, e, sizeof(e)) < 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = sym[i] ? strlen(sym[i]) : 0;
+		uint16_t len = l > 0xffff ? 0xffff : (uint16_t)l;
+		unsigned char f[10];
+
+		memcpy(f, &addr[i], 8);
+		memcpy(f + 8, &len, 2);
+		if (pending_add(p, f, sizeof(f)) < 0 || pending_add(p, sym[i] ? sym[i] : "", len) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -26,10 +26,19 @@ int mml_writer_block(struct mml_writer *w, uint16_t type, const void *payload, u
  * (the caller sorts); split at MML_EVENTS_PER_BLOCK, min/max_ts filled in.
  */
 int mml_writer_events(struct mml_writer *w, uint32_t stream, const struct mml_event *ev, uint32_t n);
-/* Metadata, gathered and written as one block at the next flush or close. */
+/*
+ * Metadata, gathered and written as one block per type at the next flush,
+ * before the next EVENTS block, or at close.
+ */
 int mml_writer_memcg(struct mml_writer *w, uint64_t id, const char *path);
 int mml_writer_task(struct mml_writer *w, uint32_t tid, uint32_t tgid, const char *comm,
 		    uint64_t cgroup_id, const char *cgroup_path);
+/*
+ * A kernel call stack (MML_BLK_STACK): id >= 1, n frames leaf first, each an
+ * address (0: unknown) and a symbol ("func+0x1a", "func [module]", ...).
+ */
+int mml_writer_stack(struct mml_writer *w, uint32_t id, const uint64_t *addr,
+		     const char *const *sym, unsigned n);
 int mml_writer_lost(struct mml_writer *w, uint32_t who, uint64_t lost);
 int mml_writer_info(struct mml_writer *w, const char *key, const char *value);
 /* Write the pending metadata blocks now. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "meta.h"
+#include "stacks.h"
 
 struct memcg_slot {
 	uint64_t id;
@@ -36,6 +37,7 @@ struct mml_meta {
 	struct info *info;
 	uint64_t *lost;
 	size_t lost_n;
+	struct stacktab *stacks;
 };
 
 /* Intern ids live at the top of the id space, far from kernel cgroup ids. */
@@ -62,8 +64,14 @@ struct mml_meta *meta_new(void)
 {
 	struct mml_meta *m = calloc(1, sizeof(*m));
 
-	if (m)
-		m->next_intern = INTERN_BASE + 1;
+	if (!m)
+		return NULL;
+	m->next_intern = INTERN_BASE + 1;
+	m->stacks = stacktab_new();
+	if (!m->stacks) {
+		free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -89,7 +97,18 @@ void meta_free(struct mml_meta *m)
 	free(m->byp);
 	free(m->tk);
 	free(m->lost);
+	stacktab_free(m->stacks);
 	free(m);
+}
+
+struct stacktab *meta_stacks(struct mml_meta *m)
+{
+	return m->stacks;
+}
+
+const struct mml_stack *meta_stack(const struct mml_meta *m, uint32_t id)
+{
+	return stacktab_get(m->stacks, id);
 }
 
 /* Slot for id in a table keyed by id (mc) or by path hash (byp). */

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 struct mml_meta;
+struct stacktab;
+struct mml_stack;
 
 struct mml_task_info {
 	uint32_t tid;
@@ -37,6 +39,14 @@ void meta_forget_tasks(struct mml_meta *m);
 
 int meta_set_info(struct mml_meta *m, const char *key, const char *value);
 const char *meta_info(const struct mml_meta *m, const char *key);
+
+/*
+ * Kernel call stacks (stacks.h): the table every source fills (STACK
+ * blocks, text "<stack trace>" lines, trace.dat kernel_stack events) and
+ * every sink reads. Never NULL for a meta from meta_new().
+ */
+struct stacktab *meta_stacks(struct mml_meta *m);
+const struct mml_stack *meta_stack(const struct mml_meta *m, uint32_t id);	/* NULL if unknown */
 
 void meta_add_lost(struct mml_meta *m, uint32_t cpu, uint64_t lost);
 uint64_t meta_lost_total(const struct mml_meta *m);

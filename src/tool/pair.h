@@ -60,6 +60,9 @@ struct pair_interval {
 					   PAIR_FAILED: a failed trylock (no wait was open) */
 	uint8_t non_owner;		/* PAIR_HOLD: released by another task */
 	uint8_t replaced;		/* *_BEGIN: an open one of (tid, mm) is replaced */
+	uint32_t stack;			/* kernel call stack (meta_stack), 0: none recorded.
+					   Waits: start_locking's (else acquire_returned's);
+					   holds: acquire_returned's */
 };
 
 typedef void (*pair_hook)(void *ctx, const struct pair_interval *iv);
