@@ -48,6 +48,8 @@ struct decoder {
 	int min_id, max_id;		/* quick reject */
 	struct fld type, flags, pid;	/* common fields */
 	int has_id, has_cont;
+	int stack_id;			/* ftrace:kernel_stack, -1: unknown */
+	struct fld stack_size, stack_caller;
 	decode_memcg_fn fn;
 	void *arg;
 	struct pathent *paths;		/* open addressing, power-of-two size */
@@ -119,6 +121,11 @@ struct decoder *decoder_new(struct tep_handle *tep, decode_memcg_fn fn, void *ar
 	find_ev(d, tep, 2, "mmap_lock", "mmap_lock_released", MML_EV_RELEASED);
 	find_ev(d, tep, 3, "lock", "contention_begin", MML_EV_CONTENTION_BEGIN);
 	find_ev(d, tep, 4, "lock", "contention_end", MML_EV_CONTENTION_END);
+	d->stack_id = -1;
+	struct tep_event *ks = tep_find_event_by_name(tep, "ftrace", "kernel_stack");
+	if (ks && get_fld(ks, "size", &d->stack_size, NULL) &&
+	    get_fld(ks, "caller", &d->stack_caller, NULL))
+		d->stack_id = ks->id;
 	if (d->ev[0].id < 0 && d->ev[1].id < 0 && d->ev[2].id < 0) {
 		free(d);
 		errno = ENOENT;
@@ -221,6 +228,37 @@ uint64_t decoder_intern_path(struct decoder *d, const char *path, int len)
 	if (d->fn)
 		d->fn(d->paths[j].id, s, d->arg);
 	return d->paths[j].id;
+}
+
+int decoder_has_stacks(const struct decoder *d)
+{
+	return d->stack_id >= 0;
+}
+
+int decode_stack(struct decoder *d, const void *data, int size, uint32_t *pid,
+		 uint64_t *addr, int max)
+{
+	const unsigned char *p = data;
+
+	if (d->stack_id < 0 || size < d->type.off + d->type.size ||
+	    (int)ld(p, d->type) != d->stack_id)
+		return -1;
+	if (size < d->stack_size.off + d->stack_size.size || size < d->pid.off + d->pid.size)
+		return -1;
+	*pid = (uint32_t)ld(p, d->pid);
+	int64_t n = (int32_t)ld(p, d->stack_size);
+	int64_t avail = (size - d->stack_caller.off) / 8;
+	if (n > avail)			/* the record's length is the truth */
+		n = avail;
+	if (n < 0)
+		n = 0;
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++)
+		memcpy(&addr[i], p + d->stack_caller.off + 8 * i, 8);
+	while (n > 0 && !addr[n - 1])	/* unused slots of a fixed-size array */
+		n--;
+	return (int)n;
 }
 
 int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, int cpu,

@@ -49,6 +49,18 @@ int decoder_has_contention(const struct decoder *d);
 int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, int cpu,
 		  struct mml_event *ev);
 
+/* 1 when tep knows ftrace:kernel_stack (the stacktrace trigger's record). */
+int decoder_has_stacks(const struct decoder *d);
+/*
+ * A kernel_stack record: its pid into *pid and up to max return addresses,
+ * innermost first, into addr. Returns the count, or -1 when the record is
+ * not a kernel_stack. The entry count is the record's own "size" field,
+ * bounded by the record's length (the format file shows a fixed caller[8]
+ * but the kernel writes as many entries as it walked).
+ */
+int decode_stack(struct decoder *d, const void *data, int size, uint32_t *pid,
+		 uint64_t *addr, int max);
+
 /* Intern a memcg path as a path-era kernel would print it; returns its id (0 for ""). */
 uint64_t decoder_intern_path(struct decoder *d, const char *path, int len);
 

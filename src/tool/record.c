@@ -73,8 +73,7 @@
 #include <tracefs/tracefs.h>
 #include <traceevent/event-parse.h>
 #include <traceevent/kbuffer.h>
-#include "record.h"
-#include "idmap.h"
+#include "record-local.h"
 #include "instance.h"
 #include "decode.h"
 #include "cgroupfs.h"
@@ -84,175 +83,16 @@
 #include "mml_writer.h"
 
 #define PREFIX		"mmaplock-"
-#define BATCH		MML_EVENTS_PER_BLOCK
 #define PERIOD_MS	20
 
-/* ------------------------------------------------------------ options */
-
-void record_usage(FILE *f)
-{
-	fprintf(f,
-		"  -o, --output FILE      write to FILE (default mmaplock.data)\n"
-		"  -d, --duration SEC     stop after SEC seconds\n"
-		"  -p, --pid PID          only this process (all its threads and children); repeatable\n"
-		"  -G, --cgroup CGROUP    only events in this memory cgroup; repeatable\n"
-		"      --buffer-size KB   per-CPU ring buffer (default %u)\n"
-		"  -- CMD [ARGS]          run CMD and record (the whole system) until it exits\n",
-		RECORD_DEFAULT_KB);
-}
-
-static int bad(const struct record_opts *o, const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", o->prog);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	return 2;
-}
-
-int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest, int *nrest)
-{
-	int nr = 0;
-	int i;
-
-	if (!o->buffer_kb)
-		o->buffer_kb = RECORD_DEFAULT_KB;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *val = NULL;
-		char *end;
-#define NEEDVAL() do { \
-		if (i + 1 >= argc) return bad(o, "option %s needs a value", a); \
-		val = argv[++i]; } while (0)
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (a[0] != '-')
-			break;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return 1;
-		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			NEEDVAL();
-			o->output = val;
-		} else if (!strcmp(a, "-d") || !strcmp(a, "--duration")) {
-			NEEDVAL();
-			errno = 0;
-			o->duration = strtod(val, &end);
-			if (errno || end == val || *end || !(o->duration > 0) || o->duration > 1e7)
-				return bad(o, "-d: '%s' is not a positive number of seconds", val);
-		} else if (!strcmp(a, "-p") || !strcmp(a, "--pid")) {
-			NEEDVAL();
-			errno = 0;
-			long p = strtol(val, &end, 10);
-			if (errno || end == val || *end || p <= 0 || p > INT_MAX)
-				return bad(o, "-p: '%s' is not a process id", val);
-			if (o->npids >= RECORD_MAX_PIDS)
-				return bad(o, "-p: too many pids (at most %s)", "64");
-			o->pids[o->npids++] = (pid_t)p;
-		} else if (!strcmp(a, "-G") || !strcmp(a, "--cgroup")) {
-			NEEDVAL();
-			if (o->ncgroups >= RECORD_MAX_CGROUPS)
-				return bad(o, "-G: too many cgroups (at most %s)", "64");
-			o->cgroups[o->ncgroups++] = val;
-		} else if (!strcmp(a, "--buffer-size")) {
-			NEEDVAL();
-			errno = 0;
-			unsigned long kb = strtoul(val, &end, 10);
-			if (errno || end == val || *end || kb < 4 || kb > (1ul << 22))
-				return bad(o, "--buffer-size: '%s' is not a size in KB (4 to 4194304)", val);
-			o->buffer_kb = (unsigned)kb;
-		} else if (rest) {
-			rest[nr++] = argv[i];
-			/* pass its value too when it is separate and not an option */
-			if (strncmp(a, "--", 2) || !strchr(a, '=')) {
-				static const char *const with_val[] = { "--by", "--sort", "--top", "-s", "-n", NULL };
-				for (int k = 0; with_val[k]; k++)
-					if (!strcmp(a, with_val[k]) && i + 1 < argc)
-						rest[nr++] = argv[++i];
-			}
-		} else {
-			return bad(o, "unknown option '%s' (see --help)", a);
-		}
-#undef NEEDVAL
-	}
-	if (i < argc)
-		o->cmd = argv + i;
-	if (!o->output)
-		o->output = "mmaplock.data";
-	if (nrest)
-		*nrest = nr;
-	return 0;
-}
-
-/* ------------------------------------------------------------ the recording */
-
-struct cpubuf {
-	struct tracefs_cpu *tcpu;
-	struct mml_event *ev;
-	uint32_t n;
-	uint64_t missed;
-};
-
-struct rec {
-	const struct record_opts *o;
-	struct tracefs_instance *ti;
-	struct tep_handle *tep;
-	struct decoder *dec;
-	struct kbuffer *kbuf;
-	struct mml_writer *w;
-	struct cpubuf *cpu;
-	int ncpu;
-	void *page;
-	int pagesize;
-	struct idmap memcg_path;	/* id -> path from cgroupfs walks */
-	struct idmap memcg_seen;	/* ids seen in events */
-	struct idmap tids;		/* tids seen; val: NULL, or "?" when /proc failed */
-	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
-	struct idmap early;		/* path-era ids interned before the file was open */
-	uint64_t events, filtered;
-	time_t last_walk;
-	int werr;
-	/* live mode (o->sink): per-CPU queues merged in time order, lost re-read */
-	const struct record_sink *sink;
-	struct merge live;
-	int is_live;
-	int mono;			/* trace clock is CLOCK_MONOTONIC: a watermark from now */
-	uint64_t lost;
-	double last_lost, last_rewalk;
-};
-
-static void on_walk(uint64_t id, const char *path, void *arg)
-{
-	struct rec *r = arg;
-	char *s = strdup(path);
-
-	if (s)
-		idmap_put(&r->memcg_path, id, s);
-	if (r->sink && r->sink->memcg)
-		r->sink->memcg(r->sink->ctx, id, path);
-}
-
-static void on_path(uint64_t id, const char *path, void *arg)
-{
-	struct rec *r = arg;
-
-	if (r->sink && r->sink->memcg)
-		r->sink->memcg(r->sink->ctx, id, path);
-	if (!r->w && !r->o->output)
-		return;			/* live only: no file */
-	if (!r->w) {
-		idmap_put(&r->early, id, strdup(path));
-		return;
-	}
-	if (mml_writer_memcg(r->w, id, path))
-		r->werr = errno;
-}
-
+/* Time order; at equal times a stack event before the event it belongs to. */
 static int cmp_ts(const void *a, const void *b)
 {
 	const struct mml_event *x = a, *y = b;
 
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (y->type == MML_EV_STACK) - (x->type == MML_EV_STACK);
 }
 
 static void flush_cpu(struct rec *r, int cpu)
@@ -269,56 +109,6 @@ static void flush_cpu(struct rec *r, int cpu)
 	if (mml_writer_events(r->w, (uint32_t)cpu, c->ev, c->n) && !r->werr)
 		r->werr = errno;
 	c->n = 0;
-}
-
-static void see_tid(struct rec *r, uint32_t tid)
-{
-	struct cg_task t;
-
-	if (idmap_find(&r->tids, tid) >= 0)
-		return;
-	if (r->is_live && r->tids.n >= RECORD_LIVE_TIDS) {
-		/* a long live run: memory bounded, tasks looked up again */
-		idmap_free(&r->tids);
-		if (r->sink->forget_tasks)
-			r->sink->forget_tasks(r->sink->ctx);
-	}
-	if (tid == 0) {
-		idmap_put(&r->tids, 0, NULL);
-		if (r->w && mml_writer_task(r->w, 0, 0, "swapper", 0, NULL))
-			r->werr = errno;
-		if (r->sink && r->sink->task) {
-			struct mml_task_info ti = { .tid = 0, .tgid = 0, .comm = "swapper" };
-			r->sink->task(r->sink->ctx, &ti);
-		}
-		return;
-	}
-	if (cgroupfs_task((pid_t)tid, &t)) {
-		idmap_put(&r->tids, tid, strdup("?"));	/* gone: saved_cmdlines at the end */
-		return;
-	}
-	idmap_put(&r->tids, tid, NULL);
-	if (r->w && mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
-		r->werr = errno;
-	if (r->sink && r->sink->task) {
-		struct mml_task_info ti = { .tid = tid, .tgid = t.tgid, .cgroup_id = t.cgroup_id,
-					    .cgroup = t.cgroup[0] ? t.cgroup : NULL };
-		snprintf(ti.comm, sizeof(ti.comm), "%s", t.comm);
-		r->sink->task(r->sink->ctx, &ti);
-	}
-}
-
-static void see_memcg(struct rec *r, uint64_t id)
-{
-	if (idmap_put(&r->memcg_seen, id, NULL) != 1)
-		return;
-	if (!id || !decoder_has_memcg_id(r->dec) || idmap_find(&r->memcg_path, id) >= 0)
-		return;		/* 0: no memcg, nothing to name */
-	time_t now = time(NULL);
-	if (now != r->last_walk) {	/* a new memcg: walk again, at most once a second */
-		r->last_walk = now;
-		cgroupfs_walk(on_walk, r);
-	}
 }
 
 static void take_page(struct rec *r, int cpu, void *page)
@@ -346,9 +136,9 @@ static void take_page(struct rec *r, int cpu, void *page)
 			r->filtered++;
 			continue;
 		}
-		see_tid(r, e->tid);
+		rec_see_tid(r, e->tid);
 		if (e->type <= MML_EV_RELEASED)
-			see_memcg(r, e->memcg);
+			rec_see_memcg(r, e->memcg);
 		r->events++;
 		if (r->is_live) {
 			merge_commit(&r->live, cpu);
@@ -387,7 +177,7 @@ static long drain(struct rec *r, int final)
 	return pages;
 }
 
-static uint64_t read_stat(struct rec *r, int cpu, const char *key)
+uint64_t rec_read_stat(struct rec *r, int cpu, const char *key)
 {
 	char file[64];
 	char *s, *p;
@@ -405,229 +195,12 @@ static uint64_t read_stat(struct rec *r, int cpu, const char *key)
 }
 
 /* comm of tids that were gone before /proc could be read: saved_cmdlines. */
-static void late_comms(struct rec *r)
-{
-	char *s = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
-	char *line, *save = NULL;
-
-	if (s)
-		for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char comm[64];
-			unsigned long tid;
-			if (sscanf(line, "%lu %63s", &tid, comm) != 2)
-				continue;
-			long f = idmap_find(&r->tids, tid);
-			if (f < 0 || !r->tids.val[f])
-				continue;
-			comm[15] = '\0';
-			mml_writer_task(r->w, (uint32_t)tid, 0, comm, 0, NULL);
-			free(r->tids.val[f]);
-			r->tids.val[f] = NULL;
-		}
-	free(s);
-}
-
-static int set_pids(struct rec *r)
-{
-	char buf[300];
-	int first = 1;
-
-	for (int i = 0; i < r->o->npids; i++) {
-		char dir[64];
-		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)r->o->pids[i]);
-		DIR *d = opendir(dir);
-		if (!d) {
-			fprintf(stderr, "%s: -p %d: no such process\n", r->o->prog, (int)r->o->pids[i]);
-			return -1;
-		}
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(buf, sizeof(buf), "%s", e->d_name);
-			int rc = first ? tracefs_instance_file_write(r->ti, "set_event_pid", buf)
-				       : tracefs_instance_file_append(r->ti, "set_event_pid", buf);
-			first = 0;
-			if (rc < 0) {
-				closedir(d);
-				fprintf(stderr, "%s: cannot set set_event_pid: %s\n", r->o->prog, strerror(errno));
-				return -1;
-			}
-		}
-		closedir(d);
-	}
-	if (tracefs_option_enable(r->ti, TRACEFS_OPTION_EVENT_FORK)) {
-		fprintf(stderr, "%s: cannot enable event-fork: %s\n", r->o->prog, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static const char *const mmap_events[] = {
-	"mmap_lock_start_locking", "mmap_lock_acquire_returned", "mmap_lock_released",
-};
-
-static int set_cgroups(struct rec *r)
-{
-	char filter[4096] = "";
-	size_t len = 0;
-
-	for (int i = 0; i < r->o->ncgroups; i++) {
-		uint64_t id;
-		char rel[1024];
-		if (cgroupfs_resolve(r->o->cgroups[i], &id, rel, sizeof(rel))) {
-			fprintf(stderr, "%s: -G %s: no such memory cgroup (%s)\n", r->o->prog,
-				r->o->cgroups[i], strerror(errno));
-			return -1;
-		}
-		if (!decoder_has_memcg_id(r->dec))
-			id = decoder_intern_path(r->dec, rel, (int)strlen(rel));
-		idmap_put(&r->allow, id, NULL);
-		len += (size_t)snprintf(filter + len, sizeof(filter) - len, "%smemcg_id == %llu",
-					i ? " || " : "", (unsigned long long)id);
-		if (len >= sizeof(filter)) {
-			fprintf(stderr, "%s: -G: too many cgroups for one filter\n", r->o->prog);
-			return -1;
-		}
-	}
-	if (!decoder_has_memcg_id(r->dec))
-		return 0;		/* path era: filtered in user space */
-	for (size_t i = 0; i < 3; i++) {
-		char file[128];
-		snprintf(file, sizeof(file), "events/mmap_lock/%s/filter", mmap_events[i]);
-		if (tracefs_instance_file_write(r->ti, file, filter) < 0) {
-			fprintf(stderr, "%s: cannot set the memcg filter: %s\n", r->o->prog, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void write_info(struct rec *r, const char *clock)
-{
-	struct utsname u;
-	char buf[4096];
-	size_t len = 0;
-
-	if (!uname(&u)) {
-		mml_writer_info(r->w, "kernel", u.release);
-		mml_writer_info(r->w, "hostname", u.nodename);
-		mml_writer_info(r->w, "machine", u.machine);
-	}
-	mml_writer_info(r->w, "clock", clock);
-	snprintf(buf, sizeof(buf), "%d", r->ncpu);
-	mml_writer_info(r->w, "ncpus", buf);
-	mml_writer_info(r->w, "memcg", decoder_has_memcg_id(r->dec) ? "id" : "path");
-	mml_writer_info(r->w, "contention", decoder_has_contention(r->dec) ? "yes" : "no");
-	if (cgroupfs_memcg_root())
-		mml_writer_info(r->w, "cgroup_root", cgroupfs_memcg_root());
-	FILE *f = fopen("/proc/self/cmdline", "r");
-	if (f) {
-		len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		for (size_t i = 0; i + 1 < len; i++)
-			if (!buf[i])
-				buf[i] = ' ';
-		buf[len] = '\0';
-		mml_writer_info(r->w, "cmdline", buf);
-	}
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	mml_writer_info(r->w, "start_time", buf);
-	mml_writer_info(r->w, "tool", "mmaplock record");
-}
-
-static double now_s(void)
+double rec_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ------------------------------------------------------------ live mode */
-
-#define LIVE_SLACK_NS	10000000ull	/* an event stamped this long ago is in its buffer */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int live_events(void *ctx, const struct mml_event *ev, size_t n)
-{
-	const struct record_sink *s = ctx;
-
-	return s->events(s->ctx, ev, n);
-}
-
-/* Lost so far on all CPUs: the instance's stats, or the pages' own marks if more. */
-static uint64_t read_lost(struct rec *r)
-{
-	uint64_t lost = 0;
-
-	for (int cpu = 0; cpu < r->ncpu; cpu++) {
-		if (!r->cpu[cpu].tcpu)
-			continue;
-		uint64_t l = read_stat(r, cpu, "overrun:") + read_stat(r, cpu, "dropped events:");
-		lost += l > r->cpu[cpu].missed ? l : r->cpu[cpu].missed;
-	}
-	return lost;
-}
-
-/* A memcg id seen without a path (created after the last walk): walk again. */
-static void live_rewalk(struct rec *r)
-{
-	if (!decoder_has_memcg_id(r->dec))
-		return;
-	for (size_t i = 0; i < r->memcg_seen.cap; i++)
-		if (r->memcg_seen.used[i] && r->memcg_seen.key[i] &&
-		    idmap_find(&r->memcg_path, r->memcg_seen.key[i]) < 0) {
-			cgroupfs_walk(on_walk, r);
-			return;
-		}
-}
-
-/*
- * Live mode, after a drain that began at event-clock time wm: deliver what
- * is certainly complete, then tick. A CPU whose reading was cut short
- * (MERGE_SOFT_MAX) holds the watermark at its newest event. Non-zero: stop.
- */
-static int live_step(struct rec *r, uint64_t wm, int final)
-{
-	struct record_tick t = { 0 };
-	double now = now_s();
-
-	if (final) {
-		wm = UINT64_MAX;
-	} else {
-		for (int cpu = 0; cpu < r->ncpu; cpu++)
-			if (merge_pending(&r->live, cpu) >= MERGE_SOFT_MAX &&
-			    merge_last_ts(&r->live, cpu) < wm)
-				wm = merge_last_ts(&r->live, cpu);
-	}
-	if (merge_deliver(&r->live, wm, live_events, (void *)r->sink))
-		return 1;
-	if (final || now - r->last_lost >= 0.25) {
-		r->last_lost = now;
-		r->lost = read_lost(r);
-	}
-	if (!final && now - r->last_rewalk >= 1.0) {
-		r->last_rewalk = now;
-		live_rewalk(r);
-	}
-	if (!r->sink->tick)
-		return 0;
-	t.watermark = wm;
-	t.events = r->live.delivered;
-	t.lost = r->lost;
-	t.final = final;
-	return r->sink->tick(r->sink->ctx, &t);
 }
 
 static pid_t start_cmd(const struct record_opts *o, int *gofd)
@@ -704,7 +277,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "read the event formats");
 		goto out;
 	}
-	r.dec = decoder_new(r.tep, on_path, &r);
+	r.dec = decoder_new(r.tep, rec_on_path, &r);
 	if (!r.dec) {
 		fprintf(stderr, "%s: this kernel has no mmap_lock tracepoints (CONFIG_TRACING, 5.10+)\n", o->prog);
 		goto out;
@@ -725,9 +298,10 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "set the buffer size");
 		goto out;
 	}
-	if (o->npids && set_pids(&r))
+	if (o->npids && rec_set_pids(&r))
 		goto out;
-	if (o->ncgroups && set_cgroups(&r))
+	char filter[4096] = "";
+	if (o->ncgroups && rec_set_cgroups(&r, filter, sizeof(filter)))
 		goto out;
 	if (decoder_has_contention(r.dec)) {
 		/* rwsem waits only: READ (2) or WRITE (4) alone; rwlock spins add SPIN, percpu-rwsems PERCPU */
@@ -782,13 +356,13 @@ int record_run(const struct record_opts *o, struct record_result *res)
 			fprintf(stderr, "%s: cannot create %s: %s\n", o->prog, o->output, strerror(errno));
 			goto out;
 		}
-		write_info(&r, clock);
+		rec_write_info(&r, clock);
 		for (size_t i = 0; i < r.early.cap; i++)
 			if (r.early.used[i] && r.early.val[i])
 				mml_writer_memcg(r.w, r.early.key[i], r.early.val[i]);
 	}
 	r.last_walk = time(NULL);
-	cgroupfs_walk(on_walk, &r);
+	cgroupfs_walk(rec_on_walk, &r);
 
 	/* go */
 	if (tracefs_event_enable(r.ti, "mmap_lock", NULL) < 0) {
@@ -811,13 +385,13 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		close(gofd);
 	}
 
-	double t0 = now_s(), last_progress = t0;
+	double t0 = rec_now(), last_progress = t0;
 	for (;;) {
-		uint64_t wm = r.mono ? mono_ns() - LIVE_SLACK_NS : UINT64_MAX;
+		uint64_t wm = r.mono ? rec_mono_ns() - LIVE_SLACK_NS : UINT64_MAX;
 		drain(&r, 0);
 		if (r.werr)
 			break;
-		if (r.is_live && live_step(&r, wm, 0))
+		if (r.is_live && rec_live_step(&r, wm, 0))
 			break;
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child = -1;
@@ -836,7 +410,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 			}
 			break;
 		}
-		double t = now_s();
+		double t = rec_now();
 		if (o->duration > 0 && t - t0 >= o->duration)
 			break;
 		if (!o->cmd && !o->sink && t - last_progress >= 0.5) {	/* CMD owns the terminal */
@@ -849,7 +423,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	drain(&r, 1);
 	progress_clear();
 	if (r.is_live) {
-		live_step(&r, UINT64_MAX, 1);
+		rec_live_step(&r, UINT64_MAX, 1);
 		if (!r.w) {		/* no file: done */
 			res->events = r.events;
 			res->lost = r.lost;
@@ -863,7 +437,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	}
 
 	/* metadata at the end */
-	cgroupfs_walk(on_walk, &r);
+	cgroupfs_walk(rec_on_walk, &r);
 	for (size_t i = 0; i < r.memcg_seen.cap; i++) {
 		if (!r.memcg_seen.used[i] || !decoder_has_memcg_id(r.dec))
 			continue;
@@ -871,12 +445,12 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		if (f >= 0)
 			mml_writer_memcg(r.w, r.memcg_seen.key[i], r.memcg_path.val[f]);
 	}
-	late_comms(&r);
+	rec_late_comms(&r);
 	uint64_t lost = 0;
 	for (int cpu = 0; cpu < r.ncpu; cpu++) {
 		if (!r.cpu[cpu].tcpu)
 			continue;
-		uint64_t l = read_stat(&r, cpu, "overrun:") + read_stat(&r, cpu, "dropped events:");
+		uint64_t l = rec_read_stat(&r, cpu, "overrun:") + rec_read_stat(&r, cpu, "dropped events:");
 		if (l < r.cpu[cpu].missed)	/* the pages' own marks, if the stats say less */
 			l = r.cpu[cpu].missed;
 		if (l) {

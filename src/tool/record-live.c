@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record-live.c: live delivery for top and exporter (record.c's top
+ * comment, "Live mode"): merged events, the watermark, lost counts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "record-local.h"
+#include "cgroupfs.h"
+#include "decode.h"
+
+uint64_t rec_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int live_events(void *ctx, const struct mml_event *ev, size_t n)
+{
+	const struct record_sink *s = ctx;
+
+	return s->events(s->ctx, ev, n);
+}
+
+/* Lost so far on all CPUs: the instance's stats, or the pages' own marks if more. */
+static uint64_t read_lost(struct rec *r)
+{
+	uint64_t lost = 0;
+
+	for (int cpu = 0; cpu < r->ncpu; cpu++) {
+		if (!r->cpu[cpu].tcpu)
+			continue;
+		uint64_t l = rec_read_stat(r, cpu, "overrun:") + rec_read_stat(r, cpu, "dropped events:");
+		lost += l > r->cpu[cpu].missed ? l : r->cpu[cpu].missed;
+	}
+	return lost;
+}
+
+/* A memcg id seen without a path (created after the last walk): walk again. */
+static void live_rewalk(struct rec *r)
+{
+	if (!decoder_has_memcg_id(r->dec))
+		return;
+	for (size_t i = 0; i < r->memcg_seen.cap; i++)
+		if (r->memcg_seen.used[i] && r->memcg_seen.key[i] &&
+		    idmap_find(&r->memcg_path, r->memcg_seen.key[i]) < 0) {
+			cgroupfs_walk(rec_on_walk, r);
+			return;
+		}
+}
+
+/*
+ * Live mode, after a drain that began at event-clock time wm: deliver what
+ * is certainly complete, then tick. A CPU whose reading was cut short
+ * (MERGE_SOFT_MAX) holds the watermark at its newest event. Non-zero: stop.
+ */
+int rec_live_step(struct rec *r, uint64_t wm, int final)
+{
+	struct record_tick t = { 0 };
+	double now = rec_now();
+
+	if (final) {
+		wm = UINT64_MAX;
+	} else {
+		for (int cpu = 0; cpu < r->ncpu; cpu++)
+			if (merge_pending(&r->live, cpu) >= MERGE_SOFT_MAX &&
+			    merge_last_ts(&r->live, cpu) < wm)
+				wm = merge_last_ts(&r->live, cpu);
+	}
+	if (merge_deliver(&r->live, wm, live_events, (void *)r->sink))
+		return 1;
+	if (final || now - r->last_lost >= 0.25) {
+		r->last_lost = now;
+		r->lost = read_lost(r);
+	}
+	if (!final && now - r->last_rewalk >= 1.0) {
+		r->last_rewalk = now;
+		live_rewalk(r);
+	}
+	if (!r->sink->tick)
+		return 0;
+	t.watermark = wm;
+	t.events = r->live.delivered;
+	t.lost = r->lost;
+	t.final = final;
+	return r->sink->tick(r->sink->ctx, &t);
+}

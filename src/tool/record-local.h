@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record-local.h: the recording engine's private state, shared by its files:
+ * record.c (lifecycle, draining), record-args.c (options), record-names.c
+ * (memcg paths, tasks, filters, metadata), record-live.c (live delivery),
+ * record-stack.c (kernel stacks). See record.h for the interface.
+ */
+#ifndef MML_RECORD_LOCAL_H
+#define MML_RECORD_LOCAL_H
+
+#include <stdint.h>
+#include <time.h>
+#include "record.h"
+#include "idmap.h"
+#include "merge.h"
+#include "mml_format.h"
+
+#define BATCH		MML_EVENTS_PER_BLOCK
+
+struct tracefs_instance;
+struct tracefs_cpu;
+struct tep_handle;
+struct decoder;
+struct kbuffer;
+struct mml_writer;
+struct rec_stacks;
+
+struct cpubuf {
+	struct tracefs_cpu *tcpu;
+	struct mml_event *ev;
+	uint32_t n;
+	uint64_t missed;
+};
+
+struct rec {
+	const struct record_opts *o;
+	struct tracefs_instance *ti;
+	struct tep_handle *tep;
+	struct decoder *dec;
+	struct kbuffer *kbuf;
+	struct mml_writer *w;
+	struct cpubuf *cpu;
+	int ncpu;
+	void *page;
+	int pagesize;
+	struct idmap memcg_path;	/* id -> path from cgroupfs walks */
+	struct idmap memcg_seen;	/* ids seen in events */
+	struct idmap tids;		/* tids seen; val: NULL, or "?" when /proc failed */
+	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
+	struct idmap early;		/* path-era ids interned before the file was open */
+	uint64_t events, filtered;
+	time_t last_walk;
+	int werr;
+	/* live mode (o->sink): per-CPU queues merged in time order, lost re-read */
+	const struct record_sink *sink;
+	struct merge live;
+	int is_live;
+	int mono;			/* trace clock is CLOCK_MONOTONIC: a watermark from now */
+	uint64_t lost;
+	double last_lost, last_rewalk;
+	struct rec_stacks *stk;		/* --stack: NULL when off */
+};
+
+/* record-names.c */
+void rec_on_walk(uint64_t id, const char *path, void *arg);	/* cgroupfs_walk callback */
+void rec_on_path(uint64_t id, const char *path, void *arg);	/* decoder's new path */
+void rec_see_tid(struct rec *r, uint32_t tid);
+void rec_see_memcg(struct rec *r, uint64_t id);
+void rec_late_comms(struct rec *r);
+int rec_set_pids(struct rec *r);
+int rec_set_cgroups(struct rec *r, char *filter, size_t len);
+void rec_write_info(struct rec *r, const char *clock);
+
+/* record.c */
+uint64_t rec_read_stat(struct rec *r, int cpu, const char *key);
+double rec_now(void);
+
+/* record-live.c */
+#define LIVE_SLACK_NS	10000000ull	/* an event stamped this long ago is in its buffer */
+uint64_t rec_mono_ns(void);
+int rec_live_step(struct rec *r, uint64_t wm, int final);
+
+/* record-stack.c */
+/*
+ * Turn on the stacktrace trigger of the lock takers' events (filter: the
+ * -G filter, or "" for none). On failure (a kernel without stack traces,
+ * a lockdown), one warning line and r->stk stays NULL: the recording goes
+ * on without stacks.
+ */
+void rec_stack_start(struct rec *r, const char *filter);
+/*
+ * A record that is not one of our events: if it is a kernel_stack that
+ * belongs to the last event kept on this CPU, intern it and put a stack
+ * event before that event. Returns 1 when it was a stack record.
+ */
+int rec_stack_take(struct rec *r, int cpu, const void *data, int size);
+void rec_stack_seen(struct rec *r, int cpu, int ours);	/* each record: was it a kept event? */
+void rec_stack_end(struct rec *r);			/* summary line, free */
+
+#endif

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record-names.c: what the recorder learns besides events, and the kernel
+ * filters it sets (see record.c's top comment, "Metadata" and "Filters").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/utsname.h>
+#include <tracefs/tracefs.h>
+#include "record-local.h"
+#include "cgroupfs.h"
+#include "decode.h"
+#include "meta.h"
+#include "mml_writer.h"
+
+void rec_on_walk(uint64_t id, const char *path, void *arg)
+{
+	struct rec *r = arg;
+	char *s = strdup(path);
+
+	if (s)
+		idmap_put(&r->memcg_path, id, s);
+	if (r->sink && r->sink->memcg)
+		r->sink->memcg(r->sink->ctx, id, path);
+}
+
+void rec_on_path(uint64_t id, const char *path, void *arg)
+{
+	struct rec *r = arg;
+
+	if (r->sink && r->sink->memcg)
+		r->sink->memcg(r->sink->ctx, id, path);
+	if (!r->w && !r->o->output)
+		return;			/* live only: no file */
+	if (!r->w) {
+		idmap_put(&r->early, id, strdup(path));
+		return;
+	}
+	if (mml_writer_memcg(r->w, id, path))
+		r->werr = errno;
+}
+
+void rec_see_tid(struct rec *r, uint32_t tid)
+{
+	struct cg_task t;
+
+	if (idmap_find(&r->tids, tid) >= 0)
+		return;
+	if (r->is_live && r->tids.n >= RECORD_LIVE_TIDS) {
+		/* a long live run: memory bounded, tasks looked up again */
+		idmap_free(&r->tids);
+		if (r->sink->forget_tasks)
+			r->sink->forget_tasks(r->sink->ctx);
+	}
+	if (tid == 0) {
+		idmap_put(&r->tids, 0, NULL);
+		if (r->w && mml_writer_task(r->w, 0, 0, "swapper", 0, NULL))
+			r->werr = errno;
+		if (r->sink && r->sink->task) {
+			struct mml_task_info ti = { .tid = 0, .tgid = 0, .comm = "swapper" };
+			r->sink->task(r->sink->ctx, &ti);
+		}
+		return;
+	}
+	if (cgroupfs_task((pid_t)tid, &t)) {
+		idmap_put(&r->tids, tid, strdup("?"));	/* gone: saved_cmdlines at the end */
+		return;
+	}
+	idmap_put(&r->tids, tid, NULL);
+	if (r->w && mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
+		r->werr = errno;
+	if (r->sink && r->sink->task) {
+		struct mml_task_info ti = { .tid = tid, .tgid = t.tgid, .cgroup_id = t.cgroup_id,
+					    .cgroup = t.cgroup[0] ? t.cgroup : NULL };
+		snprintf(ti.comm, sizeof(ti.comm), "%s", t.comm);
+		r->sink->task(r->sink->ctx, &ti);
+	}
+}
+
+void rec_see_memcg(struct rec *r, uint64_t id)
+{
+	if (idmap_put(&r->memcg_seen, id, NULL) != 1)
+		return;
+	if (!id || !decoder_has_memcg_id(r->dec) || idmap_find(&r->memcg_path, id) >= 0)
+		return;		/* 0: no memcg, nothing to name */
+	time_t now = time(NULL);
+	if (now != r->last_walk) {	/* a new memcg: walk again, at most once a second */
+		r->last_walk = now;
+		cgroupfs_walk(rec_on_walk, r);
+	}
+}
+
+void rec_late_comms(struct rec *r)
+{
+	char *s = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
+	char *line, *save = NULL;
+
+	if (s)
+		for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char comm[64];
+			unsigned long tid;
+			if (sscanf(line, "%lu %63s", &tid, comm) != 2)
+				continue;
+			long f = idmap_find(&r->tids, tid);
+			if (f < 0 || !r->tids.val[f])
+				continue;
+			comm[15] = '\0';
+			mml_writer_task(r->w, (uint32_t)tid, 0, comm, 0, NULL);
+			free(r->tids.val[f]);
+			r->tids.val[f] = NULL;
+		}
+	free(s);
+}
+
+int rec_set_pids(struct rec *r)
+{
+	char buf[300];
+	int first = 1;
+
+	for (int i = 0; i < r->o->npids; i++) {
+		char dir[64];
+		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)r->o->pids[i]);
+		DIR *d = opendir(dir);
+		if (!d) {
+			fprintf(stderr, "%s: -p %d: no such process\n", r->o->prog, (int)r->o->pids[i]);
+			return -1;
+		}
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(buf, sizeof(buf), "%s", e->d_name);
+			int rc = first ? tracefs_instance_file_write(r->ti, "set_event_pid", buf)
+				       : tracefs_instance_file_append(r->ti, "set_event_pid", buf);
+			first = 0;
+			if (rc < 0) {
+				closedir(d);
+				fprintf(stderr, "%s: cannot set set_event_pid: %s\n", r->o->prog, strerror(errno));
+				return -1;
+			}
+		}
+		closedir(d);
+	}
+	if (tracefs_option_enable(r->ti, TRACEFS_OPTION_EVENT_FORK)) {
+		fprintf(stderr, "%s: cannot enable event-fork: %s\n", r->o->prog, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const mmap_events[] = {
+	"mmap_lock_start_locking", "mmap_lock_acquire_returned", "mmap_lock_released",
+};
+
+/*
+ * -G: the memcg filter on the mmap_lock events (id era), also returned in
+ * filter[size] for the stack trigger; "" in the path era (user space).
+ */
+int rec_set_cgroups(struct rec *r, char *filter, size_t size)
+{
+	size_t len = 0;
+
+	filter[0] = '\0';
+
+	for (int i = 0; i < r->o->ncgroups; i++) {
+		uint64_t id;
+		char rel[1024];
+		if (cgroupfs_resolve(r->o->cgroups[i], &id, rel, sizeof(rel))) {
+			fprintf(stderr, "%s: -G %s: no such memory cgroup (%s)\n", r->o->prog,
+				r->o->cgroups[i], strerror(errno));
+			return -1;
+		}
+		if (!decoder_has_memcg_id(r->dec))
+			id = decoder_intern_path(r->dec, rel, (int)strlen(rel));
+		idmap_put(&r->allow, id, NULL);
+		len += (size_t)snprintf(filter + len, size - len, "%smemcg_id == %llu",
+					i ? " || " : "", (unsigned long long)id);
+		if (len >= size) {
+			fprintf(stderr, "%s: -G: too many cgroups for one filter\n", r->o->prog);
+			return -1;
+		}
+	}
+	if (!decoder_has_memcg_id(r->dec)) {
+		filter[0] = '\0';
+		return 0;		/* path era: filtered in user space */
+	}
+	for (size_t i = 0; i < 3; i++) {
+		char file[128];
+		snprintf(file, sizeof(file), "events/mmap_lock/%s/filter", mmap_events[i]);
+		if (tracefs_instance_file_write(r->ti, file, filter) < 0) {
+			fprintf(stderr, "%s: cannot set the memcg filter: %s\n", r->o->prog, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void rec_write_info(struct rec *r, const char *clock)
+{
+	struct utsname u;
+	char buf[4096];
+	size_t len = 0;
+
+	if (!uname(&u)) {
+		mml_writer_info(r->w, "kernel", u.release);
+		mml_writer_info(r->w, "hostname", u.nodename);
+		mml_writer_info(r->w, "machine", u.machine);
+	}
+	mml_writer_info(r->w, "clock", clock);
+	snprintf(buf, sizeof(buf), "%d", r->ncpu);
+	mml_writer_info(r->w, "ncpus", buf);
+	mml_writer_info(r->w, "memcg", decoder_has_memcg_id(r->dec) ? "id" : "path");
+	mml_writer_info(r->w, "contention", decoder_has_contention(r->dec) ? "yes" : "no");
+	if (cgroupfs_memcg_root())
+		mml_writer_info(r->w, "cgroup_root", cgroupfs_memcg_root());
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	if (f) {
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i + 1 < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = '\0';
+		mml_writer_info(r->w, "cmdline", buf);
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	mml_writer_info(r->w, "start_time", buf);
+	mml_writer_info(r->w, "tool", "mmaplock record");
+}
