@@ -4,7 +4,7 @@
  *
  * Open does an index pass: it walks the block headers with pread (never the
  * event payloads), loads the small metadata blocks (MEMCG, TASK, INFO, LOST,
- * END) into the meta at once, and remembers each EVENTS block as (offset,
+ * END, STACK) into the meta at once, and remembers each EVENTS block as (offset,
  * count, min_ts, max_ts). The index is sorted by min_ts.
  *
  * next() merges: a block is loaded (pread, hash checked) only when the
@@ -17,7 +17,10 @@
  *
  * A block cut short at the end of the file sets s->truncated and ends the
  * index there (so does a file without END block: its writer did not close
- * it); a bad magic, length or hash is a corrupt file (error).
+ * it); a bad magic, length or hash is a corrupt file (error), and so is a
+ * STACK entry that runs past its block (stacks are what `report --stacks`
+ * and `check` print: a wrong one is worse than none). Stack events (type 6)
+ * go out like every other event.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +31,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include "source.h"
+#include "stacks.h"
 
 struct blk {
 	uint64_t off;			/* of the block header */
@@ -90,6 +94,86 @@ static int full_pread(int fd, void *buf, size_t len, uint64_t off)
 static uint64_t rd64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint16_t rd16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+/*
+ * A STACK block (mml_format.h) into the meta's stack table. Entries: u32 id,
+ * u16 nframes, u16 reserved, then nframes x { u64 addr, u16 len, sym[len] };
+ * an id of 0 (the zero padding) ends. Returns 0, -1 when an entry runs past
+ * the block or leaves non-zero bytes too short for an entry header
+ * (malformed), -2 when out of memory.
+ */
+static int load_stacks(struct source *s, const unsigned char *p, uint32_t len)
+{
+	const unsigned char *e = p + len;
+	uint64_t addr[STACK_MAX_FRAMES];
+	const char *sym[STACK_MAX_FRAMES];
+	char *text = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	while (p < e) {
+		if (e - p < 8) {
+			while (p < e && !*p)
+				p++;
+			rc = p < e ? -1 : 0;	/* padding is zero */
+			break;
+		}
+		uint32_t id = rd32(p);
+		unsigned nf = rd16(p + 4), keep = nf < STACK_MAX_FRAMES ? nf : STACK_MAX_FRAMES;
+		const unsigned char *q = p + 8;
+		size_t need = 0;
+
+		if (!id)
+			break;
+		/* pass 1: bounds, and the bytes the kept symbols need */
+		for (unsigned i = 0; i < nf; i++) {
+			if (e - q < 10) {
+				rc = -1;
+				break;
+			}
+			uint16_t l = rd16(q + 8);
+			if ((size_t)(e - q - 10) < l) {
+				rc = -1;
+				break;
+			}
+			if (i < keep)
+				need += (size_t)l + 1;
+			q += 10 + l;
+		}
+		if (rc)
+			break;
+		if (need > cap) {
+			char *n = realloc(text, need);
+			if (!n) {
+				rc = -2;
+				break;
+			}
+			text = n;
+			cap = need;
+		}
+		/* pass 2: NUL-terminated copies of the kept frames */
+		q = p + 8;
+		char *t = text;
+		for (unsigned i = 0; i < keep; i++) {
+			uint16_t l = rd16(q + 8);
+			addr[i] = rd64(q);
+			memcpy(t, q + 10, l);
+			t[l] = 0;
+			sym[i] = t;
+			t += l + 1;
+			q += 10 + l;
+		}
+		for (unsigned i = keep; i < nf; i++)
+			q += 10 + rd16(q + 8);
+		if (stacktab_set(meta_stacks(s->meta), id, addr, sym, keep)) {
+			rc = -2;
+			break;
+		}
+		p = q;
+	}
+	free(text);
+	return rc;
+}
 
 /* Metadata payloads into the meta. Malformed entries end the block quietly. */
 static void load_meta(struct source *s, uint16_t type, const unsigned char *p, uint32_t len,
@@ -249,7 +333,7 @@ static int mml_open(struct source *s, const char *path)
 				m->idx[m->nidx++] = (struct blk){ off, bh.len, eh.count,
 								  eh.min_ts, eh.max_ts, bh.hash };
 			}
-		} else if (bh.type >= MML_BLK_MEMCG && bh.type <= MML_BLK_END) {
+		} else if (bh.type >= MML_BLK_MEMCG && bh.type <= MML_BLK_STACK) {
 			unsigned char *p = malloc(bh.len ? bh.len : 1);
 			if (!p) {
 				snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
@@ -264,6 +348,16 @@ static int mml_open(struct source *s, const char *path)
 			if (mml_hash(p, bh.len) != bh.hash) {
 				free(p);
 				return corrupt(s, m, off, "bad hash");
+			}
+			r = bh.type == MML_BLK_STACK ? load_stacks(s, p, bh.len) : 0;
+			if (r == -2) {
+				free(p);
+				snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+				return -1;
+			}
+			if (r) {
+				free(p);
+				return corrupt(s, m, off, "stack entry runs past the block");
 			}
 			load_meta(s, bh.type, p, bh.len, &end_lost);
 			seen_end |= bh.type == MML_BLK_END;

@@ -5,7 +5,10 @@
  * time order, metadata reaches the meta, a file cut at every byte offset
  * reads its complete blocks and says it is truncated (a partial block or no
  * END block), a flipped payload
- * byte is a one-line "corrupt block" error.
+ * byte is a one-line "corrupt block" error. Format 1.1: STACK blocks reach
+ * the meta's stack table (ids, frames, symbols, the 128-frame cut), stack
+ * events (type 6) come out like others, and a STACK entry running past its
+ * block (hash right) is a "corrupt block" error too.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 #include "mml_writer.h"
 #include "source.h"
+#include "stacks.h"
 
 static int fails;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)
@@ -91,6 +95,100 @@ static long read_all(const char *p, int *truncated, uint64_t *last_ts_ok, char *
 	return tot;
 }
 
+/* A 1.1 file: two stacks (one of 130 frames), stack events before their events. */
+static void test_stacks(void)
+{
+	struct mml_file_header h = { .source = MML_SOURCE_KERNEL, .ncpus = 1, .clock = MML_CLOCK_MONOTONIC };
+	struct mml_writer *w = mml_writer_open(path, &h);
+	static uint64_t addr[130];
+	static const char *sym[130];
+	static char names[130][32];
+	struct mml_event ev[4] = {
+		{ .ts = 100, .mm = 0xa, .memcg = 5, .tid = 7, .type = MML_EV_STACK },
+		{ .ts = 100, .mm = 0xa, .memcg = 42, .tid = 7, .type = MML_EV_START_LOCKING },
+		{ .ts = 200, .mm = 0xa, .memcg = 9, .tid = 7, .type = MML_EV_STACK },
+		{ .ts = 200, .mm = 0xa, .memcg = 42, .tid = 7, .type = MML_EV_ACQUIRE_RETURNED,
+		  .flags = MML_F_SUCCESS },
+	};
+	char err[300];
+	int trunc;
+	uint64_t ordered;
+	struct mml_meta *m = NULL;
+
+	for (int i = 0; i < 130; i++) {
+		addr[i] = 0xffffffff81000000ull + (uint64_t)i;
+		snprintf(names[i], sizeof(names[i]), "fn%d+0x%x/0x100", i, i);
+		sym[i] = names[i];
+	}
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	const char *two[] = { "lock_mm_and_find_vma+0x3a/0x2c0", "do_user_addr_fault+0x1f1/0x6a0" };
+	uint64_t two_a[] = { 0xffffffff81111111ull, 0 };
+	CHECK(mml_writer_stack(w, 5, two_a, two, 2) == 0);
+	CHECK(mml_writer_stack(w, 9, addr, sym, 130) == 0);
+	CHECK(mml_writer_events(w, 0, ev, 4) == 0);
+	CHECK(mml_writer_close(w, 2, 0) == 0);
+
+	long n = read_all(path, &trunc, &ordered, err, sizeof(err), &m);
+	CHECK(n == 4 && !trunc && ordered);
+	const struct mml_stack *a = m ? meta_stack(m, 5) : NULL, *b = m ? meta_stack(m, 9) : NULL;
+	CHECK(m && stacktab_count(meta_stacks(m)) == 2 && !meta_stack(m, 6));
+	CHECK(a && a->id == 5 && a->n == 2 && a->addr[0] == 0xffffffff81111111ull && a->addr[1] == 0);
+	CHECK(a && !strcmp(a->sym[0], "lock_mm_and_find_vma+0x3a/0x2c0") &&
+	      !strcmp(a->sym[1], "do_user_addr_fault+0x1f1/0x6a0"));
+	/* more than STACK_MAX_FRAMES: the innermost 128 are kept */
+	CHECK(b && b->n == STACK_MAX_FRAMES && b->addr[127] == 0xffffffff8100007full &&
+	      !strcmp(b->sym[0], "fn0+0x0/0x100") && !strcmp(b->sym[127], "fn127+0x7f/0x100"));
+	meta_free(m);
+
+	/* the type-6 events come out, in place (before their events) */
+	m = meta_new();
+	struct source *s = source_open(path, m, err, sizeof(err));
+	struct mml_event got[8];
+	CHECK(s && source_next(s, got, 8) == 4);
+	CHECK(s && got[0].type == MML_EV_STACK && got[0].memcg == 5 && got[1].type == MML_EV_START_LOCKING &&
+	      got[2].type == MML_EV_STACK && got[2].memcg == 9 && got[3].type == MML_EV_ACQUIRE_RETURNED);
+	source_close(s);
+	meta_free(m);
+
+	/* malformed entries, each in a block of its own with a right hash: corrupt at that block */
+	static const unsigned char bad[][24] = {
+		/* id 3, 1 frame, sym len 200 past the end */
+		{ 3, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 200, 0, 'x', 'y' },
+		/* id 3, 2 frames, only one present */
+		{ 3, 0, 0, 0, 2, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 0, 'x', 'y' },
+	};
+	for (int k = 0; k < 2; k++) {
+		w = mml_writer_open(cut, &h);
+		CHECK(w && mml_writer_events(w, 0, ev, 2) == 0);
+		int fd = open(cut, O_RDONLY);
+		off_t off = lseek(fd, 0, SEEK_END);	/* where the bad block goes */
+		close(fd);
+		CHECK(w && mml_writer_block(w, MML_BLK_STACK, bad[k], 24) == 0);
+		CHECK(mml_writer_close(w, 1, 0) == 0);
+		n = read_all(cut, &trunc, &ordered, err, sizeof(err), NULL);
+		char want[80];
+		snprintf(want, sizeof(want), "corrupt block at offset %lld (stack entry", (long long)off);
+		CHECK(n == -1 && strstr(err, want) && !strchr(err, '\n'));
+		if (n != -1 || !strstr(err, want))
+			fprintf(stderr, "bad stack %d: got %ld '%s', want '%s'\n", k, n, err, want);
+	}
+	/* a well-formed block with 4 zero bytes of padding after an entry: fine */
+	{
+		unsigned char ok[24] = { 4, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 'o', 'k' };
+		w = mml_writer_open(cut, &h);
+		CHECK(w && mml_writer_block(w, MML_BLK_STACK, ok, 20) == 0);
+		CHECK(mml_writer_events(w, 0, ev, 2) == 0);
+		CHECK(mml_writer_close(w, 1, 0) == 0);
+		n = read_all(cut, &trunc, &ordered, err, sizeof(err), &m);
+		CHECK(n == 2 && m && meta_stack(m, 4) && meta_stack(m, 4)->n == 1 &&
+		      meta_stack(m, 4)->addr[0] == 1 && !strcmp(meta_stack(m, 4)->sym[0], "ok"));
+		meta_free(m);
+	}
+	unlink(cut);
+}
+
 int main(void)
 {
 	char err[300];
@@ -144,15 +242,19 @@ int main(void)
 		prev = n;
 	}
 
-	/* a flipped byte inside the third block's payload: corrupt, named by offset */
+	/*
+	 * a flipped byte inside the first EVENTS block's payload (the metadata
+	 * blocks before it vary in number and size): corrupt, named by offset
+	 */
 	{
 		struct mml_block_header bh;
 		off_t off = 64;
-		for (int b = 0; b < 2; b++) {
+		for (;;) {
 			memcpy(&bh, buf + off, sizeof(bh));
+			if (bh.type == MML_BLK_EVENTS)
+				break;
 			off += (off_t)sizeof(bh) + bh.len;
 		}
-		memcpy(&bh, buf + off, sizeof(bh));
 		buf[off + (off_t)sizeof(bh) + 30] ^= 0x40;
 		int o = open(cut, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		CHECK(write(o, buf, (size_t)size) == size);
@@ -165,6 +267,7 @@ int main(void)
 			fprintf(stderr, "got: %ld '%s', want '%s'\n", n, err, want);
 	}
 	free(buf);
+	test_stacks();
 	unlink(path);
 	unlink(cut);
 	if (fails) {
