@@ -21,6 +21,7 @@ void record_usage(FILE *f)
 		"  -p, --pid PID          only this process (all its threads and children); repeatable\n"
 		"  -G, --cgroup CGROUP    only events in this memory cgroup; repeatable\n"
 		"      --buffer-size KB   per-CPU ring buffer (default %u)\n"
+		"      --stack            kernel call stacks of the lock takers (ftrace stacktrace trigger)\n"
 		"  -- CMD [ARGS]          run CMD and record (the whole system) until it exits\n",
 		RECORD_DEFAULT_KB);
 }
@@ -78,6 +79,8 @@ int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest,
 			if (o->ncgroups >= RECORD_MAX_CGROUPS)
 				return bad(o, "-G: too many cgroups (at most %s)", "64");
 			o->cgroups[o->ncgroups++] = val;
+		} else if (!strcmp(a, "--stack")) {
+			o->stack = 1;
 		} else if (!strcmp(a, "--buffer-size")) {
 			NEEDVAL();
 			errno = 0;

@@ -41,19 +41,6 @@ static uint64_t read_lost(struct rec *r)
 	return lost;
 }
 
-/* A memcg id seen without a path (created after the last walk): walk again. */
-static void live_rewalk(struct rec *r)
-{
-	if (!decoder_has_memcg_id(r->dec))
-		return;
-	for (size_t i = 0; i < r->memcg_seen.cap; i++)
-		if (r->memcg_seen.used[i] && r->memcg_seen.key[i] &&
-		    idmap_find(&r->memcg_path, r->memcg_seen.key[i]) < 0) {
-			cgroupfs_walk(rec_on_walk, r);
-			return;
-		}
-}
-
 /*
  * Live mode, after a drain that began at event-clock time wm: deliver what
  * is certainly complete, then tick. A CPU whose reading was cut short
@@ -78,10 +65,8 @@ int rec_live_step(struct rec *r, uint64_t wm, int final)
 		r->last_lost = now;
 		r->lost = read_lost(r);
 	}
-	if (!final && now - r->last_rewalk >= 1.0) {
-		r->last_rewalk = now;
-		live_rewalk(r);
-	}
+	if (!final)
+		rec_rewalk(r, now);
 	if (!r->sink->tick)
 		return 0;
 	t.watermark = wm;

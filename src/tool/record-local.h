@@ -59,6 +59,7 @@ struct rec {
 	uint64_t lost;
 	double last_lost, last_rewalk;
 	struct rec_stacks *stk;		/* --stack: NULL when off */
+	double last_flush;		/* rec_now() of the last time-driven flush */
 };
 
 /* record-names.c */
@@ -66,6 +67,8 @@ void rec_on_walk(uint64_t id, const char *path, void *arg);	/* cgroupfs_walk cal
 void rec_on_path(uint64_t id, const char *path, void *arg);	/* decoder's new path */
 void rec_see_tid(struct rec *r, uint32_t tid);
 void rec_see_memcg(struct rec *r, uint64_t id);
+/* Once a second at most (now: rec_now()): walk the memcgs again if an id seen has no path. */
+void rec_rewalk(struct rec *r, double now);
 void rec_late_comms(struct rec *r);
 int rec_set_pids(struct rec *r);
 int rec_set_cgroups(struct rec *r, char *filter, size_t len);
@@ -95,6 +98,7 @@ void rec_stack_start(struct rec *r, const char *filter);
  */
 int rec_stack_take(struct rec *r, int cpu, const void *data, int size);
 void rec_stack_seen(struct rec *r, int cpu, int ours);	/* each record: was it a kept event? */
-void rec_stack_end(struct rec *r);			/* summary line, free */
+void rec_stack_info(struct rec *r);			/* INFO keys, before the file closes */
+void rec_stack_end(struct rec *r, int print);		/* a summary line if print, free */
 
 #endif

@@ -17,6 +17,22 @@
 #include "meta.h"
 #include "mml_writer.h"
 
+/*
+ * Name memcg id in the file now if events already use it (id era): the
+ * writer puts the entry before the next EVENTS block, so a file cut short
+ * still names its memcgs. memcg_seen's value marks an id as named.
+ */
+static void name_memcg(struct rec *r, uint64_t id, const char *path)
+{
+	long f = idmap_find(&r->memcg_seen, id);
+
+	if (!r->w || f < 0 || r->memcg_seen.val[f] || !id)
+		return;
+	if (mml_writer_memcg(r->w, id, path))
+		r->werr = errno;
+	r->memcg_seen.val[f] = strdup("");
+}
+
 void rec_on_walk(uint64_t id, const char *path, void *arg)
 {
 	struct rec *r = arg;
@@ -26,6 +42,8 @@ void rec_on_walk(uint64_t id, const char *path, void *arg)
 		idmap_put(&r->memcg_path, id, s);
 	if (r->sink && r->sink->memcg)
 		r->sink->memcg(r->sink->ctx, id, path);
+	if (decoder_has_memcg_id(r->dec))
+		name_memcg(r, id, path);
 }
 
 void rec_on_path(uint64_t id, const char *path, void *arg)
@@ -85,13 +103,32 @@ void rec_see_memcg(struct rec *r, uint64_t id)
 {
 	if (idmap_put(&r->memcg_seen, id, NULL) != 1)
 		return;
-	if (!id || !decoder_has_memcg_id(r->dec) || idmap_find(&r->memcg_path, id) >= 0)
-		return;		/* 0: no memcg, nothing to name */
+	if (!id || !decoder_has_memcg_id(r->dec))
+		return;		/* 0: no memcg, nothing to name; path era: rec_on_path names */
+	long f = idmap_find(&r->memcg_path, id);
+	if (f >= 0) {
+		name_memcg(r, id, r->memcg_path.val[f]);
+		return;
+	}
 	time_t now = time(NULL);
 	if (now != r->last_walk) {	/* a new memcg: walk again, at most once a second */
 		r->last_walk = now;
 		cgroupfs_walk(rec_on_walk, r);
 	}
+}
+
+void rec_rewalk(struct rec *r, double now)
+{
+	if (now - r->last_rewalk < 1.0 || !decoder_has_memcg_id(r->dec))
+		return;
+	r->last_rewalk = now;
+	for (size_t i = 0; i < r->memcg_seen.cap; i++)
+		if (r->memcg_seen.used[i] && r->memcg_seen.key[i] &&
+		    idmap_find(&r->memcg_path, r->memcg_seen.key[i]) < 0) {
+			r->last_walk = time(NULL);
+			cgroupfs_walk(rec_on_walk, r);
+			return;
+		}
 }
 
 void rec_late_comms(struct rec *r)

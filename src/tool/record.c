@@ -16,8 +16,11 @@
  * Draining. One thread, all CPUs: every 20 ms each CPU's trace_pipe_raw is
  * read (non-blocking) until empty, page by page; kbuffer walks the records
  * of a page and decode.c turns them into struct mml_event in a per-CPU
- * batch, written as EVENTS blocks (one stream per CPU) once it is large or
- * at the end. The ring buffer hands out a CPU's events in time order; a
+ * batch, written as EVENTS blocks (one stream per CPU) once it is large,
+ * once a second (a recording killed with SIGKILL loses at most about a
+ * second), and at the end. Names (memcg paths, tasks, stacks) are handed
+ * to the writer as they are learnt and reach the file before the first
+ * EVENTS block that uses them. The ring buffer hands out a CPU's events in time order; a
  * batch is still checked and sorted if it is not. At 2 M events/s a 20 ms
  * period means ~1 MB per CPU between reads, well inside the default 4 MB
  * per-CPU buffer.
@@ -31,7 +34,7 @@
  * waits (flags exactly READ or WRITE); contention_end has no flags and is kept.
  *
  * Metadata. memcg ids -> paths from a walk of the memory hierarchy at the
- * start and at the end, and again (at most once a second) when an event
+ * start and at the end, and again (at most once a second) while an event
  * carries an id the map does not know: memcgs appear during a recording.
  * Every tid is looked up in /proc when first seen (comm, tgid, memcg);
  * tids gone by then get their comm from the kernel's saved_cmdlines at
@@ -95,20 +98,28 @@ static int cmp_ts(const void *a, const void *b)
 	return (y->type == MML_EV_STACK) - (x->type == MML_EV_STACK);
 }
 
-static void flush_cpu(struct rec *r, int cpu)
+/*
+ * Write CPU cpu's batch. keep: hold its last event back for the next batch
+ * (with --stack, its stack record may still be on its way).
+ */
+static void flush_cpu(struct rec *r, int cpu, int keep)
 {
 	struct cpubuf *c = &r->cpu[cpu];
 
-	if (!c->n)
+	if (c->n <= (uint32_t)keep)
 		return;
 	for (uint32_t i = 1; i < c->n; i++)
-		if (c->ev[i].ts < c->ev[i - 1].ts) {
+		if (cmp_ts(&c->ev[i], &c->ev[i - 1]) < 0) {
 			qsort(c->ev, c->n, sizeof(*c->ev), cmp_ts);
 			break;
 		}
-	if (mml_writer_events(r->w, (uint32_t)cpu, c->ev, c->n) && !r->werr)
+	if (mml_writer_events(r->w, (uint32_t)cpu, c->ev, c->n - keep) && !r->werr)
 		r->werr = errno;
-	c->n = 0;
+	if (keep)
+		c->ev[0] = c->ev[c->n - 1];
+	else if (r->stk)
+		rec_stack_seen(r, cpu, 0);
+	c->n = keep;
 }
 
 static void take_page(struct rec *r, int cpu, void *page)
@@ -130,10 +141,17 @@ static void take_page(struct rec *r, int cpu, void *page)
 			return;
 		}
 
-		if (decode_record(r->dec, data, sz, ts, cpu, e) != 1)
+		if (decode_record(r->dec, data, sz, ts, cpu, e) != 1) {
+			if (r->stk && !rec_stack_take(r, cpu, data, sz))
+				rec_stack_seen(r, cpu, 0);
+			if (r->stk && c->n == BATCH)
+				flush_cpu(r, cpu, 0);
 			continue;
+		}
 		if (r->allow.n && e->type <= MML_EV_RELEASED && idmap_find(&r->allow, e->memcg) < 0) {
 			r->filtered++;
+			if (r->stk)
+				rec_stack_seen(r, cpu, 0);
 			continue;
 		}
 		rec_see_tid(r, e->tid);
@@ -144,8 +162,11 @@ static void take_page(struct rec *r, int cpu, void *page)
 			merge_commit(&r->live, cpu);
 			continue;
 		}
+		if (r->stk)
+			rec_stack_seen(r, cpu, e->type == MML_EV_START_LOCKING ||
+					       e->type == MML_EV_ACQUIRE_RETURNED);
 		if (++c->n == BATCH)
-			flush_cpu(r, cpu);
+			flush_cpu(r, cpu, r->stk != NULL);
 	}
 }
 
@@ -153,6 +174,11 @@ static void take_page(struct rec *r, int cpu, void *page)
 static long drain(struct rec *r, int final)
 {
 	long pages = 0;
+	double now = rec_now();
+	int due = now - r->last_flush >= 1.0;	/* a second's events reach the file even at low rates */
+
+	if (due)
+		r->last_flush = now;
 
 	for (int cpu = 0; cpu < r->ncpu; cpu++) {
 		struct cpubuf *c = &r->cpu[cpu];
@@ -171,8 +197,8 @@ static long drain(struct rec *r, int final)
 				take_page(r, cpu, r->page);
 				pages++;
 			}
-		if (!r->is_live && (final || c->n >= BATCH / 2))
-			flush_cpu(r, cpu);
+		if (!r->is_live && (final || due || c->n >= BATCH / 2))
+			flush_cpu(r, cpu, r->stk && !final);
 	}
 	return pages;
 }
@@ -271,7 +297,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	}
 	wd = instance_watchdog(name, &wd_fd);
 
-	const char *systems[] = { "mmap_lock", "lock", NULL };
+	const char *systems[] = { "mmap_lock", "lock", o->stack && !o->sink ? "ftrace" : NULL, NULL };
 	r.tep = tracefs_local_events_system(NULL, systems);
 	if (!r.tep) {
 		perm_error(o, "read the event formats");
@@ -364,6 +390,11 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	r.last_walk = time(NULL);
 	cgroupfs_walk(rec_on_walk, &r);
 
+	/* nothing is recorded until all is set (a trigger armed before its event is enabled would fire alone) */
+	tracefs_instance_file_write(r.ti, "tracing_on", "0");
+	if (o->stack && !o->sink)
+		rec_stack_start(&r, filter);
+
 	/* go */
 	if (tracefs_event_enable(r.ti, "mmap_lock", NULL) < 0) {
 		perm_error(o, "enable mmap_lock events");
@@ -411,6 +442,8 @@ int record_run(const struct record_opts *o, struct record_result *res)
 			break;
 		}
 		double t = rec_now();
+		if (!r.is_live)
+			rec_rewalk(&r, t);	/* memcgs made during the run: named as they appear */
 		if (o->duration > 0 && t - t0 >= o->duration)
 			break;
 		if (!o->cmd && !o->sink && t - last_progress >= 0.5) {	/* CMD owns the terminal */
@@ -442,7 +475,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		if (!r.memcg_seen.used[i] || !decoder_has_memcg_id(r.dec))
 			continue;
 		long f = idmap_find(&r.memcg_path, r.memcg_seen.key[i]);
-		if (f >= 0)
+		if (f >= 0 && !r.memcg_seen.val[i])	/* not named during the run */
 			mml_writer_memcg(r.w, r.memcg_seen.key[i], r.memcg_path.val[f]);
 	}
 	rec_late_comms(&r);
@@ -458,6 +491,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 			lost += l;
 		}
 	}
+	rec_stack_info(&r);
 	res->events = r.events;
 	res->lost = lost;
 	if (r.werr) {
@@ -475,8 +509,10 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	if (!o->quiet)
 		fprintf(stderr, "%s: %llu events, %llu lost, written to %s\n", o->prog,
 			(unsigned long long)r.events, (unsigned long long)lost, o->output);
+	rec_stack_end(&r, 1);
 	rc = 0;
 out:
+	rec_stack_end(&r, 0);
 	if (child > 0) {
 		kill(child, SIGTERM);
 		waitpid(child, &status, 0);

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record-stack.c: `record --stack`, the kernel call stacks of the lock
+ * takers.
+ *
+ * The kernel side is ftrace's stacktrace trigger on mmap_lock_start_locking
+ * and mmap_lock_acquire_returned, in our instance only (with the -G filter
+ * as the trigger's condition, so that it fires exactly for the events that
+ * are recorded). The trigger is a post-trigger: its ftrace:kernel_stack
+ * record is written right after the event's, on the same CPU, from the same
+ * task. So a kernel_stack record belongs to the record just before it on
+ * its CPU, if that was one of our kept events of the same pid; anything
+ * else in between (an event filtered out in user space, another stack)
+ * leaves the stack unattached, and it is counted, not guessed.
+ *
+ * In the file a stack is an MML_EV_STACK event put right before the event
+ * it belongs to, with that event's ts (mml_format.h), and a STACK block
+ * entry for each distinct stack, written before the first EVENTS block
+ * that uses it. record.c keeps the last event of a CPU out of a flush until
+ * the next drain (its stack may still be on its way).
+ *
+ * Cost: only new stacks are symbolized. A raw stack (its addresses) is
+ * looked up in a small hash table first; the kallsyms lookup, the dropping
+ * of the tracing machinery's leaf frames and the interning run once per
+ * distinct raw stack.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tracefs/tracefs.h>
+#include "record-local.h"
+#include "decode.h"
+#include "ksym.h"
+#include "mml_writer.h"
+#include "stacks.h"
+
+struct rawent {
+	uint64_t hash;
+	uint32_t id;			/* 0: empty slot */
+	uint16_t n;
+	uint64_t *addr;			/* the raw addresses, owned */
+};
+
+struct rec_stacks {
+	struct ksyms *ks;		/* NULL: addresses only */
+	struct stacktab *tab;		/* the distinct stacks, as written */
+	struct rawent *raw;		/* raw addresses -> id */
+	size_t rcap, rn;
+	unsigned char *last;		/* per CPU: the last record was a kept event that may take a stack */
+	uint64_t taken, unattached;
+	int ncpu;
+};
+
+static const char *const trig_events[] = {
+	"mmap_lock_start_locking", "mmap_lock_acquire_returned",
+};
+
+static uint64_t raw_hash(const uint64_t *a, int n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+
+	for (int i = 0; i < n; i++) {
+		h = (h ^ a[i]) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static int raw_grow(struct rec_stacks *s)
+{
+	size_t ncap = s->rcap ? s->rcap * 2 : 1024;
+	struct rawent *n = calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < s->rcap; i++) {
+		if (!s->raw[i].id)
+			continue;
+		size_t j = s->raw[i].hash & (ncap - 1);
+		while (n[j].id)
+			j = (j + 1) & (ncap - 1);
+		n[j] = s->raw[i];
+	}
+	free(s->raw);
+	s->raw = n;
+	s->rcap = ncap;
+	return 0;
+}
+
+/* The stack id of these raw addresses: looked up, or symbolized and interned (0: no memory). */
+static uint32_t stack_id(struct rec *r, const uint64_t *addr, int n)
+{
+	struct rec_stacks *s = r->stk;
+	uint64_t h = raw_hash(addr, n);
+	size_t j;
+
+	if (s->rcap) {
+		for (j = h & (s->rcap - 1); s->raw[j].id; j = (j + 1) & (s->rcap - 1))
+			if (s->raw[j].hash == h && s->raw[j].n == n &&
+			    !memcmp(s->raw[j].addr, addr, (size_t)n * 8))
+				return s->raw[j].id;
+	}
+	if ((s->rn + 1) * 2 > s->rcap && raw_grow(s))
+		return 0;
+
+	/* new: symbolize, drop the tracing machinery's leaf frames, intern */
+	static char names[STACK_MAX_FRAMES][160];
+	const char *sym[STACK_MAX_FRAMES];
+	int skip = 0;
+	for (int i = 0; i < n; i++) {
+		ksyms_name(s->ks, addr[i], names[i], sizeof(names[i]));
+		sym[i] = names[i];
+	}
+	while (skip < n - 1 && stack_is_trace_frame(sym[skip]))
+		skip++;
+	int is_new = 0;
+	uint32_t id = stacktab_intern(s->tab, addr + skip, sym + skip, (unsigned)(n - skip), &is_new);
+	if (!id)
+		return 0;
+	if (is_new && r->w && mml_writer_stack(r->w, id, addr + skip, sym + skip, (unsigned)(n - skip)))
+		r->werr = errno;
+	uint64_t *copy = malloc((size_t)n * 8 + 1);
+	if (!copy)
+		return id;
+	memcpy(copy, addr, (size_t)n * 8);
+	for (j = h & (s->rcap - 1); s->raw[j].id; j = (j + 1) & (s->rcap - 1))
+		;
+	s->raw[j] = (struct rawent){ h, id, (uint16_t)n, copy };
+	s->rn++;
+	return id;
+}
+
+void rec_stack_start(struct rec *r, const char *filter)
+{
+	const char *prog = r->o->prog;
+	char trig[4200];
+
+	if (!decoder_has_stacks(r->dec)) {
+		fprintf(stderr, "%s: --stack: this kernel has no ftrace:kernel_stack event; recording without stacks\n", prog);
+		return;
+	}
+	struct rec_stacks *s = calloc(1, sizeof(*s));
+	if (!s || !(s->tab = stacktab_new()) || !(s->last = calloc((size_t)r->ncpu, 1))) {
+		if (s)
+			stacktab_free(s->tab);
+		free(s);
+		fprintf(stderr, "%s: --stack: out of memory; recording without stacks\n", prog);
+		return;
+	}
+	s->ncpu = r->ncpu;
+	snprintf(trig, sizeof(trig), "stacktrace%s%s", filter && *filter ? " if " : "",
+		 filter ? filter : "");
+	for (size_t i = 0; i < sizeof(trig_events) / sizeof(trig_events[0]); i++) {
+		char file[128];
+		snprintf(file, sizeof(file), "events/mmap_lock/%s/trigger", trig_events[i]);
+		if (tracefs_instance_file_write(r->ti, file, trig) < 0) {
+			fprintf(stderr, "%s: --stack: cannot set the stacktrace trigger on %s (%s); recording without stacks\n",
+				prog, trig_events[i], strerror(errno ? errno : EINVAL));
+			if (i)	/* undo the first one */
+				tracefs_instance_file_write(r->ti, "events/mmap_lock/mmap_lock_start_locking/trigger",
+							    "!stacktrace");
+			stacktab_free(s->tab);
+			free(s->last);
+			free(s);
+			return;
+		}
+	}
+	s->ks = ksyms_load(NULL);
+	if (!s->ks)
+		fprintf(stderr, "%s: --stack: no kernel symbols (%s); stacks are kept as addresses\n", prog,
+			errno == ENODATA ? "/proc/kallsyms hides the addresses: kptr_restrict" : strerror(errno));
+	r->stk = s;
+	if (r->w) {
+		mml_writer_info(r->w, "stacks", "start_locking,acquire_returned");
+		mml_writer_info(r->w, "stack_symbols", s->ks ? "kallsyms" : "none");
+	}
+}
+
+void rec_stack_seen(struct rec *r, int cpu, int ours)
+{
+	r->stk->last[cpu] = (unsigned char)ours;
+}
+
+int rec_stack_take(struct rec *r, int cpu, const void *data, int size)
+{
+	struct rec_stacks *s = r->stk;
+	struct cpubuf *c = &r->cpu[cpu];
+	uint64_t addr[STACK_MAX_FRAMES];
+	uint32_t pid;
+	int n = decode_stack(r->dec, data, size, &pid, addr, STACK_MAX_FRAMES);
+
+	if (n < 0) {
+		s->last[cpu] = 0;
+		return 0;
+	}
+	if (!s->last[cpu] || !c->n || c->ev[c->n - 1].tid != pid || n == 0 || c->n >= BATCH) {
+		s->last[cpu] = 0;
+		s->unattached++;
+		return 1;
+	}
+	s->last[cpu] = 0;
+	uint32_t id = stack_id(r, addr, n);
+	if (!id) {
+		s->unattached++;
+		return 1;
+	}
+	struct mml_event *owner = &c->ev[c->n - 1];
+	c->ev[c->n] = *owner;
+	*owner = (struct mml_event){
+		.ts = owner->ts, .mm = owner->mm, .memcg = id, .tid = owner->tid,
+		.cpu = owner->cpu, .type = MML_EV_STACK, .flags = 0,
+	};
+	c->n++;
+	s->taken++;
+	return 1;
+}
+
+void rec_stack_info(struct rec *r)
+{
+	char buf[32];
+
+	if (!r->stk || !r->w)
+		return;
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->stk->unattached);
+	mml_writer_info(r->w, "stacks_unattached", buf);
+}
+
+void rec_stack_end(struct rec *r, int print)
+{
+	struct rec_stacks *s = r->stk;
+
+	if (!s)
+		return;
+	if (print && !r->o->quiet)
+		fprintf(stderr, "%s: %llu stacks (%zu distinct), %llu not attached to an event\n",
+			r->o->prog, (unsigned long long)s->taken, stacktab_count(s->tab),
+			(unsigned long long)s->unattached);
+	for (size_t i = 0; i < s->rcap; i++)
+		free(s->raw[i].addr);
+	free(s->raw);
+	stacktab_free(s->tab);
+	ksyms_free(s->ks);
+	free(s->last);
+	free(s);
+	r->stk = NULL;
+}

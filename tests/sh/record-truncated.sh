@@ -1,0 +1,59 @@
+#!/bin/sh
+# record-truncated.sh: a recording killed with SIGKILL still names what it
+# holds. A memory cgroup is created after `mmaplock record` started, a
+# stress runs in it, and the recorder is killed mid-run: the file, read up
+# to its last complete block, must attribute events to that cgroup by its
+# path (the MEMCG entry went out before the events that use it), not as a
+# bare memcg_id; and the watchdog must have removed the tracefs instance.
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+T=/sys/kernel/tracing
+CG=/sys/fs/cgroup/memory
+[ "$(id -u)" -eq 0 ] || { echo "record-truncated.sh: skipped: needs root"; exit 77; }
+[ -d $T/events/mmap_lock ] || { echo "record-truncated.sh: skipped: no tracefs mmap_lock events"; exit 77; }
+[ -w $CG ] || { echo "record-truncated.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
+command -v jq >/dev/null || { echo "record-truncated.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
+
+tmp=$(mktemp -d /tmp/mml-trunc.XXXXXX)
+A=mmltest-late-$$
+cleanup() {
+	[ -n "${sp:-}" ] && kill $sp 2>/dev/null
+	sleep 0.2
+	rmdir $CG/$A 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+fail=0
+
+"$M" record -o $tmp/t.mml 2>$tmp/rec.err &
+rp=$!
+i=0
+while [ ! -d $T/instances/mmaplock-$rp ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.3
+mkdir $CG/$A || { echo "record-truncated.sh: cannot create a memory cgroup"; exit 1; }
+sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 4" >/dev/null &
+sp=$!
+sleep 2.5
+kill -KILL $rp
+wait $rp 2>/dev/null
+kill $sp 2>/dev/null
+wait $sp 2>/dev/null
+sp=
+i=0
+while ls $T/instances | grep -q "^mmaplock-$rp\$" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+ls $T/instances | grep -q "^mmaplock-$rp\$" && { echo "FAIL: the instance outlived the recorder"; fail=1; }
+
+"$M" report --by memcg --json $tmp/t.mml > $tmp/r.json 2>$tmp/rep.err
+rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 2 ] || { echo "FAIL: report exit $rc: $(cat $tmp/rep.err)"; fail=1; }
+[ "$(jq .truncated $tmp/r.json)" = true ] || { echo "FAIL: a killed recording should read as truncated"; fail=1; }
+acq=$(jq "[.groups[] | select(.memcg_path == \"/$A\") | .acquisitions.read + .acquisitions.write] | add // 0" $tmp/r.json)
+echo "record-truncated.sh: acquisitions under /$A: $acq"
+[ "${acq:-0}" -gt 0 ] || {
+	echo "FAIL: no events attributed to /$A by path; groups:"
+	jq -c "[.groups[] | .key]" $tmp/r.json
+	fail=1
+}
+[ $fail -eq 0 ] && echo "record-truncated.sh: ok"
+exit $fail
