@@ -18,7 +18,12 @@
  *    holding it: if another task holds the mm for read, the oldest such hold
  *    is closed (mmap_read_unlock_non_owner), `non_owner_releases`; else
  *    `release_without_acquire` (the trace began mid-hold, or events lost).
- *  - lock:contention_begin inside a task's open wait marks it contended.
+ *  - lock:contention_begin inside a task's open wait marks it contended;
+ *    contention events outside one (other locks) count `contention_other`.
+ *  - a stack event (MML_EV_STACK) belongs to the next start_locking,
+ *    acquire_returned or released of its task: that event takes it when it
+ *    is on the same mm. Waits carry start_locking's stack (else
+ *    acquire_returned's), holds acquire_returned's (pair_interval.stack).
  *  - any interval whose end is before its start is dropped, `negative`.
  * Nothing is ever invented: a broken sequence loses its interval and
  * gains a counter.
@@ -35,6 +40,7 @@ struct pair_state {
 	uint64_t wait_ts, hold_ts, memcg;
 	struct agg_group *g;		/* group of the last acquisition, and its memcg */
 	uint64_t g_memcg;
+	uint32_t wait_stack, hold_stack;	/* stack ids (0: none) */
 };
 
 #define HB_TRYLOCK	1
@@ -46,7 +52,7 @@ struct pair_state {
 
 /* Report an interval to the hook (only called when there is one). em: EM_*. */
 static void emit(struct pair *p, enum pair_kind kind, const struct pair_state *s,
-		 uint64_t start, uint64_t end, int write, int em)
+		 uint64_t start, uint64_t end, int write, int em, uint32_t stack)
 {
 	struct pair_interval iv = {
 		.kind = kind, .tid = s->tid, .mm = s->mm, .memcg = s->memcg,
@@ -56,6 +62,7 @@ static void emit(struct pair *p, enum pair_kind kind, const struct pair_state *s
 		.trylock = (s->hold_bits & HB_TRYLOCK) != 0 || (em & EM_TRYLOCK),
 		.non_owner = (em & EM_NON_OWNER) != 0,
 		.replaced = (em & EM_REPLACED) != 0,
+		.stack = stack,
 	};
 	p->on_interval(p->hook_ctx, &iv);
 }
@@ -182,14 +189,14 @@ static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts,
 		p->um.negative++;
 		if (p->on_interval)
 			emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write,
-			     non_owner ? EM_NON_OWNER : 0);
+			     non_owner ? EM_NON_OWNER : 0, s->hold_stack);
 	} else {
 		struct agg_group *g = group(p, s, s->memcg);
 		if (g)
 			hist_add(&g->hold, ts - s->hold_ts);
 		if (p->on_interval)
 			emit(p, PAIR_HOLD, s, s->hold_ts, ts, s->hold_write,
-			     non_owner ? EM_NON_OWNER : 0);
+			     non_owner ? EM_NON_OWNER : 0, s->hold_stack);
 	}
 	s->held = 0;
 }
@@ -213,6 +220,24 @@ static inline unsigned cw_slot(uint32_t tid)
 	return (tid * 2654435761u) >> 24;
 }
 
+/*
+ * The stack of e (a lock event of e->tid): the pending stack event of that
+ * task if it is on e's mm. Either way the pending one is gone: a stack
+ * belongs to the event right after it in its stream.
+ */
+static inline uint32_t take_stack(struct pair *p, const struct mml_event *e)
+{
+	unsigned c = cw_slot(e->tid);
+	uint32_t id = 0;
+
+	if (p->st_id[c] && p->st_tid[c] == e->tid) {
+		if (p->st_mm[c] == e->mm)
+			id = p->st_id[c];
+		p->st_id[c] = 0;
+	}
+	return id;
+}
+
 int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 {
 	p->events += n;
@@ -222,9 +247,20 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 		struct agg_group *g;
 		size_t i;
 		int w = (e->flags & MML_F_WRITE) != 0;
+		uint32_t st;
 
 		switch (e->type) {
+		case MML_EV_STACK: {
+			unsigned c = cw_slot(e->tid);
+			p->events--;
+			p->stack_events++;
+			p->st_tid[c] = e->tid;
+			p->st_mm[c] = e->mm;
+			p->st_id[c] = (uint32_t)e->memcg;
+			break;
+		}
 		case MML_EV_START_LOCKING:
+			st = take_stack(p, e);
 			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
 				return -1;
 			s = &p->t[i];
@@ -233,8 +269,9 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			if (p->on_interval) {
 				s->memcg = e->memcg;
 				s->contended = 0;
-				emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, s->waiting ? EM_REPLACED : 0);
+				emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, s->waiting ? EM_REPLACED : 0, st);
 			}
+			s->wait_stack = st;
 			s->waiting = 1;
 			s->wait_ts = e->ts;
 			s->wait_write = (uint8_t)w;
@@ -244,6 +281,7 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			p->cw_mm[cw_slot(e->tid)] = e->mm;
 			break;
 		case MML_EV_ACQUIRE_RETURNED:
+			st = take_stack(p, e);
 			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
 				return -1;
 			s = &p->t[i];
@@ -265,9 +303,10 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 				g->failed++;
 				if (p->on_interval && s->waiting)
 					emit(p, e->ts < s->wait_ts ? PAIR_WAIT_DROPPED : PAIR_FAILED,
-					     s, s->wait_ts, e->ts, s->wait_write, 0);
+					     s, s->wait_ts, e->ts, s->wait_write, 0,
+					     s->wait_stack ? s->wait_stack : st);
 				else if (p->on_interval)	/* a failed trylock: no wait */
-					emit(p, PAIR_FAILED, s, e->ts, e->ts, w, EM_TRYLOCK);
+					emit(p, PAIR_FAILED, s, e->ts, e->ts, w, EM_TRYLOCK, st);
 				s->waiting = 0;
 				put(p, i);
 				break;
@@ -277,7 +316,8 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 					p->um.negative++;
 					if (p->on_interval)
 						emit(p, PAIR_WAIT_DROPPED, s, s->wait_ts, e->ts,
-						     s->wait_write, 0);
+						     s->wait_write, 0,
+						     s->wait_stack ? s->wait_stack : st);
 				} else {
 					uint64_t d = e->ts - s->wait_ts;
 					hist_add(&g->wait, d);
@@ -285,7 +325,8 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 					g->contended_long += d > AGG_CONTENDED_NS;
 					if (p->on_interval)
 						emit(p, PAIR_WAIT, s, s->wait_ts, e->ts,
-						     s->wait_write, 0);
+						     s->wait_write, 0,
+						     s->wait_stack ? s->wait_stack : st);
 				}
 				s->waiting = 0;
 				s->hold_bits = 0;
@@ -300,13 +341,15 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			if (s->held)
 				p->um.nested++;
 			if (p->on_interval)
-				emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, s->held ? EM_REPLACED : 0);
+				emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, s->held ? EM_REPLACED : 0, st);
+			s->hold_stack = st;
 			s->held = 1;
 			s->hold_ts = e->ts;
 			s->hold_write = (uint8_t)w;
 			s->hold_read_now = (uint8_t)!w;
 			break;
 		case MML_EV_RELEASED:
+			(void)take_stack(p, e);		/* a hold carries its acquisition's */
 			i = get(p, e->tid, e->mm, 0);
 			if (i != (size_t)-1 && p->t[i].held) {
 				close_hold(p, &p->t[i], e->ts, 0);
@@ -330,7 +373,8 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 				if (e->type == MML_EV_CONTENTION_BEGIN)
 					p->t[i].contended = 1;
 			} else {
-				p->um.contention_unmatched++;
+				p->contention_other++;
+				p->um.contention_unmatched++;	/* the old name of the same count */
 			}
 			break;
 		}

@@ -24,7 +24,8 @@ struct pair_unmatched {
 	uint64_t nested;		/* acquired while already holding the same mm: old hold dropped */
 	uint64_t non_owner_releases;	/* released by another task: oldest read hold closed */
 	uint64_t negative;		/* time went backwards inside a pair: dropped */
-	uint64_t contention_unmatched;	/* contention_begin/end outside a wait */
+	uint64_t contention_unmatched;	/* the same count as pair.contention_other, kept for
+					   its JSON key: not an anomaly (other locks) */
 };
 
 struct pair_state;
@@ -74,12 +75,26 @@ struct pair {
 	size_t cap, n;
 	size_t last[PAIR_LAST];		/* last-hit slot per tid (low bits) */
 	struct agg *agg;
-	uint64_t events;
+	uint64_t events;		/* lock events (stack events not counted) */
+	uint64_t stack_events;		/* MML_EV_STACK events seen */
 	uint64_t contention_events;	/* lock:contention_* seen: 'contended' uses them */
+	/*
+	 * lock:contention_begin/end not inside an mmap_lock wait of their task:
+	 * other rwsems (contention_end carries no flags, so every rwsem's is
+	 * recorded) or a wait whose start_locking was not recorded. Neutral.
+	 */
+	uint64_t contention_other;
 	struct pair_unmatched um;
 	/* tid -> the slot of its current wait, for contention_begin (a lock address, not an mm) */
 	uint32_t cw_tid[256];
 	uint64_t cw_mm[256];
+	/*
+	 * tid -> the stack event waiting for its event (the next start_locking,
+	 * acquire_returned or released of that tid; taken when its mm matches,
+	 * dropped otherwise), slot by tid like cw_*
+	 */
+	uint32_t st_tid[256], st_id[256];
+	uint64_t st_mm[256];
 	/* The interval hook (NULL: none, the default). Set after pair_init(). */
 	pair_hook on_interval;
 	void *hook_ctx;

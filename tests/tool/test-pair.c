@@ -2,7 +2,8 @@
 /*
  * test-pair: the pairing state machine (pair.c) and the histograms (agg.c)
  * on hand-built event sequences: every hard case of docs/REPORT.md with its
- * counter, exact waits and holds, and the quantile error bound.
+ * counter, exact waits and holds, and the quantile error bound; the kernel
+ * stack each interval carries (stack events, format 1.1).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,7 +166,8 @@ static void test_contention(void)
 	run(AGG_BY_TASK, ev, 9);
 	/* contention events present: only the marked wait counts, not the long one */
 	CHECK(grp(1) && grp(1)->contended_marked == 1 && grp(1)->contended_long == 1);
-	CHECK(pair.contention_events == 3 && pair.um.contention_unmatched == 1);
+	CHECK(pair.contention_events == 3 && pair.contention_other == 1 &&
+	      pair.um.contention_unmatched == 1);
 	CHECK(grp(1) && grp(1)->contended_long == 1);
 }
 
@@ -237,13 +239,13 @@ static void test_hist(void)
 }
 
 /* The interval hook: every interval reported, in order, with its fields. */
-static struct pair_interval got[32];
+static struct pair_interval got[64];
 static int ngot;
 
 static void hook(void *ctx, const struct pair_interval *iv)
 {
 	CHECK(ctx == &ngot);
-	if (ngot < 32)
+	if (ngot < 64)
 		got[ngot++] = *iv;
 }
 
@@ -312,6 +314,111 @@ static void test_hook(void)
 	CHECK(grp(2)->wait.total == 1000 && grp(2)->hold.total == 200);
 }
 
+/*
+ * Stack events (type 6): each goes to the next lock event of its task when
+ * that is on the same mm. Waits carry start_locking's stack, else
+ * acquire_returned's; holds acquire_returned's.
+ */
+#define ST(ts_, tid_, mm_, id_) { .ts = ts_, .mm = mm_, .memcg = id_, .tid = tid_, .type = MML_EV_STACK }
+
+static void test_stacks(void)
+{
+	struct mml_event ev[] = {
+		/* tid 1: both; tid 7's stack and event in between (another slot) */
+		ST(100, 1, 0xa, 11), ST(100, 7, 0xc, 71), EV(100, 1, 0xa, S, W), EV(100, 7, 0xc, S, 0),
+		ST(150, 1, 0xa, 12), EV(150, 1, 0xa, A, W | OK), EV(300, 1, 0xa, R, W),
+		EV(310, 7, 0xc, A, OK), EV(320, 7, 0xc, R, 0),
+		/* tid 2: on start_locking only */
+		ST(400, 2, 0xa, 21), EV(400, 2, 0xa, S, 0), EV(450, 2, 0xa, A, OK), EV(500, 2, 0xa, R, 0),
+		/* tid 3: on acquire_returned only */
+		EV(600, 3, 0xa, S, 0), ST(650, 3, 0xa, 31), EV(650, 3, 0xa, A, OK), EV(700, 3, 0xa, R, 0),
+		/* tid 4: a stack for mm 0xa followed by an event on 0xb: not taken, and gone */
+		ST(800, 4, 0xa, 41), EV(800, 4, 0xb, S, 0), EV(850, 4, 0xb, A, OK),
+		EV(900, 4, 0xa, S, 0), EV(950, 4, 0xa, A, OK), EV(960, 4, 0xa, R, 0), EV(970, 4, 0xb, R, 0),
+		/* tid 5: a trylock hold */
+		ST(1000, 5, 0xa, 51), EV(1000, 5, 0xa, A, OK), EV(1100, 5, 0xa, R, 0),
+		/* tid 6: a failed trylock, then a failed wait */
+		ST(1200, 6, 0xb, 61), EV(1200, 6, 0xb, A, 0),
+		ST(1300, 6, 0xb, 62), EV(1300, 6, 0xb, S, W), ST(1350, 6, 0xb, 63), EV(1350, 6, 0xb, A, W),
+		/* tid 8: a stack on released is taken there, not by the next acquisition */
+		EV(1400, 8, 0xa, A, OK), ST(1500, 8, 0xa, 81), EV(1500, 8, 0xa, R, 0),
+		EV(1600, 8, 0xa, A, OK), EV(1700, 8, 0xa, R, 0),
+	};
+	struct { enum pair_kind k; uint32_t tid; uint64_t s, e; uint32_t stack; int try; } want[] = {
+		{ PAIR_WAIT_BEGIN, 1, 100, 0, 11, 0 },
+		{ PAIR_WAIT_BEGIN, 7, 100, 0, 71, 0 },
+		{ PAIR_WAIT, 1, 100, 150, 11, 0 },
+		{ PAIR_HOLD_BEGIN, 1, 150, 0, 12, 0 },
+		{ PAIR_HOLD, 1, 150, 300, 12, 0 },
+		{ PAIR_WAIT, 7, 100, 310, 71, 0 },
+		{ PAIR_HOLD_BEGIN, 7, 310, 0, 0, 0 },
+		{ PAIR_HOLD, 7, 310, 320, 0, 0 },
+		{ PAIR_WAIT_BEGIN, 2, 400, 0, 21, 0 },
+		{ PAIR_WAIT, 2, 400, 450, 21, 0 },
+		{ PAIR_HOLD_BEGIN, 2, 450, 0, 0, 0 },
+		{ PAIR_HOLD, 2, 450, 500, 0, 0 },
+		{ PAIR_WAIT_BEGIN, 3, 600, 0, 0, 0 },
+		{ PAIR_WAIT, 3, 600, 650, 31, 0 },
+		{ PAIR_HOLD_BEGIN, 3, 650, 0, 31, 0 },
+		{ PAIR_HOLD, 3, 650, 700, 31, 0 },
+		{ PAIR_WAIT_BEGIN, 4, 800, 0, 0, 0 },
+		{ PAIR_WAIT, 4, 800, 850, 0, 0 },
+		{ PAIR_HOLD_BEGIN, 4, 850, 0, 0, 0 },
+		{ PAIR_WAIT_BEGIN, 4, 900, 0, 0, 0 },
+		{ PAIR_WAIT, 4, 900, 950, 0, 0 },
+		{ PAIR_HOLD_BEGIN, 4, 950, 0, 0, 0 },
+		{ PAIR_HOLD, 4, 950, 960, 0, 0 },
+		{ PAIR_HOLD, 4, 850, 970, 0, 0 },
+		{ PAIR_HOLD_BEGIN, 5, 1000, 0, 51, 1 },
+		{ PAIR_HOLD, 5, 1000, 1100, 51, 1 },
+		{ PAIR_FAILED, 6, 1200, 1200, 61, 1 },
+		{ PAIR_WAIT_BEGIN, 6, 1300, 0, 62, 0 },
+		{ PAIR_FAILED, 6, 1300, 1350, 62, 0 },
+		{ PAIR_HOLD_BEGIN, 8, 1400, 0, 0, 1 },
+		{ PAIR_HOLD, 8, 1400, 1500, 0, 1 },
+		{ PAIR_HOLD_BEGIN, 8, 1600, 0, 0, 1 },
+		{ PAIR_HOLD, 8, 1600, 1700, 0, 1 },
+	};
+	size_t nev = sizeof(ev) / sizeof(ev[0]), nst = 0;
+	int n = (int)(sizeof(want) / sizeof(want[0]));
+
+	for (size_t i = 0; i < nev; i++)
+		nst += ev[i].type == MML_EV_STACK;
+	/* every split point (a stack and its event in different batches included) */
+	for (size_t cut = 0; cut <= nev; cut++) {
+		if (pair.t) {
+			pair_fini(&pair);
+			agg_fini(&agg);
+		}
+		if (agg_init(&agg, AGG_BY_TASK, NULL) || pair_init(&pair, &agg))
+			exit(1);
+		ngot = 0;
+		pair.on_interval = hook;
+		pair.hook_ctx = &ngot;
+		CHECK(pair_feed(&pair, ev, cut) == 0);
+		CHECK(pair_feed(&pair, ev + cut, nev - cut) == 0);
+		pair_finish(&pair);
+		CHECK(ngot == n);
+		for (int i = 0; i < n && i < ngot; i++) {
+			const struct pair_interval *g = &got[i];
+			if (g->kind != want[i].k || g->tid != want[i].tid || g->start_ts != want[i].s ||
+			    g->end_ts != want[i].e || g->stack != want[i].stack ||
+			    g->trylock != want[i].try || g->memcg != 7) {
+				fprintf(stderr, "cut %zu interval %d: kind %d tid %u [%llu, %llu] stack %u try%d\n",
+					cut, i, g->kind, g->tid, (unsigned long long)g->start_ts,
+					(unsigned long long)g->end_ts, g->stack, g->trylock);
+				fails++;
+			}
+		}
+		/* stack events are not lock events: not counted, no effect on the figures */
+		CHECK(pair.events == nev - nst && pair.stack_events == nst && nst == 11);
+		CHECK(grp(1) && grp(1)->wait.total == 50 && grp(1)->hold.total == 150);
+		CHECK(grp(6) && grp(6)->failed == 2 && grp(6)->wait.count == 0);
+		CHECK(grp(8) && grp(8)->trylocks == 2 && grp(8)->hold.total == 200);
+		CHECK(pair.um.open_at_end == 0 && pair.um.release_without_acquire == 0);
+	}
+}
+
 int main(void)
 {
 	test_basic();
@@ -326,6 +433,7 @@ int main(void)
 	test_bounded();
 	test_hist();
 	test_hook();
+	test_stacks();
 	pair_fini(&pair);
 	agg_fini(&agg);
 	if (fails) {
