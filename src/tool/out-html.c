@@ -5,8 +5,10 @@
  * the groups, log2 latency histograms (wait and hold) per group, a timeline
  * of the busiest mm (the one with the most wait time: a row per task, its
  * waits and holds as bars) and the blame matrix (holder cgroup -> victim
- * memcg, blamed time). The timeline's intervals come from a second pass
- * over the input (report.c); a page made from stdin has none.
+ * memcg, blamed time), then, for a trace recorded with --stack, the top
+ * kernel stacks by wait and by hold time (out-stacks.c). The timeline's
+ * intervals come from a second pass over the input (report.c); a page made
+ * from stdin has none.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -204,5 +206,6 @@ void out_html(const struct report *r, FILE *f)
 	}
 	timeline(r, f);
 	matrix(r, f);
+	out_stacks_html(r, f);
 	fputs("</body></html>\n", f);
 }

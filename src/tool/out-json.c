@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * out-json.c: --json, the schema of docs/JSON.md. Keys in a fixed order,
- * integers in ns, strings escaped per RFC 8259.
+ * integers in ns, strings escaped per RFC 8259. With --stacks, the
+ * "stacks" member comes from out-stacks.c.
  */
 #include <inttypes.h>
 #include "report.h"
@@ -35,9 +36,11 @@ void out_json(const struct report *r, FILE *f)
 	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, by_name[r->o->by]);
 	fprintf(f, "  \"events\": %" PRIu64 ",\n  \"lost_events\": %" PRIu64 ",\n"
 		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n  \"skipped_lines\": %"
-		PRIu64 ",\n  \"contended_from\": \"%s\",\n", r->events, r->lost, r->duration_ns,
+		PRIu64 ",\n  \"contended_from\": \"%s\",\n  \"contention_other\": %" PRIu64
+		",\n  \"stack_events\": %" PRIu64 ",\n", r->events, r->lost, r->duration_ns,
 		r->truncated ? "true" : "false", r->skipped,
-		r->pair->contention_events ? "contention_events" : "wait_threshold");
+		r->pair->contention_events ? "contention_events" : "wait_threshold",
+		r->pair->contention_other, r->pair->stack_events);
 	fprintf(f, "  \"unmatched\": {\"release_without_acquire\": %" PRIu64 ", \"open_at_end\": %"
 		PRIu64 ", \"open_waits_at_end\": %" PRIu64 ", \"open_holds_at_end\": %" PRIu64
 		", \"restart\": %" PRIu64 ", \"nested\": %" PRIu64 ", \"non_owner_releases\": %" PRIu64
@@ -71,5 +74,10 @@ void out_json(const struct report *r, FILE *f)
 			g->hold.count, g->hold.total, hist_quantile(&g->hold, 0.5),
 			hist_quantile(&g->hold, 0.99), g->hold.max);
 	}
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ]");
+	if (r->o->stacks && r->sa) {
+		fprintf(f, ",\n");
+		out_stacks_json(r, f);
+	}
+	fprintf(f, "\n}\n");
 }

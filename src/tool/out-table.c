@@ -39,10 +39,13 @@ static void footer(const struct report *r, FILE *f)
 
 	fprintf(f, "# unmatched: release_without_acquire=%" PRIu64 " open_at_end=%" PRIu64
 		" (waits %" PRIu64 ", holds %" PRIu64 ") restart=%" PRIu64 " nested=%" PRIu64
-		" non_owner_releases=%" PRIu64 " negative=%" PRIu64 " contention_unmatched=%" PRIu64
-		"\n", u->release_without_acquire, u->open_at_end, u->open_waits_at_end,
-		u->open_holds_at_end, u->restart, u->nested, u->non_owner_releases, u->negative,
-		u->contention_unmatched);
+		" non_owner_releases=%" PRIu64 " negative=%" PRIu64 "\n",
+		u->release_without_acquire, u->open_at_end, u->open_waits_at_end,
+		u->open_holds_at_end, u->restart, u->nested, u->non_owner_releases, u->negative);
+	if (r->pair->contention_events)
+		fprintf(f, "# lock:contention events: %" PRIu64 ", of them %" PRIu64 " outside "
+			"mmap_lock waits (other locks: not counted)\n", r->pair->contention_events,
+			r->pair->contention_other);
 	if (r->skipped)
 		fprintf(f, "# skipped lines (not mmap_lock events): %" PRIu64 "\n", r->skipped);
 }

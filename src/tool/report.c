@@ -12,6 +12,8 @@
 #include "report.h"
 #include "source.h"
 #include "export.h"
+#include "stackagg.h"
+#include "stacks.h"
 
 #define BATCH 4096
 
@@ -19,7 +21,7 @@ void report_usage(FILE *f)
 {
 	fprintf(f,
 "usage: mmaplock report [FILE] [--by memcg|process|task|mm|holder] [--sort wait|hold|count]\n"
-"                       [--top N] [--hist] [--json | --csv] [--html OUT.html]\n\n"
+"                       [--top N] [--hist] [--json | --csv] [--html OUT.html] [--stacks [N]]\n\n"
 "Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
 "print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
 "the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
@@ -33,12 +35,17 @@ void report_usage(FILE *f)
 "  --json       JSON (docs/JSON.md)\n"
 "  --csv        CSV: a header line and one row per group\n"
 "  --html OUT   write one self-contained HTML page to OUT: summary, latency\n"
-"               histograms, a timeline of the busiest mm, the blame matrix\n\n"
+"               histograms, a timeline of the busiest mm, the blame matrix,\n"
+"               the top kernel stacks (traces recorded with --stack)\n"
+"  --stacks [N] after the report, the N (default 10) kernel call stacks with the\n"
+"               most wait time and the N with the most hold time: count, total,\n"
+"               max, share, who took them, the frames (record --stack)\n\n"
 "Examples:\n"
 "  mmaplock report                       # mmaplock.data, per memcg\n"
 "  mmaplock report --by process --top 5  # the five processes that waited longest\n"
 "  mmaplock report --by holder --json    # who blocked whom, in JSON\n"
 "  mmaplock report --html report.html    # the same as pictures, for a browser\n"
+"  mmaplock report --stacks 5            # which kernel paths waited and held longest\n"
 "  trace-cmd report | mmaplock report -  # text from trace-cmd\n");
 }
 
@@ -52,6 +59,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "html", required_argument, NULL, 'T' },
+		{ "stacks", optional_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -105,6 +113,26 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'j': o->json = 1; break;
 		case 'c': o->csv = 1; break;
 		case 'T': o->html = optarg; break;
+		case 'S': {
+			/* --stacks, --stacks=N, or --stacks N (the next argument all digits) */
+			const char *v = optarg;
+			char *end;
+			long x;
+			if (!v && optind < argc && argv[optind][0] &&
+			    strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+				v = argv[optind++];
+			if (!v) {
+				o->stacks = 10;
+				break;
+			}
+			x = strtol(v, &end, 10);
+			if (!*v || *end || x <= 0 || x > 100000) {
+				fprintf(stderr, "mmaplock report: --stacks %s: not a number from 1 to 100000\n", v);
+				return -1;
+			}
+			o->stacks = x;
+			break;
+		}
 		case 'h':
 			report_usage(stdout);
 			return 1;
@@ -126,6 +154,11 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 	}
 	if (o->holder && o->hist) {
 		fprintf(stderr, "mmaplock report: --hist does not apply to --by holder\n");
+		return -1;
+	}
+	if (o->stacks && (o->csv || o->html || (o->holder && o->json))) {
+		fprintf(stderr, "mmaplock report: --stacks goes with the table, --hist or --json "
+			"(--html has its own top stacks)\n");
 		return -1;
 	}
 	if (o->json + o->csv > 1) {
@@ -212,6 +245,22 @@ static void html_hook2(void *ctx, const struct pair_interval *iv)
 		r->tl_truncated = 1;
 }
 
+/* --stacks, --html: the per-stack sums see every interval, then the other hook. */
+struct hook_chain {
+	struct stackagg *sa;
+	pair_hook next;
+	void *next_ctx;
+};
+
+static void chain_hook(void *ctx, const struct pair_interval *iv)
+{
+	struct hook_chain *c = ctx;
+
+	stackagg_hook(c->sa, iv);
+	if (c->next)
+		c->next(c->next_ctx, iv);
+}
+
 /*
  * pump(): feed every event of s, in batches, to the pairing (and through it
  * to the aggregation and any interval hook). 0 at the end of the input; 1 out
@@ -278,6 +327,8 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct blame blame = { 0 };
 	struct blame_result br = { 0 };
 	struct html_pass1 h1 = { .blame = &blame };
+	struct stackagg sa = { 0 };
+	struct hook_chain chain = { .sa = &sa };
 	struct report r = { .o = o, .input = o->path };
 	char err[300];
 	int rc = 1;
@@ -297,6 +348,17 @@ int report_run(const struct report_opts *o, FILE *out)
 	if (o->html) {
 		pair.on_interval = html_hook1;
 		pair.hook_ctx = &h1;
+	}
+	if (o->stacks || o->html) {
+		if (stackagg_init(&sa, meta)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			goto out;
+		}
+		chain.next = pair.on_interval;
+		chain.next_ctx = pair.hook_ctx;
+		pair.on_interval = chain_hook;
+		pair.hook_ctx = &chain;
+		r.sa = &sa;
 	}
 	s = source_open(o->path, meta, err, sizeof(err));
 	if (!s) {
@@ -321,6 +383,11 @@ int report_run(const struct report_opts *o, FILE *out)
 	r.truncated = s->truncated;
 	r.agg = &agg;
 	r.pair = &pair;
+	r.has_stacks = pair.stack_events || stacktab_count(meta_stacks(meta));
+	if (sa.oom) {
+		fprintf(stderr, "mmaplock report: out of memory\n");
+		goto out;
+	}
 	r.groups = malloc((agg.n ? agg.n : 1) * sizeof(*r.groups));
 	if (!r.groups) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
@@ -392,10 +459,15 @@ int report_run(const struct report_opts *o, FILE *out)
 		out_hist(&r, out);
 	else
 		out_table(&r, out);
+	if (o->stacks && !o->json)
+		out_stacks_table(&r, out);
+	if (o->stacks && o->json && !r.has_stacks)
+		fprintf(stderr, "mmaplock report: no kernel stacks in this trace (record with --stack)\n");
 	rc = fflush(out) ? 1 : r.truncated ? 2 : 0;
 	free(r.groups);
 out:
 	free(r.tl);
+	stackagg_fini(&sa);
 	u64map_free(&h1.mm_wait);
 	blame_result_free(&br);
 	if (blame.mm)

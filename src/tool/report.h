@@ -13,6 +13,8 @@
 #include "pair.h"
 #include "blame.h"
 
+struct stackagg;
+
 enum report_sort { SORT_WAIT, SORT_HOLD, SORT_COUNT };
 
 struct report_opts {
@@ -23,6 +25,7 @@ struct report_opts {
 	int hist, json, csv;
 	int holder;			/* --by holder: blame (blame.h) instead of groups */
 	const char *html;		/* --html OUT: the page (out-html.c) instead of stdout */
+	long stacks;			/* --stacks [N]: top N stacks by wait and by hold; 0: off */
 };
 
 /* What the sinks print. */
@@ -41,6 +44,8 @@ struct report {
 	size_t ntl;
 	uint64_t tl_mm;
 	int tl_truncated;
+	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack */
+	int has_stacks;			/* the input had stack events or STACK entries */
 };
 
 /*
@@ -71,6 +76,10 @@ void out_blame_json(const struct report *r, FILE *f);
 void out_blame_csv(const struct report *r, FILE *f);
 /* --html OUT: the self-contained page (out-html.c). */
 void out_html(const struct report *r, FILE *f);
+/* --stacks (out-stacks.c): the top stacks as text, the "stacks" JSON member, the HTML table. */
+void out_stacks_table(const struct report *r, FILE *f);
+void out_stacks_json(const struct report *r, FILE *f);
+void out_stacks_html(const struct report *r, FILE *f);
 /* JSON string, escaped per RFC 8259 (out-json.c). */
 void out_jstr(FILE *f, const char *s);
 
