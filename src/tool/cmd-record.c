@@ -23,7 +23,9 @@ static void usage(FILE *f)
 		   "  mmaplock record -d 10                 # whole system, 10 s, to mmaplock.data\n"
 		   "  mmaplock record -p 1234 -o db.data    # one process and its threads\n"
 		   "  mmaplock record -G /system.slice/x -d 30  # one memory cgroup\n"
-		   "  mmaplock record -- make -j8           # the whole system while make runs\n");
+		   "  mmaplock record -- make -j8           # the whole system while make runs\n"
+		   "  mmaplock record --stack -d 10         # with the lock takers' kernel stacks\n"
+		   "  mmaplock report --stacks              # then: which code paths wait and hold\n");
 }
 
 int cmd_record(int argc, char **argv)
