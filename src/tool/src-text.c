@@ -29,9 +29,29 @@
 #include <string.h>
 #include <unistd.h>
 #include "source.h"
+#include "stackq.h"
+#include "stacks.h"
 
 #define CHUNK	(1 << 20)
 #define MAXLINE	(64 << 10)	/* longer lines are skipped */
+#define FRAMES	(STACK_MAX_FRAMES + 32)	/* frames kept per stack (tracing ones included) */
+
+enum blk_kind {
+	BLK_NONE,
+	BLK_FTRACE,	/* after a "<stack trace>" / kernel_stack: line: "=> sym" lines */
+	BLK_PERF,	/* after one of our events: perf script's "  addr sym (dso)" lines */
+};
+
+/* The stack being read, frame line by frame line. */
+struct blk {
+	enum blk_kind kind;
+	uint32_t cpu, pid;
+	unsigned n;
+	size_t used;			/* bytes of text */
+	uint64_t addr[FRAMES];
+	const char *sym[FRAMES];
+	char text[16384];
+};
 
 struct text_src {
 	int fd;
@@ -45,6 +65,9 @@ struct text_src {
 	uint32_t last_tgid;
 	char last_path[256];		/* memcg_path interning cache */
 	uint64_t last_path_id;
+	struct stackq *q;		/* events held until their stack is known */
+	int done;			/* input over, block finished */
+	struct blk blk;
 };
 
 static int probe(const unsigned char *head, size_t len)
@@ -56,7 +79,9 @@ static int text_open(struct source *s, const char *path)
 {
 	struct text_src *t = calloc(1, sizeof(*t));
 
-	if (!t || !(t->buf = malloc(CHUNK + MAXLINE + 1))) {
+	if (!t || !(t->buf = malloc(CHUNK + MAXLINE + 1)) || !(t->q = stackq_new(s->meta))) {
+		if (t)
+			free(t->buf);
 		free(t);
 		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
 		return -1;
@@ -227,13 +252,25 @@ static int parse_task(const char *p, const char *e, char *comm, uint32_t *tid, u
 	return 1;
 }
 
-/* One line [p, e): 1 and *ev filled if it is one of ours, 0 if not. */
-static int parse_line(struct source *s, struct text_src *t, const char *p, const char *e,
-		      struct mml_event *ev)
+enum line_kind {
+	L_NONE,		/* not a record line */
+	L_OURS,		/* one of our events: *ev filled */
+	L_STACK,	/* a kernel stack header ("<stack trace>", kernel_stack:) */
+	L_OTHER,	/* another record (another event, a filtered-out wait) */
+};
+
+/*
+ * One line [p, e): what it is. For L_OURS *ev is filled; for every record
+ * *cpu and *pid tell where it happened.
+ */
+static enum line_kind parse_line(struct source *s, struct text_src *t, const char *p,
+				 const char *e, struct mml_event *ev, uint32_t *cpup,
+				 uint32_t *pidp)
 {
 	const char *ts_end = NULL, *task_end, *q, *name, *ne, *v;
 	uint64_t ts = 0;
 	uint32_t tid = 0, tgid = 0, cpu = 0;
+	uint8_t ctx = 0;
 	char comm[16] = "";
 	int ok;
 
@@ -246,35 +283,7 @@ static int parse_line(struct source *s, struct text_src *t, const char *p, const
 			break;
 	}
 	if (!ts_end)
-		return 0;
-	/* the event name */
-	name = ts_end;
-	while (name < e && *name == ' ')
-		name++;
-	ne = memchr(name, ':', (size_t)(e - name));
-	if (!ne)
-		return 0;
-	if ((ne - name == 9 && !memcmp(name, "mmap_lock", 9)) ||
-	    (ne - name == 4 && !memcmp(name, "lock", 4))) {
-		name = ne + 1;
-		ne = memchr(name, ':', (size_t)(e - name));
-		if (!ne)
-			return 0;
-	}
-#define IS(lit) ((size_t)(ne - name) == sizeof(lit) - 1 && !memcmp(name, lit, sizeof(lit) - 1))
-	if (IS("mmap_lock_start_locking"))
-		ev->type = MML_EV_START_LOCKING;
-	else if (IS("mmap_lock_acquire_returned"))
-		ev->type = MML_EV_ACQUIRE_RETURNED;
-	else if (IS("mmap_lock_released"))
-		ev->type = MML_EV_RELEASED;
-	else if (IS("contention_begin"))
-		ev->type = MML_EV_CONTENTION_BEGIN;
-	else if (IS("contention_end"))
-		ev->type = MML_EV_CONTENTION_END;
-	else
-		return 0;
-#undef IS
+		return L_NONE;
 	/* the head: TASK [CPU] FLAGS before the timestamp */
 	task_end = ts_end;
 	while (task_end > p && task_end[-1] != ' ')
@@ -304,18 +313,53 @@ static int parse_line(struct source *s, struct text_src *t, const char *p, const
 					fe++;
 				if (fe - f >= 3) {
 					switch (f[2]) {
-					case 'h': ev->flags |= MML_F_HARDIRQ; break;
-					case 's': ev->flags |= MML_F_SOFTIRQ; break;
-					case 'H': ev->flags |= MML_F_HARDIRQ | MML_F_SOFTIRQ; break;
-					case 'z': case 'Z': ev->flags |= MML_F_NMI; break;
+					case 'h': ctx |= MML_F_HARDIRQ; break;
+					case 's': ctx |= MML_F_SOFTIRQ; break;
+					case 'H': ctx |= MML_F_HARDIRQ | MML_F_SOFTIRQ; break;
+					case 'z': case 'Z': ctx |= MML_F_NMI; break;
 					}
 				}
 			}
 			task_end = lb;
 		}
 		if (!parse_task(p, task_end, comm, &tid, &tgid))
-			return 0;
+			return L_NONE;
 	}
+	*cpup = cpu;
+	*pidp = tid;
+	/* the event name */
+	name = ts_end;
+	while (name < e && *name == ' ')
+		name++;
+	if (e - name >= 13 && !memcmp(name, "<stack trace>", 13))
+		return L_STACK;			/* tracefs trace / trace_pipe */
+	ne = memchr(name, ':', (size_t)(e - name));
+	if (!ne)
+		return L_OTHER;
+	if (ne - name == 12 && !memcmp(name, "kernel_stack", 12))
+		return L_STACK;			/* trace-cmd report */
+	if ((ne - name == 9 && !memcmp(name, "mmap_lock", 9)) ||
+	    (ne - name == 4 && !memcmp(name, "lock", 4))) {
+		name = ne + 1;
+		ne = memchr(name, ':', (size_t)(e - name));
+		if (!ne)
+			return L_OTHER;
+	}
+#define IS(lit) ((size_t)(ne - name) == sizeof(lit) - 1 && !memcmp(name, lit, sizeof(lit) - 1))
+	if (IS("mmap_lock_start_locking"))
+		ev->type = MML_EV_START_LOCKING;
+	else if (IS("mmap_lock_acquire_returned"))
+		ev->type = MML_EV_ACQUIRE_RETURNED;
+	else if (IS("mmap_lock_released"))
+		ev->type = MML_EV_RELEASED;
+	else if (IS("contention_begin"))
+		ev->type = MML_EV_CONTENTION_BEGIN;
+	else if (IS("contention_end"))
+		ev->type = MML_EV_CONTENTION_END;
+	else
+		return L_OTHER;
+#undef IS
+	ev->flags = ctx;
 	ev->ts = ts;
 	ev->tid = tid;
 	ev->cpu = (uint16_t)cpu;
@@ -328,7 +372,7 @@ static int parse_line(struct source *s, struct text_src *t, const char *p, const
 		if (ev->type == MML_EV_CONTENTION_BEGIN) {
 			v = field(q, e, "(flags=");
 			if (!v)
-				return 0;
+				return L_OTHER;
 			/* LCB_F_SPIN 1, READ 2, WRITE 4: the mmap_lock is an rwsem */
 			const char *ve = memchr(v, ')', (size_t)(e - v));
 			if (!ve)
@@ -340,7 +384,7 @@ static int parse_line(struct source *s, struct text_src *t, const char *p, const
 				if (!strncmp(w, "WRITE", 5)) fl |= 4;
 			}
 			if (!(fl & 6))
-				return 0;	/* not an rwsem wait: a spinlock, mutex ... */
+				return L_OTHER;	/* not an rwsem wait: a spinlock, mutex ... */
 			ev->memcg = fl;
 			if (fl & 4)
 				ev->flags |= MML_F_WRITE;
@@ -351,7 +395,7 @@ static int parse_line(struct source *s, struct text_src *t, const char *p, const
 	} else {
 		v = field(q, e, "mm=");
 		if (!v)
-			return 0;
+			return L_OTHER;
 		ev->mm = parse_hex(v, e);
 		if ((v = field(q, e, "memcg_id="))) {
 			ev->memcg = parse_dec(v, e, &ok);
@@ -384,13 +428,13 @@ static int parse_line(struct source *s, struct text_src *t, const char *p, const
 		for (const char *w = q; (w = field(w, e, "write=")); )
 			v = w;			/* the last one: a raw path may hold "write=" */
 		if (!v)
-			return 0;
+			return L_OTHER;
 		if (is_true(v, e))
 			ev->flags |= MML_F_WRITE;
 		if (ev->type == MML_EV_ACQUIRE_RETURNED) {
 			v = field(q, e, "success=");
 			if (!v)
-				return 0;
+				return L_OTHER;
 			if (is_true(v, e))
 				ev->flags |= MML_F_SUCCESS;
 		}
@@ -408,7 +452,7 @@ static int parse_line(struct source *s, struct text_src *t, const char *p, const
 		t->last_tgid = tgid;
 		memcpy(t->last_comm, comm, sizeof(comm));
 	}
-	return 1;
+	return L_OURS;
 }
 
 /* Refill the buffer: keep the unparsed tail, read more. 0 at EOF with nothing left. */
@@ -435,12 +479,209 @@ static int refill(struct source *s, struct text_src *t)
 	return 0;
 }
 
+static int is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Add one frame (sym [p, e), "0x..." made from addr when empty) to the block. */
+static void blk_add(struct blk *b, uint64_t addr, const char *p, const char *e, const char *mod,
+		    size_t modlen)
+{
+	char tmp[24];
+	size_t n = (size_t)(e - p);
+
+	if (b->n >= FRAMES)
+		return;
+	if (!n) {
+		n = (size_t)snprintf(tmp, sizeof(tmp), "0x%llx", (unsigned long long)addr);
+		p = tmp;
+	}
+	if (b->used + n + modlen + 2 > sizeof(b->text))
+		return;
+	char *d = b->text + b->used;
+	memcpy(d, p, n);
+	if (modlen) {
+		d[n++] = ' ';
+		memcpy(d + n, mod, modlen);
+		n += modlen;
+	}
+	d[n] = '\0';
+	b->addr[b->n] = addr;
+	b->sym[b->n++] = d;
+	b->used += n + 1;
+}
+
+/*
+ * An ftrace frame line: " => sym" (tracefs; "sym <addr>" with the sym-addr
+ * option) or "=> sym (addr)" / "=> addr" (trace-cmd report). 1 if it was one.
+ */
+static int ftrace_frame(struct blk *b, const char *p, const char *e)
+{
+	uint64_t addr = 0;
+
+	if (p < e && *p == ' ')
+		p++;
+	if (e - p < 3 || p[0] != '=' || p[1] != '>' || p[2] != ' ')
+		return 0;
+	p += 3;
+	while (p < e && *p == ' ')
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\r'))
+		e--;
+	if (e > p && (e[-1] == '>' || e[-1] == ')')) {
+		const char *o = e - 1;
+		char open = e[-1] == '>' ? '<' : '(';
+		while (o > p && o[-1] != open)
+			o--;
+		const char *h = o;
+		while (h < e - 1 && is_hex(*h))
+			h++;
+		if (o > p + 1 && o[-2] == ' ' && h == e - 1 && h > o) {
+			addr = parse_hex(o, e - 1);
+			e = o - 2;
+		}
+	}
+	const char *h = p;
+	if (e - p > 2 && p[0] == '0' && p[1] == 'x')
+		h += 2;
+	while (h < e && is_hex(*h))
+		h++;
+	if (h == e && e > p) {			/* no symbol: the address alone */
+		if (!addr)
+			addr = parse_hex(p, e);
+		p = e;
+	}
+	blk_add(b, addr, p, e, NULL, 0);
+	return 1;
+}
+
+/*
+ * A perf script callchain line: "\t ffffffff815f4aab func+0x4b ([kernel.kallsyms])".
+ * User-space frames (addresses in the lower half) are left out; a module's
+ * frame gets " [module]". 1 if it was one.
+ */
+static int perf_frame(struct blk *b, const char *p, const char *e)
+{
+	const char *a, *sym, *mod = NULL;
+	size_t modlen = 0;
+
+	if (p == e || (*p != '\t' && *p != ' '))
+		return 0;
+	while (p < e && (*p == '\t' || *p == ' '))
+		p++;
+	for (a = p; p < e && is_hex(*p); p++)
+		;
+	if (p == a || p - a > 16 || p == e || *p != ' ')
+		return 0;
+	uint64_t addr = parse_hex(a, p);
+	while (p < e && *p == ' ')
+		p++;
+	sym = p;
+	while (e > sym && (e[-1] == ' ' || e[-1] == '\r'))
+		e--;
+	if (e > sym && e[-1] == ')') {		/* " (dso)" */
+		const char *o = e - 1;
+		while (o > sym && o[-1] != '(')
+			o--;
+		if (o > sym + 1 && o[-2] == ' ') {
+			if (o[0] == '[' && e - o > 2 && e[-2] == ']' &&
+			    !(e - 1 - o == 17 && !memcmp(o, "[kernel.kallsyms]", 17)) &&
+			    !(e - 1 - o == 9 && !memcmp(o, "[unknown]", 9))) {
+				mod = o;
+				modlen = (size_t)(e - 1 - o);
+			}
+			e = o - 2;
+		}
+	}
+	if (!(addr >> 63))
+		return 1;			/* user space */
+	if (e - sym == 9 && !memcmp(sym, "[unknown]", 9))
+		e = sym;
+	blk_add(b, addr, sym, e, mod, modlen);
+	return 1;
+}
+
+/* The stack block is over: hand it to the queue. */
+static void blk_end(struct source *s, struct text_src *t)
+{
+	struct blk *b = &t->blk;
+
+	if (b->kind == BLK_FTRACE ||
+	    (b->kind == BLK_PERF && b->n)) {
+		if (!stackq_stack(t->q, b->cpu, b->pid, b->addr, b->sym, b->n) &&
+		    b->kind == BLK_FTRACE)
+			s->skipped++;		/* a stack whose event is not here */
+	}
+	b->kind = BLK_NONE;
+	b->n = 0;
+	b->used = 0;
+}
+
+/* "CPU:0 [LOST 12 EVENTS]" (trace_pipe), "CPU:0 [123 EVENTS DROPPED]" (trace-cmd): the CPU. */
+static int lost_line(const char *p, const char *e, uint32_t *cpu)
+{
+	const char *c;
+
+	for (c = p; c + 4 < e && memcmp(c, "CPU:", 4); c++)
+		;
+	if (c + 4 >= e || !is_digit(c[4]) || !memchr(c, ']', (size_t)(e - c)))
+		return 0;
+	for (const char *w = c; w + 6 <= e; w++)
+		if (!memcmp(w, "EVENTS", 6)) {
+			*cpu = (uint32_t)parse_dec(c + 4, e, NULL);
+			return 1;
+		}
+	return 0;
+}
+
+/* One line [p, e) of the input. */
+static void text_line(struct source *s, struct text_src *t, const char *p, const char *e)
+{
+	struct mml_event ev;
+	uint32_t cpu = 0, pid = 0;
+
+	if (t->blk.kind == BLK_FTRACE && ftrace_frame(&t->blk, p, e))
+		return;
+	if (t->blk.kind == BLK_PERF && perf_frame(&t->blk, p, e))
+		return;
+	if (t->blk.kind != BLK_NONE)
+		blk_end(s, t);
+	switch (parse_line(s, t, p, e, &ev, &cpu, &pid)) {
+	case L_OURS:
+		if (stackq_event(t->q, ev.cpu, &ev) == 0)
+			t->found++;
+		t->blk.kind = BLK_PERF;
+		t->blk.cpu = ev.cpu;
+		t->blk.pid = ev.tid;
+		break;
+	case L_STACK:
+		t->blk.kind = BLK_FTRACE;
+		t->blk.cpu = (uint16_t)cpu;
+		t->blk.pid = pid;
+		break;
+	case L_OTHER:
+		stackq_other(t->q, (uint16_t)cpu);
+		s->skipped++;
+		break;
+	case L_NONE:
+		if (lost_line(p, e, &cpu))
+			stackq_other(t->q, (uint16_t)cpu);
+		if (e > p)
+			s->skipped++;
+		break;
+	}
+}
+
 static long text_next(struct source *s, struct mml_event *ev, size_t max)
 {
 	struct text_src *t = s->priv;
 	size_t n = 0;
 
-	while (n < max) {
+	for (;;) {
+		n += stackq_pop(t->q, ev + n, max - n, t->done);
+		if (n == max || t->done)
+			break;
 		char *p = t->buf + t->pos, *nl;
 
 		nl = memchr(p, '\n', t->len - t->pos);
@@ -454,8 +695,12 @@ static long text_next(struct source *s, struct mml_event *ev, size_t max)
 					return -1;
 				continue;
 			}
-			if (t->pos == t->len)
-				break;
+			if (t->pos == t->len) {
+				if (t->blk.kind != BLK_NONE)
+					blk_end(s, t);
+				t->done = 1;
+				continue;
+			}
 			nl = t->buf + t->len;		/* last line without '\n' */
 		}
 		if (*p == '#' && nl - p > 40 && !strncmp(p, "# entries-in-buffer/entries-written: ", 37)) {
@@ -468,12 +713,7 @@ static long text_next(struct source *s, struct mml_event *ev, size_t max)
 			if (sscanf(tmp + 37, "%llu/%llu", &in, &wr) == 2 && wr > in)
 				meta_add_lost(s->meta, 0, wr - in);
 		}
-		if (parse_line(s, t, p, nl, &ev[n])) {
-			n++;
-			t->found++;
-		} else if (nl > p) {
-			s->skipped++;
-		}
+		text_line(s, t, p, nl);
 		t->pos = (size_t)(nl - t->buf) + (nl < t->buf + t->len);
 	}
 	if (!n && !t->found) {
@@ -496,6 +736,7 @@ static void text_close(struct source *s)
 		return;
 	if (t->fd >= 0)
 		close(t->fd);
+	stackq_free(t->q);
 	free(t->buf);
 	free(t);
 	s->priv = NULL;
