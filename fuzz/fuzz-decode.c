@@ -2,7 +2,8 @@
 /*
  * fuzz-decode: decode.c on arbitrary raw records, for both kernel eras.
  * The decoders are built once from the format fixtures (tests/fixtures/
- * format-id-* and format-path-*). Input: byte 0 picks the era and byte 1
+ * format-id-*, format-path-*, and format-ftrace-kernel_stack for
+ * decode_stack). Input: byte 0 picks the era and byte 1
  * the event whose id is written into common_type (so most inputs reach the
  * field loads and the __data_loc bounds check); the rest is the record.
  * The record is copied to a buffer of exactly its size, so ASan sees any
@@ -18,6 +19,7 @@
 static struct decoder *dec[2];
 static struct tep_handle *teps[2];	/* kept for the process's life */
 static int ids[2][5];
+static int stack_id;		/* ftrace:kernel_stack in the id era's tep */
 
 static void load(struct tep_handle *tep, const char *dir, const char *file, const char *sys)
 {
@@ -53,6 +55,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			load(tep, dir, file, i < 3 ? "mmap_lock" : "lock");
 			ids[era][i] = tep_find_event_by_name(tep, i < 3 ? "mmap_lock" : "lock", ev[i])->id;
 		}
+		if (era == 0) {
+			load(tep, dir, "format-ftrace-kernel_stack", "ftrace");
+			stack_id = tep_find_event_by_name(tep, "ftrace", "kernel_stack")->id;
+		}
 		dec[era] = decoder_new(tep, NULL, NULL);
 		if (!dec[era])
 			abort();
@@ -68,16 +74,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	int era = data[0] & 1, which = data[1] % 5;
+	int era = data[0] & 1, which = data[1] % 6;	/* 5: a kernel_stack */
 	size -= 2;
 	unsigned char *rec = malloc(size ? size : 1);
 	if (!rec)
 		return 0;
 	memcpy(rec, data + 2, size);
 	if (size >= 2 && !(data[0] & 2)) {
-		uint16_t id = (uint16_t)ids[era][which];
+		uint16_t id = (uint16_t)(which == 5 ? stack_id : ids[era][which]);
 		memcpy(rec, &id, 2);
 	}
+	uint64_t addr[128];
+	uint32_t pid;
+	int n = decode_stack(dec[era], rec, (int)size, &pid, addr, 128);
+	if (n > 128)
+		abort();
 	int rc = decode_record(dec[era], rec, (int)size, 1, 0, &e);
 	if (rc == 1 && (e.type < MML_EV_START_LOCKING || e.type > MML_EV_CONTENTION_END))
 		abort();

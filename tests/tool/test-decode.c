@@ -218,6 +218,53 @@ static void test_path_era(void)
 	tep_free(tep);
 }
 
+/* ftrace:kernel_stack (the stacktrace trigger's record), format from a 6.18 kernel */
+static void test_stack(void)
+{
+	struct tep_handle *tep = tep_alloc();
+	unsigned char r[256];
+	uint64_t addr[16];
+	uint32_t pid = 0;
+
+	load(tep, "format-id-mmap_lock_acquire_returned", "mmap_lock");
+	struct decoder *d = decoder_new(tep, NULL, NULL);
+	CHECK(d && !decoder_has_stacks(d));
+	memset(r, 0, sizeof(r));
+	hdr(r, 4, 0, 77);
+	CHECK(decode_stack(d, r, 80, &pid, addr, 16) == -1);	/* no kernel_stack format known */
+	decoder_free(d);
+
+	load(tep, "format-ftrace-kernel_stack", "ftrace");
+	d = decoder_new(tep, NULL, NULL);
+	CHECK(d && decoder_has_stacks(d));
+	int id = tep_find_event_by_name(tep, "ftrace", "kernel_stack")->id;
+	memset(r, 0, sizeof(r));
+	hdr(r, id, 0, 4242);
+	put(r, 8, 10, 4);			/* size: 10 entries, more than the format's caller[8] */
+	for (int i = 0; i < 10; i++)
+		put(r, 16 + 8 * i, 0xffffffff81000000ull + (uint64_t)i, 8);
+	int n = decode_stack(d, r, 16 + 80, &pid, addr, 16);
+	CHECK(n == 10 && pid == 4242);
+	CHECK(addr[0] == 0xffffffff81000000ull && addr[9] == 0xffffffff81000009ull);
+	/* the record's length bounds the count */
+	CHECK(decode_stack(d, r, 16 + 40, &pid, addr, 16) == 5);
+	/* so does max */
+	CHECK(decode_stack(d, r, 16 + 80, &pid, addr, 3) == 3);
+	/* a negative size, a record too short for the header */
+	put(r, 8, (uint64_t)-5, 4);
+	CHECK(decode_stack(d, r, 16 + 80, &pid, addr, 16) == 0);
+	CHECK(decode_stack(d, r, 6, &pid, addr, 16) == -1);
+	/* a fixed-size array with unused slots: trailing zeros dropped */
+	put(r, 8, 8, 4);
+	memset(r + 16 + 24, 0, 40);
+	CHECK(decode_stack(d, r, 16 + 64, &pid, addr, 16) == 3);
+	/* an mmap_lock record is not a stack */
+	hdr(r, tep_find_event_by_name(tep, "mmap_lock", "mmap_lock_acquire_returned")->id, 0, 1);
+	CHECK(decode_stack(d, r, 64, &pid, addr, 16) == -1);
+	decoder_free(d);
+	tep_free(tep);
+}
+
 int main(void)
 {
 	snprintf(fixdir, sizeof(fixdir), "%s", __FILE__);
@@ -229,6 +276,7 @@ int main(void)
 	strcpy(s, "/../fixtures");
 	test_id_era();
 	test_path_era();
+	test_stack();
 	if (fails)
 		return 1;
 	printf("test-decode: ok\n");
