@@ -39,10 +39,15 @@
 #include <traceevent/event-parse.h>
 #include "source.h"
 #include "decode.h"
+#include "stackq.h"
+#include "stacks.h"
+
+#define SYMLEN	160			/* one symbolized frame */
 
 struct stream {
 	struct tracecmd_input *h;
 	int cpu;
+	uint32_t id;			/* stable number (the heap moves streams) */
 	struct tep_record *rec;		/* next record, NULL: exhausted */
 };
 
@@ -57,6 +62,10 @@ struct tdat {
 	uint32_t *tids;			/* open-addressing set of tids seen (+1) */
 	size_t ntids, cap;
 	struct mml_meta *meta;
+	uint32_t nids;			/* streams numbered so far */
+	struct stackq *q;		/* events held until their stack is known */
+	uint64_t addr[STACK_MAX_FRAMES + 32];
+	char sym[STACK_MAX_FRAMES + 32][SYMLEN];
 };
 
 static void on_path(uint64_t id, const char *path, void *arg)
@@ -109,7 +118,7 @@ static int add_streams(struct tdat *t, struct tracecmd_input *h)
 			return -1;
 		}
 		t->st = n;
-		t->st[t->nst++] = (struct stream){ h, cpu, r };
+		t->st[t->nst++] = (struct stream){ h, cpu, t->nids++, r };
 	}
 	return 0;
 }
@@ -123,6 +132,7 @@ static void tdat_close(struct source *s)
 	for (int i = 0; i < t->nst; i++)
 		tracecmd_free_record(t->st[i].rec);
 	free(t->st);
+	stackq_free(t->q);
 	decoder_free(t->dec);
 	for (int i = 0; i < t->nsubs; i++)
 		if (t->subs[i])
@@ -203,7 +213,8 @@ static int tdat_open(struct source *s, const char *path)
 		snprintf(s->err, sizeof(s->err), "%s: trace.dat holds no mmap_lock events", path);
 		goto fail;
 	}
-	if (add_streams(t, t->top))
+	t->q = stackq_new(t->meta);
+	if (!t->q || add_streams(t, t->top))
 		goto nomem;
 	t->nsubs = tracecmd_buffer_instances(t->top);
 	if (t->nsubs > 0) {
@@ -260,24 +271,59 @@ static void see_tid(struct tdat *t, uint32_t tid)
 	}
 }
 
+/*
+ * A kernel_stack record: its return addresses, symbolized with the file's
+ * own kallsyms (as the kernel's %pS prints them: "func+0x1a/0x80"), to the
+ * queue.
+ */
+static void on_stack(struct tdat *t, const struct stream *st, int n, uint32_t pid)
+{
+	const char *sym[STACK_MAX_FRAMES + 32];
+
+	for (int i = 0; i < n; i++) {
+		const char *name = NULL;
+		unsigned long long start = 0;
+		unsigned long size = 0;
+		if (tep_find_function_info(t->tep, t->addr[i], &name, &start, &size) && name)
+			snprintf(t->sym[i], SYMLEN, "%s+0x%llx/0x%lx", name, t->addr[i] - start, size);
+		else
+			snprintf(t->sym[i], SYMLEN, "0x%llx", (unsigned long long)t->addr[i]);
+		sym[i] = t->sym[i];
+	}
+	stackq_stack(t->q, st->id, pid, t->addr, sym, (unsigned)n);
+}
+
 static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
 {
 	struct tdat *t = s->priv;
 	size_t n = 0;
+	struct mml_event e;
 
-	while (n < max && t->nst > 0) {
+	for (;;) {
+		n += stackq_pop(t->q, ev + n, max - n, t->nst == 0);
+		if (n == max || t->nst == 0)
+			break;
 		struct stream *top = &t->st[0];
 		struct tep_record *r = top->rec;
+		uint32_t pid;
+		int k;
 
-		if (r->missed_events > 0)
+		if (r->missed_events > 0) {
 			meta_add_lost(t->meta, (uint32_t)top->cpu, (uint64_t)r->missed_events);
-		int rc = decode_record(t->dec, r->data, r->size, r->ts, top->cpu, &ev[n]);
+			stackq_other(t->q, top->id);
+		}
+		int rc = decode_record(t->dec, r->data, r->size, r->ts, top->cpu, &e);
 		if (rc == 1) {
-			see_tid(t, ev[n].tid);
-			if (!s->start_ts)
-				s->start_ts = ev[n].ts;
-			s->end_ts = ev[n].ts;
-			n++;
+			see_tid(t, e.tid);
+			if (stackq_event(t->q, top->id, &e)) {
+				snprintf(s->err, sizeof(s->err), "out of memory");
+				return -1;
+			}
+		} else if (rc == 0 && (k = decode_stack(t->dec, r->data, r->size, &pid, t->addr,
+						      STACK_MAX_FRAMES + 32)) >= 0) {
+			on_stack(t, top, k, pid);
+		} else {
+			stackq_other(t->q, top->id);
 		}
 		tracecmd_free_record(r);
 		top->rec = tracecmd_read_data(top->h, top->cpu);
@@ -285,6 +331,11 @@ static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
 			t->st[0] = t->st[--t->nst];
 		if (t->nst > 0)
 			sift_down(t, 0);
+	}
+	if (n) {
+		if (!s->start_ts)
+			s->start_ts = ev[0].ts;
+		s->end_ts = ev[n - 1].ts;
 	}
 	return (long)n;
 }
