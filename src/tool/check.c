@@ -23,6 +23,9 @@
  *  - a hold longer than max_hold_ns, at its release.
  * acquire_returned(read, success) while holding for write with no wait
  * open is mmap_write_downgrade(): the hold goes on.
+ * Stack events (format 1.1) are not lock events: each gives its stack to
+ * the next event of its task on the same mm (as in pair.c); a finding
+ * carries the stacks of the events it names.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,7 @@ struct check_state {
 	uint32_t tid;
 	uint8_t used, seen, waiting, held;
 	uint8_t hold_write, downgraded, released_last, pad;
+	uint32_t hold_stack;		/* of the acquisition, or of the last release */
 };
 
 #define TASK_HELD 8		/* mms one task holds at once that order checks follow */
@@ -46,7 +50,7 @@ struct check_task {
 
 struct check_edge {
 	uint64_t a, b, ts;
-	uint32_t tid;
+	uint32_t tid, stack;		/* the first taker of b while holding a, its stack */
 	uint8_t used, reported;
 };
 
@@ -193,12 +197,13 @@ static void task_drop(struct check *c, uint32_t tid, uint64_t mm)
 		}
 }
 
-static void end_hold(struct check *c, struct check_state *s, uint64_t ts)
+static void end_hold(struct check *c, struct check_state *s, uint64_t ts, uint32_t stack)
 {
 	if (c->max_hold_ns && ts > s->hold_ts && ts - s->hold_ts > c->max_hold_ns) {
 		struct check_finding f = { .kind = CK_LONG_HOLD, .tid = s->tid, .mm = s->mm,
 					   .ts = ts, .ts2 = s->hold_ts, .write = s->hold_write,
-					   .len = ts - s->hold_ts };
+					   .len = ts - s->hold_ts, .stack = stack,
+					   .stack2 = s->hold_stack };
 		found(c, &f);
 	}
 	s->held = 0;
@@ -214,11 +219,12 @@ static void reborn(struct check *c, uint64_t mm)
 	for (size_t i = 0; i < c->ecap; i++)
 		if (c->edges[i].used && (c->edges[i].a == mm || c->edges[i].b == mm))
 			c->edges[i].tid = 0, c->edges[i].ts = 0, c->edges[i].a = c->edges[i].b = 0,
-			c->edges[i].reported = 0;
+			c->edges[i].reported = 0, c->edges[i].stack = 0;
 }
 
 /* tid took mm at ts: check the order against the mms it already holds. 0 or -1 (memory). */
-static int order(struct check *c, uint32_t tid, uint64_t mm, uint64_t ts, int write)
+static int order(struct check *c, uint32_t tid, uint64_t mm, uint64_t ts, int write,
+		 uint32_t stack)
 {
 	struct check_task *t = task(c, tid);
 
@@ -247,12 +253,14 @@ static int order(struct check *c, uint32_t tid, uint64_t mm, uint64_t ts, int wr
 		if (!e->tid && !e->ts) {
 			e->tid = tid;
 			e->ts = ts;
+			e->stack = stack;
 		}
 		r = edge(c, mm, t->mm[i], 0);
 		if (r && !r->reported && !e->reported) {
 			struct check_finding f = { .kind = CK_ORDER_INVERSION, .tid = tid,
 						   .mm = t->mm[i], .mm2 = mm, .ts = ts,
-						   .tid2 = r->tid, .ts2 = r->ts };
+						   .tid2 = r->tid, .ts2 = r->ts, .stack = stack,
+						   .stack2 = r->stack };
 			e->reported = r->reported = 1;
 			found(c, &f);
 		}
@@ -276,16 +284,35 @@ static struct check_state *oldest_reader(struct check *c, uint32_t tid, uint64_t
 	return best;
 }
 
-static void irq(struct check *c, const struct mml_event *e)
+static void irq(struct check *c, const struct mml_event *e, uint32_t stack)
 {
 	uint8_t x = e->flags & (MML_F_HARDIRQ | MML_F_SOFTIRQ | MML_F_NMI);
 
 	if (x) {
 		struct check_finding f = { .kind = CK_IRQ_CONTEXT, .tid = e->tid, .mm = e->mm,
 					   .ts = e->ts, .write = (e->flags & MML_F_WRITE) != 0,
-					   .ctx = x };
+					   .ctx = x, .stack = stack };
 		found(c, &f);
 	}
+}
+
+static inline unsigned st_slot(uint32_t tid)
+{
+	return (tid * 2654435761u) >> 24;
+}
+
+/* The stack of lock event e: its task's pending stack event, if on e's mm (as pair.c). */
+static inline uint32_t take_stack(struct check *c, const struct mml_event *e)
+{
+	unsigned i = st_slot(e->tid);
+	uint32_t id = 0;
+
+	if (c->st_id[i] && c->st_tid[i] == e->tid) {
+		if (c->st_mm[i] == e->mm)
+			id = c->st_id[i];
+		c->st_id[i] = 0;
+	}
+	return id;
 }
 
 int check_feed(struct check *c, const struct mml_event *ev, size_t n)
@@ -296,18 +323,29 @@ int check_feed(struct check *c, const struct mml_event *ev, size_t n)
 		int w = (e->flags & MML_F_WRITE) != 0;
 		struct check_state *s, *o;
 		struct check_finding f = { .tid = e->tid, .mm = e->mm, .ts = e->ts, .write = (uint8_t)w };
+		uint32_t st;
 
+		if (e->type == MML_EV_STACK) {
+			unsigned i = st_slot(e->tid);
+			c->events--;
+			c->st_tid[i] = e->tid;
+			c->st_mm[i] = e->mm;
+			c->st_id[i] = (uint32_t)e->memcg;
+			continue;
+		}
 		if (e->type < MML_EV_START_LOCKING || e->type > MML_EV_RELEASED)
 			continue;	/* lock:contention_*: not about usage */
 		if (!(s = state(c, e->tid, e->mm)))
 			return -1;
+		f.stack = st = take_stack(c, e);
 		switch (e->type) {
 		case MML_EV_START_LOCKING:
-			irq(c, e);
+			irq(c, e, st);
 			if (s->held) {
 				f.kind = w && (!s->hold_write || s->downgraded) ?
 					 CK_WRITE_AFTER_READ : CK_SELF_DEADLOCK;
 				f.ts2 = s->hold_ts;
+				f.stack2 = s->hold_stack;
 				found(c, &f);
 			}
 			s->waiting = 1;
@@ -323,24 +361,26 @@ int check_feed(struct check *c, const struct mml_event *ev, size_t n)
 				break;
 			}
 			if (!s->waiting)
-				irq(c, e);	/* a trylock: no start_locking was checked */
+				irq(c, e, st);	/* a trylock: no start_locking was checked */
 			s->waiting = 0;
-			if (!s->held && order(c, e->tid, e->mm, e->ts, w))
+			if (!s->held && order(c, e->tid, e->mm, e->ts, w, st))
 				return -1;
 			s->held = 1;
 			s->hold_ts = e->ts;
+			s->hold_stack = st;
 			s->hold_write = (uint8_t)w;
 			s->downgraded = 0;
 			s->released_last = 0;
 			break;
 		case MML_EV_RELEASED:
 			if (s->held) {
-				end_hold(c, s, e->ts);
+				end_hold(c, s, e->ts, st);
 			} else if (!w && (o = oldest_reader(c, e->tid, e->mm))) {
-				end_hold(c, o, e->ts);		/* mmap_read_unlock_non_owner() */
+				end_hold(c, o, e->ts, st);	/* mmap_read_unlock_non_owner() */
 			} else if (s->released_last) {
 				f.kind = CK_DOUBLE_RELEASE;
 				f.ts2 = s->hold_ts;
+				f.stack2 = s->hold_stack;
 				found(c, &f);
 			} else if (s->seen) {
 				f.kind = CK_RELEASE_WITHOUT_ACQUIRE;
@@ -348,6 +388,7 @@ int check_feed(struct check *c, const struct mml_event *ev, size_t n)
 			}
 			s->released_last = 1;
 			s->hold_ts = e->ts;	/* for a double release: the first one */
+			s->hold_stack = st;
 			break;
 		}
 		s->seen = 1;

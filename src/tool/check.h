@@ -2,7 +2,8 @@
 /*
  * check.h: the lock-usage verifier behind `mmaplock check`. Events in time
  * order go in, findings come out: each names the task(s), the mm(s) and the
- * timestamps. It keeps its own state per (task, mm) and per task (the mms
+ * timestamps, and the kernel stacks of those events when the trace has them
+ * (stack events, format 1.1). It keeps its own state per (task, mm) and per task (the mms
  * it holds, in order) rather than the report's pairing, because its rules
  * differ: a broken sequence is what it looks for, not what it recovers from.
  * docs/CHECK.md tells each rule and what is deliberately not a finding.
@@ -34,6 +35,11 @@ struct check_finding {
 	uint8_t write;			/* the mode of the event at ts */
 	uint8_t ctx;			/* CK_IRQ_CONTEXT: MML_F_HARDIRQ/SOFTIRQ/NMI */
 	uint64_t len;			/* CK_LONG_HOLD: the hold, ns */
+	uint32_t stack;			/* kernel stack of the event at ts (0: none recorded) */
+	uint32_t stack2;		/* of the event at ts2: the acquisition of the hold
+					   (self_deadlock, write_after_read, long_hold), the
+					   first release (double_release), tid2's acquisition
+					   (order_inversion) */
 };
 
 typedef void (*check_report_fn)(void *ctx, const struct check_finding *f);
@@ -44,7 +50,7 @@ struct check {
 	uint64_t max_hold_ns;		/* 0: holds are not checked */
 	check_report_fn report;
 	void *ctx;
-	uint64_t events;
+	uint64_t events;		/* lock events (stack events not counted) */
 	uint64_t count[CK_NKINDS];	/* findings per kind */
 	/* internal */
 	struct check_state *t;		/* (tid, mm) states */
@@ -53,6 +59,9 @@ struct check {
 	size_t tcap, tn;
 	struct check_edge *edges;	/* (mm a, mm b): b taken while holding a */
 	size_t ecap, en;
+	/* tid -> the stack event waiting for its event (as in pair.h) */
+	uint32_t st_tid[256], st_id[256];
+	uint64_t st_mm[256];
 };
 
 /* Set up; report is called once per finding. -1: out of memory. */

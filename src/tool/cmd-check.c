@@ -4,7 +4,8 @@
  * check.c over it, print the findings (text, or --json), exit 0 when clean,
  * 1 with findings, 2 on bad arguments or input. Findings are kept (up to
  * CHECK_KEEP; all are counted) and printed at the end, when the trace's
- * task names are known.
+ * task names are known. A finding whose events had kernel stacks prints
+ * them: frames indented under it, or "stack" / "stack2" arrays in JSON.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "cmds.h"
 #include "report.h"
 #include "source.h"
+#include "stacks.h"
 
 #define CHECK_KEEP 10000
 #define BATCH 4096
@@ -30,7 +32,8 @@ static void usage(FILE *f)
 "on an mm the task holds), write_after_read (asks for write while holding for\n"
 "read), irq_context (acquisition in hardirq, softirq or NMI context),\n"
 "long_hold (with --max-hold) and order_inversion (mm A then B held together in\n"
-"one task, B then A in another). Each names tasks, mms and timestamps.\n"
+"one task, B then A in another). Each names tasks, mms and timestamps, and\n"
+"prints the kernel stacks of its events when the trace has them (record --stack).\n"
 "Exit status: 0 clean, 1 findings, 2 bad arguments or input (docs/CHECK.md).\n\n"
 "  --max-hold MS  report holds longer than MS milliseconds (default: not checked)\n"
 "  --json         JSON: counts per kind and the findings\n\n"
@@ -67,6 +70,35 @@ static const char *ctx_name(uint8_t x)
 }
 
 #define SEC(ns) (ns) / 1000000000u, (ns) % 1000000000u
+
+/* The frames of stack id under a finding: "    stack at T s:", a frame a line. */
+static void text_stack(const struct run *r, uint32_t id, uint64_t ts, FILE *o)
+{
+	const struct mml_stack *st = meta_stack(r->meta, id);
+
+	if (!id)
+		return;
+	fprintf(o, "    stack at %" PRIu64 ".%09" PRIu64 " s:\n", SEC(ts));
+	if (!st)
+		fprintf(o, "        (stack %" PRIu32 " not defined in the trace)\n", id);
+	for (unsigned i = 0; st && i < st->n; i++)
+		fprintf(o, "        %s\n", st->sym[i]);
+}
+
+/* ", "key": [frames]" when id names a stack. */
+static void json_stack(const struct run *r, const char *key, uint32_t id, FILE *o)
+{
+	const struct mml_stack *st = meta_stack(r->meta, id);
+
+	if (!id)
+		return;
+	fprintf(o, ", \"%s\": [", key);
+	for (unsigned i = 0; st && i < st->n; i++) {
+		fprintf(o, "%s", i ? ", " : "");
+		out_jstr(o, st->sym[i]);
+	}
+	fprintf(o, "]");
+}
 
 static void print_text(const struct run *r, const struct check_finding *f, FILE *o)
 {
@@ -105,6 +137,8 @@ static void print_text(const struct run *r, const struct check_finding *f, FILE 
 	default:
 		fprintf(o, "\n");
 	}
+	text_stack(r, f->stack, f->ts, o);
+	text_stack(r, f->stack2, f->ts2, o);
 }
 
 static void print_json(const struct run *r, const struct check_finding *f, FILE *o)
@@ -139,6 +173,8 @@ static void print_json(const struct run *r, const struct check_finding *f, FILE 
 	default:
 		break;
 	}
+	json_stack(r, "stack", f->stack, o);
+	json_stack(r, "stack2", f->stack2, o);
 	fprintf(o, "}");
 }
 

@@ -4,24 +4,28 @@
  * frames joined by ';', a space and the weight:
  *
  *     comm;memcg;mode;wait 123456
+ *     comm;memcg;mode;wait;entry_SYSCALL_64;...;lock_mm_and_find_vma 4000
  *
  * weighted by ns: the frames are the task's comm, the memcg of the mm, the
- * mode (read or write) and "wait" (successful and failed waits) or "hold".
- * --weight picks wait, hold or both (default). Sums are kept per (tid,
- * memcg, mode, kind) while streaming and merged by name at the end, lines
- * sorted, so the output is stable. ';' in names becomes ':' and line
- * breaks spaces (they would split frames or lines). No kernel stacks are
- * recorded yet (`record --stack` is not built), so the stacks are these
- * four frames.
+ * mode (read or write) and "wait" (successful and failed waits) or "hold",
+ * then, when the interval has a kernel stack (record --stack; pair.h), its
+ * frames root first (the reverse of the recorded leaf-first order), each the
+ * function name alone (stack_func: no "+0x1a/0x80", no module), so call
+ * sites of one function merge in a flame graph. --weight picks wait, hold or
+ * both (default). Sums are kept per (tid, memcg, mode, kind, stack) while
+ * streaming and merged by line at the end, lines sorted, so the output is
+ * stable. ';' in names becomes ':' and line breaks spaces (they would split
+ * frames or lines).
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "export.h"
+#include "stacks.h"
 
 struct fent {
 	uint64_t memcg, ns;
-	uint32_t tid;
+	uint32_t tid, stack;
 	uint8_t write, hold, used;
 };
 
@@ -30,9 +34,11 @@ struct folded {
 	size_t cap, n;
 };
 
-static size_t fslot(const struct folded *f, uint32_t tid, uint64_t memcg, int w, int h)
+static size_t fslot(const struct folded *f, uint32_t tid, uint64_t memcg, int w, int h,
+		    uint32_t stack)
 {
-	uint64_t x = (memcg * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)tid << 2 | (unsigned)w << 1 | (unsigned)h);
+	uint64_t x = (memcg * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)tid << 2 | (unsigned)w << 1 | (unsigned)h) ^
+		     ((uint64_t)stack << 34);
 	size_t i;
 
 	x ^= x >> 31;
@@ -40,7 +46,7 @@ static size_t fslot(const struct folded *f, uint32_t tid, uint64_t memcg, int w,
 	x ^= x >> 32;
 	i = (size_t)x & (f->cap - 1);
 	while (f->t[i].used && (f->t[i].tid != tid || f->t[i].memcg != memcg ||
-				f->t[i].write != w || f->t[i].hold != h))
+				f->t[i].write != w || f->t[i].hold != h || f->t[i].stack != stack))
 		i = (i + 1) & (f->cap - 1);
 	return i;
 }
@@ -54,7 +60,8 @@ static int fgrow(struct folded *f)
 		return -1;
 	for (size_t i = 0; i < f->cap; i++)
 		if (f->t[i].used)
-			n.t[fslot(&n, f->t[i].tid, f->t[i].memcg, f->t[i].write, f->t[i].hold)] = f->t[i];
+			n.t[fslot(&n, f->t[i].tid, f->t[i].memcg, f->t[i].write, f->t[i].hold,
+				  f->t[i].stack)] = f->t[i];
 	n.n = f->n;
 	free(f->t);
 	*f = n;
@@ -91,17 +98,17 @@ static void hook(void *ctx, const struct pair_interval *iv)
 		h = 0;
 	else
 		return;
-	i = fslot(f, iv->tid, iv->memcg, iv->write, h);
+	i = fslot(f, iv->tid, iv->memcg, iv->write, h, iv->stack);
 	if (!f->t[i].used) {
 		if ((f->n + 1) * 2 > f->cap) {
 			if (fgrow(f)) {
 				x->oom = 1;
 				return;
 			}
-			i = fslot(f, iv->tid, iv->memcg, iv->write, h);
+			i = fslot(f, iv->tid, iv->memcg, iv->write, h, iv->stack);
 		}
 		f->t[i] = (struct fent){ .memcg = iv->memcg, .tid = iv->tid, .write = iv->write,
-					 .hold = (uint8_t)h, .used = 1 };
+					 .hold = (uint8_t)h, .used = 1, .stack = iv->stack };
 		f->n++;
 	}
 	f->t[i].ns += iv->end_ts - iv->start_ts;
@@ -143,15 +150,23 @@ static int end(struct export *x)
 		size_t len;
 		if (!e->used)
 			continue;
+		const struct mml_stack *st = e->stack ? meta_stack(x->meta, e->stack) : NULL;
 		frame(c, sizeof(c), export_comm(x, e->tid));
 		frame(m, sizeof(m), export_memcg(x, e->memcg, buf, sizeof(buf)));
 		len = strlen(c) + strlen(m) + 16;
+		for (unsigned k = 0; st && k < st->n; k++)
+			len += strlen(st->sym[k]) + 2;	/* ";" and the name, or ";?" */
 		if (!(l[n].s = malloc(len))) {
 			rc = -1;
 			break;
 		}
-		snprintf(l[n].s, len, "%s;%s;%s;%s", c, m, e->write ? "write" : "read",
-			 e->hold ? "hold" : "wait");
+		int at = snprintf(l[n].s, len, "%s;%s;%s;%s", c, m, e->write ? "write" : "read",
+				  e->hold ? "hold" : "wait");
+		for (unsigned k = st ? st->n : 0; k-- > 0;) {	/* root first */
+			char fn[256], fr[256];
+			frame(fr, sizeof(fr), stack_func(st->sym[k], fn, sizeof(fn)));
+			at += snprintf(l[n].s + at, len - (size_t)at, ";%s", fr[0] ? fr : "?");
+		}
 		l[n++].ns = e->ns;
 	}
 	if (!rc) {
