@@ -90,50 +90,92 @@ static inline char *p_mem(char *p, const char *s, size_t n)
 	return p + n;
 }
 
-static inline char *p_u64(char *p, uint64_t v)
-{
-	static const char d2[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char t[24];
-	int k = 24;
+/*
+ * The number writers: they count the digits first and write them straight
+ * into place, last digit first (no scratch buffer copied afterwards: that
+ * copy read back bytes just stored one by one and stalled on it).
+ */
+static const char p_d2[200] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
 
-	while (v >= 100) {
+/* The number of decimal digits of v (1 for 0). */
+static inline unsigned p_digits(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+		100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+	};
+	uint64_t w = v | 1;	/* as many digits as v, and 0 has one */
+	unsigned t = ((64 - (unsigned)__builtin_clzll(w)) * 1233) >> 12;
+
+	return t + (w >= pow10[t]);
+}
+
+/* v < 10^8 as exactly 8 digits, zero-padded: four independent pairs. */
+static inline void p_8dig(char *p, uint32_t v)
+{
+	uint32_t a = v / 10000, b = v % 10000;
+
+	memcpy(p, p_d2 + 2 * (a / 100), 2);
+	memcpy(p + 2, p_d2 + 2 * (a % 100), 2);
+	memcpy(p + 4, p_d2 + 2 * (b / 100), 2);
+	memcpy(p + 6, p_d2 + 2 * (b % 100), 2);
+}
+
+/* v in decimal, exactly n digits (n = p_digits(v)), ending at p + n. */
+static inline char *p_udig(char *p, uint64_t v, unsigned n)
+{
+	unsigned k = n;
+
+	while (k > 8) {		/* eight digits at a time from the right */
+		uint64_t q = v / 100000000;
+		k -= 8;
+		p_8dig(p + k, (uint32_t)(v - q * 100000000));
+		v = q;
+	}
+	while (k > 1) {
 		unsigned r = (unsigned)(v % 100);
 		v /= 100;
-		t[--k] = d2[2 * r + 1];
-		t[--k] = d2[2 * r];
+		k -= 2;
+		memcpy(p + k, p_d2 + 2 * r, 2);
 	}
-	if (v >= 10) {
-		t[--k] = d2[2 * v + 1];
-		t[--k] = d2[2 * v];
-	} else {
-		t[--k] = (char)('0' + v);
-	}
-	memcpy(p, t + k, (size_t)(24 - k));
-	return p + (24 - k);
+	if (k)
+		p[0] = (char)('0' + v);
+	return p + n;
 }
 
+/* v in decimal. */
+static inline char *p_u64(char *p, uint64_t v)
+{
+	return p_udig(p, v, p_digits(v));
+}
+
+/* v in lower-case hex, without 0x. */
 static inline char *p_hex(char *p, uint64_t v)
 {
-	char t[16];
-	int k = 16;
+	unsigned n = (67 - (unsigned)__builtin_clzll(v | 1)) / 4;
+	char *e = p + n;
 
 	do
-		t[--k] = "0123456789abcdef"[v & 15];
+		*--e = "0123456789abcdef"[v & 15];
 	while (v >>= 4);
-	memcpy(p, t + k, (size_t)(16 - k));
-	return p + (16 - k);
+	return p + n;
 }
 
+/* ns as microseconds with three decimals: 1234567 -> 1234.567 */
 static inline char *p_us(char *p, uint64_t ns)
 {
-	p = p_u64(p, ns / 1000);
+	uint64_t us = ns / 1000;
+	unsigned r = (unsigned)(ns - us * 1000);
+
+	p = p_u64(p, us);
 	p[0] = '.';
-	p[1] = (char)('0' + ns / 100 % 10);
-	p[2] = (char)('0' + ns / 10 % 10);
-	p[3] = (char)('0' + ns % 10);
+	p[1] = (char)('0' + r / 100);
+	memcpy(p + 2, p_d2 + 2 * (r % 100), 2);
 	return p + 4;
 }
 
