@@ -22,7 +22,8 @@ void record_usage(FILE *f)
 		"  -G, --cgroup CGROUP    only events in this memory cgroup; repeatable\n"
 		"      --buffer-size KB   per-CPU ring buffer (default %u)\n"
 		"      --stack            kernel call stacks of the lock takers (ftrace stacktrace trigger)\n"
-		"  -- CMD [ARGS]          run CMD and record (the whole system) until it exits\n",
+		"  -- CMD [ARGS]          run CMD and record (the whole system) until it exits\n"
+		"      --only-cmd         with CMD: record CMD and its threads and children only\n",
 		RECORD_DEFAULT_KB);
 }
 
@@ -79,6 +80,8 @@ int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest,
 			if (o->ncgroups >= RECORD_MAX_CGROUPS)
 				return bad(o, "-G: too many cgroups (at most %s)", "64");
 			o->cgroups[o->ncgroups++] = val;
+		} else if (!strcmp(a, "--only-cmd")) {
+			o->only_cmd = 1;
 		} else if (!strcmp(a, "--stack")) {
 			o->stack = 1;
 		} else if (!strcmp(a, "--buffer-size")) {
@@ -104,6 +107,8 @@ int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest,
 	}
 	if (i < argc)
 		o->cmd = argv + i;
+	if (o->only_cmd && !o->cmd)
+		return bad(o, "--only-cmd needs a command after %s", "--");
 	if (!o->output)
 		o->output = "mmaplock.data";
 	if (nrest)

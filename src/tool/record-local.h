@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 #include "record.h"
 #include "idmap.h"
 #include "merge.h"
@@ -70,7 +71,8 @@ void rec_see_memcg(struct rec *r, uint64_t id);
 /* Once a second at most (now: rec_now()): walk the memcgs again if an id seen has no path. */
 void rec_rewalk(struct rec *r, double now);
 void rec_late_comms(struct rec *r);
-int rec_set_pids(struct rec *r);
+/* -p PIDs (and cmd, when > 0: --only-cmd) into set_event_pid, with event-fork. */
+int rec_set_pids(struct rec *r, pid_t cmd);
 int rec_set_cgroups(struct rec *r, char *filter, size_t len);
 void rec_write_info(struct rec *r, const char *clock);
 

@@ -153,17 +153,18 @@ void rec_late_comms(struct rec *r)
 	free(s);
 }
 
-int rec_set_pids(struct rec *r)
+int rec_set_pids(struct rec *r, pid_t cmd)
 {
 	char buf[300];
 	int first = 1;
 
-	for (int i = 0; i < r->o->npids; i++) {
+	for (int i = 0; i < r->o->npids + (cmd > 0); i++) {
+		pid_t pid = i < r->o->npids ? r->o->pids[i] : cmd;
 		char dir[64];
-		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)r->o->pids[i]);
+		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
 		DIR *d = opendir(dir);
 		if (!d) {
-			fprintf(stderr, "%s: -p %d: no such process\n", r->o->prog, (int)r->o->pids[i]);
+			fprintf(stderr, "%s: -p %d: no such process\n", r->o->prog, (int)pid);
 			return -1;
 		}
 		struct dirent *e;

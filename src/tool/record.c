@@ -25,7 +25,8 @@
  * period means ~1 MB per CPU between reads, well inside the default 4 MB
  * per-CPU buffer.
  *
- * Filters. -p PID: the kernel's set_event_pid with the event-fork option,
+ * Filters. -p PID (and --only-cmd: CMD's pid, forked first and held before
+ * exec until the events are on): the kernel's set_event_pid with the event-fork option,
  * written with every thread of each PID (/proc/PID/task); new threads and
  * children are then followed by the kernel itself, which a common_pid
  * filter could not do. -G CGROUP: a memcg_id filter on the mmap_lock events
@@ -324,7 +325,15 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "set the buffer size");
 		goto out;
 	}
-	if (o->npids && rec_set_pids(&r))
+	if (o->cmd && o->only_cmd) {
+		/* CMD first, held at its start until the events are on, so that its pid can be filtered */
+		child = start_cmd(o, &gofd);
+		if (child < 0) {
+			fprintf(stderr, "%s: cannot start %s: %s\n", o->prog, o->cmd[0], strerror(errno));
+			goto out;
+		}
+	}
+	if ((o->npids || child > 0) && rec_set_pids(&r, child))
 		goto out;
 	char filter[4096] = "";
 	if (o->ncgroups && rec_set_cgroups(&r, filter, sizeof(filter)))
@@ -406,7 +415,8 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	}
 	tracefs_instance_file_write(r.ti, "tracing_on", "1");
 	if (o->cmd) {
-		child = start_cmd(o, &gofd);
+		if (child < 0)
+			child = start_cmd(o, &gofd);
 		if (child < 0) {
 			fprintf(stderr, "%s: cannot start %s: %s\n", o->prog, o->cmd[0], strerror(errno));
 			goto out;
@@ -414,6 +424,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		if (write(gofd, "g", 1) != 1)
 			fprintf(stderr, "%s: cannot start %s\n", o->prog, o->cmd[0]);
 		close(gofd);
+		gofd = -1;
 	}
 
 	double t0 = rec_now(), last_progress = t0;
@@ -513,6 +524,8 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	rc = 0;
 out:
 	rec_stack_end(&r, 0);
+	if (gofd >= 0)
+		close(gofd);		/* CMD never got going: it reads EOF and exits */
 	if (child > 0) {
 		kill(child, SIGTERM);
 		waitpid(child, &status, 0);

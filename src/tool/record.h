@@ -66,6 +66,7 @@ struct record_opts {
 	char **cmd;			/* NULL: none */
 	const char *prog;		/* "mmaplock record" or "mmaplock stat": error prefix */
 	int quiet;			/* no summary line */
+	int only_cmd;			/* --only-cmd: CMD and its descendants, not the whole system */
 	int stack;			/* --stack: kernel call stacks of the lock takers (file only) */
 	const struct record_sink *sink;	/* live delivery; with output NULL, no file */
 };
