@@ -16,6 +16,16 @@
  * the kernel prints the path raw), write=, success=; lock:contention_begin
  * and _end print "ADDR (flags=...)" and "ADDR (ret=N)".
  *
+ * Kernel stacks (the stacktrace trigger or option, perf record -g): a
+ * "<stack trace>" record (tracefs) or a "kernel_stack:" record (trace-cmd
+ * report) followed by frame lines " => sym", " => sym+0x1a/0x80 <addr>"
+ * (sym-offset, sym-addr options) or "=> sym (addr)"; or perf script's
+ * callchain lines "\taddr sym+0x1a (dso)" under the event line (user-space
+ * frames left out). Each becomes an MML_EV_STACK event before the event it
+ * belongs to: stackq.h decides which (the held event of that CPU, same
+ * pid). Addresses are kept when the text has them, else 0. A stack whose
+ * event is not in the text counts as a skipped line.
+ *
  * Timestamps are converted digit by digit (seconds * 1e9 + fraction padded
  * to nine digits) so no floating point rounding enters. Lines that are not
  * these events are counted in s->skipped; a file without a single event is
@@ -522,13 +532,15 @@ static int ftrace_frame(struct blk *b, const char *p, const char *e)
 
 	if (p < e && *p == ' ')
 		p++;
-	if (e - p < 3 || p[0] != '=' || p[1] != '>' || p[2] != ' ')
+	if (e - p < 2 || p[0] != '=' || p[1] != '>' || (e - p > 2 && p[2] != ' '))
 		return 0;
-	p += 3;
+	p += 2;
 	while (p < e && *p == ' ')
 		p++;
 	while (e > p && (e[-1] == ' ' || e[-1] == '\r'))
 		e--;
+	if (p == e)
+		return 1;			/* an empty frame: nothing to keep */
 	if (e > p && (e[-1] == '>' || e[-1] == ')')) {
 		const char *o = e - 1;
 		char open = e[-1] == '>' ? '<' : '(';

@@ -12,6 +12,14 @@
  * NAME). Only one record per stream is held, so memory does not grow with
  * the file.
  *
+ * Kernel stacks: ftrace:kernel_stack records (the stacktrace trigger, or
+ * trace-cmd record -T) hold return addresses, as many as the record's
+ * "size" field says within the record's length (decode_stack). They are
+ * symbolized with the file's own kallsyms through the tep handle
+ * (tep_find_function_info: "func+0x1a/0x80", as the kernel's %pS prints
+ * it; "0xffff..." when no symbol covers the address) and attached by
+ * stackq.h to the event they follow in their (buffer, CPU) stream.
+ *
  * Metadata: comm from the file's saved cmdlines (tep_data_comm_from_pid),
  * the first time a tid is met; lost events from the records' missed_events
  * marks; path-era memcg paths as the decoder interns them.
