@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "source.h"
 #include "meta.h"
+#include "stacks.h"
 
 /*
  * libtraceevent 1.7 leaks a few bytes of every format it parses for
@@ -38,6 +39,136 @@ static int sh(const char *cmd)
 {
 	int rc = system(cmd);
 	return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+#define NCPU 64
+
+/*
+ * Read path through ops; per CPU, one line per event: "type tid |frames"
+ * (each frame "sym@addr"; nothing when the event got no stack). Counts
+ * this process's mmap_lock events, those of them with a stack, and those
+ * whose stack names do_mprotect_pkey or __vm_munmap.
+ */
+struct seen { char *buf[NCPU]; size_t len[NCPU]; long mine, mine_stacked, mprotect, munmap, stacks; };
+
+static int collect(const char *path, const struct source_ops *ops, struct seen *out)
+{
+	struct mml_meta *meta = meta_new();
+	struct source s = { .ops = ops, .meta = meta };
+	FILE *f[NCPU];
+	static struct mml_event ev[1000];
+	uint32_t pend_id = 0;		/* ids, not pointers: the table grows under them */
+	long n;
+
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < NCPU; c++)
+		f[c] = open_memstream(&out->buf[c], &out->len[c]);
+	if (ops->open(&s, path)) {
+		fprintf(stderr, "%s: %s\n", path, s.err);
+		return -1;
+	}
+	while ((n = ops->next(&s, ev, 1000)) > 0) {
+		for (long i = 0; i < n; i++) {
+			FILE *o = f[ev[i].cpu % NCPU];
+			if (ev[i].type == MML_EV_STACK) {
+				pend_id = (uint32_t)ev[i].memcg;
+				out->stacks++;
+				continue;
+			}
+			fprintf(o, "%u %u |", ev[i].type, ev[i].tid);
+			const struct mml_stack *pend = pend_id ? meta_stack(meta, pend_id) : NULL;
+			int mp = 0, mu = 0;
+			for (unsigned k = 0; pend && k < pend->n; k++) {
+				fprintf(o, " %s@%llx", pend->sym[k], (unsigned long long)pend->addr[k]);
+				mp |= !strncmp(pend->sym[k], "do_mprotect_pkey", 16);
+				mu |= !strncmp(pend->sym[k], "__vm_munmap", 11);
+			}
+			fputc('\n', o);
+			if (ev[i].tid == (uint32_t)getpid() && ev[i].type <= MML_EV_RELEASED) {
+				out->mine++;
+				out->mine_stacked += pend != NULL;
+				out->mprotect += mp;
+				out->munmap += mu;
+			}
+			pend_id = 0;
+		}
+	}
+	ops->close(&s);
+	for (int c = 0; c < NCPU; c++)
+		fclose(f[c]);
+	meta_free(meta);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The stacktrace trigger on the mmap_lock events of an instance while this
+ * process maps, protects and unmaps; the instance's text (with the
+ * sym-offset and sym-addr options: the kernel's own symbols and
+ * addresses) and its trace.dat must give every event the same stack, frame
+ * for frame, CPU by CPU.
+ */
+static void stacks(const char *T, const char *dir)
+{
+	char inst[256], cmd[4096], path[512];
+
+	snprintf(inst, sizeof(inst), "%s/instances/mmltest-tstk-%d", T, (int)getpid());
+	if (mkdir(inst, 0755)) {
+		perror(inst);
+		fails++;
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "echo mono > %1$s/trace_clock && echo 16384 > %1$s/buffer_size_kb && "
+		 "for e in start_locking acquire_returned released; do "
+		 "echo stacktrace > %1$s/events/mmap_lock/mmap_lock_$e/trigger || exit 1; done && "
+		 "echo 1 > %1$s/events/mmap_lock/enable && "
+		 "{ [ ! -d %1$s/events/lock/contention_end ] || echo 1 > %1$s/events/lock/contention_end/enable; }",
+		 inst);
+	CHECK(sh(cmd) == 0);
+	for (int i = 0; i < 300; i++) {
+		char *p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			p[0] = 1;
+			mprotect(p, 4096, PROT_READ);
+			munmap(p, 65536);
+		}
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "echo 0 > %1$s/events/enable && echo 1 > %1$s/options/sym-offset && "
+		 "echo 1 > %1$s/options/sym-addr && cat %1$s/trace > %2$s/s.txt && "
+		 "for e in start_locking acquire_returned released; do "
+		 "echo '!stacktrace' > %1$s/events/mmap_lock/mmap_lock_$e/trigger; done; "
+		 "cd %2$s && trace-cmd extract -B %3$s -o %2$s/s.dat >/dev/null 2>&1; "
+		 "[ -d %1$s ] && rmdir %1$s; true", inst, dir, strrchr(inst, '/') + 1);
+	sh(cmd);
+	struct seen txt, dat;
+	snprintf(path, sizeof(path), "%s/s.txt", dir);
+	CHECK(collect(path, &source_text_ops, &txt) == 0);
+	snprintf(path, sizeof(path), "%s/s.dat", dir);
+	CHECK(collect(path, &source_tracedat_ops, &dat) == 0);
+	for (int c = 0; c < NCPU; c++) {
+		int same = txt.len[c] == dat.len[c] && !memcmp(txt.buf[c], dat.buf[c], txt.len[c]);
+		if (!same) {
+			fprintf(stderr, "CPU %d differs: text %zu bytes, trace.dat %zu\n", c, txt.len[c],
+				dat.len[c]);
+			size_t k = 0;
+			while (k < txt.len[c] && k < dat.len[c] && txt.buf[c][k] == dat.buf[c][k])
+				k++;
+			size_t b = k > 200 ? k - 200 : 0;
+			fprintf(stderr, "text: ...%.400s\ntrace.dat: ...%.400s\n", txt.buf[c] + b,
+				dat.buf[c] + b);
+		}
+		CHECK(same);
+		free(txt.buf[c]);
+		free(dat.buf[c]);
+	}
+	/* 300 x (mmap, mprotect, munmap): 3 events each, one more for munmap's downgrade (the fault takes the VMA lock) */
+	CHECK(dat.mine >= 300 * 10);
+	CHECK(dat.mine_stacked == dat.mine);
+	CHECK(dat.mprotect >= 300 * 3 && dat.munmap >= 300 * 4);
+	CHECK(txt.stacks == dat.stacks);
+	printf("test-tracedat: stacks: %ld of this process's %ld events, %ld in all, alike in text and trace.dat\n",
+	       dat.mine_stacked, dat.mine, dat.stacks);
 }
 
 int main(void)
@@ -162,6 +293,7 @@ int main(void)
 		CHECK(c.err[0] && !strchr(c.err, '\n'));
 	}
 	meta_free(meta);
+	stacks(T, dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	sh(cmd);
 	if (fails)
