@@ -5,6 +5,11 @@
 # some machines). `mmaplock report --json --by memcg` must count the same
 # events, acquisitions and failures from both (times differ: the text has
 # microseconds only). Damaged files end with one line, never a crash.
+# Kernel stacks: a second capture with the stacktrace trigger on the
+# mmap_lock events (what `trace-cmd record -R stacktrace` sets); `report
+# --stacks --json` must show stacks from the trace.dat, none of them led
+# by the tracing machinery, and the same stacks with the same wait and
+# hold counts from the text (sym-offset: the kernel's own "func+0x1a/0x80").
 set -u
 M=${MMAPLOCK:-build/mmaplock}
 T=/sys/kernel/tracing
@@ -15,7 +20,16 @@ command -v jq >/dev/null || { echo "record-tracedat.sh: skipped: jq missing (scr
 tmp=$(mktemp -d /tmp/mml-tdat.XXXXXX)
 name=mmltest-dat-$$
 I=$T/instances/$name
-trap '[ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT
+I2=$T/instances/mmltest-dstk-$$
+drop() {	# an instance, its stacktrace triggers first
+	[ -d "$1" ] || return 0
+	echo 0 > "$1"/events/enable
+	for e in start_locking acquire_returned released; do
+		echo '!stacktrace' > "$1"/events/mmap_lock/mmap_lock_$e/trigger 2>/dev/null
+	done
+	rmdir "$1"
+}
+trap 'drop $I; drop $I2; rm -rf "$tmp"' EXIT
 mkdir $I
 echo mono > $I/trace_clock
 echo 32768 > $I/buffer_size_kb
@@ -72,5 +86,41 @@ PY
 			fail=1
 		fi
 	done
+fi
+# kernel stacks: the stacktrace trigger, trace.dat and text of the same capture
+mkdir $I2
+echo mono > $I2/trace_clock
+echo 32768 > $I2/buffer_size_kb
+for e in start_locking acquire_returned released; do
+	echo stacktrace > $I2/events/mmap_lock/mmap_lock_$e/trigger
+done
+echo 1 > $I2/events/mmap_lock/enable
+"$M" stress -d 0.2 >/dev/null
+echo 0 > $I2/events/mmap_lock/enable
+lost=$(cat $I2/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+echo 1 > $I2/options/sym-offset
+cat $I2/trace > $tmp/s.txt
+(cd $tmp && trace-cmd extract -B mmltest-dstk-$$ -o $tmp/s.dat >/dev/null 2>&1)
+drop $I2
+[ "$lost" -eq 0 ] || { echo "FAIL: the stack capture lost $lost events"; fail=1; }
+if "$M" report $tmp/s.dat --stacks 100000 --json >$tmp/sd.json 2>$tmp/err &&
+	"$M" report $tmp/s.txt --stacks 100000 --json >$tmp/st.json 2>>$tmp/err; then
+	sel='[(.stacks.wait, .stacks.hold)[] | {count, frames}] | sort_by(.frames, .count)'
+	jq -c "$sel" $tmp/sd.json >$tmp/a
+	jq -c "$sel" $tmp/st.json >$tmp/b
+	nw=$(jq '.stacks.wait | length' $tmp/sd.json)
+	nh=$(jq '.stacks.hold | length' $tmp/sd.json)
+	bad=$(jq -r '(.stacks.wait, .stacks.hold)[] | .frames[0]' $tmp/sd.json |
+		grep -cE '^(trace_event_raw_event_|__traceiter_|__mmap_lock_do_trace_|0x)')
+	syscall=$(jq -r '(.stacks.wait, .stacks.hold)[] | .frames[]' $tmp/sd.json | grep -c '^do_syscall_64+')
+	if [ "$nw" -gt 0 ] && [ "$nh" -gt 0 ] && [ "$bad" -eq 0 ] && [ "$syscall" -gt 0 ] && cmp -s $tmp/a $tmp/b; then
+		echo "ok   stacks: $nw wait and $nh hold stacks from trace.dat, the same from the text"
+	else
+		echo "FAIL stacks: $nw wait, $nh hold, $bad led by tracing frames, $syscall through do_syscall_64; trace.dat $(head -c 300 $tmp/a); text $(head -c 300 $tmp/b)"
+		fail=1
+	fi
+else
+	echo "FAIL report --stacks: $(cat $tmp/err)"
+	fail=1
 fi
 exit $fail
