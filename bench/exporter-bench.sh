@@ -23,10 +23,9 @@ command -v curl >/dev/null || { echo "exporter-bench: needs curl" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/mml-xbench.XXXXXX)
 I=$T/instances/mmlxbench-$$
 xp=
-trap '[ -n "$xp" ] && kill $xp 2>/dev/null; [ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/lib.sh"	# rate, med, bench_baselines, bench_cleanup
+trap '[ -n "$xp" ] && kill $xp 2>/dev/null; bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
 
-rate() { awk '/^mmaplock stress:/ { for (i = 1; i <= NF; i++) if ($i == "ops/s") print $(i - 1) }' "$1"; }
-med() { sort -g "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 pct() { sort -g "$1" | awk -v q="$2" '{ a[NR] = $1 } END { i = int(NR * q + 0.999); if (i < 1) i = 1; print a[i] }'; }
 
 start_exporter() {	# $@: extra options; sets xp and port
@@ -52,13 +51,7 @@ stop_exporter() {
 i=1
 while [ $i -le $reps ]; do
 	printf 'exporter-bench: round %d/%d\r' $i $reps >&2
-	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/untraced
-
-	mkdir $I
-	echo 1 > $I/events/mmap_lock/enable
-	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/kernel
-	echo 0 > $I/events/mmap_lock/enable
-	rmdir $I
+	bench_baselines		# untraced, kernel
 
 	start_exporter
 	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/exporter

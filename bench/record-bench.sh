@@ -19,23 +19,15 @@ reps=${REPS:-3}
 [ -x "$M" ] || { echo "record-bench: $M: not built" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/mml-rbench.XXXXXX)
 I=$T/instances/mmlbench-$$
-trap '[ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT INT TERM
-
-rate() { awk '/^mmaplock stress:/ { for (i = 1; i <= NF; i++) if ($i == "ops/s") print $(i - 1) }' "$1"; }
-med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$(dirname "$0")/lib.sh"	# rate, med, bench_baselines, bench_cleanup
+trap 'bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
 
 havep=0
 command -v perf >/dev/null && havep=1
 i=1
 while [ $i -le $reps ]; do
 	printf 'record-bench: round %d/%d\r' $i $reps >&2
-	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/untraced
-
-	mkdir $I
-	echo 1 > $I/events/mmap_lock/enable
-	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/kernel
-	echo 0 > $I/events/mmap_lock/enable
-	rmdir $I
+	bench_baselines		# untraced, kernel
 
 	"$M" record -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e && rate $tmp/o >>$tmp/record
 	sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' $tmp/e >>$tmp/record_lost

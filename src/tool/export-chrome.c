@@ -31,8 +31,7 @@ struct chrome {
 	struct { uint64_t id; size_t len; char s[MEMCG_JSON]; } memcg[32];
 	/* tid -> ,"pid":P,"tid":T,"args":{"mm":"0x */
 	struct { uint32_t tid, len; char s[64]; } task[256];
-	/* mm -> its hex digits */
-	struct { uint64_t mm; uint32_t len; char s[16]; } mm[64];
+	struct hexcache mm;		/* mm -> its hex digits */
 };
 
 static void sep(struct export *x)
@@ -53,9 +52,6 @@ static uint32_t pid_of(const struct export *x, uint32_t tid)
 	return t && t->tgid ? t->tgid : tid;
 }
 
-/* n (<= N) bytes of s as one fixed-size copy of N; s holds N bytes. */
-#define P_FIX(p, s, n, N) (memcpy((p), (s), (N)), (p) + (n))
-
 /* Literal runs, each padded to its field's size, and their lengths. */
 #define RUN(lit) { lit, sizeof(lit) - 1 }
 static const struct { char s[32]; unsigned n; } name_pre[6] = {	/* [what * 2 + write] */
@@ -74,23 +70,10 @@ static const struct { char s[48]; unsigned n; } cat_ts[3] = {	/* [what] */
 };
 enum { W_WAIT, W_HOLD, W_FAILED };
 
-/* The cached hex of mm; p_hex() once per mm (a trace has few). */
-static const char *mm_hex(struct chrome *c, uint64_t mm, uint32_t *len)
-{
-	__typeof__(&c->mm[0]) e = &c->mm[mm * 0x9e3779b97f4a7c15ull >> 58];
-
-	if (e->mm != mm || !e->len) {
-		e->mm = mm;
-		e->len = (uint32_t)(p_hex(e->s, mm) - e->s);
-	}
-	*len = e->len;
-	return e->s;
-}
-
 static void counter(struct export *x, uint64_t mm, uint64_t ts, uint64_t n)
 {
 	uint32_t hl;
-	const char *h = mm_hex(x->priv, mm, &hl);
+	const char *h = hex_cached(&((struct chrome *)x->priv)->mm, mm, &hl);
 	char *p = ob_reserve(x, 160);
 
 	p = P_LIT(p, ",\n{\"name\":\"waiters 0x");
@@ -148,7 +131,7 @@ static void slice(struct export *x, int what, const struct pair_interval *iv)
 {
 	struct chrome *c = x->priv;
 	uint32_t hl, tl;
-	const char *h = mm_hex(c, iv->mm, &hl), *t = task_run(x, c, iv->tid, &tl);
+	const char *h = hex_cached(&c->mm, iv->mm, &hl), *t = task_run(x, c, iv->tid, &tl);
 	__typeof__(&c->memcg[0]) m = &c->memcg[iv->memcg * 0x9e3779b97f4a7c15ull >> 59];
 	int f = what == W_WAIT ? iv->contended != 0 :
 		what == W_HOLD ? 2 + 2 * (iv->trylock != 0) + (iv->downgraded != 0) : 6;

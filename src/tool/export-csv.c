@@ -23,13 +23,20 @@ static void cstr(struct export *x, const char *s)
 	ob_mem(x, "\"", 1);
 }
 
-/* Direct-mapped caches of the quoted names: tasks and memcgs interleave. */
+/*
+ * Speed: the parts that repeat are kept ready-made per task ("TID,COMM,0x"),
+ * per mm (its hex) and per memcg (",NAME"), in direct-mapped caches (tasks
+ * and memcgs interleave), and copied as fixed-size blocks (P_FIX); only the
+ * three times are formatted per row.
+ */
 #define CSV_TASKS 256
 #define CSV_MEMCGS 32
+#define CSV_MEMCG 320		/* longer quoted memcg names: the slow path */
 
 struct csv {
-	struct { uint32_t tid; uint32_t len; char s[40]; } comm[CSV_TASKS];
-	struct { uint64_t id; uint32_t len; char s[320]; } memcg[CSV_MEMCGS];
+	struct { uint32_t tid; uint32_t len; char s[64]; } task[CSV_TASKS];
+	struct { uint64_t id; uint32_t len; char s[CSV_MEMCG]; } memcg[CSV_MEMCGS];
+	struct hexcache mm;
 };
 
 /* s CSV-quoted into d (len bytes); its length, 0 when it does not fit. */
@@ -61,28 +68,77 @@ static int begin(struct export *x)
 	return 0;
 }
 
+static const struct { char s[8]; unsigned n; } kinds[3] = {
+	{ "wait,", 5 }, { "failed,", 7 }, { "hold,", 5 },
+}, modes[2] = { { ",read,", 6 }, { ",write,", 7 } };
+
+/* The task's "TID,COMM,0x", cached; NULL when too long (never: comm has 15 bytes). */
+static const char *task_run(struct export *x, struct csv *c, uint32_t tid, uint32_t *len)
+{
+	__typeof__(&c->task[0]) e = &c->task[(tid * 2654435761u) >> 24];
+
+	if (e->tid != tid || !e->len) {
+		char *p = p_u64(e->s, tid);	/* at most 10 */
+		size_t n;
+		*p++ = ',';
+		n = quoted(p, sizeof(e->s) - 14, export_comm(x, tid));
+		e->tid = tid;
+		e->len = 0;
+		if (!n)
+			return NULL;
+		p = P_LIT(p + n, ",0x");
+		e->len = (uint32_t)(p - e->s);
+	}
+	*len = e->len;
+	return e->s;
+}
+
+/* The memcg's ",NAME", cached; NULL when too long for the cache. */
+static const char *memcg_run(struct export *x, struct csv *c, uint64_t id, uint32_t *len)
+{
+	__typeof__(&c->memcg[0]) e = &c->memcg[id * 0x9e3779b97f4a7c15ull >> 59];
+
+	if (e->id != id || !e->len) {
+		char buf[48];
+		size_t n = quoted(e->s + 1, sizeof(e->s) - 1, export_memcg(x, id, buf, sizeof(buf)));
+		e->id = id;
+		e->s[0] = ',';
+		e->len = n ? (uint32_t)n + 1 : 0;
+		if (!n)
+			return NULL;
+	}
+	*len = e->len;
+	return e->s;
+}
+
 static void hook(void *ctx, const struct pair_interval *iv)
 {
 	struct export *x = ctx;
 	struct csv *c = x->priv;
+	uint32_t tl = 0, ml = 0, hl;
+	const char *t, *m, *h;
+	int k;
 	char buf[48], *p;
-	unsigned ti = (iv->tid * 2654435761u) >> 24, mi = (unsigned)(iv->memcg * 0x9e3779b97f4a7c15ull >> 59);
-	__typeof__(&c->comm[0]) cc = &c->comm[ti];
-	__typeof__(&c->memcg[0]) mc = &c->memcg[mi];
 
-	if (iv->kind != PAIR_WAIT && iv->kind != PAIR_FAILED && iv->kind != PAIR_HOLD)
+	if (iv->kind == PAIR_WAIT)
+		k = 0;
+	else if (iv->kind == PAIR_FAILED)
+		k = 1;
+	else if (iv->kind == PAIR_HOLD)
+		k = 2;
+	else
 		return;
-	if (iv->tid != cc->tid || !cc->len) {
-		cc->tid = iv->tid;
-		cc->len = (uint32_t)quoted(cc->s, sizeof(cc->s), export_comm(x, iv->tid));
-	}
-	if (iv->memcg != mc->id || !mc->len) {
-		mc->id = iv->memcg;
-		mc->len = (uint32_t)quoted(mc->s, sizeof(mc->s),
-					   export_memcg(x, iv->memcg, buf, sizeof(buf)));
-	}
-	if (!cc->len || !mc->len) {	/* too long for the cache: the slow path */
-		ob_str(x, iv->kind == PAIR_WAIT ? "wait," : iv->kind == PAIR_FAILED ? "failed," : "hold,");
+	t = task_run(x, c, iv->tid, &tl);
+	m = memcg_run(x, c, iv->memcg, &ml);
+	h = hex_cached(&c->mm, iv->mm, &hl);
+	if (t && m && ml <= 64) {
+		p = ob_reserve(x, 256);
+		p = P_FIX(p, kinds[k].s, kinds[k].n, 8);
+		p = P_FIX(p, t, tl, 64);
+		p = P_FIX(p, h, hl, 16);
+		p = P_FIX(p, m, ml, 64);
+	} else {	/* long names: the slow path */
+		ob_mem(x, kinds[k].s, kinds[k].n);
 		ob_u64(x, iv->tid);
 		OBL(x, ",");
 		cstr(x, export_comm(x, iv->tid));
@@ -91,26 +147,8 @@ static void hook(void *ctx, const struct pair_interval *iv)
 		OBL(x, ",");
 		cstr(x, export_memcg(x, iv->memcg, buf, sizeof(buf)));
 		p = ob_reserve(x, 128);
-	} else {
-		p = ob_reserve(x, 512);
-		if (iv->kind == PAIR_WAIT)
-			p = P_LIT(p, "wait,");
-		else if (iv->kind == PAIR_FAILED)
-			p = P_LIT(p, "failed,");
-		else
-			p = P_LIT(p, "hold,");
-		p = p_u64(p, iv->tid);
-		*p++ = ',';
-		p = p_mem(p, cc->s, cc->len);
-		p = P_LIT(p, ",0x");
-		p = p_hex(p, iv->mm);
-		*p++ = ',';
-		p = p_mem(p, mc->s, mc->len);
 	}
-	if (iv->write)
-		p = P_LIT(p, ",write,");
-	else
-		p = P_LIT(p, ",read,");
+	p = P_FIX(p, modes[!!iv->write].s, modes[!!iv->write].n, 8);
 	p = p_u64(p, iv->start_ts);
 	*p++ = ',';
 	p = p_u64(p, iv->end_ts);

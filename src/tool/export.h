@@ -218,6 +218,32 @@ static inline void ob_commit(struct export *x, char *p)
 	x->bn = (size_t)(p - x->buf);
 }
 
+/*
+ * n bytes of s (n <= N) as one copy of the constant size N, which compiles
+ * to a few vector moves where a copy of variable size is a call; s holds N
+ * readable bytes, the caller reserved N, the bytes past n are overwritten
+ * by what comes next.
+ */
+#define P_FIX(p, s, n, N) (memcpy((p), (s), (N)), (p) + (n))
+
+/* Hex digits of recent values (mm addresses: a trace has few), direct-mapped. */
+struct hexcache {
+	struct { uint64_t v; uint32_t len; char s[16]; } e[64];
+};
+
+/* The hex of v (no 0x, *len digits, 16 bytes readable), formatted on a miss. */
+static inline const char *hex_cached(struct hexcache *c, uint64_t v, uint32_t *len)
+{
+	__typeof__(&c->e[0]) e = &c->e[v * 0x9e3779b97f4a7c15ull >> 58];
+
+	if (e->v != v || !e->len) {
+		e->v = v;
+		e->len = (uint32_t)(p_hex(e->s, v) - e->s);
+	}
+	*len = e->len;
+	return e->s;
+}
+
 /* A JSON string, escaped per RFC 8259. */
 void ob_jstr(struct export *x, const char *s);
 
