@@ -38,10 +38,11 @@ struct pair_state {
 	uint8_t used, waiting, held, wait_write;
 	uint8_t hold_write, contended, hold_read_now, hold_bits;	/* HB_* */
 	uint64_t wait_ts, hold_ts, memcg;
-	struct agg_group *g;		/* group of the last acquisition, and its memcg */
-	uint64_t g_memcg;
+	struct agg_group *g;		/* the group of (tid, mm, memcg); NULL when memcg changed */
 	uint32_t wait_stack, hold_stack;	/* stack ids (0: none) */
 };
+
+_Static_assert(sizeof(struct pair_state) == 64, "a pairing state is 64 bytes");
 
 #define HB_TRYLOCK	1
 #define HB_DOWNGRADED	2
@@ -173,14 +174,21 @@ static inline void put(struct pair *p, size_t i)
 {
 }
 
-/* The group of state s for an event in memcg: cached in the state. */
-static inline struct agg_group *group(struct pair *p, struct pair_state *s, uint64_t memcg)
+/* The group of state s (its tid, mm and memcg): cached in the state. */
+static inline struct agg_group *group(struct pair *p, struct pair_state *s)
 {
-	if (!s->g || s->g_memcg != memcg) {
-		s->g = agg_group(p->agg, s->tid, s->mm, memcg);
-		s->g_memcg = memcg;
-	}
+	if (!s->g)
+		s->g = agg_group(p->agg, s->tid, s->mm, s->memcg);
 	return s->g;
+}
+
+/* s's events are now in memcg: a cached group of another memcg is forgotten. */
+static inline void set_memcg(struct pair_state *s, uint64_t memcg)
+{
+	if (s->memcg != memcg) {
+		s->memcg = memcg;
+		s->g = NULL;
+	}
 }
 
 static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts, int non_owner)
@@ -191,7 +199,7 @@ static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts,
 			emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write,
 			     non_owner ? EM_NON_OWNER : 0, s->hold_stack);
 	} else {
-		struct agg_group *g = group(p, s, s->memcg);
+		struct agg_group *g = group(p, s);
 		if (g)
 			hist_add(&g->hold, ts - s->hold_ts);
 		if (p->on_interval)
@@ -267,7 +275,7 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			if (s->waiting)
 				p->um.restart++;
 			if (p->on_interval) {
-				s->memcg = e->memcg;
+				set_memcg(s, e->memcg);
 				s->contended = 0;
 				emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, s->waiting ? EM_REPLACED : 0, st);
 			}
@@ -276,7 +284,7 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			s->wait_ts = e->ts;
 			s->wait_write = (uint8_t)w;
 			s->contended = 0;
-			s->memcg = e->memcg;
+			set_memcg(s, e->memcg);
 			p->cw_tid[cw_slot(e->tid)] = e->tid;
 			p->cw_mm[cw_slot(e->tid)] = e->mm;
 			break;
@@ -288,15 +296,15 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			if (!s->waiting && s->held && s->hold_write && !w &&
 			    (e->flags & MML_F_SUCCESS) && !s->hold_read_now) {
 				/* downgrade: the hold continues, now shared */
-				g = group(p, s, s->memcg);
+				g = group(p, s);
 				if (g)
 					g->downgrades++;
 				s->hold_read_now = 1;
 				s->hold_bits |= HB_DOWNGRADED;
 				break;
 			}
-			s->memcg = e->memcg;
-			g = group(p, s, e->memcg);
+			set_memcg(s, e->memcg);
+			g = group(p, s);
 			if (!g)
 				return -1;
 			if (!(e->flags & MML_F_SUCCESS)) {
