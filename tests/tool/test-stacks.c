@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "check.h"
 #include "cmds.h"
 #include "mml_writer.h"
 #include "report.h"
@@ -371,6 +372,64 @@ static void test_folded(void)
 	CHECK(!strcmp(got, want2));
 }
 
+/* The check rules fed directly: each finding's stack and stack2, exact. */
+static struct check_finding fnd[16];
+static int nfnd;
+
+static void keep(void *ctx, const struct check_finding *f)
+{
+	(void)ctx;
+	if (nfnd < 16)
+		fnd[nfnd++] = *f;
+}
+
+static void test_check_rules(void)
+{
+	static const struct mml_event ev[] = {
+		/* bash[1]: A (trylock, stack 11), then B (wait 12, acquired 13) */
+		ST(100, 1, MA, 11), EV(100, 1, MA, A, W | OK),
+		ST(110, 1, MB, 12), EV(110, 1, MB, S, W), ST(120, 1, MB, 13), EV(120, 1, MB, A, W | OK),
+		EV(130, 1, MB, R, W), EV(140, 1, MA, R, W),
+		/* tid 2: B (21), then A (22, 23): order_inversion with tid 1's B at 120 */
+		ST(200, 2, MB, 21), EV(200, 2, MB, A, OK),
+		ST(210, 2, MA, 22), EV(210, 2, MA, S, 0), ST(220, 2, MA, 23), EV(220, 2, MA, A, OK),
+		/* then asks A for write while holding it for read (24) */
+		ST(230, 2, MA, 24), EV(230, 2, MA, S, W),
+		/* tid 3: hardirq start_locking (31) */
+		ST(300, 3, MC, 31), EV(300, 3, MC, S, MML_F_HARDIRQ),
+		/* tid 4: a failed acquisition, then a release with stack 41; a stack for
+		 * mm A before an event on C is not taken (42) */
+		EV(400, 4, MC, S, 0), EV(410, 4, MC, A, 0), ST(420, 4, MC, 41), EV(420, 4, MC, R, 0),
+		ST(430, 4, MA, 42), EV(430, 4, MC, R, 0),
+	};
+	struct check c;
+	size_t n = sizeof(ev) / sizeof(ev[0]);
+
+	CHECK(check_init(&c, 0, keep, NULL) == 0);
+	CHECK(check_feed(&c, ev, 7) == 0);	/* a stack and its event in two batches */
+	CHECK(check_feed(&c, ev + 7, n - 7) == 0);
+	check_finish(&c);
+	CHECK_EQ(c.events, 14);	/* 24 records, 10 of them stack events */
+	CHECK_EQ(nfnd, 5);
+	CHECK(fnd[0].kind == CK_ORDER_INVERSION && fnd[0].tid == 2 && fnd[0].mm == MB && fnd[0].mm2 == MA &&
+	      fnd[0].ts == 220 && fnd[0].tid2 == 1 && fnd[0].ts2 == 120);
+	CHECK_EQ(fnd[0].stack, 23);
+	CHECK_EQ(fnd[0].stack2, 13);
+	CHECK(fnd[1].kind == CK_WRITE_AFTER_READ && fnd[1].ts == 230 && fnd[1].ts2 == 220);
+	CHECK_EQ(fnd[1].stack, 24);
+	CHECK_EQ(fnd[1].stack2, 23);
+	CHECK(fnd[2].kind == CK_IRQ_CONTEXT && fnd[2].ts == 300);
+	CHECK_EQ(fnd[2].stack, 31);
+	CHECK_EQ(fnd[2].stack2, 0);
+	CHECK(fnd[3].kind == CK_RELEASE_WITHOUT_ACQUIRE && fnd[3].ts == 420);
+	CHECK_EQ(fnd[3].stack, 41);
+	/* the second release: a double release, its own stack not 42 (another mm) */
+	CHECK(fnd[4].kind == CK_DOUBLE_RELEASE && fnd[4].ts == 430 && fnd[4].ts2 == 420);
+	CHECK_EQ(fnd[4].stack, 0);
+	CHECK_EQ(fnd[4].stack2, 41);
+	check_fini(&c);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test-stacks.%d", (int)getpid());
@@ -386,6 +445,7 @@ int main(void)
 	test_no_stacks();
 	test_check();
 	test_folded();
+	test_check_rules();
 	unlink(with);
 	unlink(without);
 	unlink(out);
