@@ -157,8 +157,8 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		return -1;
 	}
 	if (o->stacks && (o->csv || o->html || (o->holder && o->json))) {
-		fprintf(stderr, "mmaplock report: --stacks goes with the table, --hist or --json "
-			"(--html has its own top stacks)\n");
+		fprintf(stderr, "mmaplock report: --stacks does not go with --csv, --html (it has "
+			"its own top stacks) or --by holder --json\n");
 		return -1;
 	}
 	if (o->json + o->csv > 1) {
