@@ -2,7 +2,10 @@
 /*
  * fuzz-text: libFuzzer target for the text parser (src-text.c), fed through
  * a memfd with the text ops forced (auto-detection would hand files
- * starting with a known magic to another reader), then paired.
+ * starting with a known magic to another reader), then paired. Stack
+ * events (the tests/fixtures/stacks-* seeds) must name a known stack and
+ * come right before an event of the same task and time: anything else
+ * traps.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 #include "pair.h"
 #include "source.h"
+#include "stacks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,8 +39,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (agg_init(&agg, AGG_BY_PROCESS, s.meta) || pair_init(&pair, &agg))
 		return 0;
 	if (source_text_ops.open(&s, path) == 0) {
-		while ((n = source_text_ops.next(&s, ev, 64)) > 0)
+		struct mml_event stk = { 0 };	/* a stack event waiting for its event */
+		while ((n = source_text_ops.next(&s, ev, 64)) > 0) {
+			for (long i = 0; i < n; i++) {
+				if (stk.type && (ev[i].type == MML_EV_STACK || ev[i].ts != stk.ts ||
+						 ev[i].tid != stk.tid || ev[i].mm != stk.mm))
+					__builtin_trap();
+				stk.type = 0;
+				if (ev[i].type == MML_EV_STACK) {
+					const struct mml_stack *st = meta_stack(s.meta, (uint32_t)ev[i].memcg);
+					if (!st || !st->n || st->n > STACK_MAX_FRAMES)
+						__builtin_trap();
+					stk = ev[i];
+				}
+			}
 			pair_feed(&pair, ev, (size_t)n);
+		}
+		if (stk.type)
+			__builtin_trap();
 		pair_finish(&pair);
 	}
 	source_text_ops.close(&s);

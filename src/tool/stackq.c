@@ -16,6 +16,7 @@
 #include "stacks.h"
 
 #define HELD		1		/* placeholder flag: its event may still get a stack */
+#define INTERRUPTED	2		/* ... though another record of its stream came first */
 #define MAX_STREAMS	(1u << 20)	/* streams above this share slots (a bad input's cpu) */
 
 struct stackq {
@@ -114,20 +115,32 @@ int stackq_event(struct stackq *q, uint32_t stream, const struct mml_event *ev)
 void stackq_other(struct stackq *q, uint32_t stream)
 {
 	uint64_t *pend = pend_of(q, stream);
+	struct mml_event *ph = pend && *pend ? slot(q, *pend - 1) : NULL;
 
-	if (pend)
-		let_go(q, pend);
+	if (ph && ph->type == 0)
+		ph->flags |= INTERRUPTED;
 }
 
-/* The event type a tracing frame names (__traceiter_mmap_lock_released ...), or 0. */
-static int frame_event(const char *sym)
+#define BIT(type)	(1u << (type))
+#define ALL		(BIT(MML_EV_START_LOCKING) | BIT(MML_EV_ACQUIRE_RETURNED) | \
+			 BIT(MML_EV_RELEASED) | BIT(MML_EV_CONTENTION_BEGIN) | BIT(MML_EV_CONTENTION_END))
+
+/*
+ * The events a tracing frame can belong to: __traceiter_mmap_lock_released
+ * names one, trace_event_raw_event_mmap_lock (the class of start_locking
+ * and released) two, trace_event_raw_event_sched_switch none of ours (0);
+ * ALL when the frame names no event (__ftrace_trace_stack ...).
+ */
+static unsigned frame_events(const char *sym)
 {
-	static const struct { const char *suffix; int type; } names[] = {
-		{ "mmap_lock_start_locking", MML_EV_START_LOCKING },
-		{ "mmap_lock_acquire_returned", MML_EV_ACQUIRE_RETURNED },
-		{ "mmap_lock_released", MML_EV_RELEASED },
-		{ "contention_begin", MML_EV_CONTENTION_BEGIN },
-		{ "contention_end", MML_EV_CONTENTION_END },
+	static const struct { const char *suffix; unsigned mask; } names[] = {
+		{ "mmap_lock_start_locking", BIT(MML_EV_START_LOCKING) },
+		{ "mmap_lock_acquire_returned", BIT(MML_EV_ACQUIRE_RETURNED) },
+		{ "mmap_lock_released", BIT(MML_EV_RELEASED) },
+		{ "contention_begin", BIT(MML_EV_CONTENTION_BEGIN) },
+		{ "contention_end", BIT(MML_EV_CONTENTION_END) },
+		{ "_event_mmap_lock", BIT(MML_EV_START_LOCKING) | BIT(MML_EV_RELEASED) },
+		{ "perf_trace_mmap_lock", BIT(MML_EV_START_LOCKING) | BIT(MML_EV_RELEASED) },
 	};
 	char f[128];
 	size_t n = strlen(stack_func(sym, f, sizeof(f)));
@@ -135,9 +148,12 @@ static int frame_event(const char *sym)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t l = strlen(names[i].suffix);
 		if (n >= l && !strcmp(f + n - l, names[i].suffix))
-			return names[i].type;
+			return names[i].mask;
 	}
-	return 0;
+	if (!strncmp(f, "trace_event_raw_event_", 22) || !strncmp(f, "perf_trace_", 11) ||
+	    !strncmp(f, "__traceiter_", 12))
+		return 0;			/* another event's */
+	return ALL;
 }
 
 int stackq_stack(struct stackq *q, uint32_t stream, uint32_t pid, const uint64_t *addr,
@@ -145,26 +161,29 @@ int stackq_stack(struct stackq *q, uint32_t stream, uint32_t pid, const uint64_t
 {
 	uint64_t *pend = pend_of(q, stream);
 	struct mml_event *ph = pend && *pend ? slot(q, *pend - 1) : NULL;
-	unsigned k = 0;
-	int named = 0;
+	unsigned k = 0, mask = ALL;
 
-	if (pend)
-		*pend = 0;
-	while (k < n && stack_is_trace_frame(sym[k])) {
-		if (!named)
-			named = frame_event(sym[k]);
-		k++;
-	}
+	while (k < n && stack_is_trace_frame(sym[k]))
+		mask &= frame_events(sym[k++]);
 	if (!ph || ph->type != 0) {
 		q->unattached++;
 		return 0;
 	}
 	const struct mml_event *e = ph + 1;
-	ph->flags = 0;
-	if (e->tid != pid || (named && named != e->type) || k == n) {
+	/*
+	 * Not this event's stack: another task's, another event's, or (after
+	 * another record came in between, an interrupt's event say) one that
+	 * does not name this event. The event stays held: its own may follow.
+	 */
+	if (e->tid != pid || !(mask & BIT(e->type)) ||
+	    ((ph->flags & INTERRUPTED) && mask == ALL)) {
 		q->unattached++;
 		return 0;
 	}
+	ph->flags = 0;
+	*pend = 0;
+	if (k == n)
+		return 0;			/* only the tracing machinery: no stack */
 	uint32_t id = stacktab_intern(meta_stacks(q->meta), addr ? addr + k : NULL, sym + k, n - k,
 				      NULL);
 	if (!id)

@@ -12,14 +12,18 @@
  * input order, to a queue:
  *
  *   stackq_event()  one of our events: held back until its stream (a CPU
- *                   of one ring buffer) shows its next record;
+ *                   of one ring buffer) has its stack or its next event;
  *   stackq_stack()  a stack record: attached to its stream's held event
  *                   when the pid is the same and the tracing frames at its
- *                   leaf (dropped, stack_is_trace_frame) do not name
- *                   another event (__traceiter_mmap_lock_released, ...);
- *                   otherwise counted as unattached;
- *   stackq_other()  any other record of the stream (or lost records): the
- *                   held event has no stack.
+ *                   leaf (dropped, stack_is_trace_frame) can be that
+ *                   event's (__traceiter_mmap_lock_released names one
+ *                   event, trace_event_raw_event_sched_switch none of
+ *                   ours); otherwise counted as unattached, and the held
+ *                   event still waits for its own;
+ *   stackq_other()  another record of the stream (or records lost there):
+ *                   an interrupt may have come between the event and its
+ *                   stack, so the event stays held, but only a stack whose
+ *                   tracing frames name it attaches from then on.
  *
  * stackq_pop() hands events out in the order they came, each stack event
  * right before its event (same tid, ts, cpu, mm; memcg = the id from
@@ -44,7 +48,7 @@ void stackq_free(struct stackq *q);	/* NULL is fine */
 
 /* An event of ours (types 1-5) read from stream. 0, or -1 when out of memory. */
 int stackq_event(struct stackq *q, uint32_t stream, const struct mml_event *ev);
-/* Another record of stream (not ours, not a stack), or records lost there. */
+/* Another record of stream (not ours, not a stack), or records lost there: see above. */
 void stackq_other(struct stackq *q, uint32_t stream);
 /*
  * A stack record of stream for pid: n frames, leaf first; addr may be NULL

@@ -5,7 +5,8 @@
  * of the same frames interned once, the leaf tracing frames dropped, the
  * bound (STACKQ_HOLD) letting the oldest held event go, and stacks that
  * must not attach (no event, another pid, another event named by the
- * tracing frames, only tracing frames).
+ * tracing frames, only tracing frames, after another record of the CPU a
+ * stack that does not name the event).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,14 +39,17 @@ int main(void)
 	e = E(11, 200, 1, MML_EV_START_LOCKING);
 	CHECK(stackq_event(q, 1, &e) == 0);
 	CHECK_EQ(stackq_pop(q, out, 16, 0), 0);
-	/* CPU 1's next record: its event has no stack, but CPU 0 still holds the head */
+	/* another record on CPU 1: its event still waits (for a stack that names it) */
 	stackq_other(q, 1);
 	CHECK_EQ(stackq_pop(q, out, 16, 0), 0);
 	CHECK_EQ(stackq_stack(q, 0, 100, a1, f1, 4), 1);
 	n = stackq_pop(q, out, 16, 0);
-	CHECK_EQ(n, 3);
+	CHECK_EQ(n, 2);
 	CHECK(out[0].type == MML_EV_STACK && out[0].ts == 10 && out[0].tid == 100 && out[0].mm == 0x1064);
-	CHECK(out[1].type == MML_EV_RELEASED && out[2].type == MML_EV_START_LOCKING);
+	CHECK(out[1].type == MML_EV_RELEASED);
+	CHECK_EQ(stackq_stack(q, 1, 200, a1 + 2, f1 + 2, 2), 0);	/* names nothing */
+	CHECK_EQ(stackq_pop(q, out + 2, 16, 1), 1);
+	CHECK(out[2].type == MML_EV_START_LOCKING && out[2].ts == 11);
 	const struct mml_stack *st = meta_stack(meta, (uint32_t)out[0].memcg);
 	CHECK(st && st->n == 2 && st->addr[0] == 3 && !strcmp(st->sym[0], "vm_mmap_pgoff"));
 	/* the same frames again: the same id */
@@ -63,19 +67,37 @@ int main(void)
 	CHECK_EQ(stackq_stack(q, 0, 100, a1, f1, 4), 0);	/* names released: not this event */
 	e = E(31, 100, 0, MML_EV_RELEASED);
 	stackq_event(q, 0, &e);
-	CHECK_EQ(stackq_stack(q, 0, 101, a1, f1, 4), 0);	/* another pid */
-	CHECK_EQ(stackq_stack(q, 0, 100, a1, f1, 4), 0);	/* a second stack: the event has one chance */
+	CHECK_EQ(stackq_stack(q, 0, 101, a1, f1, 4), 0);	/* another pid: the event stays held */
+	CHECK_EQ(stackq_stack(q, 0, 100, a1, f1, 4), 1);	/* ... for its own */
+	CHECK_EQ(stackq_stack(q, 0, 100, a1, f1, 4), 0);	/* a second stack: none held */
 	e = E(32, 100, 0, MML_EV_RELEASED);
 	stackq_event(q, 0, &e);
-	CHECK_EQ(stackq_stack(q, 0, 100, a1, f1, 2), 0);	/* only tracing frames */
+	CHECK_EQ(stackq_stack(q, 0, 100, a1, f1, 2), 0);	/* only tracing frames: no stack */
 	CHECK_EQ(stackq_stack(q, 5, 100, a1, f1, 4), 0);	/* a stream that never had an event */
 	CHECK_EQ(stackq_stack(q, 70000, 100, NULL, f1, 4), 0);
+	/* another record in between: only a stack that names the event attaches */
+	const char *const other[] = { "trace_event_raw_event_sched_switch", "schedule" };
+	const char *const start[] = { "trace_event_raw_event_mmap_lock",
+				      "__traceiter_mmap_lock_start_locking", "lock_mm_and_find_vma" };
+	e = E(33, 100, 0, MML_EV_START_LOCKING);
+	stackq_event(q, 0, &e);
+	CHECK_EQ(stackq_stack(q, 0, 100, NULL, other, 2), 0);	/* another event's */
+	stackq_other(q, 0);
+	CHECK_EQ(stackq_stack(q, 0, 100, NULL, f1 + 2, 2), 0);	/* names nothing */
+	CHECK_EQ(stackq_stack(q, 0, 100, NULL, f1, 4), 0);	/* names released */
+	CHECK_EQ(stackq_stack(q, 0, 100, NULL, start, 3), 1);
 	n = stackq_pop(q, out, 16, 1);
-	CHECK_EQ(n, 3);
-	for (size_t i = 0; i < n; i++)
-		CHECK(out[i].type != MML_EV_STACK && out[i].ts == 30 + i);
-	CHECK_EQ(stackq_attached(q), 2);
-	CHECK_EQ(stackq_unattached(q), 6);
+	CHECK_EQ(n, 6);
+	CHECK(out[0].ts == 30 && out[0].type == MML_EV_START_LOCKING);
+	CHECK(out[1].ts == 31 && out[1].type == MML_EV_STACK);
+	st = meta_stack(meta, (uint32_t)out[1].memcg);
+	CHECK(st && st->n == 2 && !strcmp(st->sym[0], "vm_mmap_pgoff"));
+	CHECK(out[2].ts == 31 && out[3].ts == 32 && out[3].type == MML_EV_RELEASED);
+	CHECK(out[4].ts == 33 && out[4].type == MML_EV_STACK && out[5].ts == 33);
+	st = meta_stack(meta, (uint32_t)out[4].memcg);
+	CHECK(st && st->n == 1 && !strcmp(st->sym[0], "lock_mm_and_find_vma") && st->addr[0] == 0);
+	CHECK_EQ(stackq_attached(q), 4);
+	CHECK_EQ(stackq_unattached(q), 9);
 
 	/* the bound: CPU 1 holds one event while CPU 0 floods */
 	e = E(100, 300, 1, MML_EV_START_LOCKING);

@@ -17,7 +17,8 @@
  * Every event is checked for the exact stack it got (frames, addresses, id
  * sharing) or for getting none; then hand-made lines for what a capture
  * rarely shows (another pid, another event's stack, a record in between,
- * lost events, modules, unknown symbols).
+ * lost events, an interrupt's event and stack in between, modules, unknown
+ * symbols).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -315,6 +316,16 @@ static void hand_made(void)
 	CHECK_EQ(stacktab_count(meta_stacks(meta)), 1);
 	/* unattached stack headers and the sched_switch and LOST lines are skipped */
 	CHECK_EQ(skipped, 6);
+
+	/* an interrupt's event and its stack in between: the event's own stack, named, still attaches */
+	read_text(EV(10, 0, "5.000001", START) EV(10, 0, "5.000002", "irq_handler_entry: irq=1 name=x")
+		  STK(10, 0, "5.000003") " => trace_event_raw_event_irq_handler_entry\n => handle_irq\n"
+		  STK(10, 0, "5.000004") " => trace_event_raw_event_mmap_lock\n"
+		  " => __traceiter_mmap_lock_start_locking\n => f_named\n");
+	split();
+	CHECK_EQ(nreal, 1);
+	FRAMES(sid[0], "f_named");
+	CHECK_EQ(skipped, 2);
 
 	/* trace-cmd: an unknown symbol is its address; perf: modules and unknown kernel symbols */
 	read_text("  x-7 [001] 2.5: mmap_lock_released: mm=1 memcg_id=2 write=false\n"
