@@ -19,19 +19,32 @@
  * block (an inline copy of 16, 32 or 64 bytes; ob_reserve() left the room;
  * only the part's own length counts): the per-mm hex, the per-task
  * "pid/tid" run, the memcg's JSON name, and the literal runs per slice
- * kind. Only times, durations and counts are formatted per record.
+ * kind. Only times, durations and counts are formatted per record. Each
+ * interval looks its mm up once (struct mms: its waiters and its hex).
  */
 #define MEMCG_JSON 320		/* longer memcg names: written each time */
 
+/* An mm: its open waits and its hex digits (len 0: a free slot). */
+struct mmrec {
+	uint64_t mm, waiters;
+	uint32_t len;
+	char hex[16];
+};
+
+/* Every mm seen, open addressing (a trace has a few hundred at most). */
+struct mms {
+	struct mmrec *t;
+	size_t cap, n;
+};
+
 struct chrome {
-	struct u64map waiters;		/* mm -> open waits */
+	struct mms mms;
 	struct u64map tids;		/* tasks seen */
 	int first;
 	/* direct-mapped caches, each entry checked against its key */
 	struct { uint64_t id; size_t len; char s[MEMCG_JSON]; } memcg[32];
 	/* tid -> ,"pid":P,"tid":T,"args":{"mm":"0x */
 	struct { uint32_t tid, len; char s[64]; } task[256];
-	struct hexcache mm;		/* mm -> its hex digits */
 };
 
 static void sep(struct export *x)
@@ -70,18 +83,55 @@ static const struct { char s[48]; unsigned n; } cat_ts[3] = {	/* [what] */
 };
 enum { W_WAIT, W_HOLD, W_FAILED };
 
-static void counter(struct export *x, uint64_t mm, uint64_t ts, uint64_t n)
+static struct mmrec *mm_slot(struct mmrec *t, size_t cap, uint64_t mm)
 {
-	uint32_t hl;
-	const char *h = hex_cached(&((struct chrome *)x->priv)->mm, mm, &hl);
+	size_t i = (size_t)(mm * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
+
+	while (t[i].len && t[i].mm != mm)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+/* mm's record, created (0 waiters) on first sight; NULL: out of memory. */
+static struct mmrec *mm_get(struct mms *m, uint64_t mm)
+{
+	struct mmrec *r;
+
+	if (m->cap) {
+		r = mm_slot(m->t, m->cap, mm);
+		if (r->len)
+			return r;
+	}
+	if ((m->n + 1) * 2 > m->cap) {		/* grow, then look again */
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct mmrec *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return NULL;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->t[i].len)
+				*mm_slot(t, cap, m->t[i].mm) = m->t[i];
+		free(m->t);
+		m->t = t;
+		m->cap = cap;
+	}
+	r = mm_slot(m->t, m->cap, mm);
+	r->mm = mm;
+	r->waiters = 0;
+	r->len = (uint32_t)(p_hex(r->hex, mm) - r->hex);
+	m->n++;
+	return r;
+}
+
+static void counter(struct export *x, const struct mmrec *r, uint64_t ts)
+{
 	char *p = ob_reserve(x, 160);
 
 	p = P_LIT(p, ",\n{\"name\":\"waiters 0x");
-	p = P_FIX(p, h, hl, 16);
+	p = P_FIX(p, r->hex, r->len, 16);
 	p = P_LIT(p, "\",\"ph\":\"C\",\"ts\":");
 	p = p_us(p, ts);
 	p = P_LIT(p, ",\"pid\":0,\"args\":{\"waiters\":");
-	p = p_u64(p, n);
+	p = p_u64(p, r->waiters);
 	p = P_LIT(p, "}}");
 	ob_commit(x, p);
 }
@@ -127,24 +177,24 @@ static const char *task_run(struct export *x, struct chrome *c, uint32_t tid, ui
 	return e->s;
 }
 
-static void slice(struct export *x, int what, const struct pair_interval *iv)
+static void slice(struct export *x, int what, const struct pair_interval *iv, const struct mmrec *r)
 {
 	struct chrome *c = x->priv;
-	uint32_t hl, tl;
-	const char *h = hex_cached(&c->mm, iv->mm, &hl), *t = task_run(x, c, iv->tid, &tl);
+	uint32_t tl;
+	const char *t = task_run(x, c, iv->tid, &tl);
 	__typeof__(&c->memcg[0]) m = &c->memcg[iv->memcg * 0x9e3779b97f4a7c15ull >> 59];
 	int f = what == W_WAIT ? iv->contended != 0 :
 		what == W_HOLD ? 2 + 2 * (iv->trylock != 0) + (iv->downgraded != 0) : 6;
 	char *p = ob_reserve(x, 512);
 
 	p = P_FIX(p, name_pre[what * 2 + !!iv->write].s, name_pre[what * 2 + !!iv->write].n, 32);
-	p = P_FIX(p, h, hl, 16);
+	p = P_FIX(p, r->hex, r->len, 16);
 	p = P_FIX(p, cat_ts[what].s, cat_ts[what].n, 48);
 	p = p_us(p, iv->start_ts);
 	p = P_LIT(p, ",\"dur\":");
 	p = p_us(p, iv->end_ts - iv->start_ts);
 	p = P_FIX(p, t, tl, 64);
-	p = P_FIX(p, h, hl, 16);
+	p = P_FIX(p, r->hex, r->len, 16);
 	p = P_LIT(p, "\",\"memcg\":");
 	if (iv->memcg == m->id && m->len && m->len <= 64) {
 		p = P_FIX(p, m->s, m->len, 64);
@@ -177,30 +227,30 @@ static void hook(void *ctx, const struct pair_interval *iv)
 {
 	struct export *x = ctx;
 	struct chrome *c = x->priv;
-	uint64_t *w;
+	struct mmrec *r;
 
 	if (iv->kind == PAIR_HOLD_BEGIN || iv->kind == PAIR_HOLD_DROPPED)
 		return;
-	if (iv->kind == PAIR_HOLD || (iv->kind == PAIR_FAILED && iv->trylock)) {
-		slice(x, iv->kind == PAIR_HOLD ? W_HOLD : W_FAILED, iv);	/* no wait */
+	if (!(r = mm_get(&c->mms, iv->mm))) {
+		x->oom = 1;
 		return;
 	}
-	if (!(w = u64map_get(&c->waiters, iv->mm, 1))) {
-		x->oom = 1;
+	if (iv->kind == PAIR_HOLD || (iv->kind == PAIR_FAILED && iv->trylock)) {
+		slice(x, iv->kind == PAIR_HOLD ? W_HOLD : W_FAILED, iv, r);	/* no wait */
 		return;
 	}
 	if (iv->kind == PAIR_WAIT_BEGIN) {
 		if (!iv->replaced)
-			++*w;
-		counter(x, iv->mm, iv->start_ts, *w);
+			r->waiters++;
+		counter(x, r, iv->start_ts);
 		return;
 	}
 	/* PAIR_WAIT, PAIR_FAILED, PAIR_WAIT_DROPPED: a wait ends */
-	if (*w)
-		--*w;
-	counter(x, iv->mm, iv->end_ts > iv->start_ts ? iv->end_ts : iv->start_ts, *w);
+	if (r->waiters)
+		r->waiters--;
+	counter(x, r, iv->end_ts > iv->start_ts ? iv->end_ts : iv->start_ts);
 	if (iv->kind != PAIR_WAIT_DROPPED)
-		slice(x, iv->kind == PAIR_WAIT ? W_WAIT : W_FAILED, iv);
+		slice(x, iv->kind == PAIR_WAIT ? W_WAIT : W_FAILED, iv, r);
 }
 
 static int end(struct export *x)
@@ -224,7 +274,7 @@ static int end(struct export *x)
 	}
 	OBL(x, "\n]}\n");
 	ob_flush(x);
-	u64map_free(&c->waiters);
+	free(c->mms.t);
 	u64map_free(&c->tids);
 	free(c);
 	x->priv = NULL;

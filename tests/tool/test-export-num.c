@@ -2,8 +2,9 @@
 /*
  * test-export-num: the export sinks' number writers (export.h: p_u64,
  * p_hex, p_us, p_digits) against snprintf, at every power of ten and of
- * sixteen, one below and one above each, the u64 extremes and a run of
- * pseudo-random values; and that none writes past the length it returns.
+ * sixteen, one below and one above each, the u64 extremes, every value
+ * below 10^6 and a run of pseudo-random values; and that none writes before
+ * its start or more than P_SLACK bytes past the end it returns.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,33 +22,42 @@ static uint64_t next(void)
 	return rng;
 }
 
+/* The guard bytes around what p_* wrote at g + 8 (ending at e) intact. */
+static int guarded(const char *g, const char *e)
+{
+	for (int i = 0; i < 8; i++)
+		if (g[i] != '#' || e[P_SLACK + i] != '#')
+			return 0;
+	return 1;
+}
+
 /* One value through the three writers, each into a guarded buffer. */
 static void one(uint64_t v)
 {
-	char got[64], want[64], *e;
+	char g[80], want[64], *got = g + 8, *e;
 
-	memset(got, '#', sizeof(got));
+	memset(g, '#', sizeof(g));
 	e = p_u64(got, v);
 	snprintf(want, sizeof(want), "%" PRIu64, v);
 	CHECK_EQ((long long)(e - got), (long long)strlen(want));
 	CHECK_EQ(p_digits(v), strlen(want));
-	CHECK(got[e - got] == '#');
+	CHECK(guarded(g, e));
 	*e = 0;
 	CHECK_STR(got, want);
 
-	memset(got, '#', sizeof(got));
+	memset(g, '#', sizeof(g));
 	e = p_hex(got, v);
 	snprintf(want, sizeof(want), "%" PRIx64, v);
 	CHECK_EQ((long long)(e - got), (long long)strlen(want));
-	CHECK(got[e - got] == '#');
+	CHECK(guarded(g, e));
 	*e = 0;
 	CHECK_STR(got, want);
 
-	memset(got, '#', sizeof(got));
+	memset(g, '#', sizeof(g));
 	e = p_us(got, v);
 	snprintf(want, sizeof(want), "%" PRIu64 ".%03u", v / 1000, (unsigned)(v % 1000));
 	CHECK_EQ((long long)(e - got), (long long)strlen(want));
-	CHECK(got[e - got] == '#');
+	CHECK(guarded(g, e));
 	*e = 0;
 	CHECK_STR(got, want);
 }
@@ -71,6 +81,8 @@ int main(void)
 		one(1ull << i);
 		one((1ull << i) + 1);
 	}
+	for (p = 0; p < 1000000; p++)
+		one(p);
 	for (i = 0; i < 200000; i++) {
 		uint64_t v = next();
 		one(v);
