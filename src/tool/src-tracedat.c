@@ -51,6 +51,13 @@
 #include "stacks.h"
 
 #define SYMLEN	160			/* one symbolized frame */
+#define SYMCACHE 4096			/* symbolized addresses remembered (stacks repeat) */
+
+struct symc {
+	uint64_t addr;
+	char sym[SYMLEN];
+};
+_Static_assert(SYMCACHE == 1 << 12, "on_stack() hashes an address to 12 bits");
 
 struct stream {
 	struct tracecmd_input *h;
@@ -74,6 +81,7 @@ struct tdat {
 	struct stackq *q;		/* events held until their stack is known */
 	uint64_t addr[STACK_MAX_FRAMES + 32];
 	char sym[STACK_MAX_FRAMES + 32][SYMLEN];
+	struct symc *symc;		/* SYMCACHE entries, by address hash; NULL until needed */
 };
 
 static void on_path(uint64_t id, const char *path, void *arg)
@@ -140,6 +148,7 @@ static void tdat_close(struct source *s)
 	for (int i = 0; i < t->nst; i++)
 		tracecmd_free_record(t->st[i].rec);
 	free(t->st);
+	free(t->symc);
 	stackq_free(t->q);
 	decoder_free(t->dec);
 	for (int i = 0; i < t->nsubs; i++)
@@ -288,14 +297,26 @@ static void on_stack(struct tdat *t, const struct stream *st, int n, uint32_t pi
 {
 	const char *sym[STACK_MAX_FRAMES + 32];
 
+	if (!t->symc)
+		t->symc = calloc(SYMCACHE, sizeof(*t->symc));
 	for (int i = 0; i < n; i++) {
-		const char *name = NULL;
-		unsigned long long start = 0;
-		unsigned long size = 0;
-		if (tep_find_function_info(t->tep, t->addr[i], &name, &start, &size) && name)
-			snprintf(t->sym[i], SYMLEN, "%s+0x%llx/0x%lx", name, t->addr[i] - start, size);
-		else
-			snprintf(t->sym[i], SYMLEN, "0x%llx", (unsigned long long)t->addr[i]);
+		uint64_t a = t->addr[i];
+		struct symc *c = t->symc ? &t->symc[(a * 0x9e3779b97f4a7c15ull) >> 52] : NULL;
+		if (c && c->addr == a && c->sym[0]) {
+			memcpy(t->sym[i], c->sym, strlen(c->sym) + 1);
+		} else {
+			const char *name = NULL;
+			unsigned long long start = 0;
+			unsigned long size = 0;
+			if (tep_find_function_info(t->tep, a, &name, &start, &size) && name)
+				snprintf(t->sym[i], SYMLEN, "%s+0x%llx/0x%lx", name, a - start, size);
+			else
+				snprintf(t->sym[i], SYMLEN, "0x%llx", (unsigned long long)a);
+			if (c) {
+				c->addr = a;
+				memcpy(c->sym, t->sym[i], SYMLEN);
+			}
+		}
 		sym[i] = t->sym[i];
 	}
 	stackq_stack(t->q, st->id, pid, t->addr, sym, (unsigned)n);

@@ -138,7 +138,7 @@ static void stacks(const char *T, const char *dir)
 		 "echo 1 > %1$s/options/sym-addr && cat %1$s/trace > %2$s/s.txt && "
 		 "for e in start_locking acquire_returned released; do "
 		 "echo '!stacktrace' > %1$s/events/mmap_lock/mmap_lock_$e/trigger; done; "
-		 "cd %2$s && trace-cmd extract -B %3$s -o %2$s/s.dat >/dev/null 2>&1; "
+		 "cd %2$s && trace-cmd extract -B %3$s -o %2$s/s.dat >%2$s/x.log 2>&1; "
 		 "[ -d %1$s ] && rmdir %1$s; true", inst, dir, strrchr(inst, '/') + 1);
 	sh(cmd);
 	struct seen txt, dat;
@@ -146,6 +146,10 @@ static void stacks(const char *T, const char *dir)
 	CHECK(collect(path, &source_text_ops, &txt) == 0);
 	snprintf(path, sizeof(path), "%s/s.dat", dir);
 	CHECK(collect(path, &source_tracedat_ops, &dat) == 0);
+	if (!dat.mine) {	/* say what trace-cmd said */
+		snprintf(cmd, sizeof(cmd), "ls -l %1$s/s.dat >&2; cat %1$s/x.log >&2", dir);
+		sh(cmd);
+	}
 	for (int c = 0; c < NCPU; c++) {
 		int same = txt.len[c] == dat.len[c] && !memcmp(txt.buf[c], dat.buf[c], txt.len[c]);
 		if (!same) {
