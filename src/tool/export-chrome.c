@@ -163,15 +163,18 @@ static const char *task_run(struct export *x, struct chrome *c, uint32_t tid, ui
 
 	if (e->tid != tid || !e->len) {		/* a task new to this cache slot */
 		char *p = e->s;
+		uint32_t pid = pid_of(x, tid);
 		e->tid = tid;
 		p = P_LIT(p, ",\"pid\":");
-		p = p_u64(p, pid_of(x, tid));
+		p = p_u64(p, pid);
 		p = P_LIT(p, ",\"tid\":");
 		p = p_u64(p, tid);
 		p = P_LIT(p, ",\"args\":{\"mm\":\"0x");
-		e->len = (uint32_t)(p - e->s);	/* at most 51 */
+		*len = (uint32_t)(p - e->s);	/* at most 51 */
+		e->len = pid ? *len : 0;	/* pid 0 (tid 0): looked up each time */
 		if (!u64map_get(&c->tids, tid, 1))
 			x->oom = 1;
+		return e->s;
 	}
 	*len = e->len;
 	return e->s;

@@ -32,10 +32,16 @@ static void cstr(struct export *x, const char *s)
 #define CSV_TASKS 256
 #define CSV_MEMCGS 32
 #define CSV_MEMCG 320		/* longer quoted memcg names: the slow path */
+/*
+ * The caches decide which comm a row shows when a task's comm changes
+ * within a trace (the cached one, or the current one on the slow path):
+ * their slots, hash and the lengths that fit are kept as they were, so
+ * that the output stays the same byte for byte.
+ */
 
 struct csv {
 	struct { uint32_t tid; uint32_t len; char s[64]; } task[CSV_TASKS];
-	struct { uint64_t id; uint32_t len; char s[CSV_MEMCG]; } memcg[CSV_MEMCGS];
+	struct { uint64_t id; uint32_t len; char s[1 + CSV_MEMCG]; } memcg[CSV_MEMCGS];
 	struct hexcache mm;
 };
 
@@ -81,7 +87,7 @@ static const char *task_run(struct export *x, struct csv *c, uint32_t tid, uint3
 		char *p = p_u64(e->s, tid);	/* at most 10 */
 		size_t n;
 		*p++ = ',';
-		n = quoted(p, sizeof(e->s) - 14, export_comm(x, tid));
+		n = quoted(p, 40, export_comm(x, tid));	/* 15 bytes quoted: 32 */
 		e->tid = tid;
 		e->len = 0;
 		if (!n)
@@ -131,13 +137,16 @@ static void hook(void *ctx, const struct pair_interval *iv)
 	t = task_run(x, c, iv->tid, &tl);
 	m = memcg_run(x, c, iv->memcg, &ml);
 	h = hex_cached(&c->mm, iv->mm, &hl);
-	if (t && m && ml <= 64) {
-		p = ob_reserve(x, 256);
+	if (t && m) {
+		p = ob_reserve(x, 256 + CSV_MEMCG);
 		p = P_FIX(p, kinds[k].s, kinds[k].n, 8);
 		p = P_FIX(p, t, tl, 64);
 		p = P_FIX(p, h, hl, 16);
-		p = P_FIX(p, m, ml, 64);
-	} else {	/* long names: the slow path */
+		if (ml <= 64)
+			p = P_FIX(p, m, ml, 64);
+		else
+			p = p_mem(p, m, ml);
+	} else {	/* names too long for the caches: the slow path */
 		ob_mem(x, kinds[k].s, kinds[k].n);
 		ob_u64(x, iv->tid);
 		OBL(x, ",");
