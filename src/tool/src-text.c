@@ -18,13 +18,12 @@
  *
  * Kernel stacks (the stacktrace trigger or option, perf record -g): a
  * "<stack trace>" record (tracefs) or a "kernel_stack:" record (trace-cmd
- * report) followed by frame lines " => sym", " => sym+0x1a/0x80 <addr>"
- * (sym-offset, sym-addr options) or "=> sym (addr)"; or perf script's
- * callchain lines "\taddr sym+0x1a (dso)" under the event line (user-space
- * frames left out). Each becomes an MML_EV_STACK event before the event it
- * belongs to: stackq.h decides which (the held event of that CPU, same
- * pid). Addresses are kept when the text has them, else 0. A stack whose
- * event is not in the text counts as a skipped line.
+ * report) followed by "=> sym" frame lines, or perf script's callchain
+ * lines under the event line (text-stack.h reads the frames). Each becomes
+ * an MML_EV_STACK event before the event it belongs to; stackq.h decides
+ * which (the held event of that CPU, same pid), so every record line,
+ * ours or not, is told to it. Addresses are kept when the text has them,
+ * else 0. A stack whose event is not in the text counts as a skipped line.
  *
  * Timestamps are converted digit by digit (seconds * 1e9 + fraction padded
  * to nine digits) so no floating point rounding enters. Lines that are not
@@ -41,28 +40,10 @@
 #include "source.h"
 #include "stackq.h"
 #include "stacks.h"
+#include "text-stack.h"
 
 #define CHUNK	(1 << 20)
 #define MAXLINE	(64 << 10)	/* longer lines are skipped */
-#define FRAMES	(STACK_MAX_FRAMES + 32)	/* frames kept per stack (tracing ones included) */
-
-enum blk_kind {
-	BLK_NONE,
-	BLK_FTRACE,	/* after a "<stack trace>" / kernel_stack: line: "=> sym" lines */
-	BLK_PERF,	/* after one of our events: perf script's "  addr sym (dso)" lines */
-};
-
-/* The stack being read, frame line by frame line. */
-struct blk {
-	enum blk_kind kind;
-	uint32_t cpu, pid;
-	unsigned n;
-	size_t used;			/* bytes of text */
-	uint64_t addr[FRAMES];
-	const char *sym[FRAMES];
-	char text[16384];
-};
-
 struct text_src {
 	int fd;
 	const char *path;
@@ -77,7 +58,7 @@ struct text_src {
 	uint64_t last_path_id;
 	struct stackq *q;		/* events held until their stack is known */
 	int done;			/* input over, block finished */
-	struct blk blk;
+	struct text_stack blk;
 };
 
 static int probe(const unsigned char *head, size_t len)
@@ -489,143 +470,18 @@ static int refill(struct source *s, struct text_src *t)
 	return 0;
 }
 
-static int is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Add one frame (sym [p, e), "0x..." made from addr when empty) to the block. */
-static void blk_add(struct blk *b, uint64_t addr, const char *p, const char *e, const char *mod,
-		    size_t modlen)
-{
-	char tmp[24];
-	size_t n = (size_t)(e - p);
-
-	if (b->n >= FRAMES)
-		return;
-	if (!n) {
-		n = (size_t)snprintf(tmp, sizeof(tmp), "0x%llx", (unsigned long long)addr);
-		p = tmp;
-	}
-	if (b->used + n + modlen + 2 > sizeof(b->text))
-		return;
-	char *d = b->text + b->used;
-	memcpy(d, p, n);
-	if (modlen) {
-		d[n++] = ' ';
-		memcpy(d + n, mod, modlen);
-		n += modlen;
-	}
-	d[n] = '\0';
-	b->addr[b->n] = addr;
-	b->sym[b->n++] = d;
-	b->used += n + 1;
-}
-
-/*
- * An ftrace frame line: " => sym" (tracefs; "sym <addr>" with the sym-addr
- * option) or "=> sym (addr)" / "=> addr" (trace-cmd report). 1 if it was one.
- */
-static int ftrace_frame(struct blk *b, const char *p, const char *e)
-{
-	uint64_t addr = 0;
-
-	if (p < e && *p == ' ')
-		p++;
-	if (e - p < 2 || p[0] != '=' || p[1] != '>' || (e - p > 2 && p[2] != ' '))
-		return 0;
-	p += 2;
-	while (p < e && *p == ' ')
-		p++;
-	while (e > p && (e[-1] == ' ' || e[-1] == '\r'))
-		e--;
-	if (p == e)
-		return 1;			/* an empty frame: nothing to keep */
-	if (e > p && (e[-1] == '>' || e[-1] == ')')) {
-		const char *o = e - 1;
-		char open = e[-1] == '>' ? '<' : '(';
-		while (o > p && o[-1] != open)
-			o--;
-		const char *h = o;
-		while (h < e - 1 && is_hex(*h))
-			h++;
-		if (o > p + 1 && o[-2] == ' ' && h == e - 1 && h > o) {
-			addr = parse_hex(o, e - 1);
-			e = o - 2;
-		}
-	}
-	const char *h = p;
-	if (e - p > 2 && p[0] == '0' && p[1] == 'x')
-		h += 2;
-	while (h < e && is_hex(*h))
-		h++;
-	if (h == e && e > p) {			/* no symbol: the address alone */
-		if (!addr)
-			addr = parse_hex(p, e);
-		p = e;
-	}
-	blk_add(b, addr, p, e, NULL, 0);
-	return 1;
-}
-
-/*
- * A perf script callchain line: "\t ffffffff815f4aab func+0x4b ([kernel.kallsyms])".
- * User-space frames (addresses in the lower half) are left out; a module's
- * frame gets " [module]". 1 if it was one.
- */
-static int perf_frame(struct blk *b, const char *p, const char *e)
-{
-	const char *a, *sym, *mod = NULL;
-	size_t modlen = 0;
-
-	if (p == e || (*p != '\t' && *p != ' '))
-		return 0;
-	while (p < e && (*p == '\t' || *p == ' '))
-		p++;
-	for (a = p; p < e && is_hex(*p); p++)
-		;
-	if (p == a || p - a > 16 || p == e || *p != ' ')
-		return 0;
-	uint64_t addr = parse_hex(a, p);
-	while (p < e && *p == ' ')
-		p++;
-	sym = p;
-	while (e > sym && (e[-1] == ' ' || e[-1] == '\r'))
-		e--;
-	if (e > sym && e[-1] == ')') {		/* " (dso)" */
-		const char *o = e - 1;
-		while (o > sym && o[-1] != '(')
-			o--;
-		if (o > sym + 1 && o[-2] == ' ') {
-			if (o[0] == '[' && e - o > 2 && e[-2] == ']' &&
-			    !(e - 1 - o == 17 && !memcmp(o, "[kernel.kallsyms]", 17)) &&
-			    !(e - 1 - o == 9 && !memcmp(o, "[unknown]", 9))) {
-				mod = o;
-				modlen = (size_t)(e - 1 - o);
-			}
-			e = o - 2;
-		}
-	}
-	if (!(addr >> 63))
-		return 1;			/* user space */
-	if (e - sym == 9 && !memcmp(sym, "[unknown]", 9))
-		e = sym;
-	blk_add(b, addr, sym, e, mod, modlen);
-	return 1;
-}
-
 /* The stack block is over: hand it to the queue. */
 static void blk_end(struct source *s, struct text_src *t)
 {
-	struct blk *b = &t->blk;
+	struct text_stack *b = &t->blk;
 
-	if (b->kind == BLK_FTRACE ||
-	    (b->kind == BLK_PERF && b->n)) {
+	if (b->kind == TEXT_STACK_FTRACE ||
+	    (b->kind == TEXT_STACK_PERF && b->n)) {
 		if (!stackq_stack(t->q, b->cpu, b->pid, b->addr, b->sym, b->n) &&
-		    b->kind == BLK_FTRACE)
+		    b->kind == TEXT_STACK_FTRACE)
 			s->skipped++;		/* a stack whose event is not here */
 	}
-	b->kind = BLK_NONE;
+	b->kind = TEXT_STACK_NONE;
 	b->n = 0;
 	b->used = 0;
 }
@@ -653,22 +509,22 @@ static void text_line(struct source *s, struct text_src *t, const char *p, const
 	struct mml_event ev;
 	uint32_t cpu = 0, pid = 0;
 
-	if (t->blk.kind == BLK_FTRACE && ftrace_frame(&t->blk, p, e))
+	if (t->blk.kind == TEXT_STACK_FTRACE && text_ftrace_frame(&t->blk, p, e))
 		return;
-	if (t->blk.kind == BLK_PERF && perf_frame(&t->blk, p, e))
+	if (t->blk.kind == TEXT_STACK_PERF && text_perf_frame(&t->blk, p, e))
 		return;
-	if (t->blk.kind != BLK_NONE)
+	if (t->blk.kind != TEXT_STACK_NONE)
 		blk_end(s, t);
 	switch (parse_line(s, t, p, e, &ev, &cpu, &pid)) {
 	case L_OURS:
 		if (stackq_event(t->q, ev.cpu, &ev) == 0)
 			t->found++;
-		t->blk.kind = BLK_PERF;
+		t->blk.kind = TEXT_STACK_PERF;
 		t->blk.cpu = ev.cpu;
 		t->blk.pid = ev.tid;
 		break;
 	case L_STACK:
-		t->blk.kind = BLK_FTRACE;
+		t->blk.kind = TEXT_STACK_FTRACE;
 		t->blk.cpu = (uint16_t)cpu;
 		t->blk.pid = pid;
 		break;
@@ -708,7 +564,7 @@ static long text_next(struct source *s, struct mml_event *ev, size_t max)
 				continue;
 			}
 			if (t->pos == t->len) {
-				if (t->blk.kind != BLK_NONE)
+				if (t->blk.kind != TEXT_STACK_NONE)
 					blk_end(s, t);
 				t->done = 1;
 				continue;
