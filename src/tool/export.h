@@ -145,6 +145,25 @@ static inline void p_tail8(char *p, uint32_t v, unsigned n)
 	memcpy(p, &x, 8);
 }
 
+/* v < 10^n, n in 1..8, as n digits at p: short ones from the pair table. */
+static inline void p_head(char *p, uint32_t v, unsigned n)
+{
+	switch (n) {
+	case 1:
+		p[0] = (char)('0' + v);
+		break;
+	case 2:
+		memcpy(p, p_d2 + 2 * v, 2);
+		break;
+	case 3:
+		p[0] = (char)('0' + v / 100);
+		memcpy(p + 1, p_d2 + 2 * (v % 100), 2);
+		break;
+	default:
+		p_tail8(p, v, n);
+	}
+}
+
 /*
  * v in decimal, exactly n digits (n = p_digits(v)), ending at p + n; the
  * 8 bytes from p and the 7 bytes past p + n may be scribbled on (see
@@ -153,15 +172,15 @@ static inline void p_tail8(char *p, uint32_t v, unsigned n)
 static inline char *p_udig(char *p, uint64_t v, unsigned n)
 {
 	if (n <= 8) {
-		p_tail8(p, (uint32_t)v, n);
+		p_head(p, (uint32_t)v, n);
 	} else if (n <= 16) {
 		uint64_t q = v / 100000000;
-		p_tail8(p, (uint32_t)q, n - 8);
+		p_head(p, (uint32_t)q, n - 8);
 		p_tail8(p + n - 8, (uint32_t)(v - q * 100000000), 8);
 	} else {
 		uint64_t q2 = v / 10000000000000000ull, r = v - q2 * 10000000000000000ull;
 		uint64_t q = r / 100000000;
-		p_tail8(p, (uint32_t)q2, n - 16);
+		p_head(p, (uint32_t)q2, n - 16);
 		p_tail8(p + n - 16, (uint32_t)q, 8);
 		p_tail8(p + n - 8, (uint32_t)(r - q * 100000000), 8);
 	}
