@@ -58,6 +58,7 @@ struct text_src {
 	uint64_t last_path_id;
 	struct stackq *q;		/* events held until their stack is known */
 	int done;			/* input over, block finished */
+	int nomem;			/* the queue could not grow */
 	struct text_stack blk;
 };
 
@@ -479,7 +480,7 @@ static void blk_end(struct source *s, struct text_src *t)
 	    (b->kind == TEXT_STACK_PERF && b->n)) {
 		if (!stackq_stack(t->q, b->cpu, b->pid, b->addr, b->sym, b->n) &&
 		    b->kind == TEXT_STACK_FTRACE)
-			s->skipped++;		/* a stack whose event is not here */
+			s->skipped++;		/* a stack not attached (its event is not here ...) */
 	}
 	b->kind = TEXT_STACK_NONE;
 	b->n = 0;
@@ -517,8 +518,9 @@ static void text_line(struct source *s, struct text_src *t, const char *p, const
 		blk_end(s, t);
 	switch (parse_line(s, t, p, e, &ev, &cpu, &pid)) {
 	case L_OURS:
-		if (stackq_event(t->q, ev.cpu, &ev) == 0)
-			t->found++;
+		if (stackq_event(t->q, ev.cpu, &ev))
+			t->nomem = 1;
+		t->found++;
 		t->blk.kind = TEXT_STACK_PERF;
 		t->blk.cpu = ev.cpu;
 		t->blk.pid = ev.tid;
@@ -583,6 +585,10 @@ static long text_next(struct source *s, struct mml_event *ev, size_t max)
 		}
 		text_line(s, t, p, nl);
 		t->pos = (size_t)(nl - t->buf) + (nl < t->buf + t->len);
+		if (t->nomem) {
+			snprintf(s->err, sizeof(s->err), "%s: out of memory", t->path);
+			return -1;
+		}
 	}
 	if (!n && !t->found) {
 		snprintf(s->err, sizeof(s->err), "%s: no mmap_lock events found (not a trace?)", t->path);
