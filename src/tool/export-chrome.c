@@ -219,6 +219,7 @@ static int begin(struct export *x)
 		return -1;
 	c->first = 1;
 	x->priv = c;
+	ob_unbuffered(x);
 	OBL(x, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
 	sep(x);
 	ob_str(x, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":"

@@ -69,6 +69,7 @@ static int begin(struct export *x)
 {
 	if (!(x->priv = calloc(1, sizeof(struct csv))))
 		return -1;
+	ob_unbuffered(x);
 	ob_str(x, "kind,tid,comm,mm,memcg,mode,start_ns,end_ns,dur_ns,contended,trylock,downgraded,"
 	       "non_owner\n");
 	return 0;
