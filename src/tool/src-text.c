@@ -252,11 +252,32 @@ enum line_kind {
 };
 
 /*
+ * The ring buffer a record line comes from, for stackq.h: its CPU, and
+ * for trace-cmd report's "NAME:" instance prefix a hash of NAME above bit
+ * 16 (an instance's CPU 0 is not the top buffer's).
+ */
+static uint32_t stream_of(const char *p, const char *e, uint32_t cpu)
+{
+	uint32_t h = 0;
+	const char *q;
+
+	while (p < e && *p == ' ')
+		p++;
+	for (q = p; q < e && *q != ' '; q++)
+		;
+	if (q == p || q == e || q[-1] != ':')
+		return cpu & 0xffff;
+	for (; p < q - 1; p++)
+		h = h * 31 + (unsigned char)*p;
+	return (cpu & 0xffff) | (h % 15 + 1) << 16;
+}
+
+/*
  * One line [p, e): what it is. For L_OURS *ev is filled; for every record
- * *cpu and *pid tell where it happened.
+ * *stream (stream_of) and *pid tell where it happened.
  */
 static enum line_kind parse_line(struct source *s, struct text_src *t, const char *p,
-				 const char *e, struct mml_event *ev, uint32_t *cpup,
+				 const char *e, struct mml_event *ev, uint32_t *streamp,
 				 uint32_t *pidp)
 {
 	const char *ts_end = NULL, *task_end, *q, *name, *ne, *v;
@@ -316,8 +337,8 @@ static enum line_kind parse_line(struct source *s, struct text_src *t, const cha
 		}
 		if (!parse_task(p, task_end, comm, &tid, &tgid))
 			return L_NONE;
+		*streamp = stream_of(p, task_end, cpu);
 	}
-	*cpup = cpu;
 	*pidp = tid;
 	/* the event name */
 	name = ts_end;
@@ -478,7 +499,7 @@ static void blk_end(struct source *s, struct text_src *t)
 
 	if (b->kind == TEXT_STACK_FTRACE ||
 	    (b->kind == TEXT_STACK_PERF && b->n)) {
-		if (!stackq_stack(t->q, b->cpu, b->pid, b->addr, b->sym, b->n) &&
+		if (!stackq_stack(t->q, b->stream, b->pid, b->addr, b->sym, b->n) &&
 		    b->kind == TEXT_STACK_FTRACE)
 			s->skipped++;		/* a stack not attached (its event is not here ...) */
 	}
@@ -508,7 +529,7 @@ static int lost_line(const char *p, const char *e, uint32_t *cpu)
 static void text_line(struct source *s, struct text_src *t, const char *p, const char *e)
 {
 	struct mml_event ev;
-	uint32_t cpu = 0, pid = 0;
+	uint32_t stream = 0, pid = 0;
 
 	if (t->blk.kind == TEXT_STACK_FTRACE && text_ftrace_frame(&t->blk, p, e))
 		return;
@@ -516,27 +537,27 @@ static void text_line(struct source *s, struct text_src *t, const char *p, const
 		return;
 	if (t->blk.kind != TEXT_STACK_NONE)
 		blk_end(s, t);
-	switch (parse_line(s, t, p, e, &ev, &cpu, &pid)) {
+	switch (parse_line(s, t, p, e, &ev, &stream, &pid)) {
 	case L_OURS:
-		if (stackq_event(t->q, ev.cpu, &ev))
+		if (stackq_event(t->q, stream, &ev))
 			t->nomem = 1;
 		t->found++;
 		t->blk.kind = TEXT_STACK_PERF;
-		t->blk.cpu = ev.cpu;
+		t->blk.stream = stream;
 		t->blk.pid = ev.tid;
 		break;
 	case L_STACK:
 		t->blk.kind = TEXT_STACK_FTRACE;
-		t->blk.cpu = (uint16_t)cpu;
+		t->blk.stream = stream;
 		t->blk.pid = pid;
 		break;
 	case L_OTHER:
-		stackq_other(t->q, (uint16_t)cpu);
+		stackq_other(t->q, stream);
 		s->skipped++;
 		break;
 	case L_NONE:
-		if (lost_line(p, e, &cpu))
-			stackq_other(t->q, (uint16_t)cpu);
+		if (lost_line(p, e, &stream))
+			stackq_other(t->q, stream_of(p, e, stream));
 		if (e > p)
 			s->skipped++;
 		break;

@@ -34,7 +34,7 @@ enum text_stack_kind {
 
 struct text_stack {
 	enum text_stack_kind kind;
-	uint32_t cpu, pid;		/* where the stack (or its event) was */
+	uint32_t stream, pid;		/* ring buffer (src-text.c) and task of the stack or its event */
 	unsigned n;			/* frames read */
 	size_t used;			/* bytes of text used */
 	uint64_t addr[TEXT_STACK_FRAMES];	/* 0: the text has none */

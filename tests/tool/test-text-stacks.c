@@ -17,8 +17,8 @@
  * Every event is checked for the exact stack it got (frames, addresses, id
  * sharing) or for getting none; then hand-made lines for what a capture
  * rarely shows (another pid, another event's stack, a record in between,
- * lost events, an interrupt's event and stack in between, modules, unknown
- * symbols).
+ * lost events, an interrupt's event and stack in between, two trace-cmd
+ * buffers, modules, unknown symbols).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -326,6 +326,19 @@ static void hand_made(void)
 	CHECK_EQ(nreal, 1);
 	FRAMES(sid[0], "f_named");
 	CHECK_EQ(skipped, 2);
+
+	/* trace-cmd report of two buffers: an instance's CPU 0 is another stream than the top one's */
+	read_text("            x-5  [000]  1.000001: mmap_lock_start_locking: mm=1 memcg_id=2 write=true\n"
+		  "inst:       y-6  [000]  1.000002: mmap_lock_released: mm=2 memcg_id=2 write=true\n"
+		  "            x-5  [000]  1.000003: kernel_stack:         <stack trace >\n"
+		  "=> f_top (ffffffff81000010)\n"
+		  "inst:       y-6  [000]  1.000004: kernel_stack:         <stack trace >\n"
+		  "=> f_inst (ffffffff81000020)\n");
+	split();
+	CHECK_EQ(nreal, 2);
+	CHECK(real[0]->tid == 5 && real[1]->tid == 6);
+	FRAMES(sid[0], "f_top@ffffffff81000010");
+	FRAMES(sid[1], "f_inst@ffffffff81000020");
 
 	/* trace-cmd: an unknown symbol is its address; perf: modules and unknown kernel symbols */
 	read_text("  x-7 [001] 2.5: mmap_lock_released: mm=1 memcg_id=2 write=false\n"
