@@ -9,7 +9,8 @@
 # mmap_lock events (what `trace-cmd record -R stacktrace` sets); `report
 # --stacks --json` must show stacks from the trace.dat, none of them led
 # by the tracing machinery, and the same stacks with the same wait and
-# hold counts from the text (sym-offset: the kernel's own "func+0x1a/0x80").
+# hold counts from the text (sym-offset: the kernel's own "func+0x1a/0x80");
+# the folded export of the trace.dat carries the frames.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
 T=/sys/kernel/tracing
@@ -121,6 +122,15 @@ if "$M" report $tmp/s.dat --stacks 100000 --json >$tmp/sd.json 2>$tmp/err &&
 	fi
 else
 	echo "FAIL report --stacks: $(cat $tmp/err)"
+	fail=1
+fi
+# the folded export carries the kernel frames (function names, root first, after mode and kind)
+if "$M" export $tmp/s.dat --format folded -o $tmp/f.txt 2>$tmp/err &&
+	grep -q ';hold;entry_SYSCALL_64_after_hwframe;do_syscall_64;' $tmp/f.txt &&
+	grep -q ';wait;entry_SYSCALL_64_after_hwframe;do_syscall_64;' $tmp/f.txt; then
+	echo "ok   folded export of the trace.dat: $(grep -c ';do_syscall_64;' $tmp/f.txt) lines through do_syscall_64"
+else
+	echo "FAIL folded export of the trace.dat: $(cat $tmp/err; head -c 300 $tmp/f.txt)"
 	fail=1
 fi
 exit $fail
