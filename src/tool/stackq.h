@@ -27,8 +27,9 @@
  *
  * stackq_pop() hands events out in the order they came, each stack event
  * right before its event (same tid, ts, cpu, mm; memcg = the id from
- * meta_stacks()). Memory is bounded: past STACKQ_HOLD queued events the
- * oldest held event leaves without a stack.
+ * meta_stacks(); a batch may end between the two). Memory is bounded:
+ * past STACKQ_HOLD queued events the oldest held event leaves without a
+ * stack.
  */
 #ifndef MML_STACKQ_H
 #define MML_STACKQ_H
