@@ -1,0 +1,61 @@
+#!/bin/sh
+# stack-denied.sh: `record --stack` where the kernel refuses the stacktrace
+# trigger (a locked-down kernel answers EPERM). The refusal is injected by
+# interposing tracefs_instance_file_write (LD_PRELOAD shim: writes to a
+# trigger file fail with EPERM, everything else goes through), since root
+# cannot be denied a tracefs write here otherwise. Expected: exactly one
+# warning line naming the trigger, the recording completes with its events
+# and no stacks, exit 0, no instance left.
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+T=/sys/kernel/tracing
+[ "$(id -u)" -eq 0 ] || { echo "stack-denied.sh: skipped: needs root"; exit 77; }
+[ -d $T/events/mmap_lock ] || { echo "stack-denied.sh: skipped: no tracefs mmap_lock events"; exit 77; }
+CC=${CC:-cc}
+command -v $CC >/dev/null || { echo "stack-denied.sh: skipped: no C compiler for the shim"; exit 77; }
+ldd "$M" 2>/dev/null | grep -q libtracefs || { echo "stack-denied.sh: skipped: libtracefs linked statically, no shim possible"; exit 77; }
+
+tmp=$(mktemp -d /tmp/mml-sdeny.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+fail=0
+
+cat > $tmp/shim.c <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+struct tracefs_instance;
+int tracefs_instance_file_write(struct tracefs_instance *ti, const char *file, const char *str)
+{
+	static int (*real)(struct tracefs_instance *, const char *, const char *);
+	size_t n = strlen(file);
+
+	if (n >= 7 && !strcmp(file + n - 7, "trigger")) {
+		errno = EPERM;
+		return -1;
+	}
+	if (!real)
+		real = (int (*)(struct tracefs_instance *, const char *, const char *))
+			dlsym(RTLD_NEXT, "tracefs_instance_file_write");
+	return real(ti, file, str);
+}
+C
+$CC -shared -fPIC -o $tmp/shim.so $tmp/shim.c -ldl || { echo "FAIL: cannot build the shim"; exit 1; }
+
+LD_PRELOAD=$tmp/shim.so "$M" record --stack -o $tmp/d.mml -- "$M" stress -d 0.5 >/dev/null 2>$tmp/err
+rc=$?
+cat $tmp/err
+[ $rc -eq 0 ] || { echo "FAIL: record exit $rc"; fail=1; }
+[ "$(grep -c -- '--stack' $tmp/err)" -eq 1 ] || { echo "FAIL: expected one --stack warning line"; fail=1; }
+grep -q 'cannot set the stacktrace trigger.*Operation not permitted.*recording without stacks' $tmp/err ||
+	{ echo "FAIL: the warning does not name the trigger and the reason"; fail=1; }
+grep -q ', 0 lost, written to' $tmp/err || { echo "FAIL: the recording did not complete"; fail=1; }
+grep -q 'stacks (' $tmp/err && { echo "FAIL: a stack summary without stacks"; fail=1; }
+ev=$(sed -n 's/.*record: \([0-9]*\) events.*/\1/p' $tmp/err)
+[ "${ev:-0}" -gt 0 ] || { echo "FAIL: no events recorded"; fail=1; }
+"$M" report --stacks $tmp/d.mml > $tmp/r.txt 2>&1 || { echo "FAIL: report of it failed"; fail=1; }
+grep -q 'no kernel stacks in this trace' $tmp/r.txt || { echo "FAIL: report should say there are no stacks"; fail=1; }
+ls $T/instances | grep -q mmaplock- && { echo "FAIL: an instance was left behind"; fail=1; }
+[ $fail -eq 0 ] && echo "stack-denied.sh: ok"
+exit $fail
