@@ -89,20 +89,32 @@ PY
 	done
 fi
 # kernel stacks: the stacktrace trigger, trace.dat and text of the same capture
-mkdir $I2
-echo mono > $I2/trace_clock
-echo 32768 > $I2/buffer_size_kb
-for e in start_locking acquire_returned released; do
-	echo stacktrace > $I2/events/mmap_lock/mmap_lock_$e/trigger
-done
-echo 1 > $I2/events/mmap_lock/enable
-"$M" stress -d 0.2 >/dev/null
-echo 0 > $I2/events/mmap_lock/enable
-lost=$(cat $I2/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
-echo 1 > $I2/options/sym-offset
-cat $I2/trace > $tmp/s.txt
-(cd $tmp && trace-cmd extract -B mmltest-dstk-$$ -o $tmp/s.dat >/dev/null 2>&1)
-drop $I2
+stack_capture() {	# 0 when the trace.dat holds every event of the text (trace-cmd's own count)
+	mkdir $I2
+	echo mono > $I2/trace_clock
+	echo 32768 > $I2/buffer_size_kb
+	for e in start_locking acquire_returned released; do
+		echo stacktrace > $I2/events/mmap_lock/mmap_lock_$e/trigger
+	done
+	echo 1 > $I2/events/mmap_lock/enable
+	"$M" stress -d 0.2 >/dev/null
+	echo 0 > $I2/events/mmap_lock/enable
+	lost=$(cat $I2/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+	echo 1 > $I2/options/sym-offset
+	cat $I2/trace > $tmp/s.txt
+	rm -f $tmp/s.dat
+	(cd $tmp && trace-cmd extract -B mmltest-dstk-$$ -o $tmp/s.dat >$tmp/x.log 2>&1)
+	drop $I2
+	ntxt=$(grep -c ': mmap_lock_' $tmp/s.txt)
+	ndat=$(trace-cmd report -i $tmp/s.dat 2>/dev/null | grep -c ': mmap_lock_')
+	[ "$ntxt" -eq "$ndat" ]
+}
+# trace-cmd extract has, rarely and only with other sessions tracing at the
+# same time, written a trace.dat holding a fraction of the buffer: one more try.
+if ! stack_capture; then
+	echo "note: trace-cmd extract wrote $ndat of the text's $ntxt events ($(tail -c 200 $tmp/x.log | tr '\n' ' ')); again"
+	stack_capture || { echo "FAIL: trace-cmd extract wrote $ndat of the text's $ntxt events twice"; fail=1; }
+fi
 [ "$lost" -eq 0 ] || { echo "FAIL: the stack capture lost $lost events"; fail=1; }
 if "$M" report $tmp/s.dat --stacks 100000 --json >$tmp/sd.json 2>$tmp/err &&
 	"$M" report $tmp/s.txt --stacks 100000 --json >$tmp/st.json 2>>$tmp/err; then
