@@ -3,7 +3,8 @@
  * stacks.c: the stack table of stacks.h. Two open-addressing indexes over
  * one array of entries: by id, and by a hash of the frames (for interning).
  * An entry owns one allocation: the addresses, the symbol pointers and the
- * symbol bytes together.
+ * symbol bytes together. Entries never move once made, so a pointer from
+ * stacktab_get() stays valid until the table is freed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ struct ent {
 };
 
 struct stacktab {
-	struct ent *e;			/* entries, in order of definition */
+	struct ent **e;			/* entries, in order of definition */
 	size_t n, cap;
 	uint32_t *byid, *byhash;	/* index + 1 into e; 0 empty */
 	size_t icap;			/* power of two, > 2 n */
@@ -69,7 +70,7 @@ void stacktab_free(struct stacktab *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
-		free(t->e[i].mem);
+		free(t->e[i]->mem), free(t->e[i]);
 	free(t->e);
 	free(t->byid);
 	free(t->byhash);
@@ -80,7 +81,7 @@ static size_t slot_id(const struct stacktab *t, uint32_t id)
 {
 	size_t m = t->icap - 1, i = mix(id) & m;
 
-	while (t->byid[i] && t->e[t->byid[i] - 1].s.id != id)
+	while (t->byid[i] && t->e[t->byid[i] - 1]->s.id != id)
 		i = (i + 1) & m;
 	return i;
 }
@@ -91,7 +92,7 @@ static size_t slot_hash(const struct stacktab *t, uint64_t h, const uint64_t *ad
 	size_t m = t->icap - 1, i = h & m;
 
 	while (t->byhash[i]) {
-		const struct ent *x = &t->e[t->byhash[i] - 1];
+		const struct ent *x = t->e[t->byhash[i] - 1];
 		if (x->hash == h && same(x, addr, sym, n))
 			break;
 		i = (i + 1) & m;
@@ -115,7 +116,7 @@ static int reindex(struct stacktab *t, size_t icap)
 	t->byhash = bh;
 	t->icap = icap;
 	for (size_t k = 0; k < t->n; k++) {
-		const struct ent *x = &t->e[k];
+		const struct ent *x = t->e[k];
 		size_t i = slot_id(t, x->s.id);
 		t->byid[i] = (uint32_t)k + 1;	/* a redefined id: the later entry wins */
 		i = slot_hash(t, x->hash, x->s.addr, x->s.sym, x->s.n);
@@ -135,7 +136,7 @@ static long add(struct stacktab *t, uint32_t id, uint64_t h, const uint64_t *add
 		return -1;
 	if (t->n == t->cap) {
 		size_t nc = t->cap ? t->cap * 2 : 64;
-		struct ent *ne = realloc(t->e, nc * sizeof(*ne));
+		struct ent **ne = realloc(t->e, nc * sizeof(*ne));
 		if (!ne)
 			return -1;
 		t->e = ne;
@@ -143,9 +144,13 @@ static long add(struct stacktab *t, uint32_t id, uint64_t h, const uint64_t *add
 	}
 	for (unsigned i = 0; i < n; i++)
 		bytes += strlen(sym[i] ? sym[i] : "") + 1;
+	struct ent *x = malloc(sizeof(*x));
 	unsigned char *mem = malloc(n * (sizeof(uint64_t) + sizeof(char *)) + bytes + 1);
-	if (!mem)
+	if (!x || !mem) {
+		free(x);
+		free(mem);
 		return -1;
+	}
 	uint64_t *a = (uint64_t *)mem;
 	char **s = (char **)(mem + n * sizeof(uint64_t));
 	char *p = (char *)(mem + n * (sizeof(uint64_t) + sizeof(char *)));
@@ -156,7 +161,7 @@ static long add(struct stacktab *t, uint32_t id, uint64_t h, const uint64_t *add
 		s[i] = p;
 		p += l + 1;
 	}
-	struct ent *x = &t->e[t->n];
+	t->e[t->n] = x;
 	x->s.id = id;
 	x->s.n = (uint16_t)n;
 	x->s.addr = a;
@@ -183,7 +188,7 @@ uint32_t stacktab_intern(struct stacktab *t, const uint64_t *addr, const char *c
 	if (t->icap) {
 		size_t i = slot_hash(t, h, addr, sym, n);
 		if (t->byhash[i])
-			return t->e[t->byhash[i] - 1].s.id;
+			return t->e[t->byhash[i] - 1]->s.id;
 	}
 	if (t->max_id == UINT32_MAX)
 		return 0;
@@ -192,7 +197,7 @@ uint32_t stacktab_intern(struct stacktab *t, const uint64_t *addr, const char *c
 		return 0;
 	if (is_new)
 		*is_new = 1;
-	return t->e[k].s.id;
+	return t->e[k]->s.id;
 }
 
 int stacktab_set(struct stacktab *t, uint32_t id, const uint64_t *addr,
@@ -212,7 +217,7 @@ const struct mml_stack *stacktab_get(const struct stacktab *t, uint32_t id)
 	if (!t || !t->icap || !id)
 		return NULL;
 	size_t i = slot_id(t, id);
-	return t->byid[i] ? &t->e[t->byid[i] - 1].s : NULL;
+	return t->byid[i] ? &t->e[t->byid[i] - 1]->s : NULL;
 }
 
 size_t stacktab_count(const struct stacktab *t)

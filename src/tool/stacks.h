@@ -21,7 +21,8 @@ struct mml_stack {
 	uint32_t id;			/* >= 1 */
 	uint16_t n;			/* frames */
 	const uint64_t *addr;		/* n addresses; 0 when the source had none (text) */
-	const char *const *sym;		/* n symbols: "func+0x1a", "func [module]", "0xffff..." */
+	const char *const *sym;		/* n symbols: "func+0x1a/0x80", "func+0x1a/0x80 [module]",
+					   "func" (text without offsets), "0xffff..." */
 };
 
 struct stacktab;
@@ -40,7 +41,8 @@ uint32_t stacktab_intern(struct stacktab *t, const uint64_t *addr, const char *c
 /* Define id as these frames (a file's STACK entry); a later definition wins. */
 int stacktab_set(struct stacktab *t, uint32_t id, const uint64_t *addr,
 		 const char *const *sym, unsigned n);
-const struct mml_stack *stacktab_get(const struct stacktab *t, uint32_t id);	/* NULL: unknown */
+/* The stack of id, NULL if unknown. The pointer stays valid until stacktab_free(). */
+const struct mml_stack *stacktab_get(const struct stacktab *t, uint32_t id);
 size_t stacktab_count(const struct stacktab *t);
 
 /*

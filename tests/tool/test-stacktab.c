@@ -41,7 +41,8 @@ static void test_table(void)
 	CHECK_EQ(stacktab_intern(t, NULL, c, 1, NULL), 101);
 	CHECK_EQ(stacktab_set(t, 0, NULL, c, 1), -1);
 
-	/* many stacks: the indexes grow and every id still resolves */
+	/* many stacks: the indexes grow, every id still resolves, and old pointers stay valid */
+	const struct mml_stack *first = stacktab_get(t, 1);
 	char names[3000][24];
 	for (int i = 0; i < 3000; i++) {
 		const char *f[1] = { names[i] };
@@ -50,6 +51,8 @@ static void test_table(void)
 	}
 	for (int i = 0; i < 3000; i++)
 		CHECK_STR(stacktab_get(t, 102 + i)->sym[0], names[i]);
+	CHECK(stacktab_get(t, 1) == first);
+	CHECK_STR(first->sym[0], "lock_mm_and_find_vma+0x3a/0x2c0");
 	stacktab_free(t);
 	stacktab_free(NULL);
 }
