@@ -99,6 +99,10 @@ int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest,
 				for (int k = 0; with_val[k]; k++)
 					if (!strcmp(a, with_val[k]) && i + 1 < argc)
 						rest[nr++] = argv[++i];
+				/* report's --stacks [N]: its value is optional, a number when there */
+				if (!strcmp(a, "--stacks") && i + 1 < argc && argv[i + 1][0] &&
+				    strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]))
+					rest[nr++] = argv[++i];
 			}
 		} else {
 			return bad(o, "unknown option '%s' (see --help)", a);

@@ -53,6 +53,12 @@ grep -Eq 'mprotect|munmap|mmap_region|vm_mmap' $tmp/frames ||
 	{ echo "FAIL: export folded: $(cat $tmp/exp.err)"; fail=1; }
 grep -q 'do_syscall_64' $tmp/f.txt || { echo "FAIL: folded export without kernel frames"; fail=1; }
 
+# stat passes --stacks N (a separate number) through to the report
+"$M" stat --stack --stacks 1 -- "$M" stress -d 0.3 > $tmp/stat.txt 2>&1 ||
+	{ echo "FAIL: stat --stack --stacks 1: $(tail -3 $tmp/stat.txt)"; fail=1; }
+[ "$(grep -c '^#1 stack' $tmp/stat.txt)" -eq 2 ] && ! grep -q '^#2 stack' $tmp/stat.txt ||
+	{ echo "FAIL: stat --stacks 1 should show one wait and one hold stack"; fail=1; }
+
 # symbols hidden: a warning, stacks as addresses, the recording complete
 echo 2 > /proc/sys/kernel/kptr_restrict
 "$M" record --stack -o $tmp/h.mml -- "$M" stress -d 0.5 >/dev/null 2>$tmp/h.err ||
