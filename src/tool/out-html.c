@@ -15,7 +15,7 @@
 #include <string.h>
 #include "report.h"
 
-static void esc(FILE *f, const char *s)
+void out_html_esc(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -109,7 +109,7 @@ static void timeline(const struct report *r, FILE *f)
 			rows++;
 		if (!i || iv[i].tid != iv[i - 1].tid) {
 			fprintf(f, "<text x=\"0\" y=\"%zu\" font-size=\"11\">", rows * RH + 12);
-			esc(f, t && t->comm[0] ? t->comm : "?");
+			out_html_esc(f, t && t->comm[0] ? t->comm : "?");
 			fprintf(f, "[%u]</text>", iv[i].tid);
 		}
 		fprintf(f, "<rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" fill=\"%s\">"
@@ -137,9 +137,9 @@ static void matrix(const struct report *r, FILE *f)
 	      "<th>waits</th></tr>\n", f);
 	for (size_t i = 0; i < br->npairs; i++) {
 		fputs("<tr><td>", f);
-		esc(f, br->pairs[i].holder_cgroup);
+		out_html_esc(f, br->pairs[i].holder_cgroup);
 		fputs("</td><td>", f);
-		esc(f, blame_memcg_name(r->blame, br->pairs[i].victim_memcg, buf, sizeof(buf)));
+		out_html_esc(f, blame_memcg_name(r->blame, br->pairs[i].victim_memcg, buf, sizeof(buf)));
 		fputs("</td>", f);
 		us(f, br->pairs[i].blamed_ns);
 		fprintf(f, "<td>%" PRIu64 "</td></tr>\n", br->pairs[i].waits);
@@ -150,7 +150,7 @@ static void matrix(const struct report *r, FILE *f)
 		const struct blame_holder *h = &br->holders[i];
 		const struct mml_task_info *t = meta_task(r->agg->meta, h->tid);
 		fputs("<tr><td>", f);
-		esc(f, t && t->comm[0] ? t->comm : "?");
+		out_html_esc(f, t && t->comm[0] ? t->comm : "?");
 		fprintf(f, "[%u]</td>", h->tid);
 		us(f, h->blamed_ns);
 		us(f, h->write_ns);
@@ -171,7 +171,7 @@ void out_html(const struct report *r, FILE *f)
 	      "padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}"
 	      "figure{display:inline-block;margin:0 1em 0 0}figcaption{font-size:small}"
 	      "</style></head><body>\n<h1>mmaplock report</h1>\n<p>", f);
-	esc(f, r->input);
+	out_html_esc(f, r->input);
 	fprintf(f, " (%s): %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " s, %" PRIu64
 		" lost. Groups by %s; times in us.</p>\n", r->format, r->events,
 		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->lost,
@@ -183,7 +183,7 @@ void out_html(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
 		fputs("<tr><td>", f);
-		esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
+		out_html_esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
 		fprintf(f, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%"
 			PRIu64 "</td>", g->acq_read, g->acq_write, g->failed, report_contended(r, g));
 		us(f, g->wait.total);
@@ -199,7 +199,7 @@ void out_html(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
 		fputs("<h3>", f);
-		esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
+		out_html_esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
 		fputs("</h3>\n", f);
 		hist_svg(f, "wait", &g->wait, "#d33");
 		hist_svg(f, "hold", &g->hold, "#36c");

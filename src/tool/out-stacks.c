@@ -142,19 +142,6 @@ void out_stacks_json(const struct report *r, FILE *f)
 	fprintf(f, "}");
 }
 
-static void esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
 static void html_kind(const struct report *r, FILE *f, struct stackagg_kind *k, const char *what)
 {
 	const struct stackagg_ent *top[10];
@@ -169,7 +156,7 @@ static void html_kind(const struct report *r, FILE *f, struct stackagg_kind *k, 
 
 		fputs("<tr><td style=\"text-align:left;font-family:monospace\">", f);
 		for (unsigned j = 0; st && j < st->n; j++) {
-			esc(f, st->sym[j]);
+			out_html_esc(f, st->sym[j]);
 			fputs("<br>", f);
 		}
 		if (!st)
@@ -182,9 +169,9 @@ static void html_kind(const struct report *r, FILE *f, struct stackagg_kind *k, 
 		us(f, e->max);
 		fputs("</td><td style=\"text-align:left\">", f);
 		for (unsigned t = 0; t < e->ntk; t++) {
-			esc(f, memcg_name(r, e->tk[t].memcg, buf, sizeof(buf)));
+			out_html_esc(f, memcg_name(r, e->tk[t].memcg, buf, sizeof(buf)));
 			fputc(' ', f);
-			esc(f, e->tk[t].comm);
+			out_html_esc(f, e->tk[t].comm);
 			fputc(' ', f);
 			pct(f, e->tk[t].ns, e->total);
 			fputs("%<br>", f);

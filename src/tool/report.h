@@ -76,6 +76,8 @@ void out_blame_json(const struct report *r, FILE *f);
 void out_blame_csv(const struct report *r, FILE *f);
 /* --html OUT: the self-contained page (out-html.c). */
 void out_html(const struct report *r, FILE *f);
+/* Text into HTML: < > & " escaped (out-html.c). */
+void out_html_esc(FILE *f, const char *s);
 /* --stacks (out-stacks.c): the top stacks as text, the "stacks" JSON member, the HTML table. */
 void out_stacks_table(const struct report *r, FILE *f);
 void out_stacks_json(const struct report *r, FILE *f);

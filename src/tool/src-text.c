@@ -125,27 +125,6 @@ static int parse_ts(const char *p, const char *e, uint64_t *ts, const char **end
 	return 1;
 }
 
-static uint64_t parse_hex(const char *p, const char *e)
-{
-	uint64_t v = 0;
-
-	if (e - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		p += 2;
-	for (; p < e; p++) {
-		int d;
-		if (is_digit(*p))
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
-			break;
-		v = v << 4 | (uint64_t)d;
-	}
-	return v;
-}
-
 static uint64_t parse_dec(const char *p, const char *e, int *ok)
 {
 	uint64_t v = 0;
@@ -381,7 +360,7 @@ static enum line_kind parse_line(struct source *s, struct text_src *t, const cha
 	if (ev->type == MML_EV_CONTENTION_BEGIN || ev->type == MML_EV_CONTENTION_END) {
 		while (q < e && *q == ' ')
 			q++;
-		ev->mm = parse_hex(q, e);
+		ev->mm = text_parse_hex(q, e);
 		if (ev->type == MML_EV_CONTENTION_BEGIN) {
 			v = field(q, e, "(flags=");
 			if (!v)
@@ -409,7 +388,7 @@ static enum line_kind parse_line(struct source *s, struct text_src *t, const cha
 		v = field(q, e, "mm=");
 		if (!v)
 			return L_OTHER;
-		ev->mm = parse_hex(v, e);
+		ev->mm = text_parse_hex(v, e);
 		if ((v = field(q, e, "memcg_id="))) {
 			ev->memcg = parse_dec(v, e, &ok);
 		} else if ((v = field(q, e, "memcg_path="))) {

@@ -11,7 +11,7 @@
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static uint64_t parse_hex(const char *p, const char *e)
+uint64_t text_parse_hex(const char *p, const char *e)
 {
 	uint64_t v = 0;
 
@@ -89,7 +89,7 @@ int text_ftrace_frame(struct text_stack *b, const char *p, const char *e)
 		while (h < e - 1 && is_hex(*h))
 			h++;
 		if (o > p + 1 && o[-2] == ' ' && h == e - 1 && h > o) {
-			addr = parse_hex(o, e - 1);
+			addr = text_parse_hex(o, e - 1);
 			e = o - 2;
 		}
 	}
@@ -100,7 +100,7 @@ int text_ftrace_frame(struct text_stack *b, const char *p, const char *e)
 		h++;
 	if (h == e && e > p) {			/* no symbol: the address alone */
 		if (!addr)
-			addr = parse_hex(p, e);
+			addr = text_parse_hex(p, e);
 		p = e;
 	}
 	add(b, addr, p, e, NULL, 0);
@@ -120,7 +120,7 @@ int text_perf_frame(struct text_stack *b, const char *p, const char *e)
 		;
 	if (p == a || p - a > 16 || p == e || *p != ' ')
 		return 0;
-	uint64_t addr = parse_hex(a, p);
+	uint64_t addr = text_parse_hex(a, p);
 	while (p < e && *p == ' ')
 		p++;
 	sym = p;

@@ -47,6 +47,8 @@ struct text_stack {
  * line? 1 when it is: its frame, if it has one worth keeping, is added to
  * b. 0 when it is not (b unchanged).
  */
+/* Hex digits in [p, e) (an optional 0x first) up to the first other character. */
+uint64_t text_parse_hex(const char *p, const char *e);
 int text_ftrace_frame(struct text_stack *b, const char *p, const char *e);
 int text_perf_frame(struct text_stack *b, const char *p, const char *e);
 
