@@ -7,7 +7,9 @@
  *    track per task, "X" slices for waits and holds, "C" counters of the
  *    waiters per mm;
  *  - folded: Brendan Gregg's folded stacks, `comm;memcg;mode;wait N` lines
- *    weighted by ns (flamegraph.pl, speedscope);
+ *    weighted by ns (flamegraph.pl, speedscope), with the interval's kernel
+ *    frames (root first, function names) after `wait`/`hold` when the
+ *    trace has stacks (record --stack);
  *  - csv: one row per interval.
  */
 #ifndef MML_EXPORT_H
