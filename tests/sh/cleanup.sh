@@ -87,6 +87,19 @@ kill -KILL $p
 wait $p 2>/dev/null
 check "SIGKILL of mmaplock record (watchdog)"
 
+# the same with --stack: the instance's stacktrace triggers go with it
+"$M" record --stack -o $tmp/k.mml -- sleep 2 2>$tmp/err &
+p=$!
+pid=$p
+wait_instance $p
+grep -q stacktrace $T/instances/mmaplock-$p/events/mmap_lock/mmap_lock_acquire_returned/trigger ||
+	{ echo "FAIL: --stack set no trigger"; fail=1; }
+kill -KILL $p
+wait $p 2>/dev/null
+check "SIGKILL of mmaplock record --stack (watchdog)"
+grep -v "^#" $T/events/mmap_lock/mmap_lock_acquire_returned/trigger | grep -q stacktrace &&
+	{ echo "FAIL: a stacktrace trigger at the top level"; fail=1; }
+
 # a stale instance of a dead run (watchdog gone too): removed at the next start
 sh -c 'exit 0' &
 dead=$!
