@@ -32,7 +32,8 @@ static void usage(FILE *f)
 	record_usage(f);
 	fprintf(f, "\nExamples:\n"
 		   "  mmaplock stat -- mmaplock stress      # the built-in workload, per memcg\n"
-		   "  mmaplock stat -d 5 --by process --top 5  # the whole system for 5 s\n");
+		   "  mmaplock stat -d 5 --by process --top 5  # the whole system for 5 s\n"
+		   "  mmaplock stat --stack --stacks 3 --only-cmd -- ./app  # one program, its top kernel stacks\n");
 }
 
 int cmd_stat(int argc, char **argv)
