@@ -15,6 +15,7 @@
 #include <string.h>
 #include "check.h"
 #include "cmds.h"
+#include "cmdargs.h"
 #include "report.h"
 #include "source.h"
 #include "stacks.h"
@@ -219,20 +220,12 @@ int cmd_check(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (optopt)
-				fprintf(stderr, "mmaplock check: -%c: unknown option (see --help)\n", optopt);
-			else
-				fprintf(stderr, "mmaplock check: %s: unknown option (see --help)\n",
-					argv[optind - 1]);
+			cmdargs_bad_option("mmaplock check", argv, "h", "m");
 			return 2;
 		}
 	}
-	if (optind < argc)
-		path = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "mmaplock check: %s: only one input file\n", argv[optind]);
+	if (cmdargs_input("mmaplock check", argc, argv, &path))
 		return 2;
-	}
 	r.meta = meta_new();
 	r.keep = malloc(CHECK_KEEP * sizeof(*r.keep));
 	ev = malloc(BATCH * sizeof(*ev));

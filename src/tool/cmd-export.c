@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmds.h"
+#include "cmdargs.h"
 #include "export.h"
 #include "source.h"
 
@@ -97,21 +98,12 @@ int cmd_export(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (optopt)
-				fprintf(stderr, "mmaplock export: -%c: unknown option or missing "
-					"argument (see --help)\n", optopt);
-			else
-				fprintf(stderr, "mmaplock export: %s: unknown option (see --help)\n",
-					argv[optind - 1]);
+			cmdargs_bad_option("mmaplock export", argv, "ho:", "fow");
 			return 2;
 		}
 	}
-	if (optind < argc)
-		path = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "mmaplock export: %s: only one input file\n", argv[optind]);
+	if (cmdargs_input("mmaplock export", argc, argv, &path))
 		return 2;
-	}
 	if (!ops) {
 		fprintf(stderr, "mmaplock export: --format chrome, folded or csv is required\n");
 		return 2;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "cmdargs.h"
 #include "source.h"
 #include "export.h"
 #include "stackagg.h"
@@ -137,14 +138,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 			report_usage(stdout);
 			return 1;
 		default:
-			if (optopt && strchr("bstT", optopt))	/* a long one's value */
-				fprintf(stderr, "mmaplock report: %s: needs a value (see --help)\n",
-					argv[optind - 1]);
-			else if (optopt)
-				fprintf(stderr, "mmaplock report: -%c: unknown option (see --help)\n", optopt);
-			else
-				fprintf(stderr, "mmaplock report: %s: unknown option (see --help)\n",
-					argv[optind - 1]);
+			cmdargs_bad_option("mmaplock report", argv, "h", "bstT");
 			return -1;
 		}
 	}
@@ -165,12 +159,8 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		fprintf(stderr, "mmaplock report: --json and --csv exclude each other\n");
 		return -1;
 	}
-	if (optind < argc)
-		o->path = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "mmaplock report: %s: only one input file\n", argv[optind]);
+	if (cmdargs_input("mmaplock report", argc, argv, &o->path))
 		return -1;
-	}
 	return 0;
 }
 
