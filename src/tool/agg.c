@@ -137,12 +137,9 @@ const char *agg_group_name(const struct agg *a, const struct agg_group *g, char 
 
 	switch (a->by) {
 	case AGG_BY_MEMCG:
-		if (!g->key)
-			snprintf(buf, len, "(no memcg)");
-		else if (a->meta && (p = meta_memcg(a->meta, g->key)))
-			snprintf(buf, len, "%s", *p ? p : "/");
-		else
-			snprintf(buf, len, "memcg_id:%llu", (unsigned long long)g->key);
+		p = meta_memcg_name(a->meta, g->key, buf, len);
+		if (p != buf)
+			snprintf(buf, len, "%s", p);
 		break;
 	case AGG_BY_PROCESS:
 		t = a->meta ? meta_task(a->meta, g->tid) : NULL;

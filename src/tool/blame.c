@@ -329,14 +329,7 @@ const char *blame_cgroup(const struct blame *b, uint32_t tid)
 
 const char *blame_memcg_name(const struct blame *b, uint64_t id, char *buf, size_t len)
 {
-	const char *p = id && b->meta ? meta_memcg(b->meta, id) : NULL;
-
-	if (!id)
-		return "(no memcg)";
-	if (p)
-		return *p ? p : "/";
-	snprintf(buf, len, "memcg_id:%llu", (unsigned long long)id);
-	return buf;
+	return meta_memcg_name(b->meta, id, buf, len);
 }
 
 static int cmp_rec(const void *x, const void *y)

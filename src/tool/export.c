@@ -16,14 +16,7 @@ const char *export_comm(const struct export *x, uint32_t tid)
 
 const char *export_memcg(const struct export *x, uint64_t id, char *buf, size_t len)
 {
-	const char *p = id && x->meta ? meta_memcg(x->meta, id) : NULL;
-
-	if (!id)
-		return "(no memcg)";
-	if (p)
-		return *p ? p : "/";
-	snprintf(buf, len, "memcg_id:%llu", (unsigned long long)id);
-	return buf;
+	return meta_memcg_name(x->meta, id, buf, len);
 }
 
 void ob_jstr(struct export *x, const char *s)

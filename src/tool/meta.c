@@ -6,6 +6,7 @@
  * distinct memcgs and tasks, never with the number of events. Not
  * thread-safe: one meta belongs to one reader.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "meta.h"
@@ -192,6 +193,18 @@ const char *meta_memcg(const struct mml_meta *m, uint64_t id)
 	if (!m->mc_cap)
 		return NULL;
 	return mc_find(m->mc, m->mc_cap, id)->path;
+}
+
+const char *meta_memcg_name(const struct mml_meta *m, uint64_t id, char *buf, size_t len)
+{
+	const char *p = id && m ? meta_memcg(m, id) : NULL;
+
+	if (!id)
+		return "(no memcg)";
+	if (p)
+		return *p ? p : "/";
+	snprintf(buf, len, "memcg_id:%llu", (unsigned long long)id);
+	return buf;
 }
 
 uint64_t meta_intern_memcg(struct mml_meta *m, const char *path)

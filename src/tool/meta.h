@@ -8,6 +8,7 @@
 #ifndef MML_META_H
 #define MML_META_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -29,6 +30,12 @@ void meta_free(struct mml_meta *m);	/* NULL is fine */
 /* memcg id -> path. Adding an id twice keeps the newest path. */
 int meta_set_memcg(struct mml_meta *m, uint64_t id, const char *path);
 const char *meta_memcg(const struct mml_meta *m, uint64_t id);	/* NULL if unknown */
+/*
+ * The name every sink prints for a memcg id: its path, "/" for the root,
+ * "(no memcg)" for 0, or "memcg_id:N" (formatted into buf) when unknown.
+ * m may be NULL.
+ */
+const char *meta_memcg_name(const struct mml_meta *m, uint64_t id, char *buf, size_t len);
 /* Intern a path (path-era kernels, text traces, the library): returns its id, stable per meta. */
 uint64_t meta_intern_memcg(struct mml_meta *m, const char *path);
 

@@ -16,14 +16,7 @@
 /* The name of a memcg id: its path, "/" (root), "memcg_id:N" or "(no memcg)". */
 static const char *memcg_name(const struct report *r, uint64_t id, char *buf, size_t len)
 {
-	const char *p = id && r->agg->meta ? meta_memcg(r->agg->meta, id) : NULL;
-
-	if (!id)
-		return "(no memcg)";
-	if (p)
-		return *p ? p : "/";
-	snprintf(buf, len, "memcg_id:%" PRIu64, id);
-	return buf;
+	return meta_memcg_name(r->agg->meta, id, buf, len);
 }
 
 /* ns as "us.nnn" */
