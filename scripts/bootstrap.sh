@@ -1,13 +1,24 @@
 #!/bin/sh
-# bootstrap.sh: install every Debian package that mmaplock's build, tests and
-# benchmarks need. Idempotent and quiet when everything is already there;
-# works as root or through sudo. Used by the Makefile and by .ci/run.
+# bootstrap.sh [build|test|all]: install the Debian packages mmaplock needs.
+#   build  what building and running the tool and the library need (make, make demo)
+#   test   build's packages plus what the tests and benchmarks use (make check, make bench):
+#          sanitizer runtimes, trace-cmd, perf, bpftrace, tmux, jq, Prometheus, Chromium
+#   all    the same as test (the default; .ci/run)
+# Idempotent and quiet when everything is already there; works as root or
+# through sudo.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
-      libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd
-      systemtap-sdt-dev linux-perf bpftrace tmux libmicrohttpd-dev
-      libncurses-dev python3 jq time prometheus chromium"
+BUILD_PKGS="build-essential cmake pkg-config
+      libtracefs-dev libtraceevent-dev libtracecmd-dev
+      systemtap-sdt-dev libmicrohttpd-dev libncurses-dev"
+TEST_PKGS="clang libclang-rt-14-dev trace-cmd linux-perf bpftrace tmux
+      python3 jq time prometheus chromium"
+
+case "${1:-all}" in
+build)		PKGS=$BUILD_PKGS ;;
+test|all)	PKGS="$BUILD_PKGS $TEST_PKGS" ;;
+*)		echo "usage: bootstrap.sh [build|test|all]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PKGS; do
