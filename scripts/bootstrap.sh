@@ -1,5 +1,6 @@
 #!/bin/sh
-# bootstrap.sh [build|test|all]: install the Debian packages mmaplock needs.
+# bootstrap.sh [--list] [build|test|all]: install the Debian packages mmaplock
+# needs (--list: print them instead).
 #   build  what building and running the tool and the library need (make, make demo)
 #   test   build's packages plus what the tests and benchmarks use (make check, make bench):
 #          sanitizer runtimes, trace-cmd, perf, bpftrace, tmux, jq, Prometheus, Chromium
@@ -14,11 +15,20 @@ BUILD_PKGS="build-essential cmake pkg-config
 TEST_PKGS="clang libclang-rt-14-dev trace-cmd linux-perf bpftrace tmux
       python3 jq time prometheus chromium"
 
+list=0
+if [ "${1:-}" = "--list" ]; then
+	list=1
+	shift
+fi
 case "${1:-all}" in
 build)		PKGS=$BUILD_PKGS ;;
 test|all)	PKGS="$BUILD_PKGS $TEST_PKGS" ;;
-*)		echo "usage: bootstrap.sh [build|test|all]" >&2; exit 2 ;;
+*)		echo "usage: bootstrap.sh [--list] [build|test|all]" >&2; exit 2 ;;
 esac
+if [ $list -eq 1 ]; then
+	echo $PKGS
+	exit 0
+fi
 
 missing=""
 for p in $PKGS; do
