@@ -2,8 +2,16 @@
 /*
  * cmd-top.c: `mmaplock top [-i SECONDS] [--by memcg|process|mm]
  * [-n ITERATIONS]`: a live table of the last interval, per group:
- * acquisitions/s, waits/s, wait p99 and max, hold p99 and max, failed, and
- * the interval's lost events, refreshed every -i seconds.
+ * acquisitions/s, waits/s, total wait, wait p99 and max, hold p99 and max,
+ * failed, and the interval's lost events, refreshed every -i seconds.
+ *
+ * A wait here is what report calls contended (docs/REPORT.md): a
+ * lock:contention_begin inside it when the stream has those events, else
+ * longer than AGG_CONTENDED_NS. Every acquisition passes through
+ * start_locking -> acquire_returned, so counting those would count
+ * acquisitions. The default order is the total wait time of the interval:
+ * the groups that lost the most time come first, and a group whose one
+ * wait was slow does not outrank one that waited all the time.
  *
  * The recorder (record.c) runs in live mode without a file; live.c windows
  * its stream (an interval counts in the window in which it ends; pairing
@@ -12,14 +20,19 @@
  *
  * On a terminal: the alternate screen, a full redraw per window with plain
  * ANSI sequences, keys read without echo every drain period (20 ms) from the
- * recorder's own thread: w/h/c/f sort by wait p99, hold p99, acquisitions,
- * failed (the sorted column is marked with '*'); q quits. The terminal is
- * restored on every way out (q, -n, Ctrl-C / SIGTERM through the recorder's
- * stop, errors). Not a terminal: one plain snapshot per window, for logs.
+ * recorder's own thread: w/p/h/c/f sort by total wait, wait p99, hold p99,
+ * acquisitions, failed (the sorted column is marked with '*'); q quits. The
+ * terminal is restored on every way out (q, -n, Ctrl-C / SIGTERM through the
+ * recorder's stop, errors). The GROUP column takes the width the terminal
+ * leaves (TIOCGWINSZ, read again after SIGWINCH, which also redraws); a name
+ * too long for it is cut in the middle (pathfit.h) so that the end that
+ * tells containers apart stays. Not a terminal: one plain snapshot per
+ * window, names in full, for logs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +42,31 @@
 #include <unistd.h>
 #include "cmds.h"
 #include "live.h"
+#include "pathfit.h"
 #include "record.h"
 #include "signals.h"
 
 struct row {
-	char name[64];
-	uint64_t acq, waits, wait_p99, wait_max, hold_p99, hold_max, failed;
+	char name[512];
+	uint64_t acq, waits, wait_total, wait_p99, wait_max, hold_p99, hold_max, failed;
 };
+
+/* The other columns after GROUP: " %10s %10s %11s" + 4 x " %9s" + " %8s". */
+#define TOP_NUM_COLS	(2 * 11 + 12 + 4 * 10 + 9)
+#define TOP_MIN_NAME	20		/* narrower terminals wrap instead */
+
+static volatile sig_atomic_t winched;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winched = 1;
+}
 
 struct top {
 	struct live live;
 	int tty, raw, entered;
-	char sort;			/* 'w', 'h', 'c', 'f' */
+	char sort;			/* 'w', 'p', 'h', 'c', 'f' */
 	long iterations;		/* 0: until q or a signal */
 	double interval;		/* s */
 	struct termios saved;
@@ -57,7 +83,8 @@ static const char *by_name(enum agg_by by)
 
 static const char *sort_name(char s)
 {
-	return s == 'h' ? "hold p99" : s == 'c' ? "acquisitions" : s == 'f' ? "failed" : "wait p99";
+	return s == 'p' ? "wait p99" : s == 'h' ? "hold p99" : s == 'c' ? "acquisitions" :
+	       s == 'f' ? "failed" : "total wait";
 }
 
 /* 850ns, 12.3us, 1.20ms, 2.50s: 7 columns at most */
@@ -81,10 +108,11 @@ static int top_cmp(const void *a, const void *b, void *arg)
 	uint64_t kx, ky, tx, ty;
 
 	switch (s) {
+	case 'p': kx = x->wait_p99; ky = y->wait_p99; tx = x->wait_max; ty = y->wait_max; break;
 	case 'h': kx = x->hold_p99; ky = y->hold_p99; tx = x->hold_max; ty = y->hold_max; break;
 	case 'c': kx = x->acq; ky = y->acq; tx = x->waits; ty = y->waits; break;
 	case 'f': kx = x->failed; ky = y->failed; tx = x->acq; ty = y->acq; break;
-	default: kx = x->wait_p99; ky = y->wait_p99; tx = x->wait_max; ty = y->wait_max; break;
+	default: kx = x->wait_total; ky = y->wait_total; tx = x->waits; ty = y->waits; break;
 	}
 	if (kx != ky)
 		return kx < ky ? 1 : -1;
@@ -93,37 +121,78 @@ static int top_cmp(const void *a, const void *b, void *arg)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * Width of the GROUP column: the longest name shown; not a terminal, at
+ * least 32 (the old fixed width, for logs read by eye); on a terminal at
+ * most what the other columns leave of its width, TOP_MIN_NAME at least.
+ */
+static size_t name_width(const struct top *t, size_t shown, int cols)
+{
+	size_t kw = 5;			/* "GROUP" */
+
+	for (size_t i = 0; i < shown; i++) {
+		size_t l = pathfit_cols(t->rows[i].name);
+		if (l > kw)
+			kw = l;
+	}
+	if (!t->tty)
+		return kw < 32 ? 32 : kw;
+	/* the last column stays free: a line that fills it wraps on some terminals */
+	if (cols > 0 && kw + TOP_NUM_COLS + 1 > (size_t)cols)
+		kw = cols - 1 - TOP_NUM_COLS > TOP_MIN_NAME ? (size_t)cols - 1 - TOP_NUM_COLS : TOP_MIN_NAME;
+	return kw;
+}
+
+/* name in kw columns: cut in the middle if longer, padded with spaces (UTF-8 aware). */
+static void put_name(const char *name, size_t kw)
+{
+	char b[sizeof(((struct row *)0)->name) + 4];
+	const char *s = pathfit(name, kw, b, sizeof(b));
+
+	fputs(s, stdout);
+	for (size_t c = pathfit_cols(s); c < kw; c++)
+		putchar(' ');
+}
+
 static void draw(struct top *t)
 {
-	char head[256], b1[16], b2[16], b3[16], b4[16];
+	char b0[16], b1[16], b2[16], b3[16], b4[16];
 	double sec = t->win_ns / 1e9;
-	int rows = 1 << 30;
+	int rows = 1 << 30, cols = 0;
 	struct winsize ws;
 	time_t now = time(NULL);
 	struct tm tm;
 	char clock[32];
+	size_t shown, kw;
 
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	if (t->tty && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row > 4)
-		rows = ws.ws_row - 4;
+	winched = 0;
+	if (t->tty && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws)) {
+		if (ws.ws_row > 4)
+			rows = ws.ws_row - 4;
+		cols = ws.ws_col;
+	}
 	qsort_r(t->rows, t->nrows, sizeof(*t->rows), top_cmp, &t->sort);
+	shown = t->nrows < (size_t)rows ? t->nrows : (size_t)rows;
+	kw = name_width(t, shown, cols);
 	if (t->tty)
 		fputs("\033[H\033[2J", stdout);
 	printf("mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
 	       clock, t->interval, by_name(t->live.by), sort_name(t->sort),
 	       (unsigned long long)t->events, (unsigned long long)t->lost,
-	       t->tty ? "  (w h c f: sort, q: quit)" : "");
+	       t->tty ? "  (w p h c f: sort, q: quit)" : "");
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
-	snprintf(head, sizeof(head), "%-32s %10s %10s %9s %9s %9s %9s %8s",
-		 "GROUP", MARK('c', "ACQ/s"), "WAITS/s", MARK('w', "WAIT_P99"), "WAIT_MAX",
-		 MARK('h', "HOLD_P99"), "HOLD_MAX", MARK('f', "FAILED"));
+	put_name("GROUP", kw);
+	printf(" %10s %10s %11s %9s %9s %9s %9s %8s\n", MARK('c', "ACQ/s"), "WAITS/s",
+	       MARK('w', "WAIT_TOTAL"), MARK('p', "WAIT_P99"), "WAIT_MAX", MARK('h', "HOLD_P99"),
+	       "HOLD_MAX", MARK('f', "FAILED"));
 #undef MARK
-	printf("%s\n", head);
-	for (size_t i = 0; i < t->nrows && (int)i < rows; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		const struct row *r = &t->rows[i];
-		printf("%-32.32s %10.0f %10.0f %9s %9s %9s %9s %8llu\n", r->name, r->acq / sec,
-		       r->waits / sec, dur(r->wait_p99, b1), dur(r->wait_max, b2),
+		put_name(r->name, kw);
+		printf(" %10.0f %10.0f %11s %9s %9s %9s %9s %8llu\n", r->acq / sec, r->waits / sec,
+		       dur(r->wait_total, b0), dur(r->wait_p99, b1), dur(r->wait_max, b2),
 		       dur(r->hold_p99, b3), dur(r->hold_max, b4), (unsigned long long)r->failed);
 	}
 	if (!t->nrows)
@@ -136,7 +205,7 @@ static void draw(struct top *t)
 static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t lost)
 {
 	struct top *t = l->ctx;
-	char name[256];
+	char name[sizeof(t->rows->name)];
 
 	t->nrows = 0;
 	for (size_t i = 0; i < l->agg.cap; i++) {
@@ -154,7 +223,9 @@ static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t l
 		struct row *r = &t->rows[t->nrows++];
 		snprintf(r->name, sizeof(r->name), "%s", agg_group_name(&l->agg, g, name, sizeof(name)));
 		r->acq = g->acq_read + g->acq_write;
-		r->waits = g->wait.count;
+		/* waits that waited (top comment); the rule is report's */
+		r->waits = l->pair.contention_events ? g->contended_marked : g->contended_long;
+		r->wait_total = g->wait.total;
 		r->wait_p99 = hist_quantile(&g->wait, 0.99);
 		r->wait_max = g->wait.max;
 		r->hold_p99 = hist_quantile(&g->hold, 0.99);
@@ -202,6 +273,8 @@ static int on_tick(void *ctx, const struct record_tick *rt)
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 	char c[32];
 
+	if (winched && t->shown && !rt->final)
+		draw(t);		/* the terminal's new size */
 	if (t->raw && !rt->final)
 		while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
 			ssize_t n = read(STDIN_FILENO, c, sizeof(c));
@@ -210,7 +283,7 @@ static int on_tick(void *ctx, const struct record_tick *rt)
 			for (ssize_t i = 0; i < n; i++) {
 				if (c[i] == 'q' || c[i] == 'Q')
 					return 1;
-				if (strchr("whcf", c[i]) && c[i] != t->sort) {
+				if (strchr("wphcf", c[i]) && c[i] != t->sort) {
 					t->sort = c[i];
 					if (t->shown)
 						draw(t);
@@ -224,9 +297,11 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmaplock top [-i SECONDS] [--by memcg|process|mm] [-n ITERATIONS]\n\n"
 		   "A live table of mmap_lock contention (whole system), one row per group: acquisitions/s,\n"
-		   "waits/s, wait p99 and max, hold p99 and max, failed attempts; lost events in the header.\n"
-		   "On a terminal keys sort it (w: wait p99, h: hold p99, c: acquisitions, f: failed) and q\n"
-		   "quits; otherwise one plain snapshot is printed per interval.\n\n"
+		   "waits/s (contended waits, as report counts them), total wait time, wait p99 and max,\n"
+		   "hold p99 and max, failed attempts; lost events in the header. Sorted by total wait.\n"
+		   "On a terminal keys sort it (w: total wait, p: wait p99, h: hold p99, c: acquisitions,\n"
+		   "f: failed) and q quits, and names too long for the terminal are cut in the middle;\n"
+		   "otherwise one plain snapshot is printed per interval, names in full.\n\n"
 		   "  -i, --interval SEC     refresh every SEC seconds (default 1, at least 0.1)\n"
 		   "      --by KEY           memcg (default), process or mm\n"
 		   "  -n, --iterations N     stop after N intervals\n"
@@ -336,6 +411,12 @@ int cmd_top(int argc, char **argv)
 		}
 	}
 	t.tty = isatty(STDOUT_FILENO);
+	if (t.tty) {
+		/* SA_RESTART: a resize must not fail the recorder's reads */
+		struct sigaction sa = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGWINCH, &sa, NULL);
+	}
 	if (live_init(&t.live, by, (uint64_t)(t.interval * 1e9), on_close, &t)) {
 		fprintf(stderr, "mmaplock top: out of memory\n");
 		return 1;

@@ -15,6 +15,7 @@
 struct memcg_slot {
 	uint64_t id;
 	char *path;			/* NULL: empty slot */
+	int now;			/* named from the running system, not the input */
 };
 
 struct task_slot {
@@ -185,25 +186,54 @@ int meta_set_memcg(struct mml_meta *m, uint64_t id, const char *path)
 		m->mc_n++;
 	s->id = id;
 	s->path = p;
+	s->now = 0;
 	return byp_add(m, p, id);
+}
+
+int meta_set_memcg_now(struct mml_meta *m, uint64_t id, const char *path)
+{
+	if (meta_set_memcg(m, id, path))
+		return -1;
+	mc_find(m->mc, m->mc_cap, id)->now = 1;
+	return 0;
+}
+
+static const struct memcg_slot *mc_get(const struct mml_meta *m, uint64_t id)
+{
+	const struct memcg_slot *s;
+
+	if (!m || !m->mc_cap)
+		return NULL;
+	s = mc_find(m->mc, m->mc_cap, id);
+	return s->path ? s : NULL;
 }
 
 const char *meta_memcg(const struct mml_meta *m, uint64_t id)
 {
-	if (!m->mc_cap)
-		return NULL;
-	return mc_find(m->mc, m->mc_cap, id)->path;
+	const struct memcg_slot *s = mc_get(m, id);
+
+	return s ? s->path : NULL;
+}
+
+int meta_memcg_now(const struct mml_meta *m, uint64_t id)
+{
+	const struct memcg_slot *s = mc_get(m, id);
+
+	return s && s->now;
 }
 
 const char *meta_memcg_name(const struct mml_meta *m, uint64_t id, char *buf, size_t len)
 {
-	const char *p = id && m ? meta_memcg(m, id) : NULL;
+	const struct memcg_slot *s = id ? mc_get(m, id) : NULL;
 
 	if (!id)
 		return "(no memcg)";
-	if (p)
-		return *p ? p : "/";
-	snprintf(buf, len, "memcg_id:%llu", (unsigned long long)id);
+	if (s && !s->now)
+		return *s->path ? s->path : "/";
+	if (s)
+		snprintf(buf, len, "%s*", *s->path ? s->path : "/");
+	else
+		snprintf(buf, len, "memcg_id:%llu", (unsigned long long)id);
 	return buf;
 }
 

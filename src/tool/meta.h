@@ -31,8 +31,16 @@ void meta_free(struct mml_meta *m);	/* NULL is fine */
 int meta_set_memcg(struct mml_meta *m, uint64_t id, const char *path);
 const char *meta_memcg(const struct mml_meta *m, uint64_t id);	/* NULL if unknown */
 /*
+ * A path the input did not carry, found for id on the running system at
+ * report time (cgroupfs_name_now): marked, because the id may have been
+ * reused since the trace was taken.
+ */
+int meta_set_memcg_now(struct mml_meta *m, uint64_t id, const char *path);
+int meta_memcg_now(const struct mml_meta *m, uint64_t id);	/* 1: id's path is such a one */
+/*
  * The name every sink prints for a memcg id: its path, "/" for the root,
- * "(no memcg)" for 0, or "memcg_id:N" (formatted into buf) when unknown.
+ * "(no memcg)" for 0, or "memcg_id:N" (formatted into buf) when unknown;
+ * a path named at report time ends with '*' (formatted into buf).
  * m may be NULL.
  */
 const char *meta_memcg_name(const struct mml_meta *m, uint64_t id, char *buf, size_t len);

@@ -62,6 +62,7 @@ void out_blame_table(const struct report *r, FILE *f)
 	if (b->dropped_holds)
 		fprintf(f, "# warning: %" PRIu64 " holds forgotten (a wait never closed): blame is "
 			"a lower bound\n", b->dropped_holds);
+	out_memcg_now_note(r, f);
 }
 
 void out_blame_json(const struct report *r, FILE *f)

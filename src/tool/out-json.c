@@ -60,6 +60,8 @@ void out_json(const struct report *r, FILE *f)
 			else
 				fprintf(f, "null");
 			fprintf(f, ", \"memcg_id\": %" PRIu64, g->key < (1ull << 62) ? g->key : 0);
+			if (meta_memcg_now(r->agg->meta, g->key))
+				fprintf(f, ", \"memcg_resolved\": \"now\"");
 		}
 		fprintf(f, ", \"acquisitions\": {\"read\": %" PRIu64 ", \"write\": %" PRIu64 "}"
 			", \"failed\": %" PRIu64 ", \"contended\": %" PRIu64 ", \"downgrades\": %" PRIu64

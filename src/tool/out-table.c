@@ -48,6 +48,15 @@ static void footer(const struct report *r, FILE *f)
 			r->pair->contention_other);
 	if (r->skipped)
 		fprintf(f, "# skipped lines (not mmap_lock events): %" PRIu64 "\n", r->skipped);
+	out_memcg_now_note(r, f);
+}
+
+void out_memcg_now_note(const struct report *r, FILE *f)
+{
+	if (r->memcg_now)
+		fprintf(f, "# *: memcg path looked up on this machine at report time, not in the "
+			"trace (%ld id%s): an id may have been reused since; --no-resolve shows "
+			"memcg_id:N\n", r->memcg_now, r->memcg_now == 1 ? "" : "s");
 }
 
 void out_table(const struct report *r, FILE *f)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include "report.h"
 #include "cmdargs.h"
+#include "cgroupfs.h"
+#include "idmap.h"
 #include "source.h"
 #include "export.h"
 #include "stackagg.h"
@@ -22,7 +24,8 @@ void report_usage(FILE *f)
 {
 	fprintf(f,
 "usage: mmaplock report [FILE] [--by memcg|process|task|mm|holder] [--sort wait|hold|count]\n"
-"                       [--top N] [--hist] [--json | --csv] [--html OUT.html] [--stacks [N]]\n\n"
+"                       [--top N] [--hist] [--json | --csv] [--html OUT.html] [--stacks [N]]\n"
+"                       [--no-resolve]\n\n"
 "Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
 "print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
 "the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
@@ -40,7 +43,12 @@ void report_usage(FILE *f)
 "               the top kernel stacks (traces recorded with --stack)\n"
 "  --stacks [N] after the report, the N (default 10) kernel call stacks with the\n"
 "               most wait time and the N with the most hold time: count, total,\n"
-"               max, share, who took them, the frames (record --stack)\n\n"
+"               max, share, who took them, the frames (record --stack)\n"
+"  --no-resolve text and trace.dat inputs carry memcg ids without paths: by\n"
+"               default an id that names a memory cgroup on this machine now is\n"
+"               shown as its path with a '*' (resolved at report time: the id\n"
+"               may have been reused); with this, memcg_id:N (another machine's\n"
+"               trace)\n\n"
 "Examples:\n"
 "  mmaplock report                       # mmaplock.data, per memcg\n"
 "  mmaplock report --by process --top 5  # the five processes that waited longest\n"
@@ -61,6 +69,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		{ "csv", no_argument, NULL, 'c' },
 		{ "html", required_argument, NULL, 'T' },
 		{ "stacks", optional_argument, NULL, 'S' },
+		{ "no-resolve", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +122,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'H': o->hist = 1; break;
 		case 'j': o->json = 1; break;
 		case 'c': o->csv = 1; break;
+		case 'R': o->no_resolve = 1; break;
 		case 'T': o->html = optarg; break;
 		case 'S': {
 			/* --stacks, --stacks=N, or --stacks N (the next argument all digits) */
@@ -251,17 +261,32 @@ static void chain_hook(void *ctx, const struct pair_interval *iv)
 		c->next(c->next_ctx, iv);
 }
 
+/* The memcg ids of a batch's mmap_lock events, into the set ids. 0 or -1 (no memory). */
+static int note_memcgs(struct idmap *ids, const struct mml_event *ev, long n)
+{
+	uint64_t last = 0;
+
+	for (long i = 0; i < n; i++)
+		if (ev[i].type <= MML_EV_RELEASED && ev[i].memcg && ev[i].memcg != last) {
+			last = ev[i].memcg;
+			if (idmap_put(ids, last, NULL) < 0)
+				return -1;
+		}
+	return 0;
+}
+
 /*
  * pump(): feed every event of s, in batches, to the pairing (and through it
- * to the aggregation and any interval hook). 0 at the end of the input; 1 out
- * of memory, 2 bad input, each with its one-line message printed.
+ * to the aggregation and any interval hook); ids (or NULL) collects the
+ * memcg ids met. 0 at the end of the input; 1 out of memory, 2 bad input,
+ * each with its one-line message printed.
  */
-static int pump(struct source *s, struct pair *p, struct mml_event *ev)
+static int pump(struct source *s, struct pair *p, struct mml_event *ev, struct idmap *ids)
 {
 	long n;
 
 	while ((n = source_next(s, ev, BATCH)) > 0)
-		if (pair_feed(p, ev, (size_t)n)) {
+		if (pair_feed(p, ev, (size_t)n) || (ids && note_memcgs(ids, ev, n))) {
 			fprintf(stderr, "mmaplock report: out of memory\n");
 			return 1;
 		}
@@ -294,7 +319,7 @@ static int html_pass2(struct report *r, const char *path)
 		fprintf(stderr, "mmaplock report: %s\n", err);
 		goto out;
 	}
-	if (pump(s, &pair, ev))
+	if (pump(s, &pair, ev, NULL))
 		goto out;
 	rc = 0;
 out:
@@ -320,6 +345,8 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct stackagg sa = { 0 };
 	struct hook_chain chain = { .sa = &sa };
 	struct report r = { .o = o, .input = o->path };
+	struct idmap ids = { 0 };	/* memcg ids of the events, to name now */
+	int resolve;
 	char err[300];
 	int rc = 1;
 
@@ -356,9 +383,13 @@ int report_run(const struct report_opts *o, FILE *out)
 		rc = 2;
 		goto out;
 	}
-	if ((rc = pump(s, &pair, ev)))
+	/* only inputs whose ids come without paths (docs/REPORT.md, "memcg names") */
+	resolve = !o->no_resolve && (s->ops == &source_text_ops || s->ops == &source_tracedat_ops);
+	if ((rc = pump(s, &pair, ev, resolve ? &ids : NULL)))
 		goto out;
 	rc = 1;
+	if (resolve)
+		r.memcg_now = cgroupfs_name_now(meta, &ids);
 	pair_finish(&pair);
 	/* A cut file: its complete blocks are reported, then exit 2 (bad input). */
 	if (s->truncated)
@@ -456,6 +487,7 @@ int report_run(const struct report_opts *o, FILE *out)
 	rc = fflush(out) ? 1 : r.truncated ? 2 : 0;
 	free(r.groups);
 out:
+	idmap_free(&ids);
 	free(r.tl);
 	stackagg_fini(&sa);
 	u64map_free(&h1.mm_wait);

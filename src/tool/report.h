@@ -26,6 +26,7 @@ struct report_opts {
 	int holder;			/* --by holder: blame (blame.h) instead of groups */
 	const char *html;		/* --html OUT: the page (out-html.c) instead of stdout */
 	long stacks;			/* --stacks [N]: top N stacks by wait and by hold; 0: off */
+	int no_resolve;			/* --no-resolve: no memcg paths from this machine */
 };
 
 /* What the sinks print. */
@@ -46,6 +47,7 @@ struct report {
 	int tl_truncated;
 	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack */
 	int has_stacks;			/* the input had stack events or STACK entries */
+	long memcg_now;			/* memcg ids named from this machine (cgroupfs_name_now) */
 };
 
 /*
@@ -66,6 +68,8 @@ uint64_t report_acquisitions(const struct agg_group *g);
 /* Sinks (out-*.c). */
 void out_table(const struct report *r, FILE *f);
 void out_hist(const struct report *r, FILE *f);
+/* The footnote for memcg paths marked '*' (meta_memcg_now), when there are any. */
+void out_memcg_now_note(const struct report *r, FILE *f);
 void out_json(const struct report *r, FILE *f);
 /* One CSV field (RFC 4180 quoting when needed). */
 void out_cstr(FILE *f, const char *s);

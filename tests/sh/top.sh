@@ -96,8 +96,11 @@ sp3=$!
 run_tty "--by process"
 if waitfor '^GROUP ' 10; then
 	ok "tmux: the table appears"
-	grep -q 'WAIT_P99\*' $tmp/pane && ok "tmux: default sort marked on WAIT_P99" ||
-		bad "tmux: no marker on WAIT_P99: $(cat $tmp/pane)"
+	grep -q 'WAIT_TOTAL\*' $tmp/pane && ok "tmux: default sort marked on WAIT_TOTAL" ||
+		bad "tmux: no marker on WAIT_TOTAL: $(cat $tmp/pane)"
+	tmux -L $sock send-keys -t t p
+	waitfor 'WAIT_P99\*' 5 && ! grep -q 'WAIT_TOTAL\*' $tmp/pane && ok "tmux: p moves the marker to WAIT_P99" ||
+		bad "tmux: p: $(cat $tmp/pane)"
 	tmux -L $sock send-keys -t t h
 	waitfor 'HOLD_P99\*' 5 && ! grep -q 'WAIT_P99\*' $tmp/pane && ok "tmux: h moves the marker to HOLD_P99" ||
 		bad "tmux: h: $(cat $tmp/pane)"

@@ -1,0 +1,107 @@
+#!/bin/sh
+# resolve.sh: memcg ids of text and trace.dat inputs named at report time.
+# On a memcg_id kernel the events carry the memcg's cgroup id (the inode
+# number of its directory) and no path. A memory cgroup runs `mmaplock
+# stress` while a tracefs instance captures the mmap_lock events of that id
+# only; its text (`trace`) and its trace.dat (`trace-cmd extract -B`) are
+# reported: the group must show the cgroup's path marked '*' with the
+# footnote, the JSON `memcg_path` and `"memcg_resolved": "now"`; with
+# --no-resolve, memcg_id:N, no mark, no footnote; an id no cgroup has (a
+# line edited to one) stays memcg_id:N; and once the cgroup is gone, the
+# same trace shows memcg_id:N again (names are looked up now, not kept).
+set -u
+M=${MMAPLOCK:-build/mmaplock}
+T=/sys/kernel/tracing
+CG=/sys/fs/cgroup/memory
+[ "$(id -u)" -eq 0 ] || { echo "resolve.sh: skipped: needs root"; exit 77; }
+[ -d $T/events/mmap_lock ] || { echo "resolve.sh: skipped: no tracefs mmap_lock events"; exit 77; }
+grep -q memcg_id $T/events/mmap_lock/mmap_lock_acquire_returned/format ||
+	{ echo "resolve.sh: skipped: the kernel prints memcg paths, not memcg_id"; exit 77; }
+awk '$2 == "'$CG'" && $3 == "cgroup" { f = 1 } END { exit !f }' /proc/mounts && [ -w $CG ] ||
+	{ echo "resolve.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
+tmp=$(mktemp -d /tmp/mml-resolve.XXXXXX)
+A=mmltest-resolve-$$
+name=mmltest-res-$$
+I=$T/instances/$name
+drop() {	# the instance (trace-cmd extract may have removed it already)
+	[ -d $I ] || return 0
+	echo 0 > $I/events/enable
+	rmdir $I
+}
+cleanup() {
+	drop
+	rmdir $CG/$A 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+
+mkdir $CG/$A || { echo "resolve.sh: cannot create a memory cgroup"; exit 1; }
+id=$(stat -c %i $CG/$A)
+mkdir $I
+echo 32768 > $I/buffer_size_kb
+for e in start_locking acquire_returned released; do
+	echo "memcg_id == $id" > $I/events/mmap_lock/mmap_lock_$e/filter
+done
+echo 1 > $I/events/mmap_lock/enable
+sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 0.3" >/dev/null 2>&1
+echo 0 > $I/events/mmap_lock/enable
+cat $I/trace > $tmp/t.txt
+have_dat=0
+if command -v trace-cmd >/dev/null && trace-cmd extract -B $name -o $tmp/t.dat >$tmp/x.err 2>&1; then
+	have_dat=1
+else
+	echo "note trace.dat part skipped: no trace-cmd, or extract failed: $(tail -1 $tmp/x.err 2>/dev/null)"
+fi
+drop
+n=$(grep -c "memcg_id=$id " $tmp/t.txt)
+[ "$n" -gt 0 ] && ok "captured $n events with memcg_id=$id (the cgroup's inode number)" ||
+	bad "no event with memcg_id=$id: $(head -20 $tmp/t.txt)"
+
+check() {	# $1: input file, $2: what it is
+	"$M" report "$1" >$tmp/r 2>$tmp/e
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "^/$A\* " $tmp/r && grep -q '^# \*: ' $tmp/r && ! grep -q "memcg_id:$id" $tmp/r; then
+		ok "$2: /$A* with the footnote: $(grep '^# \*: ' $tmp/r)"
+	else
+		bad "$2: exit $rc: $(cat $tmp/r $tmp/e)"
+	fi
+	"$M" report --json "$1" >$tmp/j 2>$tmp/e
+	if grep -q "\"key\": \"/$A\\*\", \"memcg_path\": \"/$A\", \"memcg_id\": $id, \"memcg_resolved\": \"now\"" $tmp/j; then
+		ok "$2: JSON key, memcg_path, memcg_id, memcg_resolved"
+	else
+		bad "$2: JSON: $(grep '"key"' $tmp/j) $(cat $tmp/e)"
+	fi
+	"$M" report --no-resolve "$1" >$tmp/r 2>$tmp/e
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "^memcg_id:$id " $tmp/r && ! grep -q "$A" $tmp/r && ! grep -q '^# \*' $tmp/r; then
+		ok "$2: --no-resolve: memcg_id:$id"
+	else
+		bad "$2: --no-resolve: exit $rc: $(cat $tmp/r $tmp/e)"
+	fi
+	"$M" report --no-resolve --json "$1" >$tmp/j 2>$tmp/e
+	if grep -q "\"key\": \"memcg_id:$id\", \"memcg_path\": null, \"memcg_id\": $id, \"acq" $tmp/j; then
+		ok "$2: --no-resolve --json: memcg_path null, no memcg_resolved"
+	else
+		bad "$2: --no-resolve --json: $(grep '"key"' $tmp/j) $(cat $tmp/e)"
+	fi
+}
+check $tmp/t.txt "ftrace text"
+[ $have_dat -eq 1 ] && check $tmp/t.dat "trace.dat"
+
+# an id that no cgroup has: left alone
+unused=$((id + 1000000007))
+sed "s/memcg_id=$id /memcg_id=$unused /" $tmp/t.txt >$tmp/u.txt
+"$M" report $tmp/u.txt >$tmp/r 2>$tmp/e
+grep -q "^memcg_id:$unused " $tmp/r && ! grep -q '^# \*' $tmp/r && ok "unknown id: memcg_id:$unused" ||
+	bad "unknown id: $(cat $tmp/r $tmp/e)"
+
+# the cgroup gone: the name is not kept anywhere
+rmdir $CG/$A
+"$M" report $tmp/t.txt >$tmp/r 2>$tmp/e
+grep -q "^memcg_id:$id " $tmp/r && ! grep -q "$A" $tmp/r && ok "cgroup removed: memcg_id:$id again" ||
+	bad "cgroup removed: $(cat $tmp/r $tmp/e)"
+exit $fail
