@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
-      libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd
+      libtracefs-dev libtraceevent-dev libtracecmd-dev libzstd-dev trace-cmd
       systemtap-sdt-dev linux-perf bpftrace tmux libmicrohttpd-dev
       libncurses-dev python3 jq time prometheus chromium"
 
