@@ -108,6 +108,9 @@ struct tdat {
 	size_t ntids, cap;
 	struct mml_meta *meta;
 	struct stackq *q;		/* events held until their stack is known */
+	int direct;			/* no kernel_stack format: events go straight out */
+	uint32_t last_tid;		/* see_tid() skips a run of one task's events */
+	unsigned since_pop;		/* records handed to the queue since it was last emptied */
 	uint64_t addr[STACK_MAX_FRAMES + 32];
 	char sym[STACK_MAX_FRAMES + 32][SYMLEN];
 	struct symc *symc;		/* SYMCACHE entries, by address hash; NULL until needed */
@@ -326,6 +329,8 @@ static int setup(struct source *s, struct tdat *t, const char *path)
 		snprintf(s->err, sizeof(s->err), "%s: trace.dat holds no mmap_lock events", path);
 		return -1;
 	}
+	t->direct = !decoder_has_stacks(t->dec);
+	t->last_tid = UINT32_MAX;
 	t->q = stackq_new(t->meta);
 	if (!t->q) {
 		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
@@ -522,24 +527,36 @@ static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
 	struct mml_event e;
 
 	for (;;) {
-		n += stackq_pop(t->q, ev + n, max - n, t->nst == 0);
+		/* records, not events, since the last pop: popping each time costs a call */
+		if (!t->direct && (t->nst == 0 || ++t->since_pop >= 256)) {
+			n += stackq_pop(t->q, ev + n, max - n, t->nst == 0);
+			t->since_pop = 0;
+		}
 		if (n == max || t->nst == 0)
 			break;
 		struct stream *top = t->hp[0];
+		struct mml_event *to = t->direct ? &ev[n] : &e;
 		uint32_t pid;
 		int k;
 
 		if (top->missed > 0) {
 			meta_add_lost(t->meta, (uint32_t)top->cpu, (uint64_t)top->missed);
-			stackq_other(t->q, top->id);
+			if (!t->direct)
+				stackq_other(t->q, top->id);
 		}
-		int rc = decode_record(t->dec, top->data, top->size, top->ts, top->cpu, &e);
+		int rc = decode_record(t->dec, top->data, top->size, top->ts, top->cpu, to);
 		if (rc == 1) {
-			see_tid(t, e.tid);
-			if (stackq_event(t->q, top->id, &e)) {
+			if (to->tid != t->last_tid)
+				see_tid(t, to->tid);
+			t->last_tid = to->tid;
+			if (t->direct)
+				n++;
+			else if (stackq_event(t->q, top->id, to)) {
 				snprintf(s->err, sizeof(s->err), "out of memory");
 				return -1;
 			}
+		} else if (t->direct) {
+			;
 		} else if (rc == 0 && (k = decode_stack(t->dec, top->data, top->size, &pid, t->addr,
 						      STACK_MAX_FRAMES + 32)) >= 0) {
 			if (t->f && k > 0)

@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,18 @@ struct cur {
 	size_t clen;
 };
 
+#define AHEAD		8		/* chunks decompressed ahead of the reader, per stream */
+
+/* One decompressed chunk, or a stream's end (status). */
+struct slot {
+	unsigned char *buf;		/* pages + PAD */
+	size_t cap, len;
+	unsigned char *zbuf;		/* the compressed chunk */
+	size_t zcap;
+	int status;			/* when it is a stream's last slot: TDAT_END, _CUT, _BAD */
+	uint64_t where;			/* the chunk's offset, for an error */
+};
+
 struct stream {
 	struct tdat_stream_info info;
 	uint64_t off, end;		/* data still to read; end: as the file allows */
@@ -74,10 +87,13 @@ struct stream {
 	int zip;			/* zstd chunks */
 	int64_t chunks;			/* chunks left; -1: count not read yet */
 	uint32_t psize;
-	unsigned char *buf;		/* pages (read ahead, or a decompressed chunk) + PAD */
+	unsigned char *buf;		/* pages read ahead + PAD, or the current slot's */
 	size_t cap, len, pos;
-	unsigned char *zbuf;		/* one compressed chunk */
-	size_t zcap;
+	uint64_t where;			/* of the data that ended the stream */
+	struct slot q[AHEAD];		/* zip: a ring of decompressed chunks (q[0] unthreaded) */
+	int qhead, qn;			/* under mu: first slot, slots filled */
+	int wend;			/* the last slot holds the stream's end */
+	int held;			/* the reader is on q[qhead] */
 };
 
 struct buffer {
@@ -96,7 +112,7 @@ struct tdat_file {
 	int version, long_size;
 	uint32_t psize;
 	int zstd;			/* v7 with zstd compression */
-	ZSTD_DCtx *dctx;
+	ZSTD_DCtx *dctx;		/* this thread's */
 	struct tep_handle *tep;
 	int64_t ts_offset;
 	int unsupported;
@@ -108,6 +124,11 @@ struct tdat_file {
 	int nbufs;
 	struct stream *st;
 	int nst;
+	int started, threaded, quit;	/* the decompression thread */
+	int idle, waiting;		/* under mu: it waits for room, the reader for a chunk */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_ready;
 };
 
 /* ---------------------------------------------------------------- reading */
@@ -310,13 +331,13 @@ static void parse_cmdlines(struct tdat_file *f, struct cur *c)
 }
 
 /* One zstd frame of srclen bytes into dst (cap bytes). Returns its size, or -1. */
-static long unzstd(struct tdat_file *f, void *dst, size_t cap, const void *src, size_t srclen)
+static long unzstd(ZSTD_DCtx **dctx, void *dst, size_t cap, const void *src, size_t srclen)
 {
 	size_t r;
 
-	if (!f->dctx && !(f->dctx = ZSTD_createDCtx()))
+	if (!*dctx && !(*dctx = ZSTD_createDCtx()))
 		return -1;
-	r = ZSTD_decompressDCtx(f->dctx, dst, cap, src, srclen);
+	r = ZSTD_decompressDCtx(*dctx, dst, cap, src, srclen);
 	return ZSTD_isError(r) ? -1 : (long)r;
 }
 
@@ -347,7 +368,7 @@ static int section(struct tdat_file *f, uint64_t off, unsigned id, struct cur *c
 		free(z);
 		return -1;
 	}
-	long got = unzstd(f, *mem, len, z, zlen);
+	long got = unzstd(&f->dctx, *mem, len, z, zlen);
 	free(z);
 	if (got < 0) {
 		free(*mem);
@@ -653,6 +674,8 @@ static int make_streams(struct tdat_file *f)
 	return 0;
 }
 
+static void stop_worker(struct tdat_file *f);
+
 int tdat_file_open(const char *path, struct tdat_file **out, char *err, size_t errlen)
 {
 	static const unsigned char magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
@@ -721,9 +744,14 @@ void tdat_file_close(struct tdat_file *f)
 {
 	if (!f)
 		return;
+	stop_worker(f);
 	for (int i = 0; i < f->nst; i++) {
-		free(f->st[i].buf);
-		free(f->st[i].zbuf);
+		if (!f->st[i].zip)
+			free(f->st[i].buf);
+		for (int k = 0; k < AHEAD; k++) {
+			free(f->st[i].q[k].buf);
+			free(f->st[i].q[k].zbuf);
+		}
 	}
 	free(f->st);
 	for (int i = 0; i < f->nbufs; i++) {
@@ -850,60 +878,184 @@ static int refill_plain(struct tdat_file *f, struct stream *s, int *status)
 	return 1;
 }
 
-static int refill_zip(struct tdat_file *f, struct stream *s, int *status, uint64_t *where)
+/*
+ * The next chunk of stream s into sl (the worker's, or the reader's when
+ * there is no worker). 1, or 0 with sl->status (and sl->where) set.
+ */
+static int chunk(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s, struct slot *sl)
 {
 	struct cur c;
 
 	cur_file(&c, f->fd, s->off, s->end);
-	*where = s->off;
+	sl->where = s->off;
 	if (s->chunks < 0)
 		s->chunks = (int64_t)cur_u(&c, 4);
 	if (!s->chunks) {
-		*status = TDAT_END;
+		sl->status = c.bad ? TDAT_CUT : TDAT_END;
 		return 0;
 	}
 	uint32_t zlen = (uint32_t)cur_u(&c, 4), len = (uint32_t)cur_u(&c, 4);
 	if (c.bad || zlen > s->end - c.off) {
-		*status = TDAT_CUT;		/* the file ends inside the chunk */
+		sl->status = TDAT_CUT;		/* the file ends inside the chunk */
 		return 0;
 	}
-	*where = c.off - 8;
-	if (!len || len > MAX_CHUNK || grow(&s->zbuf, &s->zcap, zlen ? zlen : 1) ||
-	    grow(&s->buf, &s->cap, (size_t)len + s->psize + PAD) ||
-	    pread_full(f->fd, s->zbuf, zlen, c.off) != zlen) {
-		*status = TDAT_BAD;
+	sl->where = c.off - 8;
+	sl->status = TDAT_BAD;
+	if (!len || len > MAX_CHUNK || grow(&sl->zbuf, &sl->zcap, zlen ? zlen : 1) ||
+	    grow(&sl->buf, &sl->cap, (size_t)len + s->psize + PAD) ||
+	    pread_full(f->fd, sl->zbuf, zlen, c.off) != zlen)
 		return 0;
-	}
-	long got = unzstd(f, s->buf, len, s->zbuf, zlen);
-	if (got <= 0) {
-		*status = TDAT_BAD;
+	long got = unzstd(dctx, sl->buf, len, sl->zbuf, zlen);
+	if (got <= 0)
 		return 0;
-	}
 	size_t whole = ((size_t)got + s->psize - 1) / s->psize * s->psize;
-	memset(s->buf + got, 0, whole - (size_t)got + PAD);
+	memset(sl->buf + got, 0, whole - (size_t)got + PAD);
 	s->off = c.off + zlen;
 	s->chunks--;
-	s->len = whole;
-	s->pos = 0;
+	sl->len = whole;
+	sl->status = TDAT_END;
 	return 1;
+}
+
+/*
+ * The decompression thread: keeps every compressed stream AHEAD chunks
+ * ahead of the reader, round robin, and ends a stream's queue with a slot
+ * that carries its final status. The reader only waits when a queue is
+ * empty. Streams' off/chunks belong to this thread once it runs.
+ */
+static void *worker(void *arg)
+{
+	struct tdat_file *f = arg;
+	ZSTD_DCtx *dctx = NULL;
+	int next = 0;
+
+	pthread_mutex_lock(&f->mu);
+	while (!f->quit) {
+		struct stream *s = NULL;
+		for (int k = 0; k < f->nst && !s; k++) {
+			struct stream *c = &f->st[(next + k) % f->nst];
+			if (c->zip && !c->wend && c->qn < AHEAD) {
+				s = c;
+				next = (next + k + 1) % f->nst;
+			}
+		}
+		if (!s) {
+			f->idle = 1;
+			pthread_cond_wait(&f->cv_work, &f->mu);
+			f->idle = 0;
+			continue;
+		}
+		struct slot *sl = &s->q[(s->qhead + s->qn) % AHEAD];
+		pthread_mutex_unlock(&f->mu);
+		int ok = chunk(f, &dctx, s, sl);
+		pthread_mutex_lock(&f->mu);
+		s->qn++;
+		if (!ok)
+			s->wend = 1;
+		if (f->waiting)			/* wake-ups cost more than a chunk: only when needed */
+			pthread_cond_signal(&f->cv_ready);
+	}
+	pthread_mutex_unlock(&f->mu);
+	ZSTD_freeDCtx(dctx);
+	return NULL;
+}
+
+static void start_worker(struct tdat_file *f)
+{
+	int zip = 0;
+
+	f->started = 1;
+	for (int i = 0; i < f->nst; i++)
+		zip |= f->st[i].zip;
+	if (!zip || pthread_mutex_init(&f->mu, NULL))
+		return;
+	if (pthread_cond_init(&f->cv_work, NULL) || pthread_cond_init(&f->cv_ready, NULL) ||
+	    pthread_create(&f->th, NULL, worker, f)) {
+		pthread_mutex_destroy(&f->mu);
+		return;			/* the reader decompresses itself */
+	}
+	f->threaded = 1;
+}
+
+static void stop_worker(struct tdat_file *f)
+{
+	if (!f->threaded)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->quit = 1;
+	pthread_cond_broadcast(&f->cv_work);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->th, NULL);
+	pthread_cond_destroy(&f->cv_work);
+	pthread_cond_destroy(&f->cv_ready);
+	pthread_mutex_destroy(&f->mu);
+	f->threaded = 0;
+}
+
+/* The next chunk of a compressed stream, as the reader sees it. NULL: final status in it. */
+static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
+{
+	struct slot *sl;
+
+	if (!f->threaded) {
+		sl = &s->q[0];
+		if (!s->wend && !chunk(f, &f->dctx, s, sl))
+			s->wend = 1;
+		return s->wend ? NULL : sl;
+	}
+	pthread_mutex_lock(&f->mu);
+	if (s->held) {				/* the chunk just read out: its slot is free */
+		s->qhead = (s->qhead + 1) % AHEAD;
+		s->qn--;
+		s->held = 0;
+		if (f->idle && s->qn <= AHEAD / 2)	/* wake it for a few chunks, not for each */
+			pthread_cond_signal(&f->cv_work);
+	}
+	while (!s->qn) {
+		f->waiting = 1;
+		pthread_cond_wait(&f->cv_ready, &f->mu);
+		f->waiting = 0;
+	}
+	sl = &s->q[s->qhead];
+	int last = s->wend && s->qn == 1;
+	pthread_mutex_unlock(&f->mu);
+	if (last)
+		return NULL;			/* the final slot stays: every later call ends here */
+	s->held = 1;
+	return sl;
 }
 
 void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t errlen)
 {
 	struct stream *s = &f->st[i];
-	uint64_t where = s->off;
 
 	*status = TDAT_END;
+	if (!f->started)
+		start_worker(f);
 	if (s->pos >= s->len) {
-		int ok = s->zip ? refill_zip(f, s, status, &where) : refill_plain(f, s, status);
+		int ok;
+		if (s->zip) {
+			struct slot *sl = next_chunk(f, s);
+			ok = sl != NULL;
+			if (sl) {
+				s->buf = sl->buf;
+				s->len = sl->len;
+				s->pos = 0;
+			} else {
+				sl = f->threaded ? &s->q[s->qhead] : &s->q[0];
+				*status = sl->status;
+				s->where = sl->where;
+			}
+		} else {
+			s->where = s->off;
+			ok = refill_plain(f, s, status);
+		}
 		if (!ok) {
 			s->len = s->pos = 0;
-			s->off = s->end;	/* stays at the end */
-			s->chunks = 0;
 			if (*status == TDAT_BAD)
 				snprintf(err, errlen, "%s: damaged trace data (CPU %u of buffer %d, "
 					 "offset %llu)", f->path, s->info.cpu, s->info.buffer,
-					 (unsigned long long)where);
+					 (unsigned long long)s->where);
 			return NULL;
 		}
 	}
