@@ -667,7 +667,9 @@ static int make_streams(struct tdat_file *f)
 				n->end = f->fsize;
 				n->cut = 1;
 			}
-			if (n->psize < 64 || n->psize > (1u << 24) || n->off > f->fsize)
+			if (n->off > f->fsize)		/* cut before this CPU's data */
+				n->off = n->end = f->fsize;
+			if (n->psize < 64 || n->psize > (1u << 24))
 				return -1;
 		}
 	}
