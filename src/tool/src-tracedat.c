@@ -169,7 +169,7 @@ static int rec_advance(struct stream *st)
 static int page_bad(struct tdat *t, const struct stream *st, const char *what)
 {
 	if (!t->bad)
-		snprintf(t->bad_err, sizeof(t->bad_err), "%s: damaged trace data: %s (CPU %d)",
+		snprintf(t->bad_err, sizeof(t->bad_err), "%.150s: damaged trace data: %s (CPU %d)",
 			 t->path, what, st->cpu);
 	t->bad = 1;
 	return 0;

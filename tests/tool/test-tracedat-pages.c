@@ -148,7 +148,7 @@ static int has_tracecmd(void)
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/mml-tdpages.XXXXXX", fx[2048], path[4096], cmd[8192];
+	char dir[] = "/tmp/mml-tdpages.XXXXXX", fx[2048], path[4096], cmd[16384];
 	const char *src = getenv("MMAPLOCK_SRC");
 	int tc = has_tracecmd(), nfix = 0;
 
