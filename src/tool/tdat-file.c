@@ -9,8 +9,9 @@
  * offset, fixed in 1.5), so reading a 10 MB trace.dat took 160 MB. Opening
  * through it also parses every event format of the kernel (2 MB of text)
  * and all of kallsyms, and crashes on some damaged files. Here a stream
- * (one CPU of one buffer) holds one decompressed chunk, or 256 KiB of
- * pages read ahead, at a time; only the formats decode.c reads are parsed;
+ * (one CPU of one buffer) holds at most AHEAD decompressed chunks (a
+ * thread decompresses them ahead of the reader), or 256 KiB of pages read
+ * ahead; only the formats decode.c reads are parsed;
  * kallsyms waits until a stack needs a symbol.
  *
  * Layout (trace-cmd.dat.v6(5) and .v7(5)). Both start with the magic,
