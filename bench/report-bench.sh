@@ -12,6 +12,8 @@
 #   mmaplock report FILE.dat       our reader on the trace.dat
 #   trace-cmd report -i FILE.dat   trace-cmd's text output
 #   perf script -i perf.data       perf's text output
+#   $BASE report FILE.dat          when BASE names an older mmaplock binary
+# Each is run RUNS times (default 3): the median time and peak RSS.
 # Both captures hold the same events (mmap_lock:* and rwsem-filtered
 # lock:contention_*); perf records mmap_lock:* only. Prints events/s and
 # ratios to trace-cmd report and peak RSS; the last line is JSON.
@@ -51,22 +53,32 @@ if command -v perf >/dev/null && perf record -q -e 'mmap_lock:*' -a -o $tmp/perf
 	havep=1
 fi
 
-# run NAME CMD...: time it, output lines counted; sets secs, rss, lines
+# run NAME CMD...: time it RUNS times (default 3), output lines counted;
+# records the median wall time and the median peak RSS
+runs=${RUNS:-3}
 run() {
 	n=$1
 	shift
-	/usr/bin/time -f '%e %M' -o $tmp/time "$@" 2>/dev/null | wc -l >$tmp/lines
-	secs=$(tail -n 1 $tmp/time | awk '{ print $1 }')
-	rss=$(tail -n 1 $tmp/time | awk '{ print $2 }')
+	: >$tmp/times
+	i=0
+	while [ $i -lt $runs ]; do
+		/usr/bin/time -f '%e %M' -o $tmp/time "$@" 2>/dev/null | wc -l >$tmp/lines
+		if grep -q "exited with non-zero" $tmp/time; then
+			echo "report-bench: $* failed" >&2
+			return 0
+		fi
+		tail -n 1 $tmp/time >>$tmp/times
+		i=$((i + 1))
+	done
+	secs=$(sort -n -k1 $tmp/times | awk -v m=$(((runs + 1) / 2)) 'NR == m { print $1 }')
+	rss=$(sort -n -k2 $tmp/times | awk -v m=$(((runs + 1) / 2)) 'NR == m { print $2 }')
 	lines=$(cat $tmp/lines)
-	if grep -q "exited with non-zero" $tmp/time; then
-		echo "report-bench: $* failed" >&2
-		return 0
-	fi
 	echo "$n $secs $rss $lines" >>$tmp/results
 }
 run mml "$M" report $tmp/b.mml
 run tracedat "$M" report $tmp/b.dat
+# BASE=an older mmaplock binary: its trace.dat reading, in the same run
+[ -n "${BASE:-}" ] && [ -x "$BASE" ] && run tracedat-base "$BASE" report $tmp/b.dat
 run trace-cmd trace-cmd report -i $tmp/b.dat
 [ $havep -eq 1 ] && run perf perf script -i $tmp/perf.data
 pev=0
@@ -80,9 +92,9 @@ awk -v ev="$ev" -v tev="$tev" -v pev="$pev" '
 	$1 == "trace-cmd" { base = tev / ($2 > 0 ? $2 : 0.001) }
 	END {
 		for (i = 1; i <= NR; i++) {
-			e = (n[i] == "perf") ? pev : (n[i] == "trace-cmd" || n[i] == "tracedat") ? tev : ev
+			e = (n[i] == "perf") ? pev : (n[i] == "trace-cmd" || n[i] ~ /^tracedat/) ? tev : ev
 			rate = e / (s[i] > 0 ? s[i] : 0.001)
-			label = n[i] == "mml" ? "mmaplock report (.mml)" : n[i] == "tracedat" ? "mmaplock report (.dat)" : n[i] == "trace-cmd" ? "trace-cmd report" : "perf script"
+			label = n[i] == "mml" ? "mmaplock report (.mml)" : n[i] == "tracedat" ? "mmaplock report (.dat)" : n[i] == "tracedat-base" ? "BASE report (.dat)" : n[i] == "trace-cmd" ? "trace-cmd report" : "perf script"
 			printf "%-26s %8.2f %14.0f %10.1f %10.1f\n", label, s[i], rate, rate / base, r[i] / 1024
 			js = js sprintf("%s\"%s\":{\"s\":%s,\"events_per_s\":%.0f,\"rss_kb\":%s}", i > 1 ? "," : "", n[i], s[i], rate, r[i])
 		}

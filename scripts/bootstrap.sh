@@ -10,7 +10,7 @@
 set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config
-      libtracefs-dev libtraceevent-dev libtracecmd-dev
+      libtracefs-dev libtraceevent-dev libtracecmd-dev libzstd-dev
       systemtap-sdt-dev libmicrohttpd-dev libncurses-dev"
 TEST_PKGS="clang libclang-rt-14-dev trace-cmd linux-perf bpftrace tmux
       python3 jq time prometheus chromium"

@@ -16,7 +16,7 @@
 
 enum source_kind {
 	SOURCE_MML = 1,		/* mmaplock trace file (record, or libmmaplock's recorder) */
-	SOURCE_TRACEDAT,	/* trace-cmd trace.dat (through libtracecmd) */
+	SOURCE_TRACEDAT,	/* trace-cmd trace.dat (its ring-buffer pages) */
 	SOURCE_TEXT,		/* text: tracefs trace/trace_pipe, trace-cmd report, perf script */
 };
 
@@ -53,5 +53,7 @@ const char *source_error(const struct source *s);
 void source_close(struct source *s);	/* NULL is fine */
 
 extern const struct source_ops source_mml_ops, source_tracedat_ops, source_text_ops;
+/* trace.dat through libtracecmd, one record at a time (tests compare it with the pages). */
+extern const struct source_ops source_tracedat_records_ops;
 
 #endif

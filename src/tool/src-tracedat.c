@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * src-tracedat.c: trace-cmd's trace.dat as a source (source.h), read
- * through libtracecmd and decoded by decode.c.
+ * src-tracedat.c: trace-cmd's trace.dat as a source (source.h), decoded by
+ * decode.c, the live recorder's decoder.
  *
- * The file's event formats are already parsed into its tep (tracecmd_open
- * does that); decode.c takes the offsets from there, so files of either
- * kernel era (memcg_id or memcg_path) read alike. Records come per CPU in
- * time order; this source merges them with a small binary heap keyed by ts
- * over every (buffer, CPU) stream: the top buffer and any instance buffers
- * the file holds (`trace-cmd extract -B NAME` stores the events under
- * NAME). Only one record per stream is held, so memory does not grow with
- * the file.
+ * Two ways to the records, one merge. Page-wise (source_tracedat_ops):
+ * tdat-file.c hands out each CPU's ring-buffer pages (v7's zstd chunks
+ * decompressed one at a time), kbuffer walks a page as the live recorder
+ * walks trace_pipe_raw, and decode.c reads the fields in place: no
+ * allocation per event, memory flat in the file's size. Record-wise
+ * (source_tracedat_records_ops, and the fallback for what tdat-file.c does
+ * not know: big-endian files, zlib, TSC or host/guest time conversion,
+ * latency traces): libtracecmd's tracecmd_read_data(), one tep_record per
+ * event. The two must give the same events: tests/tool/test-tracedat-pages.c
+ * reads every trace.dat of the tests both ways and compares them.
+ *
+ * Records come per CPU in time order; a small binary heap keyed by (ts,
+ * buffer, CPU) merges every (buffer, CPU) stream: the top buffer and any
+ * instance buffers the file holds (`trace-cmd extract -B NAME` stores the
+ * events under NAME). The key makes equal timestamps come out in the same
+ * order both ways. Only one record (or page) per stream is held.
  *
  * Kernel stacks: ftrace:kernel_stack records (the stacktrace trigger, or
  * trace-cmd record -T) hold return addresses, as many as the record's
@@ -19,22 +27,23 @@
  * (tep_find_function_info: "func+0x1a/0x80", as the kernel's %pS prints
  * it; "0xffff..." when no symbol covers the address) and attached by
  * stackq.h to the event they follow in their (buffer, CPU) stream.
+ * Page-wise, kallsyms is parsed when the first stack record comes.
  *
  * Metadata: comm from the file's saved cmdlines (tep_data_comm_from_pid),
- * the first time a tid is met; lost events from the records' missed_events
+ * the first time a tid is met; lost events from the pages' missed-events
  * marks; path-era memcg paths as the decoder interns them.
  *
- * Corrupt files. libtracecmd 1.3 (and libtraceevent 1.7 under it) crash on
- * some damaged trace.dat files while opening them: a NULL dereference in
- * tracecmd_buffer_instance_handle()'s error path when a compressed chunk
- * does not decompress, format parsers walking off a damaged event format.
- * That is their code, not ours, but a report must not die of a bad input.
- * So the file is first opened, buffers included, in a forked child with
- * its output sent to /dev/null; only when that child exits normally does
- * this process open it. A child killed by a signal (or stopped by a
- * sanitizer) means a one-line "corrupt" error instead of a crash. The price
- * is one more parse of the headers (about 0.3 s for a file with kallsyms).
- * Damage that only shows while records are read is not covered.
+ * Damaged files. Page-wise, every size and offset is checked (tdat-file.c,
+ * and here each page's length and each record's against its page): a
+ * file cut short reads up to where it ends (s->truncated), damaged data is
+ * a one-line error. Record-wise: libtracecmd 1.3 (and libtraceevent 1.7
+ * under it) crash on some damaged trace.dat files while opening them: a
+ * NULL dereference in tracecmd_buffer_instance_handle()'s error path when
+ * a compressed chunk does not decompress, format parsers walking off a
+ * damaged event format. So that path first opens the file, buffers
+ * included, in a forked child with its output sent to /dev/null; only when
+ * that child exits normally does this process open it. A child killed by a
+ * signal means a one-line "corrupt" error instead of a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,10 +54,12 @@
 #include <unistd.h>
 #include <trace-cmd/trace-cmd.h>
 #include <traceevent/event-parse.h>
+#include <traceevent/kbuffer.h>
 #include "source.h"
 #include "decode.h"
 #include "stackq.h"
 #include "stacks.h"
+#include "tdat-file.h"
 
 #define SYMLEN	160			/* one symbolized frame */
 #define SYMCACHE 4096			/* symbolized addresses remembered (stacks repeat) */
@@ -59,26 +70,47 @@ struct symc {
 };
 _Static_assert(SYMCACHE == 1 << 12, "on_stack() hashes an address to 12 bits");
 
+/* One CPU of one buffer, at its next record. */
 struct stream {
-	struct tracecmd_input *h;
+	uint64_t ts;			/* of the record, ns */
+	uint64_t key;			/* buffer << 32 | cpu: the order of equal timestamps */
+	const unsigned char *data;	/* the record (ftrace event header on) */
+	int size;
+	int missed;			/* records lost right before this one (> 0: a count) */
 	int cpu;
-	uint32_t id;			/* stable number (the heap moves streams) */
-	struct tep_record *rec;		/* next record, NULL: exhausted */
+	uint32_t id;			/* stable number (stackq's stream) */
+	/* page-wise */
+	int idx;			/* tdat-file.c's stream */
+	struct kbuffer *kb;
+	unsigned char *page;		/* the page being walked, NULL before the first */
+	uint32_t psize;
+	/* record-wise */
+	struct tracecmd_input *h;
+	struct tep_record *rec;
 };
 
 struct tdat {
+	struct tdat_file *f;		/* page-wise, else: */
 	struct tracecmd_input *top;
 	struct tracecmd_input **subs;
 	int nsubs;
 	struct tep_handle *tep;
 	struct decoder *dec;
-	struct stream *st;
-	int nst;			/* heap size (streams with a record) */
+	struct stream *all;		/* every stream */
+	int nall;
+	struct stream **hp;		/* heap of the streams with a record */
+	int nst;
+	uint64_t ts_offset;		/* page-wise: added to every timestamp */
+	int cut, bad;			/* page-wise: a stream ended short, or on damage */
+	char bad_err[256];
+	char path[200];
 	uint32_t *tids;			/* open-addressing set of tids seen (+1) */
 	size_t ntids, cap;
 	struct mml_meta *meta;
-	uint32_t nids;			/* streams numbered so far */
 	struct stackq *q;		/* events held until their stack is known */
+	int direct;			/* no kernel_stack format: events go straight out */
+	uint32_t last_tid;		/* see_tid() skips a run of one task's events */
+	unsigned since_pop;		/* records handed to the queue since it was last emptied */
 	uint64_t addr[STACK_MAX_FRAMES + 32];
 	char sym[STACK_MAX_FRAMES + 32][SYMLEN];
 	struct symc *symc;		/* SYMCACHE entries, by address hash; NULL until needed */
@@ -100,43 +132,124 @@ static int probe(const unsigned char *head, size_t len)
 
 static int less(const struct stream *a, const struct stream *b)
 {
-	return a->rec->ts < b->rec->ts;
+	return a->ts < b->ts || (a->ts == b->ts && a->key < b->key);
 }
 
 static void sift_down(struct tdat *t, int i)
 {
 	for (;;) {
 		int l = 2 * i + 1, r = l + 1, m = i;
-		if (l < t->nst && less(&t->st[l], &t->st[m]))
+		if (l < t->nst && less(t->hp[l], t->hp[m]))
 			m = l;
-		if (r < t->nst && less(&t->st[r], &t->st[m]))
+		if (r < t->nst && less(t->hp[r], t->hp[m]))
 			m = r;
 		if (m == i)
 			return;
-		struct stream x = t->st[i];
-		t->st[i] = t->st[m];
-		t->st[m] = x;
+		struct stream *x = t->hp[i];
+		t->hp[i] = t->hp[m];
+		t->hp[m] = x;
 		i = m;
 	}
 }
 
-static int add_streams(struct tdat *t, struct tracecmd_input *h)
+/* Record-wise: the stream's next record. 1, or 0 at its end. */
+static int rec_advance(struct stream *st)
 {
-	int ncpu = tep_get_cpus(tracecmd_get_tep(h));
+	tracecmd_free_record(st->rec);
+	st->rec = tracecmd_read_data(st->h, st->cpu);
+	if (!st->rec)
+		return 0;
+	st->ts = st->rec->ts;
+	st->data = st->rec->data;
+	st->size = st->rec->size;
+	st->missed = st->rec->missed_events;
+	return 1;
+}
 
-	for (int cpu = 0; cpu < ncpu; cpu++) {
-		struct tep_record *r = tracecmd_read_data(h, cpu);
-		if (!r)
-			continue;
-		struct stream *n = realloc(t->st, sizeof(*n) * (size_t)(t->nst + 1));
-		if (!n) {
-			tracecmd_free_record(r);
-			return -1;
-		}
-		t->st = n;
-		t->st[t->nst++] = (struct stream){ h, cpu, t->nids++, r };
-	}
+static int page_bad(struct tdat *t, const struct stream *st, const char *what)
+{
+	if (!t->bad)
+		snprintf(t->bad_err, sizeof(t->bad_err), "%.150s: damaged trace data: %s (CPU %d)",
+			 t->path, what, st->cpu);
+	t->bad = 1;
 	return 0;
+}
+
+/*
+ * Page-wise: the stream's next record, from its page or the pages after
+ * it. 1, or 0 at its end (the end of its data, the file's end: t->cut, or
+ * damage: t->bad).
+ */
+static int page_advance(struct tdat *t, struct stream *st)
+{
+	unsigned long long ts = 0;
+	void *d = st->page ? kbuffer_next_event(st->kb, &ts) : NULL;
+
+	st->missed = 0;
+	while (!d) {
+		int status;
+		st->page = tdat_file_page(t->f, st->idx, &status, t->bad_err, sizeof(t->bad_err));
+		if (!st->page) {
+			if (status == TDAT_CUT)
+				t->cut = 1;
+			else if (status == TDAT_BAD)
+				t->bad = 1;
+			return 0;
+		}
+		/* a page's length must fit its page: kbuffer trusts it */
+		if (kbuffer_load_subbuffer(st->kb, st->page) < 0 ||
+		    (uint64_t)kbuffer_subbuffer_size(st->kb) + (uint64_t)kbuffer_start_of_data(st->kb) >
+			    st->psize) {
+			st->page = NULL;
+			return page_bad(t, st, "a page longer than a page");
+		}
+		st->missed = kbuffer_missed_events(st->kb);
+		d = kbuffer_read_event(st->kb, &ts);
+	}
+	int size = kbuffer_event_size(st->kb);
+	if (size < 0 || (size_t)((unsigned char *)d - st->page) + (size_t)size > st->psize) {
+		st->page = NULL;
+		return page_bad(t, st, "a record past its page's end");
+	}
+	st->ts = ts + t->ts_offset;
+	st->data = d;
+	st->size = size;
+	return 1;
+}
+
+static int advance(struct tdat *t, struct stream *st)
+{
+	return t->f ? page_advance(t, st) : rec_advance(st);
+}
+
+/* Room for n streams in t->all and t->hp. */
+static int reserve(struct tdat *t, int n)
+{
+	struct stream *a = calloc((size_t)n, sizeof(*a));
+	struct stream **h = calloc((size_t)n, sizeof(*h));
+
+	if (!a || !h) {
+		free(a);
+		free(h);
+		return -1;
+	}
+	t->all = a;
+	t->hp = h;
+	return 0;
+}
+
+/* Number the streams, read each one's first record, make the heap. */
+static void start_streams(struct tdat *t)
+{
+	for (int i = 0; i < t->nall; i++) {
+		struct stream *st = &t->all[i];
+		if (!advance(t, st))
+			continue;
+		st->id = (uint32_t)i;
+		t->hp[t->nst++] = st;
+	}
+	for (int i = t->nst / 2 - 1; i >= 0; i--)
+		sift_down(t, i);
 }
 
 static void tdat_close(struct source *s)
@@ -145,9 +258,13 @@ static void tdat_close(struct source *s)
 
 	if (!t)
 		return;
-	for (int i = 0; i < t->nst; i++)
-		tracecmd_free_record(t->st[i].rec);
-	free(t->st);
+	for (int i = 0; i < t->nall; i++) {
+		tracecmd_free_record(t->all[i].rec);
+		if (t->all[i].kb)
+			kbuffer_free(t->all[i].kb);
+	}
+	free(t->all);
+	free(t->hp);
 	free(t->symc);
 	stackq_free(t->q);
 	decoder_free(t->dec);
@@ -157,6 +274,7 @@ static void tdat_close(struct source *s)
 	free(t->subs);
 	if (t->top)
 		tracecmd_close(t->top);
+	tdat_file_close(t->f);
 	free(t->tids);
 	free(t);
 	s->priv = NULL;
@@ -203,7 +321,41 @@ static int open_survives(const char *path)
 	return WIFEXITED(status) && WEXITSTATUS(status) == PROBE_OK;
 }
 
-static int tdat_open(struct source *s, const char *path)
+/* What both ways need once t->tep is there: the decoder, the stack queue. */
+static int setup(struct source *s, struct tdat *t, const char *path)
+{
+	t->dec = decoder_new(t->tep, on_path, t);
+	if (!t->dec) {
+		snprintf(s->err, sizeof(s->err), "%s: trace.dat holds no mmap_lock events", path);
+		return -1;
+	}
+	t->direct = !decoder_has_stacks(t->dec);
+	t->last_tid = UINT32_MAX;
+	t->q = stackq_new(t->meta);
+	if (!t->q) {
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_rec_streams(struct tdat *t, struct tracecmd_input *h, int buffer)
+{
+	int ncpu = tep_get_cpus(tracecmd_get_tep(h));
+
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct stream *n = realloc(t->all, sizeof(*n) * (size_t)(t->nall + 1));
+		if (!n)
+			return -1;
+		t->all = n;
+		t->all[t->nall++] = (struct stream){ .h = h, .cpu = cpu,
+			.key = (uint64_t)buffer << 32 | (uint32_t)cpu };
+	}
+	return 0;
+}
+
+/* Record-wise: libtracecmd opens the file (after a child survived doing so). */
+static int records_open(struct source *s, const char *path)
 {
 	struct tdat *t = calloc(1, sizeof(*t));
 
@@ -225,13 +377,9 @@ static int tdat_open(struct source *s, const char *path)
 		goto fail;
 	}
 	t->tep = tracecmd_get_tep(t->top);
-	t->dec = decoder_new(t->tep, on_path, t);
-	if (!t->dec) {
-		snprintf(s->err, sizeof(s->err), "%s: trace.dat holds no mmap_lock events", path);
+	if (setup(s, t, path))
 		goto fail;
-	}
-	t->q = stackq_new(t->meta);
-	if (!t->q || add_streams(t, t->top))
+	if (add_rec_streams(t, t->top, 0))
 		goto nomem;
 	t->nsubs = tracecmd_buffer_instances(t->top);
 	if (t->nsubs > 0) {
@@ -240,12 +388,62 @@ static int tdat_open(struct source *s, const char *path)
 			goto nomem;
 		for (int i = 0; i < t->nsubs; i++) {
 			t->subs[i] = tracecmd_buffer_instance_handle(t->top, i);
-			if (t->subs[i] && add_streams(t, t->subs[i]))
+			if (t->subs[i] && add_rec_streams(t, t->subs[i], i + 1))
 				goto nomem;
 		}
 	}
-	for (int i = t->nst / 2 - 1; i >= 0; i--)
-		sift_down(t, i);
+	t->hp = calloc((size_t)t->nall + 1, sizeof(*t->hp));
+	if (!t->hp)
+		goto nomem;
+	start_streams(t);
+	return 0;
+nomem:
+	snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+fail:
+	tdat_close(s);
+	return -1;
+}
+
+/* Page-wise, or record-wise for what tdat-file.c leaves to libtracecmd. */
+static int pages_open(struct source *s, const char *path)
+{
+	struct tdat *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (!t) {
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+		return -1;
+	}
+	s->priv = t;
+	t->meta = s->meta;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	rc = tdat_file_open(path, &t->f, s->err, sizeof(s->err));
+	if (rc == TDAT_UNSUPPORTED) {
+		free(t);
+		s->priv = NULL;
+		return records_open(s, path);
+	}
+	if (rc)
+		goto fail;
+	t->tep = tdat_file_tep(t->f);
+	t->ts_offset = (uint64_t)tdat_file_ts_offset(t->f);
+	if (setup(s, t, path))
+		goto fail;
+	t->nall = tdat_file_nstreams(t->f);
+	if (reserve(t, t->nall + 1))
+		goto nomem;
+	for (int i = 0; i < t->nall; i++) {
+		struct stream *st = &t->all[i];
+		const struct tdat_stream_info *in = tdat_file_stream(t->f, i);
+		st->idx = i;
+		st->cpu = (int)in->cpu;
+		st->key = (uint64_t)in->buffer << 32 | in->cpu;
+		st->psize = tdat_file_page_size(t->f, i);
+		st->kb = tdat_file_kbuffer(t->f);
+		if (!st->kb)
+			goto nomem;
+	}
+	start_streams(t);
 	return 0;
 nomem:
 	snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
@@ -329,35 +527,46 @@ static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
 	struct mml_event e;
 
 	for (;;) {
-		n += stackq_pop(t->q, ev + n, max - n, t->nst == 0);
+		/* records, not events, since the last pop: popping each time costs a call */
+		if (!t->direct && (t->nst == 0 || ++t->since_pop >= 256)) {
+			n += stackq_pop(t->q, ev + n, max - n, t->nst == 0);
+			t->since_pop = 0;
+		}
 		if (n == max || t->nst == 0)
 			break;
-		struct stream *top = &t->st[0];
-		struct tep_record *r = top->rec;
+		struct stream *top = t->hp[0];
+		struct mml_event *to = t->direct ? &ev[n] : &e;
 		uint32_t pid;
 		int k;
 
-		if (r->missed_events > 0) {
-			meta_add_lost(t->meta, (uint32_t)top->cpu, (uint64_t)r->missed_events);
-			stackq_other(t->q, top->id);
+		if (top->missed > 0) {
+			meta_add_lost(t->meta, (uint32_t)top->cpu, (uint64_t)top->missed);
+			if (!t->direct)
+				stackq_other(t->q, top->id);
 		}
-		int rc = decode_record(t->dec, r->data, r->size, r->ts, top->cpu, &e);
+		int rc = decode_record(t->dec, top->data, top->size, top->ts, top->cpu, to);
 		if (rc == 1) {
-			see_tid(t, e.tid);
-			if (stackq_event(t->q, top->id, &e)) {
+			if (to->tid != t->last_tid)
+				see_tid(t, to->tid);
+			t->last_tid = to->tid;
+			if (t->direct)
+				n++;
+			else if (stackq_event(t->q, top->id, to)) {
 				snprintf(s->err, sizeof(s->err), "out of memory");
 				return -1;
 			}
-		} else if (rc == 0 && (k = decode_stack(t->dec, r->data, r->size, &pid, t->addr,
+		} else if (t->direct) {
+			;
+		} else if (rc == 0 && (k = decode_stack(t->dec, top->data, top->size, &pid, t->addr,
 						      STACK_MAX_FRAMES + 32)) >= 0) {
+			if (t->f && k > 0)
+				tdat_file_load_kallsyms(t->f);	/* once; without it, addresses */
 			on_stack(t, top, k, pid);
 		} else {
 			stackq_other(t->q, top->id);
 		}
-		tracecmd_free_record(r);
-		top->rec = tracecmd_read_data(top->h, top->cpu);
-		if (!top->rec)
-			t->st[0] = t->st[--t->nst];
+		if (!advance(t, top))
+			t->hp[0] = t->hp[--t->nst];
 		if (t->nst > 0)
 			sift_down(t, 0);
 	}
@@ -365,14 +574,29 @@ static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
 		if (!s->start_ts)
 			s->start_ts = ev[0].ts;
 		s->end_ts = ev[n - 1].ts;
+	} else if (t->bad) {
+		snprintf(s->err, sizeof(s->err), "%s", t->bad_err);
+		return -1;
 	}
+	if (t->cut)
+		s->truncated = 1;
 	return (long)n;
 }
 
+/* Page-wise, falling back to record-wise (see the top of the file). */
 const struct source_ops source_tracedat_ops = {
 	.name = "trace.dat",
 	.probe = probe,
-	.open = tdat_open,
+	.open = pages_open,
+	.next = tdat_next,
+	.close = tdat_close,
+};
+
+/* Record-wise always: the reference the page-wise reading is tested against. */
+const struct source_ops source_tracedat_records_ops = {
+	.name = "trace.dat",
+	.probe = probe,
+	.open = records_open,
 	.next = tdat_next,
 	.close = tdat_close,
 };

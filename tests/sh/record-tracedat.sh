@@ -4,7 +4,9 @@
 # as trace.dat (`trace-cmd extract -B`; `trace-cmd record` is refused on
 # some machines). `mmaplock report --json --by memcg` must count the same
 # events, acquisitions and failures from both (times differ: the text has
-# microseconds only). Damaged files end with one line, never a crash.
+# microseconds only). The page-wise reading gives exactly libtracecmd's
+# record-wise events (tests/tool/test-tracedat-pages on both captures).
+# Damaged files end with one line, never a crash.
 # Kernel stacks: a second capture with the stacktrace trigger on the
 # mmap_lock events (what `trace-cmd record -R stacktrace` sets); `report
 # --stacks --json` must show stacks from the trace.dat, none of them led
@@ -55,6 +57,11 @@ if [ "$ev" = "$n" ] && [ "$n" -gt 1000 ] && cmp -s $tmp/a $tmp/b; then
 else
 	echo "FAIL: text has $n events; trace.dat report: $(head -c 300 $tmp/a); text report: $(head -c 300 $tmp/b)"
 	fail=1
+fi
+# read page by page, the same events as libtracecmd's record-wise reading
+B=${MMAPLOCK_BUILD:-build}
+if [ -x "$B/tests/test-tracedat-pages" ]; then
+	if "$B/tests/test-tracedat-pages" $tmp/t.dat >$tmp/same 2>&1; then echo "$(cat $tmp/same)"; else echo "FAIL page-wise vs record-wise: $(tail -c 600 $tmp/same)"; fail=1; fi
 fi
 # a damaged trace.dat: one line, non-zero exit
 head -c 3000 $tmp/t.dat > $tmp/cut.dat
@@ -135,6 +142,9 @@ if "$M" report $tmp/s.dat --stacks 100000 --json >$tmp/sd.json 2>$tmp/err &&
 else
 	echo "FAIL report --stacks: $(cat $tmp/err)"
 	fail=1
+fi
+if [ -x "$B/tests/test-tracedat-pages" ]; then
+	if "$B/tests/test-tracedat-pages" $tmp/s.dat >$tmp/same 2>&1; then echo "$(cat $tmp/same)"; else echo "FAIL page-wise vs record-wise (stacks): $(tail -c 600 $tmp/same)"; fail=1; fi
 fi
 # the folded export carries the kernel frames (function names, root first, after mode and kind)
 if "$M" export $tmp/s.dat --format folded -o $tmp/f.txt 2>$tmp/err &&

@@ -6,7 +6,8 @@
  * and a trace.dat (`trace-cmd extract -B`), then reads the trace.dat through
  * source_tracedat_ops and checks: per-type counts equal those of the text,
  * time order, the comm of this process from the file's cmdlines, and a cut
- * file fails with a one-line error. Needs root, tracefs and trace-cmd:
+ * file fails with a one-line error; both captures read page-wise give the
+ * record-wise reading's events exactly (tdat-same.h). Needs root, tracefs and trace-cmd:
  * exits 77 elsewhere.
  */
 #define _GNU_SOURCE
@@ -20,6 +21,7 @@
 #include "source.h"
 #include "meta.h"
 #include "stacks.h"
+#include "tdat-same.h"
 
 /*
  * libtraceevent 1.7 leaks a few bytes of every format it parses for
@@ -316,7 +318,15 @@ int main(void)
 		CHECK(c.err[0] && !strchr(c.err, '\n'));
 	}
 	meta_free(meta);
+	/* the page-wise reading gives exactly the record-wise one's events */
+	snprintf(path, sizeof(path), "%s/t.dat", dir);
+	long same = tdat_same(path);
+	CHECK(same > 0);
 	stacks(T, dir);
+	snprintf(path, sizeof(path), "%s/s.dat", dir);
+	long same_s = tdat_same(path);
+	CHECK(same_s > 0);
+	printf("test-tracedat: page-wise = record-wise: %ld and %ld events\n", same, same_s);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	sh(cmd);
 	if (fails)
