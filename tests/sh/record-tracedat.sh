@@ -35,9 +35,12 @@ drop() {	# an instance, its stacktrace triggers first
 trap 'drop $I; drop $I2; rm -rf "$tmp"' EXIT
 mkdir $I
 echo mono > $I/trace_clock
-echo 32768 > $I/buffer_size_kb
+echo 65536 > $I/buffer_size_kb
+# only this script's processes: other load on the machine must not overflow the buffer
+echo $$ > $I/set_event_pid
+echo 1 > $I/options/event-fork
 echo 1 > $I/events/mmap_lock/enable
-"$M" stress -d 0.3 >/dev/null
+"$M" stress -d 0.15 >/dev/null
 echo 0 > $I/events/mmap_lock/enable
 lost=$(cat $I/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
 cat $I/trace > $tmp/t.txt
@@ -100,6 +103,8 @@ stack_capture() {	# 0 when the trace.dat holds every event of the text (trace-cm
 	mkdir $I2
 	echo mono > $I2/trace_clock
 	echo 32768 > $I2/buffer_size_kb
+	echo $$ > $I2/set_event_pid
+	echo 1 > $I2/options/event-fork
 	for e in start_locking acquire_returned released; do
 		echo stacktrace > $I2/events/mmap_lock/mmap_lock_$e/trigger
 	done
