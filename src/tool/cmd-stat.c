@@ -88,8 +88,8 @@ static void usage(FILE *f)
 		   "afterwards, unless -o FILE is given.\n\n"
 		   "Where the report goes (like perf stat): with CMD, to stderr, so that CMD keeps\n"
 		   "stdout; with -d alone, to stdout; with --report FILE, to FILE. --json is one JSON\n"
-		   "document there (with CMD on stderr, only if CMD itself writes nothing to stderr:\n"
-		   "use --report FILE for scripts).\n\n"
+		   "document there (on stderr, only if nothing else writes there, CMD included: use\n"
+		   "--report FILE in scripts).\n\n"
 		   "      --report FILE      write the report to FILE (an existing FILE is replaced only\n"
 		   "                         when the report succeeds; never the recording of -o)\n\n"
 		   "Report's options (mmaplock report --help describes them):\n ");

@@ -40,7 +40,7 @@ void report_usage(FILE *f)
 "  --csv        CSV: a header line and one row per group\n"
 "  --html OUT   write one self-contained HTML page to OUT: summary, latency\n"
 "               histograms, a timeline of the busiest mm, the blame matrix,\n"
-"               the top kernel stacks (traces recorded with --stack)\n"
+"               the top kernel stacks (traces of record --stack)\n"
 "  --stacks [N] after the report, the N (default 10) kernel call stacks with the\n"
 "               most wait time and the N with the most hold time: count, total,\n"
 "               max, share, who took them, the frames (record --stack)\n"
