@@ -36,7 +36,8 @@ $(BUILD)/Makefile: CMakeLists.txt | bootstrap
 build: bootstrap $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Sanitizer trees: the library and tool tests run again under them.
+# Sanitizer and OFF trees: scripts/check.sh runs the library and tool unit
+# tests again under ASan, the library tests under TSan and with tracing OFF.
 build-asan/Makefile: CMakeLists.txt | bootstrap-test
 	@CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
 		-DMMAPLOCK_SANITIZE=address >/dev/null

@@ -198,9 +198,13 @@ int cmd_check(int argc, char **argv)
 	char err[300];
 	long n;
 
+	const struct cmdargs_opts opts = { lo, "h" };
+
+	if (cmdargs_list(argc, argv, &opts))
+		return 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, opts.shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case 'm': {
 			char *end;

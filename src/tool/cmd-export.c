@@ -29,9 +29,12 @@ static void usage(FILE *f)
 "           named by mode and mm, and a counter of waiters per mm\n"
 "  folded   folded stacks 'comm;memcg;mode;wait NS' weighted by ns, for\n"
 "           flamegraph.pl or speedscope (--weight: wait, hold or both, default);\n"
-"           a trace recorded with --stack adds the kernel frames, root first\n"
+"           a trace of record --stack adds the kernel frames, root first\n"
 "  csv      one row per interval: kind,tid,comm,mm,memcg,mode,start_ns,end_ns,...\n"
 "docs/EXPORT.md describes each format.\n\n"
+"      --format F       chrome, folded or csv (required)\n"
+"  -o, --output OUT     write to OUT (default stdout)\n"
+"      --weight W       folded: wait, hold or both (default)\n\n"
 "Examples:\n"
 "  mmaplock export --format chrome -o trace.json   # then open it in ui.perfetto.dev\n"
 "  mmaplock export app.mml --format folded --weight wait | flamegraph.pl > waits.svg\n"
@@ -61,9 +64,13 @@ int cmd_export(int argc, char **argv)
 
 	memset(&x, 0, sizeof(x));
 	x.weight = EXPORT_W_WAIT | EXPORT_W_HOLD;
+	const struct cmdargs_opts opts = { lo, "ho:" };
+
+	if (cmdargs_list(argc, argv, &opts))
+		return 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, opts.shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "chrome"))

@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include "cmdargs.h"
 #include "cmds.h"
 #include "live.h"
 #include "prom.h"
@@ -302,12 +304,26 @@ static void usage(FILE *f)
 		   "      --max-series N     at most N (memcg, mode) series; the rest go to memcg=\"other\"\n"
 		   "                         (default %d)\n"
 		   "  -i, --interval SEC     refresh the figures every SEC seconds (default 1)\n"
+		   "      --fake-series N    add N made-up series (tests and benchmarks: a /metrics\n"
+		   "                         as large as N memcgs would make it)\n"
 		   "\nExamples:\n"
 		   "  mmaplock exporter                          # http://127.0.0.1:9477/metrics\n"
 		   "  mmaplock exporter --listen 0.0.0.0:9477    # reachable from other machines\n"
 		   "  mmaplock exporter --listen 127.0.0.1:0 --textfile /var/lib/node_exporter\n",
 		PROM_DEFAULT_MAX);
 }
+
+/* Long-only options have vals that are not among the short options ("i:h"). */
+static const struct option lo[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "textfile", required_argument, NULL, 't' },
+	{ "max-series", required_argument, NULL, 'm' },
+	{ "fake-series", required_argument, NULL, 'f' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+static const struct cmdargs_opts exporter_options = { lo, "i:h" };
 
 int cmd_exporter(int argc, char **argv)
 {
@@ -318,44 +334,53 @@ int cmd_exporter(int argc, char **argv)
 	long max_series = PROM_DEFAULT_MAX, nfake = 0;
 	double interval = 1.0;
 	struct MHD_Daemon *d = NULL;
-	int fd, port = 0, rc = 1;
+	int fd, port = 0, rc = 1, c;
 	char *end;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	if (cmdargs_list(argc, argv, &exporter_options))
+		return 0;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, exporter_options.shortopts, lo, NULL)) != -1) {
+		const char *v = optarg;
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "mmaplock exporter: %s '%s' (see --help)\n",
-				a[0] == '-' ? "option needs a value or is unknown:" : "unexpected argument", a);
-			return 2;
-		}
-		const char *v = argv[++i];
-		if (!strcmp(a, "--listen")) {
+		case 'l':
 			listen_addr = v;
-		} else if (!strcmp(a, "--textfile")) {
+			break;
+		case 't':
 			x.textfile = v;
-		} else if (!strcmp(a, "--max-series") || !strcmp(a, "--fake-series")) {
+			break;
+		case 'm':
+		case 'f': {
 			errno = 0;
 			long n = strtol(v, &end, 10);
 			if (errno || end == v || *end || n < 0 || n > 10000000) {
-				fprintf(stderr, "mmaplock exporter: %s: '%s' is not a count\n", a, v);
+				fprintf(stderr, "mmaplock exporter: --%s: '%s' is not a count\n",
+					c == 'm' ? "max-series" : "fake-series", v);
 				return 2;
 			}
-			*(a[2] == 'm' ? &max_series : &nfake) = n;
-		} else if (!strcmp(a, "-i") || !strcmp(a, "--interval")) {
+			*(c == 'm' ? &max_series : &nfake) = n;
+			break;
+		}
+		case 'i':
 			errno = 0;
 			interval = strtod(v, &end);
 			if (errno || end == v || *end || !(interval >= 0.1) || interval > 3600) {
 				fprintf(stderr, "mmaplock exporter: -i: '%s' is not a number of seconds (0.1 to 3600)\n", v);
 				return 2;
 			}
-		} else {
-			fprintf(stderr, "mmaplock exporter: unknown option '%s' (see --help)\n", a);
+			break;
+		default:
+			cmdargs_bad("mmaplock exporter", argv, &exporter_options);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mmaplock exporter: %s: unexpected argument (see --help)\n", argv[optind]);
+		return 2;
 	}
 	if (x.textfile) {
 		snprintf(x.tf_path, sizeof(x.tf_path), "%s/mmaplock.prom", x.textfile);

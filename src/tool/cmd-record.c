@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "cmdargs.h"
 #include "cmds.h"
 #include "cmdpath.h"
 #include "record.h"
@@ -18,7 +19,7 @@ static void usage(FILE *f)
 		   "[--buffer-size KB] [-- CMD [ARGS]]\n\n"
 		   "Record the kernel's mmap_lock events on all CPUs until CMD exits, -d elapses,\n"
 		   "or SIGINT/SIGTERM. Needs root (tracefs).\n\n");
-	record_usage(f);
+	record_usage(f, "write to FILE (default mmaplock.data)");
 	fprintf(f, "\nExamples:\n"
 		   "  mmaplock record -d 10                 # whole system, 10 s, to mmaplock.data\n"
 		   "  mmaplock record -p 1234 -o db.data    # one process and its threads\n"
@@ -32,8 +33,11 @@ int cmd_record(int argc, char **argv)
 {
 	struct record_opts o = { .prog = "mmaplock record" };
 	struct record_result res;
-	int rc = record_parse_args(argc, argv, &o, NULL, NULL);
+	int rc;
 
+	if (cmdargs_list(argc, argv, &record_options))
+		return 0;
+	rc = record_parse_args(argc, argv, &o);
 	if (rc == 1) {
 		usage(stdout);
 		return 0;

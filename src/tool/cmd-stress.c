@@ -5,9 +5,11 @@
  * SIGTERM end it early, still printing the rates.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cmdargs.h"
 #include "cmds.h"
 #include "signals.h"
 #include "stress.h"
@@ -29,40 +31,55 @@ static void usage(FILE *f)
 		   "  mmaplock stat -- mmaplock stress      # and see it contend\n");
 }
 
+static const struct option lo[] = {
+	{ "threads", required_argument, NULL, 't' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+static const struct cmdargs_opts stress_options = { lo, "t:d:h" };
+
 int cmd_stress(int argc, char **argv)
 {
 	long threads = 2;
 	double secs = 3;
 	struct stress_result r;
+	int c;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	if (cmdargs_list(argc, argv, &stress_options))
+		return 0;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, stress_options.shortopts, lo, NULL)) != -1) {
 		char *end;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		}
-		if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && i + 1 < argc) {
+		case 't':
 			errno = 0;
-			threads = strtol(argv[++i], &end, 10);
-			if (errno || end == argv[i] || *end || threads < 1 || threads > 256) {
-				fprintf(stderr, "mmaplock stress: -t: '%s' is not a thread count (1 to 256)\n", argv[i]);
+			threads = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || threads < 1 || threads > 256) {
+				fprintf(stderr, "mmaplock stress: -t: '%s' is not a thread count (1 to 256)\n", optarg);
 				return 2;
 			}
-		} else if ((!strcmp(a, "-d") || !strcmp(a, "--duration")) && i + 1 < argc) {
+			break;
+		case 'd':
 			errno = 0;
-			secs = strtod(argv[++i], &end);
-			if (errno || end == argv[i] || *end || !(secs > 0) || secs > 1e6) {
-				fprintf(stderr, "mmaplock stress: -d: '%s' is not a positive number of seconds\n", argv[i]);
+			secs = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(secs > 0) || secs > 1e6) {
+				fprintf(stderr, "mmaplock stress: -d: '%s' is not a positive number of seconds\n", optarg);
 				return 2;
 			}
-		} else {
-			fprintf(stderr, "mmaplock stress: %s '%s' (see --help)\n",
-				a[0] == '-' && i + 1 >= argc && (!strcmp(a, "-t") || !strcmp(a, "-d") ||
-				!strcmp(a, "--threads") || !strcmp(a, "--duration")) ?
-				"missing value for" : "unknown argument", a);
+			break;
+		default:
+			cmdargs_bad("mmaplock stress", argv, &stress_options);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mmaplock stress: %s: unexpected argument (see --help)\n", argv[optind]);
+		return 2;
 	}
 	sig_install();
 	if (stress_run((int)threads, secs, (volatile int *)&sig_stop, tick, &r)) {

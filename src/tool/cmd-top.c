@@ -31,6 +31,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "cmdargs.h"
 #include "cmds.h"
 #include "live.h"
 #include "pathfit.h"
@@ -359,6 +361,16 @@ static void both_forget(void *ctx)
 	b->t->live.sink.forget_tasks(&b->t->live);
 }
 
+static const struct option top_lo[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "by", required_argument, NULL, 'b' },
+	{ "iterations", required_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+/* --by is long only: 'b' is not among the short options */
+static const struct cmdargs_opts top_options = { top_lo, "i:n:h" };
+
 int cmd_top(int argc, char **argv)
 {
 	struct top t = { .sort = 'w', .interval = 1.0 };
@@ -366,28 +378,27 @@ int cmd_top(int argc, char **argv)
 	struct record_result res;
 	enum agg_by by = AGG_BY_MEMCG;
 	char *end;
-	int rc;
+	int rc, c;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	if (cmdargs_list(argc, argv, &top_options))
+		return 0;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, top_options.shortopts, top_options.lo, NULL)) != -1) {
+		const char *v = optarg;
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "mmaplock top: %s '%s' (see --help)\n",
-				a[0] == '-' ? "option needs a value or is unknown:" : "unexpected argument", a);
-			return 2;
-		}
-		const char *v = argv[++i];
-		if (!strcmp(a, "-i") || !strcmp(a, "--interval")) {
+		case 'i':
 			errno = 0;
 			t.interval = strtod(v, &end);
 			if (errno || end == v || *end || !(t.interval >= 0.1) || t.interval > 86400) {
 				fprintf(stderr, "mmaplock top: -i: '%s' is not a number of seconds (0.1 to 86400)\n", v);
 				return 2;
 			}
-		} else if (!strcmp(a, "--by")) {
+			break;
+		case 'b':
 			if (!strcmp(v, "memcg"))
 				by = AGG_BY_MEMCG;
 			else if (!strcmp(v, "process"))
@@ -398,17 +409,23 @@ int cmd_top(int argc, char **argv)
 				fprintf(stderr, "mmaplock top: --by: '%s' is not memcg, process or mm\n", v);
 				return 2;
 			}
-		} else if (!strcmp(a, "-n") || !strcmp(a, "--iterations")) {
+			break;
+		case 'n':
 			errno = 0;
 			t.iterations = strtol(v, &end, 10);
 			if (errno || end == v || *end || t.iterations < 1) {
 				fprintf(stderr, "mmaplock top: -n: '%s' is not a positive count\n", v);
 				return 2;
 			}
-		} else {
-			fprintf(stderr, "mmaplock top: unknown option '%s' (see --help)\n", a);
+			break;
+		default:
+			cmdargs_bad("mmaplock top", argv, &top_options);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mmaplock top: %s: unexpected argument (see --help)\n", argv[optind]);
+		return 2;
 	}
 	t.tty = isatty(STDOUT_FILENO);
 	if (t.tty) {

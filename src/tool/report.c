@@ -40,7 +40,7 @@ void report_usage(FILE *f)
 "  --csv        CSV: a header line and one row per group\n"
 "  --html OUT   write one self-contained HTML page to OUT: summary, latency\n"
 "               histograms, a timeline of the busiest mm, the blame matrix,\n"
-"               the top kernel stacks (traces recorded with --stack)\n"
+"               the top kernel stacks (traces of record --stack)\n"
 "  --stacks [N] after the report, the N (default 10) kernel call stacks with the\n"
 "               most wait time and the N with the most hold time: count, total,\n"
 "               max, share, who took them, the frames (record --stack)\n"
@@ -58,28 +58,33 @@ void report_usage(FILE *f)
 "  trace-cmd report | mmaplock report -  # text from trace-cmd\n");
 }
 
+/* stat passes these through (report_options): an entry here is an option of both. */
+static const struct option lo[] = {
+	{ "by", required_argument, NULL, 'b' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "top", required_argument, NULL, 't' },
+	{ "hist", no_argument, NULL, 'H' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "csv", no_argument, NULL, 'c' },
+	{ "html", required_argument, NULL, 'T' },
+	{ "stacks", optional_argument, NULL, 'S' },
+	{ "no-resolve", no_argument, NULL, 'R' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+const struct cmdargs_opts report_options = { lo, "h" };
+
 int report_parse_args(struct report_opts *o, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "by", required_argument, NULL, 'b' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "top", required_argument, NULL, 't' },
-		{ "hist", no_argument, NULL, 'H' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' },
-		{ "html", required_argument, NULL, 'T' },
-		{ "stacks", optional_argument, NULL, 'S' },
-		{ "no-resolve", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->path = "mmaplock.data";
+	if (cmdargs_list(argc, argv, &report_options))
+		return 1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, report_options.shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!strcmp(optarg, "memcg"))
@@ -129,9 +134,8 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 			const char *v = optarg;
 			char *end;
 			long x;
-			if (!v && optind < argc && argv[optind][0] &&
-			    strspn(argv[optind], "0123456789") == strlen(argv[optind]))
-				v = argv[optind++];
+			if (!v)
+				v = cmdargs_optional_number(argc, argv);
 			if (!v) {
 				o->stacks = 10;
 				break;

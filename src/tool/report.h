@@ -14,6 +14,7 @@
 #include "blame.h"
 
 struct stackagg;
+struct cmdargs_opts;
 
 enum report_sort { SORT_WAIT, SORT_HOLD, SORT_COUNT };
 
@@ -52,10 +53,12 @@ struct report {
 
 /*
  * Parse report's arguments (argv[0] is the command name). Returns 0 when
- * the run should go on, 1 when --help was printed (exit 0), -1 after a
- * one-line error on stderr (exit 2).
+ * the run should go on, 1 when --help (or --list-options) was printed
+ * (exit 0), -1 after a one-line error on stderr (exit 2).
  */
 int report_parse_args(struct report_opts *o, int argc, char **argv);
+/* report's options (cmdargs.h), which stat passes through. */
+extern const struct cmdargs_opts report_options;
 void report_usage(FILE *f);
 
 /* Read o->path, pair, aggregate, print to out. Returns the exit status (0, 1, 2). */

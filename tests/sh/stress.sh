@@ -36,7 +36,8 @@ fi
 # none. Up to three runs; one with real (sleeping) waits is enough.
 try=1
 while :; do
-	"$M" stat --json --by process -- sh -c "exec \"$M\" stress -d 1 >/dev/null" >$tmp/j 2>$tmp/err
+	"$M" stat --json --by process --report $tmp/j -- sh -c "exec \"$M\" stress -d 1 >/dev/null" \
+		>/dev/null 2>$tmp/err
 	c=$(jq '[.groups[] | select(.key | startswith("mmaplock[")) | .contended] | add // 0' $tmp/j)
 	w=$(jq '[.groups[] | select(.key | startswith("mmaplock[")) | .acquisitions.write] | add // 0' $tmp/j)
 	if [ "$c" -gt 0 ] && [ "$w" -gt 0 ]; then
