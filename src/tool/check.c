@@ -85,7 +85,7 @@ int check_init(struct check *c, uint64_t max_hold_ns, check_report_fn report, vo
 	c->t = calloc(c->cap, sizeof(*c->t));
 	c->tasks = calloc(c->tcap, sizeof(*c->tasks));
 	c->edges = calloc(c->ecap, sizeof(*c->edges));
-	if (!c->t || !c->tasks || !c->edges) {
+	if (!c->t || !c->tasks || !c->edges || tidmap_init(&c->tids)) {
 		check_fini(c);
 		return -1;
 	}
@@ -97,6 +97,7 @@ void check_fini(struct check *c)
 	free(c->t);
 	free(c->tasks);
 	free(c->edges);
+	tidmap_fini(&c->tids);
 	c->t = NULL;
 	c->tasks = NULL;
 	c->edges = NULL;
@@ -234,8 +235,10 @@ static int order(struct check *c, uint32_t tid, uint64_t mm, uint64_t ts, int wr
 	 * fork's dup_mmap() write-locks the new mm inside the parent's write
 	 * hold (the kernel annotates it SINGLE_DEPTH_NESTING): the new mm may
 	 * sit at the address of a freed one, so its old orders are forgotten.
+	 * Kernel traces only: a libmmaplock program has no dup_mmap(), and
+	 * reading its nested write locks that way hides its real inversions.
 	 */
-	if (write && t->n) {
+	if (write && t->n && !c->library) {
 		for (unsigned i = 0; i < t->n; i++) {
 			struct check_state *h = state(c, tid, t->mm[i]);
 			if (h && h->held && h->hold_write && !h->downgraded) {
@@ -259,6 +262,7 @@ static int order(struct check *c, uint32_t tid, uint64_t mm, uint64_t ts, int wr
 		if (r && !r->reported && !e->reported) {
 			struct check_finding f = { .kind = CK_ORDER_INVERSION, .tid = tid,
 						   .mm = t->mm[i], .mm2 = mm, .ts = ts,
+						   .write = (uint8_t)write,
 						   .tid2 = r->tid, .ts2 = r->ts, .stack = stack,
 						   .stack2 = r->stack };
 			e->reported = r->reported = 1;
@@ -296,23 +300,10 @@ static void irq(struct check *c, const struct mml_event *e, uint32_t stack)
 	}
 }
 
-static inline unsigned st_slot(uint32_t tid)
-{
-	return (tid * 2654435761u) >> 24;
-}
-
 /* The stack of lock event e: its task's pending stack event, if on e's mm (as pair.c). */
 static inline uint32_t take_stack(struct check *c, const struct mml_event *e)
 {
-	unsigned i = st_slot(e->tid);
-	uint32_t id = 0;
-
-	if (c->st_id[i] && c->st_tid[i] == e->tid) {
-		if (c->st_mm[i] == e->mm)
-			id = c->st_id[i];
-		c->st_id[i] = 0;
-	}
-	return id;
+	return tidmap_stack_take(&c->tids, e->tid, e->mm);
 }
 
 int check_feed(struct check *c, const struct mml_event *ev, size_t n)
@@ -326,11 +317,9 @@ int check_feed(struct check *c, const struct mml_event *ev, size_t n)
 		uint32_t st;
 
 		if (e->type == MML_EV_STACK) {
-			unsigned i = st_slot(e->tid);
 			c->events--;
-			c->st_tid[i] = e->tid;
-			c->st_mm[i] = e->mm;
-			c->st_id[i] = (uint32_t)e->memcg;
+			if (tidmap_stack_set(&c->tids, e->tid, e->mm, (uint32_t)e->memcg, NULL, NULL))
+				return -1;
 			continue;
 		}
 		if (e->type < MML_EV_START_LOCKING || e->type > MML_EV_RELEASED)

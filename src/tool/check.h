@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mml_format.h"
+#include "tidmap.h"
 
 enum check_kind {
 	CK_RELEASE_WITHOUT_ACQUIRE,	/* released an mm it never acquired (after its first event on it) */
@@ -48,6 +49,13 @@ struct check_state;
 
 struct check {
 	uint64_t max_hold_ns;		/* 0: holds are not checked */
+	/*
+	 * The events come from libmmaplock (source->origin MML_SOURCE_LIB), not
+	 * the kernel: no fork, so a write lock inside a write hold is the
+	 * program's own nesting, checked for order like any other. Set after
+	 * check_init().
+	 */
+	uint8_t library;
 	check_report_fn report;
 	void *ctx;
 	uint64_t events;		/* lock events (stack events not counted) */
@@ -59,9 +67,7 @@ struct check {
 	size_t tcap, tn;
 	struct check_edge *edges;	/* (mm a, mm b): b taken while holding a */
 	size_t ecap, en;
-	/* tid -> the stack event waiting for its event (as in pair.h) */
-	uint32_t st_tid[256], st_id[256];
-	uint64_t st_mm[256];
+	struct tidmap tids;		/* tid -> the stack event waiting for its event */
 };
 
 /* Set up; report is called once per finding. -1: out of memory. */

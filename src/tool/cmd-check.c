@@ -130,10 +130,11 @@ static void print_text(const struct run *r, const struct check_finding *f, FILE 
 		fprintf(o, "held (%s) for %" PRIu64 ".%06" PRIu64 " ms since %" PRIu64 ".%09" PRIu64
 			" s\n", m, f->len / 1000000, f->len % 1000000, SEC(f->ts2));
 		break;
-	case CK_ORDER_INVERSION:
-		fprintf(o, "takes mm 0x%" PRIx64 " while holding it; %s[%u] took 0x%" PRIx64
-			" while holding 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64 " s\n", f->mm2,
-			comm(r, f->tid2), f->tid2, f->mm, f->mm2, SEC(f->ts2));
+	case CK_ORDER_INVERSION:	/* f->mm: the one held, f->mm2: the one taken */
+		fprintf(o, "takes mm 0x%" PRIx64 " (%s) while holding mm 0x%" PRIx64 "; %s[%u] took "
+			"mm 0x%" PRIx64 " while holding mm 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64
+			" s\n", f->mm2, m, f->mm, comm(r, f->tid2), f->tid2, f->mm, f->mm2,
+			SEC(f->ts2));
 		break;
 	default:
 		fprintf(o, "\n");
@@ -242,6 +243,7 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "mmaplock check: %s\n", err);
 		goto out;
 	}
+	ck.library = s->origin == MML_SOURCE_LIB;
 	while ((n = source_next(s, ev, BATCH)) > 0)
 		if (check_feed(&ck, ev, (size_t)n)) {
 			fprintf(stderr, "mmaplock check: out of memory\n");

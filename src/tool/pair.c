@@ -83,13 +83,14 @@ int pair_init(struct pair *p, struct agg *agg)
 	p->cap = 1024;
 	p->t = calloc(p->cap, sizeof(*p->t));
 	p->agg = agg;
-	return p->t ? 0 : -1;
+	return p->t && !tidmap_init(&p->tids) ? 0 : -1;
 }
 
 void pair_fini(struct pair *p)
 {
 	free(p->t);
 	p->t = NULL;
+	tidmap_fini(&p->tids);
 }
 
 static size_t find(const struct pair *p, uint32_t tid, uint64_t mm)
@@ -223,27 +224,30 @@ static size_t oldest_reader(struct pair *p, uint32_t tid, uint64_t mm)
 	return best;
 }
 
-static inline unsigned cw_slot(uint32_t tid)
+/* For the tid map's rebuilds: is the wait that t points at still open? */
+static int wait_open(void *ctx, const struct tid_state *t)
 {
-	return (tid * 2654435761u) >> 24;
+	struct pair *p = ctx;
+	size_t i = find(p, t->tid, t->wait_mm);
+
+	return p->t[i].used && p->t[i].waiting;
 }
 
-/*
- * The stack of e (a lock event of e->tid): the pending stack event of that
- * task if it is on e's mm. Either way the pending one is gone: a stack
- * belongs to the event right after it in its stream.
- */
+/* The stack of e (a lock event of e->tid): see tidmap_stack_take(). */
 static inline uint32_t take_stack(struct pair *p, const struct mml_event *e)
 {
-	unsigned c = cw_slot(e->tid);
-	uint32_t id = 0;
+	return tidmap_stack_take(&p->tids, e->tid, e->mm);
+}
 
-	if (p->st_id[c] && p->st_tid[c] == e->tid) {
-		if (p->st_mm[c] == e->mm)
-			id = p->st_id[c];
-		p->st_id[c] = 0;
-	}
-	return id;
+/* The state of tid's open wait, for its contention events. NULL: none. */
+static inline struct pair_state *open_wait(struct pair *p, uint32_t tid)
+{
+	struct tid_state *t = tidmap_find(&p->tids, tid);
+	size_t i;
+
+	if (!t || !t->has_wait || (i = get(p, tid, t->wait_mm, 0)) == (size_t)-1)
+		return NULL;
+	return p->t[i].waiting ? &p->t[i] : NULL;
 }
 
 int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
@@ -258,17 +262,21 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 		uint32_t st;
 
 		switch (e->type) {
-		case MML_EV_STACK: {
-			unsigned c = cw_slot(e->tid);
+		case MML_EV_STACK:
 			p->events--;
 			p->stack_events++;
-			p->st_tid[c] = e->tid;
-			p->st_mm[c] = e->mm;
-			p->st_id[c] = (uint32_t)e->memcg;
+			if (tidmap_stack_set(&p->tids, e->tid, e->mm, (uint32_t)e->memcg,
+					     wait_open, p))
+				return -1;
 			break;
-		}
-		case MML_EV_START_LOCKING:
+		case MML_EV_START_LOCKING: {
+			struct tid_state *t;
+
 			st = take_stack(p, e);
+			if (!(t = tidmap_get(&p->tids, e->tid, wait_open, p)))
+				return -1;
+			t->wait_mm = e->mm;
+			t->has_wait = 1;
 			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
 				return -1;
 			s = &p->t[i];
@@ -285,9 +293,8 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			s->wait_write = (uint8_t)w;
 			s->contended = 0;
 			set_memcg(s, e->memcg);
-			p->cw_tid[cw_slot(e->tid)] = e->tid;
-			p->cw_mm[cw_slot(e->tid)] = e->mm;
 			break;
+		}
 		case MML_EV_ACQUIRE_RETURNED:
 			st = take_stack(p, e);
 			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
@@ -373,19 +380,16 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 			p->um.release_without_acquire++;
 			break;
 		case MML_EV_CONTENTION_BEGIN:
-		case MML_EV_CONTENTION_END: {
-			unsigned c = cw_slot(e->tid);
+		case MML_EV_CONTENTION_END:
 			p->contention_events++;
-			if (p->cw_tid[c] == e->tid &&
-			    (i = get(p, e->tid, p->cw_mm[c], 0)) != (size_t)-1 && p->t[i].waiting) {
+			if ((s = open_wait(p, e->tid))) {
 				if (e->type == MML_EV_CONTENTION_BEGIN)
-					p->t[i].contended = 1;
+					s->contended = 1;
 			} else {
 				p->contention_other++;
 				p->um.contention_unmatched++;	/* the old name of the same count */
 			}
 			break;
-		}
 		}
 	}
 	return 0;

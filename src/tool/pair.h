@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "mml_format.h"
 #include "agg.h"
+#include "tidmap.h"
 
 struct pair_unmatched {
 	uint64_t release_without_acquire;	/* released, nobody holding it known */
@@ -85,16 +86,13 @@ struct pair {
 	 */
 	uint64_t contention_other;
 	struct pair_unmatched um;
-	/* tid -> the slot of its current wait, for contention_begin (a lock address, not an mm) */
-	uint32_t cw_tid[256];
-	uint64_t cw_mm[256];
 	/*
-	 * tid -> the stack event waiting for its event (the next start_locking,
-	 * acquire_returned or released of that tid; taken when its mm matches,
-	 * dropped otherwise), slot by tid like cw_*
+	 * Per task (tidmap.h): the mm of its latest start_locking, for its
+	 * lock:contention_* events (a lock address, not an mm), and the stack
+	 * event waiting for its next start_locking, acquire_returned or released
+	 * (taken when its mm matches, dropped otherwise).
 	 */
-	uint32_t st_tid[256], st_id[256];
-	uint64_t st_mm[256];
+	struct tidmap tids;
 	/* The interval hook (NULL: none, the default). Set after pair_init(). */
 	pair_hook on_interval;
 	void *hook_ctx;

@@ -51,6 +51,7 @@ struct source *source_open(const char *path, struct mml_meta *meta, char *err, s
 	}
 	s->ops = ops;
 	s->meta = meta;
+	s->origin = MML_SOURCE_KERNEL;
 	if (ops->open(s, path)) {
 		snprintf(err, errlen, "%s", s->err[0] ? s->err : "cannot open input");
 		if (ops->close)

@@ -41,6 +41,10 @@ struct source {
 	uint64_t start_ts, end_ts;	/* ns, first and last event seen (0 if none) */
 	int truncated;			/* input ended mid-block / mid-line: what came before was read */
 	uint64_t skipped;		/* text: lines that were not mmap_lock/lock events */
+	uint32_t origin;		/* who fired the events (enum mml_source): the mml
+					   header's `source`; MML_SOURCE_KERNEL for every
+					   other input (text from libmmaplock's listener
+					   cannot be told apart) */
 };
 
 /*

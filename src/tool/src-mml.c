@@ -293,6 +293,8 @@ static int mml_open(struct source *s, const char *path)
 		snprintf(s->err, sizeof(s->err), "%s: bad header size %u", path, h.header_size);
 		return -1;
 	}
+	if (h.source == MML_SOURCE_LIB)
+		s->origin = MML_SOURCE_LIB;
 	for (off = h.header_size; off < size; off += sizeof(struct mml_block_header)) {
 		struct mml_block_header bh;
 		struct mml_events_header eh;

@@ -38,17 +38,19 @@ one self-deadlock "{'kind': 'self_deadlock', 'tid': 100, 'mm': $A, 'ts_ns': 1000
 one write-after-read "{'kind': 'write_after_read', 'tid': 100, 'mm': $A, 'ts_ns': 1000060000, 'held_since_ns': 1000011000, 'write': True}"
 one irq-context "{'kind': 'irq_context', 'tid': 100, 'mm': $A, 'ts_ns': 1000070000, 'context': 'hardirq'}"
 one long-hold "{'kind': 'long_hold', 'tid': 100, 'mm': $A, 'ts_ns': 1016001000, 'held_since_ns': 1001001000, 'hold_ns': 15000000, 'write': True}" --max-hold 10
-one order-inversion "{'kind': 'order_inversion', 'tid': 200, 'comm': 'two', 'mm': '0xbbbb0000', 'mm2': $A, 'ts_ns': 1000023000, 'tid2': 100, 'comm2': 'one', 'ts2_ns': 1000013000}"
+one order-inversion "{'kind': 'order_inversion', 'tid': 200, 'comm': 'two', 'mm': '0xbbbb0000', 'mm2': $A, 'ts_ns': 1000023000, 'write': False, 'tid2': 100, 'comm2': 'one', 'ts2_ns': 1000013000}"
 
 # without --max-hold, holds are not checked; 4.9 ms catches both holds
 "$M" check "$F/check-long-hold.txt" >/dev/null || bad "long-hold without --max-hold: exit $?"
 "$M" check --max-hold 4.9 "$F/check-long-hold.txt" >"$T/lh"
 [ $? -eq 1 ] && grep -q "long_hold 2$" "$T/lh" || bad "--max-hold 4.9: $(cat "$T/lh")"
-# the text form names the task, the mm and both times
+# the text form names the task, the mm it holds and the one it takes, and both times
 "$M" check "$F/check-order-inversion.txt" >"$T/oi"
-grep -q '^order_inversion: two\[200\] mm 0xbbbb0000 at 1.000023000 s: takes mm 0xaaaa0000 while holding it; one\[100\] took 0xbbbb0000 while holding 0xaaaa0000 at 1.000013000 s$' "$T/oi" ||
+grep -q '^order_inversion: two\[200\] mm 0xbbbb0000 at 1.000023000 s: takes mm 0xaaaa0000 (read) while holding mm 0xbbbb0000; one\[100\] took mm 0xbbbb0000 while holding mm 0xaaaa0000 at 1.000013000 s$' "$T/oi" ||
 	bad "order inversion text: $(cat "$T/oi")"
 
+# check-clean also holds fork's nesting (a write lock inside a write hold,
+# dup_mmap()) with the two mms later the other way round: legal in a kernel trace
 for f in check-clean blame text-ftrace-id ftrace-real tracecmd-real; do
 	"$M" check "$F/$f.txt" >"$T/out" 2>&1 || bad "$f: exit $?, $(cat "$T/out")"
 done

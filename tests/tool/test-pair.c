@@ -3,7 +3,8 @@
  * test-pair: the pairing state machine (pair.c) and the histograms (agg.c)
  * on hand-built event sequences: every hard case of docs/REPORT.md with its
  * counter, exact waits and holds, and the quantile error bound; the kernel
- * stack each interval carries (stack events, format 1.1).
+ * stack each interval carries (stack events, format 1.1); per-task state
+ * of many tasks at once (contended marks, pending stacks) kept apart.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,72 @@ static void test_contention(void)
 	CHECK(grp(1) && grp(1)->contended_long == 1);
 }
 
+/*
+ * N waits open at once, each with a lock:contention_begin inside: every one
+ * is contended, whatever the tids. Tids t and t + 256 both appear, and with
+ * more than 256 tasks any cache of 256 entries by tid puts two in one
+ * entry: per-task state must be keyed by the whole tid.
+ */
+#define NCOLL 300
+static uint32_t coll_tid(unsigned i)
+{
+	return 1000 + i / 2 + (i & 1) * 256;
+}
+
+static void test_contention_collide(void)
+{
+	struct mml_event *ev = calloc(5 * NCOLL, sizeof(*ev));
+	size_t n = 0;
+
+	for (unsigned i = 0; i < NCOLL; i++)
+		ev[n++] = (struct mml_event)EV(100 + i, coll_tid(i), 0x10 + i % 7, S, W);
+	for (unsigned i = 0; i < NCOLL; i++)
+		ev[n++] = (struct mml_event)EV(1000 + i, coll_tid(i), 0x999, CB, W);
+	for (unsigned i = 0; i < NCOLL; i++)
+		ev[n++] = (struct mml_event)EV(2000 + i, coll_tid(i), 0x999, CE, 0);
+	for (unsigned i = 0; i < NCOLL; i++)
+		ev[n++] = (struct mml_event)EV(3000 + i, coll_tid(i), 0x10 + i % 7, A, W | OK);
+	for (unsigned i = 0; i < NCOLL; i++)
+		ev[n++] = (struct mml_event)EV(4000 + i, coll_tid(i), 0x10 + i % 7, R, W);
+	run(AGG_BY_MEMCG, ev, n);
+	CHECK(grp(7) && grp(7)->wait.count == NCOLL && grp(7)->contended_marked == NCOLL);
+	CHECK(pair.contention_events == 2 * NCOLL && pair.contention_other == 0 &&
+	      pair.um.contention_unmatched == 0);
+
+	/*
+	 * Two tasks only: B's start_locking between A's and A's
+	 * contention_begin. Tids 5 and 238 shared an entry of the 256-entry
+	 * cache ((tid * 2654435761) >> 24) that the per-task map replaced.
+	 */
+	struct mml_event two[] = {
+		EV(100, 5, 0xa, S, W), EV(110, 238, 0xb, S, W),
+		EV(120, 5, 0x999, CB, W), EV(130, 238, 0x998, CB, W),
+		EV(140, 5, 0x999, CE, 0), EV(150, 238, 0x998, CE, 0),
+		EV(200, 5, 0xa, A, W | OK), EV(210, 238, 0xb, A, W | OK),
+	};
+	run(AGG_BY_TASK, two, sizeof(two) / sizeof(two[0]));
+	CHECK(grp(5) && grp(5)->contended_marked == 1);
+	CHECK(grp(238) && grp(238)->contended_marked == 1);
+	CHECK(pair.contention_other == 0);
+	free(ev);
+}
+
+/* 100000 waits open at once, then their contention: the tid map's rebuilds keep open waits */
+static void test_contention_many(void)
+{
+	enum { N = 100000 };
+	struct mml_event *ev = calloc(3 * N, sizeof(*ev));
+	for (uint32_t i = 0; i < N; i++) {
+		ev[i] = (struct mml_event)EV(i, i + 1, 0x10 + (i % 7), S, 0);
+		ev[N + i] = (struct mml_event)EV(N + i, i + 1, 0x999, CB, 0);
+		ev[2 * N + i] = (struct mml_event)EV(2 * N + i, i + 1, 0x10 + (i % 7), A, OK);
+	}
+	run(AGG_BY_MEMCG, ev, 3 * N);
+	CHECK(grp(7) && grp(7)->wait.count == N && grp(7)->contended_marked == N);
+	CHECK(pair.contention_other == 0);
+	free(ev);
+}
+
 static void test_many_states(void)
 {
 	/* 100000 tasks open and close: the table must shrink back (deletion correct) */
@@ -204,6 +271,7 @@ static void test_bounded(void)
 	}
 	pair_finish(&pair);
 	CHECK(pair.cap <= 65536);	/* PAIR_IDLE_SLOTS */
+	CHECK(pair.tids.cap <= 65536);	/* TIDMAP_IDLE_SLOTS: closed waits dropped */
 	CHECK(grp(7) && grp(7)->hold.count == N && grp(7)->hold.total == N && pair.um.open_at_end == 0);
 }
 
@@ -419,6 +487,37 @@ static void test_stacks(void)
 	}
 }
 
+/* Stacks of many tasks pending at once: each wait gets its own task's (id = tid). */
+static int stack_ok, stack_bad;
+
+static void stack_hook(void *ctx, const struct pair_interval *iv)
+{
+	if (iv->kind == PAIR_WAIT_BEGIN) {
+		stack_ok += iv->stack == iv->tid;
+		stack_bad += iv->stack != iv->tid;
+	}
+}
+
+static void test_stacks_collide(void)
+{
+	struct mml_event ev[2 * NCOLL];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < NCOLL; i++)
+		ev[n++] = (struct mml_event)ST(100, coll_tid(i), 0xa, coll_tid(i));
+	for (unsigned i = 0; i < NCOLL; i++)
+		ev[n++] = (struct mml_event)EV(200 + i, coll_tid(i), 0xa, S, 0);
+	if (pair.t) {
+		pair_fini(&pair);
+		agg_fini(&agg);
+	}
+	if (agg_init(&agg, AGG_BY_TASK, NULL) || pair_init(&pair, &agg))
+		exit(1);
+	pair.on_interval = stack_hook;
+	CHECK(pair_feed(&pair, ev, n) == 0);
+	CHECK(stack_ok == NCOLL && stack_bad == 0);
+}
+
 int main(void)
 {
 	test_basic();
@@ -429,11 +528,14 @@ int main(void)
 	test_restart_and_fallback();
 	test_negative_and_trylock();
 	test_contention();
+	test_contention_collide();
+	test_contention_many();
 	test_many_states();
 	test_bounded();
 	test_hist();
 	test_hook();
 	test_stacks();
+	test_stacks_collide();
 	pair_fini(&pair);
 	agg_fini(&agg);
 	if (fails) {
