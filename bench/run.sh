@@ -48,6 +48,14 @@ if [ -x "$build/mmaplock" ] && [ -x "$build/bench/gen-trace" ]; then
 	echo
 fi
 
+# report on 60,000 short-lived tasks (issue 10: memory and time per group,
+# bench/gen-tasks' text trace): no root needed.
+if [ -x "$build/mmaplock" ] && [ -x "$build/bench/gen-tasks" ] && [ -x /usr/bin/time ]; then
+	sh "$(dirname "$0")/tasks-bench.sh" "$build" | tee "$tmp/tasks-bench.out"
+	tail -n 1 "$tmp/tasks-bench.out" | grep '^{' >>"$tmp/tool.json" || true
+	echo
+fi
+
 # get FILE KEY: the value of "KEY value" in FILE
 get() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
@@ -124,13 +132,14 @@ printf '"rw50_ops_per_s_pthread":%s,"rw50_ops_per_s_mml":%s,"rw50_ops_per_s_off"
 } >"$tmp/lib.json"
 
 # The last line: one JSON object, the library's keys at the top level and the
-# tool's benchmarks (when they ran) under "record", "report", "exporter" and
-# "analysis".
+# tool's benchmarks (when they ran) under "record", "report", "exporter",
+# "analysis" and "tasks".
 if [ -s "$tmp/tool.json" ] && command -v jq >/dev/null 2>&1; then
 	jq -c -s '.[0] + {record: (.[1:] | map(select(.bench == "record")) | .[0]),
 			  report: (.[1:] | map(select(.bench == "report")) | .[0]),
 			  exporter: (.[1:] | map(select(.bench == "exporter")) | .[0]),
-			  analysis: (.[1:] | map(select(.bench == "analysis")) | .[0])}' \
+			  analysis: (.[1:] | map(select(.bench == "analysis")) | .[0]),
+			  tasks: (.[1:] | map(select(.bench == "tasks")) | .[0])}' \
 		"$tmp/lib.json" "$tmp/tool.json"
 else
 	cat "$tmp/lib.json"

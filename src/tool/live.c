@@ -9,14 +9,8 @@
 static void zero_groups(struct agg *a)
 {
 	for (size_t i = 0; i < a->cap; i++) {
-		struct agg_group *g = a->g[i];
-		if (!g)
-			continue;
-		uint64_t key = g->key;
-		uint32_t tid = g->tid;
-		memset(g, 0, sizeof(*g));
-		g->key = key;
-		g->tid = tid;
+		if (a->g[i])
+			agg_group_reset(a->g[i]);
 	}
 }
 

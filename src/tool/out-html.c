@@ -37,12 +37,13 @@ static void us(FILE *f, uint64_t ns)
 static void hist_svg(FILE *f, const char *what, const struct hist *h, const char *color)
 {
 	int last = -1;
-	uint64_t maxc = 0;
+	uint64_t maxc = 0, log2_us[HIST_LOG2_US];
 
+	hist_log2_us(h, log2_us);
 	for (int k = 0; k < HIST_LOG2_US; k++)
-		if (h->log2_us[k]) {
+		if (log2_us[k]) {
 			last = k;
-			maxc = h->log2_us[k] > maxc ? h->log2_us[k] : maxc;
+			maxc = log2_us[k] > maxc ? log2_us[k] : maxc;
 		}
 	fprintf(f, "<figure><figcaption>%s: %" PRIu64 " samples</figcaption>", what, h->count);
 	if (last < 0) {
@@ -51,12 +52,12 @@ static void hist_svg(FILE *f, const char *what, const struct hist *h, const char
 	}
 	fprintf(f, "<svg width=\"%d\" height=\"140\" role=\"img\">", 40 + 24 * (last + 1));
 	for (int k = 0; k <= last; k++) {
-		int hgt = (int)(h->log2_us[k] * 100 / maxc);
+		int hgt = (int)(log2_us[k] * 100 / maxc);
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"20\" height=\"%d\" fill=\"%s\">"
 			"<title>%" PRIu64 "-%" PRIu64 " us: %" PRIu64 "</title></rect>",
 			30 + 24 * k, 110 - hgt, hgt, color, (uint64_t)(k ? 1ull << k : 0),
 			(uint64_t)((1ull << (k + 1)) - 1),
-			h->log2_us[k]);
+			log2_us[k]);
 		if (k % 2 == 0)
 			fprintf(f, "<text x=\"%d\" y=\"128\" font-size=\"9\">%" PRIu64 "</text>",
 				30 + 24 * k, (uint64_t)(k ? 1ull << k : 0));

@@ -97,13 +97,14 @@ void out_table(const struct report *r, FILE *f)
 static void log2_hist(FILE *f, const char *what, const struct hist *h)
 {
 	int last = -1;
-	uint64_t maxc = 0;
+	uint64_t maxc = 0, log2_us[HIST_LOG2_US];
 
+	hist_log2_us(h, log2_us);
 	for (int k = 0; k < HIST_LOG2_US; k++)
-		if (h->log2_us[k]) {
+		if (log2_us[k]) {
 			last = k;
-			if (h->log2_us[k] > maxc)
-				maxc = h->log2_us[k];
+			if (log2_us[k] > maxc)
+				maxc = log2_us[k];
 		}
 	fprintf(f, "  %s: %" PRIu64 " samples\n", what, h->count);
 	if (last < 0)
@@ -111,11 +112,11 @@ static void log2_hist(FILE *f, const char *what, const struct hist *h)
 	fprintf(f, "%24s : count    distribution\n", "usecs");
 	for (int k = 0; k <= last; k++) {
 		uint64_t lo = k ? 1ull << k : 0, hi = (1ull << (k + 1)) - 1;
-		int stars = (int)(h->log2_us[k] * 40 / maxc);
+		int stars = (int)(log2_us[k] * 40 / maxc);
 		char range[64];
 
 		snprintf(range, sizeof(range), "%" PRIu64 " -> %" PRIu64, lo, hi);
-		fprintf(f, "%24s : %-8" PRIu64 " |%-40.*s|\n", range, h->log2_us[k], stars,
+		fprintf(f, "%24s : %-8" PRIu64 " |%-40.*s|\n", range, log2_us[k], stars,
 			"****************************************");
 	}
 }

@@ -122,6 +122,7 @@ void prom_hist_fold(struct prom_hist *ph, const struct hist *h)
 {
 	static unsigned char map[HIST_BUCKETS];
 	static int mapped;
+	uint64_t n;
 
 	if (!h->count)
 		return;
@@ -130,9 +131,8 @@ void prom_hist_fold(struct prom_hist *ph, const struct hist *h)
 			map[i] = (unsigned char)pbucket(i);
 		mapped = 1;
 	}
-	for (unsigned i = 0; i < HIST_BUCKETS; i++)
-		if (h->b[i])
-			ph->b[map[i]] += h->b[i];
+	for (unsigned i = hist_next(h, 0, &n); i < HIST_BUCKETS; i = hist_next(h, i + 1, &n))
+		ph->b[map[i]] += n;
 	ph->count += h->count;
 	ph->sum_ns += h->total;
 }

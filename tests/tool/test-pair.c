@@ -288,21 +288,24 @@ static void test_hist(void)
 		prev_end = lo + w;
 	}
 	for (uint64_t v = 1; v < (1ull << 40); v = v * 3 + 1) {
-		memset(h, 0, sizeof(*h));
+		hist_fini(h);
 		hist_add(h, v);
 		hist_add(h, v + 10000000000ull);
 		uint64_t q = hist_quantile(h, 0.5);
 		double err = (double)(q > v ? q - v : v - q) / (double)v;
 		CHECK(err <= 1.0 / 64 + 1e-9);
 	}
-	memset(h, 0, sizeof(*h));
+	hist_fini(h);
 	for (uint64_t v = 1; v <= 1000; v++)
 		hist_add(h, v * 1000);
 	CHECK(h->total == 500500000 && h->max == 1000000 && h->count == 1000);
 	uint64_t p50 = hist_quantile(h, 0.5), p99 = hist_quantile(h, 0.99);
 	CHECK(p50 >= 500000 * 63 / 64 && p50 <= 500000 * 65 / 64);
 	CHECK(p99 >= 990000 * 63 / 64 && p99 <= 990000 * 65 / 64);
-	CHECK(h->log2_us[9] == 489 && h->log2_us[8] == 256 && h->log2_us[0] == 1);	/* [512,1000], [256,511], {1} */
+	uint64_t log2_us[HIST_LOG2_US];
+	hist_log2_us(h, log2_us);
+	CHECK(log2_us[9] == 489 && log2_us[8] == 256 && log2_us[0] == 1);	/* [512,1000], [256,511], {1} */
+	hist_fini(h);
 	free(h);
 }
 
