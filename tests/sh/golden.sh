@@ -19,6 +19,8 @@
 #   - the fixture directory and the scratch directory (absolute paths, in
 #     error lines and the HTML page) become FIXTURES/ and TMP/
 #   - the tool's version string ("mmaplock X.Y.Z") becomes "mmaplock VERSION"
+# report runs with --no-resolve (not shown in the "###" lines): a memcg id in a
+# text trace would otherwise be named from this machine's cgroups.
 # HTML pages (long, all markup) and any output over 64 KB (the exports of
 # the generated file) are kept as their sha256 after the same normalisation
 # (and a line count), so that a change shows as a changed hash while the
@@ -43,12 +45,22 @@ norm() {
 	    -e 's/mmaplock [0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*/mmaplock VERSION/g'
 }
 
+# tool ARGS...: the binary, report without report-time memcg names
+tool() {
+	if [ "$1" = report ]; then
+		shift
+		"$M" report --no-resolve "$@"
+	else
+		"$M" "$@"
+	fi
+}
+
 # run ARGS...: one section of the output file: the command, its stdout
 # (normalised), its stderr and its exit status. The trace is "$in", shown as
 # its name relative to the fixtures.
 run() {
 	echo "### $*" | norm
-	"$M" "$@" >"$T/o" 2>"$T/e"
+	tool "$@" >"$T/o" 2>"$T/e"
 	rc=$?
 	if [ "$(wc -c <"$T/o")" -gt 65536 ]; then
 		echo "$(wc -l <"$T/o") lines, sha256 $(norm <"$T/o" | sha256sum | cut -d' ' -f1)"
@@ -66,7 +78,7 @@ run() {
 html() {
 	rm -f "$T/p.html"
 	echo "### $* --html TMP/p.html" | norm
-	"$M" "$@" --html "$T/p.html" >"$T/o" 2>"$T/e"
+	tool "$@" --html "$T/p.html" >"$T/o" 2>"$T/e"
 	rc=$?
 	norm <"$T/o"
 	norm <"$T/e"
