@@ -17,6 +17,8 @@
 #include "mml_format.h"
 
 #define BATCH		MML_EVENTS_PER_BLOCK
+#define RECORD_PERIOD_MS	20	/* drain period */
+#define RECORD_PENDING		256	/* unnamed tids tried again while recording */
 
 struct tracefs_instance;
 struct tracefs_cpu;
@@ -46,7 +48,11 @@ struct rec {
 	int pagesize;
 	struct idmap memcg_path;	/* id -> path from cgroupfs walks */
 	struct idmap memcg_seen;	/* ids seen in events */
-	struct idmap tids;		/* tids seen; val: NULL, or "?" when /proc failed */
+	struct idmap tids;		/* tids seen; val: NULL, or "?" when still unnamed */
+	struct idmap comms;		/* the kernel's saved_cmdlines: tid -> comm */
+	double comms_at;		/* rec_now() when comms was read */
+	struct rec_pending { uint32_t tid; double since; } pend[RECORD_PENDING];
+	int npend;			/* tids still unnamed, tried again each period for 1 s */
 	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
 	struct idmap early;		/* path-era ids interned before the file was open */
 	uint64_t events, filtered;
@@ -70,6 +76,12 @@ void rec_see_tid(struct rec *r, uint32_t tid);
 void rec_see_memcg(struct rec *r, uint64_t id);
 /* Once a second at most (now: rec_now()): walk the memcgs again if an id seen has no path. */
 void rec_rewalk(struct rec *r, double now);
+/*
+ * Tasks gone from /proc when first seen and not yet in saved_cmdlines: try
+ * them again (once per drain period, for a second), so that a recording
+ * killed later still names them. The rest are tried at the end.
+ */
+void rec_retry_names(struct rec *r);
 void rec_late_comms(struct rec *r);
 /* -p PIDs (and cmd, when > 0: --only-cmd) into set_event_pid, with event-fork. */
 int rec_set_pids(struct rec *r, pid_t cmd);

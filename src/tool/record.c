@@ -87,7 +87,6 @@
 #include "mml_writer.h"
 
 #define PREFIX		"mmaplock-"
-#define PERIOD_MS	20
 
 /* Time order; at equal times a stack event before the event it belongs to. */
 static int cmp_ts(const void *a, const void *b)
@@ -180,6 +179,7 @@ static long drain(struct rec *r, int final)
 
 	if (due)
 		r->last_flush = now;
+	rec_retry_names(r);
 
 	for (int cpu = 0; cpu < r->ncpu; cpu++) {
 		struct cpubuf *c = &r->cpu[cpu];
@@ -461,7 +461,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 			last_progress = t;
 			progress("%s: %llu events, %.0f s", o->prog, (unsigned long long)r.events, t - t0);
 		}
-		poll(NULL, 0, PERIOD_MS);
+		poll(NULL, 0, RECORD_PERIOD_MS);
 	}
 	tracefs_instance_file_write(r.ti, "tracing_on", "0");
 	drain(&r, 1);
@@ -555,6 +555,7 @@ out:
 	idmap_free(&r.memcg_path);
 	idmap_free(&r.memcg_seen);
 	idmap_free(&r.tids);
+	idmap_free(&r.comms);
 	idmap_free(&r.allow);
 	idmap_free(&r.early);
 	merge_fini(&r.live);
