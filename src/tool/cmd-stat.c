@@ -81,6 +81,7 @@ int cmd_stat(int argc, char **argv)
 			return 1;
 		}
 		close(fd);
+		o.force = 1;		/* our own empty file: record replaces it */
 	}
 	o.output = tmp;
 	sig_install();

@@ -16,7 +16,9 @@
 void record_usage(FILE *f)
 {
 	fprintf(f,
-		"  -o, --output FILE      write to FILE (default mmaplock.data)\n"
+		"  -o, --output FILE      write to FILE (default mmaplock.data); an existing FILE\n"
+		"                         is refused, and a FILE another recording writes too\n"
+		"  -f, --force            replace an existing FILE (when the recording ends)\n"
 		"  -d, --duration SEC     stop after SEC seconds\n"
 		"  -p, --pid PID          only this process (all its threads and children); repeatable\n"
 		"  -G, --cgroup CGROUP    only events in this memory cgroup; repeatable\n"
@@ -80,6 +82,8 @@ int record_parse_args(int argc, char **argv, struct record_opts *o, char **rest,
 			if (o->ncgroups >= RECORD_MAX_CGROUPS)
 				return bad(o, "-G: too many cgroups (at most %s)", "64");
 			o->cgroups[o->ncgroups++] = val;
+		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
+			o->force = 1;
 		} else if (!strcmp(a, "--only-cmd")) {
 			o->only_cmd = 1;
 		} else if (!strcmp(a, "--stack")) {

@@ -65,6 +65,12 @@ struct rec {
 	int mono;			/* trace clock is CLOCK_MONOTONIC: a watermark from now */
 	uint64_t lost;
 	double last_lost, last_rewalk;
+	/* the output file (record-file.c) */
+	int out_fd;			/* until mml_writer_fdopen takes it; -1 */
+	int out_lock;			/* -f: the old FILE, locked until it is replaced; -1 */
+	char *out_tmp;			/* -f: the file beside FILE written instead, or NULL */
+	int out_created;		/* FILE did not exist: we made it */
+	int out_written;		/* the writer has it (its header is in) */
 	struct rec_stacks *stk;		/* --stack: NULL when off */
 	double last_flush;		/* rec_now() of the last time-driven flush */
 };
@@ -87,6 +93,18 @@ void rec_late_comms(struct rec *r);
 int rec_set_pids(struct rec *r, pid_t cmd);
 int rec_set_cgroups(struct rec *r, char *filter, size_t len);
 void rec_write_info(struct rec *r, const char *clock);
+
+/* record-file.c */
+/*
+ * Open o->output for writing (into r->out_fd): a new file, or with -f a
+ * file beside an existing one, locked against a second recorder. Returns
+ * 0, or -1 after a one-line error.
+ */
+int rec_file_open(struct rec *r);
+/* The writer closed cleanly: with -f, the file beside replaces FILE. 0, or -1 after one line. */
+int rec_file_commit(struct rec *r);
+/* The recording failed: remove what would replace FILE, or FILE if we made it and wrote nothing. */
+void rec_file_abort(struct rec *r);
 
 /* record.c */
 uint64_t rec_read_stat(struct rec *r, int cpu, const char *key);

@@ -277,6 +277,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->cmd_status = -1;
+	r.out_fd = r.out_lock = -1;
 	/* finds tracefs, mounting it if needed (tracefs_tracing_dir_is_mounted leaks) */
 	tdir = tracefs_tracing_dir();
 	if (!tdir || access(tdir, F_OK)) {
@@ -287,6 +288,10 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "create tracefs instance");
 		return 1;
 	}
+	if (o->output && rec_file_open(&r)) {	/* before any tracing: a refused FILE costs none */
+		rec_file_abort(&r);
+		return 1;
+	}
 	instance_cleanup_stale(PREFIX);
 	snprintf(name, sizeof(name), PREFIX "%d", (int)getpid());
 	errno = 0;
@@ -294,6 +299,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	if (!r.ti || !tracefs_instance_exists(name)) {
 		perm_error(o, "create tracefs instance");
 		tracefs_instance_free(r.ti);
+		rec_file_abort(&r);
 		return 1;
 	}
 	wd = instance_watchdog(name, &wd_fd);
@@ -386,11 +392,13 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	h.start_ts_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
 	h.clock = strcmp(clock, "mono") ? MML_CLOCK_LOCAL : MML_CLOCK_MONOTONIC;
 	if (o->output) {		/* live mode without a file: none */
-		r.w = mml_writer_open(o->output, &h);
+		r.w = mml_writer_fdopen(r.out_fd, &h);
+		r.out_fd = -1;		/* the writer's now, closed even on error */
 		if (!r.w) {
-			fprintf(stderr, "%s: cannot create %s: %s\n", o->prog, o->output, strerror(errno));
+			fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, o->output, strerror(errno));
 			goto out;
 		}
+		r.out_written = 1;
 		rec_write_info(&r, clock);
 		for (size_t i = 0; i < r.early.cap; i++)
 			if (r.early.used[i] && r.early.val[i])
@@ -517,6 +525,8 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		goto out;
 	}
 	r.w = NULL;
+	if (rec_file_commit(&r))
+		goto out;
 	if (!o->quiet)
 		fprintf(stderr, "%s: %llu events, %llu lost, written to %s\n", o->prog,
 			(unsigned long long)r.events, (unsigned long long)lost, o->output);
@@ -533,6 +543,8 @@ out:
 	}
 	if (r.w)
 		mml_writer_close(r.w, r.events, 0);
+	if (rc)
+		rec_file_abort(&r);
 	if (r.cpu)
 		for (int cpu = 0; cpu < r.ncpu; cpu++) {
 			if (r.cpu[cpu].tcpu)

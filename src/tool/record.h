@@ -57,6 +57,7 @@ struct record_sink {
 
 struct record_opts {
 	const char *output;		/* default mmaplock.data */
+	int force;			/* -f: replace an existing output file (record-file.c) */
 	double duration;		/* seconds; 0: until CMD exits or a signal */
 	pid_t pids[RECORD_MAX_PIDS];
 	int npids;
