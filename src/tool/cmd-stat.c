@@ -28,7 +28,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: mmaplock stat [-d SECONDS] [--json] [report options] [-- CMD [ARGS]]\n\n"
 		   "Record the kernel's mmap_lock events (whole system) for -d seconds or while CMD\n"
 		   "runs, then print the report (see mmaplock report --help for its options).\n"
-		   "The recording is a temporary file, removed afterwards, unless -o FILE is given.\n\n");
+		   "The recording is a temporary file, removed afterwards, unless -o FILE is given.\n"
+		   "Exit status: 1 if the recording failed, 2 on bad usage, else the report's if\n"
+		   "it failed, else CMD's (128+N if signal N killed it; 0 if -d stopped it), else 0.\n\n");
 	record_usage(f);
 	fprintf(f, "\nExamples:\n"
 		   "  mmaplock stat -- mmaplock stress      # the built-in workload, per memcg\n"
@@ -118,5 +120,6 @@ int cmd_stat(int argc, char **argv)
 	if (!keep)
 		unlink(tmp);
 	free(rest);
-	return rc;
+	status = record_cmd_exit(&o, &res);	/* like perf stat: CMD's status, unless the report failed */
+	return rc ? rc : status;
 }

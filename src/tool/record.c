@@ -69,6 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -230,8 +231,17 @@ double rec_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Fork CMD, held before exec until *gofd is written. CMD dies with us: it
+ * gets SIGKILL when the recorder dies (PR_SET_PDEATHSIG), since a recorder
+ * killed by SIGKILL cannot pass a signal on, and a CMD left running would
+ * go on unrecorded. The getppid() check closes the race of a recorder that
+ * died between fork() and prctl(). (The kernel clears the setting when CMD
+ * execs a set-user-ID or file-capability program.)
+ */
 static pid_t start_cmd(const struct record_opts *o, int *gofd)
 {
+	pid_t parent = getpid();
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC))
@@ -241,6 +251,8 @@ static pid_t start_cmd(const struct record_opts *o, int *gofd)
 		return -1;
 	if (pid == 0) {
 		char c;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		close(p[1]);
 		sig_default();
 		/* wait until the events are enabled, so CMD's start is recorded */
@@ -253,6 +265,24 @@ static pid_t start_cmd(const struct record_opts *o, int *gofd)
 	close(p[0]);
 	*gofd = p[1];
 	return pid;
+}
+
+int record_cmd_exit(const struct record_opts *o, const struct record_result *res)
+{
+	int st = res->cmd_status;
+
+	if (!o->cmd || st < 0 || res->cmd_stopped)
+		return 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st)) {
+		fprintf(stderr, "%s: %s exited with status %d\n", o->prog, o->cmd[0], WEXITSTATUS(st));
+		return WEXITSTATUS(st);
+	}
+	if (WIFSIGNALED(st)) {
+		fprintf(stderr, "%s: %s killed by signal %d (%s)\n", o->prog, o->cmd[0], WTERMSIG(st),
+			strsignal(WTERMSIG(st)));
+		return 128 + WTERMSIG(st);
+	}
+	return 0;
 }
 
 static void perm_error(const struct record_opts *o, const char *what)
@@ -540,6 +570,7 @@ out:
 		kill(child, SIGTERM);
 		waitpid(child, &status, 0);
 		res->cmd_status = status;
+		res->cmd_stopped = 1;
 	}
 	if (r.w)
 		mml_writer_close(r.w, r.events, 0);

@@ -75,6 +75,7 @@ struct record_opts {
 struct record_result {
 	uint64_t events, lost;
 	int cmd_status;			/* wait status of CMD, -1 if none */
+	int cmd_stopped;		/* the recording ended first (-d) and stopped CMD */
 	int stop_signal;		/* the signal that ended the recording, 0 if none */
 };
 
@@ -92,5 +93,12 @@ void record_usage(FILE *f);
 
 /* Record. Returns 0, or 1 after a one-line error on stderr. */
 int record_run(const struct record_opts *o, struct record_result *res);
+/*
+ * The exit status CMD asks for, after a successful recording: 0 when there
+ * is no CMD, when it succeeded, or when the recording's end (-d) stopped it;
+ * its exit status; 128 + the signal that killed it. When not 0, one line
+ * on stderr says how CMD ended.
+ */
+int record_cmd_exit(const struct record_opts *o, const struct record_result *res);
 
 #endif
