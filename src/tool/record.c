@@ -322,7 +322,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		rec_file_abort(&r);
 		return 1;
 	}
-	instance_cleanup_stale(PREFIX);
+	instance_cleanup_stale(PREFIX, o->prog);
 	snprintf(name, sizeof(name), PREFIX "%d", (int)getpid());
 	errno = 0;
 	r.ti = tracefs_instance_create(name);

@@ -9,7 +9,8 @@
  * path: normal end, error, SIGINT/SIGTERM/SIGHUP, and - through a forked
  * watchdog that outlives us on a pipe - SIGKILL or a crash of mmaplock
  * (instance.c);
- * an instance left by a run that died anyway is removed at the next start.
+ * an instance left by a run that died anyway is removed at the next start
+ * (one line on stderr says so).
  */
 #ifndef MML_RECORD_H
 #define MML_RECORD_H

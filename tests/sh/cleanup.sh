@@ -100,20 +100,28 @@ check "SIGKILL of mmaplock record --stack (watchdog)"
 grep -v "^#" $T/events/mmap_lock/mmap_lock_acquire_returned/trigger | grep -q stacktrace &&
 	{ echo "FAIL: a stacktrace trigger at the top level"; fail=1; }
 
-# a stale instance of a dead run (watchdog gone too): removed at the next start
+# a stale instance of a dead run (watchdog gone too): removed at the next start,
+# which says so in one line naming it and the pid that owned it
 sh -c 'exit 0' &
 dead=$!
 wait $dead
 while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
 mkdir $T/instances/mmaplock-$dead
 echo 1 > $T/instances/mmaplock-$dead/events/mmap_lock/enable
-"$M" record -o $tmp/z.mml -d 0.1 2>/dev/null
+"$M" record -o $tmp/z.mml -d 0.1 2>$tmp/err
 pid=$dead
 check "stale instance mmaplock-$dead removed at the next start"
+if [ "$(grep -c "mmaplock-$dead" $tmp/err)" -eq 1 ] && grep -q "removed .*mmaplock-$dead.*pid $dead" $tmp/err; then
+	echo "ok   the removal is said in one line: $(grep "mmaplock-$dead" $tmp/err)"
+else
+	echo "FAIL: the removal of mmaplock-$dead was not said in one line: $(cat $tmp/err)"
+	fail=1
+fi
 
 # an instance of a live mmaplock is not touched
 mkdir $T/instances/mmaplock-$$
-"$M" record -o $tmp/z2.mml -d 0.1 2>/dev/null
+"$M" record -o $tmp/z2.mml -d 0.1 2>$tmp/err
 if [ -d $T/instances/mmaplock-$$ ]; then echo "ok   live instance kept"; else echo "FAIL: live instance removed"; fail=1; fi
+grep -q "mmaplock-$$" $tmp/err && { echo "FAIL: a line about the live instance: $(cat $tmp/err)"; fail=1; }
 rmdir $T/instances/mmaplock-$$
 exit $fail
