@@ -29,11 +29,16 @@ fail=0
 ok() { echo "ok   $1"; }
 no() { echo "FAIL $1"; fail=1; }
 
-# Wait until the recorder rp has its events on (its file has grown past the header and INFO).
+# Wait until the recorder rp records: its instance has the events on and tracing_on.
 started() {
+	I=$T/instances/mmaplock-$rp
 	i=0
-	while [ ! -d $T/instances/mmaplock-$rp ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	sleep 0.5
+	until [ "$(cat $I/events/mmap_lock/enable 2>/dev/null)" = 1 ] &&
+	      [ "$(cat $I/tracing_on 2>/dev/null)" = 1 ]; do
+		[ $i -lt 400 ] || { no "recorder $rp never started"; break; }
+		sleep 0.05
+		i=$((i + 1))
+	done
 }
 
 # check NAME FILE STRESSPID: the names in FILE
