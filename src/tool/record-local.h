@@ -23,6 +23,7 @@
 struct tracefs_instance;
 struct tracefs_cpu;
 struct tep_handle;
+struct tep_format_field;
 struct decoder;
 struct kbuffer;
 struct mml_writer;
@@ -53,6 +54,10 @@ struct rec {
 	double comms_at;		/* rec_now() when comms was read */
 	struct rec_pending { uint32_t tid; double since; } pend[RECORD_PENDING];
 	int npend;			/* tids still unnamed, tried again each period for 1 s */
+	struct idmap exited;		/* tid -> comm from sched_process_exit, not yet seen in events */
+	int exit_id;			/* sched_process_exit's type, -1: not recorded */
+	const struct tep_format_field *exit_pid, *exit_comm;
+	int late_names;			/* names written after their events: flush them now */
 	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
 	struct idmap early;		/* path-era ids interned before the file was open */
 	uint64_t events, filtered;
@@ -88,6 +93,14 @@ void rec_rewalk(struct rec *r, double now);
  * killed later still names them. The rest are tried at the end.
  */
 void rec_retry_names(struct rec *r);
+/*
+ * sched:sched_process_exit, enabled in the instance, names every task that
+ * exits during the recording: rec_take_exit() takes such a record (returns
+ * 1) and names the task if it was seen without a name, or remembers the
+ * name for events of it still to come from other CPUs.
+ */
+void rec_exit_start(struct rec *r);
+int rec_take_exit(struct rec *r, const void *data, int size);
 void rec_late_comms(struct rec *r);
 /* -p PIDs (and cmd, when > 0: --only-cmd) into set_event_pid, with event-fork. */
 int rec_set_pids(struct rec *r, pid_t cmd);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <sys/utsname.h>
 #include <tracefs/tracefs.h>
+#include <traceevent/event-parse.h>
 #include "record-local.h"
 #include "cgroupfs.h"
 #include "decode.h"
@@ -133,12 +134,62 @@ void rec_retry_names(struct rec *r)
 			name_gone(r, p.tid, r->comms.val[f]);
 			free(r->tids.val[t]);
 			r->tids.val[t] = NULL;
+			r->late_names = 1;
 			continue;
 		}
 		if (now - p.since < 1.0)
 			r->pend[k++] = p;	/* else left to rec_late_comms */
 	}
 	r->npend = k;
+}
+
+void rec_exit_start(struct rec *r)
+{
+	struct tep_event *e = tep_find_event_by_name(r->tep, "sched", "sched_process_exit");
+
+	r->exit_id = -1;
+	if (!e)
+		return;
+	r->exit_pid = tep_find_field(e, "pid");
+	r->exit_comm = tep_find_field(e, "comm");
+	if (!r->exit_pid || r->exit_pid->size != 4 || !r->exit_comm || r->exit_comm->size < 2)
+		return;
+	if (tracefs_event_enable(r->ti, "sched", "sched_process_exit") == 0)
+		r->exit_id = e->id;
+}
+
+int rec_take_exit(struct rec *r, const void *data, int size)
+{
+	struct tep_record rec = { .data = (void *)data, .size = size };
+	const unsigned char *p = data;
+	char comm[16];
+	uint32_t tid;
+	size_t n;
+
+	if (r->exit_id < 0 || tep_data_type(r->tep, &rec) != r->exit_id)
+		return 0;
+	if (r->exit_pid->offset + 4 > size || r->exit_comm->offset + r->exit_comm->size > size)
+		return 1;
+	memcpy(&tid, p + r->exit_pid->offset, 4);
+	n = (size_t)r->exit_comm->size < sizeof(comm) ? (size_t)r->exit_comm->size : sizeof(comm);
+	memcpy(comm, p + r->exit_comm->offset, n);
+	comm[n - 1] = '\0';
+	if (!tid || !comm[0])
+		return 1;
+	long f = idmap_find(&r->tids, tid);
+	if (f >= 0) {
+		if (r->tids.val[f]) {		/* seen gone, not named yet */
+			name_gone(r, tid, comm);
+			free(r->tids.val[f]);
+			r->tids.val[f] = NULL;
+			r->late_names = 1;
+		}
+		return 1;
+	}
+	if (r->exited.n >= RECORD_LIVE_TIDS)	/* bounded: most exiting tasks take no mmap_lock */
+		idmap_free(&r->exited);
+	idmap_put(&r->exited, tid, strdup(comm));
+	return 1;
 }
 
 void rec_see_tid(struct rec *r, uint32_t tid)
@@ -163,8 +214,9 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 		return;
 	}
 	if (cgroupfs_task((pid_t)tid, &t)) {
-		/* gone already: the kernel's saved comm now, or at the end */
-		const char *comm = saved_comm(r, tid);
+		/* gone already: its exit event's comm, the kernel's saved one, or later */
+		long x = idmap_find(&r->exited, tid);
+		const char *comm = x >= 0 && r->exited.val[x] ? r->exited.val[x] : saved_comm(r, tid);
 
 		if (!comm) {
 			idmap_put(&r->tids, tid, strdup("?"));

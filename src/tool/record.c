@@ -38,8 +38,9 @@
  * start and at the end, and again (at most once a second) while an event
  * carries an id the map does not know: memcgs appear during a recording.
  * Every tid is looked up in /proc when first seen (comm, tgid, memcg);
- * tids gone by then get their comm from the kernel's saved_cmdlines at
- * the end. Lost events: each CPU's "overrun" + "dropped events" from the
+ * a tid gone by then gets its comm from its sched_process_exit event
+ * (enabled in the instance for this) or the kernel's saved_cmdlines, as
+ * soon as one has it (record-names.c). Lost events: each CPU's "overrun" + "dropped events" from the
  * instance's per_cpu/cpuN/stats at the end (or the sum of kbuffer's
  * missed-events marks on that CPU's pages, if larger), written as LOST
  * blocks.
@@ -143,6 +144,8 @@ static void take_page(struct rec *r, int cpu, void *page)
 		}
 
 		if (decode_record(r->dec, data, sz, ts, cpu, e) != 1) {
+			if (rec_take_exit(r, data, sz))
+				continue;
 			if (r->stk && !rec_stack_take(r, cpu, data, sz))
 				rec_stack_seen(r, cpu, 0);
 			if (r->stk && c->n == BATCH)
@@ -201,6 +204,11 @@ static long drain(struct rec *r, int final)
 			}
 		if (!r->is_live && (final || due || c->n >= BATCH / 2))
 			flush_cpu(r, cpu, r->stk && !final);
+	}
+	if (r->late_names && r->w) {	/* names of tasks whose events may be in the file already */
+		if (mml_writer_flush(r->w) && !r->werr)
+			r->werr = errno;
+		r->late_names = 0;
 	}
 	return pages;
 }
@@ -308,6 +316,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	memset(res, 0, sizeof(*res));
 	res->cmd_status = -1;
 	r.out_fd = r.out_lock = -1;
+	r.exit_id = -1;
 	/* finds tracefs, mounting it if needed (tracefs_tracing_dir_is_mounted leaks) */
 	tdir = tracefs_tracing_dir();
 	if (!tdir || access(tdir, F_OK)) {
@@ -334,7 +343,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	}
 	wd = instance_watchdog(name, &wd_fd);
 
-	const char *systems[] = { "mmap_lock", "lock", o->stack && !o->sink ? "ftrace" : NULL, NULL };
+	const char *systems[] = { "mmap_lock", "lock", "sched", o->stack && !o->sink ? "ftrace" : NULL, NULL };
 	r.tep = tracefs_local_events_system(NULL, systems);
 	if (!r.tep) {
 		perm_error(o, "read the event formats");
@@ -451,6 +460,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		tracefs_event_enable(r.ti, "lock", "contention_begin");
 		tracefs_event_enable(r.ti, "lock", "contention_end");
 	}
+	rec_exit_start(&r);
 	tracefs_instance_file_write(r.ti, "tracing_on", "1");
 	if (o->cmd) {
 		if (child < 0)
@@ -599,6 +609,7 @@ out:
 	idmap_free(&r.memcg_seen);
 	idmap_free(&r.tids);
 	idmap_free(&r.comms);
+	idmap_free(&r.exited);
 	idmap_free(&r.allow);
 	idmap_free(&r.early);
 	merge_fini(&r.live);

@@ -3,7 +3,8 @@
  * record.h: `mmaplock record` as a library call, so that `stat` reuses it.
  *
  * A recording owns a private tracefs instance named mmaplock-<pid>, with
- * mmap_lock:* (and rwsem lock:contention_begin/end) enabled in it alone,
+ * mmap_lock:* (and rwsem lock:contention_begin/end, and sched_process_exit
+ * for the names of tasks gone before /proc is read) enabled in it alone,
  * the "mono" clock, and per-CPU raw buffers drained continuously into an
  * mmaplock trace file (mml_format.h). The instance is removed on every exit
  * path: normal end, error, SIGINT/SIGTERM/SIGHUP, and - through a forked
