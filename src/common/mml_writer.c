@@ -327,6 +327,8 @@ int mml_writer_task(struct mml_writer *w, uint32_t tid, uint32_t tgid, const cha
 		errno = EINVAL;
 		return -1;
 	}
+	if (!tid)
+		return 0;	/* the idle task: earlier readers took tid 0 for the end of the block */
 	memset(e, 0, sizeof(e));
 	memcpy(e, &tid, 4);
 	memcpy(e + 4, &tgid, 4);

@@ -31,6 +31,10 @@ int mml_writer_events(struct mml_writer *w, uint32_t stream, const struct mml_ev
  * before the next EVENTS block, or at close.
  */
 int mml_writer_memcg(struct mml_writer *w, uint64_t id, const char *path);
+/*
+ * tid 0 (the kernel's idle task, "swapper") is not written: older readers
+ * took a tid of 0 for the end of the block. Readers name it themselves.
+ */
 int mml_writer_task(struct mml_writer *w, uint32_t tid, uint32_t tgid, const char *comm,
 		    uint64_t cgroup_id, const char *cgroup_path);
 /*

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-record.c: `mmaplock record`: options, then record.c does the work.
- * Exit status: 0 recorded, 1 failed, 2 bad usage; with -- CMD, CMD's
- * failure does not make the recording fail (its status is shown).
+ * Exit status: 1 when the recording failed, 2 bad usage; else with -- CMD,
+ * CMD's (128 + signal when a signal killed it, with one line saying so), as
+ * perf stat does, so that `mmaplock record -- CMD` can stand in for CMD in a
+ * script; 0 otherwise.
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include "cmdargs.h"
 #include "cmds.h"
 #include "cmdpath.h"
@@ -15,11 +16,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmaplock record [-o FILE] [-d SECONDS] [-p PID]... [-G CGROUP]... "
+	fprintf(f, "usage: mmaplock record [-o FILE] [-f] [-d SECONDS] [-p PID]... [-G CGROUP]... "
 		   "[--buffer-size KB] [-- CMD [ARGS]]\n\n"
 		   "Record the kernel's mmap_lock events on all CPUs until CMD exits, -d elapses,\n"
-		   "or SIGINT/SIGTERM. Needs root (tracefs).\n\n");
-	record_usage(f, "write to FILE (default mmaplock.data)");
+		   "or SIGINT/SIGTERM. Needs root (tracefs). CMD is killed if mmaplock dies.\n"
+		   "Exit status: CMD's (128+N if signal N killed it; 0 if -d stopped it), else 0;\n"
+		   "1 if the recording failed, 2 on bad usage.\n\n");
+	record_usage(f, "write to FILE (default mmaplock.data); an existing FILE\n"
+		     "                         is refused, and a FILE another recording writes too");
 	fprintf(f, "\nExamples:\n"
 		   "  mmaplock record -d 10                 # whole system, 10 s, to mmaplock.data\n"
 		   "  mmaplock record -p 1234 -o db.data    # one process and its threads\n"
@@ -50,13 +54,5 @@ int cmd_record(int argc, char **argv)
 	}
 	sig_install();
 	rc = record_run(&o, &res);
-	if (!rc && res.cmd_status >= 0) {
-		if (WIFSIGNALED(res.cmd_status))
-			fprintf(stderr, "mmaplock record: %s killed by signal %d\n", o.cmd[0],
-				WTERMSIG(res.cmd_status));
-		else if (WIFEXITED(res.cmd_status) && WEXITSTATUS(res.cmd_status))
-			fprintf(stderr, "mmaplock record: %s exited with status %d\n", o.cmd[0],
-				WEXITSTATUS(res.cmd_status));
-	}
-	return rc;
+	return rc ? rc : record_cmd_exit(&o, &res);
 }

@@ -89,7 +89,9 @@ static void usage(FILE *f)
 		   "Where the report goes (like perf stat): with CMD, to stderr, so that CMD keeps\n"
 		   "stdout; with -d alone, to stdout; with --report FILE, to FILE. --json is one JSON\n"
 		   "document there (on stderr, only if nothing else writes there, CMD included: use\n"
-		   "--report FILE in scripts).\n\n"
+		   "--report FILE in scripts).\n"
+		   "Exit status: 1 if the recording failed, 2 on bad usage, else the report's if\n"
+		   "it failed, else CMD's (128+N if signal N killed it; 0 if -d stopped it), else 0.\n\n"
 		   "      --report FILE      write the report to FILE (an existing FILE is replaced only\n"
 		   "                         when the report succeeds; never the recording of -o)\n\n"
 		   "Report's options (mmaplock report --help describes them):\n ");
@@ -262,7 +264,7 @@ int cmd_stat(int argc, char **argv)
 	static const char unset[] = "";	/* o.output still this: no -o given */
 	struct stat_args a = { .o = { .prog = "mmaplock stat", .quiet = 1, .output = unset } };
 	struct record_result res;
-	int rc, out_fd = STDOUT_FILENO, keep;
+	int rc, cmd_rc = 0, out_fd = STDOUT_FILENO, keep;
 	char tmp[4096], rtmp[PATH_MAX + 64];
 	const char *tdir = getenv("TMPDIR");
 
@@ -306,12 +308,15 @@ int cmd_stat(int argc, char **argv)
 			goto out;
 		}
 		close(fd);
+		a.o.force = 1;		/* our own empty file: record replaces it */
 	}
 	a.o.output = tmp;
 	sig_install();
 	rc = record_run(&a.o, &res);
 	if (!rc)
 		rc = run_report(tmp, &a, out_fd);
+	if (!rc)	/* like perf stat: CMD's status, unless the report failed */
+		cmd_rc = record_cmd_exit(&a.o, &res);
 	if (!keep)
 		unlink(tmp);
 out:
@@ -320,5 +325,5 @@ out:
 		rc = report_done(a.report, rtmp, rc);
 	}
 	free(a.rest);
-	return rc;
+	return rc ? rc : cmd_rc;
 }

@@ -56,7 +56,7 @@ int instance_destroy_named(const char *name, int tries)
 	return -1;
 }
 
-int instance_cleanup_stale(const char *prefix)
+int instance_cleanup_stale(const char *prefix, const char *prog)
 {
 	char dir[4096];
 	const char *t = tracefs_tracing_dir();
@@ -77,8 +77,15 @@ int instance_cleanup_stale(const char *prefix)
 		long p = strtol(num, &end, 10);
 		if (*end || p <= 0 || p > INT_MAX || pid_alive((pid_t)p))
 			continue;
-		if (!instance_destroy_named(e->d_name, 1))
+		/* said, not done silently: it may hold a run someone wants to know about */
+		if (!instance_destroy_named(e->d_name, 1)) {
+			fprintf(stderr, "%s: removed the tracefs instance %s left by a run that died (pid %ld)\n",
+				prog, e->d_name, p);
 			n++;
+		} else {
+			fprintf(stderr, "%s: cannot remove the tracefs instance %s left by a run that died (pid %ld): %s\n",
+				prog, e->d_name, p, strerror(errno ? errno : EBUSY));
+		}
 	}
 	closedir(d);
 	return n;

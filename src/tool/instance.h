@@ -16,8 +16,11 @@ struct tracefs_instance;
 void instance_destroy(struct tracefs_instance *ti);
 /* Remove the instance called name, retrying tries times 50 ms apart while busy. 0 or -1. */
 int instance_destroy_named(const char *name, int tries);
-/* Remove instances named <prefix><pid> whose pid is not alive. Returns how many. */
-int instance_cleanup_stale(const char *prefix);
+/*
+ * Remove instances named <prefix><pid> whose pid is not alive, saying so in
+ * one line per instance on stderr (prog: the line's prefix). Returns how many.
+ */
+int instance_cleanup_stale(const char *prefix, const char *prog);
 /*
  * Fork a watchdog that removes the instance name once we are gone (EOF on a
  * pipe whose write end, close-on-exec, is returned in *wfd: close it after

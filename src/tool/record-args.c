@@ -20,6 +20,7 @@ enum { OPT_BUFFER = 1, OPT_STACK, OPT_ONLY_CMD };
 
 static const struct option lo[] = {
 	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "cgroup", required_argument, NULL, 'G' },
@@ -30,12 +31,13 @@ static const struct option lo[] = {
 	{ NULL, 0, NULL, 0 },
 };
 /* '+': options end at the first non-option, CMD (or at "--") */
-const struct cmdargs_opts record_options = { lo, "+o:d:p:G:h" };
+const struct cmdargs_opts record_options = { lo, "+o:fd:p:G:h" };
 
 void record_usage(FILE *f, const char *output_help)
 {
 	fprintf(f,
 		"  -o, --output FILE      %s\n"
+		"  -f, --force            replace an existing FILE (when the recording ends)\n"
 		"  -d, --duration SEC     stop after SEC seconds\n"
 		"  -p, --pid PID          only this process (all its threads and children); repeatable\n"
 		"  -G, --cgroup CGROUP    only events in this memory cgroup; repeatable\n"
@@ -65,6 +67,9 @@ int record_parse_opt(struct record_opts *o, int c, const char *val)
 		return 1;
 	case 'o':
 		o->output = val;
+		return 0;
+	case 'f':
+		o->force = 1;
 		return 0;
 	case 'd':
 		errno = 0;

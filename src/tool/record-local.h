@@ -17,10 +17,13 @@
 #include "mml_format.h"
 
 #define BATCH		MML_EVENTS_PER_BLOCK
+#define RECORD_PERIOD_MS	20	/* drain period */
+#define RECORD_PENDING		256	/* unnamed tids tried again while recording */
 
 struct tracefs_instance;
 struct tracefs_cpu;
 struct tep_handle;
+struct tep_format_field;
 struct decoder;
 struct kbuffer;
 struct mml_writer;
@@ -46,7 +49,15 @@ struct rec {
 	int pagesize;
 	struct idmap memcg_path;	/* id -> path from cgroupfs walks */
 	struct idmap memcg_seen;	/* ids seen in events */
-	struct idmap tids;		/* tids seen; val: NULL, or "?" when /proc failed */
+	struct idmap tids;		/* tids seen; val: NULL, or "?" when still unnamed */
+	struct idmap comms;		/* the kernel's saved_cmdlines: tid -> comm */
+	double comms_at;		/* rec_now() when comms was read */
+	struct rec_pending { uint32_t tid; double since; } pend[RECORD_PENDING];
+	int npend;			/* tids still unnamed, tried again each period for 1 s */
+	struct idmap exited;		/* tid -> comm from sched_process_exit, not yet seen in events */
+	int exit_id;			/* sched_process_exit's type, -1: not recorded */
+	const struct tep_format_field *exit_pid, *exit_comm;
+	int late_names;			/* names written after their events: flush them now */
 	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
 	struct idmap early;		/* path-era ids interned before the file was open */
 	uint64_t events, filtered;
@@ -59,6 +70,12 @@ struct rec {
 	int mono;			/* trace clock is CLOCK_MONOTONIC: a watermark from now */
 	uint64_t lost;
 	double last_lost, last_rewalk;
+	/* the output file (record-file.c) */
+	int out_fd;			/* until mml_writer_fdopen takes it; -1 */
+	int out_lock;			/* -f: the old FILE, locked until it is replaced; -1 */
+	char *out_tmp;			/* -f: the file beside FILE written instead, or NULL */
+	int out_created;		/* FILE did not exist: we made it */
+	int out_written;		/* the writer has it (its header is in) */
 	struct rec_stacks *stk;		/* --stack: NULL when off */
 	double last_flush;		/* rec_now() of the last time-driven flush */
 };
@@ -70,11 +87,37 @@ void rec_see_tid(struct rec *r, uint32_t tid);
 void rec_see_memcg(struct rec *r, uint64_t id);
 /* Once a second at most (now: rec_now()): walk the memcgs again if an id seen has no path. */
 void rec_rewalk(struct rec *r, double now);
+/*
+ * Tasks gone from /proc when first seen and not yet in saved_cmdlines: try
+ * them again (once per drain period, for a second), so that a recording
+ * killed later still names them. The rest are tried at the end.
+ */
+void rec_retry_names(struct rec *r);
+/*
+ * sched:sched_process_exit, enabled in the instance, names every task that
+ * exits during the recording: rec_take_exit() takes such a record (returns
+ * 1) and names the task if it was seen without a name, or remembers the
+ * name for events of it still to come from other CPUs.
+ */
+void rec_exit_start(struct rec *r);
+int rec_take_exit(struct rec *r, const void *data, int size);
 void rec_late_comms(struct rec *r);
 /* -p PIDs (and cmd, when > 0: --only-cmd) into set_event_pid, with event-fork. */
 int rec_set_pids(struct rec *r, pid_t cmd);
 int rec_set_cgroups(struct rec *r, char *filter, size_t len);
 void rec_write_info(struct rec *r, const char *clock);
+
+/* record-file.c */
+/*
+ * Open o->output for writing (into r->out_fd): a new file, or with -f a
+ * file beside an existing one, locked against a second recorder. Returns
+ * 0, or -1 after a one-line error.
+ */
+int rec_file_open(struct rec *r);
+/* The writer closed cleanly: with -f, the file beside replaces FILE. 0, or -1 after one line. */
+int rec_file_commit(struct rec *r);
+/* The recording failed: remove what would replace FILE, or FILE if we made it and wrote nothing. */
+void rec_file_abort(struct rec *r);
 
 /* record.c */
 uint64_t rec_read_stat(struct rec *r, int cpu, const char *key);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <sys/utsname.h>
 #include <tracefs/tracefs.h>
+#include <traceevent/event-parse.h>
 #include "record-local.h"
 #include "cgroupfs.h"
 #include "decode.h"
@@ -62,6 +63,135 @@ void rec_on_path(uint64_t id, const char *path, void *arg)
 		r->werr = errno;
 }
 
+/* saved_cmdlines ("tid comm" lines) into r->comms, replacing what was there. */
+static void load_saved_cmdlines(struct rec *r)
+{
+	char *s = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
+	char *line, *save = NULL;
+
+	idmap_free(&r->comms);
+	r->comms_at = rec_now();
+	if (!s)
+		return;
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char comm[64];
+		unsigned long tid;
+
+		if (sscanf(line, "%lu %63s", &tid, comm) != 2 || !tid || tid > UINT32_MAX)
+			continue;
+		comm[15] = '\0';
+		idmap_put(&r->comms, tid, strdup(comm));
+	}
+	free(s);
+}
+
+/*
+ * The comm the kernel saved for a task that is gone from /proc, or NULL.
+ * Looked up when the task is first seen, so that the name is in the file
+ * before its events even if the recorder is killed later. The file is
+ * re-read at most once per drain period: a burst of short-lived tasks
+ * costs one read, and a miss is tried again (rec_retry_names, and
+ * rec_late_comms at the end).
+ */
+static const char *saved_comm(struct rec *r, uint32_t tid)
+{
+	long f;
+
+	/* a copy older than a period could name an earlier owner of a reused tid */
+	if (rec_now() - r->comms_at >= RECORD_PERIOD_MS / 1000.0)
+		load_saved_cmdlines(r);
+	f = idmap_find(&r->comms, tid);
+	return f >= 0 ? r->comms.val[f] : NULL;
+}
+
+/* A task gone from /proc, named from saved_cmdlines: comm only. */
+static void name_gone(struct rec *r, uint32_t tid, const char *comm)
+{
+	if (r->w && mml_writer_task(r->w, tid, 0, comm, 0, NULL))
+		r->werr = errno;
+	if (r->sink && r->sink->task) {
+		struct mml_task_info ti = { .tid = tid };
+		snprintf(ti.comm, sizeof(ti.comm), "%s", comm);
+		r->sink->task(r->sink->ctx, &ti);
+	}
+}
+
+void rec_retry_names(struct rec *r)
+{
+	double now = rec_now();
+	int k = 0;
+
+	if (!r->npend || now - r->comms_at < RECORD_PERIOD_MS / 1000.0)
+		return;
+	load_saved_cmdlines(r);
+	for (int i = 0; i < r->npend; i++) {
+		struct rec_pending p = r->pend[i];
+		long t = idmap_find(&r->tids, p.tid), f = idmap_find(&r->comms, p.tid);
+
+		if (t < 0 || !r->tids.val[t])
+			continue;	/* forgotten (live) or named meanwhile */
+		if (f >= 0 && r->comms.val[f]) {
+			name_gone(r, p.tid, r->comms.val[f]);
+			free(r->tids.val[t]);
+			r->tids.val[t] = NULL;
+			r->late_names = 1;
+			continue;
+		}
+		if (now - p.since < 1.0)
+			r->pend[k++] = p;	/* else left to rec_late_comms */
+	}
+	r->npend = k;
+}
+
+void rec_exit_start(struct rec *r)
+{
+	struct tep_event *e = tep_find_event_by_name(r->tep, "sched", "sched_process_exit");
+
+	r->exit_id = -1;
+	if (!e)
+		return;
+	r->exit_pid = tep_find_field(e, "pid");
+	r->exit_comm = tep_find_field(e, "comm");
+	if (!r->exit_pid || r->exit_pid->size != 4 || !r->exit_comm || r->exit_comm->size < 2)
+		return;
+	if (tracefs_event_enable(r->ti, "sched", "sched_process_exit") == 0)
+		r->exit_id = e->id;
+}
+
+int rec_take_exit(struct rec *r, const void *data, int size)
+{
+	struct tep_record rec = { .data = (void *)data, .size = size };
+	const unsigned char *p = data;
+	char comm[16];
+	uint32_t tid;
+	size_t n;
+
+	if (r->exit_id < 0 || tep_data_type(r->tep, &rec) != r->exit_id)
+		return 0;
+	if (r->exit_pid->offset + 4 > size || r->exit_comm->offset + r->exit_comm->size > size)
+		return 1;
+	memcpy(&tid, p + r->exit_pid->offset, 4);
+	n = (size_t)r->exit_comm->size < sizeof(comm) ? (size_t)r->exit_comm->size : sizeof(comm);
+	memcpy(comm, p + r->exit_comm->offset, n);
+	comm[n - 1] = '\0';
+	if (!tid || !comm[0])
+		return 1;
+	long f = idmap_find(&r->tids, tid);
+	if (f >= 0) {
+		if (r->tids.val[f]) {		/* seen gone, not named yet */
+			name_gone(r, tid, comm);
+			free(r->tids.val[f]);
+			r->tids.val[f] = NULL;
+			r->late_names = 1;
+		}
+		return 1;
+	}
+	if (r->exited.n >= RECORD_LIVE_TIDS)	/* bounded: most exiting tasks take no mmap_lock */
+		idmap_free(&r->exited);
+	idmap_put(&r->exited, tid, strdup(comm));
+	return 1;
+}
+
 void rec_see_tid(struct rec *r, uint32_t tid)
 {
 	struct cg_task t;
@@ -75,9 +205,8 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 			r->sink->forget_tasks(r->sink->ctx);
 	}
 	if (tid == 0) {
+		/* the idle task: not in the file (mml_writer_task), readers name it */
 		idmap_put(&r->tids, 0, NULL);
-		if (r->w && mml_writer_task(r->w, 0, 0, "swapper", 0, NULL))
-			r->werr = errno;
 		if (r->sink && r->sink->task) {
 			struct mml_task_info ti = { .tid = 0, .tgid = 0, .comm = "swapper" };
 			r->sink->task(r->sink->ctx, &ti);
@@ -85,7 +214,18 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 		return;
 	}
 	if (cgroupfs_task((pid_t)tid, &t)) {
-		idmap_put(&r->tids, tid, strdup("?"));	/* gone: saved_cmdlines at the end */
+		/* gone already: its exit event's comm, the kernel's saved one, or later */
+		long x = idmap_find(&r->exited, tid);
+		const char *comm = x >= 0 && r->exited.val[x] ? r->exited.val[x] : saved_comm(r, tid);
+
+		if (!comm) {
+			idmap_put(&r->tids, tid, strdup("?"));
+			if (r->npend < RECORD_PENDING)
+				r->pend[r->npend++] = (struct rec_pending){ tid, rec_now() };
+			return;
+		}
+		idmap_put(&r->tids, tid, NULL);
+		name_gone(r, tid, comm);
 		return;
 	}
 	idmap_put(&r->tids, tid, NULL);
@@ -133,24 +273,18 @@ void rec_rewalk(struct rec *r, double now)
 
 void rec_late_comms(struct rec *r)
 {
-	char *s = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
-	char *line, *save = NULL;
-
-	if (s)
-		for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char comm[64];
-			unsigned long tid;
-			if (sscanf(line, "%lu %63s", &tid, comm) != 2)
-				continue;
-			long f = idmap_find(&r->tids, tid);
-			if (f < 0 || !r->tids.val[f])
-				continue;
-			comm[15] = '\0';
-			mml_writer_task(r->w, (uint32_t)tid, 0, comm, 0, NULL);
-			free(r->tids.val[f]);
-			r->tids.val[f] = NULL;
-		}
-	free(s);
+	load_saved_cmdlines(r);
+	for (size_t i = 0; i < r->tids.cap; i++) {
+		if (!r->tids.used[i] || !r->tids.val[i])
+			continue;
+		long f = idmap_find(&r->comms, r->tids.key[i]);
+		if (f < 0)
+			continue;
+		mml_writer_task(r->w, (uint32_t)r->tids.key[i], 0, r->comms.val[f], 0, NULL);
+		free(r->tids.val[i]);
+		r->tids.val[i] = NULL;
+	}
+	idmap_free(&r->comms);
 }
 
 int rec_set_pids(struct rec *r, pid_t cmd)

@@ -38,8 +38,9 @@
  * start and at the end, and again (at most once a second) while an event
  * carries an id the map does not know: memcgs appear during a recording.
  * Every tid is looked up in /proc when first seen (comm, tgid, memcg);
- * tids gone by then get their comm from the kernel's saved_cmdlines at
- * the end. Lost events: each CPU's "overrun" + "dropped events" from the
+ * a tid gone by then gets its comm from its sched_process_exit event
+ * (enabled in the instance for this) or the kernel's saved_cmdlines, as
+ * soon as one has it (record-names.c). Lost events: each CPU's "overrun" + "dropped events" from the
  * instance's per_cpu/cpuN/stats at the end (or the sum of kbuffer's
  * missed-events marks on that CPU's pages, if larger), written as LOST
  * blocks.
@@ -69,6 +70,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -87,7 +89,6 @@
 #include "mml_writer.h"
 
 #define PREFIX		"mmaplock-"
-#define PERIOD_MS	20
 
 /* Time order; at equal times a stack event before the event it belongs to. */
 static int cmp_ts(const void *a, const void *b)
@@ -143,6 +144,8 @@ static void take_page(struct rec *r, int cpu, void *page)
 		}
 
 		if (decode_record(r->dec, data, sz, ts, cpu, e) != 1) {
+			if (rec_take_exit(r, data, sz))
+				continue;
 			if (r->stk && !rec_stack_take(r, cpu, data, sz))
 				rec_stack_seen(r, cpu, 0);
 			if (r->stk && c->n == BATCH)
@@ -180,6 +183,7 @@ static long drain(struct rec *r, int final)
 
 	if (due)
 		r->last_flush = now;
+	rec_retry_names(r);
 
 	for (int cpu = 0; cpu < r->ncpu; cpu++) {
 		struct cpubuf *c = &r->cpu[cpu];
@@ -200,6 +204,11 @@ static long drain(struct rec *r, int final)
 			}
 		if (!r->is_live && (final || due || c->n >= BATCH / 2))
 			flush_cpu(r, cpu, r->stk && !final);
+	}
+	if (r->late_names && r->w) {	/* names of tasks whose events may be in the file already */
+		if (mml_writer_flush(r->w) && !r->werr)
+			r->werr = errno;
+		r->late_names = 0;
 	}
 	return pages;
 }
@@ -230,8 +239,17 @@ double rec_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Fork CMD, held before exec until *gofd is written. CMD dies with us: it
+ * gets SIGKILL when the recorder dies (PR_SET_PDEATHSIG), since a recorder
+ * killed by SIGKILL cannot pass a signal on, and a CMD left running would
+ * go on unrecorded. The getppid() check closes the race of a recorder that
+ * died between fork() and prctl(). (The kernel clears the setting when CMD
+ * execs a set-user-ID or file-capability program.)
+ */
 static pid_t start_cmd(const struct record_opts *o, int *gofd)
 {
+	pid_t parent = getpid();
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC))
@@ -241,6 +259,8 @@ static pid_t start_cmd(const struct record_opts *o, int *gofd)
 		return -1;
 	if (pid == 0) {
 		char c;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		close(p[1]);
 		sig_default();
 		/* wait until the events are enabled, so CMD's start is recorded */
@@ -253,6 +273,24 @@ static pid_t start_cmd(const struct record_opts *o, int *gofd)
 	close(p[0]);
 	*gofd = p[1];
 	return pid;
+}
+
+int record_cmd_exit(const struct record_opts *o, const struct record_result *res)
+{
+	int st = res->cmd_status;
+
+	if (!o->cmd || st < 0 || res->cmd_stopped)
+		return 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st)) {
+		fprintf(stderr, "%s: %s exited with status %d\n", o->prog, o->cmd[0], WEXITSTATUS(st));
+		return WEXITSTATUS(st);
+	}
+	if (WIFSIGNALED(st)) {
+		fprintf(stderr, "%s: %s killed by signal %d (%s)\n", o->prog, o->cmd[0], WTERMSIG(st),
+			strsignal(WTERMSIG(st)));
+		return 128 + WTERMSIG(st);
+	}
+	return 0;
 }
 
 static void perm_error(const struct record_opts *o, const char *what)
@@ -277,6 +315,8 @@ int record_run(const struct record_opts *o, struct record_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->cmd_status = -1;
+	r.out_fd = r.out_lock = -1;
+	r.exit_id = -1;
 	/* finds tracefs, mounting it if needed (tracefs_tracing_dir_is_mounted leaks) */
 	tdir = tracefs_tracing_dir();
 	if (!tdir || access(tdir, F_OK)) {
@@ -287,18 +327,23 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		perm_error(o, "create tracefs instance");
 		return 1;
 	}
-	instance_cleanup_stale(PREFIX);
+	if (o->output && rec_file_open(&r)) {	/* before any tracing: a refused FILE costs none */
+		rec_file_abort(&r);
+		return 1;
+	}
+	instance_cleanup_stale(PREFIX, o->prog);
 	snprintf(name, sizeof(name), PREFIX "%d", (int)getpid());
 	errno = 0;
 	r.ti = tracefs_instance_create(name);
 	if (!r.ti || !tracefs_instance_exists(name)) {
 		perm_error(o, "create tracefs instance");
 		tracefs_instance_free(r.ti);
+		rec_file_abort(&r);
 		return 1;
 	}
 	wd = instance_watchdog(name, &wd_fd);
 
-	const char *systems[] = { "mmap_lock", "lock", o->stack && !o->sink ? "ftrace" : NULL, NULL };
+	const char *systems[] = { "mmap_lock", "lock", "sched", o->stack && !o->sink ? "ftrace" : NULL, NULL };
 	r.tep = tracefs_local_events_system(NULL, systems);
 	if (!r.tep) {
 		perm_error(o, "read the event formats");
@@ -386,11 +431,13 @@ int record_run(const struct record_opts *o, struct record_result *res)
 	h.start_ts_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
 	h.clock = strcmp(clock, "mono") ? MML_CLOCK_LOCAL : MML_CLOCK_MONOTONIC;
 	if (o->output) {		/* live mode without a file: none */
-		r.w = mml_writer_open(o->output, &h);
+		r.w = mml_writer_fdopen(r.out_fd, &h);
+		r.out_fd = -1;		/* the writer's now, closed even on error */
 		if (!r.w) {
-			fprintf(stderr, "%s: cannot create %s: %s\n", o->prog, o->output, strerror(errno));
+			fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, o->output, strerror(errno));
 			goto out;
 		}
+		r.out_written = 1;
 		rec_write_info(&r, clock);
 		for (size_t i = 0; i < r.early.cap; i++)
 			if (r.early.used[i] && r.early.val[i])
@@ -413,6 +460,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		tracefs_event_enable(r.ti, "lock", "contention_begin");
 		tracefs_event_enable(r.ti, "lock", "contention_end");
 	}
+	rec_exit_start(&r);
 	tracefs_instance_file_write(r.ti, "tracing_on", "1");
 	if (o->cmd) {
 		if (child < 0)
@@ -461,7 +509,7 @@ int record_run(const struct record_opts *o, struct record_result *res)
 			last_progress = t;
 			progress("%s: %llu events, %.0f s", o->prog, (unsigned long long)r.events, t - t0);
 		}
-		poll(NULL, 0, PERIOD_MS);
+		poll(NULL, 0, RECORD_PERIOD_MS);
 	}
 	tracefs_instance_file_write(r.ti, "tracing_on", "0");
 	drain(&r, 1);
@@ -517,6 +565,8 @@ int record_run(const struct record_opts *o, struct record_result *res)
 		goto out;
 	}
 	r.w = NULL;
+	if (rec_file_commit(&r))
+		goto out;
 	if (!o->quiet)
 		fprintf(stderr, "%s: %llu events, %llu lost, written to %s\n", o->prog,
 			(unsigned long long)r.events, (unsigned long long)lost, o->output);
@@ -530,9 +580,12 @@ out:
 		kill(child, SIGTERM);
 		waitpid(child, &status, 0);
 		res->cmd_status = status;
+		res->cmd_stopped = 1;
 	}
 	if (r.w)
 		mml_writer_close(r.w, r.events, 0);
+	if (rc)
+		rec_file_abort(&r);
 	if (r.cpu)
 		for (int cpu = 0; cpu < r.ncpu; cpu++) {
 			if (r.cpu[cpu].tcpu)
@@ -555,6 +608,8 @@ out:
 	idmap_free(&r.memcg_path);
 	idmap_free(&r.memcg_seen);
 	idmap_free(&r.tids);
+	idmap_free(&r.comms);
+	idmap_free(&r.exited);
 	idmap_free(&r.allow);
 	idmap_free(&r.early);
 	merge_fini(&r.live);

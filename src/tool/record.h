@@ -3,13 +3,15 @@
  * record.h: `mmaplock record` as a library call, so that `stat` reuses it.
  *
  * A recording owns a private tracefs instance named mmaplock-<pid>, with
- * mmap_lock:* (and rwsem lock:contention_begin/end) enabled in it alone,
+ * mmap_lock:* (and rwsem lock:contention_begin/end, and sched_process_exit
+ * for the names of tasks gone before /proc is read) enabled in it alone,
  * the "mono" clock, and per-CPU raw buffers drained continuously into an
  * mmaplock trace file (mml_format.h). The instance is removed on every exit
  * path: normal end, error, SIGINT/SIGTERM/SIGHUP, and - through a forked
  * watchdog that outlives us on a pipe - SIGKILL or a crash of mmaplock
  * (instance.c);
- * an instance left by a run that died anyway is removed at the next start.
+ * an instance left by a run that died anyway is removed at the next start
+ * (one line on stderr says so).
  */
 #ifndef MML_RECORD_H
 #define MML_RECORD_H
@@ -58,6 +60,7 @@ struct record_sink {
 
 struct record_opts {
 	const char *output;		/* default mmaplock.data */
+	int force;			/* -f: replace an existing output file (record-file.c) */
 	double duration;		/* seconds; 0: until CMD exits or a signal */
 	pid_t pids[RECORD_MAX_PIDS];
 	int npids;
@@ -75,6 +78,7 @@ struct record_opts {
 struct record_result {
 	uint64_t events, lost;
 	int cmd_status;			/* wait status of CMD, -1 if none */
+	int cmd_stopped;		/* the recording ended first (-d) and stopped CMD */
 	int stop_signal;		/* the signal that ended the recording, 0 if none */
 };
 
@@ -102,5 +106,12 @@ void record_usage(FILE *f, const char *output_help);
 
 /* Record. Returns 0, or 1 after a one-line error on stderr. */
 int record_run(const struct record_opts *o, struct record_result *res);
+/*
+ * The exit status CMD asks for, after a successful recording: 0 when there
+ * is no CMD, when it succeeded, or when the recording's end (-d) stopped it;
+ * its exit status; 128 + the signal that killed it. When not 0, one line
+ * on stderr says how CMD ended.
+ */
+int record_cmd_exit(const struct record_opts *o, const struct record_result *res);
 
 #endif

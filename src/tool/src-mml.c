@@ -202,7 +202,8 @@ static void load_meta(struct source *s, uint16_t type, const unsigned char *p, u
 			uint16_t l = rd16(p + 32);
 			t.tid = rd32(p);
 			t.tgid = rd32(p + 4);
-			if (e - p - 34 < l || !t.tid)
+			/* a tid 0 entry (the idle task) is no end: older recorders wrote one */
+			if (e - p - 34 < l)
 				break;
 			memcpy(t.comm, p + 8, 16);
 			t.comm[15] = 0;
@@ -295,6 +296,10 @@ static int mml_open(struct source *s, const char *path)
 	}
 	if (h.source == MML_SOURCE_LIB)
 		s->origin = MML_SOURCE_LIB;
+	if (h.source == MML_SOURCE_KERNEL) {	/* the writer leaves tid 0 out (mml_writer.h) */
+		struct mml_task_info idle = { .comm = "swapper" };
+		meta_set_task(s->meta, &idle);
+	}
 	for (off = h.header_size; off < size; off += sizeof(struct mml_block_header)) {
 		struct mml_block_header bh;
 		struct mml_events_header eh;

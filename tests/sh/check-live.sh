@@ -11,6 +11,7 @@ M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
 T=$(mktemp -d /tmp/mml-checklive.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 for try in 1 2; do
+	rm -f "$T/r.mml"
 	"$M" record -o "$T/r.mml" -- "$M" stress -d 1 >/dev/null 2>"$T/rec" ||
 		{ echo "check-live.sh: FAIL: record: $(cat "$T/rec")"; exit 1; }
 	grep -q ' 0 lost' "$T/rec" && break

@@ -49,13 +49,13 @@ wait_instance() {
 pid=$!
 wait $pid || { echo "FAIL normal: exit $?"; cat $tmp/err; fail=1; }
 check "normal exit (CMD done)"
-"$M" record -o $tmp/a.mml -d 0.3 2>$tmp/err &
+"$M" record -o $tmp/a2.mml -d 0.3 2>$tmp/err &
 pid=$!
 wait $pid || { echo "FAIL -d: exit $?"; fail=1; }
 check "-d elapsed"
 
 for sig in INT TERM HUP; do
-	"$M" record -o $tmp/s.mml 2>$tmp/err &
+	"$M" record -o $tmp/s-$sig.mml 2>$tmp/err &
 	p=$!
 	pid=$p
 	wait_instance $p
@@ -73,7 +73,7 @@ pid=$!
 wait $pid
 check "CMD killed by SIGSEGV"
 grep -q "killed by signal 11" $tmp/err || { echo "FAIL: CMD's SIGSEGV not shown"; fail=1; }
-"$M" record -o $tmp/c.mml -- sh -c 'kill -KILL $$' 2>$tmp/err &
+"$M" record -o $tmp/c2.mml -- sh -c 'kill -KILL $$' 2>$tmp/err &
 pid=$!
 wait $pid
 check "CMD killed by SIGKILL"
@@ -88,7 +88,7 @@ wait $p 2>/dev/null
 check "SIGKILL of mmaplock record (watchdog)"
 
 # the same with --stack: the instance's stacktrace triggers go with it
-"$M" record --stack -o $tmp/k.mml -- sleep 2 2>$tmp/err &
+"$M" record --stack -o $tmp/k2.mml -- sleep 2 2>$tmp/err &
 p=$!
 pid=$p
 wait_instance $p
@@ -100,20 +100,28 @@ check "SIGKILL of mmaplock record --stack (watchdog)"
 grep -v "^#" $T/events/mmap_lock/mmap_lock_acquire_returned/trigger | grep -q stacktrace &&
 	{ echo "FAIL: a stacktrace trigger at the top level"; fail=1; }
 
-# a stale instance of a dead run (watchdog gone too): removed at the next start
+# a stale instance of a dead run (watchdog gone too): removed at the next start,
+# which says so in one line naming it and the pid that owned it
 sh -c 'exit 0' &
 dead=$!
 wait $dead
 while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
 mkdir $T/instances/mmaplock-$dead
 echo 1 > $T/instances/mmaplock-$dead/events/mmap_lock/enable
-"$M" record -o $tmp/z.mml -d 0.1 2>/dev/null
+"$M" record -o $tmp/z.mml -d 0.1 2>$tmp/err
 pid=$dead
 check "stale instance mmaplock-$dead removed at the next start"
+if [ "$(grep -c "mmaplock-$dead" $tmp/err)" -eq 1 ] && grep -q "removed .*mmaplock-$dead.*pid $dead" $tmp/err; then
+	echo "ok   the removal is said in one line: $(grep "mmaplock-$dead" $tmp/err)"
+else
+	echo "FAIL: the removal of mmaplock-$dead was not said in one line: $(cat $tmp/err)"
+	fail=1
+fi
 
 # an instance of a live mmaplock is not touched
 mkdir $T/instances/mmaplock-$$
-"$M" record -o $tmp/z.mml -d 0.1 2>/dev/null
+"$M" record -o $tmp/z2.mml -d 0.1 2>$tmp/err
 if [ -d $T/instances/mmaplock-$$ ]; then echo "ok   live instance kept"; else echo "FAIL: live instance removed"; fail=1; fi
+grep -q "mmaplock-$$" $tmp/err && { echo "FAIL: a line about the live instance: $(cat $tmp/err)"; fail=1; }
 rmdir $T/instances/mmaplock-$$
 exit $fail
