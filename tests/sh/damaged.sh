@@ -55,7 +55,8 @@ assert d["damaged_blocks"] > 0 and d["damaged_bytes"] > 0, d' "$T/r.json" ||
 
 	"$M" check --json "$df" >"$T/c.json" 2>"$T/e"; rc=$?
 	[ $rc -eq 3 ] || bad "$what: check exit $rc (want 3)"
-	[ "$(wc -l <"$T/e")" -eq 1 ] && grep -q "^mmaplock check: $df: .*damaged block" "$T/e" ||
+	# (a recording that lost events adds check's warning about them)
+	[ "$(grep -vc "events were lost" "$T/e")" -eq 1 ] && grep -q "^mmaplock check: $df: .*damaged block" "$T/e" ||
 		bad "$what: check stderr: $(cat "$T/e")"
 	python3 -c 'import json, sys
 c = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
