@@ -35,7 +35,8 @@ static void usage(FILE *f)
 "long_hold (with --max-hold) and order_inversion (mm A then B held together in\n"
 "one task, B then A in another). Each names tasks, mms and timestamps, and\n"
 "prints the kernel stacks of its events when the trace has them (record --stack).\n"
-"Exit status: 0 clean, 1 findings, 2 bad arguments or input (docs/CHECK.md).\n\n"
+"Exit status: 0 clean, 1 findings, 2 bad arguments or input, 3 damaged input\n"
+"(read past the damage; docs/CHECK.md).\n\n"
 "  --max-hold MS  report holds longer than MS milliseconds (default: not checked)\n"
 "  --json         JSON: counts per kind and the findings\n\n"
 "Examples:\n"
@@ -190,7 +191,7 @@ int cmd_check(int argc, char **argv)
 	};
 	const char *path = "mmaplock.data";
 	uint64_t max_hold = 0;
-	int json = 0, c, rc = 2;
+	int json = 0, c, rc = 2, damaged;
 	struct run r = { 0 };
 	struct check ck = { 0 };
 	struct source *s = NULL;
@@ -254,9 +255,7 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	check_finish(&ck);
-	if (s->truncated)
-		fprintf(stderr, "mmaplock check: warning: %s is truncated: read up to its last "
-			"complete block\n", path);
+	damaged = source_damage_note(s, "mmaplock check", path);
 	if (meta_lost_total(r.meta))
 		fprintf(stderr, "mmaplock check: warning: %" PRIu64 " events were lost: sequences "
 			"broken by them show up as findings\n", meta_lost_total(r.meta));
@@ -267,8 +266,10 @@ int cmd_check(int argc, char **argv)
 		out_jstr(stdout, path);
 		printf(",\n  \"format\": \"%s\",\n  \"events\": %" PRIu64 ",\n  \"lost_events\": %"
 		       PRIu64 ",\n  \"max_hold_ns\": %" PRIu64 ",\n  \"findings_total\": %" PRIu64
-		       ",\n  \"counts\": {", s->ops->name, ck.events, meta_lost_total(r.meta),
-		       max_hold, total);
+		       ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %" PRIu64
+		       ",\n  \"damaged_bytes\": %" PRIu64 ",\n  \"counts\": {", s->ops->name,
+		       ck.events, meta_lost_total(r.meta), max_hold, total,
+		       s->truncated ? "true" : "false", s->damaged_blocks, s->damaged_bytes);
 		for (int k = 0; k < CK_NKINDS; k++)
 			printf("%s\"%s\": %" PRIu64, k ? ", " : "", check_kind_name(k), ck.count[k]);
 		printf("},\n  \"findings\": [");
@@ -286,9 +287,14 @@ int cmd_check(int argc, char **argv)
 		for (int k = 0; k < CK_NKINDS; k++)
 			if (ck.count[k])
 				printf(", %s %" PRIu64, check_kind_name(k), ck.count[k]);
+		if (damaged)
+			printf("; input %s%" PRIu64 " damaged block%s (%" PRIu64 " bytes) skipped",
+			       s->truncated ? "truncated, " : "", s->damaged_blocks,
+			       s->damaged_blocks == 1 ? "" : "s", s->damaged_bytes);
 		printf("\n");
 	}
-	rc = fflush(stdout) ? 2 : total ? 1 : 0;
+	/* damage wins over findings: the findings cover only what could be read */
+	rc = fflush(stdout) ? 2 : damaged ? EXIT_DAMAGED : total ? 1 : 0;
 out:
 	source_close(s);
 	check_fini(&ck);

@@ -3,8 +3,10 @@
  * cmd-export.c: `mmaplock export FILE --format chrome|folded|csv -o OUT`:
  * read any input `report` reads, pair it (pair.c) and hand the intervals to
  * one export sink (export.h). Streams: memory is the pairing's open states
- * plus the sink's own (per mm and per task), never per event. On bad input
- * the partial OUT is removed: one line, exit 2.
+ * plus the sink's own (per mm and per task), never per event. OUT is
+ * written beside and renamed when complete (outfile.h): on bad input it is
+ * left as it was, one line, exit 2. A damaged input is read past its
+ * damage: exit 3 (source.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "cmds.h"
 #include "cmdargs.h"
 #include "export.h"
+#include "outfile.h"
 #include "source.h"
 
 #define BATCH 4096
@@ -58,6 +61,7 @@ int cmd_export(int argc, char **argv)
 	struct source *s = NULL;
 	struct agg agg = { 0 };
 	struct pair pair = { 0 };
+	struct outfile of = { 0 };
 	int c, rc = 2, begun = 0;
 	char err[300];
 	long n;
@@ -111,6 +115,8 @@ int cmd_export(int argc, char **argv)
 	}
 	if (cmdargs_input("mmaplock export", argc, argv, &path))
 		return 2;
+	if (outp && outfile_check("mmaplock export", "-o", outp, &path, 1))
+		return 2;
 	if (!ops) {
 		fprintf(stderr, "mmaplock export: --format chrome, folded or csv is required\n");
 		return 2;
@@ -127,11 +133,9 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	if (outp && strcmp(outp, "-")) {
-		x.out = fopen(outp, "w");
-		if (!x.out) {
-			fprintf(stderr, "mmaplock export: %s: %m\n", outp);
+		if (outfile_open(&of, "mmaplock export", outp))
 			goto out;
-		}
+		x.out = of.f;
 	} else {
 		x.out = stdout;
 		outp = NULL;
@@ -154,28 +158,26 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	pair_finish(&pair);
-	if (s->truncated)
-		fprintf(stderr, "mmaplock export: warning: %s is truncated: read up to its last "
-			"complete block\n", path);
 	begun = 0;
 	if (ops->end(&x)) {
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
 	}
 	ob_flush(&x);
-	if (fflush(x.out) || ferror(x.out)) {
-		fprintf(stderr, "mmaplock export: %s: write error\n", outp ? outp : "stdout");
+	if (outp) {
+		x.out = NULL;
+		if (outfile_commit(&of, "mmaplock export"))
+			goto out;
+	} else if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "mmaplock export: stdout: write error\n");
 		goto out;
 	}
-	rc = 0;
+	/* damaged or cut: the output covers what could be read, one line says so */
+	rc = source_damage_note(s, "mmaplock export", path) ? EXIT_DAMAGED : 0;
 out:
 	if (begun)
 		ops->end(&x);		/* frees the sink's state; the output is dropped */
-	if (x.out && x.out != stdout) {
-		fclose(x.out);
-		if (rc)
-			unlink(outp);
-	}
+	outfile_abort(&of);		/* a failed run: OUT stays as it was */
 	source_close(s);
 	pair_fini(&pair);
 	if (agg.g)

@@ -14,8 +14,8 @@
  * sends the text from it, released by libmicrohttpd when sent: a scrape
  * costs the same whatever the event rate, and never waits for the recorder
  * beyond a pointer swap. --textfile DIR writes the same text to
- * DIR/mmaplock.prom each window, atomically (a temporary file in DIR,
- * then rename), for node_exporter's textfile collector.
+ * DIR/mmaplock.prom each window, atomically (outfile.h: a temporary file
+ * in DIR, then rename), for node_exporter's textfile collector.
  *
  * Stop: SIGINT/SIGTERM end the recording (its instance is removed by
  * record.c), then the HTTP daemon stops and its socket is closed.
@@ -36,6 +36,7 @@
 #include "cmdargs.h"
 #include "cmds.h"
 #include "live.h"
+#include "outfile.h"
 #include "prom.h"
 #include "record.h"
 #include "signals.h"
@@ -54,7 +55,7 @@ struct exporter {
 	pthread_mutex_t mu;
 	struct snap *cur;		/* under mu */
 	const char *textfile;		/* directory, or NULL */
-	char tf_path[4096], tf_tmp[4096];
+	char tf_path[4096];
 	int tf_warned;
 	char url[128];			/* announced once the recording runs */
 	int (*live_tick)(void *ctx, const struct record_tick *t);
@@ -80,29 +81,19 @@ static void snap_release(void *cls)
 	snap_put(cls);
 }
 
+/* Beside and renamed (outfile.h). The first failure is one line; the exporter goes on. */
 static void write_textfile(struct exporter *x, const char *text, size_t len)
 {
-	int fd = open(x->tf_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int ok = fd >= 0;
+	const char *prog = x->tf_warned ? NULL : "mmaplock exporter";
+	struct outfile of;
 
-	for (size_t off = 0; ok && off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		ok = n > 0;
-		off += ok ? (size_t)n : 0;
-	}
-	if (fd >= 0 && close(fd))
-		ok = 0;
-	if (ok && rename(x->tf_tmp, x->tf_path))
-		ok = 0;
-	if (!ok) {
-		if (!x->tf_warned)
-			fprintf(stderr, "mmaplock exporter: cannot write %s: %s (going on)\n",
-				x->tf_path, strerror(errno));
+	if (outfile_open(&of, prog, x->tf_path)) {
 		x->tf_warned = 1;
-		unlink(x->tf_tmp);
+		return;
 	}
+	fwrite(text, 1, len, of.f);
+	if (outfile_commit(&of, prog))
+		x->tf_warned = 1;
 }
 
 /* Render the series and publish them (and the textfile). */
@@ -384,7 +375,6 @@ int cmd_exporter(int argc, char **argv)
 	}
 	if (x.textfile) {
 		snprintf(x.tf_path, sizeof(x.tf_path), "%s/mmaplock.prom", x.textfile);
-		snprintf(x.tf_tmp, sizeof(x.tf_tmp), "%s/.mmaplock.prom.%d.tmp", x.textfile, (int)getpid());
 		if (access(x.textfile, W_OK)) {
 			fprintf(stderr, "mmaplock exporter: --textfile: cannot write into %s: %s\n",
 				x.textfile, strerror(errno));
@@ -427,8 +417,6 @@ int cmd_exporter(int argc, char **argv)
 out:
 	if (d)
 		MHD_stop_daemon(d);	/* closes the socket; no request runs after this */
-	if (x.textfile)
-		unlink(x.tf_tmp);
 	snap_put(x.cur);
 	live_fini(&x.live);
 	prom_set_fini(&x.set);

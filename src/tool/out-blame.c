@@ -27,10 +27,12 @@ void out_blame_table(const struct report *r, FILE *f)
 {
 	const struct blame *b = r->blame;
 	const struct blame_result *br = r->br;
-	char name[64], buf[48];
+	char name[64], buf[48], dmg[128];
 
 	fprintf(f, "# input: %s (%s)  events: %" PRIu64 "  lost events: %" PRIu64 "\n",
 		r->input, r->format, r->events, r->lost);
+	if (report_damage(r, dmg, sizeof(dmg)))
+		fprintf(f, "# warning: input %s: the figures cover the rest\n", dmg);
 	fprintf(f, "# waits: %" PRIu64 " (%" PRIu64 ".%03" PRIu64 " us), %" PRIu64
 		" with no recorded holder; times in us\n", b->waits, b->wait_ns / 1000,
 		b->wait_ns % 1000, b->unblamed);
@@ -75,8 +77,9 @@ void out_blame_json(const struct report *r, FILE *f)
 	out_jstr(f, r->input);
 	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"holder\",\n", r->format);
 	fprintf(f, "  \"events\": %" PRIu64 ",\n  \"lost_events\": %" PRIu64 ",\n"
-		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n", r->events, r->lost,
-		r->duration_ns, r->truncated ? "true" : "false");
+		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %"
+		PRIu64 ",\n  \"damaged_bytes\": %" PRIu64 ",\n", r->events, r->lost,
+		r->duration_ns, r->truncated ? "true" : "false", r->damaged_blocks, r->damaged_bytes);
 	fprintf(f, "  \"waits\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRIu64
 		", \"unblamed\": %" PRIu64 ", \"lost\": %" PRIu64 "},\n  \"dropped_holds\": %"
 		PRIu64 ",\n", b->waits, b->wait_ns, b->unblamed, b->lost_waits, b->dropped_holds);

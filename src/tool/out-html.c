@@ -177,6 +177,8 @@ void out_html(const struct report *r, FILE *f)
 		" lost. Groups by %s; times in us.</p>\n", r->format, r->events,
 		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->lost,
 		by_name[r->o->by]);
+	if (report_damage(r, name, sizeof(name)))
+		fprintf(f, "<p><b>Damaged input:</b> %s; the figures cover the rest.</p>\n", name);
 	fputs("<h2>Summary</h2>\n<table><tr><th>group</th><th>acq read</th><th>acq write</th>"
 	      "<th>failed</th><th>contended</th><th>wait total</th><th>wait p50</th>"
 	      "<th>wait p99</th><th>wait max</th><th>hold total</th><th>hold p99</th>"

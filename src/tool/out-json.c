@@ -35,10 +35,11 @@ void out_json(const struct report *r, FILE *f)
 	jstr(f, r->input);
 	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, by_name[r->o->by]);
 	fprintf(f, "  \"events\": %" PRIu64 ",\n  \"lost_events\": %" PRIu64 ",\n"
-		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n  \"skipped_lines\": %"
+		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %"
+		PRIu64 ",\n  \"damaged_bytes\": %" PRIu64 ",\n  \"skipped_lines\": %"
 		PRIu64 ",\n  \"contended_from\": \"%s\",\n  \"contention_other\": %" PRIu64
 		",\n  \"stack_events\": %" PRIu64 ",\n", r->events, r->lost, r->duration_ns,
-		r->truncated ? "true" : "false", r->skipped,
+		r->truncated ? "true" : "false", r->damaged_blocks, r->damaged_bytes, r->skipped,
 		r->pair->contention_events ? "contention_events" : "wait_threshold",
 		r->pair->contention_other, r->pair->stack_events);
 	fprintf(f, "  \"unmatched\": {\"release_without_acquire\": %" PRIu64 ", \"open_at_end\": %"

@@ -20,12 +20,16 @@ static void us(FILE *f, int width, uint64_t ns)
 
 static void header(const struct report *r, FILE *f)
 {
+	char dmg[128];
+
 	fprintf(f, "# input: %s (%s)  events: %" PRIu64 "  duration: %" PRIu64 ".%09" PRIu64
 		" s  lost events: %" PRIu64 "\n", r->input, r->format, r->events,
 		r->duration_ns / 1000000000u, r->duration_ns % 1000000000u, r->lost);
 	if (r->lost)
 		fprintf(f, "# warning: %" PRIu64 " events were lost: some sequences are broken "
 			"(see unmatched)\n", r->lost);
+	if (report_damage(r, dmg, sizeof(dmg)))
+		fprintf(f, "# warning: input %s: the figures cover the rest\n", dmg);
 	fprintf(f, "# groups by %s: %zu", by_name[r->o->by], r->total_groups);
 	if (r->ngroups < r->total_groups)
 		fprintf(f, " (top %zu shown)", r->ngroups);

@@ -7,6 +7,7 @@
  * per event.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -15,6 +16,7 @@
 #include "idmap.h"
 #include "source.h"
 #include "export.h"
+#include "outfile.h"
 #include "stackagg.h"
 #include "stacks.h"
 
@@ -175,7 +177,22 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 	}
 	if (cmdargs_input("mmaplock report", argc, argv, &o->path))
 		return -1;
+	if (o->html && outfile_check("mmaplock report", "--html", o->html, &o->path, 1))
+		return -1;
 	return 0;
+}
+
+const char *report_damage(const struct report *r, char *buf, size_t len)
+{
+	if (!r->damaged_blocks && !r->truncated)
+		return NULL;
+	if (!r->damaged_blocks)
+		snprintf(buf, len, "truncated (not closed by its writer)");
+	else
+		snprintf(buf, len, "%s%" PRIu64 " damaged block%s (%" PRIu64 " bytes) skipped",
+			 r->truncated ? "truncated, " : "", r->damaged_blocks,
+			 r->damaged_blocks == 1 ? "" : "s", r->damaged_bytes);
+	return buf;
 }
 
 uint64_t report_acquisitions(const struct agg_group *g)
@@ -352,7 +369,7 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct idmap ids = { 0 };	/* memcg ids of the events, to name now */
 	int resolve;
 	char err[300];
-	int rc = 1;
+	int rc = 1, damaged;
 
 	if (!meta || !ev || agg_init(&agg, o->by, meta) || pair_init(&pair, &agg)) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
@@ -395,10 +412,8 @@ int report_run(const struct report_opts *o, FILE *out)
 	if (resolve)
 		r.memcg_now = cgroupfs_name_now(meta, &ids);
 	pair_finish(&pair);
-	/* A cut file: its complete blocks are reported, then exit 2 (bad input). */
-	if (s->truncated)
-		fprintf(stderr, "mmaplock report: %s is truncated: reported up to its last "
-			"complete block\n", o->path);
+	/* damaged or cut: what could be read is reported, then exit 3 */
+	damaged = source_damage_note(s, "mmaplock report", o->path);
 
 	r.format = s->ops->name;
 	r.events = pair.events;
@@ -406,6 +421,8 @@ int report_run(const struct report_opts *o, FILE *out)
 	r.duration_ns = s->end_ts > s->start_ts ? s->end_ts - s->start_ts : 0;
 	r.skipped = s->skipped;
 	r.truncated = s->truncated;
+	r.damaged_blocks = s->damaged_blocks;
+	r.damaged_bytes = s->damaged_bytes;
 	r.agg = &agg;
 	r.pair = &pair;
 	r.has_stacks = pair.stack_events || stacktab_count(meta_stacks(meta));
@@ -428,7 +445,7 @@ int report_run(const struct report_opts *o, FILE *out)
 		r.ngroups = (size_t)o->top;
 
 	if (o->html) {
-		FILE *hf;
+		struct outfile hf;
 		uint64_t best = 0;
 
 		if (blame.oom || h1.oom || blame_result(&blame, &br)) {
@@ -448,14 +465,12 @@ int report_run(const struct report_opts *o, FILE *out)
 			rc = 2;
 			goto out;
 		}
-		if (!(hf = fopen(o->html, "w"))) {
-			fprintf(stderr, "mmaplock report: %s: %m\n", o->html);
+		if (outfile_open(&hf, "mmaplock report", o->html)) {
 			free(r.groups);
 			goto out;
 		}
-		out_html(&r, hf);
-		if (fclose(hf)) {
-			fprintf(stderr, "mmaplock report: %s: write error\n", o->html);
+		out_html(&r, hf.f);
+		if (outfile_commit(&hf, "mmaplock report")) {
 			free(r.groups);
 			goto out;
 		}
@@ -488,7 +503,7 @@ int report_run(const struct report_opts *o, FILE *out)
 		out_stacks_table(&r, out);
 	if (o->stacks && o->json && !r.has_stacks)
 		fprintf(stderr, "mmaplock report: no kernel stacks in this trace (record with --stack)\n");
-	rc = fflush(out) ? 1 : r.truncated ? 2 : 0;
+	rc = fflush(out) ? 1 : damaged ? EXIT_DAMAGED : 0;
 	free(r.groups);
 out:
 	idmap_free(&ids);

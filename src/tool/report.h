@@ -35,7 +35,8 @@ struct report {
 	const struct report_opts *o;
 	const char *input, *format;	/* path, source kind */
 	uint64_t events, lost, duration_ns, skipped;
-	int truncated;
+	int truncated;			/* mmaplock file without END block */
+	uint64_t damaged_blocks, damaged_bytes;	/* skipped (source.h) */
 	struct agg *agg;
 	struct pair *pair;
 	struct agg_group **groups;	/* sorted, at most o->top */
@@ -61,8 +62,17 @@ int report_parse_args(struct report_opts *o, int argc, char **argv);
 extern const struct cmdargs_opts report_options;
 void report_usage(FILE *f);
 
-/* Read o->path, pair, aggregate, print to out. Returns the exit status (0, 1, 2). */
+/*
+ * Read o->path, pair, aggregate, print to out. Returns the exit status: 0,
+ * 1, 2, or EXIT_DAMAGED (3) when the input was damaged or truncated.
+ */
 int report_run(const struct report_opts *o, FILE *out);
+
+/*
+ * "truncated (not closed by its writer)", "N damaged blocks (B bytes)
+ * skipped" or both, into buf; NULL when the input was whole.
+ */
+const char *report_damage(const struct report *r, char *buf, size_t len);
 
 /* A group's contended count: from lock:contention events when the trace has any. */
 uint64_t report_contended(const struct report *r, const struct agg_group *g);

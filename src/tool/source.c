@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +80,32 @@ void source_close(struct source *s)
 	if (s->ops->close)
 		s->ops->close(s);
 	free(s);
+}
+
+int source_damage_note(const struct source *s, const char *prog, const char *path)
+{
+	if (!s->damaged_blocks && !s->truncated)
+		return 0;
+	if (!s->damaged_blocks)
+		fprintf(stderr, "%s: %s: truncated (not closed by its writer); the output covers "
+			"what it holds\n", prog, path);
+	else
+		fprintf(stderr, "%s: %s: %s%" PRIu64 " damaged block%s (%" PRIu64 " bytes) skipped; "
+			"the output covers the rest\n", prog, path, s->truncated ? "truncated, " : "",
+			s->damaged_blocks, s->damaged_blocks == 1 ? "" : "s", s->damaged_bytes);
+	return 1;
+}
+
+int source_is_trace(const char *path)
+{
+	unsigned char head[512];
+	ssize_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	len = read(fd, head, sizeof(head));
+	close(fd);
+	return len > 0 && (source_mml_ops.probe(head, (size_t)len) ||
+			   source_tracedat_ops.probe(head, (size_t)len));
 }

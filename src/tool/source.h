@@ -39,13 +39,22 @@ struct source {
 	void *priv;			/* the implementation's state */
 	char err[256];			/* one-line error, when a call returned -1 */
 	uint64_t start_ts, end_ts;	/* ns, first and last event seen (0 if none) */
-	int truncated;			/* input ended mid-block / mid-line: what came before was read */
+	int truncated;			/* mmaplock file: no END block (its writer did not close it) */
 	uint64_t skipped;		/* text: lines that were not mmap_lock/lock events */
 	uint32_t origin;		/* who fired the events (enum mml_source): the mml
 					   header's `source`; MML_SOURCE_KERNEL for every
 					   other input (text from libmmaplock's listener
 					   cannot be told apart) */
+	/* mmaplock file: damaged blocks skipped (each with any garbage after it), their bytes */
+	uint64_t damaged_blocks, damaged_bytes;
 };
+
+/*
+ * The exit status of a command whose input was damaged or truncated: its
+ * output covers what could be read (docs/FILE-FORMAT.md). It wins over
+ * check's 1 (findings).
+ */
+#define EXIT_DAMAGED 3
 
 /*
  * Open path ("-" = stdin for text), auto-detecting its kind. Returns NULL and
@@ -55,6 +64,19 @@ struct source *source_open(const char *path, struct mml_meta *meta, char *err, s
 long source_next(struct source *s, struct mml_event *ev, size_t max);
 const char *source_error(const struct source *s);
 void source_close(struct source *s);	/* NULL is fine */
+
+/*
+ * After reading s to its end: 1 when it was damaged or truncated, after one
+ * line on stderr, "PROG: PATH: N damaged blocks (B bytes) skipped; the
+ * output covers the rest"; 0 (nothing printed) when it was whole.
+ */
+int source_damage_note(const struct source *s, const char *prog, const char *path);
+
+/*
+ * Does path name an existing file that holds a trace (an mmaplock file or a
+ * trace.dat)? A command never writes its output over one (outfile.h).
+ */
+int source_is_trace(const char *path);
 
 extern const struct source_ops source_mml_ops, source_tracedat_ops, source_text_ops;
 /* trace.dat through libtracecmd, one record at a time (tests compare it with the pages). */

@@ -15,12 +15,17 @@
  * unloaded block's min_ts) with one memcpy, so the inner loop has no
  * per-event call or allocation.
  *
- * A block cut short at the end of the file sets s->truncated and ends the
- * index there (so does a file without END block: its writer did not close
- * it); a bad magic, length or hash is a corrupt file (error), and so is a
- * STACK entry that runs past its block (stacks are what `report --stacks`
- * and `check` print: a wrong one is worse than none). Stack events (type 6)
- * go out like every other event.
+ * Damage is skipped, counted and read past, never an error: a block that
+ * fails a check (magic, length, EVENTS count, hash, a STACK entry running
+ * past its block: a wrong stack is worse than none) is skipped with
+ * whatever garbage follows it, up to the next whole block whose hash is
+ * right (resync()); each such run adds 1 to s->damaged_blocks and its
+ * bytes to s->damaged_bytes. The index pass hashes the metadata blocks;
+ * an EVENTS block's hash is checked when the merge loads it, so its damage
+ * is counted then. A block cut short at the end of the file is damage too,
+ * and a file without END block is s->truncated (its writer did not close
+ * it). Only a read error or no memory ends the reading (-1). Stack events
+ * (type 6) go out like every other event.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -248,11 +253,181 @@ static int cmp_blk(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static int corrupt(struct source *s, struct mml_src *m, uint64_t off, const char *why)
+static int read_error(struct source *s, struct mml_src *m, uint64_t off)
 {
-	snprintf(s->err, sizeof(s->err), "%s: corrupt block at offset %llu (%s)",
-		 m->path, (unsigned long long)off, why);
+	snprintf(s->err, sizeof(s->err), "%s: read error at offset %llu", m->path,
+		 (unsigned long long)off);
 	return -1;
+}
+
+static int out_of_memory(struct source *s, struct mml_src *m)
+{
+	snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
+	return -1;
+}
+
+/* A damaged region (a bad block, or garbage up to the next good one) skipped. */
+static void damaged(struct source *s, uint64_t bytes)
+{
+	s->damaged_blocks++;
+	s->damaged_bytes += bytes;
+}
+
+/*
+ * The block header at off, checked without reading the payload: 16 bytes
+ * there, the magic, len (a multiple of 8, at most MML_BLOCK_MAX, all of it
+ * in the file), and for EVENTS the count against len. Returns 1 (*bh, and
+ * for EVENTS *eh, filled), 0 when there is no block there, -1 on a read
+ * error (s->err).
+ */
+static int block_at(struct source *s, struct mml_src *m, uint64_t off, uint64_t size,
+		    struct mml_block_header *bh, struct mml_events_header *eh)
+{
+	if (size - off < sizeof(*bh))
+		return 0;
+	if (full_pread(m->fd, bh, sizeof(*bh), off) != 1)
+		return read_error(s, m, off);
+	if (bh->magic != MML_BLOCK_MAGIC || bh->len % 8 || bh->len > MML_BLOCK_MAX ||
+	    size - off - sizeof(*bh) < bh->len)
+		return 0;
+	if (bh->type != MML_BLK_EVENTS)
+		return 1;
+	if (bh->len < sizeof(*eh))
+		return 0;
+	if (full_pread(m->fd, eh, sizeof(*eh), off + sizeof(*bh)) != 1)
+		return read_error(s, m, off);
+	return (uint64_t)eh->count * sizeof(struct mml_event) + sizeof(*eh) == bh->len;
+}
+
+/*
+ * The payload of a block whose header block_at() accepted, in *pp (the
+ * caller frees it). Returns 1, 0 when its hash is wrong, -1 on a read error
+ * or out of memory (s->err).
+ */
+static int payload(struct source *s, struct mml_src *m, uint64_t off,
+		   const struct mml_block_header *bh, unsigned char **pp)
+{
+	unsigned char *p = malloc(bh->len ? bh->len : 1);
+
+	*pp = NULL;
+	if (!p)
+		return out_of_memory(s, m);
+	if (bh->len && full_pread(m->fd, p, bh->len, off + sizeof(*bh)) != 1) {
+		free(p);
+		return read_error(s, m, off);
+	}
+	if (mml_hash(p, bh->len) != bh->hash) {
+		free(p);
+		return 0;
+	}
+	*pp = p;
+	return 1;
+}
+
+/* Is there a whole block at off, its payload's hash right? 1, 0, -1 read error. */
+static int good_block(struct source *s, struct mml_src *m, uint64_t off, uint64_t size)
+{
+	struct mml_block_header bh;
+	struct mml_events_header eh;
+	unsigned char *p;
+	int r = block_at(s, m, off, size, &bh, &eh);
+
+	if (r <= 0)
+		return r;
+	r = payload(s, m, off, &bh, &p);
+	free(p);
+	return r;
+}
+
+#define SCAN	65536	/* bytes read at a time when looking for a block */
+
+/*
+ * After damage at off (bh: what its header said, maybe garbage): the
+ * offset of the next whole block whose hash is right, or size when none
+ * follows. First where bh's own length points (a block with a bad payload
+ * but a sound header is skipped in one step), then every byte offset after
+ * off that holds the block magic. The hash makes a false match a 1 in 2^32
+ * chance. Returns (uint64_t)-1 on a read error (s->err).
+ */
+static uint64_t resync(struct source *s, struct mml_src *m, uint64_t off, uint64_t size,
+		       const struct mml_block_header *bh)
+{
+	uint64_t next = off + sizeof(*bh) + bh->len;
+	unsigned char *buf;
+	int r;
+
+	if (bh->magic == MML_BLOCK_MAGIC && bh->len % 8 == 0 && bh->len <= MML_BLOCK_MAX &&
+	    next < size && (r = good_block(s, m, next, size)) != 0)
+		return r < 0 ? (uint64_t)-1 : next;
+	buf = malloc(SCAN);
+	if (!buf) {
+		out_of_memory(s, m);
+		return (uint64_t)-1;
+	}
+	for (uint64_t pos = off + 1; pos < size; pos += SCAN - 3) {
+		size_t n = size - pos < SCAN ? (size_t)(size - pos) : SCAN;
+		if (full_pread(m->fd, buf, n, pos) != 1) {
+			free(buf);
+			read_error(s, m, pos);
+			return (uint64_t)-1;
+		}
+		/* chunks overlap by 3 bytes so that no magic straddles two unseen */
+		for (size_t i = 0; i + 4 <= n; i++) {
+			if (rd32(buf + i) != MML_BLOCK_MAGIC)
+				continue;
+			r = good_block(s, m, pos + i, size);
+			if (r) {
+				free(buf);
+				return r < 0 ? (uint64_t)-1 : pos + i;
+			}
+		}
+		if (n < SCAN)
+			break;
+	}
+	free(buf);
+	return size;
+}
+
+static int add_index(struct source *s, struct mml_src *m, size_t *cap, uint64_t off,
+		     const struct mml_block_header *bh, const struct mml_events_header *eh)
+{
+	if (!eh->count)
+		return 0;
+	if (m->nidx == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct blk *n = realloc(m->idx, ncap * sizeof(*n));
+		if (!n)
+			return out_of_memory(s, m);
+		m->idx = n;
+		*cap = ncap;
+	}
+	m->idx[m->nidx++] = (struct blk){ off, bh->len, eh->count, eh->min_ts, eh->max_ts,
+					  bh->hash };
+	return 0;
+}
+
+/*
+ * A metadata block whose header block_at() accepted: hash, then into the
+ * meta. Returns 1, 0 when it is damaged (bad hash, a STACK entry running
+ * past the block), -1 on a read error or out of memory.
+ */
+static int load_meta_block(struct source *s, struct mml_src *m, uint64_t off,
+			   const struct mml_block_header *bh, uint64_t *end_lost, int *seen_end)
+{
+	unsigned char *p;
+	int r = payload(s, m, off, bh, &p);
+
+	if (r <= 0)
+		return r;
+	r = bh->type == MML_BLK_STACK ? load_stacks(s, p, bh->len) : 0;
+	if (r == 0) {
+		load_meta(s, bh->type, p, bh->len, end_lost);
+		*seen_end |= bh->type == MML_BLK_END;
+	}
+	free(p);
+	if (r == -2)
+		return out_of_memory(s, m);
+	return r == 0;
 }
 
 static void *ahead(void *arg);
@@ -265,7 +440,6 @@ static int mml_open(struct source *s, const char *path)
 	uint64_t off, end_lost = 0, size;
 	int seen_end = 0;
 	size_t cap = 0;
-	int r;
 
 	if (!m) {
 		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
@@ -300,78 +474,28 @@ static int mml_open(struct source *s, const char *path)
 		struct mml_task_info idle = { .comm = "swapper" };
 		meta_set_task(s->meta, &idle);
 	}
-	for (off = h.header_size; off < size; off += sizeof(struct mml_block_header)) {
-		struct mml_block_header bh;
+	for (off = h.header_size; off < size;) {
+		struct mml_block_header bh = { 0 };
 		struct mml_events_header eh;
+		uint64_t next;
+		int r = block_at(s, m, off, size, &bh, &eh);
 
-		if (size - off < sizeof(bh)) {
-			s->truncated = 1;
-			break;
-		}
-		if (full_pread(m->fd, &bh, sizeof(bh), off) != 1) {
-			snprintf(s->err, sizeof(s->err), "%s: read error at offset %llu", path,
-				 (unsigned long long)off);
-			return -1;
-		}
-		if (bh.magic != MML_BLOCK_MAGIC)
-			return corrupt(s, m, off, "bad magic");
-		if (bh.len % 8 || bh.len > MML_BLOCK_MAX)
-			return corrupt(s, m, off, "bad length");
-		if (size - off - sizeof(bh) < bh.len) {
-			s->truncated = 1;
-			break;
-		}
-		if (bh.type == MML_BLK_EVENTS) {
-			if (bh.len < sizeof(eh) ||
-			    full_pread(m->fd, &eh, sizeof(eh), off + sizeof(bh)) != 1)
-				return corrupt(s, m, off, "short events header");
-			if ((uint64_t)eh.count * sizeof(struct mml_event) + sizeof(eh) != bh.len)
-				return corrupt(s, m, off, "event count does not match length");
-			if (eh.count) {
-				if (m->nidx == cap) {
-					cap = cap ? cap * 2 : 256;
-					struct blk *n = realloc(m->idx, cap * sizeof(*n));
-					if (!n) {
-						snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
-						return -1;
-					}
-					m->idx = n;
-				}
-				m->idx[m->nidx++] = (struct blk){ off, bh.len, eh.count,
-								  eh.min_ts, eh.max_ts, bh.hash };
-			}
-		} else if (bh.type >= MML_BLK_MEMCG && bh.type <= MML_BLK_STACK) {
-			unsigned char *p = malloc(bh.len ? bh.len : 1);
-			if (!p) {
-				snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
-				return -1;
-			}
-			r = full_pread(m->fd, p, bh.len, off + sizeof(bh));
-			if (r != 1 && bh.len) {
-				free(p);
-				snprintf(s->err, sizeof(s->err), "%s: read error", path);
-				return -1;
-			}
-			if (mml_hash(p, bh.len) != bh.hash) {
-				free(p);
-				return corrupt(s, m, off, "bad hash");
-			}
-			r = bh.type == MML_BLK_STACK ? load_stacks(s, p, bh.len) : 0;
-			if (r == -2) {
-				free(p);
-				snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
-				return -1;
-			}
-			if (r) {
-				free(p);
-				return corrupt(s, m, off, "stack entry runs past the block");
-			}
-			load_meta(s, bh.type, p, bh.len, &end_lost);
-			seen_end |= bh.type == MML_BLK_END;
-			free(p);
-		}
+		if (r > 0 && bh.type == MML_BLK_EVENTS)
+			r = add_index(s, m, &cap, off, &bh, &eh) ? -1 : 1;
+		else if (r > 0 && bh.type >= MML_BLK_MEMCG && bh.type <= MML_BLK_STACK)
+			r = load_meta_block(s, m, off, &bh, &end_lost, &seen_end);
 		/* unknown block types are skipped: a later minor version may add some */
-		off += bh.len;
+		if (r < 0)
+			return -1;
+		if (r) {
+			off += sizeof(bh) + bh.len;
+			continue;
+		}
+		next = resync(s, m, off, size, &bh);
+		if (next == (uint64_t)-1)
+			return -1;
+		damaged(s, next - off);
+		off = next;
 	}
 	if (!seen_end)
 		s->truncated = 1;	/* not closed cleanly: killed, or still being written */
@@ -461,7 +585,7 @@ static void *ahead(void *arg)
 		m->ring[i % AHEAD] = sl;
 		m->produced++;
 		pthread_cond_broadcast(&m->cv);
-		if (sl.status)
+		if (sl.status && sl.status != -2)
 			break;		/* the caller reports it when it gets there */
 	}
 	pthread_mutex_unlock(&m->mu);
@@ -492,17 +616,15 @@ static int load_block(struct source *s, struct mml_src *m)
 		r = fetch(m, b, &buf, &cap);
 		m->next++;
 	}
-	if (r == -1) {
-		snprintf(s->err, sizeof(s->err), "%s: read error at offset %llu", m->path,
-			 (unsigned long long)b->off);
-		return -1;
+	if (r == -1)
+		return read_error(s, m, b->off);
+	if (r == -2) {
+		/* a bad hash: the block's events are left out, the rest goes on */
+		damaged(s, sizeof(struct mml_block_header) + b->len);
+		return 0;
 	}
-	if (r == -2)
-		return corrupt(s, m, b->off, "bad hash");
-	if (r) {
-		snprintf(s->err, sizeof(s->err), "%s: out of memory", m->path);
-		return -1;
-	}
+	if (r)
+		return out_of_memory(s, m);
 	if (m->nact == m->capact) {
 		size_t ncap = m->capact ? m->capact * 2 : 16;
 		struct cursor *n = realloc(m->act, ncap * sizeof(*n));

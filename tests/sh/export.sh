@@ -3,7 +3,9 @@
 # blame.sh): Chrome trace JSON parsed by python3's json with every slice,
 # counter and track name checked; folded stacks and CSV compared line by
 # line; a real capture exported to all three; bad input: one line, exit 2,
-# no partial output left.
+# no partial output left, an existing OUT intact after any failure (bad
+# input, a failed write, SIGTERM); an output that is the input or a trace
+# is refused.
 set -u
 M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
 F=${MMAPLOCK_SRC:?}/tests/fixtures
@@ -87,4 +89,46 @@ for args in "$T/junk --format chrome -o $T/o1" "$T/missing --format csv -o $T/o2
 	[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "export $args: exit $rc, $(cat "$T/err")"
 done
 for o in o1 o2 o3 o4 o5; do [ -e "$T/$o" ] && bad "$o left behind"; done
+
+# an existing OUT survives every failed export as it was, with no temporary file
+# beside it: bad input, a write that fails half way (file size limit), SIGTERM
+# while the input is still coming (a FIFO)
+mkdir "$T/k"
+echo "previous output" >"$T/k/OUT"
+intact() {	# what
+	[ "$(cat "$T/k/OUT")" = "previous output" ] || bad "$1: OUT was lost or changed"
+	[ "$(ls -A "$T/k")" = OUT ] || bad "$1: left $(ls -A "$T/k" | tr '\n' ' ')"
+}
+"$M" export "$T/junk" --format csv -o "$T/k/OUT" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] || bad "bad input over OUT: exit $rc"
+intact "bad input"
+(ulimit -f 2; trap '' XFSZ; exec "$M" export "$F/tracecmd-real.txt" --format chrome -o "$T/k/OUT") \
+	>/dev/null 2>"$T/err"; rc=$?
+[ $rc -ne 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "write fails: exit $rc, $(cat "$T/err")"
+intact "write fails"
+mkfifo "$T/fifo"
+"$M" export - --format csv -o "$T/k/OUT" <"$T/fifo" >/dev/null 2>&1 &
+pid=$!
+exec 3>"$T/fifo"
+cat "$F/blame.txt" >&3
+sleep 0.5
+kill -TERM $pid
+wait $pid; rc=$?
+exec 3>&-
+[ $rc -eq 143 ] || bad "SIGTERM: exit $rc (want 143: killed by it)"
+intact "SIGTERM"
+
+# an output that is the input, or a trace, is refused: one line, exit 2, untouched
+cp "$F/blame.txt" "$T/k/in.txt"
+"$M" export "$T/k/in.txt" --format csv -o "$T/k/in.txt" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "is the input" "$T/err" ||
+	bad "export X -o X: exit $rc, $(cat "$T/err")"
+cmp -s "$T/k/in.txt" "$F/blame.txt" || bad "export X -o X wrote over its input"
+{ printf MMLTRACE; cat "$F/mml-stacks.seed"; } >"$T/k/t.mml"
+cp "$T/k/t.mml" "$T/t.copy"
+"$M" export "$F/blame.txt" --format csv -o "$T/k/t.mml" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "is a trace file" "$T/err" ||
+	bad "export -o TRACE: exit $rc, $(cat "$T/err")"
+cmp -s "$T/k/t.mml" "$T/t.copy" || bad "export -o TRACE wrote over the trace"
+[ $fail -eq 0 ] && echo "export.sh: ok"
 exit $fail

@@ -6,7 +6,9 @@
 # it fetches nothing (no URL, no script). Headless Chromium (Debian's
 # chromium, scripts/bootstrap.sh) loads it with no console message and
 # takes a screenshot ($MMAPLOCK_BUILD/html-report.png); without chromium
-# that part is skipped with a line. Bad use: exit 2, one line.
+# that part is skipped with a line. Bad use: exit 2, one line. An output
+# that is the input or a trace is refused; a page that cannot be written
+# whole leaves the previous file intact and no temporary.
 set -u
 M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
 F=${MMAPLOCK_SRC:?}/tests/fixtures
@@ -42,6 +44,37 @@ for args in "--html $T/x.html --json $F/blame.txt" "--html /nonexistent/dir/x.ht
 	rc=$?
 	[ $rc -ne 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "report $args: exit $rc, $(cat "$T/err")"
 done
+
+# an output is never an input nor a trace: with mmaplock.data in the directory,
+# `report --html stress.mml` (the trace taken as --html's value) must not write
+# over stress.mml; nor `report X --html X`. One line, exit 2, the files intact.
+mkdir "$T/d"
+{ printf MMLTRACE; cat "$F/mml-stacks.seed"; } >"$T/d/stress.mml"
+cp "$T/d/stress.mml" "$T/d/mmaplock.data"
+cp "$T/d/stress.mml" "$T/stress.copy"
+cp "$F/blame.txt" "$T/d/blame.txt"
+case $M in /*) Mabs=$M ;; *) Mabs=$PWD/$M ;; esac
+(cd "$T/d" && "$Mabs" report --html stress.mml) >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "stress.mml: is a trace file" "$T/err" ||
+	bad "report --html TRACE: exit $rc, $(cat "$T/err")"
+cmp -s "$T/d/stress.mml" "$T/stress.copy" || bad "report --html TRACE wrote over the trace"
+"$M" report "$T/d/blame.txt" --html "$T/d/blame.txt" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "is the input" "$T/err" ||
+	bad "report X --html X: exit $rc, $(cat "$T/err")"
+cmp -s "$T/d/blame.txt" "$F/blame.txt" || bad "report X --html X wrote over its input"
+ln -s blame.txt "$T/d/link.txt"
+"$M" report "$T/d/link.txt" --html "$T/d/blame.txt" >/dev/null 2>&1 && bad "report LINK --html ITS_TARGET: exit 0"
+cmp -s "$T/d/blame.txt" "$F/blame.txt" || bad "report LINK --html ITS_TARGET wrote over its input"
+
+# a page that cannot be written whole leaves the previous one as it was and no
+# temporary file: the file size limit makes the write fail half way
+echo "previous page" >"$T/d/keep.html"
+(ulimit -f 2; trap '' XFSZ; exec "$M" report --html "$T/d/keep.html" "$F/tracecmd-real.txt") \
+	>/dev/null 2>"$T/err"; rc=$?
+[ $rc -ne 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "report --html, write fails: exit $rc, $(cat "$T/err")"
+[ "$(cat "$T/d/keep.html")" = "previous page" ] || bad "report --html, write fails: the previous page is lost"
+[ "$(ls -A "$T/d" | tr '\n' ' ')" = "blame.txt keep.html link.txt mmaplock.data stress.mml " ] ||
+	bad "report --html, write fails: left $(ls -A "$T/d")"
 
 C=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$C" ]; then

@@ -3,7 +3,8 @@
 # tests/fixtures (one scenario in four dialects: tracefs trace with a tgid
 # column, older 4-flag ftrace with memcg_path, trace-cmd report -t, perf
 # script -F with pid/tid) -> exact figures in JSON, table and CSV; bad
-# arguments and bad input -> exit 2 with one line.
+# arguments and bad input -> exit 2 with one line; damaged input -> read
+# past the damage, exit 3 with one line.
 #
 # The scenario: bash[100] in memcg 42 (/a) waits 1 us for write, holds 3 us,
 # waits 2 us for read, holds 8 us. "kworker/u4:2 x"[201] (tgid 200), memcg 43
@@ -142,7 +143,8 @@ assert all(re.match(r".+\[\d+\]$", k) for k in list(p) + list(pf)), (p, pf)
 PY
 
 # streaming: a 2 M event file (bench/gen-trace) read in bounded memory; cut mid-block, it
-# still reads (a warning, exit 0); one flipped payload byte: exit 2, one line
+# still reads (one line, exit 3: damaged input); one flipped payload byte more: that block
+# is skipped too, the rest read (exit 3, one line, counted in the JSON)
 G=${MMAPLOCK_BUILD:-}/bench/gen-trace
 if [ -x "$G" ] && [ -x /usr/bin/time ]; then
 	"$G" "$T/big.mml" 2000000 2 >/dev/null || bad "gen-trace"
@@ -153,18 +155,28 @@ if [ -x "$G" ] && [ -x /usr/bin/time ]; then
 	python3 -c '
 import json,sys; d=json.load(open(sys.argv[1]))
 assert d["events"] >= 2000000 and d["unmatched"]["open_at_end"] == 0 and d["unmatched"]["restart"] == 0
-assert len(d["groups"]) == 8' "$T/big.json" || bad "big figures"
+assert len(d["groups"]) == 8
+assert not d["truncated"] and d["damaged_blocks"] == 0 and d["damaged_bytes"] == 0' "$T/big.json" ||
+		bad "big figures"
 	head -c 3000000 "$T/big.mml" >"$T/cut.mml"
-	# a cut file: what its complete blocks hold is reported, then exit 2
+	# a cut file: what its complete blocks hold is reported, then exit 3
 	"$M" report --json "$T/cut.mml" >"$T/cut.json" 2>"$T/e"; rc=$?
-	[ $rc -eq 2 ] || bad "cut file: exit $rc (want 2)"
-	[ "$(wc -l <"$T/e")" -eq 1 ] && grep -q "truncated" "$T/e" || bad "cut file: not one line naming the truncation"
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["truncated"] and d["events"] > 0' \
+	[ $rc -eq 3 ] || bad "cut file: exit $rc (want 3)"
+	[ "$(wc -l <"$T/e")" -eq 1 ] && grep -q "truncated, 1 damaged block" "$T/e" ||
+		bad "cut file: not one line naming the truncation: $(cat "$T/e")"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["truncated"] and d["events"] > 0 and d["damaged_blocks"] == 1 and 0 < d["damaged_bytes"] < 3000000' \
 		"$T/cut.json" || bad "cut file: the complete blocks were not reported"
 	python3 -c '
 import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[200000]^=1; open(sys.argv[1],"wb").write(b)' "$T/cut.mml"
-	expect2 "corrupt mml" "$M" report "$T/cut.mml"
-	grep -q "corrupt block at offset" "$T/e" || bad "corrupt message: $(cat "$T/e")"
+	"$M" report --json "$T/cut.mml" >"$T/flip.json" 2>"$T/e"; rc=$?
+	[ $rc -eq 3 ] || bad "corrupt mml: exit $rc (want 3)"
+	[ "$(wc -l <"$T/e")" -eq 1 ] && grep -q "^mmaplock report: .*cut.mml: truncated, 2 damaged blocks" "$T/e" ||
+		bad "corrupt message: $(cat "$T/e")"
+	python3 -c '
+import json,sys; c=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))
+assert d["damaged_blocks"] == 2 and d["damaged_bytes"] > c["damaged_bytes"], d
+assert 0 < d["events"] < c["events"], (d["events"], c["events"])' "$T/cut.json" "$T/flip.json" ||
+		bad "corrupt mml: the blocks after the damage were not read"
 else
 	echo "report.sh: gen-trace or /usr/bin/time missing: streaming part skipped"
 fi
