@@ -58,7 +58,7 @@ check() {
 	for by in task process; do
 		"$M" report --by $by "$f" >$tmp/rep 2>$tmp/rep.err
 		rc=$?
-		[ $rc -eq 0 ] || [ $rc -eq 2 ] || { no "$name: report --by $by: exit $rc: $(cat $tmp/rep.err)"; continue; }
+		[ $rc -eq 0 ] || [ $rc -eq 3 ] || { no "$name: report --by $by: exit $rc: $(cat $tmp/rep.err)"; continue; }	# 3: a SIGKILLed file is truncated
 		rows=$(grep -c '^[^#G]' $tmp/rep)
 		bad=$(grep -c '^?\[' $tmp/rep)
 		if [ "$rows" -gt 0 ] && [ "$bad" -eq 0 ]; then
