@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-hist: the latency histogram (src/common/mml_hist.h, src/tool/hist.c).
+ * test-hist: the latency histogram (src/common/mml_hist.h, src/tool/agg/hist.c).
  *   - the BPF-safe log2 ladder equals the bit scan at every power of two
  *     and beside it;
  *   - the bucket function is monotonic, tiles the range, and a bucket is at
