@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend.h: live back-ends, where live mmap_lock data comes from.
+ *
+ * A back-end either streams every event (the tracefs recorder: record,
+ * check, stacks, export need this) or delivers aggregated windows (the BPF
+ * back-end aggregates in the kernel). Commands never call a back-end by
+ * name: they say what they need (caps) and backend_open() picks one ("auto":
+ * the first that loads and has the caps, in the order bpf, tracefs).
+ *
+ * top, exporter and stat consume windows whichever back-end made them: a
+ * streaming back-end's events become windows through live.c (pairing and
+ * aggregation in user space); an aggregating back-end fills them itself.
+ *
+ * Life cycle: backend_open (checks support, allocates: no tracing yet) ->
+ * start (tracing on) -> poll, repeatedly (delivers to the sink) -> stop
+ * (tracing off, last delivery) -> close (frees; also stops when needed).
+ * Every exit path of the tool ends in close; a back-end also makes sure a
+ * SIGKILLed tool leaves nothing on in the kernel (instance watchdog; BPF
+ * links are file descriptors, nothing pinned).
+ */
+#ifndef MML_BACKEND_H
+#define MML_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agg.h"
+#include "meta.h"
+#include "mml_format.h"
+
+enum backend_cap {
+	BACKEND_CAP_EVENTS	= 1 << 0,	/* delivers every event (sink.events) */
+	BACKEND_CAP_WINDOWS	= 1 << 1,	/* delivers windows (sink.window) */
+	BACKEND_CAP_STACKS	= 1 << 2,	/* kernel stacks of lock takers */
+	BACKEND_CAP_FILE	= 1 << 3,	/* can write an mmaplock recording */
+};
+
+/* What a run has seen so far, or in one window. */
+struct run_stats {
+	uint64_t events;		/* events seen (aggregating back-ends: counted in the kernel) */
+	uint64_t lost;			/* lost events (ring buffer) / missed state (BPF: map full) */
+	uint64_t unmatched;		/* broken sequences (pairing counters, or BPF missed pairs) */
+	int contention_marked;		/* 1: "contended" from lock:contention_begin; 0: waits over
+					   AGG_CONTENDED_NS */
+};
+
+/* One window: the groups whose intervals ended in [start_ns, start_ns + len_ns). */
+struct window {
+	uint64_t start_ns, len_ns;	/* event clock */
+	const struct agg *agg;		/* groups of this window (all zero for idle ones) */
+	const struct mml_meta *meta;	/* names: memcg paths, tasks */
+	struct run_stats stats;		/* of this window */
+	struct run_stats total;		/* since start */
+};
+
+struct backend_sink {
+	/* BACKEND_CAP_EVENTS: batches in time order. 0 go on, non-zero stop (normal end). */
+	int (*events)(void *ctx, const struct mml_event *ev, size_t n);
+	/* BACKEND_CAP_WINDOWS: each closed window. 0 go on, non-zero stop. */
+	int (*window)(void *ctx, const struct window *w);
+	void *ctx;
+};
+
+struct backend_opts {
+	unsigned need;			/* BACKEND_CAP_* the command needs */
+	enum agg_by by;			/* windows: group key (memcg groups split by mode) */
+	uint64_t win_ns;		/* windows: length */
+	/* filters, buffer sizes etc. of the tracefs recorder go in its own opts */
+	const void *impl_opts;
+};
+
+struct backend;
+
+struct backend_ops {
+	const char *name;		/* "tracefs", "bpf" */
+	unsigned caps;			/* BACKEND_CAP_* */
+	/* Can this back-end run here? 0, or -1 with a one-line reason in b->err. */
+	int (*open)(struct backend *b, const struct backend_opts *o);
+	int (*start)(struct backend *b);
+	/* Wait up to timeout_ms, deliver what is ready. 0 go on, 1 ended, -1 error. */
+	int (*poll)(struct backend *b, int timeout_ms);
+	int (*stop)(struct backend *b);
+	void (*close)(struct backend *b);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	struct backend_sink sink;
+	struct mml_meta *meta;		/* filled by the name service as the back-end learns ids */
+	void *priv;
+	char err[256];
+};
+
+/*
+ * Open the back-end called name ("auto", "tracefs", "bpf") for a command that
+ * needs o->need. NULL with a one-line reason in err when none fits; with
+ * "auto", a back-end that was tried and refused is named in note (one line,
+ * e.g. "bpf: no BTF at /sys/kernel/btf/vmlinux; using tracefs").
+ */
+struct backend *backend_open(const char *name, const struct backend_opts *o,
+			     const struct backend_sink *sink, struct mml_meta *meta,
+			     char *err, size_t errlen, char *note, size_t notelen);
+void backend_close(struct backend *b);	/* NULL is fine */
+
+extern const struct backend_ops backend_tracefs_ops, backend_bpf_ops;
+
+#endif
