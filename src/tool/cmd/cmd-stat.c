@@ -227,6 +227,15 @@ static int report_done(const char *path, const char *tmp, int rc)
 	return 0;
 }
 
+/* Was --json among report's options? */
+static int has_json(const struct stat_args *a)
+{
+	for (int i = 0; i < a->nrest; i++)
+		if (!strcmp(a->rest[i], "--json"))
+			return 1;
+	return 0;
+}
+
 /* `mmaplock report RECORDING [options]` with its stdout on out_fd; returns its exit status. */
 static int run_report(const char *recording, struct stat_args *a, int out_fd)
 {
@@ -313,10 +322,16 @@ int cmd_stat(int argc, char **argv)
 	a.o.output = tmp;
 	sig_install();
 	rc = record_run(&a.o, &res);
+	/*
+	 * Like perf stat: CMD's status, unless the report fails. The line saying
+	 * how CMD ended comes before the report, and not at all when the report
+	 * is JSON on stderr: that stays one document (the status says it).
+	 */
+	if (!rc)
+		cmd_rc = out_fd == STDERR_FILENO && has_json(&a) ? record_cmd_code(&a.o, &res)
+								 : record_cmd_exit(&a.o, &res);
 	if (!rc)
 		rc = run_report(tmp, &a, out_fd);
-	if (!rc)	/* like perf stat: CMD's status, unless the report failed */
-		cmd_rc = record_cmd_exit(&a.o, &res);
 	if (!keep)
 		unlink(tmp);
 out:

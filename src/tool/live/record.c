@@ -275,22 +275,29 @@ static pid_t start_cmd(const struct record_opts *o, int *gofd)
 	return pid;
 }
 
-int record_cmd_exit(const struct record_opts *o, const struct record_result *res)
+int record_cmd_code(const struct record_opts *o, const struct record_result *res)
 {
 	int st = res->cmd_status;
 
 	if (!o->cmd || st < 0 || res->cmd_stopped)
 		return 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st)) {
-		fprintf(stderr, "%s: %s exited with status %d\n", o->prog, o->cmd[0], WEXITSTATUS(st));
+	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
-	}
-	if (WIFSIGNALED(st)) {
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 0;
+}
+
+int record_cmd_exit(const struct record_opts *o, const struct record_result *res)
+{
+	int code = record_cmd_code(o, res), st = res->cmd_status;
+
+	if (code && WIFEXITED(st))
+		fprintf(stderr, "%s: %s exited with status %d\n", o->prog, o->cmd[0], code);
+	else if (code)
 		fprintf(stderr, "%s: %s killed by signal %d (%s)\n", o->prog, o->cmd[0], WTERMSIG(st),
 			strsignal(WTERMSIG(st)));
-		return 128 + WTERMSIG(st);
-	}
-	return 0;
+	return code;
 }
 
 static void perm_error(const struct record_opts *o, const char *what)

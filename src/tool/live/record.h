@@ -112,6 +112,8 @@ int record_run(const struct record_opts *o, struct record_result *res);
  * its exit status; 128 + the signal that killed it. When not 0, one line
  * on stderr says how CMD ended.
  */
+/* The same status, without the line (stat: the report is JSON on stderr). */
+int record_cmd_code(const struct record_opts *o, const struct record_result *res);
 int record_cmd_exit(const struct record_opts *o, const struct record_result *res);
 
 #endif
