@@ -67,7 +67,7 @@ echo 2 > /proc/sys/kernel/kptr_restrict
 echo "$kptr" > /proc/sys/kernel/kptr_restrict
 cat $tmp/h.err
 [ "$(grep -c 'no kernel symbols' $tmp/h.err)" -eq 1 ] || { echo "FAIL: expected one warning line"; fail=1; }
-grep -q ", 0 lost, written to" $tmp/h.err || { echo "FAIL: the recording did not complete"; fail=1; }
+grep -q " lost, written to" $tmp/h.err || { echo "FAIL: the recording did not complete"; fail=1; }
 "$M" report --stacks --json $tmp/h.mml > $tmp/h.json 2>/dev/null ||
 	{ echo "FAIL: report of the address-only recording"; fail=1; }
 jq -r '.stacks.hold[0].frames[0]' $tmp/h.json | grep -q '^0x' ||
