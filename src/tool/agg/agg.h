@@ -13,7 +13,29 @@
 #include "hist.h"
 #include "meta.h"
 
-enum agg_by { AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM };
+/*
+ * AGG_BY_MEMCG_MODE: groups of (memcg, mode), for top's and the exporter's
+ * windows; the key is agg_key_memcg_mode(), read back with agg_key_memcg()
+ * and agg_key_write(). An aggregating back-end (BPF) makes such groups with
+ * agg_group_key(); for events, live.c puts the mode into the key before
+ * pairing (the pairing hands agg_group() the memcg only).
+ */
+enum agg_by { AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM, AGG_BY_MEMCG_MODE };
+
+static inline uint64_t agg_key_memcg_mode(uint64_t memcg, int write)
+{
+	return memcg << 1 | (write != 0);
+}
+
+static inline uint64_t agg_key_memcg(uint64_t key)
+{
+	return key >> 1;
+}
+
+static inline int agg_key_write(uint64_t key)
+{
+	return (int)(key & 1);
+}
 
 struct agg_group {
 	uint64_t key;			/* memcg id, tgid/tid, tid or mm */
@@ -46,6 +68,9 @@ void agg_fini(struct agg *a);
 
 /* The group for an interval of task tid on mm in memcg. NULL: out of memory. */
 struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg);
+
+/* The group of key (as agg_group() computes it for a->by); tid names it. NULL: out of memory. */
+struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid);
 
 /* Empty g's counters and histograms (freeing their buckets); key and tid stay. */
 void agg_group_reset(struct agg_group *g);

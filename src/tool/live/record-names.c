@@ -41,8 +41,8 @@ void rec_on_walk(uint64_t id, const char *path, void *arg)
 
 	if (s)
 		idmap_put(&r->memcg_path, id, s);
-	if (r->sink && r->sink->memcg)
-		r->sink->memcg(r->sink->ctx, id, path);
+	if (r->b && r->b->meta)
+		meta_set_memcg(r->b->meta, id, path);
 	if (decoder_has_memcg_id(r->dec))
 		name_memcg(r, id, path);
 }
@@ -51,8 +51,8 @@ void rec_on_path(uint64_t id, const char *path, void *arg)
 {
 	struct rec *r = arg;
 
-	if (r->sink && r->sink->memcg)
-		r->sink->memcg(r->sink->ctx, id, path);
+	if (r->b && r->b->meta)
+		meta_set_memcg(r->b->meta, id, path);
 	if (!r->w && !r->o->output)
 		return;			/* live only: no file */
 	if (!r->w) {
@@ -109,10 +109,10 @@ static void name_gone(struct rec *r, uint32_t tid, const char *comm)
 {
 	if (r->w && mml_writer_task(r->w, tid, 0, comm, 0, NULL))
 		r->werr = errno;
-	if (r->sink && r->sink->task) {
+	if (r->b && r->b->meta) {
 		struct mml_task_info ti = { .tid = tid };
 		snprintf(ti.comm, sizeof(ti.comm), "%s", comm);
-		r->sink->task(r->sink->ctx, &ti);
+		meta_set_task(r->b->meta, &ti);
 	}
 }
 
@@ -201,15 +201,15 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 	if (r->is_live && r->tids.n >= RECORD_LIVE_TIDS) {
 		/* a long live run: memory bounded, tasks looked up again */
 		idmap_free(&r->tids);
-		if (r->sink->forget_tasks)
-			r->sink->forget_tasks(r->sink->ctx);
+		if (r->b->meta)
+			meta_forget_tasks(r->b->meta);
 	}
 	if (tid == 0) {
 		/* the idle task: not in the file (mml_writer_task), readers name it */
 		idmap_put(&r->tids, 0, NULL);
-		if (r->sink && r->sink->task) {
+		if (r->b && r->b->meta) {
 			struct mml_task_info ti = { .tid = 0, .tgid = 0, .comm = "swapper" };
-			r->sink->task(r->sink->ctx, &ti);
+			meta_set_task(r->b->meta, &ti);
 		}
 		return;
 	}
@@ -231,11 +231,11 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 	idmap_put(&r->tids, tid, NULL);
 	if (r->w && mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
 		r->werr = errno;
-	if (r->sink && r->sink->task) {
+	if (r->b && r->b->meta) {
 		struct mml_task_info ti = { .tid = tid, .tgid = t.tgid, .cgroup_id = t.cgroup_id,
 					    .cgroup = t.cgroup[0] ? t.cgroup : NULL };
 		snprintf(ti.comm, sizeof(ti.comm), "%s", t.comm);
-		r->sink->task(r->sink->ctx, &ti);
+		meta_set_task(r->b->meta, &ti);
 	}
 }
 
@@ -405,4 +405,5 @@ void rec_write_info(struct rec *r, const char *clock)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	mml_writer_info(r->w, "start_time", buf);
 	mml_writer_info(r->w, "tool", "mmaplock record");
+	mml_writer_info(r->w, "backend", "tracefs");
 }
