@@ -15,6 +15,9 @@
  * without BTF there is no CO-RE, so a raw_tp variant would never be the
  * one that loads.
  *
+ * Every program and map name begins with mml_ (what the tests look for
+ * in `bpftool prog` and `bpftool map`).
+ *
  * State lives in task storage (freed by the kernel when the task exits):
  * the task's open wait (a task waits for one lock at a time) and its open
  * holds, per mm, in MMLB_HOLDS slots. The memcg id of an mm is the kernel's
@@ -52,7 +55,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct task_state);
-} tasks SEC(".maps");
+} mml_tasks SEC(".maps");
 
 struct memcg_cache {
 	__u64 cset;		/* the owner's css_set the id was computed from */
@@ -64,28 +67,28 @@ struct {
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, struct memcg_cache);
-} memcgs SEC(".maps");
+} mml_memcgs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);	/* user space may change it before load */
 	__type(key, struct mmlb_key);
 	__type(value, struct mmlb_agg);
-} aggs SEC(".maps");
+} mml_aggs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);	/* user space may change it before load */
 	__type(key, struct mmlb_hkey);
 	__type(value, __u64);
-} hists SEC(".maps");
+} mml_hists SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MMLB_C_NR);
 	__type(key, __u32);
 	__type(value, __u64);
-} counters SEC(".maps");
+} mml_counters SEC(".maps");
 
 static const struct mmlb_agg zero_agg;
 
@@ -100,7 +103,7 @@ enum cgroup_subsys_id___memcg {
 
 static __always_inline void count(__u32 c)
 {
-	__u64 *v = bpf_map_lookup_elem(&counters, &c);
+	__u64 *v = bpf_map_lookup_elem(&mml_counters, &c);
 
 	if (v)
 		*v += 1;	/* per CPU: no atomic needed */
@@ -132,7 +135,7 @@ static __always_inline __u64 memcg_of(struct mm_struct *mm)
 	n.cset = cset_of(mm);
 	if (!n.cset)
 		return root_memcg_id;
-	c = bpf_map_lookup_elem(&memcgs, &key);
+	c = bpf_map_lookup_elem(&mml_memcgs, &key);
 	if (c && c->cset == n.cset)
 		return c->id;
 	id = bpf_core_enum_value(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg);
@@ -144,19 +147,19 @@ static __always_inline __u64 memcg_of(struct mm_struct *mm)
 		return root_memcg_id;
 	/* the memcg's css is its first member: css->cgroup is the memcg's cgroup */
 	n.id = BPF_CORE_READ(css, cgroup, kn, id);
-	bpf_map_update_elem(&memcgs, &key, &n, BPF_ANY);
+	bpf_map_update_elem(&mml_memcgs, &key, &n, BPF_ANY);
 	return n.id;
 }
 
 static __always_inline struct mmlb_agg *agg_of(__u64 memcg, int write)
 {
 	struct mmlb_key k = { .memcg = memcg, .write = write };
-	struct mmlb_agg *a = bpf_map_lookup_elem(&aggs, &k);
+	struct mmlb_agg *a = bpf_map_lookup_elem(&mml_aggs, &k);
 
 	if (a)
 		return a;
-	bpf_map_update_elem(&aggs, &k, &zero_agg, BPF_NOEXIST);
-	a = bpf_map_lookup_elem(&aggs, &k);
+	bpf_map_update_elem(&mml_aggs, &k, &zero_agg, BPF_NOEXIST);
+	a = bpf_map_lookup_elem(&mml_aggs, &k);
 	if (!a)
 		count(MMLB_C_AGG_FULL);
 	return a;
@@ -167,15 +170,15 @@ static __always_inline void hist_add(__u64 memcg, int write, int kind, __u64 v)
 	struct mmlb_hkey k = {
 		.memcg = memcg, .bucket = mml_hist_bucket(v), .write = write, .kind = kind,
 	};
-	__u64 one = 1, *n = bpf_map_lookup_elem(&hists, &k);
+	__u64 one = 1, *n = bpf_map_lookup_elem(&mml_hists, &k);
 
 	if (n) {
 		__sync_fetch_and_add(n, 1);
 		return;
 	}
-	if (!bpf_map_update_elem(&hists, &k, &one, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&mml_hists, &k, &one, BPF_NOEXIST))
 		return;
-	n = bpf_map_lookup_elem(&hists, &k);	/* another CPU created it first */
+	n = bpf_map_lookup_elem(&mml_hists, &k);	/* another CPU created it first */
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	else
@@ -193,7 +196,7 @@ static __always_inline struct task_state *state(int create)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 
-	return bpf_task_storage_get(&tasks, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return bpf_task_storage_get(&mml_tasks, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 static __always_inline int on_start(struct mm_struct *mm, int write)
@@ -324,46 +327,46 @@ static __always_inline int on_release(struct mm_struct *mm)
 
 /* 6.14+: (mm, write[, success]) */
 SEC("tp_btf/mmap_lock_start_locking")
-int BPF_PROG(start_locking, struct mm_struct *mm, bool write)
+int BPF_PROG(mml_start, struct mm_struct *mm, bool write)
 {
 	return on_start(mm, write);
 }
 
 SEC("tp_btf/mmap_lock_acquire_returned")
-int BPF_PROG(acquire_returned, struct mm_struct *mm, bool write, bool success)
+int BPF_PROG(mml_acquire, struct mm_struct *mm, bool write, bool success)
 {
 	return on_acquire(mm, write, success);
 }
 
 SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(released, struct mm_struct *mm, bool write)
+int BPF_PROG(mml_release, struct mm_struct *mm, bool write)
 {
 	return on_release(mm);
 }
 
 /* 5.11-6.13: (mm, memcg_path, write[, success]) */
 SEC("tp_btf/mmap_lock_start_locking")
-int BPF_PROG(start_locking_path, struct mm_struct *mm, const char *path, bool write)
+int BPF_PROG(mml_start_path, struct mm_struct *mm, const char *path, bool write)
 {
 	return on_start(mm, write);
 }
 
 SEC("tp_btf/mmap_lock_acquire_returned")
-int BPF_PROG(acquire_returned_path, struct mm_struct *mm, const char *path, bool write,
+int BPF_PROG(mml_acquire_path, struct mm_struct *mm, const char *path, bool write,
 	     bool success)
 {
 	return on_acquire(mm, write, success);
 }
 
 SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(released_path, struct mm_struct *mm, const char *path, bool write)
+int BPF_PROG(mml_release_path, struct mm_struct *mm, const char *path, bool write)
 {
 	return on_release(mm);
 }
 
 /* lock:contention_begin (5.19+) inside a task's open wait marks it contended. */
 SEC("tp_btf/contention_begin")
-int BPF_PROG(contention_begin, void *lock, unsigned int flags)
+int BPF_PROG(mml_contention, void *lock, unsigned int flags)
 {
 	struct task_state *s = state(0);
 

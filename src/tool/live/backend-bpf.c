@@ -143,13 +143,13 @@ static int choose_form(struct backend *b, struct bpfb *p)
 		return -1;
 	}
 	path_form = n == 5;	/* ctx, mm, memcg_path, write, success */
-	bpf_program__set_autoload(s->progs.start_locking, !path_form);
-	bpf_program__set_autoload(s->progs.acquire_returned, !path_form);
-	bpf_program__set_autoload(s->progs.released, !path_form);
-	bpf_program__set_autoload(s->progs.start_locking_path, path_form);
-	bpf_program__set_autoload(s->progs.acquire_returned_path, path_form);
-	bpf_program__set_autoload(s->progs.released_path, path_form);
-	bpf_program__set_autoload(s->progs.contention_begin, p->contention);
+	bpf_program__set_autoload(s->progs.mml_start, !path_form);
+	bpf_program__set_autoload(s->progs.mml_acquire, !path_form);
+	bpf_program__set_autoload(s->progs.mml_release, !path_form);
+	bpf_program__set_autoload(s->progs.mml_start_path, path_form);
+	bpf_program__set_autoload(s->progs.mml_acquire_path, path_form);
+	bpf_program__set_autoload(s->progs.mml_release_path, path_form);
+	bpf_program__set_autoload(s->progs.mml_contention, p->contention);
 	return 0;
 }
 
@@ -191,8 +191,8 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 	if ((root = cgroupfs_memcg_root()) && !stat(root, &st))
 		p->skel->rodata->root_memcg_id = st.st_ino;
 	/* test hooks: tiny maps to exercise the map-full path */
-	bpf_map__set_max_entries(p->skel->maps.aggs, env_num("MMAPLOCK_BPF_MAX_GROUPS", 1024));
-	bpf_map__set_max_entries(p->skel->maps.hists, env_num("MMAPLOCK_BPF_MAX_BUCKETS", 65536));
+	bpf_map__set_max_entries(p->skel->maps.mml_aggs, env_num("MMAPLOCK_BPF_MAX_GROUPS", 1024));
+	bpf_map__set_max_entries(p->skel->maps.mml_hists, env_num("MMAPLOCK_BPF_MAX_BUCKETS", 65536));
 	if ((err = mmaplock_bpf__load(p->skel))) {
 		if (err == -EPERM || err == -EACCES)
 			snprintf(b->err, sizeof(b->err), "bpf: no privileges to load BPF programs (root, or CAP_BPF and CAP_PERFMON)");
@@ -303,20 +303,20 @@ static int snap_read(struct bpfb *p, struct snap *s)
 	if (!pc)
 		return -1;
 	for (__u32 c = 0; c < MMLB_C_NR; c++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(k->maps.counters), &c, pc))
+		if (bpf_map_lookup_elem(bpf_map__fd(k->maps.mml_counters), &c, pc))
 			continue;
 		for (int i = 0; i < p->ncpu; i++)
 			s->c[c] += pc[i];
 	}
 	free(pc);
-	n = read_map(bpf_map__fd(k->maps.aggs), bpf_map__max_entries(k->maps.aggs),
+	n = read_map(bpf_map__fd(k->maps.mml_aggs), bpf_map__max_entries(k->maps.mml_aggs),
 		     sizeof(struct mmlb_key), sizeof(struct mmlb_agg), sizeof(struct akv),
 		     offsetof(struct akv, v), &arr);
 	if (n < 0)
 		return -1;
 	s->a = arr;
 	s->na = (size_t)n;
-	n = read_map(bpf_map__fd(k->maps.hists), bpf_map__max_entries(k->maps.hists),
+	n = read_map(bpf_map__fd(k->maps.mml_hists), bpf_map__max_entries(k->maps.mml_hists),
 		     sizeof(struct mmlb_hkey), sizeof(uint64_t), sizeof(struct hkv),
 		     offsetof(struct hkv, n), &arr);
 	if (n < 0)
