@@ -77,7 +77,7 @@ awk -v u=$u -v k=$k -v b=$b -v lu=$lu -v lk=$lk -v lb=$lb -v reps=$reps -v dur=$
 	printf "mincore loop (%d calls, 3 events each): ns/call, ns/event\n", calls
 	printf "  %-38s %8.1f\n", "untraced", lu
 	printf "  %-38s %8.1f  %6.1f\n", "events on, tracefs, nobody reading", lk, ek
-	printf "  %-38s %8.1f  %6.1f  (%.2fx the ring buffer)\n", "BPF back-end attached", lb, eb, ek > 0 ? eb / ek : 0
+	printf "  %-38s %8.1f  %6.1f  (%.2fx the ring buffer)\n", "BPF back-end attached", lb, eb, (ek > 0 ? eb / ek : 0)
 	printf "{\"untraced\": %.0f, \"kernel\": %.0f, \"bpf\": %.0f, \"bpf_ratio\": %.3f, \"kernel_ratio\": %.3f, \"event_ns_ringbuf\": %.1f, \"event_ns_bpf\": %.1f}\n",
 	       u, k, b, b / u, k / u, ek, eb
 }'

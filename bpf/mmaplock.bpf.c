@@ -22,8 +22,9 @@
  * the task's open wait (a task waits for one lock at a time) and its open
  * holds, per mm, in MMLB_HOLDS slots. The memcg id of an mm is the kernel's
  * cgroup_id_from_mm(): the memory cgroup of mm->owner, cached per mm in an
- * LRU map together with the owner's css_set, which is re-read per event
- * (two loads) so that a process moved to another cgroup is seen at once.
+ * LRU map (and per task, for its last mm) together with the owner's
+ * css_set, which is re-read per acquisition (two loads) so that a process
+ * moved to another cgroup is seen at once.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -47,6 +48,7 @@ struct hold {
 struct task_state {
 	__u64 wait_mm, wait_ts;
 	__u8 waiting, wait_write, contended, pad[5];
+	__u64 memcg_mm, memcg_cset, memcg_id;	/* the last mm's memcg (memcg_of) */
 	struct hold hold[MMLB_HOLDS];
 };
 
@@ -70,14 +72,14 @@ struct {
 } mml_memcgs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);	/* user space may change it before load */
 	__type(key, struct mmlb_key);
 	__type(value, struct mmlb_agg);
 } mml_aggs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 65536);	/* user space may change it before load */
 	__type(key, struct mmlb_hkey);
 	__type(value, __u64);
@@ -120,8 +122,13 @@ static __always_inline __u64 cset_of(struct mm_struct *mm)
 	return (__u64)BPF_CORE_READ(owner, cgroups);
 }
 
-/* cgroup_id_from_mm(): 0 without memcg, the root's when the mm has no owner. */
-static __always_inline __u64 memcg_of(struct mm_struct *mm)
+/*
+ * cgroup_id_from_mm(): 0 without memcg, the root's when the mm has no owner.
+ * The task's own last answer first (threads mostly lock their own mm), then
+ * the per-mm cache, then the walk; every answer checked against the
+ * owner's current css_set.
+ */
+static __always_inline __u64 memcg_of(struct task_state *t, struct mm_struct *mm)
 {
 	struct memcg_cache *c, n;
 	struct css_set *cs;
@@ -135,9 +142,13 @@ static __always_inline __u64 memcg_of(struct mm_struct *mm)
 	n.cset = cset_of(mm);
 	if (!n.cset)
 		return root_memcg_id;
+	if (t->memcg_mm == key && t->memcg_cset == n.cset)
+		return t->memcg_id;
+	t->memcg_mm = key;
+	t->memcg_cset = n.cset;
 	c = bpf_map_lookup_elem(&mml_memcgs, &key);
 	if (c && c->cset == n.cset)
-		return c->id;
+		return t->memcg_id = c->id;
 	id = bpf_core_enum_value(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg);
 	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
 		return 0;
@@ -148,7 +159,7 @@ static __always_inline __u64 memcg_of(struct mm_struct *mm)
 	/* the memcg's css is its first member: css->cgroup is the memcg's cgroup */
 	n.id = BPF_CORE_READ(css, cgroup, kn, id);
 	bpf_map_update_elem(&mml_memcgs, &key, &n, BPF_ANY);
-	return n.id;
+	return t->memcg_id = n.id;
 }
 
 static __always_inline struct mmlb_agg *agg_of(__u64 memcg, int write)
@@ -173,19 +184,18 @@ static __always_inline void hist_add(__u64 memcg, int write, int kind, __u64 v)
 	__u64 one = 1, *n = bpf_map_lookup_elem(&mml_hists, &k);
 
 	if (n) {
-		__sync_fetch_and_add(n, 1);
+		*n += 1;
 		return;
 	}
 	if (!bpf_map_update_elem(&mml_hists, &k, &one, BPF_NOEXIST))
 		return;
 	n = bpf_map_lookup_elem(&mml_hists, &k);	/* another CPU created it first */
 	if (n)
-		__sync_fetch_and_add(n, 1);
+		*n += 1;
 	else
 		count(MMLB_C_HIST_FULL);
 }
 
-/* Racy by design: two CPUs may both store, the smaller may win (rare, and one bucket off at most). */
 static __always_inline void set_max(__u64 *max, __u64 v)
 {
 	if (v > *max)
@@ -242,15 +252,15 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 		/* downgrade: the hold goes on, now shared */
 		a = agg_of(h->memcg, 1);
 		if (a)
-			__sync_fetch_and_add(&a->downgrades, 1);
+			a->downgrades += 1;
 		h->read_now = 1;
 		return 0;
 	}
-	memcg = memcg_of(mm);
+	memcg = memcg_of(s, mm);
 	a = agg_of(memcg, write);
 	if (!success) {
 		if (a)
-			__sync_fetch_and_add(&a->failed, 1);
+			a->failed += 1;
 		if (waiting)
 			s->waiting = 0;
 		return 0;
@@ -262,20 +272,20 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 			__u64 d = now - s->wait_ts;
 
 			hist_add(memcg, write, MMLB_WAIT, d);
-			__sync_fetch_and_add(&a->wait_count, 1);
-			__sync_fetch_and_add(&a->wait_sum, d);
+			a->wait_count += 1;
+			a->wait_sum += d;
 			set_max(&a->wait_max, d);
 			if (s->contended)
-				__sync_fetch_and_add(&a->contended, 1);
+				a->contended += 1;
 			if (d > CONTENDED_NS)
-				__sync_fetch_and_add(&a->contended_long, 1);
+				a->contended_long += 1;
 		}
 		s->waiting = 0;
 	} else if (a) {
-		__sync_fetch_and_add(&a->trylocks, 1);
+		a->trylocks += 1;
 	}
 	if (a)
-		__sync_fetch_and_add(&a->acquired, 1);
+		a->acquired += 1;
 	if (h) {
 		count(MMLB_C_NESTED);
 	} else if (fr) {
@@ -319,8 +329,8 @@ static __always_inline int on_release(struct mm_struct *mm)
 	if (!a)
 		return 0;
 	hist_add(h->memcg, h->write, MMLB_HOLD, now - h->ts);
-	__sync_fetch_and_add(&a->hold_count, 1);
-	__sync_fetch_and_add(&a->hold_sum, now - h->ts);
+	a->hold_count += 1;
+	a->hold_sum += now - h->ts;
 	set_max(&a->hold_max, now - h->ts);
 	return 0;
 }

@@ -3,8 +3,9 @@
  * backend-bpf.c: the BPF back-end (backend.h): mmap_lock waits and holds
  * aggregated in the kernel (bpf/mmaplock.bpf.c), read once per window.
  *
- * The kernel only adds to its maps. Each window, this side reads them
- * whole (batch lookups), sorts the snapshot by key and subtracts the
+ * The kernel only adds to its maps (per CPU: no atomics, no shared cache
+ * lines). Each window, this side reads them whole (batch lookups), folds
+ * the CPUs' values, sorts the snapshot by key and subtracts the
  * previous one, merge-join style: the window's figures are differences of
  * cumulative counts, so there is no reset racing with the programs. Totals
  * are exact; a window's maximum is the cumulative maximum capped at the end
@@ -18,6 +19,7 @@
  * and BTF; otherwise open() says "not built" and the rest is absent.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,9 @@ const struct backend_ops backend_bpf_ops = {
 #define BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
 
 struct akv { struct mmlb_key k; struct mmlb_agg v; };
+/* the words of struct mmlb_agg that are maxima, not sums, over the CPUs */
+#define AGG_MAX_WORDS	(1ull << (offsetof(struct mmlb_agg, wait_max) / 8) | \
+			 1ull << (offsetof(struct mmlb_agg, hold_max) / 8))
 struct hkv { struct mmlb_hkey k; uint64_t n; };
 
 struct snap {
@@ -244,15 +249,18 @@ static int cmp_hkv(const void *x, const void *y)
 }
 
 /*
- * Read a whole hash map into an array of key+value pairs of size kv
- * (key at 0, value at voff). The count, or -1 with errno.
+ * Read a whole per-CPU hash map into an array of key+value pairs of size kv
+ * (key at 0, value at voff, vsz bytes of u64 words), each value folded over
+ * the CPUs: words summed, except those in maxmask (bit i: word i), maxima.
+ * The count, or -1 with errno.
  */
-static long read_map(int fd, size_t max, size_t ksz, size_t vsz, size_t kv, size_t voff, void **out)
+static long read_map(int fd, int ncpu, size_t max, size_t ksz, size_t vsz, size_t kv,
+		     size_t voff, uint64_t maxmask, void **out)
 {
-	char *keys = malloc(max * ksz + 1), *vals = malloc(max * vsz + 1), *arr;
+	size_t words = vsz / 8, stride = vsz * (size_t)ncpu, n = 0;
+	char *keys = malloc(max * ksz + 1), *vals = malloc(max * stride + 1), *arr;
 	void *in = NULL;
 	char outb[64];
-	size_t n = 0;
 	long ret = -1;
 
 	*out = NULL;
@@ -264,8 +272,17 @@ static long read_map(int fd, size_t max, size_t ksz, size_t vsz, size_t kv, size
 		int err = bpf_map_lookup_batch(fd, in, outb, keys, vals, &cnt, NULL);
 
 		for (__u32 i = 0; i < cnt; i++) {
+			uint64_t *dst = (uint64_t *)(arr + (n + i) * kv + voff);
+			const uint64_t *src = (const uint64_t *)(vals + i * stride);
+
 			memcpy(arr + (n + i) * kv, keys + i * ksz, ksz);
-			memcpy(arr + (n + i) * kv + voff, vals + i * vsz, vsz);
+			for (int c = 0; c < ncpu; c++, src += words)
+				for (size_t w = 0; w < words; w++) {
+					if (maxmask & (1ull << w))
+						dst[w] = src[w] > dst[w] ? src[w] : dst[w];
+					else
+						dst[w] += src[w];
+				}
 		}
 		n += cnt;
 		if (err) {
@@ -309,16 +326,16 @@ static int snap_read(struct bpfb *p, struct snap *s)
 			s->c[c] += pc[i];
 	}
 	free(pc);
-	n = read_map(bpf_map__fd(k->maps.mml_aggs), bpf_map__max_entries(k->maps.mml_aggs),
+	n = read_map(bpf_map__fd(k->maps.mml_aggs), p->ncpu, bpf_map__max_entries(k->maps.mml_aggs),
 		     sizeof(struct mmlb_key), sizeof(struct mmlb_agg), sizeof(struct akv),
-		     offsetof(struct akv, v), &arr);
+		     offsetof(struct akv, v), AGG_MAX_WORDS, &arr);
 	if (n < 0)
 		return -1;
 	s->a = arr;
 	s->na = (size_t)n;
-	n = read_map(bpf_map__fd(k->maps.mml_hists), bpf_map__max_entries(k->maps.mml_hists),
+	n = read_map(bpf_map__fd(k->maps.mml_hists), p->ncpu, bpf_map__max_entries(k->maps.mml_hists),
 		     sizeof(struct mmlb_hkey), sizeof(uint64_t), sizeof(struct hkv),
-		     offsetof(struct hkv, n), &arr);
+		     offsetof(struct hkv, n), 0, &arr);
 	if (n < 0)
 		return -1;
 	s->h = arr;
