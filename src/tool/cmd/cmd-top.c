@@ -226,6 +226,9 @@ static int on_window(void *ctx, const struct window *w)
 	struct top *t = ctx;
 	char name[sizeof(t->rows->name)];
 
+	/* -n N shown: a back-end's last partial window at stop is not an interval */
+	if (t->iterations && (long)t->windows >= t->iterations)
+		return 1;
 	t->nrows = 0;
 	for (size_t i = 0; i < w->agg->cap; i++) {
 		const struct agg_group *g = w->agg->g[i];
