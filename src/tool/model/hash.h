@@ -27,10 +27,15 @@ static inline size_t hash_bits(uint64_t x, unsigned bits)
 	return (size_t)(hash64(x) >> (64 - bits));
 }
 
-/* Two words (tid and mm, memcg and mode ...): b is spread first so that a ^ b cannot cancel. */
+/*
+ * Two words, a wide one and a small one (mm and tid, tid and memcg): b is
+ * turned to the high half, where a small number and an address or id
+ * overlap least, so that a ^ b rarely cancels; no extra multiplication on
+ * the pairing's per-event path.
+ */
 static inline uint64_t hash64_pair(uint64_t a, uint64_t b)
 {
-	return hash64(a ^ (b * 0x9e3779b97f4a7c15ull));
+	return hash64(a ^ (b << 32 | b >> 32));
 }
 
 /* n bytes (FNV-1a, then the finaliser for the low bits). */

@@ -37,7 +37,9 @@
  *   name_fini(m)           free the array (not what entries point to)
  *
  * HASHMAP_DEFINE_NAMED(sname, name, ...) is the same with struct sname, for
- * a map whose own API already uses the plain names (idmap).
+ * a map whose own API already uses the plain names (idmap). HASHMAP_STRUCT
+ * and HASHMAP_FUNCS are its two halves, for a struct declared in a header
+ * before its entry type is complete.
  */
 #ifndef MML_HASHMAP_H
 #define MML_HASHMAP_H
@@ -50,12 +52,15 @@
 
 #define HASHMAP_MIN_CAP 16
 
-#define HASHMAP_DEFINE_NAMED(sname, name, T, K, HASH, KEYOF, EQ, USED)                                      \
-	struct sname {                                                                          \
+/* The struct alone: for a header where T is still incomplete (pair.h). */
+#define HASHMAP_STRUCT(sname, T)                                                               \
+	struct sname {                                                                         \
 		T *t;                                                                          \
 		size_t cap, n;                                                                 \
-	};                                                                                     \
-                                                                                               \
+	}
+
+/* The functions alone, for a struct declared by HASHMAP_STRUCT. */
+#define HASHMAP_FUNCS(sname, name, T, K, HASH, KEYOF, EQ, USED)                                \
 	static inline size_t name##_pos(const struct sname *m, K k)                             \
 	{                                                                                      \
 		size_t mask = m->cap - 1, i = (size_t)HASH(k) & mask;                          \
@@ -182,6 +187,10 @@
 		m->t = NULL;                                                                   \
 		m->cap = m->n = 0;                                                             \
 	}
+
+#define HASHMAP_DEFINE_NAMED(sname, name, T, K, HASH, KEYOF, EQ, USED)                        \
+	HASHMAP_STRUCT(sname, T);                                                              \
+	HASHMAP_FUNCS(sname, name, T, K, HASH, KEYOF, EQ, USED)
 
 #define HASHMAP_DEFINE(name, T, K, HASH, KEYOF, EQ, USED) \
 	HASHMAP_DEFINE_NAMED(name, name, T, K, HASH, KEYOF, EQ, USED)
