@@ -52,6 +52,9 @@
 
 #define HASHMAP_MIN_CAP 16
 
+/* An instance in a .c file uses only some of its functions: no warning for the rest. */
+#define HASHMAP_FN static inline __attribute__((unused))
+
 /* The struct alone: for a header where T is still incomplete (pair.h). */
 #define HASHMAP_STRUCT(sname, T)                                                               \
 	struct sname {                                                                         \
@@ -61,7 +64,7 @@
 
 /* The functions alone, for a struct declared by HASHMAP_STRUCT. */
 #define HASHMAP_FUNCS(sname, name, T, K, HASH, KEYOF, EQ, USED)                                \
-	static inline size_t name##_pos(const struct sname *m, K k)                             \
+	HASHMAP_FN size_t name##_pos(const struct sname *m, K k)                             \
 	{                                                                                      \
 		size_t mask = m->cap - 1, i = (size_t)HASH(k) & mask;                          \
                                                                                                \
@@ -70,7 +73,7 @@
 		return i;                                                                      \
 	}                                                                                      \
                                                                                                \
-	static inline T *name##_find(const struct sname *m, K k)                                \
+	HASHMAP_FN T *name##_find(const struct sname *m, K k)                                \
 	{                                                                                      \
 		size_t i;                                                                      \
                                                                                                \
@@ -80,13 +83,13 @@
 		return USED(&m->t[i]) ? &m->t[i] : NULL;                                       \
 	}                                                                                      \
                                                                                                \
-	static inline void name##_claim(struct sname *m, size_t i)                              \
+	HASHMAP_FN void name##_claim(struct sname *m, size_t i)                              \
 	{                                                                                      \
 		memset(&m->t[i], 0, sizeof(m->t[i]));                                          \
 		m->n++;                                                                        \
 	}                                                                                      \
                                                                                                \
-	static inline int name##_rehash(struct sname *m, size_t cap, int (*keep)(const T *, void *), \
+	HASHMAP_FN int name##_rehash(struct sname *m, size_t cap, int (*keep)(const T *, void *), \
 					void *ctx)                                             \
 	{                                                                                      \
 		T *o = m->t;                                                                   \
@@ -115,7 +118,7 @@
 	 * those alone fill a quarter of it. A rebuild comes at most every cap / 4             \
 	 * insertions, and memory is the idle allowance plus what is in use.                   \
 	 */                                                                                    \
-	static inline int name##_make_room(struct sname *m, size_t idle,                        \
+	HASHMAP_FN int name##_make_room(struct sname *m, size_t idle,                        \
 					   int (*keep)(const T *, void *), void *ctx)          \
 	{                                                                                      \
 		size_t live = 0, cap = m->cap ? m->cap : HASHMAP_MIN_CAP / 2;                  \
@@ -132,7 +135,7 @@
 		return name##_rehash(m, cap, keep, ctx);                                       \
 	}                                                                                      \
                                                                                                \
-	static inline T *name##_add(struct sname *m, K k, int *isnew)                           \
+	HASHMAP_FN T *name##_add(struct sname *m, K k, int *isnew)                           \
 	{                                                                                      \
 		size_t i;                                                                      \
                                                                                                \
@@ -152,7 +155,7 @@
 		return &m->t[i];                                                               \
 	}                                                                                      \
                                                                                                \
-	static inline void name##_del(struct sname *m, T *e)                                    \
+	HASHMAP_FN void name##_del(struct sname *m, T *e)                                    \
 	{                                                                                      \
 		size_t mask = m->cap - 1, i = (size_t)(e - m->t), j = i;                       \
                                                                                                \
@@ -173,7 +176,7 @@
 		m->n--;                                                                        \
 	}                                                                                      \
                                                                                                \
-	static inline T *name##_next(const struct sname *m, T *e)                               \
+	HASHMAP_FN T *name##_next(const struct sname *m, T *e)                               \
 	{                                                                                      \
 		for (e = e ? e + 1 : m->t; e && e < m->t + m->cap; e++)                        \
 			if (USED(e))                                                           \
@@ -181,7 +184,7 @@
 		return NULL;                                                                   \
 	}                                                                                      \
                                                                                                \
-	static inline void name##_fini(struct sname *m)                                         \
+	HASHMAP_FN void name##_fini(struct sname *m)                                         \
 	{                                                                                      \
 		free(m->t);                                                                    \
 		m->t = NULL;                                                                   \
