@@ -212,8 +212,8 @@ static int start_file(struct rec *r)
 	r->out_written = 1;
 	rec_write_info(r, r->clock);
 	for (size_t i = 0; i < r->early.cap; i++)
-		if (r->early.used[i] && r->early.val[i])
-			mml_writer_memcg(r->w, r->early.key[i], r->early.val[i]);
+		if (r->early.t[i].used && r->early.t[i].val)
+			mml_writer_memcg(r->w, r->early.t[i].key, r->early.t[i].val);
 	return 0;
 }
 
@@ -325,11 +325,11 @@ static int stop_file(struct rec *r)
 
 	cgroupfs_walk(rec_on_walk, r);
 	for (size_t i = 0; i < r->memcg_seen.cap; i++) {
-		if (!r->memcg_seen.used[i] || !decoder_has_memcg_id(r->dec))
+		if (!r->memcg_seen.t[i].used || !decoder_has_memcg_id(r->dec))
 			continue;
-		long f = idmap_find(&r->memcg_path, r->memcg_seen.key[i]);
-		if (f >= 0 && !r->memcg_seen.val[i])	/* not named during the run */
-			mml_writer_memcg(r->w, r->memcg_seen.key[i], r->memcg_path.val[f]);
+		long f = idmap_find(&r->memcg_path, r->memcg_seen.t[i].key);
+		if (f >= 0 && !r->memcg_seen.t[i].val)	/* not named during the run */
+			mml_writer_memcg(r->w, r->memcg_seen.t[i].key, r->memcg_path.t[f].val);
 	}
 	rec_late_comms(r);
 	lost = file_lost(r);

@@ -27,11 +27,11 @@ static void name_memcg(struct rec *r, uint64_t id, const char *path)
 {
 	long f = idmap_find(&r->memcg_seen, id);
 
-	if (!r->w || f < 0 || r->memcg_seen.val[f] || !id)
+	if (!r->w || f < 0 || r->memcg_seen.t[f].val || !id)
 		return;
 	if (mml_writer_memcg(r->w, id, path))
 		r->werr = errno;
-	r->memcg_seen.val[f] = strdup("");
+	r->memcg_seen.t[f].val = strdup("");
 }
 
 void rec_on_walk(uint64_t id, const char *path, void *arg)
@@ -101,7 +101,7 @@ static const char *saved_comm(struct rec *r, uint32_t tid)
 	if (rec_now() - r->comms_at >= RECORD_PERIOD_MS / 1000.0)
 		load_saved_cmdlines(r);
 	f = idmap_find(&r->comms, tid);
-	return f >= 0 ? r->comms.val[f] : NULL;
+	return f >= 0 ? r->comms.t[f].val : NULL;
 }
 
 /* A task gone from /proc, named from saved_cmdlines: comm only. */
@@ -128,12 +128,12 @@ void rec_retry_names(struct rec *r)
 		struct rec_pending p = r->pend[i];
 		long t = idmap_find(&r->tids, p.tid), f = idmap_find(&r->comms, p.tid);
 
-		if (t < 0 || !r->tids.val[t])
+		if (t < 0 || !r->tids.t[t].val)
 			continue;	/* forgotten (live) or named meanwhile */
-		if (f >= 0 && r->comms.val[f]) {
-			name_gone(r, p.tid, r->comms.val[f]);
-			free(r->tids.val[t]);
-			r->tids.val[t] = NULL;
+		if (f >= 0 && r->comms.t[f].val) {
+			name_gone(r, p.tid, r->comms.t[f].val);
+			free(r->tids.t[t].val);
+			r->tids.t[t].val = NULL;
 			r->late_names = 1;
 			continue;
 		}
@@ -178,10 +178,10 @@ int rec_take_exit(struct rec *r, const void *data, int size)
 		return 1;
 	long f = idmap_find(&r->tids, tid);
 	if (f >= 0) {
-		if (r->tids.val[f]) {		/* seen gone, not named yet */
+		if (r->tids.t[f].val) {		/* seen gone, not named yet */
 			name_gone(r, tid, comm);
-			free(r->tids.val[f]);
-			r->tids.val[f] = NULL;
+			free(r->tids.t[f].val);
+			r->tids.t[f].val = NULL;
 			r->late_names = 1;
 		}
 		return 1;
@@ -216,7 +216,7 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 	if (cgroupfs_task((pid_t)tid, &t)) {
 		/* gone already: its exit event's comm, the kernel's saved one, or later */
 		long x = idmap_find(&r->exited, tid);
-		const char *comm = x >= 0 && r->exited.val[x] ? r->exited.val[x] : saved_comm(r, tid);
+		const char *comm = x >= 0 && r->exited.t[x].val ? r->exited.t[x].val : saved_comm(r, tid);
 
 		if (!comm) {
 			idmap_put(&r->tids, tid, strdup("?"));
@@ -247,7 +247,7 @@ void rec_see_memcg(struct rec *r, uint64_t id)
 		return;		/* 0: no memcg, nothing to name; path era: rec_on_path names */
 	long f = idmap_find(&r->memcg_path, id);
 	if (f >= 0) {
-		name_memcg(r, id, r->memcg_path.val[f]);
+		name_memcg(r, id, r->memcg_path.t[f].val);
 		return;
 	}
 	time_t now = time(NULL);
@@ -263,8 +263,8 @@ void rec_rewalk(struct rec *r, double now)
 		return;
 	r->last_rewalk = now;
 	for (size_t i = 0; i < r->memcg_seen.cap; i++)
-		if (r->memcg_seen.used[i] && r->memcg_seen.key[i] &&
-		    idmap_find(&r->memcg_path, r->memcg_seen.key[i]) < 0) {
+		if (r->memcg_seen.t[i].used && r->memcg_seen.t[i].key &&
+		    idmap_find(&r->memcg_path, r->memcg_seen.t[i].key) < 0) {
 			r->last_walk = time(NULL);
 			cgroupfs_walk(rec_on_walk, r);
 			return;
@@ -275,14 +275,14 @@ void rec_late_comms(struct rec *r)
 {
 	load_saved_cmdlines(r);
 	for (size_t i = 0; i < r->tids.cap; i++) {
-		if (!r->tids.used[i] || !r->tids.val[i])
+		if (!r->tids.t[i].used || !r->tids.t[i].val)
 			continue;
-		long f = idmap_find(&r->comms, r->tids.key[i]);
+		long f = idmap_find(&r->comms, r->tids.t[i].key);
 		if (f < 0)
 			continue;
-		mml_writer_task(r->w, (uint32_t)r->tids.key[i], 0, r->comms.val[f], 0, NULL);
-		free(r->tids.val[i]);
-		r->tids.val[i] = NULL;
+		mml_writer_task(r->w, (uint32_t)r->tids.t[i].key, 0, r->comms.t[f].val, 0, NULL);
+		free(r->tids.t[i].val);
+		r->tids.t[i].val = NULL;
 	}
 	idmap_free(&r->comms);
 }

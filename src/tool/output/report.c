@@ -455,10 +455,11 @@ int report_run(const struct report_opts *o, FILE *out)
 		}
 		r.blame = &blame;
 		r.br = &br;
-		for (size_t i = 0; i < h1.mm_wait.cap; i++)
-			if (h1.mm_wait.used[i] && h1.mm_wait.v[i] >= best) {
-				best = h1.mm_wait.v[i];
-				r.tl_mm = h1.mm_wait.k[i];
+		/* the mm waited on longest; a tie goes to the lower mm (not to table order) */
+		for (struct u64map_ent *e = NULL; (e = u64map_tab_next(&h1.mm_wait, e));)
+			if (e->val > best || (e->val == best && e->key < r.tl_mm)) {
+				best = e->val;
+				r.tl_mm = e->key;
 			}
 		if (best && strcmp(o->path, "-") && html_pass2(&r, o->path)) {
 			free(r.groups);

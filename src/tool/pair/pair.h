@@ -3,7 +3,7 @@
  * pair.h: the pairing state machine. Events in time order go in; waits
  * (start_locking -> acquire_returned) and holds (acquire_returned(success)
  * -> released) come out into an struct agg. State lives per (task, mm) in
- * an open-addressing table and is removed when it closes, so memory is
+ * a hash table (hashmap.h) and is removed when it closes, so memory is
  * bounded by what is open at one moment. docs/REPORT.md tells how each
  * broken sequence is handled; each has a counter here.
  */
@@ -15,6 +15,7 @@
 #include "mml_format.h"
 #include "agg.h"
 #include "tidmap.h"
+#include "hashmap.h"
 
 struct pair_unmatched {
 	uint64_t release_without_acquire;	/* released, nobody holding it known */
@@ -30,6 +31,7 @@ struct pair_unmatched {
 };
 
 struct pair_state;
+HASHMAP_STRUCT(pairtab, struct pair_state);
 
 /*
  * The optional interval hook: what the pairing machine found, as it finds
@@ -72,8 +74,7 @@ typedef void (*pair_hook)(void *ctx, const struct pair_interval *iv);
 #define PAIR_LAST 256
 
 struct pair {
-	struct pair_state *t;		/* table */
-	size_t cap, n;
+	struct pairtab tab;		/* the states (hashmap.h) */
 	size_t last[PAIR_LAST];		/* last-hit slot per tid (low bits) */
 	struct agg *agg;
 	uint64_t events;		/* lock events (stack events not counted) */
