@@ -4,9 +4,10 @@
  * the layout, docs/FILE-FORMAT.md the whole format).
  *
  * Packing looks each tid, cpu, mm and memcg up in a small open-addressing
- * hash set per table (cleared by bumping a generation, not by memset, since
- * the recorder packs many small blocks); consecutive events mostly share
- * their values, so the previous event's entry is tried first. Unpacking
+ * hash set per table, sized by the values seen (blocks mostly have a few
+ * dozen, and a set that fits the L1 cache is what keeps packing cheap);
+ * consecutive events mostly share their values, so the previous event's
+ * entry is tried first. Unpacking
  * checks every varint against the end of the buffer and every index against
  * its table, and wants the buffer used exactly: a block whose hash is right
  * but whose contents are not (a writer's bug, a crafted file) is refused as
@@ -29,39 +30,22 @@ static inline unsigned char *put_varint(unsigned char *p, uint64_t v)
 	return p;
 }
 
-static inline uint64_t field(const struct mml_event *e, int t)
-{
-	switch (t) {
-	case T_TID:
-		return e->tid;
-	case T_CPU:
-		return e->cpu;
-	case T_MM:
-		return e->mm;
-	default:
-		return e->memcg;
-	}
-}
-
 static int packer_reserve(struct mml_packer *pk, uint32_t n)
 {
-	uint32_t hcap = 64;
-
 	if (n <= pk->cap)
 		return 0;
-	while (hcap < 2 * n)
-		hcap *= 2;
-	free(pk->val);
 	free(pk->idx);
-	free(pk->slot);
-	free(pk->gen);
-	pk->val = malloc((size_t)T_NR * n * sizeof(*pk->val));
 	pk->idx = malloc((size_t)T_NR * n * sizeof(*pk->idx));
-	pk->slot = malloc((size_t)T_NR * hcap * sizeof(*pk->slot));
-	pk->gen = calloc((size_t)T_NR * hcap, sizeof(*pk->gen));
-	pk->cap = pk->val && pk->idx && pk->slot && pk->gen ? n : 0;
-	pk->hcap = hcap;
-	pk->cur = 0;
+	pk->cap = 0;
+	for (int t = 0; t < T_NR && pk->idx; t++) {
+		uint64_t *v = realloc(pk->t[t].val, (size_t)n * sizeof(*v));
+
+		if (!v)
+			break;
+		pk->t[t].val = v;
+		if (t == T_NR - 1)
+			pk->cap = n;
+	}
 	if (!pk->cap) {
 		errno = ENOMEM;
 		return -1;
@@ -77,57 +61,105 @@ static inline uint32_t hash64(uint64_t v)
 	return (uint32_t)v;
 }
 
-/* Table t: its entry for value v, added if new. */
-static inline uint32_t lookup(struct mml_packer *pk, int t, uint64_t v, uint32_t *nent)
+/* Empty table tb, its hash set at least 64 slots (small: blocks mostly have few values). */
+static int table_reset(struct mml_pack_table *tb)
 {
-	uint32_t mask = pk->hcap - 1, h = hash64(v) & mask;
-	uint32_t *slot = pk->slot + (size_t)t * pk->hcap, *gen = pk->gen + (size_t)t * pk->hcap;
-	uint64_t *val = pk->val + (size_t)t * pk->cap;
+	if (!tb->slot) {
+		tb->slot = malloc(64 * sizeof(*tb->slot));
+		if (!tb->slot)
+			return -1;
+		tb->hcap = 64;
+	}
+	memset(tb->slot, 0, tb->hcap * sizeof(*tb->slot));
+	tb->n = 0;
+	return 0;
+}
+
+/* Double tb's hash set and put its values back in. */
+static int table_grow(struct mml_pack_table *tb)
+{
+	uint32_t hcap = tb->hcap * 2, mask = hcap - 1;
+	uint32_t *slot = calloc(hcap, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	for (uint32_t k = 0; k < tb->n; k++) {
+		uint32_t h = hash64(tb->val[k]) & mask;
+
+		while (slot[h])
+			h = (h + 1) & mask;
+		slot[h] = k + 1;
+	}
+	free(tb->slot);
+	tb->slot = slot;
+	tb->hcap = hcap;
+	return 0;
+}
+
+/* tb's entry for value v, added if new; -1 when out of memory. */
+static inline long lookup(struct mml_pack_table *tb, uint64_t v)
+{
+	uint32_t mask = tb->hcap - 1, h = hash64(v) & mask;
 
 	for (;; h = (h + 1) & mask) {
-		if (gen[h] != pk->cur) {
-			gen[h] = pk->cur;
-			slot[h] = nent[t];
-			val[nent[t]] = v;
-			return nent[t]++;
-		}
-		if (val[slot[h]] == v)
-			return slot[h];
+		uint32_t s = tb->slot[h];
+
+		if (!s)
+			break;
+		if (tb->val[s - 1] == v)
+			return s - 1;
 	}
+	tb->val[tb->n] = v;
+	tb->slot[h] = ++tb->n;
+	if (2 * tb->n > tb->hcap && table_grow(tb) < 0)
+		return -1;
+	return tb->n - 1;
 }
+
+/*
+ * One index column: the entry of each event's FIELD in table ti; the
+ * previous event's value is tried first (consecutive events mostly share it).
+ */
+#define INDEX_COLUMN(ti, FIELD)							\
+	do {									\
+		struct mml_pack_table *tb = &pk->t[ti];				\
+		uint32_t *idx = pk->idx + (size_t)(ti) * pk->cap;		\
+		uint64_t last = 0;						\
+		long k = -1;							\
+		for (uint32_t i = 0; i < n; i++) {				\
+			if (k < 0 || (uint64_t)ev[i].FIELD != last) {		\
+				last = ev[i].FIELD;				\
+				if ((k = lookup(tb, last)) < 0)			\
+					goto nomem;				\
+			}							\
+			idx[i] = (uint32_t)k;					\
+		}								\
+	} while (0)
 
 long mml_pack(struct mml_packer *pk, const struct mml_event *ev, uint32_t n, uint64_t base_ts,
 	      unsigned char *out)
 {
-	uint32_t nent[T_NR] = { 0 };
 	unsigned char *p = out;
 	uint64_t prev;
 
-	if (!n || packer_reserve(pk, n) < 0)
-		return n ? -1 : 0;
-	if (++pk->cur == 0) {		/* generations wrapped: clear once in 2^32 blocks */
-		memset(pk->gen, 0, (size_t)T_NR * pk->hcap * sizeof(*pk->gen));
-		pk->cur = 1;
-	}
-	for (uint32_t i = 0; i < n; i++) {
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
 		if (ev[i].type > 7 || ev[i].flags > 0x1f)
 			return 0;
-		for (int t = 0; t < T_NR; t++) {
-			uint32_t *idx = pk->idx + (size_t)t * pk->cap;
-			uint64_t v = field(&ev[i], t);
-
-			if (i && field(&ev[i - 1], t) == v)
-				idx[i] = idx[i - 1];
-			else
-				idx[i] = lookup(pk, t, v, nent);
-		}
-	}
+	if (packer_reserve(pk, n) < 0)
+		return -1;
+	for (int t = 0; t < T_NR; t++)
+		if (table_reset(&pk->t[t]) < 0)
+			goto nomem;
+	INDEX_COLUMN(T_TID, tid);
+	INDEX_COLUMN(T_CPU, cpu);
+	INDEX_COLUMN(T_MM, mm);
+	INDEX_COLUMN(T_MEMCG, memcg);
 	for (int t = 0; t < T_NR; t++) {
-		const uint64_t *val = pk->val + (size_t)t * pk->cap;
-
-		p = put_varint(p, nent[t]);
-		for (uint32_t k = 0; k < nent[t]; k++)
-			p = put_varint(p, val[k]);
+		p = put_varint(p, pk->t[t].n);
+		for (uint32_t k = 0; k < pk->t[t].n; k++)
+			p = put_varint(p, pk->t[t].val[k]);
 	}
 	for (uint32_t i = 0; i < n; i++)
 		*p++ = (unsigned char)(ev[i].type | ev[i].flags << 3);
@@ -139,20 +171,24 @@ long mml_pack(struct mml_packer *pk, const struct mml_event *ev, uint32_t n, uin
 	for (int t = 0; t < T_NR; t++) {
 		const uint32_t *idx = pk->idx + (size_t)t * pk->cap;
 
-		if (nent[t] < 2)
+		if (pk->t[t].n < 2)
 			continue;
 		for (uint32_t i = 0; i < n; i++)
 			p = put_varint(p, idx[i]);
 	}
 	return (long)(p - out);
+nomem:
+	errno = ENOMEM;
+	return -1;
 }
 
 void mml_packer_fini(struct mml_packer *pk)
 {
-	free(pk->val);
+	for (int t = 0; t < T_NR; t++) {
+		free(pk->t[t].val);
+		free(pk->t[t].slot);
+	}
 	free(pk->idx);
-	free(pk->slot);
-	free(pk->gen);
 	memset(pk, 0, sizeof(*pk));
 }
 

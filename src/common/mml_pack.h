@@ -36,13 +36,18 @@ static inline size_t mml_pack_bound(uint32_t n)
 	return 64 + (size_t)n * 58;
 }
 
-/* Scratch of the packer (hash sets of the tables), reused from call to call. */
+/* One table being built: its values and a hash set of them (entry + 1; 0 empty). */
+struct mml_pack_table {
+	uint64_t *val;
+	uint32_t *slot;
+	uint32_t n, hcap;		/* hcap: a power of 2, at least 2 n */
+};
+
+/* Scratch of the packer, reused from call to call. */
 struct mml_packer {
-	uint64_t *val;			/* 4 tables of cap values */
+	struct mml_pack_table t[4];	/* tid, cpu, mm, memcg */
 	uint32_t *idx;			/* 4 index columns of cap entries */
-	uint32_t *slot;			/* 4 hash sets of hcap slots: entry + 1, 0 empty */
-	uint32_t *gen;			/* the generation that filled each slot */
-	uint32_t cap, hcap, cur;
+	uint32_t cap;			/* events the scratch holds */
 };
 
 /*
