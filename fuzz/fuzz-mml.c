@@ -6,7 +6,10 @@
  * becomes a memfd read through source_open(), like a file named on the
  * command line. Seeds: tests/fixtures; mml-stacks.seed is a 1.1 file
  * (STACK blocks, stack events; tests/tool/test-stacks.c's) without its
- * 8-byte magic, which this target puts in front of every input.
+ * 8-byte magic, which this target puts in front of every input;
+ * mml-v2-stacks.seed is the same events in a version 2 file (PACKED
+ * blocks, zstd), mml-v2-lib.seed a version 2 recording of libmmaplock's
+ * recorder (bench-lock).
  */
 #define _GNU_SOURCE
 #include <stdio.h>

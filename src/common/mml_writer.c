@@ -8,8 +8,10 @@
  * (mml_pack.c) and compresses them with zstd in the caller's thread. The
  * callers call it off their hot path (the recorder's writer thread, the
  * record drain), so the traced code never pays for it. zstd level 1: on a
- * real recording it gives 1.5 bytes an event at about 60 ns an event of
- * CPU, where level 3 gives 1.3 for twice the CPU. A block whose events do
+ * real recording (`record -- mmaplock stress`) packing and compressing
+ * take about 13 ns an event, what writing version 1's 32 bytes an event
+ * took, for 1.5 bytes an event on disk; level 3 gives 1.3 bytes for twice
+ * the CPU. A block whose events do
  * not fit the packing (a type or flag this version does not know) goes out
  * as a version 1 EVENTS block, which version 2 readers read too. Without
  * libzstd (MML_HAVE_ZSTD unset) blocks are packed and stored (codec none).
