@@ -14,7 +14,8 @@
  * one. PACKED blocks whose hash is right but whose contents are wrong
  * (index out of its table, varint cut, bytes left over, count or sizes
  * wrong, a broken zstd frame, an empty table) are each one damaged block,
- * and the blocks around them are read.
+ * and the blocks around them are read. A version 3 file is refused in one
+ * line naming the versions this reader knows.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -375,6 +376,25 @@ static void test_stored_and_malformed(void)
 	}
 }
 
+/* A major version from the future: refused, with the versions known. */
+static void test_future_version(void)
+{
+	struct mml_file_header h = { .source = MML_SOURCE_KERNEL, .clock = MML_CLOCK_MONOTONIC };
+	struct mml_writer *w = mml_writer_open(path, &h);
+	struct mml_meta *m = meta_new();
+	uint16_t three = 3;
+	char err[300];
+	int fd;
+
+	CHECK(w && mml_writer_events(w, 0, ev2, 10) == 0 && mml_writer_close(w, 10, 0) == 0);
+	fd = open(path, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, &three, 2, 8) == 2);
+	close(fd);
+	CHECK(source_open(path, m, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "file format version 3, this reader knows 1 to 2") != NULL);
+	meta_free(m);
+}
+
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/test-mml-v2.%d", (int)getpid());
@@ -382,6 +402,7 @@ int main(void)
 	test_round_trip();
 	test_fallback();
 	test_stored_and_malformed();
+	test_future_version();
 	unlink(path);
 	printf("test-mml-v2: ok\n");
 	return 0;
