@@ -76,35 +76,31 @@ int cmd_export(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, opts.shortopts, lo, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			if (!strcmp(optarg, "chrome"))
-				ops = &export_chrome_ops;
-			else if (!strcmp(optarg, "folded"))
-				ops = &export_folded_ops;
-			else if (!strcmp(optarg, "csv"))
-				ops = &export_csv_ops;
-			else {
-				fprintf(stderr, "mmaplock export: --format %s: not chrome, folded or csv\n",
-					optarg);
+		case 'f': {
+			static const char *const names[] = { "chrome", "folded", "csv", NULL };
+			static const struct export_ops *const fmts[] = {
+				&export_chrome_ops, &export_folded_ops, &export_csv_ops,
+			};
+			int i = cmdargs_keyword("mmaplock export", "--format", optarg, names);
+			if (i < 0)
 				return 2;
-			}
+			ops = fmts[i];
 			break;
+		}
 		case 'o':
 			outp = optarg;
 			break;
-		case 'w':
-			if (!strcmp(optarg, "wait"))
-				x.weight = EXPORT_W_WAIT;
-			else if (!strcmp(optarg, "hold"))
-				x.weight = EXPORT_W_HOLD;
-			else if (!strcmp(optarg, "both"))
-				x.weight = EXPORT_W_WAIT | EXPORT_W_HOLD;
-			else {
-				fprintf(stderr, "mmaplock export: --weight %s: not wait, hold or both\n",
-					optarg);
+		case 'w': {
+			static const char *const names[] = { "wait", "hold", "both", NULL };
+			static const int weights[] = {
+				EXPORT_W_WAIT, EXPORT_W_HOLD, EXPORT_W_WAIT | EXPORT_W_HOLD,
+			};
+			int i = cmdargs_keyword("mmaplock export", "--weight", optarg, names);
+			if (i < 0)
 				return 2;
-			}
+			x.weight = weights[i];
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -109,3 +109,18 @@ int cmdargs_input(const char *prog, int argc, char **argv, const char **path)
 	}
 	return 0;
 }
+
+int cmdargs_keyword(const char *prog, const char *opt, const char *val,
+		    const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(val, names[i]))
+			return i;
+	fprintf(stderr, "%s: %s %s: not ", prog, opt, val);
+	for (i = 0; names[i]; i++)
+		fprintf(stderr, "%s%s", i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+	fputc('\n', stderr);
+	return -1;
+}

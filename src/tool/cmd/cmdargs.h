@@ -50,6 +50,13 @@ void cmdargs_bad_option(const char *prog, char **argv, const char *optstring,
 const char *cmdargs_optional_number(int argc, char **argv);
 
 /*
+ * val as one of names (NULL-terminated): its index, or -1 after one line,
+ * "PROG: OPT VAL: not a, b or c".
+ */
+int cmdargs_keyword(const char *prog, const char *opt, const char *val,
+		    const char *const *names);
+
+/*
  * The input file after the options: *path is set when one is given and
  * left as it is otherwise. Returns 0, or -1 after a one-line error when
  * more than one is given.

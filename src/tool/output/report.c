@@ -88,34 +88,31 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, report_options.shortopts, lo, NULL)) != -1) {
 		switch (c) {
-		case 'b':
-			if (!strcmp(optarg, "memcg"))
-				o->by = AGG_BY_MEMCG;
-			else if (!strcmp(optarg, "process"))
-				o->by = AGG_BY_PROCESS;
-			else if (!strcmp(optarg, "task"))
-				o->by = AGG_BY_TASK;
-			else if (!strcmp(optarg, "mm"))
-				o->by = AGG_BY_MM;
-			else if (!strcmp(optarg, "holder"))
-				o->by = AGG_BY_TASK, o->holder = 1;
-			else {
-				fprintf(stderr, "mmaplock report: --by %s: not memcg, process, task, mm or holder\n", optarg);
+		case 'b': {
+			/* holder: per task, with the blame table */
+			static const char *const names[] = {
+				"memcg", "process", "task", "mm", "holder", NULL,
+			};
+			static const enum agg_by by[] = {
+				AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM, AGG_BY_TASK,
+			};
+			int i = cmdargs_keyword("mmaplock report", "--by", optarg, names);
+			if (i < 0)
 				return -1;
-			}
+			o->by = by[i];
+			if (!strcmp(names[i], "holder"))
+				o->holder = 1;
 			break;
-		case 's':
-			if (!strcmp(optarg, "wait"))
-				o->sort = SORT_WAIT;
-			else if (!strcmp(optarg, "hold"))
-				o->sort = SORT_HOLD;
-			else if (!strcmp(optarg, "count"))
-				o->sort = SORT_COUNT;
-			else {
-				fprintf(stderr, "mmaplock report: --sort %s: not wait, hold or count\n", optarg);
+		}
+		case 's': {
+			/* in enum report_sort's order */
+			static const char *const names[] = { "wait", "hold", "count", NULL };
+			int i = cmdargs_keyword("mmaplock report", "--sort", optarg, names);
+			if (i < 0)
 				return -1;
-			}
+			o->sort = (enum report_sort)i;
 			break;
+		}
 		case 't': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
