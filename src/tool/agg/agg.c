@@ -131,6 +131,98 @@ struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t m
 	return *s;
 }
 
+/* The group of iv: cached in the pairing state's slot when iv has one. */
+static inline struct agg_group *iv_group(struct agg *a, const struct pair_interval *iv)
+{
+	struct agg_group *g;
+
+	if (iv->slot && *iv->slot)
+		return *iv->slot;
+	g = agg_group(a, iv->tid, iv->mm, iv->memcg);
+	if (iv->slot)
+		*iv->slot = g;
+	return g;
+}
+
+/* One function per kind (pair.h says why). */
+static int on_hold_begin(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	g->trylocks += iv->trylock;	/* an acquisition without a wait */
+	if (iv->write)
+		g->acq_write++;
+	else
+		g->acq_read++;
+	return 0;
+}
+
+static int on_wait(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+	uint64_t d = iv->end_ts - iv->start_ts;
+
+	if (!g)
+		return -1;
+	hist_add(&g->wait, d);
+	g->contended_marked += iv->contended;
+	g->contended_long += d > AGG_CONTENDED_NS;
+	return 0;
+}
+
+static int on_failed(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	g->failed += iv->kind == PAIR_FAILED || iv->failed;	/* a dropped wait's failure counts */
+	return 0;
+}
+
+static int on_hold(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	hist_add(&g->hold, iv->end_ts - iv->start_ts);
+	return 0;
+}
+
+static int on_downgrade(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	g->downgrades++;
+	return 0;
+}
+
+static const pair_fn agg_on[PAIR_NKINDS] = {
+	[PAIR_HOLD_BEGIN] = on_hold_begin,
+	[PAIR_WAIT] = on_wait,
+	[PAIR_FAILED] = on_failed,
+	[PAIR_WAIT_DROPPED] = on_failed,
+	[PAIR_HOLD] = on_hold,
+	[PAIR_DOWNGRADE] = on_downgrade,
+};
+
+int agg_subscribe(struct agg *a, struct pair *p)
+{
+	return pair_subscribe_each(p, agg_on, a);
+}
+
+int agg_attach(struct agg *a, struct pair *p, enum agg_by by, const struct mml_meta *meta)
+{
+	if (agg_init(a, by, meta))
+		return -1;
+	return agg_subscribe(a, p);
+}
+
 void agg_group_reset(struct agg_group *g)
 {
 	uint64_t key = g->key;

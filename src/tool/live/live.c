@@ -20,7 +20,7 @@ static int restart(struct live *l)
 	pair_fini(&l->pair);
 	agg_fini(&l->agg);
 	l->resets++;
-	if (agg_init(&l->agg, l->by, l->meta) || pair_init(&l->pair, &l->agg)) {
+	if (pair_init(&l->pair) || agg_attach(&l->agg, &l->pair, l->by, l->meta)) {
 		l->err = 1;
 		return -1;
 	}
@@ -147,7 +147,7 @@ int live_init(struct live *l, enum agg_by by, uint64_t win_ns, live_close_fn clo
 	l->meta = meta_new();
 	if (!l->meta)
 		return -1;
-	if (agg_init(&l->agg, by, l->meta) || pair_init(&l->pair, &l->agg)) {
+	if (pair_init(&l->pair) || agg_attach(&l->agg, &l->pair, by, l->meta)) {
 		live_fini(l);
 		return -1;
 	}

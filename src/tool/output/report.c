@@ -229,57 +229,31 @@ static int cmp_group(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;	/* stable output */
 }
 
-/* --html, first pass: blame, and the wait time per mm (to find the busiest). */
-struct html_pass1 {
-	struct blame *blame;
-	struct u64map mm_wait;
-	int oom;
-};
-
-static void html_hook1(void *ctx, const struct pair_interval *iv)
+/* --html, first pass: the wait time per mm (to find the busiest). */
+static int html_mm_wait(void *ctx, const struct pair_interval *iv)
 {
-	struct html_pass1 *h = ctx;
+	uint64_t *w = u64map_get(ctx, iv->mm, 1);
 
-	blame_hook(h->blame, iv);
-	if (iv->kind == PAIR_WAIT || iv->kind == PAIR_FAILED) {
-		uint64_t *w = u64map_get(&h->mm_wait, iv->mm, 1);
-		if (w)
-			*w += iv->end_ts - iv->start_ts;
-		else
-			h->oom = 1;
-	}
+	if (!w)
+		return -1;
+	*w += iv->end_ts - iv->start_ts;
+	return 0;
 }
 
 #define HTML_TIMELINE 4000	/* intervals of the busiest mm drawn, at most */
 
 /* --html, second pass: the first HTML_TIMELINE intervals of r->tl_mm. */
-static void html_hook2(void *ctx, const struct pair_interval *iv)
+static int html_timeline(void *ctx, const struct pair_interval *iv)
 {
 	struct report *r = ctx;
 
-	if (iv->mm != r->tl_mm ||
-	    (iv->kind != PAIR_WAIT && iv->kind != PAIR_FAILED && iv->kind != PAIR_HOLD))
-		return;
+	if (iv->mm != r->tl_mm)
+		return 0;
 	if (r->ntl < HTML_TIMELINE)
 		r->tl[r->ntl++] = *iv;
 	else
 		r->tl_truncated = 1;
-}
-
-/* --stacks, --html: the per-stack sums see every interval, then the other hook. */
-struct hook_chain {
-	struct stackagg *sa;
-	pair_hook next;
-	void *next_ctx;
-};
-
-static void chain_hook(void *ctx, const struct pair_interval *iv)
-{
-	struct hook_chain *c = ctx;
-
-	stackagg_hook(c->sa, iv);
-	if (c->next)
-		c->next(c->next_ctx, iv);
+	return 0;
 }
 
 /* The memcg ids of a batch's mmap_lock events, into the set ids. 0 or -1 (no memory). */
@@ -308,6 +282,7 @@ static int pump(struct source *s, struct pair *p, struct mml_event *ev, struct i
 
 	while ((n = source_next(s, ev, BATCH)) > 0)
 		if (pair_feed(p, ev, (size_t)n) || (ids && note_memcgs(ids, ev, n))) {
+			/* every subscriber fails only for want of memory */
 			fprintf(stderr, "mmaplock report: out of memory\n");
 			return 1;
 		}
@@ -323,19 +298,18 @@ static int html_pass2(struct report *r, const char *path)
 {
 	struct mml_meta *meta = meta_new();
 	struct mml_event *ev = malloc(BATCH * sizeof(*ev));
-	struct agg agg = { 0 };
 	struct pair pair = { 0 };
 	struct source *s = NULL;
 	char err[300];
 	int rc = -1;
 
 	r->tl = malloc(HTML_TIMELINE * sizeof(*r->tl));
-	if (!meta || !ev || !r->tl || agg_init(&agg, AGG_BY_MM, meta) || pair_init(&pair, &agg)) {
+	if (!meta || !ev || !r->tl || pair_init(&pair) ||
+	    pair_subscribe(&pair, html_timeline, r,
+			   PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) | PAIR_KIND(PAIR_HOLD))) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
 		goto out;
 	}
-	pair.on_interval = html_hook2;
-	pair.hook_ctx = r;
 	if (!(s = source_open(path, meta, err, sizeof(err)))) {
 		fprintf(stderr, "mmaplock report: %s\n", err);
 		goto out;
@@ -346,8 +320,6 @@ static int html_pass2(struct report *r, const char *path)
 out:
 	source_close(s);
 	pair_fini(&pair);
-	if (agg.g)
-		agg_fini(&agg);
 	meta_free(meta);
 	free(ev);
 	return rc;
@@ -362,42 +334,27 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct pair pair = { 0 };
 	struct blame blame = { 0 };
 	struct blame_result br = { 0 };
-	struct html_pass1 h1 = { .blame = &blame };
+	struct u64map mm_wait = { 0 };	/* --html: wait time per mm */
 	struct stackagg sa = { 0 };
-	struct hook_chain chain = { .sa = &sa };
 	struct report r = { .o = o, .input = o->path };
 	struct idmap ids = { 0 };	/* memcg ids of the events, to name now */
 	int resolve;
 	char err[300];
 	int rc = 1, damaged;
 
-	if (!meta || !ev || agg_init(&agg, o->by, meta) || pair_init(&pair, &agg)) {
+	/* the aggregation first: it keeps its groups in the pairing states' slots */
+	if (!meta || !ev || pair_init(&pair) || agg_attach(&agg, &pair, o->by, meta) ||
+	    ((o->holder || o->html) &&
+	     (blame_init(&blame, meta) || pair_subscribe(&pair, blame_hook, &blame, PAIR_INTERVALS))) ||
+	    (o->html && pair_subscribe(&pair, html_mm_wait, &mm_wait,
+				       PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED))) ||
+	    ((o->stacks || o->html) &&
+	     (stackagg_init(&sa, meta) || pair_subscribe(&pair, stackagg_hook, &sa, STACKAGG_KINDS)))) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
 		goto out;
 	}
-	if (o->holder || o->html) {
-		if (blame_init(&blame, meta)) {
-			fprintf(stderr, "mmaplock report: out of memory\n");
-			goto out;
-		}
-		pair.on_interval = blame_hook;
-		pair.hook_ctx = &blame;
-	}
-	if (o->html) {
-		pair.on_interval = html_hook1;
-		pair.hook_ctx = &h1;
-	}
-	if (o->stacks || o->html) {
-		if (stackagg_init(&sa, meta)) {
-			fprintf(stderr, "mmaplock report: out of memory\n");
-			goto out;
-		}
-		chain.next = pair.on_interval;
-		chain.next_ctx = pair.hook_ctx;
-		pair.on_interval = chain_hook;
-		pair.hook_ctx = &chain;
+	if (o->stacks || o->html)
 		r.sa = &sa;
-	}
 	s = source_open(o->path, meta, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "mmaplock report: %s\n", err);
@@ -448,17 +405,17 @@ int report_run(const struct report_opts *o, FILE *out)
 		struct outfile hf;
 		uint64_t best = 0;
 
-		if (blame.oom || h1.oom || blame_result(&blame, &br)) {
+		if (blame.oom || blame_result(&blame, &br)) {
 			fprintf(stderr, "mmaplock report: out of memory\n");
 			free(r.groups);
 			goto out;
 		}
 		r.blame = &blame;
 		r.br = &br;
-		for (size_t i = 0; i < h1.mm_wait.cap; i++)
-			if (h1.mm_wait.used[i] && h1.mm_wait.v[i] >= best) {
-				best = h1.mm_wait.v[i];
-				r.tl_mm = h1.mm_wait.k[i];
+		for (size_t i = 0; i < mm_wait.cap; i++)
+			if (mm_wait.used[i] && mm_wait.v[i] >= best) {
+				best = mm_wait.v[i];
+				r.tl_mm = mm_wait.k[i];
 			}
 		if (best && strcmp(o->path, "-") && html_pass2(&r, o->path)) {
 			free(r.groups);
@@ -509,7 +466,7 @@ out:
 	idmap_free(&ids);
 	free(r.tl);
 	stackagg_fini(&sa);
-	u64map_free(&h1.mm_wait);
+	u64map_free(&mm_wait);
 	blame_result_free(&br);
 	if (blame.mm)
 		blame_fini(&blame);
