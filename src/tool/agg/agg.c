@@ -5,6 +5,7 @@
  * --by); a last-hit cache catches the common run of intervals of one group.
  * The histograms are hist.h's.
  */
+#define _GNU_SOURCE		/* qsort_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,43 @@ int agg_attach(struct agg *a, struct pair *p, enum agg_by by, const struct mml_m
 	if (agg_init(a, by, meta))
 		return -1;
 	return agg_subscribe(a, p);
+}
+
+static uint64_t sort_value(const struct agg_group *g, enum agg_sort key)
+{
+	switch (key) {
+	case AGG_SORT_HOLD:
+		return g->hold.total;
+	case AGG_SORT_COUNT:
+		return g->acq_read + g->acq_write;
+	default:
+		return g->wait.total;
+	}
+}
+
+static int cmp_group(const void *a, const void *b, void *key)
+{
+	const struct agg_group *x = *(const struct agg_group *const *)a;
+	const struct agg_group *y = *(const struct agg_group *const *)b;
+	uint64_t u = sort_value(x, *(enum agg_sort *)key), v = sort_value(y, *(enum agg_sort *)key);
+
+	if (u != v)
+		return u > v ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key)
+{
+	struct agg_group **g = malloc((a->n ? a->n : 1) * sizeof(*g));
+	size_t n = 0;
+
+	if (!g)
+		return NULL;
+	for (size_t i = 0; i < a->cap; i++)
+		if (a->g[i])
+			g[n++] = a->g[i];
+	qsort_r(g, n, sizeof(*g), cmp_group, &key);
+	return g;
 }
 
 void agg_group_reset(struct agg_group *g)

@@ -17,6 +17,8 @@
 #include "pair.h"
 
 enum agg_by { AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM };
+/* Orders of groups: total wait, total hold, acquisitions; largest first. */
+enum agg_sort { AGG_SORT_WAIT, AGG_SORT_HOLD, AGG_SORT_COUNT };
 
 struct agg_group {
 	uint64_t key;			/* memcg id, tgid/tid, tid or mm */
@@ -57,6 +59,12 @@ struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t m
 int agg_subscribe(struct agg *a, struct pair *p);
 /* agg_init() and subscribing a to p in one call. 0 or -1 (out of memory). */
 int agg_attach(struct agg *a, struct pair *p, enum agg_by by, const struct mml_meta *meta);
+
+/*
+ * a's groups in a new array (free() it), ordered by key, largest first
+ * (ties: smaller group key first, for a stable output). NULL: out of memory.
+ */
+struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key);
 
 /* Empty g's counters and histograms (freeing their buckets); key and tid stay. */
 void agg_group_reset(struct agg_group *g);

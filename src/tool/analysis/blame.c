@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "blame.h"
-#include "export.h"		/* struct u64map */
+#include "u64map.h"
 
 struct span {
 	uint64_t start, end;		/* ns; end 0 while open */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include "pair.h"
 #include "meta.h"
+#include "u64map.h"
 
 #define EXPORT_BUF 65536
 
@@ -316,16 +317,5 @@ static inline const char *hex_cached(struct hexcache *c, uint64_t v, uint32_t *l
 
 /* A JSON string, escaped per RFC 8259. */
 void ob_jstr(struct export *x, const char *s);
-
-/* A small u64 -> u64 map (open addressing) for the sinks' per-mm and per-task state. */
-struct u64map {
-	uint64_t *k, *v;
-	uint8_t *used;
-	size_t cap, n;
-};
-
-/* The value slot of key, created (0) if create. NULL: absent, or out of memory. */
-uint64_t *u64map_get(struct u64map *m, uint64_t key, int create);
-void u64map_free(struct u64map *m);
 
 #endif
