@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * export.c: what the export sinks share (export.h): names from meta and a
- * small u64 -> u64 map.
+ * export.c: what the export sinks share (export.h): names from meta.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * waits and holds as bars) and the blame matrix (holder cgroup -> victim
  * memcg, blamed time), then, for a trace recorded with --stack, the top
  * kernel stacks by wait and by hold time (out-stacks.c). The timeline's
- * intervals come from a second pass over the input (report.c); a page made
+ * intervals come from a second pass over the input (cmd/report-run.c); a page made
  * from stdin has none.
  */
 #include <inttypes.h>
