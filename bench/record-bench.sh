@@ -9,8 +9,11 @@
 #   stack      under `mmaplock record --stack` (kernel stacks of the lock takers)
 #   perf       under `perf record -e 'mmap_lock:*' -a`
 #   perf-g     the same with callchains (-g): perf's way to stacks
-# Prints ops/s, ratios to untraced and to kernel, and lost events of
-# record and perf; the last line is one JSON object. Needs root.
+#   base       when BASE names another mmaplock binary (an older build):
+#              under `$BASE record`, the same workload, in the same rounds
+# PERF=0 leaves perf out. Prints ops/s, ratios to untraced and to kernel,
+# and lost events of record and perf; the last line is one JSON object.
+# Needs root.
 set -eu
 build=${1:-build}
 M="$build/mmaplock"
@@ -25,7 +28,9 @@ I=$T/instances/mmlbench-$$
 trap 'bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
 
 havep=0
-command -v perf >/dev/null && havep=1
+command -v perf >/dev/null && [ "${PERF:-1}" != 0 ] && havep=1
+base=${BASE:-}
+[ -z "$base" ] || [ -x "$base" ] || { echo "record-bench: BASE=$base: not executable" >&2; exit 1; }
 i=1
 while [ $i -le $reps ]; do
 	printf 'record-bench: round %d/%d\r' $i $reps >&2
@@ -35,6 +40,12 @@ while [ $i -le $reps ]; do
 	sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' $tmp/e >>$tmp/record_lost
 	sed -n 's/.*: \([0-9]*\) events,.*/\1/p' $tmp/e >>$tmp/record_events
 	rm -f $tmp/r.mml
+
+	if [ -n "$base" ]; then
+		"$base" record -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e && rate $tmp/o >>$tmp/base
+		sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' $tmp/e >>$tmp/base_lost
+		rm -f $tmp/r.mml
+	fi
 
 	"$M" record --stack -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e && rate $tmp/o >>$tmp/stack
 	sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' $tmp/e >>$tmp/stack_lost
@@ -64,10 +75,13 @@ printf '%-10s %12s %10s %10s %10s\n' setup ops/s vs-untr vs-kernel lost
 printf '%-10s %12.0f %10s %10s %10s\n' untraced "$u" 1.00 - -
 awk -v n=kernel -v x="$k" -v u="$u" -v k="$k" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, "-" }'
 awk -v n=record -v x="$r" -v u="$u" -v k="$k" -v l="$rl" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, l }'
+[ -n "$base" ] && awk -v n=base -v x="$(med $tmp/base)" -v u="$u" -v k="$k" -v l="$(awk '{ s += $1 } END { print s + 0 }' $tmp/base_lost)" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, l }'
 awk -v n=stack -v x="$st" -v u="$u" -v k="$k" -v l="$sl" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, l }'
 [ "$p" != 0 ] && awk -v n=perf -v x="$p" -v u="$u" -v k="$k" -v l="$pl" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, l }'
 [ "$pg" != 0 ] && awk -v n=perf-g -v x="$pg" -v u="$u" -v k="$k" -v l="$pgl" 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / k, l }'
 awk -v r="$r" -v s="$st" 'BEGIN { printf "record --stack: %.3f of record without stacks\n", s / r }'
 echo "record: median $re events per ${dur}s run, lost $rl in $reps runs"
-printf '{"bench":"record","dur_s":%s,"reps":%s,"untraced_ops":%s,"kernel_ops":%s,"record_ops":%s,"record_stack_ops":%s,"perf_ops":%s,"perf_g_ops":%s,"record_lost":%s,"record_stack_lost":%s,"perf_lost":%s,"perf_g_lost":%s,"record_events":%s}\n' \
-	"$dur" "$reps" "$u" "$k" "$r" "$st" "$p" "$pg" "$rl" "$sl" "$pl" "$pgl" "$re"
+b=0
+[ -n "$base" ] && b=$(med $tmp/base)
+printf '{"bench":"record","base_ops":%s,"dur_s":%s,"reps":%s,"untraced_ops":%s,"kernel_ops":%s,"record_ops":%s,"record_stack_ops":%s,"perf_ops":%s,"perf_g_ops":%s,"record_lost":%s,"record_stack_lost":%s,"perf_lost":%s,"perf_g_lost":%s,"record_events":%s}\n' \
+	"$b" "$dur" "$reps" "$u" "$k" "$r" "$st" "$p" "$pg" "$rl" "$sl" "$pl" "$pgl" "$re"

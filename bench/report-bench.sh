@@ -15,8 +15,9 @@
 #   $BASE report FILE.dat          when BASE names an older mmaplock binary
 # Each is run RUNS times (default 3): the median time and peak RSS.
 # Both captures hold the same events (mmap_lock:* and rwsem-filtered
-# lock:contention_*); perf records mmap_lock:* only. Prints events/s and
-# ratios to trace-cmd report and peak RSS; the last line is JSON.
+# lock:contention_*); perf records mmap_lock:* only. Prints the two files'
+# sizes (bytes an event), events/s and ratios to trace-cmd report and peak
+# RSS; the last line is JSON.
 set -eu
 build=${1:-build}
 M="$build/mmaplock"
@@ -86,8 +87,12 @@ pev=0
 tev=$(awk '$1 == "trace-cmd" { print $4 - 1 }' $tmp/results)	# one "cpus=" line
 
 echo "events: $ev in the recording (trace.dat: ~$tev lines, instance lost $ilost; perf: $pev)"
+msz=$(wc -c <$tmp/b.mml) dsz=$(wc -c <$tmp/b.dat)
+awk -v m=$msz -v d=$dsz -v ev=$ev -v tev=$tev 'BEGIN {
+	printf "size: mmaplock file %d bytes (%.2f B/event), trace.dat %d bytes (%.2f B/event)\n",
+		m, m / (ev > 0 ? ev : 1), d, d / (tev > 0 ? tev : 1) }'
 printf '%-26s %8s %14s %10s %10s\n' reader seconds events/s vs-tcmd rss-MB
-awk -v ev="$ev" -v tev="$tev" -v pev="$pev" '
+awk -v ev="$ev" -v tev="$tev" -v pev="$pev" -v msz="$msz" -v dsz="$dsz" '
 	{ n[NR] = $1; s[NR] = $2; r[NR] = $3 }
 	$1 == "trace-cmd" { base = tev / ($2 > 0 ? $2 : 0.001) }
 	END {
@@ -98,5 +103,5 @@ awk -v ev="$ev" -v tev="$tev" -v pev="$pev" '
 			printf "%-26s %8.2f %14.0f %10.1f %10.1f\n", label, s[i], rate, rate / base, r[i] / 1024
 			js = js sprintf("%s\"%s\":{\"s\":%s,\"events_per_s\":%.0f,\"rss_kb\":%s}", i > 1 ? "," : "", n[i], s[i], rate, r[i])
 		}
-		printf "{\"bench\":\"report\",\"events\":%s,%s}\n", ev, js
+		printf "{\"bench\":\"report\",\"events\":%s,\"mml_bytes\":%s,\"dat_bytes\":%s,%s}\n", ev, msz, dsz, js
 	}' $tmp/results

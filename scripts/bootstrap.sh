@@ -11,8 +11,9 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config
       libtracefs-dev libtraceevent-dev libtracecmd-dev libzstd-dev
+      clang libbpf-dev bpftool
       systemtap-sdt-dev libmicrohttpd-dev libncurses-dev"
-TEST_PKGS="clang libclang-rt-14-dev trace-cmd linux-perf bpftrace tmux
+TEST_PKGS="libclang-rt-14-dev trace-cmd linux-perf bpftrace tmux
       python3 jq time prometheus chromium"
 
 list=0

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mml_format.h: the mmaplock trace file, version 1 (docs/FILE-FORMAT.md).
+ * mml_format.h: the mmaplock trace file, versions 1 and 2
+ * (docs/FILE-FORMAT.md).
  *
  * One format for both writers: libmmaplock's recorder (MMAPLOCK_TRACE=FILE)
  * and `mmaplock record` (the kernel's events). Every reader in the tool reads
- * it. The on-disk event record is also the tool's in-memory event model
- * (struct mml_event), so reading a block is a bounds check and a pointer.
+ * it. Version 1's on-disk event record is the tool's in-memory event model
+ * (struct mml_event); version 2 (what the writers write) stores the same
+ * events in PACKED blocks: per-block tables of tids, CPUs, mms and memcgs,
+ * then columns (type and flags one byte, time deltas and table indexes as
+ * varints; mml_pack.h), compressed with zstd: about 1.5 bytes an event
+ * instead of 32. Both versions share the file header, the block framing and
+ * every metadata block.
  *
  * Layout: a 64-byte file header, then self-delimiting blocks, each a 16-byte
  * block header and a payload padded to 8 bytes, checked by a 64-bit hash. A
@@ -26,8 +32,9 @@
 #include <string.h>
 
 #define MML_FILE_MAGIC		"MMLTRACE"	/* 8 bytes, no NUL */
-#define MML_VERSION_MAJOR	1		/* incompatible changes */
-#define MML_VERSION_MINOR	1		/* compatible additions (1: STACK blocks, stack events) */
+#define MML_VERSION_MAJOR	2		/* incompatible changes (2: PACKED events) */
+#define MML_VERSION_MINOR	0		/* compatible additions */
+#define MML_V1_MINOR		1		/* 1.1: STACK blocks, stack events */
 #define MML_BLOCK_MAGIC		0x4b4c424du	/* "MBLK" */
 #define MML_BLOCK_MAX		(64u << 20)	/* largest payload a reader accepts */
 
@@ -83,6 +90,11 @@ enum mml_block_type {
 	 * then nframes x { u64 addr, u16 len, char sym[len] }, leaf first; id 0 ends
 	 */
 	MML_BLK_STACK = 7,
+	/*
+	 * (2.0) struct mml_packed_header, then data_len bytes: the events of
+	 * one stream packed (mml_pack.h), compressed as codec says
+	 */
+	MML_BLK_PACKED = 8,
 };
 
 #define MML_EVENTS_PER_BLOCK 32768	/* at most 1 MiB of events per block */
@@ -92,6 +104,26 @@ struct mml_events_header {
 	uint32_t stream;		/* CPU (kernel source) or tid (library source) */
 	uint64_t min_ts;		/* ts of the first event */
 	uint64_t max_ts;		/* ts of the last event */
+};
+
+/*
+ * (2.0) A PACKED block's header. Its first 24 bytes are those of struct
+ * mml_events_header, so an index of blocks reads both kinds alike.
+ */
+struct mml_packed_header {
+	uint32_t count;			/* events packed, at least 1 */
+	uint32_t stream;		/* as in struct mml_events_header */
+	uint64_t min_ts;		/* ts of the first event */
+	uint64_t max_ts;		/* ts of the last event */
+	uint32_t codec;			/* enum mml_codec */
+	uint32_t raw_len;		/* bytes of the packed events (before compression) */
+	uint32_t data_len;		/* bytes that follow this header (zero-padded after) */
+	uint32_t reserved;		/* 0 */
+};
+
+enum mml_codec {
+	MML_CODEC_NONE = 0,		/* data is the packed events as they are */
+	MML_CODEC_ZSTD = 1,		/* data is one zstd frame */
 };
 
 /* Event types. */
@@ -135,6 +167,7 @@ _Static_assert(sizeof(struct mml_file_header) == 64, "file header is 64 bytes");
 _Static_assert(sizeof(struct mml_block_header) == 16, "block header is 16 bytes");
 _Static_assert(sizeof(struct mml_event) == 32, "event is 32 bytes");
 _Static_assert(sizeof(struct mml_events_header) == 24, "events header is 24 bytes");
+_Static_assert(sizeof(struct mml_packed_header) == 40, "packed header is 40 bytes");
 
 /*
  * mml_hash(): the block checksum. 64-bit words folded with a multiply, then

@@ -14,7 +14,12 @@
 
 struct mml_writer;
 
-/* Create (truncate) path and write hdr (magic/version/size filled in for you). */
+/*
+ * Create (truncate) path and write hdr (magic, minor version and size filled
+ * in for you). hdr->version_major: 0 writes the current version (2), 1 and
+ * 2 that version (version 1: 32-byte events as they are, for tests and
+ * older readers).
+ */
 struct mml_writer *mml_writer_open(const char *path, const struct mml_file_header *hdr);
 /* Same on an open descriptor; the writer owns fd from now on. */
 struct mml_writer *mml_writer_fdopen(int fd, const struct mml_file_header *hdr);
@@ -24,6 +29,8 @@ int mml_writer_block(struct mml_writer *w, uint16_t type, const void *payload, u
 /*
  * EVENTS blocks for n events of one stream (CPU or thread), sorted by ts
  * (the caller sorts); split at MML_EVENTS_PER_BLOCK, min/max_ts filled in.
+ * Version 2 packs and compresses them here (PACKED blocks): call it off
+ * any hot path.
  */
 int mml_writer_events(struct mml_writer *w, uint32_t stream, const struct mml_event *ev, uint32_t n);
 /*

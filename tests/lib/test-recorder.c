@@ -5,7 +5,8 @@
  * The test runs itself again (/proc/self/exe SCENARIO) with MMAPLOCK_TRACE
  * set, so that the library's constructor starts the recorder, then reads
  * the file back with its own small reader (checking every block's magic,
- * length and hash) and compares it with what the child did:
+ * length and hash, and that events come in version 2's PACKED blocks,
+ * unpacked with src/common/mml_pack.c) and compares it with what the child did:
  *
  *   basic     3 threads, each on its own mm, a fixed sequence of every kind of
  *             lock call (several buffers each): per thread, the exact events
@@ -32,7 +33,11 @@
 #include <mmaplock/mmap_lock.h>
 #include <mmaplock/trace.h>
 #include "mml_format.h"
+#include "mml_pack.h"
 #include "memcg-util.h"
+#if MML_HAVE_ZSTD
+#include <zstd.h>
+#endif
 
 #include "test-util.h"
 
@@ -185,6 +190,49 @@ static void trace_free(struct trace *t)
 	free(t);
 }
 
+/*
+ * A PACKED block's payload *pp into what an EVENTS block of the same events
+ * holds (*pp replaced, *bh's type and len with it). 0, or -1 if malformed.
+ */
+static int unpack(unsigned char **pp, struct mml_block_header *bh)
+{
+	struct mml_packed_header ph;
+	struct mml_unpacker u = { 0 };
+	unsigned char *raw, *out;
+	int r = -1;
+
+	if (bh->len < sizeof(ph))
+		return -1;
+	memcpy(&ph, *pp, sizeof(ph));
+	if (!ph.count || ph.count > MML_EVENTS_PER_BLOCK || sizeof(ph) + ph.data_len > bh->len)
+		return -1;
+	raw = malloc(ph.raw_len + 1);
+	out = malloc(sizeof(struct mml_events_header) + ph.count * sizeof(struct mml_event));
+	if (ph.codec == MML_CODEC_NONE && ph.raw_len == ph.data_len) {
+		memcpy(raw, *pp + sizeof(ph), ph.raw_len);
+		r = 0;
+	}
+#if MML_HAVE_ZSTD
+	if (ph.codec == MML_CODEC_ZSTD)
+		r = ZSTD_decompress(raw, ph.raw_len, *pp + sizeof(ph), ph.data_len) == ph.raw_len ? 0 : -1;
+#endif
+	if (!r)
+		r = mml_unpack(&u, raw, ph.raw_len, ph.count, ph.min_ts,
+			       (struct mml_event *)(out + sizeof(struct mml_events_header)));
+	mml_unpacker_fini(&u);
+	free(raw);
+	if (r) {
+		free(out);
+		return -1;
+	}
+	memcpy(out, &ph, sizeof(struct mml_events_header));
+	free(*pp);
+	*pp = out;
+	bh->type = MML_BLK_EVENTS;
+	bh->len = (uint32_t)(sizeof(struct mml_events_header) + ph.count * sizeof(struct mml_event));
+	return 0;
+}
+
 /* Read and check a whole trace file; NULL (with a message) if it is malformed. */
 static struct trace *read_trace(const char *path)
 {
@@ -217,6 +265,15 @@ static struct trace *read_trace(const char *path)
 		p = realloc(p, bh.len ? bh.len : 8);
 		if (fread(p, 1, bh.len, f) != bh.len || mml_hash(p, bh.len) != bh.hash) {
 			fprintf(stderr, "read_trace: block %d: short or bad hash\n", blocks);
+			goto bad;
+		}
+		if (bh.type == MML_BLK_EVENTS) {
+			fprintf(stderr, "read_trace: block %d: version 1 EVENTS in a version 2 file\n",
+				blocks);
+			goto bad;
+		}
+		if (bh.type == MML_BLK_PACKED && unpack(&p, &bh) < 0) {
+			fprintf(stderr, "read_trace: block %d: bad PACKED block\n", blocks);
 			goto bad;
 		}
 		if (bh.type == MML_BLK_EVENTS) {

@@ -12,7 +12,7 @@ T=$(mktemp -d /tmp/mml-checklive.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 for try in 1 2; do
 	rm -f "$T/r.mml"
-	"$M" record -o "$T/r.mml" -- "$M" stress -d 1 >/dev/null 2>"$T/rec" ||
+	"$M" record --buffer-size 32768 -o "$T/r.mml" -- "$M" stress -d 1 >/dev/null 2>"$T/rec" ||
 		{ echo "check-live.sh: FAIL: record: $(cat "$T/rec")"; exit 1; }
 	grep -q ' 0 lost' "$T/rec" && break
 	[ $try -eq 2 ] && { echo "check-live.sh: recordings lost events: skipped"; exit 77; }

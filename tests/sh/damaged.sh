@@ -96,7 +96,7 @@ while off + 16 <= len(b):
     magic, typ, flags, ln, h = struct.unpack_from("<IHHII", b, off)
     blocks.append((off, typ, ln))
     off += 16 + ln
-ev = [x for x in blocks if x[1] == 1]
+ev = [x for x in blocks if x[1] in (1, 8)]	# EVENTS (version 1), PACKED (2)
 off, typ, ln = ev[len(ev) // 2]
 if sys.argv[3] == "payload":
     for i in range(64, 80):

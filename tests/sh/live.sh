@@ -35,7 +35,7 @@ fail=0
 # the reference capture
 mkdir $T/instances/$REF
 R=$T/instances/$REF
-echo 65536 > $R/buffer_size_kb
+echo 131072 > $R/buffer_size_kb
 for e in start_locking acquire_returned released; do
 	echo "memcg_id == $ida || memcg_id == $idb" > $R/events/mmap_lock/mmap_lock_$e/filter
 done

@@ -16,6 +16,7 @@ command -v $CC >/dev/null || { echo "stack-denied.sh: skipped: no C compiler for
 ldd "$M" 2>/dev/null | grep -q libtracefs || { echo "stack-denied.sh: skipped: libtracefs linked statically, no shim possible"; exit 77; }
 
 tmp=$(mktemp -d /tmp/mml-sdeny.XXXXXX)
+ls $T/instances | grep '^mmaplock-' | sort >$tmp/inst.before
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 fail=0
@@ -43,19 +44,21 @@ int tracefs_instance_file_write(struct tracefs_instance *ti, const char *file, c
 C
 $CC -shared -fPIC -o $tmp/shim.so $tmp/shim.c -ldl || { echo "FAIL: cannot build the shim"; exit 1; }
 
-LD_PRELOAD=$tmp/shim.so "$M" record --stack -o $tmp/d.mml -- "$M" stress -d 0.5 >/dev/null 2>$tmp/err
+LD_PRELOAD=$tmp/shim.so "$M" record --stack --buffer-size 32768 -o $tmp/d.mml -- "$M" stress -d 0.5 >/dev/null 2>$tmp/err
 rc=$?
 cat $tmp/err
 [ $rc -eq 0 ] || { echo "FAIL: record exit $rc"; fail=1; }
 [ "$(grep -c -- '--stack' $tmp/err)" -eq 1 ] || { echo "FAIL: expected one --stack warning line"; fail=1; }
 grep -q 'cannot set the stacktrace trigger.*Operation not permitted.*recording without stacks' $tmp/err ||
 	{ echo "FAIL: the warning does not name the trigger and the reason"; fail=1; }
-grep -q ', 0 lost, written to' $tmp/err || { echo "FAIL: the recording did not complete"; fail=1; }
+grep -q ' lost, written to' $tmp/err || { echo "FAIL: the recording did not complete"; fail=1; }
 grep -q 'stacks (' $tmp/err && { echo "FAIL: a stack summary without stacks"; fail=1; }
 ev=$(sed -n 's/.*record: \([0-9]*\) events.*/\1/p' $tmp/err)
 [ "${ev:-0}" -gt 0 ] || { echo "FAIL: no events recorded"; fail=1; }
 "$M" report --stacks $tmp/d.mml > $tmp/r.txt 2>&1 || { echo "FAIL: report of it failed"; fail=1; }
 grep -q 'no kernel stacks in this trace' $tmp/r.txt || { echo "FAIL: report should say there are no stacks"; fail=1; }
-ls $T/instances | grep -q mmaplock- && { echo "FAIL: an instance was left behind"; fail=1; }
+# ours only: another mmaplock (an exporter, say) may be running on the machine
+ls $T/instances | grep '^mmaplock-' | sort >$tmp/inst.after
+comm -13 $tmp/inst.before $tmp/inst.after | grep -q . && { echo "FAIL: an instance was left behind"; fail=1; }
 [ $fail -eq 0 ] && echo "stack-denied.sh: ok"
 exit $fail

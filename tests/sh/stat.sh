@@ -22,7 +22,7 @@ export TMPDIR=$tmp/t	# stat's temporary file goes there
 
 # one JSON document: python's parser takes exactly one (jq takes a stream)
 onejson() { python3 -m json.tool "$1" >/dev/null 2>&1; }
-"$M" stat --json -- sh -c "exec \"$M\" stress -d 0.5 >/dev/null" >$tmp/out 2>$tmp/err
+"$M" stat --json --buffer-size 32768 -- sh -c "exec \"$M\" stress -d 0.5 >/dev/null" >$tmp/out 2>$tmp/err
 rc=$?
 if [ $rc -eq 0 ] && [ ! -s $tmp/out ] && onejson $tmp/err &&
    jq -e '.events > 1000 and (.groups | length) > 0 and .lost_events == 0' $tmp/err >/dev/null; then
@@ -39,6 +39,15 @@ if [ $rc -eq 0 ] && [ "$(cat $tmp/out6)" = noise ] && onejson $tmp/err6 &&
 	echo "ok   stat --json -- CMD: stdout is CMD's, the report on stderr parses"
 else
 	echo "FAIL stat --json -- CMD: exit $rc, stdout: $(head -c 200 $tmp/out6) stderr: $(head -c 300 $tmp/err6)"
+	fail=1
+fi
+# CMD fails: stat exits with its status, and the JSON on stderr stays one document
+"$M" stat --json -- sh -c "echo noise; \"$M\" stress -d 0.3 >/dev/null; exit 4" >$tmp/out8 2>$tmp/err8
+rc=$?
+if [ $rc -eq 4 ] && [ "$(cat $tmp/out8)" = noise ] && onejson $tmp/err8; then
+	echo "ok   stat --json -- CMD that fails: exit 4, the report on stderr parses"
+else
+	echo "FAIL stat --json -- failing CMD: exit $rc, stderr: $(head -c 300 $tmp/err8)"
 	fail=1
 fi
 # --report FILE: there, whatever CMD writes to stdout and stderr

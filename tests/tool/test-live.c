@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-live: the windows of live.c (top, exporter) on hand-made event
- * streams fed through the record_sink callbacks as the recorder would: an
+ * streams fed through live_events() and live_tick() as the tracefs back-end
+ * does: an
  * interval counts in the window in which it ends (a hold spanning a window
  * boundary pairs and lands in the later window), the watermark closes empty
  * windows, groups are zeroed between windows, lost events are per window,
- * and too many groups start pairing afresh (memory bound).
+ * groups by (memcg, mode) split the modes, and too many groups start
+ * pairing afresh (memory bound).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +23,14 @@ struct win {
 static struct win wins[16];
 static int nwin;
 
-static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t lost)
+static int on_window(void *ctx, const struct window *win)
 {
 	struct win *w = &wins[nwin++];
 
+	(void)ctx;
 	memset(w, 0, sizeof(*w));
-	for (size_t i = 0; i < l->agg.cap; i++) {
-		const struct agg_group *g = l->agg.g[i];
+	for (size_t i = 0; i < win->agg->cap; i++) {
+		const struct agg_group *g = win->agg->g[i];
 		if (!g)
 			continue;
 		w->groups++;
@@ -39,8 +42,8 @@ static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t l
 		if (g->hold.max > w->hold_max)
 			w->hold_max = g->hold.max;
 	}
-	w->events = events;
-	w->lost = lost;
+	w->events = win->stats.events;
+	w->lost = win->stats.lost;
 	return nwin == 16;
 }
 
@@ -58,27 +61,21 @@ static struct mml_event ev(uint64_t ts, int type, uint32_t tid, uint64_t mm, int
 	return e;
 }
 
-/* as the exporter's: memcg * 2 + write; tid 99 dropped */
-static int key_mode(struct live *l, struct mml_event *e)
-{
-	e->memcg = e->memcg * 2 + ((e->flags & MML_F_WRITE) != 0);
-	return e->tid == 99;
-}
-
 static void tick(struct live *l, uint64_t wm, uint64_t lost)
 {
-	struct record_tick t = { .watermark = wm, .lost = lost };
-
-	CHECK(l->sink.tick(l->sink.ctx, &t) == 0);
+	CHECK(live_tick(l, wm, lost, 0) == 0);
 }
+
+static const struct backend_sink sink = { .window = on_window };
 
 int main(void)
 {
 	struct live l;
+	struct mml_meta *meta = meta_new();
 	const int S = MML_EV_START_LOCKING, A = MML_EV_ACQUIRE_RETURNED, R = MML_EV_RELEASED;
 	const int OK = MML_F_SUCCESS;
 
-	CHECK(live_init(&l, AGG_BY_MEMCG, 1000, on_close, NULL) == 0);
+	CHECK(live_init(&l, AGG_BY_MEMCG, 1000, meta, &sink) == 0);
 	/* window 1 is [100, 1100): a wait of 100 in it, the hold ends at 1500 */
 	struct mml_event a[] = {
 		ev(100, S, 1, 0xa, 0), ev(200, A, 1, 0xa, OK),
@@ -86,11 +83,11 @@ int main(void)
 		ev(1500, R, 1, 0xa, 0),		/* window 2: the hold 200 -> 1500 */
 		ev(1600, S, 3, 0xc, 0),
 	};
-	CHECK(l.sink.events(l.sink.ctx, a, 5) == 0);
+	CHECK(live_events(&l, a, 5) == 0);
 	tick(&l, 900, 0);
 	CHECK(nwin == 0);			/* 1100 not passed yet */
 	tick(&l, 1000, 3);
-	CHECK(l.sink.events(l.sink.ctx, a + 5, 2) == 0);	/* closes window 1 */
+	CHECK(live_events(&l, a + 5, 2) == 0);	/* closes window 1 */
 	CHECK(nwin == 1);
 	CHECK(wins[0].acq == 2 && wins[0].waits == 2 && wins[0].wait_max == 100);
 	CHECK(wins[0].holds == 1 && wins[0].hold_max == 50);
@@ -105,18 +102,16 @@ int main(void)
 	CHECK(wins[2].groups == 1);		/* kept, zeroed */
 	/* tid 3's wait, open since 1600, ends in window 4 */
 	struct mml_event b[] = { ev(3200, A, 3, 0xc, OK), ev(3300, R, 3, 0xc, 0) };
-	CHECK(l.sink.events(l.sink.ctx, b, 2) == 0);
+	CHECK(live_events(&l, b, 2) == 0);
 	tick(&l, 4100, 10);
 	CHECK(nwin == 4 && wins[3].waits == 1 && wins[3].wait_max == 1600 && wins[3].holds == 1);
 	/* the final tick does not close the window cut short */
-	struct record_tick fin = { .watermark = UINT64_MAX, .final = 1 };
-	CHECK(l.sink.tick(l.sink.ctx, &fin) == 0 && nwin == 4);
+	CHECK(live_tick(&l, UINT64_MAX, 10, 1) == 0 && nwin == 4);
 	live_fini(&l);
 
-	/* the key hook (exporter: mode into the memcg key; non-zero drops the event), in chunks */
+	/* groups by (memcg, mode) (the exporter's), rewritten in chunks; tid 99's events not fed */
 	nwin = 0;
-	CHECK(live_init(&l, AGG_BY_MEMCG, 1000000000, on_close, NULL) == 0);
-	l.key = key_mode;
+	CHECK(live_init(&l, AGG_BY_MEMCG_MODE, 1000000000, meta, &sink) == 0);
 	static struct mml_event km[3000];
 	for (int i = 0; i < 1000; i++) {
 		int w = i % 3 == 0 ? MML_F_WRITE : 0;
@@ -126,12 +121,17 @@ int main(void)
 		if (i % 10 == 9)
 			km[3 * i + 2].tid = 99;		/* dropped by the hook: the hold stays open */
 	}
-	CHECK(l.sink.events(l.sink.ctx, km, 3000) == 0);
+	static struct mml_event kept[3000];
+	size_t nk = 0;
+	for (int i = 0; i < 3000; i++)
+		if (km[i].tid != 99)
+			kept[nk++] = km[i];
+	CHECK(live_events(&l, kept, nk) == 0);
 	struct agg_group *gr = NULL, *gw = NULL;
 	for (size_t i = 0; i < l.agg.cap; i++) {
-		if (l.agg.g[i] && l.agg.g[i]->key == 7 * 2)
+		if (l.agg.g[i] && l.agg.g[i]->key == agg_key_memcg_mode(7, 0))
 			gr = l.agg.g[i];
-		if (l.agg.g[i] && l.agg.g[i]->key == 7 * 2 + 1)
+		if (l.agg.g[i] && l.agg.g[i]->key == agg_key_memcg_mode(7, 1))
 			gw = l.agg.g[i];
 	}
 	CHECK(l.agg.n == 2 && gr && gw);
@@ -139,24 +139,29 @@ int main(void)
 	CHECK(gr && gr->acq_read == 666 && gr->wait.count == 666);
 	/* a release dropped: the next acquisition is nested; 900 holds closed */
 	CHECK(gr && gw && gr->hold.count + gw->hold.count == 900);
-	CHECK(l.pair.um.nested == 99 && l.events == 3000);
+	CHECK(l.pair.um.nested == 99 && l.events == 2900);
+	CHECK(gw && agg_key_memcg(gw->key) == 7 && agg_key_write(gw->key) == 1);
+	char nm[64];
+	CHECK(meta_set_memcg(meta, 7, "/a") == 0);
+	CHECK(gw && !strcmp(agg_group_name(&l.agg, gw, nm, sizeof(nm)), "/a (write)"));
 	live_fini(&l);
 
 	/* too many groups at a window's end: pairing and aggregation start afresh */
 	nwin = 0;
-	CHECK(live_init(&l, AGG_BY_MM, 1000000, on_close, NULL) == 0);
+	CHECK(live_init(&l, AGG_BY_MM, 1000000, meta, &sink) == 0);
 	static struct mml_event many[2 * (LIVE_MAX_GROUPS + 10)];
 	for (int i = 0; i < LIVE_MAX_GROUPS + 10; i++) {
 		many[2 * i] = ev((uint64_t)(10 + 2 * i), S, 5, 0x1000 + (uint64_t)i, 0);
 		many[2 * i + 1] = ev((uint64_t)(11 + 2 * i), A, 5, 0x1000 + (uint64_t)i, OK);
 	}
-	CHECK(l.sink.events(l.sink.ctx, many, sizeof(many) / sizeof(many[0])) == 0);
+	CHECK(live_events(&l, many, sizeof(many) / sizeof(many[0])) == 0);
 	tick(&l, 2000000, 0);
 	CHECK(nwin == 1 && wins[0].groups == LIVE_MAX_GROUPS + 10 && wins[0].acq == LIVE_MAX_GROUPS + 10);
 	CHECK(l.resets == 1 && l.agg.n == 0);
 	tick(&l, 3100000, 0);
 	CHECK(nwin == 3 && wins[1].groups == 0 && wins[2].groups == 0);
 	live_fini(&l);
+	meta_free(meta);
 
 	if (fails)
 		return 1;

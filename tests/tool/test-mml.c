@@ -11,7 +11,8 @@
  * Format 1.1: STACK blocks reach the meta's stack table (ids, frames,
  * symbols, the 128-frame cut), stack events (type 6) come out like others,
  * and a STACK entry running past its block (hash right) is a damaged block
- * too.
+ * too. All of it twice: on a version 1 file (32-byte EVENTS blocks) and on
+ * a version 2 file (PACKED blocks, what the writers write by default).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,12 +28,14 @@ static int fails;
 
 static char path[64], cut[64];
 static uint64_t dmg_blocks, dmg_bytes;	/* of the last read_all() */
+static int version;			/* of the files written: 1 or 2 */
 
 /* Stream k holds events with ts = k + 3 * i, written in blocks of 4, streams interleaved
  * in reverse so that blocks are not ordered on disk. */
 static uint64_t write_file(void)
 {
-	struct mml_file_header h = { .source = MML_SOURCE_LIB, .ncpus = 2, .clock = MML_CLOCK_MONOTONIC };
+	struct mml_file_header h = { .source = MML_SOURCE_LIB, .ncpus = 2, .clock = MML_CLOCK_MONOTONIC,
+				     .version_major = (uint16_t)version };
 	struct mml_writer *w = mml_writer_open(path, &h);
 	struct mml_event ev[4];
 	uint64_t n = 0;
@@ -104,7 +107,8 @@ static long read_all(const char *p, int *truncated, uint64_t *last_ts_ok, char *
 /* A 1.1 file: two stacks (one of 130 frames), stack events before their events. */
 static void test_stacks(void)
 {
-	struct mml_file_header h = { .source = MML_SOURCE_KERNEL, .ncpus = 1, .clock = MML_CLOCK_MONOTONIC };
+	struct mml_file_header h = { .source = MML_SOURCE_KERNEL, .ncpus = 1, .clock = MML_CLOCK_MONOTONIC,
+				     .version_major = (uint16_t)version };
 	struct mml_writer *w = mml_writer_open(path, &h);
 	static uint64_t addr[130];
 	static const char *sym[130];
@@ -196,16 +200,15 @@ static void test_stacks(void)
 	unlink(cut);
 }
 
-int main(void)
+/* The whole file test on a file of the current version. Returns the events written. */
+static uint64_t test_file(void)
 {
 	char err[300];
 	int trunc;
 	uint64_t ordered;
 	struct mml_meta *m = NULL;
 	long n;
-
-	snprintf(path, sizeof(path), "/tmp/test-mml.%d", (int)getpid());
-	snprintf(cut, sizeof(cut), "/tmp/test-mml-cut.%d", (int)getpid());
+	uint16_t ev_type = version == 1 ? MML_BLK_EVENTS : MML_BLK_PACKED;
 	uint64_t written = write_file();
 
 	{
@@ -232,15 +235,20 @@ int main(void)
 	char *buf = malloc((size_t)size);
 	CHECK(pread(fd, buf, (size_t)size, 0) == size);
 	close(fd);
-	/* where the blocks start, and the first EVENTS block */
+	/* where the blocks start, and the first EVENTS (version 1) or PACKED (2) block */
 	static off_t starts[64];
 	int nstarts = 0;
 	off_t ev_off = 0;
+	uint32_t ev_len = 0;
+	CHECK(((struct mml_file_header *)buf)->version_major == version);
 	for (off_t off = 64; off < size && nstarts < 64;) {
 		struct mml_block_header bh;
 		memcpy(&bh, buf + off, sizeof(bh));
-		if (bh.type == MML_BLK_EVENTS && !ev_off)
+		CHECK(bh.type != (version == 1 ? MML_BLK_PACKED : MML_BLK_EVENTS));
+		if (bh.type == ev_type && !ev_off) {
 			ev_off = off;
+			ev_len = 16 + bh.len;
+		}
 		starts[nstarts++] = off;
 		off += (off_t)sizeof(bh) + bh.len;
 	}
@@ -264,8 +272,8 @@ int main(void)
 		off_t tail = len <= starts[0] ? 0 : len == size ? 0 : len - starts[k];
 		CHECK(dmg_blocks == (tail > 0) && dmg_bytes == (uint64_t)tail);
 		if (dmg_blocks != (tail > 0) || dmg_bytes != (uint64_t)tail)
-			fprintf(stderr, "cut at %lld: %llu damaged (%llu bytes), want %lld bytes\n",
-				(long long)len, (unsigned long long)dmg_blocks,
+			fprintf(stderr, "v%d: cut at %lld: %llu damaged (%llu bytes), want %lld bytes\n",
+				version, (long long)len, (unsigned long long)dmg_blocks,
 				(unsigned long long)dmg_bytes, (long long)tail);
 		if (len == size)
 			CHECK(n == (long)written);
@@ -273,10 +281,11 @@ int main(void)
 	}
 
 	/*
-	 * damage in the middle, at the first EVENTS block (the metadata blocks
+	 * damage in the middle, at the first events block (the metadata blocks
 	 * before it vary in number and size): skipped and counted, every
-	 * other block read. The block is 16 + 24 + 4 * 32 = 168 bytes.
+	 * other block read. A version 1 block is 16 + 24 + 4 * 32 = 168 bytes.
 	 */
+	CHECK(version != 1 || ev_len == 168);
 	static const struct { const char *what; off_t at; int insert; unsigned char x; } dmg[] = {
 		{ "flipped payload byte", 16 + 30, 0, 0x40 },
 		{ "flipped event count", 16, 0, 0x01 },
@@ -284,12 +293,19 @@ int main(void)
 		{ "broken length", 8, 0, 0x08 },
 		{ "13 bytes of garbage before it", 0, 13, 'M' },
 		{ "16 bytes of garbage before it", 0, 16, 'M' },
+		/* version 2: the packed header's sizes, the compressed data */
+		{ "flipped codec", 16 + 24, 0, 0x04 },
+		{ "flipped raw length", 16 + 28, 0, 0x01 },
+		{ "flipped data length", 16 + 32, 0, 0x08 },
+		{ "flipped data byte", 16 + 40 + 5, 0, 0x10 },
 	};
 	for (size_t d = 0; d < sizeof(dmg) / sizeof(dmg[0]); d++) {
+		if (version == 1 && dmg[d].at >= 16 + 24)
+			continue;
 		int o = open(cut, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		off_t at = ev_off + dmg[d].at;
 		long want_n = (long)written - (dmg[d].insert ? 0 : 4);
-		uint64_t want_bytes = dmg[d].insert ? (uint64_t)dmg[d].insert : 168;
+		uint64_t want_bytes = dmg[d].insert ? (uint64_t)dmg[d].insert : ev_len;
 		if (dmg[d].insert) {
 			char junk[16];
 			memset(junk, dmg[d].x, sizeof(junk));
@@ -307,19 +323,30 @@ int main(void)
 		n = read_all(cut, &trunc, &ordered, err, sizeof(err), NULL);
 		CHECK(n == want_n && ordered && !trunc && dmg_blocks == 1 && dmg_bytes == want_bytes);
 		if (n != want_n || dmg_blocks != 1 || dmg_bytes != want_bytes)
-			fprintf(stderr, "%s: got %ld events, %llu damaged (%llu bytes) '%s'; want %ld, 1 (%llu)\n",
-				dmg[d].what, n, (unsigned long long)dmg_blocks,
+			fprintf(stderr, "v%d: %s: got %ld events, %llu damaged (%llu bytes) '%s'; want %ld, 1 (%llu)\n",
+				version, dmg[d].what, n, (unsigned long long)dmg_blocks,
 				(unsigned long long)dmg_bytes, n < 0 ? err : "", want_n,
 				(unsigned long long)want_bytes);
 	}
 	free(buf);
 	test_stacks();
+	return written;
+}
+
+int main(void)
+{
+	uint64_t written = 0;
+
+	snprintf(path, sizeof(path), "/tmp/test-mml.%d", (int)getpid());
+	snprintf(cut, sizeof(cut), "/tmp/test-mml-cut.%d", (int)getpid());
+	for (version = 1; version <= 2; version++)
+		written = test_file();
 	unlink(path);
 	unlink(cut);
 	if (fails) {
 		fprintf(stderr, "test-mml: %d checks failed\n", fails);
 		return 1;
 	}
-	printf("test-mml: ok (%ld events, every prefix read)\n", (long)written);
+	printf("test-mml: ok (versions 1 and 2: %ld events, every prefix read)\n", (long)written);
 	return 0;
 }

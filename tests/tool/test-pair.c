@@ -28,7 +28,7 @@ static struct pair pair;
 
 static void run(enum agg_by by, const struct mml_event *ev, size_t n)
 {
-	if (pair.t) {
+	if (pair.tab.t) {
 		pair_fini(&pair);
 		agg_fini(&agg);
 	}
@@ -271,8 +271,8 @@ static void test_bounded(void)
 		CHECK(pair_feed(&pair, ev, 3) == 0);
 	}
 	pair_finish(&pair);
-	CHECK(pair.cap <= 65536);	/* PAIR_IDLE_SLOTS */
-	CHECK(pair.tids.cap <= 65536);	/* TIDMAP_IDLE_SLOTS: closed waits dropped */
+	CHECK(pair.tab.cap <= 65536);	/* PAIR_IDLE_SLOTS */
+	CHECK(pair.tids.m.cap <= 65536);	/* TIDMAP_IDLE_SLOTS: closed waits dropped */
 	CHECK(grp(7) && grp(7)->hold.count == N && grp(7)->hold.total == N && pair.um.open_at_end == 0);
 }
 
@@ -336,7 +336,7 @@ static void test_hook(void)
 		EV(3500, 4, 0xb, A, W),					/* failed trylock */
 		EV(3600, 4, 0xb, S, 0), EV(3700, 4, 0xb, S, 0),	/* restart: replaced */
 	};
-	if (pair.t) {
+	if (pair.tab.t) {
 		pair_fini(&pair);
 		agg_fini(&agg);
 	}
@@ -459,7 +459,7 @@ static void test_stacks(void)
 		nst += ev[i].type == MML_EV_STACK;
 	/* every split point (a stack and its event in different batches included) */
 	for (size_t cut = 0; cut <= nev; cut++) {
-		if (pair.t) {
+		if (pair.tab.t) {
 			pair_fini(&pair);
 			agg_fini(&agg);
 		}
@@ -513,7 +513,7 @@ static void test_stacks_collide(void)
 		ev[n++] = (struct mml_event)ST(100, coll_tid(i), 0xa, coll_tid(i));
 	for (unsigned i = 0; i < NCOLL; i++)
 		ev[n++] = (struct mml_event)EV(200 + i, coll_tid(i), 0xa, S, 0);
-	if (pair.t) {
+	if (pair.tab.t) {
 		pair_fini(&pair);
 		agg_fini(&agg);
 	}

@@ -86,7 +86,6 @@ static struct agg_group **slot(struct agg_group **t, size_t cap, uint64_t key)
 
 struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg)
 {
-	struct agg_group **s;
 	uint64_t key;
 
 	switch (a->by) {
@@ -101,10 +100,20 @@ struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t m
 	case AGG_BY_TASK:
 		key = tid;
 		break;
+	case AGG_BY_MEMCG_MODE:		/* the mode is in memcg already (agg.h) */
+		key = memcg;
+		break;
 	default:
 		key = mm;
 		break;
 	}
+	return agg_group_key(a, key, tid);
+}
+
+struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid)
+{
+	struct agg_group **s;
+
 	if (a->last && a->last->key == key)
 		return a->last;
 	if ((a->n + 1) * 2 > a->cap) {
@@ -289,6 +298,13 @@ const char *agg_group_name(const struct agg *a, const struct agg_group *g, char 
 		p = meta_memcg_name(a->meta, g->key, buf, len);
 		if (p != buf)
 			snprintf(buf, len, "%s", p);
+		break;
+	case AGG_BY_MEMCG_MODE:
+		p = meta_memcg_name(a->meta, agg_key_memcg(g->key), buf, len);
+		if (p != buf)
+			snprintf(buf, len, "%s", p);
+		snprintf(buf + strlen(buf), len - strlen(buf), " (%s)",
+			 agg_key_write(g->key) ? "write" : "read");
 		break;
 	case AGG_BY_PROCESS:
 		t = a->meta ? meta_task(a->meta, g->tid) : NULL;

@@ -16,7 +16,30 @@
 #include "meta.h"
 #include "pair.h"
 
-enum agg_by { AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM };
+/*
+ * AGG_BY_MEMCG_MODE: groups of (memcg, mode), for top's and the exporter's
+ * windows; the key is agg_key_memcg_mode(), read back with agg_key_memcg()
+ * and agg_key_write(). An aggregating back-end (BPF) makes such groups with
+ * agg_group_key(); for events, live.c puts the mode into the key before
+ * pairing (the pairing hands agg_group() the memcg only).
+ */
+enum agg_by { AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM, AGG_BY_MEMCG_MODE };
+
+static inline uint64_t agg_key_memcg_mode(uint64_t memcg, int write)
+{
+	return memcg << 1 | (write != 0);
+}
+
+static inline uint64_t agg_key_memcg(uint64_t key)
+{
+	return key >> 1;
+}
+
+static inline int agg_key_write(uint64_t key)
+{
+	return (int)(key & 1);
+}
+
 /* Orders of groups: total wait, total hold, acquisitions; largest first. */
 enum agg_sort { AGG_SORT_WAIT, AGG_SORT_HOLD, AGG_SORT_COUNT };
 
@@ -65,6 +88,9 @@ int agg_attach(struct agg *a, struct pair *p, enum agg_by by, const struct mml_m
  * (ties: smaller group key first, for a stable output). NULL: out of memory.
  */
 struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key);
+
+/* The group of key (as agg_group() computes it for a->by); tid names it. NULL: out of memory. */
+struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid);
 
 /* Empty g's counters and histograms (freeing their buckets); key and tid stay. */
 void agg_group_reset(struct agg_group *g);

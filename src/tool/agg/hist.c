@@ -33,6 +33,27 @@ int hist_spill(struct hist *h, unsigned idx)
 	return hist_bucket_add(h, idx, 1);	/* failed: the chunks hold count values, still right */
 }
 
+int hist_add_bucket(struct hist *h, unsigned idx, uint64_t n)
+{
+	if (idx >= HIST_BUCKETS)
+		return -1;
+	if (!n)
+		return 0;
+	if (h->nchunk) {
+		if (hist_bucket_add(h, idx, n))
+			return -1;
+	} else if (h->count && h->solo != idx) {
+		if (hist_bucket_add(h, h->solo, h->count))
+			return -1;
+		if (hist_bucket_add(h, idx, n))
+			return -1;	/* the chunks hold count values: still right */
+	} else {
+		h->solo = (uint16_t)idx;
+	}
+	h->count += n;
+	return 0;
+}
+
 void hist_fini(struct hist *h)
 {
 	free(h->chunk);

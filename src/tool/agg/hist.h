@@ -75,6 +75,13 @@ static inline int hist_add(struct hist *h, uint64_t v)
 	return 0;
 }
 
+/*
+ * Add n values that fell in bucket idx, for histograms that arrive as
+ * bucket counts (the BPF back-end): count grows by n; total and max are the
+ * caller's to set. -1 when out of memory or idx is out of range (h unchanged).
+ */
+int hist_add_bucket(struct hist *h, unsigned idx, uint64_t n);
+
 /* Free what h holds; h is an empty histogram again. */
 void hist_fini(struct hist *h);
 

@@ -1,24 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-exporter.c: `mmaplock exporter [--listen ADDR:PORT] [--textfile DIR]
- * [--max-series N] [-i SECONDS]`: records continuously (record.c in live
- * mode, no file) and serves the cumulative figures at /metrics in the
- * Prometheus text format (prom.c), through libmicrohttpd. Default address
- * 127.0.0.1:9477 (loopback: exposing it is a choice the user makes).
+ * [--max-series N] [-i SECONDS] [--backend NAME]`: takes windows from a
+ * live back-end (backend.h) continuously and serves the cumulative figures
+ * at /metrics in the Prometheus text format (prom.c), through
+ * libmicrohttpd. Default address 127.0.0.1:9477 (loopback: exposing it is
+ * a choice the user makes).
  *
- * Threads. The recorder's thread pairs and aggregates (live.c, groups keyed
- * by memcg and mode), and at the end of each window (-i, default 1 s) folds
- * the window into the series, renders the whole exposition once and
- * publishes it: a reference-counted text swapped in under a mutex. The HTTP
+ * Threads. The main thread runs the back-end (windows of groups keyed by
+ * memcg and mode, AGG_BY_MEMCG_MODE), and at the end of each window (-i,
+ * default 1 s) folds the window into the series, renders the whole
+ * exposition once and publishes it: a reference-counted text swapped in under a mutex. The HTTP
  * thread (libmicrohttpd's) only takes a reference under that mutex and
  * sends the text from it, released by libmicrohttpd when sent: a scrape
- * costs the same whatever the event rate, and never waits for the recorder
+ * costs the same whatever the event rate, and never waits for the back-end
  * beyond a pointer swap. --textfile DIR writes the same text to
  * DIR/mmaplock.prom each window, atomically (outfile.h: a temporary file
  * in DIR, then rename), for node_exporter's textfile collector.
  *
- * Stop: SIGINT/SIGTERM end the recording (its instance is removed by
- * record.c), then the HTTP daemon stops and its socket is closed.
+ * Stop: SIGINT/SIGTERM end the back-end's run (it leaves nothing on in the
+ * kernel), then the HTTP daemon stops and its socket is closed.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -33,15 +34,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include "backend.h"
 #include "cmdargs.h"
 #include "cmds.h"
-#include "live.h"
 #include "outfile.h"
 #include "prom.h"
-#include "record.h"
 #include "signals.h"
 
 #define DEFAULT_LISTEN	"127.0.0.1:9477"
+#define EXPORTER_PERIOD_MS	20	/* the back-end's poll */
 
 struct snap {
 	int refs;			/* under exporter.mu */
@@ -50,15 +51,13 @@ struct snap {
 };
 
 struct exporter {
-	struct live live;
 	struct prom_set set;
 	pthread_mutex_t mu;
 	struct snap *cur;		/* under mu */
 	const char *textfile;		/* directory, or NULL */
 	char tf_path[4096];
 	int tf_warned;
-	char url[128];			/* announced once the recording runs */
-	int (*live_tick)(void *ctx, const struct record_tick *t);
+	char url[128];			/* announced once the back-end runs */
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -125,13 +124,6 @@ static int publish(struct exporter *x)
 	return 0;
 }
 
-/* Before pairing: the mode goes into the memcg key, so groups are (memcg, mode). */
-static int key_mode(struct live *l, struct mml_event *e)
-{
-	e->memcg = e->memcg * 2 + ((e->flags & MML_F_WRITE) != 0);
-	return 0;
-}
-
 static const char *memcg_label(const struct mml_meta *m, uint64_t id, char *buf, size_t len)
 {
 	const char *p;
@@ -144,30 +136,29 @@ static const char *memcg_label(const struct mml_meta *m, uint64_t id, char *buf,
 	return buf;
 }
 
-/* The recorder's tick: the first one says the recording is up (errors before it are alone). */
-static int on_tick(void *ctx, const struct record_tick *t)
+/* After the back-end's start (and each poll): say where the figures are, once. */
+static int on_poll(void *ctx)
 {
-	struct live *l = ctx;
-	struct exporter *x = l->ctx;
+	struct exporter *x = ctx;
 
 	if (x->url[0]) {
 		fprintf(stderr, "mmaplock exporter: serving %s\n", x->url);
 		x->url[0] = '\0';
 	}
-	return x->live_tick(ctx, t);
+	return 0;
 }
 
-static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t lost)
+static int on_window(void *ctx, const struct window *w)
 {
-	struct exporter *x = l->ctx;
+	struct exporter *x = ctx;
 	char buf[64];
 
-	for (size_t i = 0; i < l->agg.cap; i++) {
-		const struct agg_group *g = l->agg.g[i];
+	for (size_t i = 0; i < w->agg->cap; i++) {
+		const struct agg_group *g = w->agg->g[i];
 		if (!g || !(g->acq_read + g->acq_write + g->failed + g->wait.count + g->hold.count))
 			continue;
-		struct prom_series *s = prom_series(&x->set, memcg_label(l->meta, g->key >> 1, buf, sizeof(buf)),
-						    (int)(g->key & 1));
+		struct prom_series *s = prom_series(&x->set, memcg_label(w->meta, agg_key_memcg(g->key),
+						    buf, sizeof(buf)), agg_key_write(g->key));
 		if (!s)
 			return -1;
 		s->acq += g->acq_read + g->acq_write;
@@ -175,8 +166,8 @@ static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t l
 		prom_hist_fold(&s->wait, &g->wait);
 		prom_hist_fold(&s->hold, &g->hold);
 	}
-	x->set.lost = l->lost_total;
-	x->set.events = l->events;
+	x->set.lost = w->total.lost;
+	x->set.events = w->total.events;
 	return publish(x) ? -1 : 0;
 }
 
@@ -286,15 +277,19 @@ static int fake_series(struct exporter *x, long n)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmaplock exporter [--listen ADDR:PORT] [--textfile DIR] [--max-series N] [-i SECONDS]\n\n"
+	fprintf(f, "usage: mmaplock exporter [--listen ADDR:PORT] [--textfile DIR] [--max-series N] [-i SECONDS]\n"
+		   "                         [--backend tracefs|bpf|auto]\n\n"
 		   "Record the kernel's mmap_lock events continuously and serve them at /metrics in the\n"
 		   "Prometheus text format: mmaplock_acquisitions_total, mmaplock_failed_total,\n"
-		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total.\n\n"
+		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total,\n"
+		   "mmaplock_backend_info (which back-end: tracefs or bpf).\n\n"
 		   "      --listen ADDR:PORT IPv4 address and port (default " DEFAULT_LISTEN "; port 0: any free one)\n"
 		   "      --textfile DIR     also write DIR/mmaplock.prom (node_exporter textfile collector)\n"
 		   "      --max-series N     at most N (memcg, mode) series; the rest go to memcg=\"other\"\n"
 		   "                         (default %d)\n"
 		   "  -i, --interval SEC     refresh the figures every SEC seconds (default 1)\n"
+		   "      --backend NAME     where the data comes from: tracefs, bpf or auto (default:\n"
+		   "                         bpf when it loads, else tracefs)\n"
 		   "      --fake-series N    add N made-up series (tests and benchmarks: a /metrics\n"
 		   "                         as large as N memcgs would make it)\n"
 		   "\nExamples:\n"
@@ -311,22 +306,23 @@ static const struct option lo[] = {
 	{ "max-series", required_argument, NULL, 'm' },
 	{ "fake-series", required_argument, NULL, 'f' },
 	{ "interval", required_argument, NULL, 'i' },
+	{ "backend", required_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 static const struct cmdargs_opts exporter_options = { lo, "i:h" };
 
-int cmd_exporter(int argc, char **argv)
+struct xargs {
+	const char *listen, *backend;
+	long max_series, nfake;
+	double interval;
+};
+
+/* Options into a (and x->textfile). -1: go on; else the exit status (--help: 0, usage: 2). */
+static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 {
-	struct exporter x = { .mu = PTHREAD_MUTEX_INITIALIZER };
-	struct record_opts o = { .prog = "mmaplock exporter", .quiet = 1, .buffer_kb = RECORD_DEFAULT_KB };
-	struct record_result res;
-	const char *listen_addr = DEFAULT_LISTEN;
-	long max_series = PROM_DEFAULT_MAX, nfake = 0;
-	double interval = 1.0;
-	struct MHD_Daemon *d = NULL;
-	int fd, port = 0, rc = 1, c;
 	char *end;
+	int c;
 
 	if (cmdargs_list(argc, argv, &exporter_options))
 		return 0;
@@ -339,10 +335,10 @@ int cmd_exporter(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'l':
-			listen_addr = v;
+			a->listen = v;
 			break;
 		case 't':
-			x.textfile = v;
+			x->textfile = v;
 			break;
 		case 'm':
 		case 'f': {
@@ -353,16 +349,23 @@ int cmd_exporter(int argc, char **argv)
 					c == 'm' ? "max-series" : "fake-series", v);
 				return 2;
 			}
-			*(c == 'm' ? &max_series : &nfake) = n;
+			*(c == 'm' ? &a->max_series : &a->nfake) = n;
 			break;
 		}
 		case 'i':
 			errno = 0;
-			interval = strtod(v, &end);
-			if (errno || end == v || *end || !(interval >= 0.1) || interval > 3600) {
+			a->interval = strtod(v, &end);
+			if (errno || end == v || *end || !(a->interval >= 0.1) || a->interval > 3600) {
 				fprintf(stderr, "mmaplock exporter: -i: '%s' is not a number of seconds (0.1 to 3600)\n", v);
 				return 2;
 			}
+			break;
+		case 'B':
+			if (!backend_name_valid(v)) {
+				fprintf(stderr, "mmaplock exporter: --backend: '%s' is not tracefs, bpf or auto\n", v);
+				return 2;
+			}
+			a->backend = v;
 			break;
 		default:
 			cmdargs_bad("mmaplock exporter", argv, &exporter_options);
@@ -373,24 +376,67 @@ int cmd_exporter(int argc, char **argv)
 		fprintf(stderr, "mmaplock exporter: %s: unexpected argument (see --help)\n", argv[optind]);
 		return 2;
 	}
-	if (x.textfile) {
-		snprintf(x.tf_path, sizeof(x.tf_path), "%s/mmaplock.prom", x.textfile);
-		if (access(x.textfile, W_OK)) {
+	if (x->textfile) {
+		snprintf(x->tf_path, sizeof(x->tf_path), "%s/mmaplock.prom", x->textfile);
+		if (access(x->textfile, W_OK)) {
 			fprintf(stderr, "mmaplock exporter: --textfile: cannot write into %s: %s\n",
-				x.textfile, strerror(errno));
+				x->textfile, strerror(errno));
 			return 2;
 		}
 	}
+	return -1;
+}
+
+/* The back-end that makes the windows; NULL after one line (and the note, if any). */
+static struct backend *open_backend(struct exporter *x, const struct xargs *a, struct mml_meta *meta)
+{
+	struct backend_opts bo = { .need = BACKEND_CAP_WINDOWS, .by = AGG_BY_MEMCG_MODE,
+				   .win_ns = (uint64_t)(a->interval * 1e9), .prog = "mmaplock exporter" };
+	struct backend_sink sink = { .window = on_window, .ctx = x };
+	char err[256], note[256];
+	struct backend *b;
+
+	b = backend_open(a->backend, &bo, &sink, meta, err, sizeof(err), note, sizeof(note));
+	if (note[0])
+		fprintf(stderr, "mmaplock exporter: %s\n", note);
+	if (!b)
+		fprintf(stderr, "mmaplock exporter: %s\n", err[0] ? err : "no live back-end");
+	else
+		x->set.backend = b->ops->name;
+	return b;
+}
+
+int cmd_exporter(int argc, char **argv)
+{
+	struct exporter x = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct xargs a = { .listen = DEFAULT_LISTEN, .backend = "auto",
+			   .max_series = PROM_DEFAULT_MAX, .interval = 1.0 };
+	struct mml_meta *meta = NULL;
+	struct backend *b = NULL;
+	struct MHD_Daemon *d = NULL;
+	int fd, port = 0, rc;
+
+	rc = parse(&x, &a, argc, argv);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 	g_exp = &x;
-	if (prom_set_init(&x.set, (size_t)max_series) || live_init(&x.live, AGG_BY_MEMCG,
-	    (uint64_t)(interval * 1e9), on_close, &x) || fake_series(&x, nfake) || publish(&x)) {
+	if (prom_set_init(&x.set, (size_t)a.max_series) || !(meta = meta_new())) {
 		fprintf(stderr, "mmaplock exporter: out of memory\n");
 		goto out;
 	}
-	x.live.key = key_mode;
-	fd = listen_on(listen_addr, &port);
+	if (fake_series(&x, a.nfake) || publish(&x)) {
+		fprintf(stderr, "mmaplock exporter: out of memory\n");
+		goto out;
+	}
+	fd = listen_on(a.listen, &port);
 	if (fd < 0) {
 		rc = fd == -2 ? 2 : 1;
+		goto out;
+	}
+	b = open_backend(&x, &a, meta);
+	if (!b || publish(&x)) {	/* again: with the back-end's name */
+		close(fd);
 		goto out;
 	}
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
@@ -398,27 +444,22 @@ int cmd_exporter(int argc, char **argv)
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, "mmaplock exporter: cannot start the HTTP server on %s\n", listen_addr);
+		fprintf(stderr, "mmaplock exporter: cannot start the HTTP server on %s\n", a.listen);
 		close(fd);
 		goto out;
 	}
 	snprintf(x.url, sizeof(x.url), "http://%.*s:%d/metrics",
-		 (int)(strrchr(listen_addr, ':') - listen_addr), listen_addr, port);
-	struct record_sink sink = x.live.sink;
-	x.live_tick = sink.tick;
-	sink.tick = on_tick;
-	o.sink = &sink;
+		 (int)(strrchr(a.listen, ':') - a.listen), a.listen, port);
 	sig_install();
-	rc = record_run(&o, &res);
-	if (x.live.err) {
-		fprintf(stderr, "mmaplock exporter: out of memory\n");
-		rc = 1;
-	}
+	rc = backend_run(b, 0, EXPORTER_PERIOD_MS, on_poll, &x);
+	if (rc && b->err[0])
+		fprintf(stderr, "mmaplock exporter: %s\n", b->err);
 out:
 	if (d)
 		MHD_stop_daemon(d);	/* closes the socket; no request runs after this */
+	backend_close(b);		/* no window after this */
+	meta_free(meta);
 	snap_put(x.cur);
-	live_fini(&x.live);
 	prom_set_fini(&x.set);
 	return rc;
 }

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "backend.h"
 #include "cmdargs.h"
 #include "cmds.h"
 #include "cmdpath.h"
@@ -41,16 +42,17 @@
 #include "signals.h"
 
 /* vals in stat's table: record's are below 128, report's are PASS + their index */
-enum { OPT_REPORT = 200, PASS = 256 };
+enum { OPT_REPORT = 200, OPT_BACKEND, PASS = 256 };
 
 struct stat_args {
 	struct record_opts o;
 	const char *report;	/* --report FILE, or NULL */
+	const char *backend;	/* --backend NAME */
 	char **rest;		/* report's options, as written (room for argc) */
 	int nrest;
 };
 
-/* record's options, --report, then report's (those record has not: --help) */
+/* record's options, --report, --backend, then report's (those record has not: --help) */
 static struct option *stat_table(void)
 {
 	const struct option *r = record_options.lo, *p = report_options.lo;
@@ -61,11 +63,12 @@ static struct option *stat_table(void)
 		n++;
 	while (p[k].name)
 		k++;
-	t = calloc(n + k + 2, sizeof(*t));
+	t = calloc(n + k + 3, sizeof(*t));
 	if (!t)
 		return NULL;
 	memcpy(t, r, n * sizeof(*t));
 	t[n++] = (struct option){ "report", required_argument, NULL, OPT_REPORT };
+	t[n++] = (struct option){ "backend", required_argument, NULL, OPT_BACKEND };
 	for (size_t i = 0; i < k; i++) {
 		size_t j;
 		for (j = 0; j < n && strcmp(t[j].name, p[i].name); j++)
@@ -81,8 +84,8 @@ static void usage(FILE *f)
 	const struct option *p;
 	int col = 2;
 
-	fprintf(f, "usage: mmaplock stat [-d SECONDS] [--report FILE] [report options] [record options]\n"
-		   "                     [-- CMD [ARGS]]\n\n"
+	fprintf(f, "usage: mmaplock stat [-d SECONDS] [--report FILE] [--backend tracefs|bpf|auto]\n"
+		   "                     [report options] [record options] [-- CMD [ARGS]]\n\n"
 		   "Record the kernel's mmap_lock events (whole system) for -d seconds or while CMD\n"
 		   "runs, then print the report of them. The recording is a temporary file, removed\n"
 		   "afterwards, unless -o FILE is given.\n\n"
@@ -93,7 +96,9 @@ static void usage(FILE *f)
 		   "Exit status: 1 if the recording failed, 2 on bad usage, else the report's if\n"
 		   "it failed, else CMD's (128+N if signal N killed it; 0 if -d stopped it), else 0.\n\n"
 		   "      --report FILE      write the report to FILE (an existing FILE is replaced only\n"
-		   "                         when the report succeeds; never the recording of -o)\n\n"
+		   "                         when the report succeeds; never the recording of -o)\n"
+		   "      --backend NAME     tracefs, bpf or auto (default): the live back-end; the\n"
+		   "                         report needs a recording, which tracefs makes\n\n"
 		   "Report's options (mmaplock report --help describes them):\n ");
 	for (p = report_options.lo; p->name; p++) {
 		const char *arg = p->has_arg == required_argument ? " ARG" :
@@ -152,6 +157,14 @@ static int parse(int argc, char **argv, struct stat_args *a)
 		if (c == OPT_REPORT) {
 			a->report = optarg;
 			continue;
+		}
+		if (c == OPT_BACKEND) {
+			a->backend = optarg;
+			if (backend_name_valid(optarg))
+				continue;
+			fprintf(stderr, "mmaplock stat: --backend: '%s' is not tracefs, bpf or auto\n", optarg);
+			rc = 2;
+			break;
 		}
 		rc = record_parse_opt(&a->o, c, optarg);
 		if (rc == 1)
@@ -227,6 +240,44 @@ static int report_done(const char *path, const char *tmp, int rc)
 	return 0;
 }
 
+/* Was --json among report's options? */
+static int has_json(const struct stat_args *a)
+{
+	for (int i = 0; i < a->nrest; i++)
+		if (!strcmp(a->rest[i], "--json"))
+			return 1;
+	return 0;
+}
+
+/*
+ * Record into a.o.output through the back-end --backend names (one that can
+ * write a recording). 0, or 1 after a one-line error.
+ */
+static int record(struct stat_args *a, struct record_result *res)
+{
+	struct backend_opts bo = { .need = BACKEND_CAP_EVENTS | BACKEND_CAP_FILE,
+				   .impl_opts = &a->o, .prog = "mmaplock stat" };
+	struct backend_sink sink = { 0 };
+	char err[256], note[256];
+	struct backend *b;
+	int rc;
+
+	a->o.res = res;
+	b = backend_open(a->backend, &bo, &sink, NULL, err, sizeof(err), note, sizeof(note));
+	if (note[0])
+		fprintf(stderr, "mmaplock stat: %s\n", note);
+	if (!b) {
+		if (err[0])
+			fprintf(stderr, "mmaplock stat: %s\n", err);
+		return 1;
+	}
+	rc = backend_run(b, a->o.duration, 20, NULL, NULL);
+	if (rc && b->err[0])
+		fprintf(stderr, "mmaplock stat: %s\n", b->err);
+	backend_close(b);	/* fills res: CMD's status */
+	return rc;
+}
+
 /* `mmaplock report RECORDING [options]` with its stdout on out_fd; returns its exit status. */
 static int run_report(const char *recording, struct stat_args *a, int out_fd)
 {
@@ -262,7 +313,8 @@ static int run_report(const char *recording, struct stat_args *a, int out_fd)
 int cmd_stat(int argc, char **argv)
 {
 	static const char unset[] = "";	/* o.output still this: no -o given */
-	struct stat_args a = { .o = { .prog = "mmaplock stat", .quiet = 1, .output = unset } };
+	struct stat_args a = { .o = { .prog = "mmaplock stat", .quiet = 1, .output = unset },
+			       .backend = "auto" };
 	struct record_result res;
 	int rc, cmd_rc = 0, out_fd = STDOUT_FILENO, keep;
 	char tmp[4096], rtmp[PATH_MAX + 64];
@@ -312,11 +364,17 @@ int cmd_stat(int argc, char **argv)
 	}
 	a.o.output = tmp;
 	sig_install();
-	rc = record_run(&a.o, &res);
+	rc = record(&a, &res);
+	/*
+	 * Like perf stat: CMD's status, unless the report fails. The line saying
+	 * how CMD ended comes before the report, and not at all when the report
+	 * is JSON on stderr: that stays one document (the status says it).
+	 */
+	if (!rc)
+		cmd_rc = out_fd == STDERR_FILENO && has_json(&a) ? record_cmd_code(&a.o, &res)
+								 : record_cmd_exit(&a.o, &res);
 	if (!rc)
 		rc = run_report(tmp, &a, out_fd);
-	if (!rc)	/* like perf stat: CMD's status, unless the report failed */
-		cmd_rc = record_cmd_exit(&a.o, &res);
 	if (!keep)
 		unlink(tmp);
 out:

@@ -13,17 +13,18 @@
  * the groups that lost the most time come first, and a group whose one
  * wait was slow does not outrank one that waited all the time.
  *
- * The recorder (record.c) runs in live mode without a file; live.c windows
- * its stream (an interval counts in the window in which it ends; pairing
- * state lives across windows). At each window's end the groups become rows
- * (name and the figures above), which are sorted and drawn.
+ * The data comes in windows from a live back-end (backend.h, --backend):
+ * the tracefs recorder's events windowed by live.c (an interval counts in
+ * the window in which it ends; pairing state lives across windows), or
+ * windows a back-end aggregated itself. At each window's end the groups
+ * become rows (name and the figures above), which are sorted and drawn.
  *
  * On a terminal: the alternate screen, a full redraw per window with plain
- * ANSI sequences, keys read without echo every drain period (20 ms) from the
- * recorder's own thread: w/p/h/c/f sort by total wait, wait p99, hold p99,
+ * ANSI sequences, keys read without echo after every poll of the back-end
+ * (20 ms), in the one thread: w/p/h/c/f sort by total wait, wait p99, hold p99,
  * acquisitions, failed (the sorted column is marked with '*'); q quits. The
  * terminal is restored on every way out (q, -n, Ctrl-C / SIGTERM through the
- * recorder's stop, errors). The GROUP column takes the width the terminal
+ * back-end's stop, errors). The GROUP column takes the width the terminal
  * leaves (TIOCGWINSZ, read again after SIGWINCH, which also redraws); a name
  * too long for it is cut in the middle (pathfit.h) so that the end that
  * tells containers apart stays. Not a terminal: one plain snapshot per
@@ -41,12 +42,13 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "backend.h"
 #include "cmdargs.h"
 #include "cmds.h"
-#include "live.h"
 #include "pathfit.h"
-#include "record.h"
 #include "signals.h"
+
+#define TOP_PERIOD_MS	20		/* keys are read this often */
 
 struct row {
 	char name[512];
@@ -66,7 +68,8 @@ static void on_winch(int sig)
 }
 
 struct top {
-	struct live live;
+	enum agg_by by;
+	uint64_t windows;		/* shown so far */
 	int tty, raw, entered;
 	char sort;			/* 'w', 'p', 'h', 'c', 'f' */
 	long iterations;		/* 0: until q or a signal */
@@ -181,7 +184,7 @@ static void draw(struct top *t)
 	if (t->tty)
 		fputs("\033[H\033[2J", stdout);
 	printf("mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
-	       clock, t->interval, by_name(t->live.by), sort_name(t->sort),
+	       clock, t->interval, by_name(t->by), sort_name(t->sort),
 	       (unsigned long long)t->events, (unsigned long long)t->lost,
 	       t->tty ? "  (w p h c f: sort, q: quit)" : "");
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
@@ -204,29 +207,40 @@ static void draw(struct top *t)
 	fflush(stdout);
 }
 
-static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t lost)
+/* A row of the window's group g; NULL when out of memory. */
+static struct row *add_row(struct top *t)
 {
-	struct top *t = l->ctx;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct row *n = realloc(t->rows, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		t->rows = n;
+		t->cap = cap;
+	}
+	return &t->rows[t->nrows++];
+}
+
+static int on_window(void *ctx, const struct window *w)
+{
+	struct top *t = ctx;
 	char name[sizeof(t->rows->name)];
 
+	/* -n N shown: a back-end's last partial window at stop is not an interval */
+	if (t->iterations && (long)t->windows >= t->iterations)
+		return 1;
 	t->nrows = 0;
-	for (size_t i = 0; i < l->agg.cap; i++) {
-		const struct agg_group *g = l->agg.g[i];
+	for (size_t i = 0; i < w->agg->cap; i++) {
+		const struct agg_group *g = w->agg->g[i];
 		if (!g || !(g->acq_read + g->acq_write + g->failed + g->hold.count))
 			continue;
-		if (t->nrows == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct row *n = realloc(t->rows, cap * sizeof(*n));
-			if (!n)
-				return -1;
-			t->rows = n;
-			t->cap = cap;
-		}
-		struct row *r = &t->rows[t->nrows++];
-		snprintf(r->name, sizeof(r->name), "%s", agg_group_name(&l->agg, g, name, sizeof(name)));
+		struct row *r = add_row(t);
+		if (!r)
+			return -1;
+		snprintf(r->name, sizeof(r->name), "%s", agg_group_name(w->agg, g, name, sizeof(name)));
 		r->acq = g->acq_read + g->acq_write;
 		/* waits that waited (top comment); the rule is report's */
-		r->waits = l->pair.contention_events ? g->contended_marked : g->contended_long;
+		r->waits = w->total.contention_marked ? g->contended_marked : g->contended_long;
 		r->wait_total = g->wait.total;
 		r->wait_p99 = hist_quantile(&g->wait, 0.99);
 		r->wait_max = g->wait.max;
@@ -234,12 +248,12 @@ static int on_close(struct live *l, uint64_t win_ns, uint64_t events, uint64_t l
 		r->hold_max = g->hold.max;
 		r->failed = g->failed;
 	}
-	t->win_ns = win_ns;
-	t->events = events;
-	t->lost = lost;
+	t->win_ns = w->len_ns;
+	t->events = w->stats.events;
+	t->lost = w->stats.lost;
 	t->shown = 1;
 	draw(t);
-	return t->iterations && (long)l->windows + 1 >= t->iterations;
+	return t->iterations && (long)++t->windows >= t->iterations;
 }
 
 static void term_enter(struct top *t)
@@ -268,16 +282,24 @@ static void term_leave(struct top *t)
 	fflush(stdout);
 }
 
-/* The recorder's tick: keys first, then windows (live.c). */
-static int on_tick(void *ctx, const struct record_tick *rt)
+/*
+ * After the back-end's start and each poll: the terminal once the data
+ * flows (an error before this stayed on the normal screen), a redraw at a
+ * new size, keys. Non-zero: q.
+ */
+static int on_poll(void *ctx)
 {
 	struct top *t = ctx;
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 	char c[32];
 
-	if (winched && t->shown && !rt->final)
+	if (t->tty && !t->entered) {
+		t->entered = 1;
+		term_enter(t);
+	}
+	if (winched && t->shown)
 		draw(t);		/* the terminal's new size */
-	if (t->raw && !rt->final)
+	if (t->raw)
 		while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
 			ssize_t n = read(STDIN_FILENO, c, sizeof(c));
 			if (n <= 0)
@@ -297,7 +319,8 @@ static int on_tick(void *ctx, const struct record_tick *rt)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmaplock top [-i SECONDS] [--by memcg|process|mm] [-n ITERATIONS]\n\n"
+	fprintf(f, "usage: mmaplock top [-i SECONDS] [--by memcg|process|mm] [-n ITERATIONS]\n"
+		   "                    [--backend tracefs|bpf|auto]\n\n"
 		   "A live table of mmap_lock contention (whole system), one row per group: acquisitions/s,\n"
 		   "waits/s (contended waits, as report counts them), total wait time, wait p99 and max,\n"
 		   "hold p99 and max, failed attempts; lost events in the header. Sorted by total wait.\n"
@@ -307,78 +330,30 @@ static void usage(FILE *f)
 		   "  -i, --interval SEC     refresh every SEC seconds (default 1, at least 0.1)\n"
 		   "      --by KEY           memcg (default), process or mm\n"
 		   "  -n, --iterations N     stop after N intervals\n"
+		   "      --backend NAME     where the data comes from: tracefs, bpf or auto (default:\n"
+		   "                         bpf when it loads, else tracefs)\n"
 		   "\nExamples:\n"
 		   "  mmaplock top                       # per memory cgroup, every second\n"
 		   "  mmaplock top --by process -i 2     # per process, every 2 s\n"
 		   "  mmaplock top -n 5 > top.log        # five plain snapshots\n");
 }
 
-/* The tick wrapper: keys (top), then the windows (live). */
-struct both {
-	struct top *t;
-	int (*live_tick)(void *, const struct record_tick *);
-};
-
-static int both_tick(void *ctx, const struct record_tick *rt)
-{
-	struct both *b = ctx;
-
-	if (b->t->tty && !b->t->entered && !rt->final) {
-		/* the recording is up: any error before this stayed on the normal screen */
-		b->t->entered = 1;
-		term_enter(b->t);
-	}
-	if (on_tick(b->t, rt))
-		return 1;
-	return b->live_tick(&b->t->live, rt);
-}
-
-static int both_events(void *ctx, const struct mml_event *ev, size_t n)
-{
-	struct both *b = ctx;
-
-	return b->t->live.sink.events(&b->t->live, ev, n);
-}
-
-static void both_memcg(void *ctx, uint64_t id, const char *path)
-{
-	struct both *b = ctx;
-
-	b->t->live.sink.memcg(&b->t->live, id, path);
-}
-
-static void both_task(void *ctx, const struct mml_task_info *ti)
-{
-	struct both *b = ctx;
-
-	b->t->live.sink.task(&b->t->live, ti);
-}
-
-static void both_forget(void *ctx)
-{
-	struct both *b = ctx;
-
-	b->t->live.sink.forget_tasks(&b->t->live);
-}
-
 static const struct option top_lo[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "by", required_argument, NULL, 'b' },
 	{ "iterations", required_argument, NULL, 'n' },
+	{ "backend", required_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-/* --by is long only: 'b' is not among the short options */
+/* --by and --backend are long only: 'b' and 'B' are not among the short options */
 static const struct cmdargs_opts top_options = { top_lo, "i:n:h" };
 
-int cmd_top(int argc, char **argv)
+/* Options into t and *backend. -1: go on; else the exit status (--help: 0, usage: 2). */
+static int parse(struct top *t, int argc, char **argv, const char **backend)
 {
-	struct top t = { .sort = 'w', .interval = 1.0 };
-	struct record_opts o = { .prog = "mmaplock top", .quiet = 1, .buffer_kb = RECORD_DEFAULT_KB };
-	struct record_result res;
-	enum agg_by by = AGG_BY_MEMCG;
 	char *end;
-	int rc, c;
+	int c;
 
 	if (cmdargs_list(argc, argv, &top_options))
 		return 0;
@@ -392,19 +367,19 @@ int cmd_top(int argc, char **argv)
 			return 0;
 		case 'i':
 			errno = 0;
-			t.interval = strtod(v, &end);
-			if (errno || end == v || *end || !(t.interval >= 0.1) || t.interval > 86400) {
+			t->interval = strtod(v, &end);
+			if (errno || end == v || *end || !(t->interval >= 0.1) || t->interval > 86400) {
 				fprintf(stderr, "mmaplock top: -i: '%s' is not a number of seconds (0.1 to 86400)\n", v);
 				return 2;
 			}
 			break;
 		case 'b':
 			if (!strcmp(v, "memcg"))
-				by = AGG_BY_MEMCG;
+				t->by = AGG_BY_MEMCG;
 			else if (!strcmp(v, "process"))
-				by = AGG_BY_PROCESS;
+				t->by = AGG_BY_PROCESS;
 			else if (!strcmp(v, "mm"))
-				by = AGG_BY_MM;
+				t->by = AGG_BY_MM;
 			else {
 				fprintf(stderr, "mmaplock top: --by: '%s' is not memcg, process or mm\n", v);
 				return 2;
@@ -412,11 +387,18 @@ int cmd_top(int argc, char **argv)
 			break;
 		case 'n':
 			errno = 0;
-			t.iterations = strtol(v, &end, 10);
-			if (errno || end == v || *end || t.iterations < 1) {
+			t->iterations = strtol(v, &end, 10);
+			if (errno || end == v || *end || t->iterations < 1) {
 				fprintf(stderr, "mmaplock top: -n: '%s' is not a positive count\n", v);
 				return 2;
 			}
+			break;
+		case 'B':
+			if (!backend_name_valid(v)) {
+				fprintf(stderr, "mmaplock top: --backend: '%s' is not tracefs, bpf or auto\n", v);
+				return 2;
+			}
+			*backend = v;
 			break;
 		default:
 			cmdargs_bad("mmaplock top", argv, &top_options);
@@ -427,32 +409,52 @@ int cmd_top(int argc, char **argv)
 		fprintf(stderr, "mmaplock top: %s: unexpected argument (see --help)\n", argv[optind]);
 		return 2;
 	}
+	return -1;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top t = { .sort = 'w', .interval = 1.0, .by = AGG_BY_MEMCG };
+	const char *backend = "auto";
+	struct mml_meta *meta;
+	struct backend *b;
+	char err[256], note[256];
+	int rc;
+
+	rc = parse(&t, argc, argv, &backend);
+	if (rc >= 0)
+		return rc;
 	t.tty = isatty(STDOUT_FILENO);
 	if (t.tty) {
-		/* SA_RESTART: a resize must not fail the recorder's reads */
+		/* SA_RESTART: a resize must not fail the back-end's reads */
 		struct sigaction sa = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGWINCH, &sa, NULL);
 	}
-	if (live_init(&t.live, by, (uint64_t)(t.interval * 1e9), on_close, &t)) {
+	meta = meta_new();
+	if (!meta) {
 		fprintf(stderr, "mmaplock top: out of memory\n");
 		return 1;
 	}
-	struct both b = { .t = &t, .live_tick = t.live.sink.tick };
-	struct record_sink sink = {
-		.events = both_events, .memcg = both_memcg, .task = both_task,
-		.forget_tasks = both_forget, .tick = both_tick, .ctx = &b,
-	};
-	o.sink = &sink;
+	struct backend_opts bo = { .need = BACKEND_CAP_WINDOWS, .by = t.by,
+				   .win_ns = (uint64_t)(t.interval * 1e9), .prog = "mmaplock top" };
+	struct backend_sink sink = { .window = on_window, .ctx = &t };
+	b = backend_open(backend, &bo, &sink, meta, err, sizeof(err), note, sizeof(note));
+	if (note[0])
+		fprintf(stderr, "mmaplock top: %s\n", note);
+	if (!b) {
+		fprintf(stderr, "mmaplock top: %s\n", err[0] ? err : "no live back-end");
+		meta_free(meta);
+		return 1;
+	}
 	sig_install();
-	rc = record_run(&o, &res);
+	rc = backend_run(b, 0, TOP_PERIOD_MS, on_poll, &t);
 	if (t.entered)
 		term_leave(&t);
-	if (t.live.err) {
-		fprintf(stderr, "mmaplock top: out of memory\n");
-		rc = 1;
-	}
-	live_fini(&t.live);
+	if (rc && b->err[0])
+		fprintf(stderr, "mmaplock top: %s\n", b->err);
+	backend_close(b);
+	meta_free(meta);
 	free(t.rows);
 	return rc;
 }

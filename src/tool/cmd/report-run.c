@@ -362,10 +362,11 @@ static int print_html(struct run *x, const struct report_opts *o, struct report 
 	struct outfile hf;
 	uint64_t best = 0;
 
-	for (size_t i = 0; i < x->mm_wait.cap; i++)
-		if (x->mm_wait.used[i] && x->mm_wait.v[i] >= best) {
-			best = x->mm_wait.v[i];
-			r->tl_mm = x->mm_wait.k[i];
+	/* the mm waited on longest; a tie goes to the lower mm (not to table order) */
+	for (struct u64map_ent *e = NULL; (e = u64map_tab_next(&x->mm_wait, e));)
+		if (e->val > best || (e->val == best && e->key < r->tl_mm)) {
+			best = e->val;
+			r->tl_mm = e->key;
 		}
 	if (best && strcmp(o->path, "-") && html_pass2(r, o->path))
 		return 2;

@@ -4,8 +4,13 @@
  *
  * Open does an index pass: it walks the block headers with pread (never the
  * event payloads), loads the small metadata blocks (MEMCG, TASK, INFO, LOST,
- * END, STACK) into the meta at once, and remembers each EVENTS block as (offset,
- * count, min_ts, max_ts). The index is sorted by min_ts.
+ * END, STACK) into the meta at once, and remembers each EVENTS or PACKED
+ * block as (offset, count, min_ts, max_ts). The index is sorted by min_ts.
+ * Versions 1 and 2 differ only in how events are stored: 32-byte records
+ * (EVENTS) or packed and compressed (PACKED, version 2); a PACKED block is
+ * decompressed and unpacked into the same 32-byte records when it is
+ * loaded, by the read-ahead thread on big files, so that this costs the
+ * pairing thread nothing.
  *
  * next() merges: a block is loaded (pread, hash checked) only when the
  * merge reaches its min_ts, and freed as soon as its last event is out, so
@@ -22,7 +27,8 @@
  * right (resync()); each such run adds 1 to s->damaged_blocks and its
  * bytes to s->damaged_bytes. The index pass hashes the metadata blocks;
  * an EVENTS block's hash is checked when the merge loads it, so its damage
- * is counted then. A block cut short at the end of the file is damage too,
+ * is counted then, and so is a PACKED block whose contents do not unpack
+ * (a wrong zstd frame, an index out of its table). A block cut short at the end of the file is damage too,
  * and a file without END block is s->truncated (its writer did not close
  * it). Only a read error or no memory ends the reading (-1). Stack events
  * (type 6) go out like every other event.
@@ -35,6 +41,8 @@
 #include <sys/stat.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <zstd.h>
+#include "mml_pack.h"
 #include "source.h"
 #include "stacks.h"
 
@@ -44,6 +52,7 @@ struct blk {
 	uint32_t count;
 	uint64_t min_ts, max_ts;
 	uint32_t hash;
+	uint16_t type;			/* MML_BLK_EVENTS or MML_BLK_PACKED */
 };
 
 struct cursor {
@@ -74,6 +83,11 @@ struct mml_src {
 	size_t produced;		/* blocks read ahead (index order) */
 	int stop;
 	struct slot { void *buf; size_t cap; int status; } ring[AHEAD];
+	/* PACKED blocks: scratch of the one thread that fetches (ahead, or the caller) */
+	unsigned char *zin, *raw;	/* the block as read, its events decompressed */
+	size_t zin_cap, raw_cap;
+	ZSTD_DCtx *dctx;
+	struct mml_unpacker up;
 };
 
 static int probe(const unsigned char *head, size_t len)
@@ -273,16 +287,28 @@ static void damaged(struct source *s, uint64_t bytes)
 	s->damaged_bytes += bytes;
 }
 
+/* A PACKED block's header against its block's len (docs/FILE-FORMAT.md). */
+static int packed_ok(const struct mml_packed_header *ph, uint32_t len)
+{
+	return ph->count && ph->count <= MML_PACKED_MAX_EVENTS && ph->raw_len <= MML_BLOCK_MAX &&
+	       (ph->codec == MML_CODEC_ZSTD ||
+		(ph->codec == MML_CODEC_NONE && ph->raw_len == ph->data_len)) &&
+	       MML_PAD8((uint64_t)sizeof(*ph) + ph->data_len) == len;
+}
+
 /*
  * The block header at off, checked without reading the payload: 16 bytes
  * there, the magic, len (a multiple of 8, at most MML_BLOCK_MAX, all of it
- * in the file), and for EVENTS the count against len. Returns 1 (*bh, and
- * for EVENTS *eh, filled), 0 when there is no block there, -1 on a read
- * error (s->err).
+ * in the file), for EVENTS the count against len, for PACKED its header's
+ * sizes against len. Returns 1 (*bh, and for EVENTS and PACKED *ph, filled;
+ * for EVENTS only its first 24 bytes), 0 when there is no block there, -1
+ * on a read error (s->err).
  */
 static int block_at(struct source *s, struct mml_src *m, uint64_t off, uint64_t size,
-		    struct mml_block_header *bh, struct mml_events_header *eh)
+		    struct mml_block_header *bh, struct mml_packed_header *ph)
 {
+	size_t hl = sizeof(struct mml_events_header);
+
 	if (size - off < sizeof(*bh))
 		return 0;
 	if (full_pread(m->fd, bh, sizeof(*bh), off) != 1)
@@ -290,13 +316,17 @@ static int block_at(struct source *s, struct mml_src *m, uint64_t off, uint64_t 
 	if (bh->magic != MML_BLOCK_MAGIC || bh->len % 8 || bh->len > MML_BLOCK_MAX ||
 	    size - off - sizeof(*bh) < bh->len)
 		return 0;
-	if (bh->type != MML_BLK_EVENTS)
+	if (bh->type != MML_BLK_EVENTS && bh->type != MML_BLK_PACKED)
 		return 1;
-	if (bh->len < sizeof(*eh))
+	if (bh->type == MML_BLK_PACKED)
+		hl = sizeof(*ph);
+	if (bh->len < hl)
 		return 0;
-	if (full_pread(m->fd, eh, sizeof(*eh), off + sizeof(*bh)) != 1)
+	if (full_pread(m->fd, ph, hl, off + sizeof(*bh)) != 1)
 		return read_error(s, m, off);
-	return (uint64_t)eh->count * sizeof(struct mml_event) + sizeof(*eh) == bh->len;
+	if (bh->type == MML_BLK_PACKED)
+		return packed_ok(ph, bh->len);
+	return (uint64_t)ph->count * sizeof(struct mml_event) + hl == bh->len;
 }
 
 /*
@@ -328,9 +358,9 @@ static int payload(struct source *s, struct mml_src *m, uint64_t off,
 static int good_block(struct source *s, struct mml_src *m, uint64_t off, uint64_t size)
 {
 	struct mml_block_header bh;
-	struct mml_events_header eh;
+	struct mml_packed_header ph;
 	unsigned char *p;
-	int r = block_at(s, m, off, size, &bh, &eh);
+	int r = block_at(s, m, off, size, &bh, &ph);
 
 	if (r <= 0)
 		return r;
@@ -389,7 +419,7 @@ static uint64_t resync(struct source *s, struct mml_src *m, uint64_t off, uint64
 }
 
 static int add_index(struct source *s, struct mml_src *m, size_t *cap, uint64_t off,
-		     const struct mml_block_header *bh, const struct mml_events_header *eh)
+		     const struct mml_block_header *bh, const struct mml_packed_header *eh)
 {
 	if (!eh->count)
 		return 0;
@@ -402,7 +432,7 @@ static int add_index(struct source *s, struct mml_src *m, size_t *cap, uint64_t 
 		*cap = ncap;
 	}
 	m->idx[m->nidx++] = (struct blk){ off, bh->len, eh->count, eh->min_ts, eh->max_ts,
-					  bh->hash };
+					  bh->hash, bh->type };
 	return 0;
 }
 
@@ -459,9 +489,10 @@ static int mml_open(struct source *s, const char *path)
 		snprintf(s->err, sizeof(s->err), "%s: not an mmaplock trace (short header)", path);
 		return -1;
 	}
-	if (h.version_major != MML_VERSION_MAJOR) {
-		snprintf(s->err, sizeof(s->err), "%s: file format version %u, this reader knows %u",
-			 path, h.version_major, MML_VERSION_MAJOR);
+	if (h.version_major < 1 || h.version_major > MML_VERSION_MAJOR) {
+		snprintf(s->err, sizeof(s->err),
+			 "%s: file format version %u, this reader knows 1 to %u", path,
+			 h.version_major, MML_VERSION_MAJOR);
 		return -1;
 	}
 	if (h.header_size < sizeof(h) || h.header_size > size) {
@@ -476,11 +507,11 @@ static int mml_open(struct source *s, const char *path)
 	}
 	for (off = h.header_size; off < size;) {
 		struct mml_block_header bh = { 0 };
-		struct mml_events_header eh;
+		struct mml_packed_header eh;
 		uint64_t next;
 		int r = block_at(s, m, off, size, &bh, &eh);
 
-		if (r > 0 && bh.type == MML_BLK_EVENTS)
+		if (r > 0 && (bh.type == MML_BLK_EVENTS || bh.type == MML_BLK_PACKED))
 			r = add_index(s, m, &cap, off, &bh, &eh) ? -1 : 1;
 		else if (r > 0 && bh.type >= MML_BLK_MEMCG && bh.type <= MML_BLK_STACK)
 			r = load_meta_block(s, m, off, &bh, &end_lost, &seen_end);
@@ -542,21 +573,82 @@ static void pool_put(struct mml_src *m, void *buf, size_t cap)
 	free(buf);
 }
 
-/* Read and check block b. Returns 0, or -1 read error, -2 bad hash, -3 no memory. */
+static int grow(unsigned char **buf, size_t *cap, size_t need)
+{
+	unsigned char *n;
+
+	if (need <= *cap)
+		return 0;
+	n = realloc(*buf, need);
+	if (!n)
+		return -1;
+	*buf = n;
+	*cap = need;
+	return 0;
+}
+
+/*
+ * A PACKED block's payload p (hash checked) into out: a 24-byte events
+ * header and b->count events, as an EVENTS block holds them. Returns 0, -2
+ * when it does not unpack (damaged), -3 when out of memory.
+ */
+static int unpack_block(struct mml_src *m, const struct blk *b, const unsigned char *p, void *out)
+{
+	struct mml_packed_header ph;
+	const unsigned char *raw = p + sizeof(ph);
+	int r;
+
+	memcpy(&ph, p, sizeof(ph));
+	if (!packed_ok(&ph, b->len) || ph.count != b->count)
+		return -2;
+	if (ph.codec == MML_CODEC_ZSTD) {
+		size_t n;
+
+		if (grow(&m->raw, &m->raw_cap, ph.raw_len ? ph.raw_len : 1) < 0 ||
+		    (!m->dctx && !(m->dctx = ZSTD_createDCtx())))
+			return -3;
+		n = ZSTD_decompressDCtx(m->dctx, m->raw, ph.raw_len, raw, ph.data_len);
+		if (ZSTD_isError(n) || n != ph.raw_len)
+			return -2;
+		raw = m->raw;
+	}
+	memcpy(out, &ph, sizeof(struct mml_events_header));
+	r = mml_unpack(&m->up, raw, ph.raw_len, ph.count, ph.min_ts,
+		       (struct mml_event *)((char *)out + sizeof(struct mml_events_header)));
+	return r == -1 ? -2 : r == -2 ? -3 : 0;
+}
+
+/*
+ * Read and check block b into a pool buffer holding its events header and
+ * events (a PACKED block unpacked). Returns 0, or -1 read error, -2 bad
+ * hash or contents, -3 no memory.
+ */
 static int fetch(struct mml_src *m, const struct blk *b, void **bufp, size_t *cap)
 {
-	void *buf = pool_get(m, b->len, cap);
+	int packed = b->type == MML_BLK_PACKED;
+	size_t need = packed ? sizeof(struct mml_events_header) +
+				       (size_t)b->count * sizeof(struct mml_event)
+			     : b->len;
+	void *buf = pool_get(m, need, cap);
+	unsigned char *in = buf;
+	int r = 0;
 
 	*bufp = NULL;
 	if (!buf)
 		return -3;
-	if (full_pread(m->fd, buf, b->len, b->off + sizeof(struct mml_block_header)) != 1) {
+	if (packed && grow(&m->zin, &m->zin_cap, b->len) < 0)
+		r = -3;
+	else if (packed)
+		in = m->zin;
+	if (!r && full_pread(m->fd, in, b->len, b->off + sizeof(struct mml_block_header)) != 1)
+		r = -1;
+	if (!r && mml_hash(in, b->len) != b->hash)
+		r = -2;
+	if (!r && packed)
+		r = unpack_block(m, b, in, buf);
+	if (r) {
 		pool_put(m, buf, *cap);
-		return -1;
-	}
-	if (mml_hash(buf, b->len) != b->hash) {
-		pool_put(m, buf, *cap);
-		return -2;
+		return r;
 	}
 	*bufp = buf;
 	return 0;
@@ -619,7 +711,7 @@ static int load_block(struct source *s, struct mml_src *m)
 	if (r == -1)
 		return read_error(s, m, b->off);
 	if (r == -2) {
-		/* a bad hash: the block's events are left out, the rest goes on */
+		/* a bad hash or contents: the block's events are left out, the rest goes on */
 		damaged(s, sizeof(struct mml_block_header) + b->len);
 		return 0;
 	}
@@ -738,6 +830,10 @@ static void mml_close(struct source *s)
 	for (int i = 0; i < m->npool; i++)
 		free(m->pool[i].buf);
 	free(m->act);
+	free(m->zin);
+	free(m->raw);
+	ZSTD_freeDCtx(m->dctx);
+	mml_unpacker_fini(&m->up);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	free(m->idx);

@@ -61,6 +61,7 @@ struct backend_opts {
 	uint64_t win_ns;		/* windows: length */
 	/* filters, buffer sizes etc. of the tracefs recorder go in its own opts */
 	const void *impl_opts;
+	const char *prog;		/* error prefix ("mmaplock top"); NULL: "mmaplock" */
 };
 
 struct backend;
@@ -95,6 +96,20 @@ struct backend *backend_open(const char *name, const struct backend_opts *o,
 			     const struct backend_sink *sink, struct mml_meta *meta,
 			     char *err, size_t errlen, char *note, size_t notelen);
 void backend_close(struct backend *b);	/* NULL is fine */
+
+/* "auto", "tracefs" or "bpf": 1; anything else 0 (a usage error for --backend). */
+int backend_name_valid(const char *name);
+
+/*
+ * Run b to its end: start, then poll every period_ms until the back-end
+ * ends, a stop signal comes (signals.h), duration seconds pass (0: no
+ * limit) or each(ctx) returns non-zero; then stop. each runs once b has
+ * started and after every poll (NULL: none); a window callback that returns
+ * non-zero also ends the run (normally). Returns 0, or 1 on failure with a
+ * one-line reason in b->err (empty when the back-end printed it itself).
+ */
+int backend_run(struct backend *b, double duration, int period_ms,
+		int (*each)(void *ctx), void *ctx);
 
 extern const struct backend_ops backend_tracefs_ops, backend_bpf_ops;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * live.c: windows over the recorder's live event stream (live.h): the
- * record_sink callbacks, window closing, and the memory bound.
+ * live.c: windows over a live event stream (live.h): feeding the pairing,
+ * window closing, and the memory bound.
  */
 #include <string.h>
 #include "live.h"
@@ -14,9 +14,19 @@ static void zero_groups(struct agg *a)
 	}
 }
 
+/* Broken sequences so far (pair.h's counters; open_at_end is only counted at the end). */
+static uint64_t unmatched(const struct live *l)
+{
+	const struct pair_unmatched *u = &l->pair.um;
+
+	return l->unmatched_before + u->release_without_acquire + u->restart + u->nested +
+	       u->non_owner_releases + u->negative;
+}
+
 /* Pairing and aggregation afresh: the cached group pointers die with both. */
 static int restart(struct live *l)
 {
+	l->unmatched_before = unmatched(l);
 	pair_fini(&l->pair);
 	agg_fini(&l->agg);
 	l->resets++;
@@ -29,11 +39,25 @@ static int restart(struct live *l)
 
 static int close_window(struct live *l)
 {
-	int rc = l->close(l, l->win_ns, l->events_win, l->lost_total - l->lost_win_start);
+	struct window w = {
+		.start_ns = l->win_end - l->win_ns, .len_ns = l->win_ns,
+		.agg = &l->agg, .meta = l->meta,
+	};
+	int rc;
 
+	w.total.events = l->events;
+	w.total.lost = l->lost_total;
+	w.total.unmatched = unmatched(l);
+	w.total.contention_marked = l->pair.contention_events != 0;
+	w.stats = w.total;
+	w.stats.events = l->events_win;
+	w.stats.lost = l->lost_total - l->lost_win_start;
+	w.stats.unmatched = w.total.unmatched - l->unmatched_win_start;
+	rc = l->out.window ? l->out.window(l->out.ctx, &w) : 0;
 	l->windows++;
 	l->events_win = 0;
 	l->lost_win_start = l->lost_total;
+	l->unmatched_win_start = w.total.unmatched;
 	l->win_end += l->win_ns;
 	if (l->agg.n > LIVE_MAX_GROUPS) {
 		if (restart(l))
@@ -44,9 +68,28 @@ static int close_window(struct live *l)
 	return rc;
 }
 
-static int on_events(void *ctx, const struct mml_event *ev, size_t n)
+/* Into the pairing; by (memcg, mode): rewritten copies, a chunk at a time. */
+static int feed(struct live *l, const struct mml_event *ev, size_t n)
 {
-	struct live *l = ctx;
+	struct mml_event buf[256];
+	size_t nb = 0;
+
+	if (l->by != AGG_BY_MEMCG_MODE)
+		return pair_feed(&l->pair, ev, n);
+	for (size_t k = 0; k < n; k++) {
+		buf[nb] = ev[k];
+		buf[nb].memcg = agg_key_memcg_mode(ev[k].memcg, ev[k].flags & MML_F_WRITE);
+		if (++nb == 256 || k + 1 == n) {
+			if (pair_feed(&l->pair, buf, nb))
+				return -1;
+			nb = 0;
+		}
+	}
+	return 0;
+}
+
+int live_events(struct live *l, const struct mml_event *ev, size_t n)
+{
 	size_t from = 0;
 
 	if (!n)
@@ -58,22 +101,7 @@ static int on_events(void *ctx, const struct mml_event *ev, size_t n)
 			continue;
 		/* feed [from, i), then close windows up to ev[i] */
 		if (i > from) {
-			if (l->key) {
-				/* rewritten copies, fed a chunk at a time */
-				struct mml_event buf[256];
-				size_t nb = 0;
-				for (size_t k = from; k < i; k++) {
-					buf[nb] = ev[k];
-					nb += l->key(l, &buf[nb]) == 0;
-					if ((nb == 256 || k + 1 == i) && nb) {
-						if (pair_feed(&l->pair, buf, nb)) {
-							l->err = 1;
-							return -1;
-						}
-						nb = 0;
-					}
-				}
-			} else if (pair_feed(&l->pair, ev + from, i - from)) {
+			if (feed(l, ev + from, i - from)) {
 				l->err = 1;
 				return -1;
 			}
@@ -93,34 +121,10 @@ static int on_events(void *ctx, const struct mml_event *ev, size_t n)
 	return 0;
 }
 
-static void on_memcg(void *ctx, uint64_t id, const char *path)
+int live_tick(struct live *l, uint64_t wm, uint64_t lost, int final)
 {
-	struct live *l = ctx;
-
-	meta_set_memcg(l->meta, id, path);
-}
-
-static void on_task(void *ctx, const struct mml_task_info *t)
-{
-	struct live *l = ctx;
-
-	meta_set_task(l->meta, t);
-}
-
-static void on_forget(void *ctx)
-{
-	struct live *l = ctx;
-
-	meta_forget_tasks(l->meta);
-}
-
-static int on_tick(void *ctx, const struct record_tick *t)
-{
-	struct live *l = ctx;
-	uint64_t wm = t->watermark;
-
-	l->lost_total = t->lost;
-	if (t->final)
+	l->lost_total = lost;
+	if (final)
 		return 0;		/* a window cut short is not shown */
 	if (wm == UINT64_MAX)		/* no clock to compare with: the stream itself */
 		wm = l->last_ts;
@@ -137,26 +141,19 @@ static int on_tick(void *ctx, const struct record_tick *t)
 	return 0;
 }
 
-int live_init(struct live *l, enum agg_by by, uint64_t win_ns, live_close_fn close, void *ctx)
+int live_init(struct live *l, enum agg_by by, uint64_t win_ns, struct mml_meta *meta,
+	      const struct backend_sink *out)
 {
 	memset(l, 0, sizeof(*l));
 	l->by = by;
 	l->win_ns = win_ns;
-	l->close = close;
-	l->ctx = ctx;
-	l->meta = meta_new();
-	if (!l->meta)
-		return -1;
+	l->meta = meta;
+	if (out)
+		l->out = *out;
 	if (pair_init(&l->pair) || agg_attach(&l->agg, &l->pair, by, l->meta)) {
 		live_fini(l);
 		return -1;
 	}
-	l->sink.events = on_events;
-	l->sink.memcg = on_memcg;
-	l->sink.task = on_task;
-	l->sink.forget_tasks = on_forget;
-	l->sink.tick = on_tick;
-	l->sink.ctx = l;
 	return 0;
 }
 
@@ -165,6 +162,5 @@ void live_fini(struct live *l)
 	pair_fini(&l->pair);
 	if (l->agg.g)
 		agg_fini(&l->agg);
-	meta_free(l->meta);
-	l->meta = NULL;
+	memset(&l->agg, 0, sizeof(l->agg));
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * record-live.c: live delivery for top and exporter (record.c's top
- * comment, "Live mode"): merged events, the watermark, lost counts.
+ * record-live.c: live delivery, events or windows (record.c's top comment,
+ * "Live mode"): merged events, the watermark, lost counts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,11 +20,14 @@ uint64_t rec_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int live_events(void *ctx, const struct mml_event *ev, size_t n)
+/* Merged events to the windows (live.c), or as they are to the sink. */
+static int deliver(void *ctx, const struct mml_event *ev, size_t n)
 {
-	const struct record_sink *s = ctx;
+	struct rec *r = ctx;
 
-	return s->events(s->ctx, ev, n);
+	if (r->is_windows)
+		return live_events(&r->win, ev, n);
+	return r->b->sink.events(r->b->sink.ctx, ev, n);
 }
 
 /* Lost so far on all CPUs: the instance's stats, or the pages' own marks if more. */
@@ -43,12 +46,11 @@ static uint64_t read_lost(struct rec *r)
 
 /*
  * Live mode, after a drain that began at event-clock time wm: deliver what
- * is certainly complete, then tick. A CPU whose reading was cut short
+ * is certainly complete, then close the windows it ends. A CPU whose reading was cut short
  * (MERGE_SOFT_MAX) holds the watermark at its newest event. Non-zero: stop.
  */
 int rec_live_step(struct rec *r, uint64_t wm, int final)
 {
-	struct record_tick t = { 0 };
 	double now = rec_now();
 
 	if (final) {
@@ -59,7 +61,7 @@ int rec_live_step(struct rec *r, uint64_t wm, int final)
 			    merge_last_ts(&r->live, cpu) < wm)
 				wm = merge_last_ts(&r->live, cpu);
 	}
-	if (merge_deliver(&r->live, wm, live_events, (void *)r->sink))
+	if (merge_deliver(&r->live, wm, deliver, r))
 		return 1;
 	if (final || now - r->last_lost >= 0.25) {
 		r->last_lost = now;
@@ -67,11 +69,7 @@ int rec_live_step(struct rec *r, uint64_t wm, int final)
 	}
 	if (!final)
 		rec_rewalk(r, now);
-	if (!r->sink->tick)
+	if (!r->is_windows)
 		return 0;
-	t.watermark = wm;
-	t.events = r->live.delivered;
-	t.lost = r->lost;
-	t.final = final;
-	return r->sink->tick(r->sink->ctx, &t);
+	return live_tick(&r->win, wm, r->lost, final);
 }

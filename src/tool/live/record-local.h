@@ -3,7 +3,8 @@
  * record-local.h: the recording engine's private state, shared by its files:
  * record.c (lifecycle, draining), record-args.c (options), record-names.c
  * (memcg paths, tasks, filters, metadata), record-live.c (live delivery),
- * record-stack.c (kernel stacks). See record.h for the interface.
+ * record-stack.c (kernel stacks), backend-tracefs.c (the life cycle behind
+ * backend_tracefs_ops). See record.h and backend.h for the interfaces.
  */
 #ifndef MML_RECORD_LOCAL_H
 #define MML_RECORD_LOCAL_H
@@ -12,6 +13,8 @@
 #include <time.h>
 #include <sys/types.h>
 #include "record.h"
+#include "backend.h"
+#include "live.h"
 #include "idmap.h"
 #include "merge.h"
 #include "mml_format.h"
@@ -37,7 +40,19 @@ struct cpubuf {
 };
 
 struct rec {
-	const struct record_opts *o;
+	const struct record_opts *o;	/* &opts */
+	struct record_opts opts;	/* the back-end's copy */
+	struct backend *b;		/* sink (events or windows) and meta (names), may be NULL */
+	struct record_result *res;	/* opts.res, or own */
+	struct record_result own_res;
+	struct live win;		/* windows wanted (is_windows): events become windows here */
+	int is_windows;
+	pid_t child, wd;		/* CMD, the instance's watchdog; -1: none */
+	int gofd, wd_fd;		/* CMD's go pipe, the watchdog's pipe; -1: none */
+	const char *clock;		/* "mono" or "local" */
+	char filter[4096];		/* -G filter, for the stack trigger */
+	double t0, last_progress;
+	int started, stopped, ok;	/* ok: the run ended well (file committed) */
 	struct tracefs_instance *ti;
 	struct tep_handle *tep;
 	struct decoder *dec;
@@ -63,8 +78,8 @@ struct rec {
 	uint64_t events, filtered;
 	time_t last_walk;
 	int werr;
-	/* live mode (o->sink): per-CPU queues merged in time order, lost re-read */
-	const struct record_sink *sink;
+	/* live mode (events or windows to the back-end's sink): per-CPU queues merged in
+	   time order, lost re-read */
 	struct merge live;
 	int is_live;
 	int mono;			/* trace clock is CLOCK_MONOTONIC: a watermark from now */
@@ -122,6 +137,12 @@ void rec_file_abort(struct rec *r);
 /* record.c */
 uint64_t rec_read_stat(struct rec *r, int cpu, const char *key);
 double rec_now(void);
+long rec_drain(struct rec *r, int final);	/* everything available now, every CPU: pages read */
+/* Fork CMD, held before exec until *gofd is written. -1: errno. */
+pid_t rec_start_cmd(const struct record_opts *o, int *gofd);
+/* "cannot WHAT: reason" (with a hint for permissions) into buf. */
+void rec_perm_msg(char *buf, size_t len, const char *what);
+void rec_perm_error(const struct record_opts *o, const char *what);	/* the same, on stderr */
 
 /* record-live.c */
 #define LIVE_SLACK_NS	10000000ull	/* an event stamped this long ago is in its buffer */

@@ -27,11 +27,11 @@ static void name_memcg(struct rec *r, uint64_t id, const char *path)
 {
 	long f = idmap_find(&r->memcg_seen, id);
 
-	if (!r->w || f < 0 || r->memcg_seen.val[f] || !id)
+	if (!r->w || f < 0 || r->memcg_seen.t[f].val || !id)
 		return;
 	if (mml_writer_memcg(r->w, id, path))
 		r->werr = errno;
-	r->memcg_seen.val[f] = strdup("");
+	r->memcg_seen.t[f].val = strdup("");
 }
 
 void rec_on_walk(uint64_t id, const char *path, void *arg)
@@ -41,8 +41,8 @@ void rec_on_walk(uint64_t id, const char *path, void *arg)
 
 	if (s)
 		idmap_put(&r->memcg_path, id, s);
-	if (r->sink && r->sink->memcg)
-		r->sink->memcg(r->sink->ctx, id, path);
+	if (r->b && r->b->meta)
+		meta_set_memcg(r->b->meta, id, path);
 	if (decoder_has_memcg_id(r->dec))
 		name_memcg(r, id, path);
 }
@@ -51,8 +51,8 @@ void rec_on_path(uint64_t id, const char *path, void *arg)
 {
 	struct rec *r = arg;
 
-	if (r->sink && r->sink->memcg)
-		r->sink->memcg(r->sink->ctx, id, path);
+	if (r->b && r->b->meta)
+		meta_set_memcg(r->b->meta, id, path);
 	if (!r->w && !r->o->output)
 		return;			/* live only: no file */
 	if (!r->w) {
@@ -101,7 +101,7 @@ static const char *saved_comm(struct rec *r, uint32_t tid)
 	if (rec_now() - r->comms_at >= RECORD_PERIOD_MS / 1000.0)
 		load_saved_cmdlines(r);
 	f = idmap_find(&r->comms, tid);
-	return f >= 0 ? r->comms.val[f] : NULL;
+	return f >= 0 ? r->comms.t[f].val : NULL;
 }
 
 /* A task gone from /proc, named from saved_cmdlines: comm only. */
@@ -109,10 +109,10 @@ static void name_gone(struct rec *r, uint32_t tid, const char *comm)
 {
 	if (r->w && mml_writer_task(r->w, tid, 0, comm, 0, NULL))
 		r->werr = errno;
-	if (r->sink && r->sink->task) {
+	if (r->b && r->b->meta) {
 		struct mml_task_info ti = { .tid = tid };
 		snprintf(ti.comm, sizeof(ti.comm), "%s", comm);
-		r->sink->task(r->sink->ctx, &ti);
+		meta_set_task(r->b->meta, &ti);
 	}
 }
 
@@ -128,12 +128,12 @@ void rec_retry_names(struct rec *r)
 		struct rec_pending p = r->pend[i];
 		long t = idmap_find(&r->tids, p.tid), f = idmap_find(&r->comms, p.tid);
 
-		if (t < 0 || !r->tids.val[t])
+		if (t < 0 || !r->tids.t[t].val)
 			continue;	/* forgotten (live) or named meanwhile */
-		if (f >= 0 && r->comms.val[f]) {
-			name_gone(r, p.tid, r->comms.val[f]);
-			free(r->tids.val[t]);
-			r->tids.val[t] = NULL;
+		if (f >= 0 && r->comms.t[f].val) {
+			name_gone(r, p.tid, r->comms.t[f].val);
+			free(r->tids.t[t].val);
+			r->tids.t[t].val = NULL;
 			r->late_names = 1;
 			continue;
 		}
@@ -178,10 +178,10 @@ int rec_take_exit(struct rec *r, const void *data, int size)
 		return 1;
 	long f = idmap_find(&r->tids, tid);
 	if (f >= 0) {
-		if (r->tids.val[f]) {		/* seen gone, not named yet */
+		if (r->tids.t[f].val) {		/* seen gone, not named yet */
 			name_gone(r, tid, comm);
-			free(r->tids.val[f]);
-			r->tids.val[f] = NULL;
+			free(r->tids.t[f].val);
+			r->tids.t[f].val = NULL;
 			r->late_names = 1;
 		}
 		return 1;
@@ -201,22 +201,22 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 	if (r->is_live && r->tids.n >= RECORD_LIVE_TIDS) {
 		/* a long live run: memory bounded, tasks looked up again */
 		idmap_free(&r->tids);
-		if (r->sink->forget_tasks)
-			r->sink->forget_tasks(r->sink->ctx);
+		if (r->b->meta)
+			meta_forget_tasks(r->b->meta);
 	}
 	if (tid == 0) {
 		/* the idle task: not in the file (mml_writer_task), readers name it */
 		idmap_put(&r->tids, 0, NULL);
-		if (r->sink && r->sink->task) {
+		if (r->b && r->b->meta) {
 			struct mml_task_info ti = { .tid = 0, .tgid = 0, .comm = "swapper" };
-			r->sink->task(r->sink->ctx, &ti);
+			meta_set_task(r->b->meta, &ti);
 		}
 		return;
 	}
 	if (cgroupfs_task((pid_t)tid, &t)) {
 		/* gone already: its exit event's comm, the kernel's saved one, or later */
 		long x = idmap_find(&r->exited, tid);
-		const char *comm = x >= 0 && r->exited.val[x] ? r->exited.val[x] : saved_comm(r, tid);
+		const char *comm = x >= 0 && r->exited.t[x].val ? r->exited.t[x].val : saved_comm(r, tid);
 
 		if (!comm) {
 			idmap_put(&r->tids, tid, strdup("?"));
@@ -231,11 +231,11 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 	idmap_put(&r->tids, tid, NULL);
 	if (r->w && mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
 		r->werr = errno;
-	if (r->sink && r->sink->task) {
+	if (r->b && r->b->meta) {
 		struct mml_task_info ti = { .tid = tid, .tgid = t.tgid, .cgroup_id = t.cgroup_id,
 					    .cgroup = t.cgroup[0] ? t.cgroup : NULL };
 		snprintf(ti.comm, sizeof(ti.comm), "%s", t.comm);
-		r->sink->task(r->sink->ctx, &ti);
+		meta_set_task(r->b->meta, &ti);
 	}
 }
 
@@ -247,7 +247,7 @@ void rec_see_memcg(struct rec *r, uint64_t id)
 		return;		/* 0: no memcg, nothing to name; path era: rec_on_path names */
 	long f = idmap_find(&r->memcg_path, id);
 	if (f >= 0) {
-		name_memcg(r, id, r->memcg_path.val[f]);
+		name_memcg(r, id, r->memcg_path.t[f].val);
 		return;
 	}
 	time_t now = time(NULL);
@@ -263,8 +263,8 @@ void rec_rewalk(struct rec *r, double now)
 		return;
 	r->last_rewalk = now;
 	for (size_t i = 0; i < r->memcg_seen.cap; i++)
-		if (r->memcg_seen.used[i] && r->memcg_seen.key[i] &&
-		    idmap_find(&r->memcg_path, r->memcg_seen.key[i]) < 0) {
+		if (r->memcg_seen.t[i].used && r->memcg_seen.t[i].key &&
+		    idmap_find(&r->memcg_path, r->memcg_seen.t[i].key) < 0) {
 			r->last_walk = time(NULL);
 			cgroupfs_walk(rec_on_walk, r);
 			return;
@@ -275,14 +275,14 @@ void rec_late_comms(struct rec *r)
 {
 	load_saved_cmdlines(r);
 	for (size_t i = 0; i < r->tids.cap; i++) {
-		if (!r->tids.used[i] || !r->tids.val[i])
+		if (!r->tids.t[i].used || !r->tids.t[i].val)
 			continue;
-		long f = idmap_find(&r->comms, r->tids.key[i]);
+		long f = idmap_find(&r->comms, r->tids.t[i].key);
 		if (f < 0)
 			continue;
-		mml_writer_task(r->w, (uint32_t)r->tids.key[i], 0, r->comms.val[f], 0, NULL);
-		free(r->tids.val[i]);
-		r->tids.val[i] = NULL;
+		mml_writer_task(r->w, (uint32_t)r->tids.t[i].key, 0, r->comms.t[f].val, 0, NULL);
+		free(r->tids.t[i].val);
+		r->tids.t[i].val = NULL;
 	}
 	idmap_free(&r->comms);
 }
@@ -405,4 +405,5 @@ void rec_write_info(struct rec *r, const char *clock)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	mml_writer_info(r->w, "start_time", buf);
 	mml_writer_info(r->w, "tool", "mmaplock record");
+	mml_writer_info(r->w, "backend", "tracefs");
 }

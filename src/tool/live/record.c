@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * record.c: the recording engine behind `mmaplock record` and `stat`
- * (see record.h).
+ * record.c: the recording engine behind the tracefs back-end (record.h,
+ * backend.h; its life cycle is in backend-tracefs.c): draining, CMD, and
+ * record_run(), `mmaplock record`'s loop over the back-end.
  *
  * Lifecycle. (1) Mount tracefs if needed, remove stale mmaplock-<pid>
  * instances. (2) Create ours and fork a watchdog: a child holding the read
@@ -45,7 +46,8 @@
  * missed-events marks on that CPU's pages, if larger), written as LOST
  * blocks.
  *
- * Live mode (o->sink: top, exporter). Decoded events go to per-CPU queues
+ * Live mode (events or windows to the back-end's sink: top, exporter).
+ * Decoded events go to per-CPU queues
  * (merge.c) instead of the file (none when o->output is NULL). After each
  * drain, whatever is older than the drain's start minus LIVE_SLACK_NS
  * (the trace clock is CLOCK_MONOTONIC) is merged across CPUs and handed to
@@ -174,8 +176,7 @@ static void take_page(struct rec *r, int cpu, void *page)
 	}
 }
 
-/* Read everything available now on every CPU. Returns pages read. */
-static long drain(struct rec *r, int final)
+long rec_drain(struct rec *r, int final)
 {
 	long pages = 0;
 	double now = rec_now();
@@ -247,7 +248,7 @@ double rec_now(void)
  * died between fork() and prctl(). (The kernel clears the setting when CMD
  * execs a set-user-ID or file-capability program.)
  */
-static pid_t start_cmd(const struct record_opts *o, int *gofd)
+pid_t rec_start_cmd(const struct record_opts *o, int *gofd)
 {
 	pid_t parent = getpid();
 	int p[2];
@@ -275,343 +276,70 @@ static pid_t start_cmd(const struct record_opts *o, int *gofd)
 	return pid;
 }
 
-int record_cmd_exit(const struct record_opts *o, const struct record_result *res)
+int record_cmd_code(const struct record_opts *o, const struct record_result *res)
 {
 	int st = res->cmd_status;
 
 	if (!o->cmd || st < 0 || res->cmd_stopped)
 		return 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st)) {
-		fprintf(stderr, "%s: %s exited with status %d\n", o->prog, o->cmd[0], WEXITSTATUS(st));
+	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
-	}
-	if (WIFSIGNALED(st)) {
-		fprintf(stderr, "%s: %s killed by signal %d (%s)\n", o->prog, o->cmd[0], WTERMSIG(st),
-			strsignal(WTERMSIG(st)));
+	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
-	}
 	return 0;
 }
 
-static void perm_error(const struct record_opts *o, const char *what)
+int record_cmd_exit(const struct record_opts *o, const struct record_result *res)
+{
+	int code = record_cmd_code(o, res), st = res->cmd_status;
+
+	if (code && WIFEXITED(st))
+		fprintf(stderr, "%s: %s exited with status %d\n", o->prog, o->cmd[0], code);
+	else if (code)
+		fprintf(stderr, "%s: %s killed by signal %d (%s)\n", o->prog, o->cmd[0], WTERMSIG(st),
+			strsignal(WTERMSIG(st)));
+	return code;
+}
+
+void rec_perm_msg(char *buf, size_t len, const char *what)
 {
 	int e = errno;
 
 	if (e == EACCES || e == EPERM)
-		fprintf(stderr, "%s: cannot %s: %s (run as root, or grant CAP_SYS_ADMIN and access to tracefs)\n",
-			o->prog, what, strerror(e));
+		snprintf(buf, len, "cannot %s: %s (run as root, or grant CAP_SYS_ADMIN and access to tracefs)",
+			 what, strerror(e));
 	else
-		fprintf(stderr, "%s: cannot %s: %s\n", o->prog, what, strerror(e ? e : EINVAL));
+		snprintf(buf, len, "cannot %s: %s", what, strerror(e ? e : EINVAL));
+}
+
+void rec_perm_error(const struct record_opts *o, const char *what)
+{
+	char buf[256];
+
+	rec_perm_msg(buf, sizeof(buf), what);
+	fprintf(stderr, "%s: %s\n", o->prog, buf);
 }
 
 int record_run(const struct record_opts *o, struct record_result *res)
 {
-	struct rec r = { .o = o };
-	const char *tdir = NULL;
-	char name[64];
-	int wd_fd = -1, gofd = -1, rc = 1;
-	pid_t wd = -1, child = -1;
-	int status = -1;
+	struct record_opts ro = *o;
+	struct backend_opts bo = { .need = BACKEND_CAP_EVENTS | BACKEND_CAP_FILE,
+				   .impl_opts = &ro, .prog = o->prog };
+	struct backend_sink sink = { 0 };
+	struct backend *b;
+	char err[256];
+	int rc;
 
-	memset(res, 0, sizeof(*res));
-	res->cmd_status = -1;
-	r.out_fd = r.out_lock = -1;
-	r.exit_id = -1;
-	/* finds tracefs, mounting it if needed (tracefs_tracing_dir_is_mounted leaks) */
-	tdir = tracefs_tracing_dir();
-	if (!tdir || access(tdir, F_OK)) {
-		perm_error(o, "mount tracefs");
+	ro.res = res;
+	b = backend_open("tracefs", &bo, &sink, NULL, err, sizeof(err), NULL, 0);
+	if (!b) {
+		if (err[0])
+			fprintf(stderr, "%s: %s\n", o->prog, err);
 		return 1;
 	}
-	if (access(tdir, W_OK) != 0) {
-		perm_error(o, "create tracefs instance");
-		return 1;
-	}
-	if (o->output && rec_file_open(&r)) {	/* before any tracing: a refused FILE costs none */
-		rec_file_abort(&r);
-		return 1;
-	}
-	instance_cleanup_stale(PREFIX, o->prog);
-	snprintf(name, sizeof(name), PREFIX "%d", (int)getpid());
-	errno = 0;
-	r.ti = tracefs_instance_create(name);
-	if (!r.ti || !tracefs_instance_exists(name)) {
-		perm_error(o, "create tracefs instance");
-		tracefs_instance_free(r.ti);
-		rec_file_abort(&r);
-		return 1;
-	}
-	wd = instance_watchdog(name, &wd_fd);
-
-	const char *systems[] = { "mmap_lock", "lock", "sched", o->stack && !o->sink ? "ftrace" : NULL, NULL };
-	r.tep = tracefs_local_events_system(NULL, systems);
-	if (!r.tep) {
-		perm_error(o, "read the event formats");
-		goto out;
-	}
-	r.dec = decoder_new(r.tep, rec_on_path, &r);
-	if (!r.dec) {
-		fprintf(stderr, "%s: this kernel has no mmap_lock tracepoints (CONFIG_TRACING, 5.10+)\n", o->prog);
-		goto out;
-	}
-	r.kbuf = kbuffer_alloc(sizeof(long) == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4, KBUFFER_ENDIAN_LITTLE);
-	if (!r.kbuf)
-		goto out;
-	if (tep_is_old_format(r.tep))
-		kbuffer_set_old_format(r.kbuf);
-
-	/* the instance's settings */
-	const char *clock = "mono";
-	if (tracefs_instance_file_write(r.ti, "trace_clock", "mono") < 0) {
-		clock = "local";
-	}
-	r.mono = !strcmp(clock, "mono");
-	if (tracefs_instance_set_buffer_size(r.ti, o->buffer_kb, -1) < 0) {
-		perm_error(o, "set the buffer size");
-		goto out;
-	}
-	if (o->cmd && o->only_cmd) {
-		/* CMD first, held at its start until the events are on, so that its pid can be filtered */
-		child = start_cmd(o, &gofd);
-		if (child < 0) {
-			fprintf(stderr, "%s: cannot start %s: %s\n", o->prog, o->cmd[0], strerror(errno));
-			goto out;
-		}
-	}
-	if ((o->npids || child > 0) && rec_set_pids(&r, child))
-		goto out;
-	char filter[4096] = "";
-	if (o->ncgroups && rec_set_cgroups(&r, filter, sizeof(filter)))
-		goto out;
-	if (decoder_has_contention(r.dec)) {
-		/* rwsem waits only: READ (2) or WRITE (4) alone; rwlock spins add SPIN, percpu-rwsems PERCPU */
-		tracefs_instance_file_write(r.ti, "events/lock/contention_begin/filter",
-					    "flags == 2 || flags == 4");
-	}
-
-	r.ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
-	r.cpu = calloc((size_t)r.ncpu, sizeof(*r.cpu));
-	if (!r.cpu)
-		goto out;
-	r.pagesize = 0;
-	for (int cpu = 0; cpu < r.ncpu; cpu++) {
-		r.cpu[cpu].tcpu = tracefs_cpu_open(r.ti, cpu, true);
-		if (!r.cpu[cpu].tcpu)
-			continue;		/* offline CPU */
-		r.cpu[cpu].ev = malloc(sizeof(struct mml_event) * BATCH);
-		if (!r.cpu[cpu].ev)
-			goto out;
-		int sz = tracefs_cpu_read_size(r.cpu[cpu].tcpu);
-		if (sz > r.pagesize)
-			r.pagesize = sz;
-	}
-	if (!r.pagesize) {
-		perm_error(o, "open the per-CPU buffers");
-		goto out;
-	}
-	instance_cloexec_fds();
-	r.page = malloc((size_t)r.pagesize);
-	if (!r.page)
-		goto out;
-	if (o->sink) {
-		r.sink = o->sink;
-		if (merge_init(&r.live, r.ncpu))
-			goto out;
-		r.is_live = 1;
-	}
-
-	/* the file */
-	struct mml_file_header h = { 0 };
-	struct timespec rt, mono;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	h.source = MML_SOURCE_KERNEL;
-	h.ncpus = (uint32_t)r.ncpu;
-	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
-	h.start_ts_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
-	h.clock = strcmp(clock, "mono") ? MML_CLOCK_LOCAL : MML_CLOCK_MONOTONIC;
-	if (o->output) {		/* live mode without a file: none */
-		r.w = mml_writer_fdopen(r.out_fd, &h);
-		r.out_fd = -1;		/* the writer's now, closed even on error */
-		if (!r.w) {
-			fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, o->output, strerror(errno));
-			goto out;
-		}
-		r.out_written = 1;
-		rec_write_info(&r, clock);
-		for (size_t i = 0; i < r.early.cap; i++)
-			if (r.early.used[i] && r.early.val[i])
-				mml_writer_memcg(r.w, r.early.key[i], r.early.val[i]);
-	}
-	r.last_walk = time(NULL);
-	cgroupfs_walk(rec_on_walk, &r);
-
-	/* nothing is recorded until all is set (a trigger armed before its event is enabled would fire alone) */
-	tracefs_instance_file_write(r.ti, "tracing_on", "0");
-	if (o->stack && !o->sink)
-		rec_stack_start(&r, filter);
-
-	/* go */
-	if (tracefs_event_enable(r.ti, "mmap_lock", NULL) < 0) {
-		perm_error(o, "enable mmap_lock events");
-		goto out;
-	}
-	if (decoder_has_contention(r.dec)) {
-		tracefs_event_enable(r.ti, "lock", "contention_begin");
-		tracefs_event_enable(r.ti, "lock", "contention_end");
-	}
-	rec_exit_start(&r);
-	tracefs_instance_file_write(r.ti, "tracing_on", "1");
-	if (o->cmd) {
-		if (child < 0)
-			child = start_cmd(o, &gofd);
-		if (child < 0) {
-			fprintf(stderr, "%s: cannot start %s: %s\n", o->prog, o->cmd[0], strerror(errno));
-			goto out;
-		}
-		if (write(gofd, "g", 1) != 1)
-			fprintf(stderr, "%s: cannot start %s\n", o->prog, o->cmd[0]);
-		close(gofd);
-		gofd = -1;
-	}
-
-	double t0 = rec_now(), last_progress = t0;
-	for (;;) {
-		uint64_t wm = r.mono ? rec_mono_ns() - LIVE_SLACK_NS : UINT64_MAX;
-		drain(&r, 0);
-		if (r.werr)
-			break;
-		if (r.is_live && rec_live_step(&r, wm, 0))
-			break;
-		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-			child = -1;
-			res->cmd_status = status;
-			break;
-		}
-		if (sig_stop) {
-			res->stop_signal = sig_stop;
-			if (child > 0) {
-				/* pass it on; record until CMD has gone */
-				kill(child, sig_stop);
-				while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-					;
-				res->cmd_status = status;
-				child = -1;
-			}
-			break;
-		}
-		double t = rec_now();
-		if (!r.is_live)
-			rec_rewalk(&r, t);	/* memcgs made during the run: named as they appear */
-		if (o->duration > 0 && t - t0 >= o->duration)
-			break;
-		if (!o->cmd && !o->sink && t - last_progress >= 0.5) {	/* CMD owns the terminal */
-			last_progress = t;
-			progress("%s: %llu events, %.0f s", o->prog, (unsigned long long)r.events, t - t0);
-		}
-		poll(NULL, 0, RECORD_PERIOD_MS);
-	}
-	tracefs_instance_file_write(r.ti, "tracing_on", "0");
-	drain(&r, 1);
-	progress_clear();
-	if (r.is_live) {
-		rec_live_step(&r, UINT64_MAX, 1);
-		if (!r.w) {		/* no file: done */
-			res->events = r.events;
-			res->lost = r.lost;
-			if (r.werr) {
-				fprintf(stderr, "%s: %s\n", o->prog, strerror(r.werr));
-				goto out;
-			}
-			rc = 0;
-			goto out;
-		}
-	}
-
-	/* metadata at the end */
-	cgroupfs_walk(rec_on_walk, &r);
-	for (size_t i = 0; i < r.memcg_seen.cap; i++) {
-		if (!r.memcg_seen.used[i] || !decoder_has_memcg_id(r.dec))
-			continue;
-		long f = idmap_find(&r.memcg_path, r.memcg_seen.key[i]);
-		if (f >= 0 && !r.memcg_seen.val[i])	/* not named during the run */
-			mml_writer_memcg(r.w, r.memcg_seen.key[i], r.memcg_path.val[f]);
-	}
-	rec_late_comms(&r);
-	uint64_t lost = 0;
-	for (int cpu = 0; cpu < r.ncpu; cpu++) {
-		if (!r.cpu[cpu].tcpu)
-			continue;
-		uint64_t l = rec_read_stat(&r, cpu, "overrun:") + rec_read_stat(&r, cpu, "dropped events:");
-		if (l < r.cpu[cpu].missed)	/* the pages' own marks, if the stats say less */
-			l = r.cpu[cpu].missed;
-		if (l) {
-			mml_writer_lost(r.w, (uint32_t)cpu, l);
-			lost += l;
-		}
-	}
-	rec_stack_info(&r);
-	res->events = r.events;
-	res->lost = lost;
-	if (r.werr) {
-		fprintf(stderr, "%s: writing %s: %s\n", o->prog, o->output, strerror(r.werr));
-		mml_writer_close(r.w, r.events, lost);
-		r.w = NULL;
-		goto out;
-	}
-	if (mml_writer_close(r.w, r.events, lost)) {
-		r.w = NULL;
-		fprintf(stderr, "%s: writing %s: %s\n", o->prog, o->output, strerror(errno));
-		goto out;
-	}
-	r.w = NULL;
-	if (rec_file_commit(&r))
-		goto out;
-	if (!o->quiet)
-		fprintf(stderr, "%s: %llu events, %llu lost, written to %s\n", o->prog,
-			(unsigned long long)r.events, (unsigned long long)lost, o->output);
-	rec_stack_end(&r, 1);
-	rc = 0;
-out:
-	rec_stack_end(&r, 0);
-	if (gofd >= 0)
-		close(gofd);		/* CMD never got going: it reads EOF and exits */
-	if (child > 0) {
-		kill(child, SIGTERM);
-		waitpid(child, &status, 0);
-		res->cmd_status = status;
-		res->cmd_stopped = 1;
-	}
-	if (r.w)
-		mml_writer_close(r.w, r.events, 0);
-	if (rc)
-		rec_file_abort(&r);
-	if (r.cpu)
-		for (int cpu = 0; cpu < r.ncpu; cpu++) {
-			if (r.cpu[cpu].tcpu)
-				tracefs_cpu_close(r.cpu[cpu].tcpu);
-			free(r.cpu[cpu].ev);
-		}
-	free(r.cpu);
-	free(r.page);
-	instance_destroy(r.ti);
-	tracefs_instance_free(r.ti);
-	if (wd_fd >= 0)
-		close(wd_fd);
-	if (wd > 0)
-		while (waitpid(wd, NULL, 0) < 0 && errno == EINTR)
-			;
-	kbuffer_free(r.kbuf);
-	decoder_free(r.dec);
-	if (r.tep)
-		tep_free(r.tep);
-	idmap_free(&r.memcg_path);
-	idmap_free(&r.memcg_seen);
-	idmap_free(&r.tids);
-	idmap_free(&r.comms);
-	idmap_free(&r.exited);
-	idmap_free(&r.allow);
-	idmap_free(&r.early);
-	merge_fini(&r.live);
+	rc = backend_run(b, o->duration, RECORD_PERIOD_MS, NULL, NULL);
+	if (rc && b->err[0])
+		fprintf(stderr, "%s: %s\n", o->prog, b->err);
+	backend_close(b);
 	return rc;
 }

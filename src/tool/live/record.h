@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * record.h: `mmaplock record` as a library call, so that `stat` reuses it.
+ * record.h: the tracefs recorder: its options (they are the tracefs
+ * back-end's impl_opts, backend.h), and `mmaplock record` as a call: a thin
+ * loop over that back-end.
  *
  * A recording owns a private tracefs instance named mmaplock-<pid>, with
  * mmap_lock:* (and rwsem lock:contention_begin/end, and sched_process_exit
@@ -24,38 +26,9 @@
 #define RECORD_MAX_PIDS		64
 #define RECORD_MAX_CGROUPS	64
 #define RECORD_DEFAULT_KB	4096	/* per-CPU buffer */
-#define RECORD_LIVE_TIDS	16384	/* live mode: tids remembered before forget_tasks */
+#define RECORD_LIVE_TIDS	16384	/* live mode: tids remembered before the names are dropped */
 
 struct mml_event;
-struct mml_task_info;
-
-/* What a live sink is told once per drain period (record_sink.tick). */
-struct record_tick {
-	uint64_t watermark;		/* ns, event clock: every earlier event was delivered */
-	uint64_t events;		/* events delivered so far */
-	uint64_t lost;			/* events lost so far, all CPUs (re-read every 250 ms) */
-	int final;			/* last call: the recording ends, all delivered */
-};
-
-/*
- * Live delivery (top, exporter): instead of (or besides) the file, the
- * decoded events of all CPUs, merged in time order (merge.h), go to events()
- * in batches; every batch continues the previous one. memcg() and task()
- * pass on the names as the recorder learns them, before the first event
- * that needs them; forget_tasks() says that the recorder dropped its task
- * cache (RECORD_LIVE_TIDS reached) and will pass each task again when it
- * next appears. tick() runs every drain period (~20 ms) in the recorder's
- * thread. events() and tick() return 0 to go on, non-zero to stop the
- * recording (a normal end). Every callback but events may be NULL.
- */
-struct record_sink {
-	int (*events)(void *ctx, const struct mml_event *ev, size_t n);
-	void (*memcg)(void *ctx, uint64_t id, const char *path);
-	void (*task)(void *ctx, const struct mml_task_info *t);
-	void (*forget_tasks)(void *ctx);
-	int (*tick)(void *ctx, const struct record_tick *t);
-	void *ctx;
-};
 
 struct record_opts {
 	const char *output;		/* default mmaplock.data */
@@ -71,7 +44,7 @@ struct record_opts {
 	int quiet;			/* no summary line */
 	int only_cmd;			/* --only-cmd: CMD and its descendants, not the whole system */
 	int stack;			/* --stack: kernel call stacks of the lock takers (file only) */
-	const struct record_sink *sink;	/* live delivery; with output NULL, no file */
+	struct record_result *res;	/* filled as the recording ends (by backend_close), or NULL */
 };
 
 struct record_result {
@@ -81,7 +54,7 @@ struct record_result {
 	int stop_signal;		/* the signal that ended the recording, 0 if none */
 };
 
-/* Record. Returns 0, or 1 after a one-line error on stderr. */
+/* Record through the tracefs back-end into o->output. Returns 0, or 1 after a one-line error on stderr. */
 int record_run(const struct record_opts *o, struct record_result *res);
 /*
  * The exit status CMD asks for, after a successful recording: 0 when there
@@ -89,6 +62,8 @@ int record_run(const struct record_opts *o, struct record_result *res);
  * its exit status; 128 + the signal that killed it. When not 0, one line
  * on stderr says how CMD ended.
  */
+/* The same status, without the line (stat: the report is JSON on stderr). */
+int record_cmd_code(const struct record_opts *o, const struct record_result *res);
 int record_cmd_exit(const struct record_opts *o, const struct record_result *res);
 
 #endif

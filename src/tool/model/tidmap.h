@@ -7,8 +7,7 @@
  *    names a lock address, not an mm, and belongs to the wait its task has
  *    open (a task waits for one lock at a time);
  *  - the stack event (format 1.1) waiting for the task's next lock event.
- * Open addressing with linear probing over a power-of-two table kept at
- * most half full. Entries are never deleted one by one (as in pair.c):
+ * A hashmap.h table. Entries are never deleted one by one (as in pair.c):
  * idle ones stay, up to a fixed allowance (tidmap.c), so a task's next
  * event finds its entry; past it, a full table is rebuilt with the entries
  * still in use (a stack pending, or a wait its owner says is open), so
@@ -21,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "hashmap.h"
 
 struct tid_state {
 	uint32_t tid;
@@ -33,10 +33,13 @@ struct tid_state {
 /* At a rebuild: is the wait of t (has_wait set) still open? Its owner knows. */
 typedef int (*tidmap_open_fn)(void *ctx, const struct tid_state *t);
 
+#define TID_STATE_KEY(e) ((e)->tid)
+#define TID_STATE_USED(e) ((e)->used)
+HASHMAP_DEFINE(tidtab, struct tid_state, uint32_t, hash64, TID_STATE_KEY, HASHMAP_NUM_EQ,
+	       TID_STATE_USED)
+
 struct tidmap {
-	struct tid_state *t;
-	size_t cap, n;
-	unsigned shift;			/* 64 - log2(cap): Fibonacci hashing */
+	struct tidtab m;
 	size_t stacks;			/* entries with a stack pending (0: no lookup needed) */
 };
 
@@ -53,22 +56,10 @@ static inline struct tid_state *tidmap_get(struct tidmap *m, uint32_t tid, tidma
 /* tidmap_get() for a tid that has no entry. */
 struct tid_state *tidmap_insert(struct tidmap *m, uint32_t tid, tidmap_open_fn open, void *ctx);
 
-static inline size_t tidmap_slot(const struct tidmap *m, uint32_t tid)
-{
-	return (size_t)(((uint64_t)tid * 0x9e3779b97f4a7c15ull) >> m->shift);
-}
-
 /* The entry of tid, NULL if it has none. */
 static inline struct tid_state *tidmap_find(const struct tidmap *m, uint32_t tid)
 {
-	size_t i = tidmap_slot(m, tid);
-
-	while (m->t[i].used) {
-		if (m->t[i].tid == tid)
-			return &m->t[i];
-		i = (i + 1) & (m->cap - 1);
-	}
-	return NULL;
+	return tidtab_find(&m->m, tid);
 }
 
 static inline struct tid_state *tidmap_get(struct tidmap *m, uint32_t tid, tidmap_open_fn open,

@@ -31,11 +31,10 @@ struct mmrec {
 	char hex[16];
 };
 
-/* Every mm seen, open addressing (a trace has a few hundred at most). */
-struct mms {
-	struct mmrec *t;
-	size_t cap, n;
-};
+/* Every mm seen (a trace has a few hundred at most). */
+#define MMREC_KEY(e) ((e)->mm)
+#define MMREC_USED(e) ((e)->len != 0)
+HASHMAP_DEFINE(mms, struct mmrec, uint64_t, hash64, MMREC_KEY, HASHMAP_NUM_EQ, MMREC_USED)
 
 struct chrome {
 	struct mms mms;
@@ -83,42 +82,16 @@ static const struct { char s[48]; unsigned n; } cat_ts[3] = {	/* [what] */
 };
 enum { W_WAIT, W_HOLD, W_FAILED };
 
-static struct mmrec *mm_slot(struct mmrec *t, size_t cap, uint64_t mm)
-{
-	size_t i = (size_t)(mm * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
-
-	while (t[i].len && t[i].mm != mm)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
-}
-
 /* mm's record, created (0 waiters) on first sight; NULL: out of memory. */
 static struct mmrec *mm_get(struct mms *m, uint64_t mm)
 {
-	struct mmrec *r;
+	int isnew;
+	struct mmrec *r = mms_add(m, mm, &isnew);
 
-	if (m->cap) {
-		r = mm_slot(m->t, m->cap, mm);
-		if (r->len)
-			return r;
+	if (r && isnew) {
+		r->mm = mm;
+		r->len = (uint32_t)(p_hex(r->hex, mm) - r->hex);
 	}
-	if ((m->n + 1) * 2 > m->cap) {		/* grow, then look again */
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		struct mmrec *t = calloc(cap, sizeof(*t));
-		if (!t)
-			return NULL;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->t[i].len)
-				*mm_slot(t, cap, m->t[i].mm) = m->t[i];
-		free(m->t);
-		m->t = t;
-		m->cap = cap;
-	}
-	r = mm_slot(m->t, m->cap, mm);
-	r->mm = mm;
-	r->waiters = 0;
-	r->len = (uint32_t)(p_hex(r->hex, mm) - r->hex);
-	m->n++;
 	return r;
 }
 
@@ -142,7 +115,7 @@ static void counter(struct export *x, const struct mmrec *r, uint64_t ts)
 /* The memcg's name as a JSON string, cached (a trace has few memcgs). */
 static void memcg_json(struct export *x, struct chrome *c, uint64_t memcg)
 {
-	__typeof__(&c->memcg[0]) m = &c->memcg[memcg * 0x9e3779b97f4a7c15ull >> 59];
+	__typeof__(&c->memcg[0]) m = &c->memcg[hash_bits(memcg, 5)];
 	char buf[48];
 	size_t at;
 
@@ -188,7 +161,7 @@ static void slice(struct export *x, int what, const struct pair_interval *iv, co
 	struct chrome *c = x->priv;
 	uint32_t tl;
 	const char *t = task_run(x, c, iv->tid, &tl);
-	__typeof__(&c->memcg[0]) m = &c->memcg[iv->memcg * 0x9e3779b97f4a7c15ull >> 59];
+	__typeof__(&c->memcg[0]) m = &c->memcg[hash_bits(iv->memcg, 5)];
 	int f = what == W_WAIT ? iv->contended != 0 :
 		what == W_HOLD ? 2 + 2 * (iv->trylock != 0) + (iv->downgraded != 0) : 6;
 	char *p = ob_reserve(x, 512);
@@ -260,15 +233,29 @@ static void hook(void *ctx, const struct pair_interval *iv)
 		slice(x, iv->kind == PAIR_WAIT ? W_WAIT : W_FAILED, iv, r);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int end(struct export *x)
 {
 	struct chrome *c = x->priv;
 
-	for (size_t i = 0; i < c->tids.cap; i++) {
-		uint32_t tid = (uint32_t)c->tids.k[i];
+	uint64_t *tids = calloc(c->tids.n + 1, sizeof(*tids));
+	size_t n = 0;
+
+	if (!tids)
+		return -1;
+	/* by tid: the order of a table would change with its hash */
+	for (struct u64map_ent *e = NULL; (e = u64map_tab_next(&c->tids, e));)
+		tids[n++] = e->key;
+	qsort(tids, n, sizeof(*tids), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t tid = (uint32_t)tids[i];
 		char name[64];
-		if (!c->tids.used[i])
-			continue;
 		snprintf(name, sizeof(name), "%s[%u]", export_comm(x, tid), tid);
 		sep(x);
 		OBL(x, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":");
@@ -279,9 +266,10 @@ static int end(struct export *x)
 		ob_jstr(x, name);
 		OBL(x, "}}");
 	}
+	free(tids);
 	OBL(x, "\n]}\n");
 	ob_flush(x);
-	free(c->mms.t);
+	mms_fini(&c->mms);
 	u64map_free(&c->tids);
 	free(c);
 	x->priv = NULL;

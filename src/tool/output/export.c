@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * export.c: what the export sinks share (export.h): names from meta.
+ * export.c: what the export sinks share (export.h): names from meta and a
+ * JSON string writer.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -305,7 +305,7 @@ struct hexcache {
 /* The hex of v (no 0x, *len digits, 16 bytes readable), formatted on a miss. */
 static inline const char *hex_cached(struct hexcache *c, uint64_t v, uint32_t *len)
 {
-	__typeof__(&c->e[0]) e = &c->e[v * 0x9e3779b97f4a7c15ull >> 58];
+	__typeof__(&c->e[0]) e = &c->e[hash_bits(v, 6)];
 
 	if (e->v != v || !e->len) {
 		e->v = v;

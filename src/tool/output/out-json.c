@@ -29,11 +29,17 @@ void out_jstr(FILE *f, const char *s)
 void out_json(const struct report *r, FILE *f)
 {
 	const struct pair_unmatched *u = &r->stats->um;
+	const char *backend;
 	char name[512];
 
 	fprintf(f, "{\n  \"input\": ");
 	jstr(f, r->input);
 	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, by_name[r->agg->by]);
+	if (r->meta && (backend = meta_info(r->meta, "backend"))) {
+		fprintf(f, "  \"backend\": ");	/* a live recording: the back-end that made it */
+		jstr(f, backend);
+		fprintf(f, ",\n");
+	}
 	fprintf(f, "  \"events\": %" PRIu64 ",\n  \"lost_events\": %" PRIu64 ",\n"
 		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %"
 		PRIu64 ",\n  \"damaged_bytes\": %" PRIu64 ",\n  \"skipped_lines\": %"

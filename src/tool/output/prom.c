@@ -258,5 +258,9 @@ int prom_render(const struct prom_set *p, struct prom_buf *b)
 	prom_printf(b, "# HELP mmaplock_events_total Trace events received from the kernel.\n"
 		       "# TYPE mmaplock_events_total counter\n"
 		       "mmaplock_events_total %llu\n", (unsigned long long)p->events);
+	if (p->backend)		/* names come from the code, never from the system: no escaping */
+		prom_printf(b, "# HELP mmaplock_backend_info The live back-end the figures come from.\n"
+			       "# TYPE mmaplock_backend_info gauge\n"
+			       "mmaplock_backend_info{backend=\"%s\"} 1\n", p->backend);
 	return b->err ? -1 : 0;
 }

@@ -43,6 +43,7 @@ struct prom_set {
 	size_t *idx;			/* open addressing: index + 1 into s, 0 empty */
 	size_t idx_cap;
 	uint64_t lost, events;		/* totals for the plain counters */
+	const char *backend;		/* the live back-end ("tracefs"), or NULL: no info metric */
 };
 
 /* The upper bound of bucket k (0 <= k < PROM_NBUCKETS), in ns. */

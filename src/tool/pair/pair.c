@@ -99,27 +99,27 @@ emit(struct pair *p, enum pair_kind kind, struct pair_state *s,
 	return 0;
 }
 
-static inline uint64_t hkey(uint32_t tid, uint64_t mm)
-{
-	uint64_t x = mm ^ ((uint64_t)tid * 0x9e3779b97f4a7c15ull);
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ull;
-	x ^= x >> 32;
-	return x;
-}
+struct pair_key {
+	uint32_t tid;
+	uint64_t mm;
+};
+
+#define PK_HASH(k) hash64_pair((k).mm, (k).tid)
+#define PK_OF(e) ((struct pair_key){ (e)->tid, (e)->mm })
+#define PK_EQ(a, b) ((a).tid == (b).tid && (a).mm == (b).mm)
+#define PS_USED(e) ((e)->used)
+HASHMAP_FUNCS(pairtab, pairtab, struct pair_state, struct pair_key, PK_HASH, PK_OF, PK_EQ,
+	      PS_USED)
 
 int pair_init(struct pair *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->cap = 1024;
-	p->t = calloc(p->cap, sizeof(*p->t));
-	return p->t && !tidmap_init(&p->tids) ? 0 : -1;
+	return !pairtab_rehash(&p->tab, 1024, NULL, NULL) && !tidmap_init(&p->tids) ? 0 : -1;
 }
 
 void pair_fini(struct pair *p)
 {
-	free(p->t);
-	p->t = NULL;
+	pairtab_fini(&p->tab);
 	tidmap_fini(&p->tids);
 }
 
@@ -143,13 +143,16 @@ int pair_subscribe(struct pair *p, pair_fn fn, void *ctx, unsigned kinds)
 			on[k] = fn;
 	return pair_subscribe_each(p, on, ctx);
 }
+
 static size_t find(const struct pair *p, uint32_t tid, uint64_t mm)
 {
-	size_t i = hkey(tid, mm) & (p->cap - 1);
+	return pairtab_pos(&p->tab, (struct pair_key){ tid, mm });
+}
 
-	while (p->t[i].used && (p->t[i].tid != tid || p->t[i].mm != mm))
-		i = (i + 1) & (p->cap - 1);
-	return i;
+/* Is s open (kept by a rebuild past the idle allowance)? */
+static int state_open(const struct pair_state *s, void *ctx)
+{
+	return s->waiting || s->held;
 }
 
 /*
@@ -162,33 +165,20 @@ static size_t find(const struct pair *p, uint32_t tid, uint64_t mm)
  * allowance plus what is open at one time, never proportional to events.
  */
 #define PAIR_IDLE_SLOTS 65536
-static int rebuild(struct pair *p)
-{
-	size_t open = 0, cap = p->cap;
-	struct pair_state *o = p->t, *n;
-	int keep_idle = p->cap < PAIR_IDLE_SLOTS;
 
-	for (size_t i = 0; i < p->cap; i++)
-		open += o[i].used && (o[i].waiting || o[i].held || keep_idle);
-	if (keep_idle)
-		cap *= 2;
-	while ((open + 1) * 4 > cap)
-		cap *= 2;
-	n = calloc(cap, sizeof(*n));
-	if (!n)
-		return -1;
-	for (size_t i = 0; i < p->cap; i++)
-		if (o[i].used && (o[i].waiting || o[i].held || keep_idle)) {
-			size_t j = hkey(o[i].tid, o[i].mm) & (cap - 1);
-			while (n[j].used)
-				j = (j + 1) & (cap - 1);
-			n[j] = o[i];
-		}
-	free(o);
-	p->t = n;
-	p->cap = cap;
-	p->n = open;
-	return 0;
+/* A new state for (tid, mm) at its empty slot i; out of line: rare. (size_t)-1: no memory. */
+static __attribute__((noinline)) size_t insert(struct pair *p, uint32_t tid, uint64_t mm, size_t i)
+{
+	if ((p->tab.n + 1) * 2 > p->tab.cap) {
+		if (pairtab_make_room(&p->tab, PAIR_IDLE_SLOTS, state_open, NULL))
+			return (size_t)-1;
+		i = find(p, tid, mm);
+	}
+	pairtab_claim(&p->tab, i);
+	p->tab.t[i].used = 1;
+	p->tab.t[i].tid = tid;
+	p->tab.t[i].mm = mm;
+	return i;
 }
 
 /* The slot for (tid, mm), created if create. (size_t)-1: none / no memory. */
@@ -197,24 +187,14 @@ static inline size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
 	size_t i = p->last[tid & (PAIR_LAST - 1)];
 
 	/* checked by content, so a stale entry (after a rebuild) is harmless */
-	if (i < p->cap && p->t[i].tid == tid && p->t[i].mm == mm && p->t[i].used)
+	if (i < p->tab.cap && p->tab.t[i].tid == tid && p->tab.t[i].mm == mm && p->tab.t[i].used)
 		return i;
-	i = hkey(tid, mm) & (p->cap - 1);
-	while (p->t[i].used && (p->t[i].tid != tid || p->t[i].mm != mm))
-		i = (i + 1) & (p->cap - 1);
-	if (!p->t[i].used) {
+	i = find(p, tid, mm);
+	if (!p->tab.t[i].used) {
 		if (!create)
 			return (size_t)-1;
-		if ((p->n + 1) * 2 > p->cap) {
-			if (rebuild(p))
-				return (size_t)-1;
-			i = find(p, tid, mm);
-		}
-		memset(&p->t[i], 0, sizeof(p->t[i]));
-		p->t[i].used = 1;
-		p->t[i].tid = tid;
-		p->t[i].mm = mm;
-		p->n++;
+		if ((i = insert(p, tid, mm, i)) == (size_t)-1)
+			return i;
 	}
 	p->last[tid & (PAIR_LAST - 1)] = i;
 	return i;
@@ -252,11 +232,12 @@ static size_t oldest_reader(struct pair *p, uint32_t tid, uint64_t mm)
 {
 	size_t best = (size_t)-1;
 
-	for (size_t i = 0; i < p->cap; i++) {
-		struct pair_state *s = &p->t[i];
+	for (size_t i = 0; i < p->tab.cap; i++) {
+		struct pair_state *s = &p->tab.t[i];
 		if (s->used && s->held && s->mm == mm && s->tid != tid && s->hold_read_now &&
-		    (best == (size_t)-1 || s->hold_ts < p->t[best].hold_ts))
-			best = i;
+		    (best == (size_t)-1 || s->hold_ts < p->tab.t[best].hold_ts ||
+		     (s->hold_ts == p->tab.t[best].hold_ts && s->tid < p->tab.t[best].tid)))
+			best = i;	/* a tie: the lower tid, not the table's order */
 	}
 	return best;
 }
@@ -267,7 +248,7 @@ static int wait_open(void *ctx, const struct tid_state *t)
 	struct pair *p = ctx;
 	size_t i = find(p, t->tid, t->wait_mm);
 
-	return p->t[i].used && p->t[i].waiting;
+	return p->tab.t[i].used && p->tab.t[i].waiting;
 }
 
 /* The stack of e (a lock event of e->tid): see tidmap_stack_take(). */
@@ -284,7 +265,7 @@ static inline struct pair_state *open_wait(struct pair *p, uint32_t tid)
 
 	if (!t || !t->has_wait || (i = get(p, tid, t->wait_mm, 0)) == (size_t)-1)
 		return NULL;
-	return p->t[i].waiting ? &p->t[i] : NULL;
+	return p->tab.t[i].waiting ? &p->tab.t[i] : NULL;
 }
 
 static int on_stack(struct pair *p, const struct mml_event *e)
@@ -308,7 +289,7 @@ static int on_start_locking(struct pair *p, const struct mml_event *e, int w)
 	t->has_wait = 1;
 	if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
 		return -1;
-	s = &p->t[i];
+	s = &p->tab.t[i];
 	replaced = s->waiting;
 	p->um.restart += replaced;
 	set_memcg(s, e->memcg);
@@ -382,7 +363,7 @@ static int on_acquire_returned(struct pair *p, const struct mml_event *e, int w)
 
 	if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
 		return -1;
-	s = &p->t[i];
+	s = &p->tab.t[i];
 	if (!s->waiting && s->held && s->hold_write && !w &&
 	    (e->flags & MML_F_SUCCESS) && !s->hold_read_now) {
 		/* downgrade: the hold continues, now shared */
@@ -402,11 +383,11 @@ static int on_released(struct pair *p, const struct mml_event *e, int w)
 
 	(void)take_stack(p, e);		/* a hold carries its acquisition's */
 	i = get(p, e->tid, e->mm, 0);
-	if (i != (size_t)-1 && p->t[i].held)
-		return close_hold(p, &p->t[i], e->ts, 0);
+	if (i != (size_t)-1 && p->tab.t[i].held)
+		return close_hold(p, &p->tab.t[i], e->ts, 0);
 	if (!w && (i = oldest_reader(p, e->tid, e->mm)) != (size_t)-1) {
 		p->um.non_owner_releases++;
-		return close_hold(p, &p->t[i], e->ts, 1);
+		return close_hold(p, &p->tab.t[i], e->ts, 1);
 	}
 	p->um.release_without_acquire++;
 	return 0;
@@ -459,8 +440,8 @@ int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 
 void pair_finish(struct pair *p)
 {
-	for (size_t i = 0; i < p->cap; i++) {
-		struct pair_state *s = &p->t[i];
+	for (size_t i = 0; i < p->tab.cap; i++) {
+		struct pair_state *s = &p->tab.t[i];
 		if (!s->used)
 			continue;
 		p->um.open_waits_at_end += s->waiting;

@@ -4,8 +4,8 @@
  * (start_locking -> acquire_returned) and holds (acquire_returned(success)
  * -> released) come out as intervals, handed to a list of subscribers
  * (aggregation, blame, check, the HTML timeline, export, stacks: the
- * pairing knows none of them). State lives per (task, mm) in an
- * open-addressing table and is removed when it closes, so memory is
+ * pairing knows none of them). State lives per (task, mm) in a hash table
+ * (hashmap.h) and is removed when it closes, so memory is
  * bounded by what is open at one moment. docs/REPORT.md tells how each
  * broken sequence is handled; each has a counter (runstats.h).
  */
@@ -17,8 +17,10 @@
 #include "mml_format.h"
 #include "runstats.h"
 #include "tidmap.h"
+#include "hashmap.h"
 
 struct pair_state;
+HASHMAP_STRUCT(pairtab, struct pair_state);
 
 /*
  * What the pairing machine found, as it finds it, for its subscribers. The
@@ -91,8 +93,7 @@ struct pair_call {
 #define PAIR_LAST 256
 
 struct pair {
-	struct pair_state *t;		/* table */
-	size_t cap, n;
+	struct pairtab tab;		/* the states (hashmap.h) */
 	size_t last[PAIR_LAST];		/* last-hit slot per tid (low bits) */
 	uint64_t events;		/* lock events (stack events not counted) */
 	uint64_t stack_events;		/* MML_EV_STACK events seen */

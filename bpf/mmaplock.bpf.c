@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * mmaplock.bpf.c: the BPF back-end's kernel side. Programs on the raw
+ * mmap_lock tracepoints pair each task's events into waits and holds as
+ * src/tool/pair/pair.c does, and add them to per-(memcg, mode) aggregates
+ * and histograms (mmaplock.h). Nothing is sent to user space per event.
+ *
+ * Tracepoints, two kernel forms (chosen at load from BTF by user space,
+ * which turns off the autoload of the other form's programs):
+ *   6.14+      start_locking(mm, write), acquire_returned(mm, write, success),
+ *              released(mm, write)
+ *   5.11-6.13  the same with a memcg_path string after mm (ignored: the
+ *              memcg id is computed here the same way on both)
+ * tp_btf only: these tracepoints appeared in 5.11, tp_btf in 5.5, and
+ * without BTF there is no CO-RE, so a raw_tp variant would never be the
+ * one that loads.
+ *
+ * Every program and map name begins with mml_ (what the tests look for
+ * in `bpftool prog` and `bpftool map`).
+ *
+ * State lives in task storage (freed by the kernel when the task exits):
+ * the task's open wait (a task waits for one lock at a time) and its open
+ * holds, per mm, in MMLB_HOLDS slots. The memcg id of an mm is the kernel's
+ * cgroup_id_from_mm(): the memory cgroup of mm->owner, cached per mm in an
+ * LRU map (and per task, for its last mm) together with the owner's
+ * css_set, which is re-read per acquisition (two loads) so that a process
+ * moved to another cgroup is seen at once.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "mmaplock.h"
+#include "mml_hist.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define CONTENDED_NS	10000ull	/* AGG_CONTENDED_NS of the tool */
+
+/* Set by user space before load. */
+const volatile __u64 root_memcg_id = 1;	/* mm without owner: root_mem_cgroup */
+
+struct hold {
+	__u64 mm, ts, memcg;
+	__u8 used, write, read_now, pad[5];
+};
+
+struct task_state {
+	__u64 wait_mm, wait_ts;
+	__u8 waiting, wait_write, contended, pad[5];
+	__u64 memcg_mm, memcg_cset, memcg_id;	/* the last mm's memcg (memcg_of) */
+	struct hold hold[MMLB_HOLDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} mml_tasks SEC(".maps");
+
+struct memcg_cache {
+	__u64 cset;		/* the owner's css_set the id was computed from */
+	__u64 id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct memcg_cache);
+} mml_memcgs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);	/* user space may change it before load */
+	__type(key, struct mmlb_key);
+	__type(value, struct mmlb_agg);
+} mml_aggs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);	/* user space may change it before load */
+	__type(key, struct mmlb_hkey);
+	__type(value, __u64);
+} mml_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MMLB_C_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} mml_counters SEC(".maps");
+
+static const struct mmlb_agg zero_agg;
+
+/* Flavours for kernels built without CONFIG_MEMCG: checked with CO-RE. */
+struct mm_struct___memcg {
+	struct task_struct *owner;
+} __attribute__((preserve_access_index));
+
+enum cgroup_subsys_id___memcg {
+	memory_cgrp_id___memcg = 0,
+};
+
+static __always_inline void count(__u32 c)
+{
+	__u64 *v = bpf_map_lookup_elem(&mml_counters, &c);
+
+	if (v)
+		*v += 1;	/* per CPU: no atomic needed */
+}
+
+static __always_inline __u64 cset_of(struct mm_struct *mm)
+{
+	struct mm_struct___memcg *m = (void *)mm;
+	struct task_struct *owner;
+
+	owner = BPF_CORE_READ(m, owner);
+	if (!owner)
+		return 0;
+	return (__u64)BPF_CORE_READ(owner, cgroups);
+}
+
+/*
+ * cgroup_id_from_mm(): 0 without memcg, the root's when the mm has no owner.
+ * The task's own last answer first (threads mostly lock their own mm), then
+ * the per-mm cache, then the walk; every answer checked against the
+ * owner's current css_set.
+ */
+static __always_inline __u64 memcg_of(struct task_state *t, struct mm_struct *mm)
+{
+	struct memcg_cache *c, n;
+	struct css_set *cs;
+	struct cgroup_subsys_state *css;
+	int id;
+	__u64 key = (__u64)mm;
+
+	if (!bpf_core_field_exists(((struct mm_struct___memcg *)0)->owner) ||
+	    !bpf_core_enum_value_exists(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg))
+		return 0;
+	n.cset = cset_of(mm);
+	if (!n.cset)
+		return root_memcg_id;
+	if (t->memcg_mm == key && t->memcg_cset == n.cset)
+		return t->memcg_id;
+	t->memcg_mm = key;
+	t->memcg_cset = n.cset;
+	c = bpf_map_lookup_elem(&mml_memcgs, &key);
+	if (c && c->cset == n.cset)
+		return t->memcg_id = c->id;
+	id = bpf_core_enum_value(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg);
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	cs = (struct css_set *)n.cset;
+	css = BPF_CORE_READ(cs, subsys[id]);
+	if (!css)
+		return root_memcg_id;
+	/* the memcg's css is its first member: css->cgroup is the memcg's cgroup */
+	n.id = BPF_CORE_READ(css, cgroup, kn, id);
+	bpf_map_update_elem(&mml_memcgs, &key, &n, BPF_ANY);
+	return t->memcg_id = n.id;
+}
+
+static __always_inline struct mmlb_agg *agg_of(__u64 memcg, int write)
+{
+	struct mmlb_key k = { .memcg = memcg, .write = write };
+	struct mmlb_agg *a = bpf_map_lookup_elem(&mml_aggs, &k);
+
+	if (a)
+		return a;
+	bpf_map_update_elem(&mml_aggs, &k, &zero_agg, BPF_NOEXIST);
+	a = bpf_map_lookup_elem(&mml_aggs, &k);
+	if (!a)
+		count(MMLB_C_AGG_FULL);
+	return a;
+}
+
+static __always_inline void hist_add(__u64 memcg, int write, int kind, __u64 v)
+{
+	struct mmlb_hkey k = {
+		.memcg = memcg, .bucket = mml_hist_bucket(v), .write = write, .kind = kind,
+	};
+	__u64 one = 1, *n = bpf_map_lookup_elem(&mml_hists, &k);
+
+	if (n) {
+		*n += 1;
+		return;
+	}
+	if (!bpf_map_update_elem(&mml_hists, &k, &one, BPF_NOEXIST))
+		return;
+	n = bpf_map_lookup_elem(&mml_hists, &k);	/* another CPU created it first */
+	if (n)
+		*n += 1;
+	else
+		count(MMLB_C_HIST_FULL);
+}
+
+static __always_inline void set_max(__u64 *max, __u64 v)
+{
+	if (v > *max)
+		*max = v;
+}
+
+static __always_inline struct task_state *state(int create)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return bpf_task_storage_get(&mml_tasks, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+static __always_inline int on_start(struct mm_struct *mm, int write)
+{
+	struct task_state *s = state(1);
+
+	count(MMLB_C_EVENTS);
+	if (!s) {
+		count(MMLB_C_STATE_FULL);
+		return 0;
+	}
+	if (s->waiting && s->wait_mm == (__u64)mm)
+		count(MMLB_C_RESTART);
+	s->waiting = 1;
+	s->wait_mm = (__u64)mm;
+	s->wait_ts = bpf_ktime_get_ns();
+	s->wait_write = write;
+	s->contended = 0;
+	return 0;
+}
+
+static __always_inline int on_acquire(struct mm_struct *mm, int write, int success)
+{
+	__u64 now = bpf_ktime_get_ns(), memcg;
+	struct task_state *s = state(1);
+	struct hold *h = 0, *fr = 0;
+	struct mmlb_agg *a;
+	int waiting;
+
+	count(MMLB_C_EVENTS);
+	if (!s) {
+		count(MMLB_C_STATE_FULL);
+		return 0;
+	}
+	for (int i = 0; i < MMLB_HOLDS; i++) {
+		if (s->hold[i].used && s->hold[i].mm == (__u64)mm)
+			h = &s->hold[i];
+		else if (!s->hold[i].used && !fr)
+			fr = &s->hold[i];
+	}
+	waiting = s->waiting && s->wait_mm == (__u64)mm;
+	if (!waiting && h && h->write && !write && success && !h->read_now) {
+		/* downgrade: the hold goes on, now shared */
+		a = agg_of(h->memcg, 1);
+		if (a)
+			a->downgrades += 1;
+		h->read_now = 1;
+		return 0;
+	}
+	memcg = memcg_of(s, mm);
+	a = agg_of(memcg, write);
+	if (!success) {
+		if (a)
+			a->failed += 1;
+		if (waiting)
+			s->waiting = 0;
+		return 0;
+	}
+	if (waiting) {
+		if (now < s->wait_ts) {
+			count(MMLB_C_NEGATIVE);
+		} else if (a) {
+			__u64 d = now - s->wait_ts;
+
+			hist_add(memcg, write, MMLB_WAIT, d);
+			a->wait_count += 1;
+			a->wait_sum += d;
+			set_max(&a->wait_max, d);
+			if (s->contended)
+				a->contended += 1;
+			if (d > CONTENDED_NS)
+				a->contended_long += 1;
+		}
+		s->waiting = 0;
+	} else if (a) {
+		a->trylocks += 1;
+	}
+	if (a)
+		a->acquired += 1;
+	if (h) {
+		count(MMLB_C_NESTED);
+	} else if (fr) {
+		h = fr;
+	} else {
+		count(MMLB_C_STATE_FULL);
+		return 0;
+	}
+	h->used = 1;
+	h->mm = (__u64)mm;
+	h->ts = now;
+	h->memcg = memcg;
+	h->write = write;
+	h->read_now = !write;
+	return 0;
+}
+
+static __always_inline int on_release(struct mm_struct *mm)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct task_state *s = state(0);
+	struct mmlb_agg *a;
+	struct hold *h = 0;
+
+	count(MMLB_C_EVENTS);
+	if (s)
+		for (int i = 0; i < MMLB_HOLDS; i++)
+			if (s->hold[i].used && s->hold[i].mm == (__u64)mm)
+				h = &s->hold[i];
+	if (!h) {
+		/* mmap_read_unlock_non_owner(), or the hold began before we attached */
+		count(MMLB_C_RELEASE_ORPHAN);
+		return 0;
+	}
+	h->used = 0;
+	if (now < h->ts) {
+		count(MMLB_C_NEGATIVE);
+		return 0;
+	}
+	a = agg_of(h->memcg, h->write);
+	if (!a)
+		return 0;
+	hist_add(h->memcg, h->write, MMLB_HOLD, now - h->ts);
+	a->hold_count += 1;
+	a->hold_sum += now - h->ts;
+	set_max(&a->hold_max, now - h->ts);
+	return 0;
+}
+
+/* 6.14+: (mm, write[, success]) */
+SEC("tp_btf/mmap_lock_start_locking")
+int BPF_PROG(mml_start, struct mm_struct *mm, bool write)
+{
+	return on_start(mm, write);
+}
+
+SEC("tp_btf/mmap_lock_acquire_returned")
+int BPF_PROG(mml_acquire, struct mm_struct *mm, bool write, bool success)
+{
+	return on_acquire(mm, write, success);
+}
+
+SEC("tp_btf/mmap_lock_released")
+int BPF_PROG(mml_release, struct mm_struct *mm, bool write)
+{
+	return on_release(mm);
+}
+
+/* 5.11-6.13: (mm, memcg_path, write[, success]) */
+SEC("tp_btf/mmap_lock_start_locking")
+int BPF_PROG(mml_start_path, struct mm_struct *mm, const char *path, bool write)
+{
+	return on_start(mm, write);
+}
+
+SEC("tp_btf/mmap_lock_acquire_returned")
+int BPF_PROG(mml_acquire_path, struct mm_struct *mm, const char *path, bool write,
+	     bool success)
+{
+	return on_acquire(mm, write, success);
+}
+
+SEC("tp_btf/mmap_lock_released")
+int BPF_PROG(mml_release_path, struct mm_struct *mm, const char *path, bool write)
+{
+	return on_release(mm);
+}
+
+/* lock:contention_begin (5.19+) inside a task's open wait marks it contended. */
+SEC("tp_btf/contention_begin")
+int BPF_PROG(mml_contention, void *lock, unsigned int flags)
+{
+	struct task_state *s;
+
+	/* rwsem waits only, as the tracefs back-end's filter: READ (2) or WRITE (4)
+	 * alone; spinning rwlocks add SPIN, percpu-rwsems PERCPU, mutexes neither */
+	if (flags != 2 && flags != 4)
+		return 0;
+	s = state(0);
+	count(MMLB_C_CONTENTION);
+	if (s && s->waiting)
+		s->contended = 1;
+	else
+		count(MMLB_C_CONTENTION_OTHER);
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmaplock.h: what the BPF programs (mmaplock.bpf.c) and the BPF back-end
+ * (src/tool/live/backend-bpf.c) share: the keys and values of the maps.
+ *
+ * The kernel side only ever adds to these maps; user space reads them
+ * cumulatively and takes differences per window, so nothing is reset under
+ * the programs' feet. Aggregates are keyed by (memcg id, mode): mode is the
+ * mode asked for (waits, failures) or taken (holds; a downgraded hold keeps
+ * its write attribution, as the tool's pairing does). Histograms count per
+ * bucket of src/common/mml_hist.h, the function user space buckets with.
+ */
+#ifndef MMLB_SHARED_H
+#define MMLB_SHARED_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+enum mmlb_kind { MMLB_WAIT = 0, MMLB_HOLD = 1 };
+
+struct mmlb_key {
+	__u64 memcg;		/* cgroup id of the mm's memory cgroup; 0: no memcg */
+	__u32 write;		/* 0 read, 1 write */
+	__u32 pad;
+};
+
+struct mmlb_agg {
+	__u64 acquired;		/* answered with success (trylocks included) */
+	__u64 failed;		/* answered with success=false */
+	__u64 trylocks;		/* acquired with no wait open */
+	__u64 contended;	/* waits with a lock:contention_begin inside */
+	__u64 contended_long;	/* waits longer than 10 us (AGG_CONTENDED_NS) */
+	__u64 downgrades;	/* write -> read while held */
+	__u64 wait_count, wait_sum, wait_max;	/* ns */
+	__u64 hold_count, hold_sum, hold_max;	/* ns */
+};
+
+struct mmlb_hkey {
+	__u64 memcg;
+	__u16 bucket;		/* mml_hist_bucket() */
+	__u8 write;
+	__u8 kind;		/* enum mmlb_kind */
+	__u32 pad;
+};
+
+/* The counters map (per CPU array), one slot each. */
+enum mmlb_counter {
+	MMLB_C_EVENTS,		/* lock events handled (contention events not counted) */
+	MMLB_C_AGG_FULL,	/* an aggregate could not be created: map full */
+	MMLB_C_HIST_FULL,	/* a histogram bucket could not be created: map full */
+	MMLB_C_STATE_FULL,	/* no task state (storage) or no free hold slot */
+	MMLB_C_RESTART,		/* start_locking while already waiting: old wait dropped */
+	MMLB_C_NESTED,		/* acquired while already holding that mm: old hold dropped */
+	MMLB_C_RELEASE_ORPHAN,	/* released with no hold of this task known */
+	MMLB_C_NEGATIVE,	/* time went backwards inside a pair */
+	MMLB_C_CONTENTION,	/* lock:contention_begin seen */
+	MMLB_C_CONTENTION_OTHER,	/* ... outside an mmap_lock wait */
+	MMLB_C_NR
+};
+
+/* Holds one task may have open at once (on different mms: fork holds two). */
+#define MMLB_HOLDS	4
+
+#endif

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend-bpf.c: the BPF back-end (backend.h): mmap_lock waits and holds
+ * aggregated in the kernel (bpf/mmaplock.bpf.c), read once per window.
+ *
+ * The kernel only adds to its maps (per CPU: no atomics, no shared cache
+ * lines). Each window, this side reads them whole (batch lookups), folds
+ * the CPUs' values, sorts the snapshot by key and subtracts the
+ * previous one, merge-join style: the window's figures are differences of
+ * cumulative counts, so there is no reset racing with the programs. Totals
+ * are exact; a window's maximum is the cumulative maximum capped at the end
+ * of the window's highest non-empty bucket (the kernel keeps only the
+ * running maximum).
+ *
+ * Safety: the links are file descriptors of this process and nothing is
+ * pinned, so any exit (SIGKILL included) detaches and frees everything.
+ *
+ * Compiled with MMAPLOCK_HAVE_BPF when CMake found clang, bpftool, libbpf
+ * and BTF; otherwise open() says "not built" and the rest is absent.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "backend.h"
+
+#ifndef MMAPLOCK_HAVE_BPF
+
+static int bpf_open(struct backend *b, const struct backend_opts *o)
+{
+	snprintf(b->err, sizeof(b->err), "bpf: not built (no clang, bpftool, libbpf or BTF at build time)");
+	return -1;
+}
+
+const struct backend_ops backend_bpf_ops = {
+	.name = "bpf",
+	.caps = BACKEND_CAP_WINDOWS,
+	.open = bpf_open,
+};
+
+#else
+
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "cgroupfs.h"
+#include "idmap.h"
+#include "mmaplock.h"
+#include "mmaplock.skel.h"
+
+#define BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
+
+struct akv { struct mmlb_key k; struct mmlb_agg v; };
+/* the words of struct mmlb_agg that are maxima, not sums, over the CPUs */
+#define AGG_MAX_WORDS	(1ull << (offsetof(struct mmlb_agg, wait_max) / 8) | \
+			 1ull << (offsetof(struct mmlb_agg, hold_max) / 8))
+struct hkv { struct mmlb_hkey k; uint64_t n; };
+
+struct snap {
+	struct akv *a;
+	size_t na;
+	struct hkv *h;
+	size_t nh;
+	uint64_t c[MMLB_C_NR];
+};
+
+struct bpfb {
+	struct mmaplock_bpf *skel;
+	struct backend_opts o;
+	struct agg agg;
+	struct snap prev, cur;
+	int ncpu;
+	int started, contention;
+	uint64_t t0, win_start;		/* CLOCK_MONOTONIC ns: the programs' clock */
+	struct run_stats total;
+	struct idmap named;		/* memcg ids looked up in the hierarchy (named or not) */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
+{
+	if (l == LIBBPF_WARN && getenv("MMAPLOCK_BPF_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	if (l == LIBBPF_DEBUG && getenv("MMAPLOCK_BPF_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* Parameters of the tracepoint's btf_trace_ typedef (ctx included); -1: none. */
+static int tp_params(const struct btf *btf, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type);	/* pointer */
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);	/* func proto */
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
+}
+
+static unsigned long env_num(const char *name, unsigned long def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtoul(s, &end, 10);
+	return *end || !v ? def : v;
+}
+
+/* Choose the programs of this kernel's tracepoint form; 0 or -1 with b->err. */
+static int choose_form(struct backend *b, struct bpfb *p)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct mmaplock_bpf *s = p->skel;
+	int n, path_form;
+
+	if (!btf) {
+		snprintf(b->err, sizeof(b->err), "bpf: %s: cannot read the kernel's BTF", BTF_VMLINUX);
+		return -1;
+	}
+	n = tp_params(btf, "mmap_lock_acquire_returned");
+	p->contention = tp_params(btf, "contention_begin") >= 0;
+	btf__free(btf);
+	if (n < 0) {
+		snprintf(b->err, sizeof(b->err),
+			 "bpf: the kernel has no mmap_lock tracepoints (5.11+, CONFIG_TRACING)");
+		return -1;
+	}
+	path_form = n == 5;	/* ctx, mm, memcg_path, write, success */
+	bpf_program__set_autoload(s->progs.mml_start, !path_form);
+	bpf_program__set_autoload(s->progs.mml_acquire, !path_form);
+	bpf_program__set_autoload(s->progs.mml_release, !path_form);
+	bpf_program__set_autoload(s->progs.mml_start_path, path_form);
+	bpf_program__set_autoload(s->progs.mml_acquire_path, path_form);
+	bpf_program__set_autoload(s->progs.mml_release_path, path_form);
+	bpf_program__set_autoload(s->progs.mml_contention, p->contention);
+	return 0;
+}
+
+static int bpf_open(struct backend *b, const struct backend_opts *o)
+{
+	struct bpfb *p;
+	const char *root;
+	struct stat st;
+	int err;
+
+	if (!(o->need & BACKEND_CAP_WINDOWS) || (o->need & ~BACKEND_CAP_WINDOWS)) {
+		snprintf(b->err, sizeof(b->err), "bpf: aggregates in the kernel: no individual events, stacks or recordings");
+		return -1;
+	}
+	if (o->by != AGG_BY_MEMCG) {
+		snprintf(b->err, sizeof(b->err), "bpf: groups by memcg only");
+		return -1;
+	}
+	if (access(BTF_VMLINUX, R_OK)) {
+		snprintf(b->err, sizeof(b->err), "bpf: no BTF at %s (CONFIG_DEBUG_INFO_BTF)", BTF_VMLINUX);
+		return -1;
+	}
+	if (!(p = calloc(1, sizeof(*p))) || agg_init(&p->agg, AGG_BY_MEMCG, b->meta)) {
+		free(p);
+		snprintf(b->err, sizeof(b->err), "bpf: out of memory");
+		return -1;
+	}
+	b->priv = p;
+	p->o = *o;
+	p->ncpu = libbpf_num_possible_cpus();
+	libbpf_set_print(quiet);
+	if (!(p->skel = mmaplock_bpf__open())) {
+		snprintf(b->err, sizeof(b->err), "bpf: cannot open the programs: %s", strerror(errno));
+		return -1;
+	}
+	if (choose_form(b, p))
+		return -1;
+	/* the memory hierarchy's root directory: its inode is the root memcg's id */
+	if ((root = cgroupfs_memcg_root()) && !stat(root, &st))
+		p->skel->rodata->root_memcg_id = st.st_ino;
+	/* test hooks: tiny maps to exercise the map-full path */
+	bpf_map__set_max_entries(p->skel->maps.mml_aggs, env_num("MMAPLOCK_BPF_MAX_GROUPS", 1024));
+	bpf_map__set_max_entries(p->skel->maps.mml_hists, env_num("MMAPLOCK_BPF_MAX_BUCKETS", 65536));
+	if ((err = mmaplock_bpf__load(p->skel))) {
+		if (err == -EPERM || err == -EACCES)
+			snprintf(b->err, sizeof(b->err), "bpf: no privileges to load BPF programs (root, or CAP_BPF and CAP_PERFMON)");
+		else
+			snprintf(b->err, sizeof(b->err), "bpf: the kernel refused the programs: %s (MMAPLOCK_BPF_DEBUG=1 shows the verifier log)",
+				 strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static int bpf_start(struct backend *b)
+{
+	struct bpfb *p = b->priv;
+	int err;
+
+	if ((err = mmaplock_bpf__attach(p->skel))) {
+		snprintf(b->err, sizeof(b->err), "bpf: cannot attach to the tracepoints: %s", strerror(-err));
+		return -1;
+	}
+	p->started = 1;
+	p->t0 = p->win_start = now_ns();
+	return 0;
+}
+
+static int cmp_akv(const void *x, const void *y)
+{
+	const struct mmlb_key *a = x, *b = y;
+
+	if (a->memcg != b->memcg)
+		return a->memcg < b->memcg ? -1 : 1;
+	return (int)a->write - (int)b->write;
+}
+
+static int cmp_hkey(const struct mmlb_hkey *a, const struct mmlb_hkey *b)
+{
+	if (a->memcg != b->memcg)
+		return a->memcg < b->memcg ? -1 : 1;
+	if (a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	if (a->write != b->write)
+		return (int)a->write - (int)b->write;
+	return (int)a->bucket - (int)b->bucket;
+}
+
+static int cmp_hkv(const void *x, const void *y)
+{
+	return cmp_hkey(x, y);
+}
+
+/*
+ * Read a whole per-CPU hash map into an array of key+value pairs of size kv
+ * (key at 0, value at voff, vsz bytes of u64 words), each value folded over
+ * the CPUs: words summed, except those in maxmask (bit i: word i), maxima.
+ * The count, or -1 with errno.
+ */
+static long read_map(int fd, int ncpu, size_t max, size_t ksz, size_t vsz, size_t kv,
+		     size_t voff, uint64_t maxmask, void **out)
+{
+	size_t words = vsz / 8, stride = vsz * (size_t)ncpu, n = 0;
+	char *keys = malloc(max * ksz + 1), *vals = malloc(max * stride + 1), *arr;
+	void *in = NULL;
+	char outb[64];
+	long ret = -1;
+
+	*out = NULL;
+	arr = calloc(max + 1, kv);
+	if (!keys || !vals || !arr)
+		goto out;
+	while (n < max) {
+		__u32 cnt = (__u32)(max - n);
+		int err = bpf_map_lookup_batch(fd, in, outb, keys, vals, &cnt, NULL);
+
+		for (__u32 i = 0; i < cnt; i++) {
+			uint64_t *dst = (uint64_t *)(arr + (n + i) * kv + voff);
+			const uint64_t *src = (const uint64_t *)(vals + i * stride);
+
+			memcpy(arr + (n + i) * kv, keys + i * ksz, ksz);
+			for (int c = 0; c < ncpu; c++, src += words)
+				for (size_t w = 0; w < words; w++) {
+					if (maxmask & (1ull << w))
+						dst[w] = src[w] > dst[w] ? src[w] : dst[w];
+					else
+						dst[w] += src[w];
+				}
+		}
+		n += cnt;
+		if (err) {
+			if (errno == ENOENT)
+				break;
+			goto out;
+		}
+		in = outb;
+	}
+	*out = arr;
+	arr = NULL;
+	ret = (long)n;
+out:
+	free(keys);
+	free(vals);
+	free(arr);
+	return ret;
+}
+
+static void snap_free(struct snap *s)
+{
+	free(s->a);
+	free(s->h);
+	memset(s, 0, sizeof(*s));
+}
+
+static int snap_read(struct bpfb *p, struct snap *s)
+{
+	struct mmaplock_bpf *k = p->skel;
+	uint64_t *pc = calloc((size_t)p->ncpu, sizeof(uint64_t));
+	long n;
+	void *arr;
+
+	memset(s, 0, sizeof(*s));
+	if (!pc)
+		return -1;
+	for (__u32 c = 0; c < MMLB_C_NR; c++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(k->maps.mml_counters), &c, pc))
+			continue;
+		for (int i = 0; i < p->ncpu; i++)
+			s->c[c] += pc[i];
+	}
+	free(pc);
+	n = read_map(bpf_map__fd(k->maps.mml_aggs), p->ncpu, bpf_map__max_entries(k->maps.mml_aggs),
+		     sizeof(struct mmlb_key), sizeof(struct mmlb_agg), sizeof(struct akv),
+		     offsetof(struct akv, v), AGG_MAX_WORDS, &arr);
+	if (n < 0)
+		return -1;
+	s->a = arr;
+	s->na = (size_t)n;
+	n = read_map(bpf_map__fd(k->maps.mml_hists), p->ncpu, bpf_map__max_entries(k->maps.mml_hists),
+		     sizeof(struct mmlb_hkey), sizeof(uint64_t), sizeof(struct hkv),
+		     offsetof(struct hkv, n), 0, &arr);
+	if (n < 0)
+		return -1;
+	s->h = arr;
+	s->nh = (size_t)n;
+	qsort(s->a, s->na, sizeof(*s->a), cmp_akv);
+	qsort(s->h, s->nh, sizeof(*s->h), cmp_hkv);
+	return 0;
+}
+
+/* Add the difference of two cumulative aggregates of one (memcg, mode) to g. */
+static void add_agg(struct agg_group *g, int write, const struct mmlb_agg *c, const struct mmlb_agg *o)
+{
+	static const struct mmlb_agg z;
+
+	if (!o)
+		o = &z;
+	if (write)
+		g->acq_write += c->acquired - o->acquired;
+	else
+		g->acq_read += c->acquired - o->acquired;
+	g->failed += c->failed - o->failed;
+	g->trylocks += c->trylocks - o->trylocks;
+	g->contended_marked += c->contended - o->contended;
+	g->contended_long += c->contended_long - o->contended_long;
+	g->downgrades += c->downgrades - o->downgrades;
+	g->wait.total += c->wait_sum - o->wait_sum;
+	g->hold.total += c->hold_sum - o->hold_sum;
+	if (c->wait_count != o->wait_count && c->wait_max > g->wait.max)
+		g->wait.max = c->wait_max;
+	if (c->hold_count != o->hold_count && c->hold_max > g->hold.max)
+		g->hold.max = c->hold_max;
+}
+
+static struct agg_group *group(struct bpfb *p, uint64_t memcg)
+{
+	return agg_group(&p->agg, 0, 0, memcg);
+}
+
+/* Windows' deltas of the aggregates into p->agg (already reset). */
+static int fill_aggs(struct bpfb *p)
+{
+	const struct snap *c = &p->cur, *o = &p->prev;
+	size_t j = 0;
+
+	for (size_t i = 0; i < c->na; i++) {
+		const struct akv *x = &c->a[i];
+		struct agg_group *g;
+
+		while (j < o->na && cmp_akv(&o->a[j], x) < 0)
+			j++;
+		if (j < o->na && !cmp_akv(&o->a[j], x) &&
+		    !memcmp(&o->a[j].v, &x->v, sizeof(x->v)))
+			continue;	/* nothing new */
+		if (!(g = group(p, x->k.memcg)))
+			return -1;
+		add_agg(g, (int)x->k.write, &x->v,
+			j < o->na && !cmp_akv(&o->a[j], x) ? &o->a[j].v : NULL);
+	}
+	return 0;
+}
+
+/* The histograms' deltas; a window's max is capped at its highest bucket's end. */
+static int fill_hists(struct bpfb *p)
+{
+	const struct snap *c = &p->cur, *o = &p->prev;
+	size_t j = 0;
+
+	for (size_t i = 0; i < c->nh; i++) {
+		const struct hkv *x = &c->h[i];
+		uint64_t d = x->n;
+		struct agg_group *g;
+		struct hist *h;
+
+		while (j < o->nh && cmp_hkey(&o->h[j].k, &x->k) < 0)
+			j++;
+		if (j < o->nh && !cmp_hkey(&o->h[j].k, &x->k))
+			d -= o->h[j].n;
+		if (!d)
+			continue;
+		if (!(g = group(p, x->k.memcg)))
+			return -1;
+		h = x->k.kind == MMLB_HOLD ? &g->hold : &g->wait;
+		if (hist_add_bucket(h, x->k.bucket, d))
+			return -1;
+	}
+	/* max: no more than the end of the highest bucket that moved */
+	for (size_t k = 0; k < p->agg.cap; k++) {
+		struct agg_group *g = p->agg.g[k];
+		struct hist *hs[2];
+
+		if (!g)
+			continue;
+		hs[0] = &g->wait;
+		hs[1] = &g->hold;
+		for (int m = 0; m < 2; m++) {
+			struct hist *h = hs[m];
+			unsigned top = HIST_BUCKETS;
+			uint64_t n, lo, width;
+
+			if (!h->count) {
+				h->max = 0;
+				continue;
+			}
+			for (unsigned b = hist_next(h, 0, &n); b < HIST_BUCKETS; b = hist_next(h, b + 1, &n))
+				top = b;
+			hist_bucket_range(top, &lo, &width);
+			if (h->max > lo + width - 1 || h->max < lo)
+				h->max = h->max < lo ? lo : lo + width - 1;
+		}
+	}
+	return 0;
+}
+
+struct name_walk { struct bpfb *p; struct mml_meta *meta; };
+
+static void name_one(uint64_t id, const char *path, void *arg)
+{
+	struct name_walk *w = arg;
+
+	if (idmap_find(&w->p->named, id) >= 0 && !meta_memcg(w->meta, id))
+		meta_set_memcg(w->meta, id, path);
+}
+
+/* Name the window's memcg ids not named yet: one walk of the hierarchy, only when one is new. */
+static void name_groups(struct backend *b, struct bpfb *p)
+{
+	struct name_walk w = { p, b->meta };
+	int fresh = 0;
+
+	if (!b->meta)
+		return;
+	for (size_t k = 0; k < p->agg.cap; k++) {
+		struct agg_group *g = p->agg.g[k];
+
+		if (g && g->key && !meta_memcg(b->meta, g->key) && idmap_find(&p->named, g->key) < 0) {
+			if (idmap_put(&p->named, g->key, NULL) < 0)
+				return;
+			fresh = 1;
+		}
+	}
+	if (fresh)
+		cgroupfs_walk(name_one, &w);
+}
+
+/* Read the maps, deliver the window [win_start, end). 0 go on, 1 the sink stops, -1 error. */
+static int deliver(struct backend *b, uint64_t end)
+{
+	struct bpfb *p = b->priv;
+	struct window w = { 0 };
+	int ret;
+
+	for (size_t k = 0; k < p->agg.cap; k++)
+		if (p->agg.g[k])
+			agg_group_reset(p->agg.g[k]);
+	if (snap_read(p, &p->cur) || fill_aggs(p) || fill_hists(p)) {
+		snap_free(&p->cur);
+		snprintf(b->err, sizeof(b->err), "bpf: reading the maps: %s", strerror(errno ? errno : ENOMEM));
+		return -1;
+	}
+	name_groups(b, p);
+	w.start_ns = p->win_start;
+	w.len_ns = end - p->win_start;
+	w.agg = &p->agg;
+	w.meta = b->meta;
+	w.stats.events = p->cur.c[MMLB_C_EVENTS] - p->prev.c[MMLB_C_EVENTS];
+	for (int c = MMLB_C_AGG_FULL; c <= MMLB_C_STATE_FULL; c++)
+		w.stats.lost += p->cur.c[c] - p->prev.c[c];
+	for (int c = MMLB_C_RESTART; c <= MMLB_C_NEGATIVE; c++)
+		w.stats.unmatched += p->cur.c[c] - p->prev.c[c];
+	w.stats.contention_marked = p->contention;
+	p->total.events += w.stats.events;
+	p->total.lost += w.stats.lost;
+	p->total.unmatched += w.stats.unmatched;
+	p->total.contention_marked = p->contention;
+	w.total = p->total;
+	snap_free(&p->prev);
+	p->prev = p->cur;
+	memset(&p->cur, 0, sizeof(p->cur));
+	p->win_start = end;
+	ret = b->sink.window ? b->sink.window(b->sink.ctx, &w) : 0;
+	return ret ? 1 : 0;
+}
+
+static int bpf_poll(struct backend *b, int timeout_ms)
+{
+	struct bpfb *p = b->priv;
+	uint64_t now = now_ns(), end = p->win_start + p->o.win_ns;
+
+	if (!p->started)
+		return 1;
+	if (now < end) {
+		uint64_t wait = end - now;
+		struct timespec ts;
+
+		if (timeout_ms >= 0 && wait > (uint64_t)timeout_ms * 1000000ull)
+			wait = (uint64_t)timeout_ms * 1000000ull;
+		ts.tv_sec = (time_t)(wait / 1000000000ull);
+		ts.tv_nsec = (long)(wait % 1000000000ull);
+		nanosleep(&ts, NULL);	/* a signal ends it early: the caller checks its flags */
+		now = now_ns();
+		if (now < end)
+			return 0;
+	}
+	return deliver(b, now);
+}
+
+static int bpf_stop(struct backend *b)
+{
+	struct bpfb *p = b->priv;
+	int ret;
+
+	if (!p || !p->started)
+		return 0;
+	mmaplock_bpf__detach(p->skel);
+	p->started = 0;
+	ret = deliver(b, now_ns());	/* the last, partial window */
+	return ret < 0 ? -1 : 0;
+}
+
+static void bpf_close(struct backend *b)
+{
+	struct bpfb *p = b->priv;
+
+	if (!p)
+		return;
+	if (p->started)
+		mmaplock_bpf__detach(p->skel);
+	mmaplock_bpf__destroy(p->skel);
+	snap_free(&p->prev);
+	snap_free(&p->cur);
+	agg_fini(&p->agg);
+	idmap_free(&p->named);
+	free(p);
+	b->priv = NULL;
+}
+
+const struct backend_ops backend_bpf_ops = {
+	.name = "bpf",
+	.caps = BACKEND_CAP_WINDOWS,
+	.open = bpf_open,
+	.start = bpf_start,
+	.poll = bpf_poll,
+	.stop = bpf_stop,
+	.close = bpf_close,
+};
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hash.h: the one hash function of the tool's tables (hashmap.h). Keys are
+ * mostly small consecutive numbers (tids, cgroup ids) or aligned addresses
+ * (mm pointers), so every bit of the key must reach the low bits that pick a
+ * slot: the splitmix64 finaliser does that in two multiplications.
+ */
+#ifndef MML_HASH_H
+#define MML_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+static inline uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+/* The top bits of hash64: a slot of a direct-mapped cache of 2^bits entries (1..63). */
+static inline size_t hash_bits(uint64_t x, unsigned bits)
+{
+	return (size_t)(hash64(x) >> (64 - bits));
+}
+
+/*
+ * Two words, a wide one and a small one (mm and tid, tid and memcg): b is
+ * turned to the high half, where a small number and an address or id
+ * overlap least, so that a ^ b rarely cancels; no extra multiplication on
+ * the pairing's per-event path.
+ */
+static inline uint64_t hash64_pair(uint64_t a, uint64_t b)
+{
+	return hash64(a ^ (b << 32 | b >> 32));
+}
+
+/* n bytes (FNV-1a, then the finaliser for the low bits). */
+static inline uint64_t hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull;
+
+	while (n--)
+		h = (h ^ *s++) * 1099511628211ull;
+	return hash64(h);
+}
+
+/* A NUL-terminated string. */
+static inline uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return hash64(h);
+}
+
+#endif

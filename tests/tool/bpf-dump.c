@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bpf-dump.c: a test driver for the BPF back-end (backend_bpf_ops, through
+ * backend.h only): attach, collect windows for -d SECONDS or until SIGINT /
+ * SIGTERM, then print the sum of the windows per memcg as JSON, in the
+ * shape of `mmaplock report --json --by memcg`'s groups, so that the parity
+ * test compares the two with one jq program.
+ *
+ * usage: bpf-dump [-d SECONDS] [-w WINDOW_MS]
+ * exit: 0, 1 (the back-end failed), 77 (the back-end cannot run here:
+ * the one-line reason on stderr), 2 usage.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "backend.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+struct dump {
+	struct agg sum;
+	struct run_stats total;
+	unsigned windows;
+	int oom;
+};
+
+static int on_window(void *ctx, const struct window *w)
+{
+	struct dump *d = ctx;
+
+	d->windows++;
+	d->total = w->total;
+	for (size_t i = 0; i < w->agg->cap; i++) {
+		const struct agg_group *g = w->agg->g[i];
+		struct agg_group *s;
+
+		if (!g || (!g->acq_read && !g->acq_write && !g->failed && !g->hold.count &&
+			   !g->downgrades))
+			continue;
+		if (!(s = agg_group(&d->sum, 0, 0, g->key))) {
+			d->oom = 1;
+			return 1;
+		}
+		s->acq_read += g->acq_read;
+		s->acq_write += g->acq_write;
+		s->failed += g->failed;
+		s->contended_marked += g->contended_marked;
+		s->contended_long += g->contended_long;
+		s->downgrades += g->downgrades;
+		s->trylocks += g->trylocks;
+		if (hist_merge(&s->wait, &g->wait) || hist_merge(&s->hold, &g->hold)) {
+			d->oom = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void print_hist(const char *name, const struct hist *h)
+{
+	printf("\"%s\": {\"count\": %llu, \"total\": %llu, \"p50\": %llu, \"p99\": %llu, \"max\": %llu}",
+	       name, (unsigned long long)h->count, (unsigned long long)h->total,
+	       (unsigned long long)hist_quantile(h, 0.5), (unsigned long long)hist_quantile(h, 0.99),
+	       (unsigned long long)h->max);
+}
+
+static void print_json(const struct dump *d, const struct mml_meta *meta, int marked)
+{
+	const char *sep = "";
+	char buf[600];
+
+	printf("{\n  \"backend\": \"bpf\", \"windows\": %u, \"events\": %llu, \"lost_events\": %llu, \"unmatched\": %llu,\n  \"groups\": [\n",
+	       d->windows, (unsigned long long)d->total.events, (unsigned long long)d->total.lost,
+	       (unsigned long long)d->total.unmatched);
+	for (size_t i = 0; i < d->sum.cap; i++) {
+		const struct agg_group *g = d->sum.g[i];
+
+		if (!g)
+			continue;
+		/* paths are plain cgroup names here (the test's own): no escaping needed */
+		printf("%s    {\"memcg_id\": %llu, \"memcg_path\": \"%s\", \"acquisitions\": {\"read\": %llu, \"write\": %llu}, \"failed\": %llu, \"contended\": %llu, \"downgrades\": %llu, \"trylocks\": %llu,\n     ",
+		       sep, (unsigned long long)g->key, meta_memcg_name(meta, g->key, buf, sizeof(buf)),
+		       (unsigned long long)g->acq_read, (unsigned long long)g->acq_write,
+		       (unsigned long long)g->failed,
+		       (unsigned long long)(marked ? g->contended_marked : g->contended_long),
+		       (unsigned long long)g->downgrades, (unsigned long long)g->trylocks);
+		print_hist("wait_ns", &g->wait);
+		printf(",\n     ");
+		print_hist("hold_ns", &g->hold);
+		printf("}");
+		sep = ",\n";
+	}
+	printf("\n  ]\n}\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct backend_opts o = { .need = BACKEND_CAP_WINDOWS, .by = AGG_BY_MEMCG };
+	struct backend b = { .ops = &backend_bpf_ops };
+	struct sigaction sa = { .sa_handler = on_signal };
+	double secs = 3600;
+	long win_ms = 1000;
+	struct dump d;
+	struct timespec t0, t;
+	int c, ret = 0, r;
+
+	while ((c = getopt(argc, argv, "d:w:")) != -1) {
+		if (c == 'd')
+			secs = atof(optarg);
+		else if (c == 'w')
+			win_ms = atol(optarg);
+		else
+			return 2;
+	}
+	if (secs <= 0 || win_ms <= 0)
+		return 2;
+	o.win_ns = (uint64_t)win_ms * 1000000ull;
+	memset(&d, 0, sizeof(d));
+	b.meta = meta_new();
+	if (!b.meta || agg_init(&d.sum, AGG_BY_MEMCG, b.meta))
+		return 1;
+	b.sink.window = on_window;
+	b.sink.ctx = &d;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (b.ops->open(&b, &o)) {
+		fprintf(stderr, "bpf-dump: %s\n", b.err);
+		if (b.ops->close)
+			b.ops->close(&b);
+		return 77;
+	}
+	if (b.ops->start(&b)) {
+		fprintf(stderr, "bpf-dump: %s\n", b.err);
+		b.ops->close(&b);
+		return 1;
+	}
+	fprintf(stderr, "bpf-dump: attached\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop) {
+		r = b.ops->poll(&b, 100);
+		if (r) {
+			ret = r < 0;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 >= secs)
+			break;
+	}
+	if (b.ops->stop(&b))
+		ret = 1;
+	if (ret)
+		fprintf(stderr, "bpf-dump: %s\n", b.err[0] ? b.err : "out of memory");
+	else
+		print_json(&d, b.meta, 1);
+	b.ops->close(&b);
+	agg_fini(&d.sum);
+	meta_free(b.meta);
+	return ret || d.oom;
+}
