@@ -80,11 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(f);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	m = meta_new();
-	if (agg_init(&agg, AGG_BY_MEMCG, m) || pair_init(&pair, &agg) || stackagg_init(&sa, m) ||
+	if (pair_init(&pair) || agg_attach(&agg, &pair, AGG_BY_MEMCG, m) || stackagg_init(&sa, m) ||
+	    pair_subscribe(&pair, stackagg_hook, &sa, STACKAGG_KINDS) ||
 	    check_init(&ck, 1000, NULL, NULL))
 		return 0;
-	pair.on_interval = stackagg_hook;
-	pair.hook_ctx = &sa;
 	s = source_open(path, m, err, sizeof(err));
 	if (s) {
 		while ((n = source_next(s, ev, 64)) > 0) {

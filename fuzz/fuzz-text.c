@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	s.meta = meta_new();
-	if (agg_init(&agg, AGG_BY_PROCESS, s.meta) || pair_init(&pair, &agg))
+	if (pair_init(&pair) || agg_attach(&agg, &pair, AGG_BY_PROCESS, s.meta))
 		return 0;
 	if (source_text_ops.open(&s, path) == 0) {
 		struct mml_event stk = { 0 };	/* a stack event waiting for its event */

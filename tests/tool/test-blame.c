@@ -32,17 +32,15 @@ static void task(struct mml_meta *m, uint32_t tid, const char *comm, const char 
 
 static void run(struct mml_meta *meta, struct blame *b, const struct mml_event *ev, size_t n)
 {
-	struct agg agg;
 	struct pair pair;
 
-	if (agg_init(&agg, AGG_BY_TASK, meta) || pair_init(&pair, &agg) || blame_init(b, meta))
+	/* blame alone: the pairing needs no aggregation */
+	if (pair_init(&pair) || blame_init(b, meta) ||
+	    pair_subscribe(&pair, blame_hook, b, PAIR_INTERVALS))
 		exit(1);
-	pair.on_interval = blame_hook;
-	pair.hook_ctx = b;
 	CHECK(pair_feed(&pair, ev, n) == 0);
 	pair_finish(&pair);
 	pair_fini(&pair);
-	agg_fini(&agg);
 }
 
 static const struct blame_holder *holder(const struct blame_result *r, uint32_t tid)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "hashmap.h"
 #include "idmap.h"
+#include "u64map.h"
 
 static int fails;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)

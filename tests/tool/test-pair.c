@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pair.h"
+#include "agg.h"
 
 static int fails;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)
@@ -31,7 +32,7 @@ static void run(enum agg_by by, const struct mml_event *ev, size_t n)
 		pair_fini(&pair);
 		agg_fini(&agg);
 	}
-	if (agg_init(&agg, by, NULL) || pair_init(&pair, &agg))
+	if (pair_init(&pair) || agg_attach(&agg, &pair, by, NULL))
 		exit(1);
 	/* feed one at a time and all at once must agree: feed in two halves */
 	CHECK(pair_feed(&pair, ev, n / 2) == 0);
@@ -313,11 +314,12 @@ static void test_hist(void)
 static struct pair_interval got[64];
 static int ngot;
 
-static void hook(void *ctx, const struct pair_interval *iv)
+static int hook(void *ctx, const struct pair_interval *iv)
 {
 	CHECK(ctx == &ngot);
 	if (ngot < 64)
 		got[ngot++] = *iv;
+	return 0;
 }
 
 static void test_hook(void)
@@ -338,10 +340,10 @@ static void test_hook(void)
 		pair_fini(&pair);
 		agg_fini(&agg);
 	}
-	if (agg_init(&agg, AGG_BY_TASK, NULL) || pair_init(&pair, &agg))
+	if (pair_init(&pair) || agg_attach(&agg, &pair, AGG_BY_TASK, NULL))
 		exit(1);
-	pair.on_interval = hook;
-	pair.hook_ctx = &ngot;
+	if (pair_subscribe(&pair, hook, &ngot, PAIR_INTERVALS))
+		exit(1);
 	CHECK(pair_feed(&pair, ev, sizeof(ev) / sizeof(ev[0])) == 0);
 	pair_finish(&pair);
 	struct { enum pair_kind k; uint32_t tid; uint64_t s, e; int w, dg, try, no; } want[] = {
@@ -461,11 +463,11 @@ static void test_stacks(void)
 			pair_fini(&pair);
 			agg_fini(&agg);
 		}
-		if (agg_init(&agg, AGG_BY_TASK, NULL) || pair_init(&pair, &agg))
+		if (pair_init(&pair) || agg_attach(&agg, &pair, AGG_BY_TASK, NULL))
 			exit(1);
 		ngot = 0;
-		pair.on_interval = hook;
-		pair.hook_ctx = &ngot;
+		if (pair_subscribe(&pair, hook, &ngot, PAIR_INTERVALS))
+			exit(1);
 		CHECK(pair_feed(&pair, ev, cut) == 0);
 		CHECK(pair_feed(&pair, ev + cut, nev - cut) == 0);
 		pair_finish(&pair);
@@ -493,12 +495,13 @@ static void test_stacks(void)
 /* Stacks of many tasks pending at once: each wait gets its own task's (id = tid). */
 static int stack_ok, stack_bad;
 
-static void stack_hook(void *ctx, const struct pair_interval *iv)
+static int stack_hook(void *ctx, const struct pair_interval *iv)
 {
 	if (iv->kind == PAIR_WAIT_BEGIN) {
 		stack_ok += iv->stack == iv->tid;
 		stack_bad += iv->stack != iv->tid;
 	}
+	return 0;
 }
 
 static void test_stacks_collide(void)
@@ -514,9 +517,10 @@ static void test_stacks_collide(void)
 		pair_fini(&pair);
 		agg_fini(&agg);
 	}
-	if (agg_init(&agg, AGG_BY_TASK, NULL) || pair_init(&pair, &agg))
+	if (pair_init(&pair) || agg_attach(&agg, &pair, AGG_BY_TASK, NULL))
 		exit(1);
-	pair.on_interval = stack_hook;
+	if (pair_subscribe(&pair, stack_hook, NULL, PAIR_INTERVALS))
+		exit(1);
 	CHECK(pair_feed(&pair, ev, n) == 0);
 	CHECK(stack_ok == NCOLL && stack_bad == 0);
 }

@@ -16,6 +16,7 @@
 #include "check.h"
 #include "cmds.h"
 #include "mml_writer.h"
+#include "report-run.h"
 #include "report.h"
 #include "test-util.h"
 

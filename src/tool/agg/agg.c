@@ -5,6 +5,7 @@
  * --by); a last-hit cache catches the common run of intervals of one group.
  * The histograms are hist.h's.
  */
+#define _GNU_SOURCE		/* qsort_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,135 @@ struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid)
 	}
 	a->last = *s;
 	return *s;
+}
+
+/* The group of iv: cached in the pairing state's slot when iv has one. */
+static inline struct agg_group *iv_group(struct agg *a, const struct pair_interval *iv)
+{
+	struct agg_group *g;
+
+	if (iv->slot && *iv->slot)
+		return *iv->slot;
+	g = agg_group(a, iv->tid, iv->mm, iv->memcg);
+	if (iv->slot)
+		*iv->slot = g;
+	return g;
+}
+
+/* One function per kind (pair.h says why). */
+static int on_hold_begin(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	g->trylocks += iv->trylock;	/* an acquisition without a wait */
+	if (iv->write)
+		g->acq_write++;
+	else
+		g->acq_read++;
+	return 0;
+}
+
+static int on_wait(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+	uint64_t d = iv->end_ts - iv->start_ts;
+
+	if (!g)
+		return -1;
+	hist_add(&g->wait, d);
+	g->contended_marked += iv->contended;
+	g->contended_long += d > AGG_CONTENDED_NS;
+	return 0;
+}
+
+static int on_failed(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	g->failed += iv->kind == PAIR_FAILED || iv->failed;	/* a dropped wait's failure counts */
+	return 0;
+}
+
+static int on_hold(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	hist_add(&g->hold, iv->end_ts - iv->start_ts);
+	return 0;
+}
+
+static int on_downgrade(void *ctx, const struct pair_interval *iv)
+{
+	struct agg_group *g = iv_group(ctx, iv);
+
+	if (!g)
+		return -1;
+	g->downgrades++;
+	return 0;
+}
+
+static const pair_fn agg_on[PAIR_NKINDS] = {
+	[PAIR_HOLD_BEGIN] = on_hold_begin,
+	[PAIR_WAIT] = on_wait,
+	[PAIR_FAILED] = on_failed,
+	[PAIR_WAIT_DROPPED] = on_failed,
+	[PAIR_HOLD] = on_hold,
+	[PAIR_DOWNGRADE] = on_downgrade,
+};
+
+int agg_subscribe(struct agg *a, struct pair *p)
+{
+	return pair_subscribe_each(p, agg_on, a);
+}
+
+int agg_attach(struct agg *a, struct pair *p, enum agg_by by, const struct mml_meta *meta)
+{
+	if (agg_init(a, by, meta))
+		return -1;
+	return agg_subscribe(a, p);
+}
+
+static uint64_t sort_value(const struct agg_group *g, enum agg_sort key)
+{
+	switch (key) {
+	case AGG_SORT_HOLD:
+		return g->hold.total;
+	case AGG_SORT_COUNT:
+		return g->acq_read + g->acq_write;
+	default:
+		return g->wait.total;
+	}
+}
+
+static int cmp_group(const void *a, const void *b, void *key)
+{
+	const struct agg_group *x = *(const struct agg_group *const *)a;
+	const struct agg_group *y = *(const struct agg_group *const *)b;
+	uint64_t u = sort_value(x, *(enum agg_sort *)key), v = sort_value(y, *(enum agg_sort *)key);
+
+	if (u != v)
+		return u > v ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key)
+{
+	struct agg_group **g = malloc((a->n ? a->n : 1) * sizeof(*g));
+	size_t n = 0;
+
+	if (!g)
+		return NULL;
+	for (size_t i = 0; i < a->cap; i++)
+		if (a->g[i])
+			g[n++] = a->g[i];
+	qsort_r(g, n, sizeof(*g), cmp_group, &key);
+	return g;
 }
 
 void agg_group_reset(struct agg_group *g)

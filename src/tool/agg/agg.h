@@ -4,7 +4,9 @@
  * or mm). Per group: counters and two latency histograms (wait, hold; hist.h)
  * from which p50/p99 are read; totals and maxima are exact. Memory grows
  * with the number of groups and the buckets they used, never with the
- * number of events.
+ * number of events. The aggregation is one subscriber of the pairing
+ * (agg_interval); it caches each (tid, mm, memcg)'s group in the pairing
+ * state's slot, so it goes first in the list of subscribers.
  */
 #ifndef MML_AGG_H
 #define MML_AGG_H
@@ -12,6 +14,7 @@
 #include <stdint.h>
 #include "hist.h"
 #include "meta.h"
+#include "pair.h"
 
 /*
  * AGG_BY_MEMCG_MODE: groups of (memcg, mode), for top's and the exporter's
@@ -36,6 +39,9 @@ static inline int agg_key_write(uint64_t key)
 {
 	return (int)(key & 1);
 }
+
+/* Orders of groups: total wait, total hold, acquisitions; largest first. */
+enum agg_sort { AGG_SORT_WAIT, AGG_SORT_HOLD, AGG_SORT_COUNT };
 
 struct agg_group {
 	uint64_t key;			/* memcg id, tgid/tid, tid or mm */
@@ -68,6 +74,20 @@ void agg_fini(struct agg *a);
 
 /* The group for an interval of task tid on mm in memcg. NULL: out of memory. */
 struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg);
+
+/*
+ * Subscribe a to the pairing p: counts and histograms per group (its
+ * callbacks fail only for want of memory). 0, or -1: too many subscribers.
+ */
+int agg_subscribe(struct agg *a, struct pair *p);
+/* agg_init() and subscribing a to p in one call. 0 or -1 (out of memory). */
+int agg_attach(struct agg *a, struct pair *p, enum agg_by by, const struct mml_meta *meta);
+
+/*
+ * a's groups in a new array (free() it), ordered by key, largest first
+ * (ties: smaller group key first, for a stable output). NULL: out of memory.
+ */
+struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key);
 
 /* The group of key (as agg_group() computes it for a->by); tid names it. NULL: out of memory. */
 struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid);

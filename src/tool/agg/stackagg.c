@@ -94,7 +94,7 @@ static void taker(struct stackagg_ent *e, uint64_t memcg, const char *comm, uint
 	snprintf(e->tk[i].comm, sizeof(e->tk[i].comm), "%s", comm);
 }
 
-void stackagg_hook(void *ctx, const struct pair_interval *iv)
+static void interval(void *ctx, const struct pair_interval *iv)
 {
 	struct stackagg *a = ctx;
 	struct stackagg_kind *k;
@@ -125,6 +125,14 @@ void stackagg_hook(void *ctx, const struct pair_interval *iv)
 		e->max = ns;
 	const struct mml_task_info *t = a->meta ? meta_task(a->meta, iv->tid) : NULL;
 	taker(e, iv->memcg, t && t->comm[0] ? t->comm : "?", ns);
+}
+
+int stackagg_hook(void *ctx, const struct pair_interval *iv)
+{
+	struct stackagg *a = ctx;
+
+	interval(a, iv);
+	return a->oom ? -1 : 0;
 }
 
 static int cmp_ent(const void *x, const void *y)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stackagg.h: waits and holds summed per kernel call stack, for `report
- * --stacks` and the HTML page. A pair hook (pair.h): each closed wait
+ * --stacks` and the HTML page. A pairing subscriber (pair.h): each closed wait
  * (PAIR_WAIT) and hold (PAIR_HOLD) adds its duration to the entry of its
  * stack (pair_interval.stack), or to the "no stack" sums. Per stack: count,
  * total and max ns, and the takers (memcg + comm) that spent the most time
@@ -51,8 +51,12 @@ struct stackagg {
 int stackagg_init(struct stackagg *a, const struct mml_meta *meta);
 void stackagg_fini(struct stackagg *a);
 
-/* The pair hook: ctx is the struct stackagg. Other kinds are ignored. */
-void stackagg_hook(void *ctx, const struct pair_interval *iv);
+/*
+ * The pairing subscriber (PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_HOLD)): ctx
+ * is the struct stackagg. Other kinds are ignored. -1: out of memory.
+ */
+int stackagg_hook(void *ctx, const struct pair_interval *iv);
+#define STACKAGG_KINDS	(PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_HOLD))
 
 /*
  * The n largest stacks of k by total ns (ties: smaller id first), their

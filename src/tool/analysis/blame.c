@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "blame.h"
-#include "hashmap.h"
+#include "u64map.h"
 
 struct span {
 	uint64_t start, end;		/* ns; end 0 while open */
@@ -258,7 +258,7 @@ static void wait_closed(struct blame *b, struct blame_mm *m, const struct pair_i
 	prune(b, m);
 }
 
-void blame_hook(void *ctx, const struct pair_interval *iv)
+static void interval(void *ctx, const struct pair_interval *iv)
 {
 	struct blame *b = ctx;
 	struct blame_mm *m = get_mm(b, iv->mm);
@@ -317,7 +317,17 @@ void blame_hook(void *ctx, const struct pair_interval *iv)
 	case PAIR_HOLD_DROPPED:
 		take(&m->holds, iv->tid, NULL);
 		break;
+	default:		/* PAIR_DOWNGRADE: not subscribed */
+		break;
 	}
+}
+
+int blame_hook(void *ctx, const struct pair_interval *iv)
+{
+	struct blame *b = ctx;
+
+	interval(b, iv);
+	return b->oom ? -1 : 0;
 }
 
 const char *blame_cgroup(const struct blame *b, uint32_t tid)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * blame.h: who blocked whom (`mmaplock report --by holder`). Fed by the
- * pairing machine's interval hook (pair.h), it attributes every wait on an
+ * pairing machine's intervals (a subscriber, pair.h), it attributes every wait on an
  * mm to the tasks that held that mm's lock while the wait lasted: each
  * holder gets the overlap of its hold with the wait (blamed_ns), split by
  * the mode it held the lock in. Two readers holding during one wait are
@@ -56,8 +56,8 @@ struct blame {
 
 int blame_init(struct blame *b, const struct mml_meta *meta);
 void blame_fini(struct blame *b);
-/* The pair_hook: set pair.on_interval = blame_hook, pair.hook_ctx = b. */
-void blame_hook(void *ctx, const struct pair_interval *iv);
+/* The pairing subscriber: pair_subscribe(p, blame_hook, b, PAIR_INTERVALS). -1: out of memory. */
+int blame_hook(void *ctx, const struct pair_interval *iv);
 
 /* A holder with all its victims summed, for the sinks. */
 struct blame_holder {

@@ -44,6 +44,20 @@ static void usage(FILE *f)
 "  mmaplock export app.mml --format csv -o intervals.csv\n");
 }
 
+struct export_sub {
+	struct export *x;
+	const struct export_ops *ops;
+};
+
+/* The pairing subscriber: the format's hook; a failed allocation stops the run. */
+static int export_interval(void *ctx, const struct pair_interval *iv)
+{
+	struct export_sub *es = ctx;
+
+	es->ops->hook(es->x, iv);
+	return es->x->oom ? -1 : 0;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -59,8 +73,8 @@ int cmd_export(int argc, char **argv)
 	struct mml_meta *meta = NULL;
 	struct mml_event *ev = NULL;
 	struct source *s = NULL;
-	struct agg agg = { 0 };
 	struct pair pair = { 0 };
+	struct export_sub es = { &x, NULL };
 	struct outfile of = { 0 };
 	int c, rc = 2, begun = 0;
 	char err[300];
@@ -119,7 +133,9 @@ int cmd_export(int argc, char **argv)
 	}
 	meta = meta_new();
 	ev = malloc(BATCH * sizeof(*ev));
-	if (!meta || !ev || agg_init(&agg, AGG_BY_MM, meta) || pair_init(&pair, &agg)) {
+	es.ops = ops;
+	if (!meta || !ev || pair_init(&pair) ||
+	    pair_subscribe(&pair, export_interval, &es, PAIR_INTERVALS)) {
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
 	}
@@ -142,10 +158,8 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	begun = 1;
-	pair.on_interval = ops->hook;
-	pair.hook_ctx = &x;
 	while ((n = source_next(s, ev, BATCH)) > 0)
-		if (pair_feed(&pair, ev, (size_t)n) || x.oom) {
+		if (pair_feed(&pair, ev, (size_t)n)) {
 			fprintf(stderr, "mmaplock export: out of memory\n");
 			goto out;
 		}
@@ -176,8 +190,6 @@ out:
 	outfile_abort(&of);		/* a failed run: OUT stays as it was */
 	source_close(s);
 	pair_fini(&pair);
-	if (agg.g)
-		agg_fini(&agg);
 	meta_free(meta);
 	free(ev);
 	return rc;

@@ -11,7 +11,7 @@
 #include "cmdargs.h"
 #include "cmds.h"
 #include "cmdpath.h"
-#include "record.h"
+#include "record-args.h"
 #include "signals.h"
 
 static void usage(FILE *f)

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include "cmds.h"
+#include "report-run.h"
 #include "report.h"
 
 int cmd_report(int argc, char **argv)

@@ -37,8 +37,8 @@
 #include "cmdargs.h"
 #include "cmds.h"
 #include "cmdpath.h"
-#include "record.h"
-#include "report.h"
+#include "record-args.h"
+#include "report-run.h"
 #include "signals.h"
 
 /* vals in stat's table: record's are below 128, report's are PASS + their index */

@@ -11,7 +11,7 @@
 #include <limits.h>
 #include <getopt.h>
 #include "cmdargs.h"
-#include "record.h"
+#include "record-args.h"
 
 /* ------------------------------------------------------------ options */
 

@@ -27,6 +27,7 @@
 #include "agg.h"
 #include "meta.h"
 #include "mml_format.h"
+#include "runstats.h"
 
 enum backend_cap {
 	BACKEND_CAP_EVENTS	= 1 << 0,	/* delivers every event (sink.events) */
@@ -35,14 +36,7 @@ enum backend_cap {
 	BACKEND_CAP_FILE	= 1 << 3,	/* can write an mmaplock recording */
 };
 
-/* What a run has seen so far, or in one window. */
-struct run_stats {
-	uint64_t events;		/* events seen (aggregating back-ends: counted in the kernel) */
-	uint64_t lost;			/* lost events (ring buffer) / missed state (BPF: map full) */
-	uint64_t unmatched;		/* broken sequences (pairing counters, or BPF missed pairs) */
-	int contention_marked;		/* 1: "contended" from lock:contention_begin; 0: waits over
-					   AGG_CONTENDED_NS */
-};
+/* What a run has seen so far, or in one window: struct run_stats (pair/runstats.h). */
 
 /* One window: the groups whose intervals ended in [start_ns, start_ns + len_ns). */
 struct window {

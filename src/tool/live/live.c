@@ -30,7 +30,7 @@ static int restart(struct live *l)
 	pair_fini(&l->pair);
 	agg_fini(&l->agg);
 	l->resets++;
-	if (agg_init(&l->agg, l->by, l->meta) || pair_init(&l->pair, &l->agg)) {
+	if (pair_init(&l->pair) || agg_attach(&l->agg, &l->pair, l->by, l->meta)) {
 		l->err = 1;
 		return -1;
 	}
@@ -150,7 +150,7 @@ int live_init(struct live *l, enum agg_by by, uint64_t win_ns, struct mml_meta *
 	l->meta = meta;
 	if (out)
 		l->out = *out;
-	if (agg_init(&l->agg, by, l->meta) || pair_init(&l->pair, &l->agg)) {
+	if (pair_init(&l->pair) || agg_attach(&l->agg, &l->pair, by, l->meta)) {
 		live_fini(l);
 		return -1;
 	}

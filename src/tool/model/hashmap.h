@@ -202,24 +202,4 @@
 #define HASHMAP_NUM_EQ(a, b) ((a) == (b))
 #define HASHMAP_STR_EQ(a, b) (strcmp((a), (b)) == 0)
 
-/*
- * The ready-made instance: u64 -> u64 (a number, an index or a pointer cast
- * to uintptr_t), for tables that need nothing else.
- */
-struct u64map_ent {
-	uint64_t key, val;
-	uint8_t used;
-};
-#define U64MAP_KEY(e) ((e)->key)
-#define U64MAP_USED(e) ((e)->used)
-HASHMAP_DEFINE_NAMED(u64map, u64map_tab, struct u64map_ent, uint64_t, hash64, U64MAP_KEY,
-		     HASHMAP_NUM_EQ, U64MAP_USED)
-
-/* The value of key (created as 0 if create). NULL: missing (or out of memory). */
-uint64_t *u64map_get(struct u64map *m, uint64_t key, int create);
-/* Remove key if present. */
-void u64map_del(struct u64map *m, uint64_t key);
-/* Empty the map; m stays usable. */
-void u64map_free(struct u64map *m);
-
 #endif

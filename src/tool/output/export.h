@@ -19,7 +19,7 @@
 #include <string.h>
 #include "pair.h"
 #include "meta.h"
-#include "hashmap.h"
+#include "u64map.h"
 
 #define EXPORT_BUF 65536
 

@@ -30,7 +30,7 @@ void out_blame_table(const struct report *r, FILE *f)
 	char name[64], buf[48], dmg[128];
 
 	fprintf(f, "# input: %s (%s)  events: %" PRIu64 "  lost events: %" PRIu64 "\n",
-		r->input, r->format, r->events, r->lost);
+		r->input, r->format, r->stats->events, r->stats->lost);
 	if (report_damage(r, dmg, sizeof(dmg)))
 		fprintf(f, "# warning: input %s: the figures cover the rest\n", dmg);
 	fprintf(f, "# waits: %" PRIu64 " (%" PRIu64 ".%03" PRIu64 " us), %" PRIu64
@@ -78,7 +78,7 @@ void out_blame_json(const struct report *r, FILE *f)
 	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"holder\",\n", r->format);
 	fprintf(f, "  \"events\": %" PRIu64 ",\n  \"lost_events\": %" PRIu64 ",\n"
 		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %"
-		PRIu64 ",\n  \"damaged_bytes\": %" PRIu64 ",\n", r->events, r->lost,
+		PRIu64 ",\n  \"damaged_bytes\": %" PRIu64 ",\n", r->stats->events, r->stats->lost,
 		r->duration_ns, r->truncated ? "true" : "false", r->damaged_blocks, r->damaged_bytes);
 	fprintf(f, "  \"waits\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRIu64
 		", \"unblamed\": %" PRIu64 ", \"lost\": %" PRIu64 "},\n  \"dropped_holds\": %"

@@ -7,7 +7,7 @@
  * waits and holds as bars) and the blame matrix (holder cgroup -> victim
  * memcg, blamed time), then, for a trace recorded with --stack, the top
  * kernel stacks by wait and by hold time (out-stacks.c). The timeline's
- * intervals come from a second pass over the input (report.c); a page made
+ * intervals come from a second pass over the input (cmd/report-run.c); a page made
  * from stdin has none.
  */
 #include <inttypes.h>
@@ -101,7 +101,7 @@ static void timeline(const struct report *r, FILE *f)
 		rows * RH + 24);
 	rows = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct mml_task_info *t = meta_task(r->agg->meta, iv[i].tid);
+		const struct mml_task_info *t = meta_task(r->meta, iv[i].tid);
 		double x = LEFT + (double)(iv[i].start_ts - t0) * W / (double)(t1 - t0);
 		double w = (double)(iv[i].end_ts - iv[i].start_ts) * W / (double)(t1 - t0);
 		int hold = iv[i].kind == PAIR_HOLD;
@@ -149,7 +149,7 @@ static void matrix(const struct report *r, FILE *f)
 	      "<th>as reader</th><th>waits</th></tr>\n", f);
 	for (size_t i = 0; i < br->nholders && i < 20; i++) {
 		const struct blame_holder *h = &br->holders[i];
-		const struct mml_task_info *t = meta_task(r->agg->meta, h->tid);
+		const struct mml_task_info *t = meta_task(r->meta, h->tid);
 		fputs("<tr><td>", f);
 		out_html_esc(f, t && t->comm[0] ? t->comm : "?");
 		fprintf(f, "[%u]</td>", h->tid);
@@ -174,9 +174,9 @@ void out_html(const struct report *r, FILE *f)
 	      "</style></head><body>\n<h1>mmaplock report</h1>\n<p>", f);
 	out_html_esc(f, r->input);
 	fprintf(f, " (%s): %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " s, %" PRIu64
-		" lost. Groups by %s; times in us.</p>\n", r->format, r->events,
-		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->lost,
-		by_name[r->o->by]);
+		" lost. Groups by %s; times in us.</p>\n", r->format, r->stats->events,
+		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->stats->lost,
+		by_name[r->agg->by]);
 	if (report_damage(r, name, sizeof(name)))
 		fprintf(f, "<p><b>Damaged input:</b> %s; the figures cover the rest.</p>\n", name);
 	fputs("<h2>Summary</h2>\n<table><tr><th>group</th><th>acq read</th><th>acq write</th>"

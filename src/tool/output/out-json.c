@@ -28,14 +28,14 @@ void out_jstr(FILE *f, const char *s)
 
 void out_json(const struct report *r, FILE *f)
 {
-	const struct pair_unmatched *u = &r->pair->um;
+	const struct pair_unmatched *u = &r->stats->um;
 	const char *backend;
 	char name[512];
 
 	fprintf(f, "{\n  \"input\": ");
 	jstr(f, r->input);
-	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, by_name[r->o->by]);
-	if (r->agg && r->agg->meta && (backend = meta_info(r->agg->meta, "backend"))) {
+	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, by_name[r->agg->by]);
+	if (r->meta && (backend = meta_info(r->meta, "backend"))) {
 		fprintf(f, "  \"backend\": ");	/* a live recording: the back-end that made it */
 		jstr(f, backend);
 		fprintf(f, ",\n");
@@ -44,10 +44,10 @@ void out_json(const struct report *r, FILE *f)
 		"  \"duration_ns\": %" PRIu64 ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %"
 		PRIu64 ",\n  \"damaged_bytes\": %" PRIu64 ",\n  \"skipped_lines\": %"
 		PRIu64 ",\n  \"contended_from\": \"%s\",\n  \"contention_other\": %" PRIu64
-		",\n  \"stack_events\": %" PRIu64 ",\n", r->events, r->lost, r->duration_ns,
+		",\n  \"stack_events\": %" PRIu64 ",\n", r->stats->events, r->stats->lost, r->duration_ns,
 		r->truncated ? "true" : "false", r->damaged_blocks, r->damaged_bytes, r->skipped,
-		r->pair->contention_events ? "contention_events" : "wait_threshold",
-		r->pair->contention_other, r->pair->stack_events);
+		r->stats->contention_marked ? "contention_events" : "wait_threshold",
+		r->stats->contention_other, r->stats->stack_events);
 	fprintf(f, "  \"unmatched\": {\"release_without_acquire\": %" PRIu64 ", \"open_at_end\": %"
 		PRIu64 ", \"open_waits_at_end\": %" PRIu64 ", \"open_holds_at_end\": %" PRIu64
 		", \"restart\": %" PRIu64 ", \"nested\": %" PRIu64 ", \"non_owner_releases\": %" PRIu64
@@ -59,15 +59,15 @@ void out_json(const struct report *r, FILE *f)
 		const struct agg_group *g = r->groups[i];
 		fprintf(f, "%s\n    {\"key\": ", i ? "," : "");
 		jstr(f, agg_group_name(r->agg, g, name, sizeof(name)));
-		if (r->o->by == AGG_BY_MEMCG) {
-			const char *p = g->key ? meta_memcg(r->agg->meta, g->key) : NULL;
+		if (r->agg->by == AGG_BY_MEMCG) {
+			const char *p = g->key ? meta_memcg(r->meta, g->key) : NULL;
 			fprintf(f, ", \"memcg_path\": ");
 			if (p)
 				jstr(f, p);
 			else
 				fprintf(f, "null");
 			fprintf(f, ", \"memcg_id\": %" PRIu64, g->key < (1ull << 62) ? g->key : 0);
-			if (meta_memcg_now(r->agg->meta, g->key))
+			if (meta_memcg_now(r->meta, g->key))
 				fprintf(f, ", \"memcg_resolved\": \"now\"");
 		}
 		fprintf(f, ", \"acquisitions\": {\"read\": %" PRIu64 ", \"write\": %" PRIu64 "}"
@@ -84,7 +84,7 @@ void out_json(const struct report *r, FILE *f)
 			hist_quantile(&g->hold, 0.99), g->hold.max);
 	}
 	fprintf(f, "\n  ]");
-	if (r->o->stacks && r->sa) {
+	if (r->stacks && r->sa) {
 		fprintf(f, ",\n");
 		out_stacks_json(r, f);
 	}

@@ -16,7 +16,7 @@
 /* The name of a memcg id: its path, "/" (root), "memcg_id:N" or "(no memcg)". */
 static const char *memcg_name(const struct report *r, uint64_t id, char *buf, size_t len)
 {
-	return meta_memcg_name(r->agg->meta, id, buf, len);
+	return meta_memcg_name(r->meta, id, buf, len);
 }
 
 /* ns as "us.nnn" */
@@ -36,7 +36,7 @@ static void pct(FILE *f, uint64_t part, uint64_t whole)
 static void section(const struct report *r, FILE *f, struct stackagg_kind *k, const char *what,
 		    const char *plural)
 {
-	size_t n = (size_t)r->o->stacks;
+	size_t n = (size_t)r->stacks;
 	const struct stackagg_ent **top = malloc((n ? n : 1) * sizeof(*top));
 	char buf[48];
 
@@ -53,7 +53,7 @@ static void section(const struct report *r, FILE *f, struct stackagg_kind *k, co
 	fprintf(f, " us)\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct stackagg_ent *e = top[i];
-		const struct mml_stack *st = meta_stack(r->agg->meta, e->id);
+		const struct mml_stack *st = meta_stack(r->meta, e->id);
 
 		fprintf(f, "#%zu stack %" PRIu32 ": %s %" PRIu64 ", total ", i + 1, e->id, plural,
 			e->count);
@@ -92,7 +92,7 @@ void out_stacks_table(const struct report *r, FILE *f)
 
 static void json_kind(const struct report *r, FILE *f, struct stackagg_kind *k)
 {
-	size_t n = r->has_stacks ? (size_t)r->o->stacks : 0;
+	size_t n = r->has_stacks ? (size_t)r->stacks : 0;
 	const struct stackagg_ent **top = malloc((n ? n : 1) * sizeof(*top));
 	char buf[48];
 
@@ -100,7 +100,7 @@ static void json_kind(const struct report *r, FILE *f, struct stackagg_kind *k)
 	fputc('[', f);
 	for (size_t i = 0; i < n; i++) {
 		const struct stackagg_ent *e = top[i];
-		const struct mml_stack *st = meta_stack(r->agg->meta, e->id);
+		const struct mml_stack *st = meta_stack(r->meta, e->id);
 
 		fprintf(f, "%s\n      {\"id\": %" PRIu32 ", \"count\": %" PRIu64 ", \"total_ns\": %"
 			PRIu64 ", \"max_ns\": %" PRIu64 ", \"takers\": [", i ? "," : "", e->id,
@@ -145,7 +145,7 @@ static void html_kind(const struct report *r, FILE *f, struct stackagg_kind *k, 
 		"<th>total</th><th>share</th><th>max</th><th>taken most by</th></tr>\n", what);
 	for (size_t i = 0; i < n; i++) {
 		const struct stackagg_ent *e = top[i];
-		const struct mml_stack *st = meta_stack(r->agg->meta, e->id);
+		const struct mml_stack *st = meta_stack(r->meta, e->id);
 
 		fputs("<tr><td style=\"text-align:left;font-family:monospace\">", f);
 		for (unsigned j = 0; st && j < st->n; j++) {

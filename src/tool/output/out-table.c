@@ -23,33 +23,33 @@ static void header(const struct report *r, FILE *f)
 	char dmg[128];
 
 	fprintf(f, "# input: %s (%s)  events: %" PRIu64 "  duration: %" PRIu64 ".%09" PRIu64
-		" s  lost events: %" PRIu64 "\n", r->input, r->format, r->events,
-		r->duration_ns / 1000000000u, r->duration_ns % 1000000000u, r->lost);
-	if (r->lost)
+		" s  lost events: %" PRIu64 "\n", r->input, r->format, r->stats->events,
+		r->duration_ns / 1000000000u, r->duration_ns % 1000000000u, r->stats->lost);
+	if (r->stats->lost)
 		fprintf(f, "# warning: %" PRIu64 " events were lost: some sequences are broken "
-			"(see unmatched)\n", r->lost);
+			"(see unmatched)\n", r->stats->lost);
 	if (report_damage(r, dmg, sizeof(dmg)))
 		fprintf(f, "# warning: input %s: the figures cover the rest\n", dmg);
-	fprintf(f, "# groups by %s: %zu", by_name[r->o->by], r->total_groups);
+	fprintf(f, "# groups by %s: %zu", by_name[r->agg->by], r->total_groups);
 	if (r->ngroups < r->total_groups)
 		fprintf(f, " (top %zu shown)", r->ngroups);
-	fprintf(f, "; times in us; contended = %s\n", r->pair->contention_events ?
+	fprintf(f, "; times in us; contended = %s\n", r->stats->contention_marked ?
 		"a lock:contention_begin inside the wait" : "wait > 10 us (no lock:contention events)");
 }
 
 static void footer(const struct report *r, FILE *f)
 {
-	const struct pair_unmatched *u = &r->pair->um;
+	const struct pair_unmatched *u = &r->stats->um;
 
 	fprintf(f, "# unmatched: release_without_acquire=%" PRIu64 " open_at_end=%" PRIu64
 		" (waits %" PRIu64 ", holds %" PRIu64 ") restart=%" PRIu64 " nested=%" PRIu64
 		" non_owner_releases=%" PRIu64 " negative=%" PRIu64 "\n",
 		u->release_without_acquire, u->open_at_end, u->open_waits_at_end,
 		u->open_holds_at_end, u->restart, u->nested, u->non_owner_releases, u->negative);
-	if (r->pair->contention_events)
+	if (r->stats->contention_marked)
 		fprintf(f, "# lock:contention events: %" PRIu64 ", of them %" PRIu64 " outside "
-			"mmap_lock waits (other locks: not counted)\n", r->pair->contention_events,
-			r->pair->contention_other);
+			"mmap_lock waits (other locks: not counted)\n", r->stats->contention_events,
+			r->stats->contention_other);
 	if (r->skipped)
 		fprintf(f, "# skipped lines (not mmap_lock events): %" PRIu64 "\n", r->skipped);
 	out_memcg_now_note(r, f);

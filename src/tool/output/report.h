@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.h: the core of `mmaplock report`, also used by `stat`: options,
- * the read -> pair -> aggregate run, and the sinks (table, --hist, --json,
- * --csv; out-*.c).
+ * report.h: the view that the report's outputs (out-*.c: table, --hist,
+ * --json, --csv, --by holder, --html, --stacks) print: the aggregation,
+ * the names, the run statistics and what the analyses found. Outputs get
+ * this and nothing else (never the pairing); the run that fills it is
+ * cmd/report-run.c.
  */
 #ifndef MML_REPORT_H
 #define MML_REPORT_H
@@ -10,63 +12,35 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "agg.h"
-#include "pair.h"
 #include "blame.h"
+#include "meta.h"
+#include "pair.h"
+#include "runstats.h"
 
 struct stackagg;
-struct cmdargs_opts;
 
-enum report_sort { SORT_WAIT, SORT_HOLD, SORT_COUNT };
-
-struct report_opts {
-	const char *path;		/* input; default "mmaplock.data" */
-	enum agg_by by;			/* --by, default memcg */
-	enum report_sort sort;		/* --sort, default wait (total) */
-	long top;			/* --top N; 0: all groups */
-	int hist, json, csv;
-	int holder;			/* --by holder: blame (blame.h) instead of groups */
-	const char *html;		/* --html OUT: the page (out-html.c) instead of stdout */
-	long stacks;			/* --stacks [N]: top N stacks by wait and by hold; 0: off */
-	int no_resolve;			/* --no-resolve: no memcg paths from this machine */
-};
-
-/* What the sinks print. */
+/* What the outputs print. */
 struct report {
-	const struct report_opts *o;
+	const struct agg *agg;		/* its groups, names (agg_group_name) and key (agg->by) */
+	const struct mml_meta *meta;
+	const struct run_stats *stats;	/* events, lost, the pairing's counters */
 	const char *input, *format;	/* path, source kind */
-	uint64_t events, lost, duration_ns, skipped;
+	uint64_t duration_ns, skipped;
 	int truncated;			/* mmaplock file without END block */
 	uint64_t damaged_blocks, damaged_bytes;	/* skipped (source.h) */
-	struct agg *agg;
-	struct pair *pair;
-	struct agg_group **groups;	/* sorted, at most o->top */
+	struct agg_group **groups;	/* sorted, at most the --top asked for */
 	size_t ngroups, total_groups;
+	long stacks;			/* --stacks N: stacks shown per kind; 0: off */
 	const struct blame *blame;	/* --by holder, --html */
 	struct blame_result *br;
 	struct pair_interval *tl;	/* --html: intervals of the busiest mm */
 	size_t ntl;
 	uint64_t tl_mm;
 	int tl_truncated;
-	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack */
+	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack (stackagg_top sorts in it) */
 	int has_stacks;			/* the input had stack events or STACK entries */
 	long memcg_now;			/* memcg ids named from this machine (cgroupfs_name_now) */
 };
-
-/*
- * Parse report's arguments (argv[0] is the command name). Returns 0 when
- * the run should go on, 1 when --help (or --list-options) was printed
- * (exit 0), -1 after a one-line error on stderr (exit 2).
- */
-int report_parse_args(struct report_opts *o, int argc, char **argv);
-/* report's options (cmdargs.h), which stat passes through. */
-extern const struct cmdargs_opts report_options;
-void report_usage(FILE *f);
-
-/*
- * Read o->path, pair, aggregate, print to out. Returns the exit status: 0,
- * 1, 2, or EXIT_DAMAGED (3) when the input was damaged or truncated.
- */
-int report_run(const struct report_opts *o, FILE *out);
 
 /*
  * "truncated (not closed by its writer)", "N damaged blocks (B bytes)
@@ -78,7 +52,7 @@ const char *report_damage(const struct report *r, char *buf, size_t len);
 uint64_t report_contended(const struct report *r, const struct agg_group *g);
 uint64_t report_acquisitions(const struct agg_group *g);
 
-/* Sinks (out-*.c). */
+/* Outputs (out-*.c). */
 void out_table(const struct report *r, FILE *f);
 void out_hist(const struct report *r, FILE *f);
 /* The footnote for memcg paths marked '*' (meta_memcg_now), when there are any. */

@@ -27,6 +27,10 @@
  *  - any interval whose end is before its start is dropped, `negative`.
  * Nothing is ever invented: a broken sequence loses its interval and
  * gains a counter.
+ *
+ * Every interval goes to the subscribers that take its kind (pair.h);
+ * when none does, it is not even built, so a pairing read for its
+ * counters alone costs no calls.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +42,7 @@ struct pair_state {
 	uint8_t used, waiting, held, wait_write;
 	uint8_t hold_write, contended, hold_read_now, hold_bits;	/* HB_* */
 	uint64_t wait_ts, hold_ts, memcg;
-	struct agg_group *g;		/* the group of (tid, mm, memcg); NULL when memcg changed */
+	void *user;			/* the first subscriber's slot; NULL when memcg changed */
 	uint32_t wait_stack, hold_stack;	/* stack ids (0: none) */
 };
 
@@ -50,22 +54,49 @@ _Static_assert(sizeof(struct pair_state) == 64, "a pairing state is 64 bytes");
 #define EM_NON_OWNER	1
 #define EM_REPLACED	2
 #define EM_TRYLOCK	4
+#define EM_FAILED	8
 
-/* Report an interval to the hook (only called when there is one). em: EM_*. */
-static void emit(struct pair *p, enum pair_kind kind, const struct pair_state *s,
-		 uint64_t start, uint64_t end, int write, int em, uint32_t stack)
+/* Hand an interval to the subscribers that take its kind. em: EM_*. */
+static inline __attribute__((always_inline)) int
+emit(struct pair *p, enum pair_kind kind, struct pair_state *s,
+     uint64_t start, uint64_t end, int write, int em, uint32_t stack)
 {
-	struct pair_interval iv = {
-		.kind = kind, .tid = s->tid, .mm = s->mm, .memcg = s->memcg,
+	struct pair_interval iv;
+	uint64_t mm, memcg;
+	uint32_t tid;
+
+	if (!p->ncall[kind])
+		return 0;
+	/*
+	 * One scalar load a field: the compiler merged them into 16-byte
+	 * loads over bytes of the state stored an event earlier, and such a
+	 * load waits for the store to retire (no store forwarding): a third
+	 * of the pairing's time.
+	 */
+	mm = s->mm, memcg = s->memcg, tid = s->tid;
+	__asm__("" : "+r"(mm), "+r"(memcg), "+r"(tid));
+	iv = (struct pair_interval){
+		.kind = kind, .tid = tid, .mm = mm, .memcg = memcg,
 		.start_ts = start, .end_ts = end, .write = (uint8_t)write,
 		.contended = s->contended,
 		.downgraded = (s->hold_bits & HB_DOWNGRADED) != 0,
 		.trylock = (s->hold_bits & HB_TRYLOCK) != 0 || (em & EM_TRYLOCK),
 		.non_owner = (em & EM_NON_OWNER) != 0,
 		.replaced = (em & EM_REPLACED) != 0,
+		.failed = (em & EM_FAILED) != 0,
 		.stack = stack,
+		.slot = &s->user,
 	};
-	p->on_interval(p->hook_ctx, &iv);
+	for (unsigned i = 0; i < p->ncall[kind]; i++) {
+		const struct pair_call *c = &p->call[kind][i];
+		int rc;
+
+		if (!c->first)
+			iv.slot = NULL;		/* the slot is the first subscriber's */
+		if ((rc = c->fn(c->ctx, &iv)))
+			return rc;
+	}
+	return 0;
 }
 
 struct pair_key {
@@ -80,10 +111,9 @@ struct pair_key {
 HASHMAP_FUNCS(pairtab, pairtab, struct pair_state, struct pair_key, PK_HASH, PK_OF, PK_EQ,
 	      PS_USED)
 
-int pair_init(struct pair *p, struct agg *agg)
+int pair_init(struct pair *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->agg = agg;
 	return !pairtab_rehash(&p->tab, 1024, NULL, NULL) && !tidmap_init(&p->tids) ? 0 : -1;
 }
 
@@ -91,6 +121,27 @@ void pair_fini(struct pair *p)
 {
 	pairtab_fini(&p->tab);
 	tidmap_fini(&p->tids);
+}
+
+int pair_subscribe_each(struct pair *p, const pair_fn on[PAIR_NKINDS], void *ctx)
+{
+	if (p->nsub == PAIR_MAX_SUBS)
+		return -1;
+	for (int k = 0; k < PAIR_NKINDS; k++)
+		if (on[k])
+			p->call[k][p->ncall[k]++] = (struct pair_call){ on[k], ctx, p->nsub == 0 };
+	p->nsub++;
+	return 0;
+}
+
+int pair_subscribe(struct pair *p, pair_fn fn, void *ctx, unsigned kinds)
+{
+	pair_fn on[PAIR_NKINDS] = { 0 };
+
+	for (int k = 0; k < PAIR_NKINDS; k++)
+		if (kinds & PAIR_KIND(k))
+			on[k] = fn;
+	return pair_subscribe_each(p, on, ctx);
 }
 
 static size_t find(const struct pair *p, uint32_t tid, uint64_t mm)
@@ -149,44 +200,31 @@ static inline size_t get(struct pair *p, uint32_t tid, uint64_t mm, int create)
 	return i;
 }
 
-/* A state closed: it stays as an idle entry until the next rebuild. */
-static inline void put(struct pair *p, size_t i)
-{
-}
-
-/* The group of state s (its tid, mm and memcg): cached in the state. */
-static inline struct agg_group *group(struct pair *p, struct pair_state *s)
-{
-	if (!s->g)
-		s->g = agg_group(p->agg, s->tid, s->mm, s->memcg);
-	return s->g;
-}
-
-/* s's events are now in memcg: a cached group of another memcg is forgotten. */
+/* s's events are now in memcg: what a subscriber cached for another memcg is forgotten. */
 static inline void set_memcg(struct pair_state *s, uint64_t memcg)
 {
 	if (s->memcg != memcg) {
 		s->memcg = memcg;
-		s->g = NULL;
+		s->user = NULL;
 	}
 }
 
-static inline void close_hold(struct pair *p, struct pair_state *s, uint64_t ts, int non_owner)
+static inline int close_hold(struct pair *p, struct pair_state *s, uint64_t ts, int non_owner)
 {
+	int em = non_owner ? EM_NON_OWNER : 0, rc;
+
+	/*
+	 * The state is written after the emit: emit copies it in wide loads,
+	 * and a load over a byte just stored stalls (no store forwarding).
+	 */
 	if (ts < s->hold_ts) {
 		p->um.negative++;
-		if (p->on_interval)
-			emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write,
-			     non_owner ? EM_NON_OWNER : 0, s->hold_stack);
+		rc = emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write, em, s->hold_stack);
 	} else {
-		struct agg_group *g = group(p, s);
-		if (g)
-			hist_add(&g->hold, ts - s->hold_ts);
-		if (p->on_interval)
-			emit(p, PAIR_HOLD, s, s->hold_ts, ts, s->hold_write,
-			     non_owner ? EM_NON_OWNER : 0, s->hold_stack);
+		rc = emit(p, PAIR_HOLD, s, s->hold_ts, ts, s->hold_write, em, s->hold_stack);
 	}
 	s->held = 0;
+	return rc;
 }
 
 /* The oldest read hold on mm by a task other than tid (mmap_read_unlock_non_owner). */
@@ -230,147 +268,172 @@ static inline struct pair_state *open_wait(struct pair *p, uint32_t tid)
 	return p->tab.t[i].waiting ? &p->tab.t[i] : NULL;
 }
 
+static int on_stack(struct pair *p, const struct mml_event *e)
+{
+	p->events--;
+	p->stack_events++;
+	return tidmap_stack_set(&p->tids, e->tid, e->mm, (uint32_t)e->memcg, wait_open, p);
+}
+
+static int on_start_locking(struct pair *p, const struct mml_event *e, int w)
+{
+	uint32_t st = take_stack(p, e);
+	struct tid_state *t = tidmap_get(&p->tids, e->tid, wait_open, p);
+	struct pair_state *s;
+	size_t i;
+	int replaced, rc;
+
+	if (!t)
+		return -1;
+	t->wait_mm = e->mm;
+	t->has_wait = 1;
+	if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
+		return -1;
+	s = &p->tab.t[i];
+	replaced = s->waiting;
+	p->um.restart += replaced;
+	set_memcg(s, e->memcg);
+	s->contended = 0;
+	/* emitted before the stores below: read back at once, they stalled the copy */
+	if ((rc = emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, replaced ? EM_REPLACED : 0, st)))
+		return rc;
+	s->wait_stack = st;
+	s->waiting = 1;
+	s->wait_ts = e->ts;
+	s->wait_write = (uint8_t)w;
+	return 0;
+}
+
+/* acquire_returned(failure): the wait (or trylock) failed, no hold. */
+static int acquire_failed(struct pair *p, struct pair_state *s, const struct mml_event *e,
+			  int w, uint32_t st)
+{
+	uint32_t wst = s->wait_stack ? s->wait_stack : st;
+	int rc;
+
+	if (!s->waiting)	/* a failed trylock: no wait */
+		return emit(p, PAIR_FAILED, s, e->ts, e->ts, w, EM_TRYLOCK, st);
+	if (e->ts < s->wait_ts)
+		rc = emit(p, PAIR_WAIT_DROPPED, s, s->wait_ts, e->ts, s->wait_write, EM_FAILED, wst);
+	else
+		rc = emit(p, PAIR_FAILED, s, s->wait_ts, e->ts, s->wait_write, 0, wst);
+	s->waiting = 0;
+	return rc;
+}
+
+/* acquire_returned(success): the wait (if any) closes, a hold opens. */
+static int acquired(struct pair *p, struct pair_state *s, const struct mml_event *e,
+		    int w, uint32_t st)
+{
+	int rc = 0, replaced;
+
+	if (s->waiting) {
+		uint32_t wst = s->wait_stack ? s->wait_stack : st;
+
+		if (e->ts < s->wait_ts) {
+			p->um.negative++;
+			rc = emit(p, PAIR_WAIT_DROPPED, s, s->wait_ts, e->ts, s->wait_write, 0, wst);
+		} else {
+			rc = emit(p, PAIR_WAIT, s, s->wait_ts, e->ts, s->wait_write, 0, wst);
+		}
+		s->waiting = 0;
+		s->hold_bits = 0;
+	} else {
+		s->hold_bits = HB_TRYLOCK;
+	}
+	if (rc)
+		return rc;
+	replaced = s->held;
+	p->um.nested += replaced;
+	if ((rc = emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, replaced ? EM_REPLACED : 0, st)))
+		return rc;
+	s->hold_stack = st;
+	s->held = 1;
+	s->hold_ts = e->ts;
+	s->hold_write = (uint8_t)w;
+	s->hold_read_now = (uint8_t)!w;
+	return 0;
+}
+
+static int on_acquire_returned(struct pair *p, const struct mml_event *e, int w)
+{
+	uint32_t st = take_stack(p, e);
+	struct pair_state *s;
+	size_t i;
+
+	if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
+		return -1;
+	s = &p->tab.t[i];
+	if (!s->waiting && s->held && s->hold_write && !w &&
+	    (e->flags & MML_F_SUCCESS) && !s->hold_read_now) {
+		/* downgrade: the hold continues, now shared */
+		s->hold_read_now = 1;
+		s->hold_bits |= HB_DOWNGRADED;
+		return emit(p, PAIR_DOWNGRADE, s, e->ts, e->ts, s->hold_write, 0, s->hold_stack);
+	}
+	set_memcg(s, e->memcg);
+	if (!(e->flags & MML_F_SUCCESS))
+		return acquire_failed(p, s, e, w, st);
+	return acquired(p, s, e, w, st);
+}
+
+static int on_released(struct pair *p, const struct mml_event *e, int w)
+{
+	size_t i;
+
+	(void)take_stack(p, e);		/* a hold carries its acquisition's */
+	i = get(p, e->tid, e->mm, 0);
+	if (i != (size_t)-1 && p->tab.t[i].held)
+		return close_hold(p, &p->tab.t[i], e->ts, 0);
+	if (!w && (i = oldest_reader(p, e->tid, e->mm)) != (size_t)-1) {
+		p->um.non_owner_releases++;
+		return close_hold(p, &p->tab.t[i], e->ts, 1);
+	}
+	p->um.release_without_acquire++;
+	return 0;
+}
+
+static void on_contention(struct pair *p, const struct mml_event *e)
+{
+	struct pair_state *s;
+
+	p->contention_events++;
+	if ((s = open_wait(p, e->tid))) {
+		if (e->type == MML_EV_CONTENTION_BEGIN)
+			s->contended = 1;
+	} else {
+		p->contention_other++;
+		p->um.contention_unmatched++;	/* the old name of the same count */
+	}
+}
+
 int pair_feed(struct pair *p, const struct mml_event *ev, size_t n)
 {
 	p->events += n;
 	for (size_t k = 0; k < n; k++) {
 		const struct mml_event *e = &ev[k];
-		struct pair_state *s;
-		struct agg_group *g;
-		size_t i;
-		int w = (e->flags & MML_F_WRITE) != 0;
-		uint32_t st;
+		int w = (e->flags & MML_F_WRITE) != 0, rc = 0;
 
 		switch (e->type) {
 		case MML_EV_STACK:
-			p->events--;
-			p->stack_events++;
-			if (tidmap_stack_set(&p->tids, e->tid, e->mm, (uint32_t)e->memcg,
-					     wait_open, p))
-				return -1;
+			rc = on_stack(p, e);
 			break;
-		case MML_EV_START_LOCKING: {
-			struct tid_state *t;
-
-			st = take_stack(p, e);
-			if (!(t = tidmap_get(&p->tids, e->tid, wait_open, p)))
-				return -1;
-			t->wait_mm = e->mm;
-			t->has_wait = 1;
-			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
-				return -1;
-			s = &p->tab.t[i];
-			if (s->waiting)
-				p->um.restart++;
-			if (p->on_interval) {
-				set_memcg(s, e->memcg);
-				s->contended = 0;
-				emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, s->waiting ? EM_REPLACED : 0, st);
-			}
-			s->wait_stack = st;
-			s->waiting = 1;
-			s->wait_ts = e->ts;
-			s->wait_write = (uint8_t)w;
-			s->contended = 0;
-			set_memcg(s, e->memcg);
+		case MML_EV_START_LOCKING:
+			rc = on_start_locking(p, e, w);
 			break;
-		}
 		case MML_EV_ACQUIRE_RETURNED:
-			st = take_stack(p, e);
-			if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
-				return -1;
-			s = &p->tab.t[i];
-			if (!s->waiting && s->held && s->hold_write && !w &&
-			    (e->flags & MML_F_SUCCESS) && !s->hold_read_now) {
-				/* downgrade: the hold continues, now shared */
-				g = group(p, s);
-				if (g)
-					g->downgrades++;
-				s->hold_read_now = 1;
-				s->hold_bits |= HB_DOWNGRADED;
-				break;
-			}
-			set_memcg(s, e->memcg);
-			g = group(p, s);
-			if (!g)
-				return -1;
-			if (!(e->flags & MML_F_SUCCESS)) {
-				g->failed++;
-				if (p->on_interval && s->waiting)
-					emit(p, e->ts < s->wait_ts ? PAIR_WAIT_DROPPED : PAIR_FAILED,
-					     s, s->wait_ts, e->ts, s->wait_write, 0,
-					     s->wait_stack ? s->wait_stack : st);
-				else if (p->on_interval)	/* a failed trylock: no wait */
-					emit(p, PAIR_FAILED, s, e->ts, e->ts, w, EM_TRYLOCK, st);
-				s->waiting = 0;
-				put(p, i);
-				break;
-			}
-			if (s->waiting) {
-				if (e->ts < s->wait_ts) {
-					p->um.negative++;
-					if (p->on_interval)
-						emit(p, PAIR_WAIT_DROPPED, s, s->wait_ts, e->ts,
-						     s->wait_write, 0,
-						     s->wait_stack ? s->wait_stack : st);
-				} else {
-					uint64_t d = e->ts - s->wait_ts;
-					hist_add(&g->wait, d);
-					g->contended_marked += s->contended;
-					g->contended_long += d > AGG_CONTENDED_NS;
-					if (p->on_interval)
-						emit(p, PAIR_WAIT, s, s->wait_ts, e->ts,
-						     s->wait_write, 0,
-						     s->wait_stack ? s->wait_stack : st);
-				}
-				s->waiting = 0;
-				s->hold_bits = 0;
-			} else {
-				g->trylocks++;
-				s->hold_bits = HB_TRYLOCK;
-			}
-			if (w)
-				g->acq_write++;
-			else
-				g->acq_read++;
-			if (s->held)
-				p->um.nested++;
-			if (p->on_interval)
-				emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, s->held ? EM_REPLACED : 0, st);
-			s->hold_stack = st;
-			s->held = 1;
-			s->hold_ts = e->ts;
-			s->hold_write = (uint8_t)w;
-			s->hold_read_now = (uint8_t)!w;
+			rc = on_acquire_returned(p, e, w);
 			break;
 		case MML_EV_RELEASED:
-			(void)take_stack(p, e);		/* a hold carries its acquisition's */
-			i = get(p, e->tid, e->mm, 0);
-			if (i != (size_t)-1 && p->tab.t[i].held) {
-				close_hold(p, &p->tab.t[i], e->ts, 0);
-				put(p, i);
-				break;
-			}
-			if (!w && (i = oldest_reader(p, e->tid, e->mm)) != (size_t)-1) {
-				p->um.non_owner_releases++;
-				close_hold(p, &p->tab.t[i], e->ts, 1);
-				put(p, i);
-				break;
-			}
-			p->um.release_without_acquire++;
+			rc = on_released(p, e, w);
 			break;
 		case MML_EV_CONTENTION_BEGIN:
 		case MML_EV_CONTENTION_END:
-			p->contention_events++;
-			if ((s = open_wait(p, e->tid))) {
-				if (e->type == MML_EV_CONTENTION_BEGIN)
-					s->contended = 1;
-			} else {
-				p->contention_other++;
-				p->um.contention_unmatched++;	/* the old name of the same count */
-			}
+			on_contention(p, e);
 			break;
 		}
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -385,4 +448,20 @@ void pair_finish(struct pair *p)
 		p->um.open_holds_at_end += s->held;
 	}
 	p->um.open_at_end = p->um.open_waits_at_end + p->um.open_holds_at_end;
+}
+
+void pair_stats(const struct pair *p, struct run_stats *st)
+{
+	const struct pair_unmatched *u = &p->um;
+
+	*st = (struct run_stats){
+		.events = p->events,
+		.unmatched = u->release_without_acquire + u->open_at_end + u->restart +
+			     u->nested + u->negative,
+		.contention_marked = p->contention_events != 0,
+		.stack_events = p->stack_events,
+		.contention_events = p->contention_events,
+		.contention_other = p->contention_other,
+		.um = *u,
+	};
 }

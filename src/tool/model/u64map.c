@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hashmap.c: the u64 -> u64 instance of hashmap.h, out of line: its users
- * (export caches, blame's open waits, idmap) are not on a per-event path.
+ * u64map.c: the u64 -> u64 instance of hashmap.h (u64map.h), out of line:
+ * its users (export caches, blame's open waits, the HTML pass) are not on a
+ * per-event path.
  */
-#include "hashmap.h"
+#include "u64map.h"
 
 uint64_t *u64map_get(struct u64map *m, uint64_t key, int create)
 {

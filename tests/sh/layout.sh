@@ -1,0 +1,61 @@
+#!/bin/sh
+# layout.sh: each stage folder of src/tool includes only the stages that
+# src/tool/README.md's "may include" column allows (no include cycles),
+# and no function in pair/, agg/, analysis/ or output/ runs over 120 lines.
+src=${MMAPLOCK_SRC:-.}
+tool=$src/src/tool
+fail=0
+
+# header name -> stage (src/common and src/lib headers: "common")
+map=$(mktemp) || exit 1
+trap 'rm -f "$map"' EXIT
+for f in "$tool"/*/*.h; do
+	d=${f%/*}
+	echo "${f##*/} ${d##*/}"
+done >"$map"
+for f in "$src"/src/common/*.h "$src"/src/lib/*.h "$src"/include/*.h; do
+	[ -e "$f" ] && echo "${f##*/} common"
+done >>"$map"
+# the BPF program's shared header and the skeleton built from it (cmake/bpf.cmake)
+for f in "$src"/bpf/*.h; do
+	[ -e "$f" ] && echo "${f##*/} bpf"
+done >>"$map"
+echo "mmaplock.skel.h bpf" >>"$map"
+
+# the table: | `stage/` | owns | may include |
+rules=$(sed -n 's/^| `\([a-z]*\)\/` |.*| \([^|]*\) |$/\1 \2/p' "$tool/README.md")
+[ -n "$rules" ] || { echo "FAIL: no stage table in src/tool/README.md"; exit 1; }
+
+for dir in "$tool"/*/; do
+	stage=$(basename "$dir")
+	allow=$(echo "$rules" | awk -v s="$stage" '$1 == s { $1 = ""; print }' |
+		sed 's/([^)]*)//g; s/,/ /g')
+	if [ -z "$allow" ]; then
+		echo "FAIL: $stage/ is not in src/tool/README.md's table"
+		fail=1
+		continue
+	fi
+	for f in "$dir"*.[ch]; do
+		for h in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
+			to=$(awk -v h="$h" '$1 == h { print $2; exit }' "$map")
+			[ -n "$to" ] || { echo "FAIL: $f: $h: header not found"; fail=1; continue; }
+			# every stage may include src/common and itself
+			case " common $stage $allow " in
+			*" every stage "*|*" $to "*) ;;
+			*)
+				echo "FAIL: $stage/${f##*/} includes $h ($to/), not in:$allow"
+				fail=1;;
+			esac
+		done
+	done
+done
+
+# functions: from a line "name(...)" at column 0 followed by "{" to the "}" at column 0
+for f in "$tool"/pair/*.c "$tool"/agg/*.c "$tool"/analysis/*.c "$tool"/output/*.c; do
+	awk -v f="$f" '
+		/^[a-z].*\(/ && !/;$/ { name = $0 }
+		/^\{/ { start = NR }
+		/^\}/ && start { if (NR - start > 120) { print "FAIL: " f ": " name ": " NR - start " lines"; bad = 1 } start = 0 }
+		END { exit bad }' "$f" || fail=1
+done
+exit $fail
