@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd-stress.c: `mmaplock stress [-t THREADS] [-d SECONDS]`: run the
+ * cmd-stress.c: `mmaplock stress [-t THREADS] [-d SECONDS] [--stall MS]`: run the
  * built-in workload (stress.c) and print its op rate per kind. SIGINT and
  * SIGTERM end it early, still printing the rates.
  */
@@ -21,19 +21,23 @@ static void tick(uint64_t ops, double elapsed)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmaplock stress [-t THREADS] [-d SECONDS]\n\n"
+	fprintf(f, "usage: mmaplock stress [-t THREADS] [-d SECONDS] [--stall MS]\n\n"
 		   "Contend on this process's mmap_lock: thread i is a writer (mmap/mprotect/munmap),\n"
 		   "a mincore reader or a /proc/self/smaps reader, in turn (i %% 3).\n\n"
 		   "  -t, --threads N    threads (default 2: one writer, one mincore; 1 to 256)\n"
-		   "  -d, --duration S   seconds (default 3)\n\n"
+		   "  -d, --duration S   seconds (default 3)\n"
+		   "      --stall MS     one more thread, stress-stall, that holds the lock for write\n"
+		   "                     about MS ms (1 to 10000) every 0.3 s: a deterministic stall\n\n"
 		   "Examples:\n"
 		   "  mmaplock stress -t 3 -d 10            # writer, mincore and smaps readers\n"
-		   "  mmaplock stat -- mmaplock stress      # and see it contend\n");
+		   "  mmaplock stat -- mmaplock stress      # and see it contend\n"
+		   "  mmaplock stress --stall 200 -d 60     # readers stuck 200 ms behind a writer\n");
 }
 
 static const struct option lo[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "stall", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,6 +76,16 @@ int cmd_stress(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S': {
+			errno = 0;
+			long ms = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || ms < 1 || ms > 10000) {
+				fprintf(stderr, "mmaplock stress: --stall: '%s' is not a time in ms (1 to 10000)\n", optarg);
+				return 2;
+			}
+			stress_stall_ms = (unsigned)ms;
+			break;
+		}
 		default:
 			cmdargs_bad("mmaplock stress", argv, &stress_options);
 			return 2;
@@ -97,5 +111,8 @@ int cmd_stress(int argc, char **argv)
 			printf("  %-22s %2d thread%s %12llu ops %12.0f ops/s\n", stress_kind_name[k],
 			       r.threads[k], r.threads[k] == 1 ? " " : "s", (unsigned long long)r.ops[k],
 			       r.ops[k] / r.seconds);
+	if (stress_stall_ms)
+		printf("  %-22s %2d thread  %12llu write holds of about %u ms\n", "stall", 1,
+		       (unsigned long long)r.stalls, stress_stall_ms);
 	return 0;
 }

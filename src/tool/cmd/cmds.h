@@ -12,5 +12,6 @@ int cmd_top(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct cmd {
 	{ "check",  cmd_check,  "verify lock usage: bad releases, self-deadlocks, irq context, order" },
 	{ "top",    cmd_top,    "live table of mmap_lock contention per memcg, process or mm" },
 	{ "exporter", cmd_exporter, "serve mmap_lock metrics to Prometheus (/metrics)" },
+	{ "watch",  cmd_watch,  "catch long waits and holds: incident files naming who blocked whom" },
 };
 
 static void usage(FILE *f)

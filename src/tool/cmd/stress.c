@@ -40,6 +40,17 @@ struct worker {
 static atomic_int stop_all;
 static atomic_int go;		/* all threads created: start */
 static void *region;
+static atomic_uint_fast64_t stalls;
+unsigned stress_stall_ms;
+
+static void *stall_thread(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&go, memory_order_acquire))
+		poll(NULL, 0, 1);
+	stress_stall_loop(stress_stall_ms, &stop_all, &stalls);
+	return NULL;
+}
 
 static inline int stopping(void)
 {
@@ -107,7 +118,8 @@ int stress_run(int nthreads, double seconds, volatile int *stop,
 	       void (*tick)(uint64_t ops, double elapsed), struct stress_result *res)
 {
 	struct worker *w;
-	int started = 0, err = 0;
+	int started = 0, err = 0, stalling = 0;
+	pthread_t stall_th;
 
 	memset(res, 0, sizeof(*res));
 	w = aligned_alloc(64, sizeof(*w) * (size_t)nthreads);
@@ -128,6 +140,11 @@ int stress_run(int nthreads, double seconds, volatile int *stop,
 			break;
 		started++;
 	}
+	atomic_store(&stalls, 0);
+	if (!err && stress_stall_ms) {
+		if ((err = pthread_create(&stall_th, NULL, stall_thread, NULL)) == 0)
+			stalling = 1;
+	}
 	double t0 = now_s();
 	atomic_store_explicit(&go, 1, memory_order_release);
 	double t = t0, last = t0;
@@ -145,6 +162,9 @@ int stress_run(int nthreads, double seconds, volatile int *stop,
 	atomic_store(&stop_all, 1);
 	for (int i = 0; i < started; i++)
 		pthread_join(w[i].th, NULL);
+	if (stalling)
+		pthread_join(stall_th, NULL);
+	res->stalls = atomic_load(&stalls);
 	res->seconds = now_s() - t0;
 	for (int i = 0; i < started; i++) {
 		res->ops[w[i].kind] += atomic_load(&w[i].ops);

@@ -17,10 +17,17 @@
 
 enum stress_kind { STRESS_WRITE, STRESS_MINCORE, STRESS_SMAPS, STRESS_NKINDS };
 
+/*
+ * --stall MS: one more thread, named "stress-stall", that holds the lock for
+ * write about MS ms every STALL_PAUSE_MS (stress-stall.c). 0: none.
+ */
+extern unsigned stress_stall_ms;
+
 struct stress_result {
 	uint64_t ops[STRESS_NKINDS];	/* system calls (write: mmap+mprotect+munmap each count 1) */
 	int threads[STRESS_NKINDS];
 	double seconds;			/* measured wall time */
+	uint64_t stalls;		/* --stall: write holds made */
 };
 
 extern const char *const stress_kind_name[STRESS_NKINDS];
@@ -33,5 +40,9 @@ extern const char *const stress_kind_name[STRESS_NKINDS];
  */
 int stress_run(int nthreads, double seconds, volatile int *stop,
 	       void (*tick)(uint64_t ops, double elapsed), struct stress_result *res);
+
+#include <stdatomic.h>
+/* The stall thread's loop, until *stop. 0, or -1 (errno) when it cannot set up. */
+int stress_stall_loop(unsigned ms, atomic_int *stop, atomic_uint_fast64_t *stalls);
 
 #endif

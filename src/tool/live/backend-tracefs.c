@@ -106,7 +106,7 @@ static int start_instance(struct rec *r)
 	}
 	r->wd = instance_watchdog(name, &r->wd_fd);
 
-	const char *systems[] = { "mmap_lock", "lock", "sched", o->stack && !r->is_live ? "ftrace" : NULL, NULL };
+	const char *systems[] = { "mmap_lock", "lock", "sched", (o->stack && !r->is_live) || o->watch_stacks ? "ftrace" : NULL, NULL };
 	r->tep = tracefs_local_events_system(NULL, systems);
 	if (!r->tep) {
 		rec_perm_error(o, "read the event formats");
@@ -224,7 +224,7 @@ static int start_tracing(struct rec *r)
 
 	/* nothing is recorded until all is set (a trigger armed before its event is enabled would fire alone) */
 	tracefs_instance_file_write(r->ti, "tracing_on", "0");
-	if (o->stack && !r->is_live)
+	if ((o->stack && !r->is_live) || o->watch_stacks)
 		rec_stack_start(r, r->filter);
 	if (tracefs_event_enable(r->ti, "mmap_lock", NULL) < 0) {
 		rec_perm_error(o, "enable mmap_lock events");

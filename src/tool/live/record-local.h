@@ -164,6 +164,8 @@ void rec_stack_start(struct rec *r, const char *filter);
  */
 int rec_stack_take(struct rec *r, int cpu, const void *data, int size);
 void rec_stack_seen(struct rec *r, int cpu, int ours);	/* each record: was it a kept event? */
+/* Live mode (watch_stacks): can this kept event have a stack record after it? */
+int rec_stack_wants(const struct rec *r, const struct mml_event *e);
 void rec_stack_info(struct rec *r);			/* INFO keys, before the file closes */
 void rec_stack_end(struct rec *r, int print);		/* a summary line if print, free */
 

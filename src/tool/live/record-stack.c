@@ -19,6 +19,15 @@
  * that uses it. record.c keeps the last event of a CPU out of a flush until
  * the next drain (its stack may still be on its way).
  *
+ * watch (record_opts.watch_stacks, live mode): stacks only where a stall
+ * can show up, not on every event: the holders' side on write
+ * acquisitions (acquire_returned if write == 1: mmap, munmap, mprotect ...
+ * - a long wait is behind a writer, or a writer is behind readers) and
+ * the waiters' side on lock:contention_begin of rwsems (fires only when a
+ * task really has to sleep for the lock). The stack goes into the live
+ * merge queue of its CPU right before its event, and its frames into the
+ * back-end's meta (meta_stacks), where the watcher finds them.
+ *
  * Cost: only new stacks are symbolized. A raw stack (its addresses) is
  * looked up in a small hash table first; the kallsyms lookup, the dropping
  * of the tracing machinery's leaf frames and the interning run once per
@@ -51,11 +60,46 @@ struct rec_stacks {
 	unsigned char *last;		/* per CPU: the last record was a kept event that may take a stack */
 	uint64_t taken, unattached;
 	int ncpu;
+	int borrowed;			/* tab is the back-end meta's: not ours to free */
 };
 
-static const char *const trig_events[] = {
-	"mmap_lock_start_locking", "mmap_lock_acquire_returned",
+struct trig {
+	const char *file;		/* the event's trigger file in the instance */
+	const char *cond;		/* the trigger's own condition, or NULL */
+	int memcg_filter;		/* the -G filter applies (an mmap_lock event) */
 };
+
+static const struct trig record_trigs[] = {
+	{ "events/mmap_lock/mmap_lock_start_locking/trigger", NULL, 1 },
+	{ "events/mmap_lock/mmap_lock_acquire_returned/trigger", NULL, 1 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct trig watch_trigs[] = {
+	{ "events/mmap_lock/mmap_lock_acquire_returned/trigger", "write == 1", 1 },
+	{ "events/lock/contention_begin/trigger", "flags == 2 || flags == 4", 0 },
+	{ NULL, NULL, 0 },
+};
+
+/* "stacktrace", with " if COND" for the trigger's condition and the -G filter. */
+static void trig_text(char *buf, size_t len, const struct trig *t, const char *filter)
+{
+	int f = t->memcg_filter && filter && *filter;
+
+	if (t->cond && f)
+		snprintf(buf, len, "stacktrace if (%s) && (%s)", t->cond, filter);
+	else if (t->cond || f)
+		snprintf(buf, len, "stacktrace if %s", t->cond ? t->cond : filter);
+	else
+		snprintf(buf, len, "stacktrace");
+}
+
+int rec_stack_wants(const struct rec *r, const struct mml_event *e)
+{
+	(void)r;
+	return (e->type == MML_EV_ACQUIRE_RETURNED && (e->flags & MML_F_WRITE)) ||
+	       e->type == MML_EV_CONTENTION_BEGIN;
+}
 
 static uint64_t raw_hash(const uint64_t *a, int n)
 {
@@ -135,33 +179,42 @@ static uint32_t stack_id(struct rec *r, const uint64_t *addr, int n)
 void rec_stack_start(struct rec *r, const char *filter)
 {
 	const char *prog = r->o->prog;
-	char trig[4200];
+	const struct trig *trigs = r->o->watch_stacks ? watch_trigs : record_trigs;
+	const char *what = r->o->watch_stacks ? "watch" : "--stack";
+	char trig[4300];
 
 	if (!decoder_has_stacks(r->dec)) {
-		fprintf(stderr, "%s: --stack: this kernel has no ftrace:kernel_stack event; recording without stacks\n", prog);
+		fprintf(stderr, "%s: %s: this kernel has no ftrace:kernel_stack event; going on without stacks\n",
+			prog, what);
 		return;
 	}
 	struct rec_stacks *s = calloc(1, sizeof(*s));
-	if (!s || !(s->tab = stacktab_new()) || !(s->last = calloc((size_t)r->ncpu, 1))) {
-		if (s)
+	if (s && r->is_live && r->b && r->b->meta) {
+		s->tab = meta_stacks(r->b->meta);
+		s->borrowed = 1;
+	} else if (s) {
+		s->tab = stacktab_new();
+	}
+	if (!s || !s->tab || !(s->last = calloc((size_t)r->ncpu, 1))) {
+		if (s && !s->borrowed)
 			stacktab_free(s->tab);
 		free(s);
-		fprintf(stderr, "%s: --stack: out of memory; recording without stacks\n", prog);
+		fprintf(stderr, "%s: %s: out of memory; going on without stacks\n", prog, what);
 		return;
 	}
 	s->ncpu = r->ncpu;
-	snprintf(trig, sizeof(trig), "stacktrace%s%s", filter && *filter ? " if " : "",
-		 filter ? filter : "");
-	for (size_t i = 0; i < sizeof(trig_events) / sizeof(trig_events[0]); i++) {
-		char file[128];
-		snprintf(file, sizeof(file), "events/mmap_lock/%s/trigger", trig_events[i]);
-		if (tracefs_instance_file_write(r->ti, file, trig) < 0) {
-			fprintf(stderr, "%s: --stack: cannot set the stacktrace trigger on %s (%s); recording without stacks\n",
-				prog, trig_events[i], strerror(errno ? errno : EINVAL));
-			if (i)	/* undo the first one */
-				tracefs_instance_file_write(r->ti, "events/mmap_lock/mmap_lock_start_locking/trigger",
-							    "!stacktrace");
-			stacktab_free(s->tab);
+	for (int i = 0; trigs[i].file; i++) {
+		trig_text(trig, sizeof(trig), &trigs[i], filter);
+		if (tracefs_instance_file_write(r->ti, trigs[i].file, trig) < 0) {
+			fprintf(stderr, "%s: %s: cannot set the stacktrace trigger in %s (%s); going on without stacks\n",
+				prog, what, trigs[i].file, strerror(errno ? errno : EINVAL));
+			for (int j = 0; j < i; j++) {	/* undo the ones set */
+				trig_text(trig + 1, sizeof(trig) - 1, &trigs[j], filter);
+				trig[0] = '!';
+				tracefs_instance_file_write(r->ti, trigs[j].file, trig);
+			}
+			if (!s->borrowed)
+				stacktab_free(s->tab);
 			free(s->last);
 			free(s);
 			return;
@@ -169,7 +222,7 @@ void rec_stack_start(struct rec *r, const char *filter)
 	}
 	s->ks = ksyms_load(NULL);
 	if (!s->ks)
-		fprintf(stderr, "%s: --stack: no kernel symbols (%s); stacks are kept as addresses\n", prog,
+		fprintf(stderr, "%s: %s: no kernel symbols (%s); stacks are kept as addresses\n", prog, what,
 			errno == ENODATA ? "/proc/kallsyms hides the addresses: kptr_restrict" : strerror(errno));
 	r->stk = s;
 	if (r->w) {
@@ -183,6 +236,26 @@ void rec_stack_seen(struct rec *r, int cpu, int ours)
 	r->stk->last[cpu] = (unsigned char)ours;
 }
 
+/* Live mode: the stack goes before the newest event of cpu's merge queue. 1: attached. */
+static int take_live(struct rec *r, int cpu, uint32_t pid, uint32_t id)
+{
+	struct merge_q *q = &r->live.q[cpu];
+
+	if (!q->n || q->ev[q->n - 1].tid != pid)
+		return 0;
+	struct mml_event *slot = merge_slot(&r->live, cpu);	/* may move q->ev */
+	if (!slot)
+		return 0;
+	struct mml_event *owner = &q->ev[q->n - 1];
+	*slot = *owner;
+	*owner = (struct mml_event){
+		.ts = slot->ts, .mm = slot->mm, .memcg = id, .tid = slot->tid,
+		.cpu = slot->cpu, .type = MML_EV_STACK, .flags = 0,
+	};
+	merge_commit(&r->live, cpu);
+	return 1;
+}
+
 int rec_stack_take(struct rec *r, int cpu, const void *data, int size)
 {
 	struct rec_stacks *s = r->stk;
@@ -194,6 +267,15 @@ int rec_stack_take(struct rec *r, int cpu, const void *data, int size)
 	if (n < 0) {
 		s->last[cpu] = 0;
 		return 0;
+	}
+	if (r->is_live) {
+		uint32_t id = s->last[cpu] && n ? stack_id(r, addr, n) : 0;
+		s->last[cpu] = 0;
+		if (id && take_live(r, cpu, pid, id))
+			s->taken++;
+		else
+			s->unattached++;
+		return 1;
 	}
 	if (!s->last[cpu] || !c->n || c->ev[c->n - 1].tid != pid || n == 0 || c->n >= BATCH) {
 		s->last[cpu] = 0;
@@ -240,7 +322,8 @@ void rec_stack_end(struct rec *r, int print)
 	for (size_t i = 0; i < s->rcap; i++)
 		free(s->raw[i].addr);
 	free(s->raw);
-	stacktab_free(s->tab);
+	if (!s->borrowed)
+		stacktab_free(s->tab);
 	ksyms_free(s->ks);
 	free(s->last);
 	free(s);

@@ -166,6 +166,8 @@ static void take_page(struct rec *r, int cpu, void *page)
 		r->events++;
 		if (r->is_live) {
 			merge_commit(&r->live, cpu);
+			if (r->stk)
+				rec_stack_seen(r, cpu, rec_stack_wants(r, e));
 			continue;
 		}
 		if (r->stk)

@@ -44,6 +44,8 @@ struct record_opts {
 	int quiet;			/* no summary line */
 	int only_cmd;			/* --only-cmd: CMD and its descendants, not the whole system */
 	int stack;			/* --stack: kernel call stacks of the lock takers (file only) */
+	int watch_stacks;		/* watch: stacks of write acquisitions and of contended waits
+					   only, delivered live (into the back-end's meta) */
 	struct record_result *res;	/* filled as the recording ends (by backend_close), or NULL */
 };
 

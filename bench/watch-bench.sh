@@ -1,0 +1,69 @@
+#!/bin/sh
+# bench/watch-bench.sh BUILD: the cost of `mmaplock watch` while nothing
+# crosses its threshold (issue 13, "Benchmark"). The op rate of
+# `mmaplock stress` (DUR seconds, default 3; REPS rounds, default 3,
+# medians), interleaved in each round:
+#   untraced   no mmap_lock event enabled anywhere
+#   kernel     the events enabled in a tracefs instance, nobody reading
+#   record     under `mmaplock record` (the back-end watch uses, writing a file)
+#   stack      under `mmaplock record --stack` (a stack on every lock taking)
+#   watch      under `mmaplock watch --wait-over 60000` (no incident: the
+#              ring, the live pairing, stacks of write acquisitions and
+#              contended waits only)
+# plus the CPU time (user + system) of the recorder (its whole run) and of
+# watch (during the stress run) per second of stress. Prints ops/s and ratios; the last line is one JSON object.
+# Needs root. Nothing here asserts a timing.
+set -eu
+build=${1:-build}
+M="$build/mmaplock"
+T=/sys/kernel/tracing
+dur=${DUR:-3}
+reps=${REPS:-3}
+[ "$(id -u)" -eq 0 ] || { echo "watch-bench: needs root (tracefs)" >&2; exit 1; }
+[ -x "$M" ] || { echo "watch-bench: $M: not built" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/mml-wbench.XXXXXX)
+I=$T/instances/mmlbench-$$
+. "$(dirname "$0")/lib.sh"	# rate, med, bench_baselines, bench_cleanup
+wp=
+trap '[ -n "$wp" ] && kill $wp 2>/dev/null; bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
+
+# cpu FILE: user + system seconds from /usr/bin/time -f '%U %S'
+cpu() { tail -n 1 "$1" | awk '{ print $1 + $2 }'; }
+# pcpu PID: user + system seconds of a running process so far (/proc/PID/stat)
+pcpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' /proc/$1/stat; }
+
+i=1
+while [ $i -le $reps ]; do
+	printf 'watch-bench: round %d/%d\r' $i $reps >&2
+	bench_baselines		# untraced, kernel
+
+	/usr/bin/time -f '%U %S' -o $tmp/t "$M" record -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e &&
+		rate $tmp/o >>$tmp/record
+	echo "$(cpu $tmp/t) $dur" | awk '{ print $1 / $2 }' >>$tmp/record_cpu
+	rm -f $tmp/r.mml
+
+	"$M" record --stack -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e && rate $tmp/o >>$tmp/stack
+	rm -f $tmp/r.mml
+
+	"$M" watch --wait-over 60000 -o $tmp/inc >$tmp/w.out 2>$tmp/w.err &
+	wp=$!
+	n=0
+	while ! ls -d $T/instances/mmaplock-* >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+	sleep 0.3
+	c0=$(pcpu $wp)
+	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/watch
+	echo "$(pcpu $wp) $c0 $dur" | awk '{ print ($1 - $2) / $3 }' >>$tmp/watch_cpu
+	kill -INT $wp; wait $wp || true; wp=
+	[ -s $tmp/w.out ] && echo "watch-bench: an incident during the run: $(cat $tmp/w.out)" >&2
+	i=$((i + 1))
+done
+printf '\n' >&2
+u=$(med $tmp/untraced); k=$(med $tmp/kernel); r=$(med $tmp/record); s=$(med $tmp/stack); w=$(med $tmp/watch)
+rc=$(med $tmp/record_cpu); wc=$(med $tmp/watch_cpu)
+printf '%-10s %12s %10s %10s %10s\n' setup ops/s vs-untr vs-record cpu-s/s
+for x in "untraced $u -" "kernel $k -" "record $r $rc" "stack $s -" "watch $w $wc"; do
+	set -- $x
+	awk -v n=$1 -v x=$2 -v u="$u" -v r="$r" -v c=$3 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / r, c }'
+done
+printf '{"bench":"watch","dur":%s,"reps":%s,"untraced":%.0f,"kernel":%.0f,"record":%.0f,"stack":%.0f,"watch":%.0f,"record_cpu":%s,"watch_cpu":%s}\n' \
+	$dur $reps $u $k $r $s $w $rc $wc

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * watch.h: the engine of `mmaplock watch`: catch the rare long wait or
+ * hold, keep the seconds around it, and say who blocked whom.
+ *
+ * Fed the live event stream in time order (a back-end's sink.events), it
+ *  - keeps the last `before` seconds of events in a ring (user space; it
+ *    grows with the observed rate up to max_events, then drops the oldest,
+ *    counted);
+ *  - pairs them (pair.c) as they come: a wait longer than wait_over_ns or a
+ *    hold longer than hold_over_ns is a crossing;
+ *  - on a crossing opens an incident [crossing start - before, crossing end
+ *    + after]; a crossing while one is open extends it (merged: one file);
+ *  - once the event clock has passed its end (watch_tick, or the stream),
+ *    writes it as an mmaplock file (mml_writer: events, memcg paths, tasks,
+ *    the kernel stacks the events refer to) into dir, named by its time,
+ *    and hands a summary to the callback: the worst crossing, its waiter,
+ *    and the holders that held the lock on the same mm during that wait.
+ *
+ * Bounded: max_incidents (then watch_events returns 1: the run is over),
+ * rate_limit_s between incidents (crossings in between are counted, not
+ * written), max_bytes of files written, max_events in the ring.
+ *
+ * Stacks: events of type MML_EV_STACK are kept with the others. A stack
+ * taken on lock:contention_begin (the back-end's watch_stacks mode) carries
+ * the lock's address as mm; it is given the mm of its task's open wait here,
+ * so that the pairing gives it to that wait (pair.h: a stack belongs to the
+ * next event of its task on the same mm) - in the incident file too.
+ */
+#ifndef MML_WATCH_H
+#define MML_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mml_format.h"
+#include "meta.h"
+#include "pair.h"
+#include "agg.h"
+
+#define WATCH_HOLDERS	3	/* holders named per incident */
+#define WATCH_FRAMES	8	/* top frames per stack in a summary */
+
+struct watch_opts {
+	uint64_t wait_over_ns, hold_over_ns;	/* 0: that kind is not watched */
+	uint64_t before_ns, after_ns;
+	const char *dir;			/* where incident files go */
+	unsigned max_incidents;			/* 0: no limit */
+	double rate_limit_s;			/* at least this long between two incidents */
+	uint64_t max_bytes;			/* disk cap for the files of this run, 0: none */
+	size_t max_events;			/* ring cap */
+	const char *prog;			/* error prefix */
+};
+
+/* One side of an incident: the waiter or a holder. */
+struct watch_party {
+	uint32_t tid, tgid;
+	char comm[16];
+	uint64_t memcg;				/* the interval's memcg id (the mm's) */
+	int write;				/* mode asked (waiter) or held (holder) */
+	uint64_t ns;				/* wait ns (waiter), longest overlapping hold ns (holder) */
+	uint64_t blamed_ns;			/* holder: overlap of its holds with the wait */
+	uint32_t stack;				/* meta stack id, 0: none */
+};
+
+struct watch_incident {
+	uint64_t realtime_ns;			/* when the crossing ended (wall clock) */
+	int is_hold;				/* the crossing was a hold (no waiter, holders[0]) */
+	struct watch_party waiter;		/* the crossing wait (is_hold: unset) */
+	struct watch_party holders[WATCH_HOLDERS];
+	int nholders;
+	unsigned crossings;			/* merged into this file */
+	uint64_t events;			/* in the file */
+	const char *file;			/* its path */
+	const struct mml_meta *meta;		/* for names and stacks */
+};
+
+typedef void (*watch_cb)(void *ctx, const struct watch_incident *inc);
+
+struct watch_ring {
+	struct mml_event *ev;
+	size_t cap, head, n;			/* oldest at head */
+};
+
+struct watch_crossing {
+	uint32_t tid;
+	uint64_t mm, start_ts, end_ts;
+	int is_hold;
+};
+
+struct watch {
+	struct watch_opts o;
+	struct mml_meta *meta;
+	watch_cb cb;
+	void *cb_ctx;
+	struct watch_ring ring;
+	struct agg agg;
+	struct pair pair;
+	struct {			/* tid -> mm of its open wait (direct mapped) */
+		uint32_t tid;
+		uint64_t mm;
+	} wait_mm[4096];
+	int open;			/* an incident is collecting */
+	uint64_t inc_start, inc_end;	/* its window (event clock) */
+	struct watch_crossing worst;	/* its longest crossing */
+	unsigned inc_crossings;
+	uint64_t last_end_ts;		/* end of the last incident written, 0: none */
+	uint64_t newest_ts;		/* newest event seen */
+	/* counters */
+	unsigned incidents;
+	uint64_t crossings, suppressed, ring_dropped, bytes, write_errors;
+	int err;			/* out of memory */
+};
+
+int watch_init(struct watch *w, const struct watch_opts *o, struct mml_meta *meta,
+	       watch_cb cb, void *cb_ctx);
+void watch_fini(struct watch *w);
+/* The sink: n events in time order. 0 go on, 1 max_incidents reached, -1 out of memory. */
+int watch_events(struct watch *w, const struct mml_event *ev, size_t n);
+/*
+ * Every event up to now_ts (event clock) has been delivered: write an open
+ * incident whose window ended. Same returns as watch_events.
+ */
+int watch_tick(struct watch *w, uint64_t now_ts);
+/* The end of the run: an open incident is written with what there is. */
+void watch_finish(struct watch *w);
+
+#endif
