@@ -14,7 +14,6 @@
 	var T0 = performance.now();
 	var D = JSON.parse(document.getElementById('mml-data').textContent);
 	var S = { g: -1, kind: 'wait', z0: 0, z1: 0, flame: 'wait' };
-	var NS = 'http://www.w3.org/2000/svg';
 	var tip = document.getElementById('tip');
 
 	function $(id) { return document.getElementById(id); }
@@ -31,6 +30,11 @@
 		return ns + ' ns';
 	}
 	function secs(ns) { return (ns / 1e9).toFixed(6) + ' s'; }
+	/* an axis label: as many decimals as a tenth of the span needs */
+	function tick(t, sp) {
+		var d = Math.max(0, Math.min(9, Math.ceil(-Math.log10((sp[1] - sp[0]) / 10 / 1e9))));
+		return (t / 1e9).toFixed(d) + ' s';
+	}
 	function showTip(ev, html) {
 		tip.innerHTML = html;
 		tip.style.display = 'block';
@@ -110,7 +114,7 @@
 		ticks = 10;
 		for (i = 0; i <= ticks; i++) {
 			t = sp[0] + (sp[1] - sp[0]) * i / ticks;
-			ctx.fillText((t / 1e9).toFixed(3) + ' s', HM.L + HM.W * i / ticks - 16,
+			ctx.fillText(tick(t, sp), HM.L + HM.W * i / ticks - 16,
 				HM.T + nrow * HM.RH + 14);
 		}
 		ctx.fillText('colour: count (log), max ' + max + ' per cell', HM.L, h - 4);
@@ -191,7 +195,7 @@
 		for (i = 0; i <= 10; i++) {
 			t = sp[0] + (sp[1] - sp[0]) * i / 10;
 			out.push('<text x="' + (HM.L + HM.W * i / 10 - 16) + '" y="' + (H + 24) +
-				'" font-size="10">' + (t / 1e9).toFixed(3) + ' s</text>');
+				'" font-size="10">' + tick(t, sp) + '</text>');
 		}
 		out.push('<text x="' + HM.L + '" y="' + (H + 38) + '" font-size="11">' +
 			'<tspan fill="#36c">\u2014 acquisitions/s</tspan>  <tspan fill="#d33">\u2014 contended waits/s (' +
