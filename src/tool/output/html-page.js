@@ -33,7 +33,8 @@
 	/* an axis label: as many decimals as a tenth of the span needs */
 	function tick(t, sp) {
 		var d = Math.max(0, Math.min(9, Math.ceil(-Math.log10((sp[1] - sp[0]) / 10 / 1e9))));
-		return (t / 1e9).toFixed(d) + ' s';
+		var v = (t / 1e9).toFixed(d);
+		return (+v === 0 ? (0).toFixed(d) : v) + ' s';
 	}
 	function showTip(ev, html) {
 		tip.innerHTML = html;
