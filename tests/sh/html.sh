@@ -148,6 +148,17 @@ grep -q '<h3>#1 victim\[700\] waited <b>500.00 ms</b> for read at 4.000000 s</h3
 grep -q 'Holder: <span class="holder">hog\[600\]</span> (write' "$T/w.dom" || bad "w.html: the holder"
 sed -n '/id="window-1"/,/<\/svg>/p' "$T/w.dom" | grep -q 'class="holder-name" font-weight="bold">hog\[600\] (holder)</text>' ||
 	bad "w.html: window-1 does not name the holder"
+# interaction: a click on the second group's button filters the longest
+# waits to /busy; "show on the heatmap" zooms the time axis
+sed 's|</body>|<script>document.querySelector("#groups button[data-g=\\"1\\"]").click();document.querySelector("#worst-list .zoomto").click();</script></body>|' \
+	"$T/w.html" >"$T/click.html"
+timeout 120 "$C" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+	--dump-dom "file://$T/click.html" >"$T/click.dom" 2>"$T/click.log"
+grep CONSOLE "$T/click.log" && bad "click.html: console messages"
+grep -q '<button data-g="1" class="on">/busy</button>' "$T/click.dom" || bad "click: /busy not chosen"
+grep -q 'id="worst-[0-9]*".*victim\[700\] waited' "$T/click.dom" && bad "click: /slow's waits still listed"
+grep -q 'id="worst-4" data-start="4750010000"' "$T/click.dom" || bad "click: /busy's longest wait not listed"
+grep -q '<span id="heatmap-title">Wait latency over time, /busy: .*(zoomed: ' "$T/click.dom" || bad "click: no zoom"
 timeout 120 "$C" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1400 \
 	--screenshot="$B/html-report.png" "file://$T/r.html" >/dev/null 2>&1
 timeout 120 "$C" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1600 \
