@@ -32,20 +32,19 @@ void timeagg_fixed(struct timeagg *t, uint64_t t0, uint64_t width)
 
 /*
  * Two rows per octave above 1 us, a factor sqrt(2) apart: row r >= 1 starts
- * at 2^((r - 1) / 2) us. In 1/16 us (q), so that the first octave splits too.
+ * at timeagg_row_lo(r), 2^((r - 1) / 2) us rounded to the ns, so that the
+ * page's row labels are the rows' exact bounds.
  */
 unsigned timeagg_row(uint64_t ns)
 {
-	uint64_t q;
-	unsigned k, r;
+	uint64_t us = ns / 1000;
+	unsigned r;
 
-	if (ns < 1000)
+	if (!us)
 		return 0;
-	if (ns >= 1000000000000ull)
-		return TIMEAGG_ROWS - 1;
-	q = ns * 16 / 1000;
-	k = 63 - (unsigned)__builtin_clzll(q);		/* >= 4 */
-	r = 1 + 2 * (k - 4) + (q * q >= 1ull << (2 * k + 1));
+	r = 1 + 2 * (63 - (unsigned)__builtin_clzll(us));	/* 1000 * 2^k <= ns */
+	if (r + 1 < TIMEAGG_ROWS && ns >= timeagg_row_lo(r + 1))
+		r++;
 	return r < TIMEAGG_ROWS ? r : TIMEAGG_ROWS - 1;
 }
 

@@ -16,8 +16,10 @@ int worst_init(struct worst *w, size_t max)
 
 void worst_fini(struct worst *w)
 {
-	for (size_t i = 0; w->w && i < w->n; i++)
+	for (size_t i = 0; w->w && i < w->n; i++) {
 		free(w->w[i].win);
+		free(w->w[i].before);
+	}
 	free(w->w);
 	memset(w, 0, sizeof(*w));
 }
@@ -111,25 +113,42 @@ static int blamable(const struct worst_wait *x, const struct pair_interval *iv)
 	       iv->start_ts < x->iv.end_ts && iv->end_ts > x->iv.start_ts;
 }
 
+/* Before the wait: into the ring (the last WORST_BEFORE stay). -1: out of memory. */
+static int keep_before(struct worst_wait *x, const struct pair_interval *iv)
+{
+	if (!x->before && !(x->before = malloc(WORST_BEFORE * sizeof(*x->before))))
+		return -1;
+	x->dropped += x->nbefore >= WORST_BEFORE;
+	x->before[x->nbefore % WORST_BEFORE] = *iv;
+	x->before[x->nbefore++ % WORST_BEFORE].slot = NULL;
+	return 0;
+}
+
 static int keep(struct worst_wait *x, const struct pair_interval *iv)
 {
-	int held = blamable(x, iv);
+	int self = iv->tid == x->iv.tid && iv->start_ts == x->iv.start_ts &&
+		   iv->end_ts == x->iv.end_ts && iv->kind == x->iv.kind;
+	int held = blamable(x, iv), after = iv->start_ts >= x->iv.end_ts;
+	size_t *n = held ? &x->nheld : after ? &x->nafter : &x->nduring;
+	size_t cap = held ? WORST_HOLDERS : after ? WORST_AFTER : WORST_DURING;
 
-	if (held ? x->nheld >= WORST_HOLDERS : x->nwin - x->nheld >= WORST_WINDOW) {
+	if (!self && iv->end_ts <= x->iv.start_ts)
+		return keep_before(x, iv);
+	if (!self && *n >= cap) {
 		x->dropped++;
 		return 0;
 	}
 	if (x->nwin == x->capwin) {
-		size_t cap = x->capwin ? x->capwin * 2 : 64;
-		struct pair_interval *v = realloc(x->win, cap * sizeof(*v));
+		size_t c = x->capwin ? x->capwin * 2 : 64;
+		struct pair_interval *v = realloc(x->win, c * sizeof(*v));
 		if (!v)
 			return -1;
 		x->win = v;
-		x->capwin = cap;
+		x->capwin = c;
 	}
 	x->win[x->nwin] = *iv;
 	x->win[x->nwin++].slot = NULL;
-	x->nheld += held;
+	*n += !self;
 	return 0;
 }
 

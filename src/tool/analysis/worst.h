@@ -8,13 +8,16 @@
  * the earlier wait, then the lower tid, so the choice does not depend on
  * the order of equal waits.
  *
- * Second pass over the same input (worst_window_hook): every wait and hold
- * on a chosen wait's mm that overlaps its window (the wait, widened by half
- * its length on each side, at least WORST_PAD_NS) is kept, at most
- * WORST_WINDOW intervals per window plus WORST_HOLDERS holds overlapping
- * the wait itself (so the holder to blame is never cut); the rest are
- * counted (dropped). worst_blame() then names the holder: the hold of
- * another task with the largest overlap with the wait (blame.h's measure).
+ * Second pass over the same input (worst_window_hook): the waits and holds
+ * on a chosen wait's mm that overlap its window (the wait, widened by half
+ * its length on each side, at least WORST_PAD_NS) are kept, within bounds
+ * that favour what is nearest the wait: the wait itself always; the last
+ * WORST_BEFORE that ended before it began (a ring); the first WORST_DURING
+ * that overlap it, plus up to WORST_HOLDERS holds of other tasks that
+ * overlap it (so the holder to blame is never cut); the first WORST_AFTER
+ * that began after it ended. The rest are counted (dropped). worst_blame()
+ * then names the holder: the hold of another task with the largest overlap
+ * with the wait (blame.h's measure).
  */
 #ifndef MML_WORST_H
 #define MML_WORST_H
@@ -24,15 +27,23 @@
 #include "pair.h"
 
 #define WORST_MAX	100		/* waits kept, at most (--html-worst) */
-#define WORST_WINDOW	1000		/* window intervals kept per wait */
-#define WORST_HOLDERS	256		/* and holds overlapping the wait itself */
+#define WORST_BEFORE	300		/* window intervals kept before the wait */
+#define WORST_DURING	500		/* overlapping it */
+#define WORST_HOLDERS	256		/* and holds of others overlapping it */
+#define WORST_AFTER	300		/* after it */
+#define WORST_WINDOW	(WORST_BEFORE + WORST_DURING + WORST_AFTER)
 #define WORST_PAD_NS	20000ull	/* a window reaches this far at least (ns) */
 
 struct worst_wait {
 	struct pair_interval iv;	/* the wait (PAIR_WAIT or PAIR_FAILED); slot NULL */
 	uint64_t w0, w1;		/* its window (ns) */
-	struct pair_interval *win;	/* second pass: the window's intervals, as they closed */
-	size_t nwin, capwin, nheld;	/* nheld: of them holds overlapping the wait */
+	struct pair_interval *before;	/* second pass: a ring of WORST_BEFORE, oldest at
+					   before[nbefore % WORST_BEFORE] once full */
+	size_t nbefore;			/* intervals that went into the ring */
+	struct pair_interval *win;	/* the others (the wait, during, after), as they closed */
+	size_t nwin, capwin;
+	size_t nheld, nduring, nafter;	/* of them: holds of others overlapping the wait, the
+					   other intervals overlapping it, those after it */
 	uint64_t dropped;		/* intervals of the window not kept */
 	long holder;			/* index in win of the blamed hold; -1: none */
 	uint64_t holder_ns;		/* its overlap with the wait */

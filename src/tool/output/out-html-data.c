@@ -6,7 +6,7 @@
  * windows and the flame graphs from. Times are ns from the input's first
  * event. Its size is bounded whatever the recording's length: grids of
  * TIMEAGG_COLS x TIMEAGG_ROWS (sparse), at most HTML_GROUPS of them, the
- * N longest waits with windows of at most WORST_WINDOW + WORST_HOLDERS
+ * N longest waits with windows of at most WORST_WINDOW + WORST_HOLDERS + 1
  * intervals, the FLAME_STACKS heaviest stacks per kind. Keys are
  * documented in docs/REPORT.md ("The page's data").
  */
@@ -161,6 +161,7 @@ static long group_of(const struct report *r, const struct pair_interval *iv)
 static void window(const struct report *r, FILE *f, const struct worst_wait *x)
 {
 	const struct pair_interval *h = x->holder >= 0 ? &x->win[x->holder] : NULL;
+	size_t nb = x->nbefore < WORST_BEFORE ? x->nbefore : WORST_BEFORE;
 
 	fputs(",\"holder\":", f);
 	if (h) {
@@ -180,8 +181,10 @@ static void window(const struct report *r, FILE *f, const struct worst_wait *x)
 	}
 	fprintf(f, ",\"w0\":%" PRId64 ",\"w1\":%" PRId64 ",\"dropped\":%" PRIu64 ",\"iv\":[",
 		rel(r, x->w0), rel(r, x->w1), x->dropped);
-	for (size_t k = 0; k < x->nwin; k++) {
-		const struct pair_interval *v = &x->win[k];
+	for (size_t k = 0; k < nb + x->nwin; k++) {
+		/* the ring of those before the wait, oldest first, then the others */
+		const struct pair_interval *v = k < nb ? &x->before[(x->nbefore + k - nb) % WORST_BEFORE] :
+					       &x->win[k - nb];
 		const struct mml_task_info *t = meta_task(r->meta, v->tid);
 		fprintf(f, "%s[%u,", k ? "," : "", v->tid);
 		jstr(f, t && t->comm[0] ? t->comm : "?");

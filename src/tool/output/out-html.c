@@ -210,13 +210,14 @@ static void downsample_note(const struct report *r, FILE *f)
 		"at most %d intervals (here %zu of %" PRIu64 ".%03" PRIu64 " ms: the interval doubles "
 		"until the recording fits), latency into %d rows (two per octave); each cell keeps a "
 		"count. The per-group time charts cover the first %zu groups of the order%s. Each of the "
-		"%zu longest waits shows at most %d intervals of its mm around it, plus up to %d holds "
-		"overlapping it; the flame graphs keep the 500 stacks with the most time per kind and "
+		"%zu longest waits shows at most %d intervals of its mm around it (the last %d before "
+		"it, the first %d during it plus up to %d holds of others overlapping it, the first %d "
+		"after it); the flame graphs keep the 500 stacks with the most time per kind and "
 		"sum the rest as \"(other stacks)\". Histograms and the tables are exact.</p>\n",
 		TIMEAGG_COLS, t->ncols, t->width / 1000000, t->width / 1000 % 1000, TIMEAGG_ROWS,
 		r->gta ? r->gta->ngrid : 0,
 		r->gta ? "" : " (none here: the input was read once, from stdin)",
-		r->worst->n, WORST_WINDOW, WORST_HOLDERS);
+		r->worst->n, WORST_WINDOW, WORST_BEFORE, WORST_DURING, WORST_HOLDERS, WORST_AFTER);
 }
 
 static void summary(const struct report *r, FILE *f)
