@@ -1,14 +1,22 @@
 #!/bin/sh
 # html.sh: `mmaplock report --html` on tests/fixtures/blame.txt: the page
-# holds the summary rows, a wait and a hold histogram per memcg, the
-# timeline of the busiest mm (mm 0xaaaa0000: its 5 waits and 4 holds, one
-# row per task) and the blame matrix (? -> /victim, 125 us over 5 waits);
-# it fetches nothing (no URL, no script). Headless Chromium (Debian's
-# chromium, scripts/bootstrap.sh) loads it with no console message and
-# takes a screenshot ($MMAPLOCK_BUILD/html-report.png); without chromium
-# that part is skipped with a line. Bad use: exit 2, one line. An output
-# that is the input or a trace is refused; a page that cannot be written
-# whole leaves the previous file intact and no temporary.
+# holds the summary rows, a wait and a hold histogram per memcg (log-scale
+# counts, p50/p99/p99.9/max marked) and the blame matrix (? -> /victim,
+# 125 us over 5 waits); it fetches nothing (no URL, no src=, a
+# Content-Security-Policy that forbids every request). On
+# tests/fixtures/html-worst.txt (5 s; one 500 ms wait of victim[700] at
+# t = 4 s while hog[600] held the lock for write), the page's data (the
+# JSON in #mml-data) has the wait in the heatmap cell of 4 s and 500 ms,
+# first among the longest waits, with a window that contains it and names
+# hog[600] as the holder. Headless Chromium (Debian's chromium,
+# scripts/bootstrap.sh) loads the pages with no console message (a request
+# the policy blocks is one) and runs the script: the heatmap, the time
+# series, the windows and the histograms are in the DOM, the first window
+# contains the longest wait's start and shows the holder; screenshots are
+# saved ($MMAPLOCK_BUILD/html-report.png, html-test.png). Without chromium
+# that part is skipped (exit 77 when all else passed). Bad use: exit 2,
+# one line. An output that is the input or a trace is refused; a page that
+# cannot be written whole leaves the previous file intact and no temporary.
 set -u
 M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
 F=${MMAPLOCK_SRC:?}/tests/fixtures
@@ -24,21 +32,55 @@ H="$T/r.html"
 grep -q '^<tr><td>/victim</td><td>2</td><td>2</td><td>1</td><td>[0-9]*</td><td>103.000</td>.*<td>128.000</td>' "$H" || bad "summary row /victim"
 grep -q '^<tr><td>/other</td><td>1</td><td>0</td><td>0</td><td>[0-9]*</td><td>5.000</td>' "$H" || bad "summary row /other"
 [ "$(grep -c '<figcaption>wait: ' "$H")" -eq 2 ] && [ "$(grep -c '<figcaption>hold: ' "$H")" -eq 2 ] || bad "histograms"
-grep -q 'mm 0xaaaa0000: the first 9 waits and holds\. ' "$H" || bad "timeline header"
-tl=$(sed -n '/<h2>Timeline/,/<h2>Blame/p' "$H")
-[ "$(echo "$tl" | grep -o '<rect ' | wc -l)" -eq 9 ] || bad "timeline: not 9 bars"
-[ "$(echo "$tl" | grep -o '<title>wait ' | wc -l)" -eq 4 ] || bad "timeline: not 4 waits"
-[ "$(echo "$tl" | grep -o '<title>failed write 3000 ns' | wc -l)" -eq 1 ] || bad "timeline: the failed wait"
-[ "$(echo "$tl" | grep -o '<title>hold write 50000 ns' | wc -l)" -eq 1 ] || bad "timeline: writer's hold"
-for t in 'writer\[300\]' 'victim\[400\]' 'victim2\[401\]' 'victim3\[402\]' 'killed\[403\]'; do
-	echo "$tl" | grep -q ">$t</text>" || bad "timeline row $t"
-done
+grep -q 'stroke-dasharray="3,2"><title>wait p99: ' "$H" || bad "histogram: no p99 mark"
+grep -q '<div class="hgroup" data-g="1" id="hist-1"><h3>/other</h3>' "$H" || bad "histogram of /other"
 grep -q '^<tr><td>?</td><td>/victim</td><td>125.000</td><td>5</td></tr>$' "$H" || bad "blame matrix"
 grep -q '^<tr><td>writer\[300\]</td><td>72.000</td><td>72.000</td><td>0.000</td><td>2</td></tr>$' "$H" || bad "blame holder"
-grep -qiE 'https?:|<script|<link|src=' "$H" && bad "the page refers to something outside itself"
+grep -qiE 'https?:|<link|src=|url\(' "$H" && bad "the page refers to something outside itself"
+grep -q "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " "$H" ||
+	bad "no Content-Security-Policy"
+
+# the page's data on html-worst.txt: the 500 ms wait at t = 4 s
+W="$T/w.html"
+"$M" report --html "$W" "$F/html-worst.txt" >/dev/null || bad "html-worst --html: exit $?"
+"$M" report --html "$T/w3.html" --html-worst 3 "$F/html-worst.txt" >/dev/null || bad "--html-worst 3"
+python3 - "$W" "$T/w3.html" <<'EOF' || bad "html-worst: the page's data"
+import json, sys
+def data(path):
+    page = open(path).read()
+    start = page.index('<script type="application/json" id="mml-data">') + 46
+    return json.loads(page[start:page.index("</script>", start)])
+d = data(sys.argv[1])
+ok = True
+def check(c, what):
+    global ok
+    if not c:
+        print("html.sh: FAIL: data: " + what)
+        ok = False
+w = d["worst"][0]
+check(len(d["worst"]) == 10, "10 worst waits by default")
+check(w["task"] == "victim[700]" and w["start"] == 4000000000 and w["dur"] == 500000000, "worst[0] is the 500 ms wait at 4 s")
+check(w["holder"] and w["holder"]["task"] == "hog[600]" and w["holder"]["write"] == 1, "its holder is hog[600] (write)")
+check(w["w0"] <= w["start"] < w["w1"], "its window contains its start")
+check(any(v[0] == 600 and v[2] == 1 for v in w["iv"]), "its window has hog's hold")
+check(d["duration"] == 5000000000, "5 s")
+# the heatmap cell of 4 s and 500 ms: one wait in it
+col = (4000000000 - d["t0"]) // d["width"]
+row = max(i for i, lo in enumerate(d["rows"]) if lo <= 500000000)
+cells = d["all"]["wait"]
+hit = [cells[i + 2] for i in range(0, len(cells), 3) if cells[i] == col and cells[i + 1] == row]
+check(hit == [1], "heatmap: the wait in column %d (4 s) row %d (500 ms): %s" % (col, row, hit))
+check(d["t0"] + col * d["width"] <= 4000000000 < d["t0"] + (col + 1) * d["width"], "column of 4 s")
+slow = [i for i, g in enumerate(d["groups"]) if g["name"] == "/slow"]
+check(slow and w["group"] == slow[0] and d["groups"][slow[0]]["grid"], "the wait's group /slow has its grid")
+check(len(data(sys.argv[2])["worst"]) == 3, "--html-worst 3")
+sys.exit(0 if ok else 1)
+EOF
 
 # bad use: one line, exit 2
-for args in "--html $T/x.html --json $F/blame.txt" "--html /nonexistent/dir/x.html $F/blame.txt" "--html"; do
+for args in "--html $T/x.html --json $F/blame.txt" "--html /nonexistent/dir/x.html $F/blame.txt" "--html" \
+	"--html-worst 3 $F/blame.txt" "--html $T/x.html --html-worst 0 $F/blame.txt" \
+	"--html $T/x.html --html-worst 101 $F/blame.txt"; do
 	# shellcheck disable=SC2086
 	"$M" report $args >/dev/null 2>"$T/err"
 	rc=$?
@@ -79,17 +121,48 @@ echo "previous page" >"$T/d/keep.html"
 C=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$C" ]; then
 	echo "html.sh: chromium missing (scripts/bootstrap.sh installs it): browser check skipped"
+	[ $fail -eq 0 ] && exit 77
 	exit $fail
 fi
 "$M" report --html "$T/big.html" "$F/tracecmd-real.txt" >/dev/null || bad "tracecmd-real --html"
-for p in r big; do
+"$M" report --html "$T/st.html" "$F/stacks-trigger.txt" >/dev/null || bad "stacks-trigger --html"
+for p in r big w st; do
 	timeout 120 "$C" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
 		--dump-dom "file://$T/$p.html" >"$T/$p.dom" 2>"$T/$p.log"
 	grep CONSOLE "$T/$p.log" && bad "$p.html: console messages"
 	grep -q 'Blame: who held the lock' "$T/$p.dom" || bad "$p.html: not rendered"
+	grep -q '<body data-rendered="1">' "$T/$p.dom" || bad "$p.html: the script did not finish"
+	for id in heatmap timeseries-svg worst-list hist-0; do
+		grep -q "id=\"$id\"" "$T/$p.dom" || bad "$p.html: no #$id"
+	done
+	# the window of the longest wait contains its start
+	s=$(sed -n 's/.*<div class="worst" id="worst-1" data-start="\([0-9]*\)".*/\1/p' "$T/$p.dom")
+	w0=$(sed -n 's/.*<svg class="window" id="window-1" data-w0="\(-*[0-9]*\)".*/\1/p' "$T/$p.dom")
+	w1=$(sed -n 's/.*<svg class="window" id="window-1" data-w0="-*[0-9]*" data-w1="\([0-9]*\)".*/\1/p' "$T/$p.dom")
+	[ -n "$s" ] && [ -n "$w0" ] && [ -n "$w1" ] && [ "$w0" -le "$s" ] && [ "$s" -lt "$w1" ] ||
+		bad "$p.html: window-1 [$w0, $w1) does not hold the longest wait's start $s"
 done
-timeout 120 "$C" --headless --no-sandbox --disable-gpu --window-size=1300,1400 \
+grep -q 'id="flame-svg"' "$T/st.dom" || bad "st.html: no flame graph"
+grep -q '<h3>#1 victim\[700\] waited <b>500.00 ms</b> for read at 4.000000 s</h3>' "$T/w.dom" ||
+	bad "w.html: the first of the longest waits"
+grep -q 'Holder: <span class="holder">hog\[600\]</span> (write' "$T/w.dom" || bad "w.html: the holder"
+sed -n '/id="window-1"/,/<\/svg>/p' "$T/w.dom" | grep -q 'class="holder-name" font-weight="bold">hog\[600\] (holder)</text>' ||
+	bad "w.html: window-1 does not name the holder"
+# interaction: a click on the second group's button filters the longest
+# waits to /busy; "show on the heatmap" zooms the time axis
+sed 's|</body>|<script>document.querySelector("#groups button[data-g=\\"1\\"]").click();document.querySelector("#worst-list .zoomto").click();</script></body>|' \
+	"$T/w.html" >"$T/click.html"
+timeout 120 "$C" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+	--dump-dom "file://$T/click.html" >"$T/click.dom" 2>"$T/click.log"
+grep CONSOLE "$T/click.log" && bad "click.html: console messages"
+grep -q '<button data-g="1" class="on">/busy</button>' "$T/click.dom" || bad "click: /busy not chosen"
+grep -q 'id="worst-[0-9]*".*victim\[700\] waited' "$T/click.dom" && bad "click: /slow's waits still listed"
+grep -q 'id="worst-4" data-start="4750010000"' "$T/click.dom" || bad "click: /busy's longest wait not listed"
+grep -q '<span id="heatmap-title">Wait latency over time, /busy: .*(zoomed: ' "$T/click.dom" || bad "click: no zoom"
+timeout 120 "$C" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1400 \
 	--screenshot="$B/html-report.png" "file://$T/r.html" >/dev/null 2>&1
-[ -s "$B/html-report.png" ] || bad "no screenshot"
-[ $fail -eq 0 ] && echo "html.sh: ok (screenshot: $B/html-report.png)"
+timeout 120 "$C" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1600 \
+	--screenshot="$B/html-test.png" "file://$T/w.html" >/dev/null 2>&1
+[ -s "$B/html-report.png" ] && [ -s "$B/html-test.png" ] || bad "no screenshot"
+[ $fail -eq 0 ] && echo "html.sh: ok (screenshots: $B/html-report.png, $B/html-test.png)"
 exit $fail

@@ -84,7 +84,7 @@ static struct agg_group **slot(struct agg_group **t, size_t cap, uint64_t key)
 	return &t[i];
 }
 
-struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg)
+uint64_t agg_key(const struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg)
 {
 	uint64_t key;
 
@@ -107,7 +107,12 @@ struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t m
 		key = mm;
 		break;
 	}
-	return agg_group_key(a, key, tid);
+	return key;
+}
+
+struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg)
+{
+	return agg_group_key(a, agg_key(a, tid, mm, memcg), tid);
 }
 
 struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid)

@@ -72,6 +72,8 @@ struct agg {
 int agg_init(struct agg *a, enum agg_by by, const struct mml_meta *meta);
 void agg_fini(struct agg *a);
 
+/* The key of the group of an interval of task tid on mm in memcg (only a->by and a->meta read). */
+uint64_t agg_key(const struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg);
 /* The group for an interval of task tid on mm in memcg. NULL: out of memory. */
 struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg);
 

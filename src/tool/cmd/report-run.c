@@ -18,7 +18,7 @@
 #include "idmap.h"
 #include "source.h"
 #include "outfile.h"
-#include "u64map.h"
+#include "report-html.h"
 #include "stackagg.h"
 #include "stacks.h"
 
@@ -29,7 +29,7 @@ void report_usage(FILE *f)
 	fprintf(f,
 "usage: mmaplock report [FILE] [--by memcg|process|task|mm|holder] [--sort wait|hold|count]\n"
 "                       [--top N] [--hist] [--json | --csv] [--html OUT.html] [--stacks [N]]\n"
-"                       [--no-resolve]\n\n"
+"                       [--html-worst N] [--no-resolve]\n\n"
 "Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
 "print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
 "the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
@@ -42,9 +42,12 @@ void report_usage(FILE *f)
 "  --hist       log2 histograms of wait and hold per group\n"
 "  --json       JSON (docs/JSON.md)\n"
 "  --csv        CSV: a header line and one row per group\n"
-"  --html OUT   write one self-contained HTML page to OUT: summary, latency\n"
-"               histograms, a timeline of the busiest mm, the blame matrix,\n"
-"               the top kernel stacks (traces of record --stack)\n"
+"  --html OUT   write one self-contained HTML page to OUT: summary, a latency\n"
+"               heatmap over time, rates and wait p99 per interval, the\n"
+"               longest waits each in a window of its mm, latency histograms,\n"
+"               the blame matrix, flame graphs and top kernel stacks (traces\n"
+"               of record --stack) (docs/REPORT.md)\n"
+"  --html-worst N  the page's longest waits: N of them (1 to 100, default 10)\n"
 "  --stacks [N] after the report, the N (default 10) kernel call stacks with the\n"
 "               most wait time and the N with the most hold time: count, total,\n"
 "               max, share, who took them, the frames (record --stack)\n"
@@ -71,6 +74,7 @@ static const struct option lo[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "csv", no_argument, NULL, 'c' },
 	{ "html", required_argument, NULL, 'T' },
+	{ "html-worst", required_argument, NULL, 'W' },
 	{ "stacks", optional_argument, NULL, 'S' },
 	{ "no-resolve", no_argument, NULL, 'R' },
 	{ "help", no_argument, NULL, 'h' },
@@ -129,6 +133,17 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'c': o->csv = 1; break;
 		case 'R': o->no_resolve = 1; break;
 		case 'T': o->html = optarg; break;
+		case 'W': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v <= 0 || v > WORST_MAX) {
+				fprintf(stderr, "mmaplock report: --html-worst %s: not a number from 1 "
+					"to %d\n", optarg, WORST_MAX);
+				return -1;
+			}
+			o->html_worst = v;
+			break;
+		}
 		case 'S': {
 			/* --stacks, --stacks=N, or --stacks N (the next argument all digits) */
 			const char *v = optarg;
@@ -152,7 +167,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 			report_usage(stdout);
 			return 1;
 		default:
-			cmdargs_bad_option("mmaplock report", argv, "h", "bstT");
+			cmdargs_bad_option("mmaplock report", argv, "h", "bstTW");
 			return -1;
 		}
 	}
@@ -173,37 +188,14 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		fprintf(stderr, "mmaplock report: --json and --csv exclude each other\n");
 		return -1;
 	}
+	if (o->html_worst && !o->html) {
+		fprintf(stderr, "mmaplock report: --html-worst goes with --html\n");
+		return -1;
+	}
 	if (cmdargs_input("mmaplock report", argc, argv, &o->path))
 		return -1;
 	if (o->html && outfile_check("mmaplock report", "--html", o->html, &o->path, 1))
 		return -1;
-	return 0;
-}
-
-/* --html, first pass: the wait time per mm (to find the busiest). */
-static int html_mm_wait(void *ctx, const struct pair_interval *iv)
-{
-	uint64_t *w = u64map_get(ctx, iv->mm, 1);
-
-	if (!w)
-		return -1;
-	*w += iv->end_ts - iv->start_ts;
-	return 0;
-}
-
-#define HTML_TIMELINE 4000	/* intervals of the busiest mm drawn, at most */
-
-/* --html, second pass: the first HTML_TIMELINE intervals of r->tl_mm. */
-static int html_timeline(void *ctx, const struct pair_interval *iv)
-{
-	struct report *r = ctx;
-
-	if (iv->mm != r->tl_mm)
-		return 0;
-	if (r->ntl < HTML_TIMELINE)
-		r->tl[r->ntl++] = *iv;
-	else
-		r->tl_truncated = 1;
 	return 0;
 }
 
@@ -244,38 +236,6 @@ static int pump(struct source *s, struct pair *p, struct mml_event *ev, struct i
 	return 0;
 }
 
-/* Read path again for the timeline of r->tl_mm. 0, or -1 after a message. */
-static int html_pass2(struct report *r, const char *path)
-{
-	struct mml_meta *meta = meta_new();
-	struct mml_event *ev = malloc(BATCH * sizeof(*ev));
-	struct pair pair = { 0 };
-	struct source *s = NULL;
-	char err[300];
-	int rc = -1;
-
-	r->tl = malloc(HTML_TIMELINE * sizeof(*r->tl));
-	if (!meta || !ev || !r->tl || pair_init(&pair) ||
-	    pair_subscribe(&pair, html_timeline, r,
-			   PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) | PAIR_KIND(PAIR_HOLD))) {
-		fprintf(stderr, "mmaplock report: out of memory\n");
-		goto out;
-	}
-	if (!(s = source_open(path, meta, err, sizeof(err)))) {
-		fprintf(stderr, "mmaplock report: %s\n", err);
-		goto out;
-	}
-	if (pump(s, &pair, ev, NULL))
-		goto out;
-	rc = 0;
-out:
-	source_close(s);
-	pair_fini(&pair);
-	meta_free(meta);
-	free(ev);
-	return rc;
-}
-
 /* What one run of the pipeline holds: the pairing and its subscribers. */
 struct run {
 	struct mml_meta *meta;
@@ -283,7 +243,7 @@ struct run {
 	struct agg agg;
 	struct blame blame;		/* --by holder, --html */
 	struct blame_result br;
-	struct u64map mm_wait;		/* --html: wait time per mm */
+	struct report_html html;	/* --html: over time, the longest waits */
 	struct stackagg sa;		/* --stacks, --html */
 	struct run_stats stats;
 };
@@ -298,8 +258,7 @@ static int run_subscribe(struct run *x, const struct report_opts *o)
 	    (blame_init(&x->blame, x->meta) ||
 	     pair_subscribe(&x->pair, blame_hook, &x->blame, PAIR_INTERVALS)))
 		return -1;
-	if (o->html && pair_subscribe(&x->pair, html_mm_wait, &x->mm_wait,
-				      PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED)))
+	if (o->html && report_html_subscribe(&x->html, &x->pair, o->html_worst))
 		return -1;
 	if ((o->stacks || o->html) &&
 	    (stackagg_init(&x->sa, x->meta) ||
@@ -311,7 +270,7 @@ static int run_subscribe(struct run *x, const struct report_opts *o)
 static void run_free(struct run *x)
 {
 	stackagg_fini(&x->sa);
-	u64map_free(&x->mm_wait);
+	report_html_free(&x->html);
 	blame_result_free(&x->br);
 	if (x->blame.mm)
 		blame_fini(&x->blame);
@@ -330,6 +289,7 @@ static int run_view(struct run *x, const struct report_opts *o, const struct sou
 	r->stats = &x->stats;
 	r->meta = x->meta;
 	r->duration_ns = s->end_ts > s->start_ts ? s->end_ts - s->start_ts : 0;
+	r->start_ts = s->start_ts;
 	r->skipped = s->skipped;
 	r->truncated = s->truncated;
 	r->damaged_blocks = s->damaged_blocks;
@@ -352,19 +312,12 @@ static int run_view(struct run *x, const struct report_opts *o, const struct sou
 	return 0;
 }
 
-/* --html: the busiest mm's timeline (a second reading), then the page. 0, 1 or 2. */
+/* --html: the second reading (report-html.c), then the page. 0, 1 or 2. */
 static int print_html(struct run *x, const struct report_opts *o, struct report *r, FILE *out)
 {
 	struct outfile hf;
-	uint64_t best = 0;
 
-	/* the mm waited on longest; a tie goes to the lower mm (not to table order) */
-	for (struct u64map_ent *e = NULL; (e = u64map_tab_next(&x->mm_wait, e));)
-		if (e->val > best || (e->val == best && e->key < r->tl_mm)) {
-			best = e->val;
-			r->tl_mm = e->key;
-		}
-	if (best && strcmp(o->path, "-") && html_pass2(r, o->path))
+	if (report_html_pass2(&x->html, r, o->path))
 		return 2;
 	if (outfile_open(&hf, "mmaplock report", o->html))
 		return 1;
@@ -444,7 +397,6 @@ int report_run(const struct report_opts *o, FILE *out)
 out:
 	free(r.groups);
 	idmap_free(&ids);
-	free(r.tl);
 	run_free(&x);
 	source_close(s);
 	meta_free(x.meta);

@@ -18,6 +18,8 @@
 #include "runstats.h"
 
 struct stackagg;
+struct timeagg;
+struct worst;
 
 /* What the outputs print. */
 struct report {
@@ -33,10 +35,11 @@ struct report {
 	long stacks;			/* --stacks N: stacks shown per kind; 0: off */
 	const struct blame *blame;	/* --by holder, --html */
 	struct blame_result *br;
-	struct pair_interval *tl;	/* --html: intervals of the busiest mm */
-	size_t ntl;
-	uint64_t tl_mm;
-	int tl_truncated;
+	uint64_t start_ts;		/* ns: the input's first event (the page's time 0) */
+	const struct timeagg *ta;	/* --html: the whole recording over time (grid 0) */
+	const struct timeagg *gta;	/* --html: grid i for groups[i], i < gta->ngrid; NULL:
+					   the input could not be read twice (stdin) */
+	const struct worst *worst;	/* --html: the longest waits (their windows: worst->windows) */
 	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack (stackagg_top sorts in it) */
 	int has_stacks;			/* the input had stack events or STACK entries */
 	long memcg_now;			/* memcg ids named from this machine (cgroupfs_name_now) */
@@ -67,6 +70,8 @@ void out_blame_json(const struct report *r, FILE *f);
 void out_blame_csv(const struct report *r, FILE *f);
 /* --html OUT: the self-contained page (out-html.c). */
 void out_html(const struct report *r, FILE *f);
+/* --html: the page's data, one JSON object its script draws from (out-html-data.c). */
+void out_html_data(const struct report *r, FILE *f);
 /* Text into HTML: < > & " escaped (out-html.c). */
 void out_html_esc(FILE *f, const char *s);
 /* --stacks (out-stacks.c): the top stacks as text, the "stacks" JSON member, the HTML table. */

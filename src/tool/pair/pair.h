@@ -3,7 +3,7 @@
  * pair.h: the pairing state machine. Events in time order go in; waits
  * (start_locking -> acquire_returned) and holds (acquire_returned(success)
  * -> released) come out as intervals, handed to a list of subscribers
- * (aggregation, blame, check, the HTML timeline, export, stacks: the
+ * (aggregation, blame, check, the HTML page's grids, export, stacks: the
  * pairing knows none of them). State lives per (task, mm) in a hash table
  * (hashmap.h) and is removed when it closes, so memory is
  * bounded by what is open at one moment. docs/REPORT.md tells how each
