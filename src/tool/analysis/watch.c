@@ -123,7 +123,7 @@ static void on_crossing(struct watch *w, const struct pair_interval *iv, int is_
 	w->inc_crossings = 1;
 }
 
-static void live_hook(void *ctx, const struct pair_interval *iv)
+static int live_hook(void *ctx, const struct pair_interval *iv)
 {
 	struct watch *w = ctx;
 	uint64_t dur = iv->end_ts - iv->start_ts;
@@ -133,6 +133,7 @@ static void live_hook(void *ctx, const struct pair_interval *iv)
 		on_crossing(w, iv, 0);
 	else if (iv->kind == PAIR_HOLD && w->o.hold_over_ns && dur > w->o.hold_over_ns)
 		on_crossing(w, iv, 1);
+	return 0;
 }
 
 /* A contention stack carries the lock address: give it the mm of its task's open wait. */
@@ -185,13 +186,13 @@ static void party_from(struct watch_party *p, const struct pair_interval *iv)
 	p->stack = iv->stack;
 }
 
-static void an_hook(void *ctx, const struct pair_interval *iv)
+static int an_hook(void *ctx, const struct pair_interval *iv)
 {
 	struct analysis *a = ctx;
 	const struct watch_crossing *c = a->c;
 
 	if (iv->mm != c->mm)
-		return;
+		return 0;
 	if (iv->kind == PAIR_HOLD) {
 		if (c->is_hold && iv->tid == c->tid && iv->start_ts == c->start_ts)
 			party_from(&a->hold, iv);
@@ -199,7 +200,7 @@ static void an_hook(void *ctx, const struct pair_interval *iv)
 			size_t n = a->holds_cap ? a->holds_cap * 2 : 256;
 			void *p = realloc(a->holds, n * sizeof(*a->holds));
 			if (!p)
-				return;
+				return -1;
 			a->holds = p;
 			a->holds_cap = n;
 		}
@@ -226,6 +227,7 @@ static void an_hook(void *ctx, const struct pair_interval *iv)
 			a->have_waiter = 1;
 		}
 	}
+	return 0;
 }
 
 /* The holders of the blamed wait: holds on its mm that overlap it, by task. */
@@ -281,18 +283,16 @@ static void name_party(const struct watch *w, struct watch_party *p)
 static int analyse(struct watch *w, const struct mml_event *ev, size_t n, struct watch_incident *inc)
 {
 	struct analysis a = { .c = &w->worst };
-	struct agg agg;
 	struct pair p;
 	int rc = 0;
 
-	if (agg_init(&agg, AGG_BY_MEMCG, w->meta))
+	if (pair_init(&p))
 		return -1;
-	if (pair_init(&p, &agg)) {
-		agg_fini(&agg);
+	if (pair_subscribe(&p, an_hook, &a, PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) |
+						PAIR_KIND(PAIR_HOLD))) {
+		pair_fini(&p);
 		return -1;
 	}
-	p.on_interval = an_hook;
-	p.hook_ctx = &a;
 	if (pair_feed(&p, ev, n))
 		rc = -1;
 	pair_finish(&p);
@@ -331,7 +331,6 @@ static int analyse(struct watch *w, const struct mml_event *ev, size_t n, struct
 		name_party(w, &inc->holders[i]);
 	}
 	pair_fini(&p);
-	agg_fini(&agg);
 	free(a.holds);
 	return rc;
 }
@@ -569,21 +568,19 @@ int watch_init(struct watch *w, const struct watch_opts *o, struct mml_meta *met
 	w->meta = meta;
 	w->cb = cb;
 	w->cb_ctx = cb_ctx;
-	if (agg_init(&w->agg, AGG_BY_MEMCG, meta))
+	if (pair_init(&w->pair))
 		return -1;
-	if (pair_init(&w->pair, &w->agg)) {
-		agg_fini(&w->agg);
+	if (pair_subscribe(&w->pair, live_hook, w, PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) |
+						   PAIR_KIND(PAIR_HOLD))) {
+		pair_fini(&w->pair);
 		return -1;
 	}
-	w->pair.on_interval = live_hook;
-	w->pair.hook_ctx = w;
 	return 0;
 }
 
 void watch_fini(struct watch *w)
 {
 	pair_fini(&w->pair);
-	agg_fini(&w->agg);
 	free(w->ring.ev);
 	w->ring.ev = NULL;
 }

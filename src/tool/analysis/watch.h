@@ -35,7 +35,7 @@
 #include "mml_format.h"
 #include "meta.h"
 #include "pair.h"
-#include "agg.h"
+#include "pair.h"
 
 #define WATCH_HOLDERS	3	/* holders named per incident */
 #define WATCH_FRAMES	8	/* top frames per stack in a summary */
@@ -93,7 +93,6 @@ struct watch {
 	watch_cb cb;
 	void *cb_ctx;
 	struct watch_ring ring;
-	struct agg agg;
 	struct pair pair;
 	struct {			/* tid -> mm of its open wait (direct mapped) */
 		uint32_t tid;

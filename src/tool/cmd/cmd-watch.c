@@ -24,6 +24,7 @@
 #include "cmdargs.h"
 #include "cmds.h"
 #include "record.h"
+#include "record-args.h"
 #include "report.h"
 #include "signals.h"
 #include "stacks.h"
