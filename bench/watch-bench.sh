@@ -40,6 +40,7 @@ while [ $i -le $reps ]; do
 	/usr/bin/time -f '%U %S' -o $tmp/t "$M" record -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e &&
 		rate $tmp/o >>$tmp/record
 	echo "$(cpu $tmp/t) $dur" | awk '{ print $1 / $2 }' >>$tmp/record_cpu
+	sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' $tmp/e >>$tmp/record_lost
 	rm -f $tmp/r.mml
 
 	"$M" record --stack -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e && rate $tmp/o >>$tmp/stack
@@ -54,16 +55,19 @@ while [ $i -le $reps ]; do
 	"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/watch
 	echo "$(pcpu $wp) $c0 $dur" | awk '{ print ($1 - $2) / $3 }' >>$tmp/watch_cpu
 	kill -INT $wp; wait $wp || true; wp=
+	sed -n 's/.* events, \([0-9]*\) lost.*/\1/p' $tmp/w.err >>$tmp/watch_lost
 	[ -s $tmp/w.out ] && echo "watch-bench: an incident during the run: $(cat $tmp/w.out)" >&2
 	i=$((i + 1))
 done
 printf '\n' >&2
 u=$(med $tmp/untraced); k=$(med $tmp/kernel); r=$(med $tmp/record); s=$(med $tmp/stack); w=$(med $tmp/watch)
 rc=$(med $tmp/record_cpu); wc=$(med $tmp/watch_cpu)
+rl=$(awk '{ s += $1 } END { print s + 0 }' $tmp/record_lost); wl=$(awk '{ s += $1 } END { print s + 0 }' $tmp/watch_lost)
+echo "lost events, all rounds: record $rl, watch $wl"
 printf '%-10s %12s %10s %10s %10s\n' setup ops/s vs-untr vs-record cpu-s/s
 for x in "untraced $u -" "kernel $k -" "record $r $rc" "stack $s -" "watch $w $wc"; do
 	set -- $x
 	awk -v n=$1 -v x=$2 -v u="$u" -v r="$r" -v c=$3 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / r, c }'
 done
-printf '{"bench":"watch","dur":%s,"reps":%s,"untraced":%.0f,"kernel":%.0f,"record":%.0f,"stack":%.0f,"watch":%.0f,"record_cpu":%s,"watch_cpu":%s}\n' \
-	$dur $reps $u $k $r $s $w $rc $wc
+printf '{"bench":"watch","dur":%s,"reps":%s,"untraced":%.0f,"kernel":%.0f,"record":%.0f,"stack":%.0f,"watch":%.0f,"record_cpu":%s,"watch_cpu":%s,"record_lost":%s,"watch_lost":%s}\n' \
+	$dur $reps $u $k $r $s $w $rc $wc $rl $wl

@@ -31,6 +31,8 @@
 #include "watch.h"
 
 #define PROG	"mmaplock watch"
+/* per-CPU KB: 4 times record's default; the ring's growth (a copy) pauses the draining */
+#define WATCH_BUFFER_KB	(4 * RECORD_DEFAULT_KB)
 
 enum { OPT_WAIT = 256, OPT_HOLD, OPT_BEFORE, OPT_AFTER, OPT_MAXINC, OPT_RATE, OPT_DISK,
        OPT_RING, OPT_JSON, OPT_BUFFER };
@@ -83,7 +85,7 @@ static void usage(FILE *f)
 		"  mmaplock watch -o /var/tmp/stalls            # waits over 50 ms, until Ctrl-C\n"
 		"  mmaplock watch --wait-over 500 --hold-over 1000 --json -o inc\n"
 		"  mmaplock report --by holder inc/incident-*.mml   # who blocked whom, in one\n",
-		RECORD_DEFAULT_KB);
+		WATCH_BUFFER_KB);
 }
 
 struct wctx {
@@ -293,7 +295,7 @@ static int parse(int argc, char **argv, struct args *a)
 	a->wo = (struct watch_opts){ .wait_over_ns = 50000000ull, .before_ns = 2000000000ull,
 				     .after_ns = 1000000000ull, .dir = ".", .max_incidents = 100,
 				     .rate_limit_s = 10, .max_bytes = 1024ull << 20, .prog = PROG };
-	a->ro = (struct record_opts){ .prog = PROG, .quiet = 1, .buffer_kb = RECORD_DEFAULT_KB,
+	a->ro = (struct record_opts){ .prog = PROG, .quiet = 1, .buffer_kb = WATCH_BUFFER_KB,
 				      .watch_stacks = 1 };
 	a->ring_mb = 256;
 	optind = 1;
@@ -397,6 +399,7 @@ int cmd_watch(int argc, char **argv)
 	struct run run = { .w = &w, .c = &c };
 	struct mml_meta *meta = NULL;
 	struct backend *b = NULL;
+	struct record_result res = { 0 };
 	char err[256];
 	int rc;
 
@@ -412,6 +415,7 @@ int cmd_watch(int argc, char **argv)
 	if (check_dir(a.wo.dir))
 		return 2;
 	c.json = a.json;
+	a.ro.res = &res;
 	meta = meta_new();
 	if (!meta || watch_init(&w, &a.wo, meta, on_incident, &c)) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -440,7 +444,8 @@ int cmd_watch(int argc, char **argv)
 	progress_clear();
 	backend_close(b);
 	b = NULL;
-	fprintf(stderr, PROG ": %u incident%s written, %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
+	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written, %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
+		(unsigned long long)res.events, (unsigned long long)res.lost,
 		w.incidents, w.incidents == 1 ? "" : "s", (unsigned long long)w.crossings,
 		(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
 	if (w.write_errors)
