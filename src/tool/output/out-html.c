@@ -15,19 +15,6 @@
 #include <string.h>
 #include "report.h"
 
-void out_html_esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
 static void us(FILE *f, uint64_t ns)
 {
 	fprintf(f, "<td>%" PRIu64 ".%03" PRIu64 "</td>", ns / 1000, ns % 1000);
@@ -110,7 +97,7 @@ static void timeline(const struct report *r, FILE *f)
 			rows++;
 		if (!i || iv[i].tid != iv[i - 1].tid) {
 			fprintf(f, "<text x=\"0\" y=\"%zu\" font-size=\"11\">", rows * RH + 12);
-			out_html_esc(f, t && t->comm[0] ? t->comm : "?");
+			ob_html_file(f, t && t->comm[0] ? t->comm : "?");
 			fprintf(f, "[%u]</text>", iv[i].tid);
 		}
 		fprintf(f, "<rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" fill=\"%s\">"
@@ -138,9 +125,9 @@ static void matrix(const struct report *r, FILE *f)
 	      "<th>waits</th></tr>\n", f);
 	for (size_t i = 0; i < br->npairs; i++) {
 		fputs("<tr><td>", f);
-		out_html_esc(f, br->pairs[i].holder_cgroup);
+		ob_html_file(f, br->pairs[i].holder_cgroup);
 		fputs("</td><td>", f);
-		out_html_esc(f, blame_memcg_name(r->blame, br->pairs[i].victim_memcg, buf, sizeof(buf)));
+		ob_html_file(f, blame_memcg_name(r->blame, br->pairs[i].victim_memcg, buf, sizeof(buf)));
 		fputs("</td>", f);
 		us(f, br->pairs[i].blamed_ns);
 		fprintf(f, "<td>%" PRIu64 "</td></tr>\n", br->pairs[i].waits);
@@ -151,7 +138,7 @@ static void matrix(const struct report *r, FILE *f)
 		const struct blame_holder *h = &br->holders[i];
 		const struct mml_task_info *t = meta_task(r->meta, h->tid);
 		fputs("<tr><td>", f);
-		out_html_esc(f, t && t->comm[0] ? t->comm : "?");
+		ob_html_file(f, t && t->comm[0] ? t->comm : "?");
 		fprintf(f, "[%u]</td>", h->tid);
 		us(f, h->blamed_ns);
 		us(f, h->write_ns);
@@ -172,7 +159,7 @@ void out_html(const struct report *r, FILE *f)
 	      "padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}"
 	      "figure{display:inline-block;margin:0 1em 0 0}figcaption{font-size:small}"
 	      "</style></head><body>\n<h1>mmaplock report</h1>\n<p>", f);
-	out_html_esc(f, r->input);
+	ob_html_file(f, r->input);
 	fprintf(f, " (%s): %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " s, %" PRIu64
 		" lost. Groups by %s; times in us.</p>\n", r->format, r->stats->events,
 		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->stats->lost,
@@ -186,7 +173,7 @@ void out_html(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
 		fputs("<tr><td>", f);
-		out_html_esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
+		ob_html_file(f, agg_group_name(r->agg, g, name, sizeof(name)));
 		fprintf(f, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%"
 			PRIu64 "</td>", g->acq_read, g->acq_write, g->failed, report_contended(r, g));
 		us(f, g->wait.total);
@@ -202,7 +189,7 @@ void out_html(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
 		fputs("<h3>", f);
-		out_html_esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
+		ob_html_file(f, agg_group_name(r->agg, g, name, sizeof(name)));
 		fputs("</h3>\n", f);
 		hist_svg(f, "wait", &g->wait, "#d33");
 		hist_svg(f, "hold", &g->hold, "#36c");
