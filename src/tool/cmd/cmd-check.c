@@ -268,7 +268,7 @@ int cmd_check(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			cmdargs_bad_option("mmaplock check", argv, "h", "m");
+			cmdargs_bad("mmaplock check", argv, &opts);
 			return 2;
 		}
 	}

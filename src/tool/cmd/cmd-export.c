@@ -120,7 +120,7 @@ static int parse_args(int argc, char **argv, struct export_args *a)
 			usage(stdout);
 			return -1;
 		default:
-			cmdargs_bad_option("mmaplock export", argv, "ho:", "fow");
+			cmdargs_bad("mmaplock export", argv, &opts);
 			return 2;
 		}
 	}

@@ -152,7 +152,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 			report_usage(stdout);
 			return 1;
 		default:
-			cmdargs_bad_option("mmaplock report", argv, "h", "bstT");
+			cmdargs_bad("mmaplock report", argv, &report_options);
 			return -1;
 		}
 	}

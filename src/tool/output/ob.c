@@ -73,6 +73,8 @@ int ob_room(struct ob *o, size_t n)
 
 void ob_mem_slow(struct ob *o, const char *s, size_t n)
 {
+	if (!n)
+		return;
 	if (!ob_room(o, n)) {
 		memcpy(o->buf + o->n, s, n);
 		o->n += n;

@@ -65,12 +65,12 @@ static inline void ob_unbuffered(struct ob *o)
 	setvbuf(o->f, NULL, _IONBF, 0);
 }
 
-/* Out of line: s larger than the room left. */
+/* Out of line: s as large as the room left or larger. */
 void ob_mem_slow(struct ob *o, const char *s, size_t n);
 
 static inline void ob_mem(struct ob *o, const char *s, size_t n)
 {
-	if (o->n + n > o->cap) {
+	if (o->n + n >= o->cap) {	/* >=: an empty memory sink (buf NULL) goes out of line */
 		ob_mem_slow(o, s, n);
 		return;
 	}
