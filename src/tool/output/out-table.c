@@ -100,16 +100,9 @@ void out_table(const struct report *r, struct ob *o)
 /* bcc's print_log2_hist layout: "     usecs : count  distribution". */
 static void log2_hist(struct ob *o, const char *what, const struct hist *h)
 {
-	int last = -1;
-	uint64_t maxc = 0, log2_us[HIST_LOG2_US];
+	uint64_t maxc, log2_us[HIST_LOG2_US];
+	int last = hist_log2_us_rows(h, log2_us, &maxc);
 
-	hist_log2_us(h, log2_us);
-	for (int k = 0; k < HIST_LOG2_US; k++)
-		if (log2_us[k]) {
-			last = k;
-			if (log2_us[k] > maxc)
-				maxc = log2_us[k];
-		}
 	ob_printf(o, "  %s: %" PRIu64 " samples\n", what, h->count);
 	if (last < 0)
 		return;
