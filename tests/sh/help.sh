@@ -8,7 +8,10 @@
 #      the command it is written for (`mmaplock report --stacks` in record's
 #      help is report's), and the binary accepts it: `mmaplock X OPT=1 --help`
 #      does not call it unknown;
-#   3. stat's help does not give mmaplock.data as its recording.
+#   3. stat's help does not give mmaplock.data as its recording;
+#   4. a bad option gets its one line, naming it, and exit 2: a value given
+#      to an option that takes none ("--json=1: takes no value"), an
+#      option the command does not have.
 # No root needed: nothing here records.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
@@ -112,5 +115,20 @@ done
 if [ -f $tmp/stat.help ] && grep -q "default mmaplock.data" $tmp/stat.help; then
 	no "stat --help gives mmaplock.data as the default recording: $(grep "default mmaplock.data" $tmp/stat.help)"
 fi
+# 4. the one-line errors of bad options (before anything is read or traced)
+for c in $cmds; do
+	[ -s $tmp/$c.opts ] || continue
+	for o in $(awk '$2 == "none" && $1 ~ /^--/ { print $1 }' $tmp/$c.opts); do
+		"$M" $c "$o=1" >/dev/null 2>$tmp/err
+		rc=$?
+		[ $rc -eq 2 ] && [ "$(cat $tmp/err)" = "mmaplock $c: $o=1: takes no value (see --help)" ] ||
+			no "$c $o=1: exit $rc: $(cat $tmp/err)"
+	done
+	"$M" $c --no-such-option >/dev/null 2>$tmp/err
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "^mmaplock $c: --no-such-option: unknown" $tmp/err ||
+		no "$c --no-such-option: exit $rc: $(cat $tmp/err)"
+done
+
 [ $fail -eq 0 ] && echo "help.sh: ok"
 exit $fail

@@ -13,13 +13,13 @@
 static int fails;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)
 
-static int has(const struct prom_buf *b, const char *line)
+static int has(const struct ob *b, const char *line)
 {
 	char *l = malloc(strlen(line) + 3);
 	int r;
 
 	sprintf(l, "\n%s\n", line);
-	r = strstr(b->s, l) != NULL;
+	r = strstr(b->buf, l) != NULL;
 	if (!r)
 		fprintf(stderr, "missing line: %s\n", line);
 	free(l);
@@ -28,15 +28,16 @@ static int has(const struct prom_buf *b, const char *line)
 
 int main(void)
 {
-	struct prom_buf b = { 0 };
+	struct ob b;
 	struct prom_set p;
 	static struct hist h;
 
 	/* escaping */
-	prom_escape(&b, "a\"b\\c\nd/e");
-	CHECK(b.len == strlen("a\\\"b\\\\c\\nd/e") && !memcmp(b.s, "a\\\"b\\\\c\\nd/e", b.len));
-	free(b.s);
-	memset(&b, 0, sizeof(b));
+	ob_init_mem(&b);
+	ob_prom_label(&b, "a\"b\\c\nd/e");
+	CHECK(b.n == strlen("a\\\"b\\\\c\\nd/e") && !memcmp(b.buf, "a\\\"b\\\\c\\nd/e", b.n));
+	ob_free(&b);
+	ob_init_mem(&b);
 
 	/* bounds: powers of 4 from 1024 ns */
 	CHECK(prom_bound_ns(0) == 1024 && prom_bound_ns(1) == 4096 && prom_bound_ns(12) == (1ull << 34));
@@ -77,12 +78,13 @@ int main(void)
 	p.lost = 11;
 
 	CHECK(prom_render(&p, &b) == 0);
-	CHECK(b.s && b.s[b.len - 1] == '\n');
+	CHECK(b.buf && b.buf[b.n - 1] == '\n');
+	ob_ch(&b, 0);		/* a C string for strstr */
 	CHECK(has(&b, "# TYPE mmaplock_acquisitions_total counter"));
 	CHECK(has(&b, "mmaplock_acquisitions_total{memcg=\"/a \\\"x\\\"\",mode=\"write\"} 7"));
 	CHECK(has(&b, "mmaplock_failed_total{memcg=\"/a \\\"x\\\"\",mode=\"write\"} 2"));
 	CHECK(has(&b, "mmaplock_acquisitions_total{memcg=\"other\",mode=\"write\"} 5"));
-	CHECK(!strstr(b.s, "memcg=\"other\",mode=\"read\""));	/* empty: hidden */
+	CHECK(!strstr(b.buf, "memcg=\"other\",mode=\"read\""));	/* empty: hidden */
 	CHECK(has(&b, "mmaplock_acquisitions_total{memcg=\"/b\",mode=\"read\"} 0"));
 	CHECK(has(&b, "# TYPE mmaplock_wait_seconds histogram"));
 	CHECK(has(&b, "mmaplock_wait_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"1.024e-06\"} 4"));
@@ -98,9 +100,9 @@ int main(void)
 	CHECK(has(&b, "mmaplock_hold_seconds_bucket{memcg=\"/a \\\"x\\\"\",mode=\"write\",le=\"+Inf\"} 0"));
 	CHECK(has(&b, "mmaplock_lost_events_total 11"));
 	/* every sample line belongs to a family announced by a TYPE line before it */
-	CHECK(strstr(b.s, "# TYPE mmaplock_hold_seconds histogram") <
-	      strstr(b.s, "mmaplock_hold_seconds_bucket"));
-	free(b.s);
+	CHECK(strstr(b.buf, "# TYPE mmaplock_hold_seconds histogram") <
+	      strstr(b.buf, "mmaplock_hold_seconds_bucket"));
+	ob_free(&b);
 	prom_set_fini(&p);
 
 	if (fails)

@@ -182,6 +182,20 @@ void hist_log2_us(const struct hist *h, uint64_t out[HIST_LOG2_US])
 		out[log2_us_row(i)] += n;
 }
 
+int hist_log2_us_rows(const struct hist *h, uint64_t out[HIST_LOG2_US], uint64_t *max)
+{
+	int last = -1;
+
+	hist_log2_us(h, out);
+	*max = 0;
+	for (int k = 0; k < HIST_LOG2_US; k++)
+		if (out[k]) {
+			last = k;
+			*max = out[k] > *max ? out[k] : *max;
+		}
+	return last;
+}
+
 size_t hist_bytes(const struct hist *h)
 {
 	return sizeof(*h) + (size_t)h->capchunk * sizeof(*h->chunk);

@@ -93,6 +93,8 @@ uint64_t hist_quantile(const struct hist *h, double q);
 
 /* The log2-microsecond view: out[k] = values in [2^k, 2^(k+1)) us (k = 0: 0..2 us). */
 void hist_log2_us(const struct hist *h, uint64_t out[HIST_LOG2_US]);
+/* The same, for drawing it: the last row that is not empty (-1: none), *max the largest row. */
+int hist_log2_us_rows(const struct hist *h, uint64_t out[HIST_LOG2_US], uint64_t *max);
 
 /* The first non-empty bucket from idx on, its count in *n; HIST_BUCKETS: none. */
 unsigned hist_next(const struct hist *h, unsigned idx, uint64_t *n);

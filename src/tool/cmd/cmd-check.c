@@ -16,7 +16,7 @@
 #include "check.h"
 #include "cmds.h"
 #include "cmdargs.h"
-#include "report.h"
+#include "ob.h"
 #include "source.h"
 #include "stacks.h"
 
@@ -74,111 +74,152 @@ static const char *ctx_name(uint8_t x)
 #define SEC(ns) (ns) / 1000000000u, (ns) % 1000000000u
 
 /* The frames of stack id under a finding: "    stack at T s:", a frame a line. */
-static void text_stack(const struct run *r, uint32_t id, uint64_t ts, FILE *o)
+static void text_stack(const struct run *r, uint32_t id, uint64_t ts, struct ob *o)
 {
 	const struct mml_stack *st = meta_stack(r->meta, id);
 
 	if (!id)
 		return;
-	fprintf(o, "    stack at %" PRIu64 ".%09" PRIu64 " s:\n", SEC(ts));
+	ob_printf(o, "    stack at %" PRIu64 ".%09" PRIu64 " s:\n", SEC(ts));
 	if (!st)
-		fprintf(o, "        (stack %" PRIu32 " not defined in the trace)\n", id);
+		ob_printf(o, "        (stack %" PRIu32 " not defined in the trace)\n", id);
 	for (unsigned i = 0; st && i < st->n; i++)
-		fprintf(o, "        %s\n", st->sym[i]);
+		ob_printf(o, "        %s\n", st->sym[i]);
 }
 
 /* ", "key": [frames]" when id names a stack. */
-static void json_stack(const struct run *r, const char *key, uint32_t id, FILE *o)
+static void json_stack(const struct run *r, const char *key, uint32_t id, struct ob *o)
 {
 	const struct mml_stack *st = meta_stack(r->meta, id);
 
 	if (!id)
 		return;
-	fprintf(o, ", \"%s\": [", key);
+	ob_printf(o, ", \"%s\": [", key);
 	for (unsigned i = 0; st && i < st->n; i++) {
-		fprintf(o, "%s", i ? ", " : "");
-		out_jstr(o, st->sym[i]);
+		ob_printf(o, "%s", i ? ", " : "");
+		ob_json_str(o, st->sym[i]);
 	}
-	fprintf(o, "]");
+	ob_printf(o, "]");
 }
 
-static void print_text(const struct run *r, const struct check_finding *f, FILE *o)
+static void print_text(const struct run *r, const struct check_finding *f, struct ob *o)
 {
 	const char *m = f->write ? "write" : "read";
 
-	fprintf(o, "%s: %s[%u] mm 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64 " s: ",
+	ob_printf(o, "%s: %s[%u] mm 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64 " s: ",
 		check_kind_name(f->kind), comm(r, f->tid), f->tid, f->mm, SEC(f->ts));
 	switch (f->kind) {
 	case CK_RELEASE_WITHOUT_ACQUIRE:
-		fprintf(o, "released (%s) without holding it\n", m);
+		ob_printf(o, "released (%s) without holding it\n", m);
 		break;
 	case CK_DOUBLE_RELEASE:
-		fprintf(o, "released (%s) again; already released at %" PRIu64 ".%09" PRIu64 " s\n",
+		ob_printf(o, "released (%s) again; already released at %" PRIu64 ".%09" PRIu64 " s\n",
 			m, SEC(f->ts2));
 		break;
 	case CK_SELF_DEADLOCK:
-		fprintf(o, "takes it (%s) while holding it since %" PRIu64 ".%09" PRIu64 " s\n",
+		ob_printf(o, "takes it (%s) while holding it since %" PRIu64 ".%09" PRIu64 " s\n",
 			m, SEC(f->ts2));
 		break;
 	case CK_WRITE_AFTER_READ:
-		fprintf(o, "asks for write while holding it for read since %" PRIu64 ".%09" PRIu64
+		ob_printf(o, "asks for write while holding it for read since %" PRIu64 ".%09" PRIu64
 			" s\n", SEC(f->ts2));
 		break;
 	case CK_IRQ_CONTEXT:
-		fprintf(o, "takes it (%s) in %s context\n", m, ctx_name(f->ctx));
+		ob_printf(o, "takes it (%s) in %s context\n", m, ctx_name(f->ctx));
 		break;
 	case CK_LONG_HOLD:
-		fprintf(o, "held (%s) for %" PRIu64 ".%06" PRIu64 " ms since %" PRIu64 ".%09" PRIu64
+		ob_printf(o, "held (%s) for %" PRIu64 ".%06" PRIu64 " ms since %" PRIu64 ".%09" PRIu64
 			" s\n", m, f->len / 1000000, f->len % 1000000, SEC(f->ts2));
 		break;
 	case CK_ORDER_INVERSION:	/* f->mm: the one held, f->mm2: the one taken */
-		fprintf(o, "takes mm 0x%" PRIx64 " (%s) while holding mm 0x%" PRIx64 "; %s[%u] took "
+		ob_printf(o, "takes mm 0x%" PRIx64 " (%s) while holding mm 0x%" PRIx64 "; %s[%u] took "
 			"mm 0x%" PRIx64 " while holding mm 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64
 			" s\n", f->mm2, m, f->mm, comm(r, f->tid2), f->tid2, f->mm, f->mm2,
 			SEC(f->ts2));
 		break;
 	default:
-		fprintf(o, "\n");
+		ob_printf(o, "\n");
 	}
 	text_stack(r, f->stack, f->ts, o);
 	text_stack(r, f->stack2, f->ts2, o);
 }
 
-static void print_json(const struct run *r, const struct check_finding *f, FILE *o)
+static void print_json(const struct run *r, const struct check_finding *f, struct ob *o)
 {
 	char name[40];
 
-	fprintf(o, "{\"kind\": \"%s\", \"tid\": %u, \"comm\": ", check_kind_name(f->kind), f->tid);
+	ob_printf(o, "{\"kind\": \"%s\", \"tid\": %u, \"comm\": ", check_kind_name(f->kind), f->tid);
 	snprintf(name, sizeof(name), "%s", comm(r, f->tid));
-	out_jstr(o, name);
-	fprintf(o, ", \"mm\": \"0x%" PRIx64 "\", \"ts_ns\": %" PRIu64 ", \"write\": %s", f->mm,
+	ob_json_str(o, name);
+	ob_printf(o, ", \"mm\": \"0x%" PRIx64 "\", \"ts_ns\": %" PRIu64 ", \"write\": %s", f->mm,
 		f->ts, f->write ? "true" : "false");
 	switch (f->kind) {
 	case CK_DOUBLE_RELEASE:
-		fprintf(o, ", \"first_release_ns\": %" PRIu64, f->ts2);
+		ob_printf(o, ", \"first_release_ns\": %" PRIu64, f->ts2);
 		break;
 	case CK_SELF_DEADLOCK:
 	case CK_WRITE_AFTER_READ:
-		fprintf(o, ", \"held_since_ns\": %" PRIu64, f->ts2);
+		ob_printf(o, ", \"held_since_ns\": %" PRIu64, f->ts2);
 		break;
 	case CK_IRQ_CONTEXT:
-		fprintf(o, ", \"context\": \"%s\"", ctx_name(f->ctx));
+		ob_printf(o, ", \"context\": \"%s\"", ctx_name(f->ctx));
 		break;
 	case CK_LONG_HOLD:
-		fprintf(o, ", \"held_since_ns\": %" PRIu64 ", \"hold_ns\": %" PRIu64, f->ts2, f->len);
+		ob_printf(o, ", \"held_since_ns\": %" PRIu64 ", \"hold_ns\": %" PRIu64, f->ts2, f->len);
 		break;
 	case CK_ORDER_INVERSION:
-		fprintf(o, ", \"mm2\": \"0x%" PRIx64 "\", \"tid2\": %u, \"comm2\": ", f->mm2, f->tid2);
+		ob_printf(o, ", \"mm2\": \"0x%" PRIx64 "\", \"tid2\": %u, \"comm2\": ", f->mm2, f->tid2);
 		snprintf(name, sizeof(name), "%s", comm(r, f->tid2));
-		out_jstr(o, name);
-		fprintf(o, ", \"ts2_ns\": %" PRIu64, f->ts2);
+		ob_json_str(o, name);
+		ob_printf(o, ", \"ts2_ns\": %" PRIu64, f->ts2);
 		break;
 	default:
 		break;
 	}
 	json_stack(r, "stack", f->stack, o);
 	json_stack(r, "stack2", f->stack2, o);
-	fprintf(o, "}");
+	ob_printf(o, "}");
+}
+
+/* --json: the whole document (docs/JSON.md, "check"). */
+static void print_json_doc(const struct run *r, const struct check *ck, const struct source *s,
+			   const char *path, uint64_t max_hold, uint64_t total, struct ob *o)
+{
+	ob_printf(o, "{\n  \"input\": ");
+	ob_json_str(o, path);
+	ob_printf(o, ",\n  \"format\": \"%s\",\n  \"events\": %" PRIu64 ",\n  \"lost_events\": %"
+		  PRIu64 ",\n  \"max_hold_ns\": %" PRIu64 ",\n  \"findings_total\": %" PRIu64
+		  ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %" PRIu64
+		  ",\n  \"damaged_bytes\": %" PRIu64 ",\n  \"counts\": {", s->ops->name,
+		  ck->events, meta_lost_total(r->meta), max_hold, total,
+		  s->truncated ? "true" : "false", s->damaged_blocks, s->damaged_bytes);
+	for (int k = 0; k < CK_NKINDS; k++)
+		ob_printf(o, "%s\"%s\": %" PRIu64, k ? ", " : "", check_kind_name(k), ck->count[k]);
+	ob_printf(o, "},\n  \"findings\": [");
+	for (size_t i = 0; i < r->nkeep; i++) {
+		ob_printf(o, "%s\n    ", i ? "," : "");
+		print_json(r, &r->keep[i], o);
+	}
+	ob_printf(o, "\n  ]\n}\n");
+}
+
+/* The findings a paragraph each, then the summary line. */
+static void print_text_doc(const struct run *r, const struct check *ck, const struct source *s,
+			   const char *path, uint64_t total, int damaged, struct ob *o)
+{
+	for (size_t i = 0; i < r->nkeep; i++)
+		print_text(r, &r->keep[i], o);
+	if (total > r->nkeep)
+		ob_printf(o, "(%" PRIu64 " more findings not shown)\n", total - r->nkeep);
+	ob_printf(o, "# %s: %" PRIu64 " events, %" PRIu64 " findings", path, ck->events, total);
+	for (int k = 0; k < CK_NKINDS; k++)
+		if (ck->count[k])
+			ob_printf(o, ", %s %" PRIu64, check_kind_name(k), ck->count[k]);
+	if (damaged)
+		ob_printf(o, "; input %s%" PRIu64 " damaged block%s (%" PRIu64 " bytes) skipped",
+			  s->truncated ? "truncated, " : "", s->damaged_blocks,
+			  s->damaged_blocks == 1 ? "" : "s", s->damaged_bytes);
+	ob_printf(o, "\n");
 }
 
 int cmd_check(int argc, char **argv)
@@ -197,7 +238,8 @@ int cmd_check(int argc, char **argv)
 	struct source *s = NULL;
 	struct mml_event *ev = NULL;
 	uint64_t total = 0;
-	char err[300];
+	char err[300], obuf[16384];
+	struct ob o;
 	long n;
 
 	const struct cmdargs_opts opts = { lo, "h" };
@@ -226,7 +268,7 @@ int cmd_check(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			cmdargs_bad_option("mmaplock check", argv, "h", "m");
+			cmdargs_bad("mmaplock check", argv, &opts);
 			return 2;
 		}
 	}
@@ -261,40 +303,13 @@ int cmd_check(int argc, char **argv)
 			"broken by them show up as findings\n", meta_lost_total(r.meta));
 	for (int k = 0; k < CK_NKINDS; k++)
 		total += ck.count[k];
-	if (json) {
-		printf("{\n  \"input\": ");
-		out_jstr(stdout, path);
-		printf(",\n  \"format\": \"%s\",\n  \"events\": %" PRIu64 ",\n  \"lost_events\": %"
-		       PRIu64 ",\n  \"max_hold_ns\": %" PRIu64 ",\n  \"findings_total\": %" PRIu64
-		       ",\n  \"truncated\": %s,\n  \"damaged_blocks\": %" PRIu64
-		       ",\n  \"damaged_bytes\": %" PRIu64 ",\n  \"counts\": {", s->ops->name,
-		       ck.events, meta_lost_total(r.meta), max_hold, total,
-		       s->truncated ? "true" : "false", s->damaged_blocks, s->damaged_bytes);
-		for (int k = 0; k < CK_NKINDS; k++)
-			printf("%s\"%s\": %" PRIu64, k ? ", " : "", check_kind_name(k), ck.count[k]);
-		printf("},\n  \"findings\": [");
-		for (size_t i = 0; i < r.nkeep; i++) {
-			printf("%s\n    ", i ? "," : "");
-			print_json(&r, &r.keep[i], stdout);
-		}
-		printf("\n  ]\n}\n");
-	} else {
-		for (size_t i = 0; i < r.nkeep; i++)
-			print_text(&r, &r.keep[i], stdout);
-		if (total > r.nkeep)
-			printf("(%" PRIu64 " more findings not shown)\n", total - r.nkeep);
-		printf("# %s: %" PRIu64 " events, %" PRIu64 " findings", path, ck.events, total);
-		for (int k = 0; k < CK_NKINDS; k++)
-			if (ck.count[k])
-				printf(", %s %" PRIu64, check_kind_name(k), ck.count[k]);
-		if (damaged)
-			printf("; input %s%" PRIu64 " damaged block%s (%" PRIu64 " bytes) skipped",
-			       s->truncated ? "truncated, " : "", s->damaged_blocks,
-			       s->damaged_blocks == 1 ? "" : "s", s->damaged_bytes);
-		printf("\n");
-	}
+	ob_init_file(&o, stdout, obuf, sizeof(obuf));
+	if (json)
+		print_json_doc(&r, &ck, s, path, max_hold, total, &o);
+	else
+		print_text_doc(&r, &ck, s, path, total, damaged, &o);
 	/* damage wins over findings: the findings cover only what could be read */
-	rc = fflush(stdout) ? 2 : damaged ? EXIT_DAMAGED : total ? 1 : 0;
+	rc = ob_flush(&o) || fflush(stdout) ? 2 : damaged ? EXIT_DAMAGED : total ? 1 : 0;
 out:
 	source_close(s);
 	check_fini(&ck);

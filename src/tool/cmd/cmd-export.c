@@ -58,7 +58,39 @@ static int export_interval(void *ctx, const struct pair_interval *iv)
 	return es->x->oom ? -1 : 0;
 }
 
-int cmd_export(int argc, char **argv)
+struct export_args {
+	const struct export_ops *ops;	/* --format */
+	const char *path, *outp;	/* FILE, -o (NULL: stdout) */
+	int weight;			/* --weight: EXPORT_W_* */
+};
+
+/* --format and --weight: 0, or 2 after the one-line error. */
+static int keyword_opt(int c, const char *arg, struct export_args *a)
+{
+	static const char *const fnames[] = { "chrome", "folded", "csv", NULL };
+	static const struct export_ops *const fmts[] = {
+		&export_chrome_ops, &export_folded_ops, &export_csv_ops,
+	};
+	static const char *const wnames[] = { "wait", "hold", "both", NULL };
+	static const int weights[] = {
+		EXPORT_W_WAIT, EXPORT_W_HOLD, EXPORT_W_WAIT | EXPORT_W_HOLD,
+	};
+	int i;
+
+	if (c == 'f') {
+		if ((i = cmdargs_keyword("mmaplock export", "--format", arg, fnames)) < 0)
+			return 2;
+		a->ops = fmts[i];
+	} else {
+		if ((i = cmdargs_keyword("mmaplock export", "--weight", arg, wnames)) < 0)
+			return 2;
+		a->weight = weights[i];
+	}
+	return 0;
+}
+
+/* The command line into a: 0 to run, -1 when done (--help, --list-options), 2 on a usage error. */
+static int parse_args(int argc, char **argv, struct export_args *a)
 {
 	static const struct option lo[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -67,8 +99,82 @@ int cmd_export(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct export_ops *ops = NULL;
-	const char *path = "mmaplock.data", *outp = NULL;
+	const struct cmdargs_opts opts = { lo, "ho:" };
+	int c;
+
+	if (cmdargs_list(argc, argv, &opts))
+		return -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, opts.shortopts, lo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+		case 'w':
+			if (keyword_opt(c, optarg, a))
+				return 2;
+			break;
+		case 'o':
+			a->outp = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			cmdargs_bad("mmaplock export", argv, &opts);
+			return 2;
+		}
+	}
+	if (cmdargs_input("mmaplock export", argc, argv, &a->path))
+		return 2;
+	if (a->outp && outfile_check("mmaplock export", "-o", a->outp, &a->path, 1))
+		return 2;
+	if (!a->ops) {
+		fprintf(stderr, "mmaplock export: --format chrome, folded or csv is required\n");
+		return 2;
+	}
+	if (a->outp && !strcmp(a->outp, "-"))
+		a->outp = NULL;
+	return 0;
+}
+
+/* Every event of s through the pairing (and so the sink). 0, or -1 after the one-line error. */
+static int pump(struct source *s, struct pair *pair, struct mml_event *ev)
+{
+	long n;
+
+	while ((n = source_next(s, ev, BATCH)) > 0)
+		if (pair_feed(pair, ev, (size_t)n)) {
+			fprintf(stderr, "mmaplock export: out of memory\n");
+			return -1;
+		}
+	if (n < 0) {
+		fprintf(stderr, "mmaplock export: %s\n", source_error(s));
+		return -1;
+	}
+	pair_finish(pair);
+	return 0;
+}
+
+/* The sink's end and the output closed (OUT renamed into place). 0, or -1 after the one-line error. */
+static int finish(struct export *x, const struct export_ops *ops, struct outfile *of, int to_file)
+{
+	if (ops->end(x)) {
+		fprintf(stderr, "mmaplock export: out of memory\n");
+		return -1;
+	}
+	ob_flush(&x->ob);
+	if (to_file)
+		return outfile_commit(of, "mmaplock export") ? -1 : 0;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "mmaplock export: stdout: write error\n");
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_args a = { .path = "mmaplock.data", .weight = EXPORT_W_WAIT | EXPORT_W_HOLD };
 	static struct export x;		/* 64 KiB of output buffer */
 	struct mml_meta *meta = NULL;
 	struct mml_event *ev = NULL;
@@ -76,117 +182,46 @@ int cmd_export(int argc, char **argv)
 	struct pair pair = { 0 };
 	struct export_sub es = { &x, NULL };
 	struct outfile of = { 0 };
-	int c, rc = 2, begun = 0;
+	int rc, begun = 0;
 	char err[300];
-	long n;
 
+	if ((rc = parse_args(argc, argv, &a)))
+		return rc < 0 ? 0 : rc;
+	rc = 2;
 	memset(&x, 0, sizeof(x));
-	x.weight = EXPORT_W_WAIT | EXPORT_W_HOLD;
-	const struct cmdargs_opts opts = { lo, "ho:" };
-
-	if (cmdargs_list(argc, argv, &opts))
-		return 0;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, opts.shortopts, lo, NULL)) != -1) {
-		switch (c) {
-		case 'f': {
-			static const char *const names[] = { "chrome", "folded", "csv", NULL };
-			static const struct export_ops *const fmts[] = {
-				&export_chrome_ops, &export_folded_ops, &export_csv_ops,
-			};
-			int i = cmdargs_keyword("mmaplock export", "--format", optarg, names);
-			if (i < 0)
-				return 2;
-			ops = fmts[i];
-			break;
-		}
-		case 'o':
-			outp = optarg;
-			break;
-		case 'w': {
-			static const char *const names[] = { "wait", "hold", "both", NULL };
-			static const int weights[] = {
-				EXPORT_W_WAIT, EXPORT_W_HOLD, EXPORT_W_WAIT | EXPORT_W_HOLD,
-			};
-			int i = cmdargs_keyword("mmaplock export", "--weight", optarg, names);
-			if (i < 0)
-				return 2;
-			x.weight = weights[i];
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			cmdargs_bad_option("mmaplock export", argv, "ho:", "fow");
-			return 2;
-		}
-	}
-	if (cmdargs_input("mmaplock export", argc, argv, &path))
-		return 2;
-	if (outp && outfile_check("mmaplock export", "-o", outp, &path, 1))
-		return 2;
-	if (!ops) {
-		fprintf(stderr, "mmaplock export: --format chrome, folded or csv is required\n");
-		return 2;
-	}
+	x.weight = a.weight;
 	meta = meta_new();
 	ev = malloc(BATCH * sizeof(*ev));
-	es.ops = ops;
+	es.ops = a.ops;
 	if (!meta || !ev || pair_init(&pair) ||
 	    pair_subscribe(&pair, export_interval, &es, PAIR_INTERVALS)) {
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
 	}
-	s = source_open(path, meta, err, sizeof(err));
+	s = source_open(a.path, meta, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "mmaplock export: %s\n", err);
 		goto out;
 	}
-	if (outp && strcmp(outp, "-")) {
-		if (outfile_open(&of, "mmaplock export", outp))
-			goto out;
-		x.out = of.f;
-	} else {
-		x.out = stdout;
-		outp = NULL;
-	}
+	if (a.outp && outfile_open(&of, "mmaplock export", a.outp))
+		goto out;
+	ob_init_file(&x.ob, a.outp ? of.f : stdout, x.buf, sizeof(x.buf));
 	x.meta = meta;
-	if (ops->begin(&x)) {
+	if (a.ops->begin(&x)) {
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
 	}
 	begun = 1;
-	while ((n = source_next(s, ev, BATCH)) > 0)
-		if (pair_feed(&pair, ev, (size_t)n)) {
-			fprintf(stderr, "mmaplock export: out of memory\n");
-			goto out;
-		}
-	if (n < 0) {
-		fprintf(stderr, "mmaplock export: %s\n", source_error(s));
+	if (pump(s, &pair, ev))
 		goto out;
-	}
-	pair_finish(&pair);
 	begun = 0;
-	if (ops->end(&x)) {
-		fprintf(stderr, "mmaplock export: out of memory\n");
+	if (finish(&x, a.ops, &of, a.outp != NULL))
 		goto out;
-	}
-	ob_flush(&x);
-	if (outp) {
-		x.out = NULL;
-		if (outfile_commit(&of, "mmaplock export"))
-			goto out;
-	} else if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "mmaplock export: stdout: write error\n");
-		goto out;
-	}
 	/* damaged or cut: the output covers what could be read, one line says so */
-	rc = source_damage_note(s, "mmaplock export", path) ? EXIT_DAMAGED : 0;
+	rc = source_damage_note(s, "mmaplock export", a.path) ? EXIT_DAMAGED : 0;
 out:
 	if (begun)
-		ops->end(&x);		/* frees the sink's state; the output is dropped */
+		a.ops->end(&x);		/* frees the sink's state; the output is dropped */
 	outfile_abort(&of);		/* a failed run: OUT stays as it was */
 	source_close(s);
 	pair_fini(&pair);

@@ -98,22 +98,23 @@ static void write_textfile(struct exporter *x, const char *text, size_t len)
 /* Render the series and publish them (and the textfile). */
 static int publish(struct exporter *x)
 {
-	struct prom_buf b = { 0 };
+	struct ob b;
 	struct snap *s, *old;
 
+	ob_init_mem(&b);
 	if (prom_render(&x->set, &b)) {
-		free(b.s);
+		ob_free(&b);
 		return -1;
 	}
-	s = malloc(sizeof(*s) + b.len);
+	s = malloc(sizeof(*s) + b.n);
 	if (!s) {
-		free(b.s);
+		ob_free(&b);
 		return -1;
 	}
 	s->refs = 1;
-	s->len = b.len;
-	memcpy(s->text, b.s, b.len);
-	free(b.s);
+	s->len = b.n;
+	memcpy(s->text, b.buf, b.n);
+	ob_free(&b);
 	if (x->textfile)
 		write_textfile(x, s->text, s->len);
 	pthread_mutex_lock(&x->mu);

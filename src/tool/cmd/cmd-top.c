@@ -45,6 +45,7 @@
 #include "backend.h"
 #include "cmdargs.h"
 #include "cmds.h"
+#include "ob.h"
 #include "pathfit.h"
 #include "signals.h"
 
@@ -149,14 +150,14 @@ static size_t name_width(const struct top *t, size_t shown, int cols)
 }
 
 /* name in kw columns: cut in the middle if longer, padded with spaces (UTF-8 aware). */
-static void put_name(const char *name, size_t kw)
+static void put_name(struct ob *o, const char *name, size_t kw)
 {
 	char b[sizeof(((struct row *)0)->name) + 4];
 	const char *s = pathfit(name, kw, b, sizeof(b));
 
-	fputs(s, stdout);
+	ob_str(o, s);
 	for (size_t c = pathfit_cols(s); c < kw; c++)
-		putchar(' ');
+		ob_ch(o, ' ');
 }
 
 static void draw(struct top *t)
@@ -169,6 +170,8 @@ static void draw(struct top *t)
 	struct tm tm;
 	char clock[32];
 	size_t shown, kw;
+	static char buf[65536];	/* a screen: written at once, no flicker */
+	struct ob o;
 
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
@@ -181,29 +184,31 @@ static void draw(struct top *t)
 	qsort_r(t->rows, t->nrows, sizeof(*t->rows), top_cmp, &t->sort);
 	shown = t->nrows < (size_t)rows ? t->nrows : (size_t)rows;
 	kw = name_width(t, shown, cols);
+	ob_init_file(&o, stdout, buf, sizeof(buf));
 	if (t->tty)
-		fputs("\033[H\033[2J", stdout);
-	printf("mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
-	       clock, t->interval, by_name(t->by), sort_name(t->sort),
-	       (unsigned long long)t->events, (unsigned long long)t->lost,
-	       t->tty ? "  (w p h c f: sort, q: quit)" : "");
+		OBL(&o, "\033[H\033[2J");
+	ob_printf(&o, "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
+		  clock, t->interval, by_name(t->by), sort_name(t->sort),
+		  (unsigned long long)t->events, (unsigned long long)t->lost,
+		  t->tty ? "  (w p h c f: sort, q: quit)" : "");
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
-	put_name("GROUP", kw);
-	printf(" %10s %10s %11s %9s %9s %9s %9s %8s\n", MARK('c', "ACQ/s"), "WAITS/s",
-	       MARK('w', "WAIT_TOTAL"), MARK('p', "WAIT_P99"), "WAIT_MAX", MARK('h', "HOLD_P99"),
-	       "HOLD_MAX", MARK('f', "FAILED"));
+	put_name(&o, "GROUP", kw);
+	ob_printf(&o, " %10s %10s %11s %9s %9s %9s %9s %8s\n", MARK('c', "ACQ/s"), "WAITS/s",
+		  MARK('w', "WAIT_TOTAL"), MARK('p', "WAIT_P99"), "WAIT_MAX", MARK('h', "HOLD_P99"),
+		  "HOLD_MAX", MARK('f', "FAILED"));
 #undef MARK
 	for (size_t i = 0; i < shown; i++) {
 		const struct row *r = &t->rows[i];
-		put_name(r->name, kw);
-		printf(" %10.0f %10.0f %11s %9s %9s %9s %9s %8llu\n", r->acq / sec, r->waits / sec,
-		       dur(r->wait_total, b0), dur(r->wait_p99, b1), dur(r->wait_max, b2),
-		       dur(r->hold_p99, b3), dur(r->hold_max, b4), (unsigned long long)r->failed);
+		put_name(&o, r->name, kw);
+		ob_printf(&o, " %10.0f %10.0f %11s %9s %9s %9s %9s %8llu\n", r->acq / sec, r->waits / sec,
+			  dur(r->wait_total, b0), dur(r->wait_p99, b1), dur(r->wait_max, b2),
+			  dur(r->hold_p99, b3), dur(r->hold_max, b4), (unsigned long long)r->failed);
 	}
 	if (!t->nrows)
-		printf("(no mmap_lock activity in this interval)\n");
+		ob_printf(&o, "(no mmap_lock activity in this interval)\n");
 	if (!t->tty)
-		putchar('\n');
+		ob_ch(&o, '\n');
+	ob_flush(&o);
 	fflush(stdout);
 }
 

@@ -25,6 +25,7 @@
 #include "cmds.h"
 #include "record.h"
 #include "record-args.h"
+#include "ob.h"
 #include "report.h"
 #include "signals.h"
 #include "stacks.h"
@@ -158,9 +159,9 @@ static void json_party(const struct watch_incident *inc, const struct watch_part
 	int n = top_frames(inc->meta, p->stack, fr, WATCH_FRAMES);
 
 	printf("{\"tid\":%u,\"pid\":%u,\"comm\":", p->tid, p->tgid);
-	out_jstr(stdout, p->comm);
+	ob_json_file(stdout, p->comm);
 	printf(",\"memcg\":");
-	out_jstr(stdout, memcg_of(inc->meta, p->memcg, b, sizeof(b)));
+	ob_json_file(stdout, memcg_of(inc->meta, p->memcg, b, sizeof(b)));
 	printf(",\"mode\":\"%s\",\"%s\":%.3f", p->write ? "write" : "read", holder ? "hold_ms" : "wait_ms",
 	       p->ns / 1e6);
 	if (holder)
@@ -168,7 +169,7 @@ static void json_party(const struct watch_incident *inc, const struct watch_part
 	printf(",\"stack\":[");
 	for (int i = 0; i < n; i++) {
 		printf("%s", i ? "," : "");
-		out_jstr(stdout, fr[i]);
+		ob_json_file(stdout, fr[i]);
 	}
 	printf("]}");
 }
@@ -200,7 +201,7 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 		}
 		printf("],\"crossings\":%u,\"events\":%llu,\"file\":", inc->crossings,
 		       (unsigned long long)inc->events);
-		out_jstr(stdout, inc->file);
+		ob_json_file(stdout, inc->file);
 		printf("}\n");
 	} else {
 		localtime_r(&sec, &tm);

@@ -74,21 +74,6 @@ void cmdargs_bad(const char *prog, char **argv, const struct cmdargs_opts *t)
 	fprintf(stderr, "%s: %s: unknown or ambiguous option (see --help)\n", prog, a);
 }
 
-void cmdargs_bad_option(const char *prog, char **argv, const char *optstring,
-			const char *long_val)
-{
-	const char *a = argv[optind - 1];
-	int is_long = a[0] == '-' && a[1] == '-';
-
-	if (optopt && ((is_long && long_val && strchr(long_val, optopt)) ||
-		       (!is_long && optstring && strchr(optstring, optopt))))
-		fprintf(stderr, "%s: %s: needs a value (see --help)\n", prog, argv[optind - 1]);
-	else if (optopt)
-		fprintf(stderr, "%s: -%c: unknown option (see --help)\n", prog, optopt);
-	else
-		fprintf(stderr, "%s: %s: unknown option (see --help)\n", prog, argv[optind - 1]);
-}
-
 const char *cmdargs_optional_number(int argc, char **argv)
 {
 	const char *v = optind < argc ? argv[optind] : NULL;

@@ -34,14 +34,6 @@ int cmdargs_list(int argc, char **argv, const struct cmdargs_opts *t);
 void cmdargs_bad(const char *prog, char **argv, const struct cmdargs_opts *t);
 
 /*
- * The same for a table whose options are described by hand: a short
- * option of optstring, or a long one whose val is in long_val, needs a
- * value.
- */
-void cmdargs_bad_option(const char *prog, char **argv, const char *optstring,
-			const char *long_val);
-
-/*
  * An optional_argument option given without "=VALUE": its value is the next
  * argument when that is all digits (report's --stacks N). Returns it and
  * steps optind over it, or NULL. Report and stat's pass-through both use it,

@@ -167,7 +167,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 			report_usage(stdout);
 			return 1;
 		default:
-			cmdargs_bad_option("mmaplock report", argv, "h", "bstTW");
+			cmdargs_bad("mmaplock report", argv, &report_options);
 			return -1;
 		}
 	}
@@ -331,30 +331,34 @@ static int print_html(struct run *x, const struct report_opts *o, struct report 
 /* The one output o asks for, to out (--html: to its file). 0, 1 or 2. */
 static int print(struct run *x, const struct report_opts *o, struct report *r, FILE *out)
 {
+	char buf[16384];
+	struct ob ob;
+
 	if (o->html)
 		return print_html(x, o, r, out);
+	ob_init_file(&ob, out, buf, sizeof(buf));
 	if (o->holder) {
 		if (o->top && (size_t)o->top < x->br.nholders)
 			x->br.nholders = (size_t)o->top;
 		if (o->json)
-			out_blame_json(r, out);
+			out_blame_json(r, &ob);
 		else if (o->csv)
-			out_blame_csv(r, out);
+			out_blame_csv(r, &ob);
 		else
-			out_blame_table(r, out);
+			out_blame_table(r, &ob);
 	} else if (o->json)
-		out_json(r, out);
+		out_json(r, &ob);
 	else if (o->csv)
-		out_csv(r, out);
+		out_csv(r, &ob);
 	else if (o->hist)
-		out_hist(r, out);
+		out_hist(r, &ob);
 	else
-		out_table(r, out);
+		out_table(r, &ob);
 	if (o->stacks && !o->json)
-		out_stacks_table(r, out);
+		out_stacks_table(r, &ob);
 	if (o->stacks && o->json && !r->has_stacks)
 		fprintf(stderr, "mmaplock report: no kernel stacks in this trace (record with --stack)\n");
-	return 0;
+	return ob_flush(&ob) ? 1 : 0;
 }
 
 int report_run(const struct report_opts *o, FILE *out)

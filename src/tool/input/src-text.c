@@ -251,76 +251,79 @@ static uint32_t stream_of(const char *p, const char *e, uint32_t cpu)
 	return (cpu & 0xffff) | (h % 15 + 1) << 16;
 }
 
-/*
- * One line [p, e): what it is. For L_OURS *ev is filled; for every record
- * *stream (stream_of) and *pid tell where it happened.
- */
-static enum line_kind parse_line(struct source *s, struct text_src *t, const char *p,
-				 const char *e, struct mml_event *ev, uint32_t *streamp,
-				 uint32_t *pidp)
+/* The first token "digits.digits:" preceded by a blank: its end (*ts set), or NULL. */
+static const char *find_ts(const char *p, const char *e, uint64_t *ts)
 {
-	const char *ts_end = NULL, *task_end, *q, *name, *ne, *v;
-	uint64_t ts = 0;
-	uint32_t tid = 0, tgid = 0, cpu = 0;
-	uint8_t ctx = 0;
-	char comm[16] = "";
-	int ok;
+	const char *ts_end = NULL;
 
-	memset(ev, 0, sizeof(*ev));
-	/* the timestamp: the first token "digits.digits:" preceded by a blank */
-	for (q = p; q < e; q++) {
+	for (const char *q = p; q < e; q++) {
 		if (!is_digit(*q) || (q > p && q[-1] != ' '))
 			continue;
-		if (parse_ts(q, e, &ts, &ts_end))
+		if (parse_ts(q, e, ts, &ts_end))
 			break;
 	}
-	if (!ts_end)
-		return L_NONE;
-	/* the head: TASK [CPU] FLAGS before the timestamp */
-	task_end = ts_end;
-	while (task_end > p && task_end[-1] != ' ')
-		task_end--;			/* start of the ts token */
-	{
-		const char *rb = NULL, *lb = NULL;
-		for (q = task_end - 1; q > p; q--)
-			if (*q == ']') {
-				const char *d = q;
-				while (d > p && is_digit(d[-1]))
-					d--;
-				if (d > p && d[-1] == '[' && d < q) {
-					rb = q;
-					lb = d - 1;
-					break;
-				}
-			}
-		if (rb) {
-			cpu = (uint32_t)parse_dec(lb + 1, rb, &ok);
-			/* flags column between ']' and the ts: "d..1." - position 2 is irq context */
-			const char *f = rb + 1;
-			while (f < task_end && *f == ' ')
-				f++;
-			if (f < task_end && !is_digit(*f)) {
-				const char *fe = f;
-				while (fe < task_end && *fe != ' ')
-					fe++;
-				if (fe - f >= 3) {
-					switch (f[2]) {
-					case 'h': ctx |= MML_F_HARDIRQ; break;
-					case 's': ctx |= MML_F_SOFTIRQ; break;
-					case 'H': ctx |= MML_F_HARDIRQ | MML_F_SOFTIRQ; break;
-					case 'z': case 'Z': ctx |= MML_F_NMI; break;
-					}
-				}
-			}
-			task_end = lb;
-		}
-		if (!parse_task(p, task_end, comm, &tid, &tgid))
-			return L_NONE;
-		*streamp = stream_of(p, task_end, cpu);
+	return ts_end;
+}
+
+/* The context of a flags column "d..1." (position 2): MML_F_* bits. */
+static uint8_t flags_ctx(const char *f, const char *end)
+{
+	const char *fe = f;
+
+	while (fe < end && *fe != ' ')
+		fe++;
+	if (fe - f < 3)
+		return 0;
+	switch (f[2]) {
+	case 'h': return MML_F_HARDIRQ;
+	case 's': return MML_F_SOFTIRQ;
+	case 'H': return MML_F_HARDIRQ | MML_F_SOFTIRQ;
+	case 'z': case 'Z': return MML_F_NMI;
 	}
-	*pidp = tid;
-	/* the event name */
-	name = ts_end;
+	return 0;
+}
+
+/*
+ * The head before the timestamp, TASK [CPU] FLAGS, in [p, task_end): the
+ * CPU and the context of the flags column when there is a "[CPU]"; the
+ * end of TASK.
+ */
+static const char *parse_cpu(const char *p, const char *task_end, uint32_t *cpu, uint8_t *ctx)
+{
+	const char *rb = NULL, *lb = NULL, *f;
+	int ok;
+
+	for (const char *q = task_end - 1; q > p; q--)
+		if (*q == ']') {
+			const char *d = q;
+			while (d > p && is_digit(d[-1]))
+				d--;
+			if (d > p && d[-1] == '[' && d < q) {
+				rb = q;
+				lb = d - 1;
+				break;
+			}
+		}
+	if (!rb)
+		return task_end;
+	*cpu = (uint32_t)parse_dec(lb + 1, rb, &ok);
+	f = rb + 1;
+	while (f < task_end && *f == ' ')
+		f++;
+	if (f < task_end && !is_digit(*f))
+		*ctx |= flags_ctx(f, task_end);
+	return lb;
+}
+
+/*
+ * The event name at name (after the timestamp): ev->type and *fields (what
+ * follows "NAME:") for one of ours, else L_STACK or L_OTHER.
+ */
+static enum line_kind event_name(const char *name, const char *e, struct mml_event *ev,
+				 const char **fields)
+{
+	const char *ne;
+
 	while (name < e && *name == ' ')
 		name++;
 	if (e - name >= 13 && !memcmp(name, "<stack trace>", 13))
@@ -351,99 +354,165 @@ static enum line_kind parse_line(struct source *s, struct text_src *t, const cha
 	else
 		return L_OTHER;
 #undef IS
+	*fields = ne + 1;
+	return L_OURS;
+}
+
+/* lock:contention_begin/end's fields [q, e) into ev. L_OURS, or L_OTHER (not an rwsem wait). */
+static enum line_kind contention_fields(const char *q, const char *e, struct mml_event *ev)
+{
+	const char *v, *ve;
+	uint64_t fl = 0;
+	int ok;
+
+	while (q < e && *q == ' ')
+		q++;
+	ev->mm = text_parse_hex(q, e);
+	if (ev->type == MML_EV_CONTENTION_END) {
+		v = field(q, e, "(ret=");
+		ev->memcg = v ? parse_dec(v, e, &ok) : 0;
+		return L_OURS;
+	}
+	v = field(q, e, "(flags=");
+	if (!v)
+		return L_OTHER;
+	/* LCB_F_SPIN 1, READ 2, WRITE 4: the mmap_lock is an rwsem */
+	ve = memchr(v, ')', (size_t)(e - v));
+	if (!ve)
+		ve = e;
+	for (const char *w = v; w < ve; w++) {
+		if (!strncmp(w, "SPIN", 4)) fl |= 1;
+		if (!strncmp(w, "READ", 4)) fl |= 2;
+		if (!strncmp(w, "WRITE", 5)) fl |= 4;
+	}
+	if (!(fl & 6))
+		return L_OTHER;	/* not an rwsem wait: a spinlock, mutex ... */
+	ev->memcg = fl;
+	if (fl & 4)
+		ev->flags |= MML_F_WRITE;
+	return L_OURS;
+}
+
+/* The id of "memcg_path=" v (up to the last " write=" before e), interned; the last one cached. */
+static uint64_t memcg_path_id(struct source *s, struct text_src *t, const char *v, const char *e)
+{
+	const char *pe = NULL;
+	char tmp[4096];
+	uint64_t id;
+	size_t n;
+
+	for (const char *w = v; (w = field(w, e, "write=")); )
+		pe = w - 7;	/* the last " write=" ends the path */
+	if (!pe || pe < v)
+		pe = v;
+	n = (size_t)(pe - v);
+	if (!n)
+		return 0;
+	if (n < sizeof(t->last_path) && t->last_path_id != UINT64_MAX &&
+	    !memcmp(t->last_path, v, n) && !t->last_path[n])
+		return t->last_path_id;
+	if (n >= sizeof(tmp))
+		n = sizeof(tmp) - 1;
+	memcpy(tmp, v, n);
+	tmp[n] = 0;
+	id = meta_intern_memcg(s->meta, tmp);
+	if (n < sizeof(t->last_path)) {
+		memcpy(t->last_path, tmp, n + 1);
+		t->last_path_id = id;
+	}
+	return id;
+}
+
+/* An mmap_lock event's fields [q, e) into ev. L_OURS, or L_OTHER when one is missing. */
+static enum line_kind mmap_lock_fields(struct source *s, struct text_src *t, const char *q,
+				       const char *e, struct mml_event *ev)
+{
+	const char *v = field(q, e, "mm=");
+	int ok;
+
+	if (!v)
+		return L_OTHER;
+	ev->mm = text_parse_hex(v, e);
+	if ((v = field(q, e, "memcg_id=")))
+		ev->memcg = parse_dec(v, e, &ok);
+	else if ((v = field(q, e, "memcg_path=")))
+		ev->memcg = memcg_path_id(s, t, v, e);
+	v = NULL;
+	for (const char *w = q; (w = field(w, e, "write=")); )
+		v = w;			/* the last one: a raw path may hold "write=" */
+	if (!v)
+		return L_OTHER;
+	if (is_true(v, e))
+		ev->flags |= MML_F_WRITE;
+	if (ev->type == MML_EV_ACQUIRE_RETURNED) {
+		v = field(q, e, "success=");
+		if (!v)
+			return L_OTHER;
+		if (is_true(v, e))
+			ev->flags |= MML_F_SUCCESS;
+	}
+	return L_OURS;
+}
+
+/* Tell meta who the task is (once per change, not per line). */
+static void note_task(struct source *s, struct text_src *t, uint32_t tid, uint32_t tgid,
+		      const char *comm)
+{
+	const struct mml_task_info *old;
+
+	if (!comm[0] || (tid == t->last_tid && tgid == t->last_tgid && !strcmp(comm, t->last_comm)) ||
+	    !strcmp(comm, "<...>"))
+		return;
+	old = meta_task(s->meta, tid);
+	if (!old || strcmp(old->comm, comm) || (tgid && old->tgid != tgid)) {
+		struct mml_task_info ti = { .tid = tid, .tgid = tgid ? tgid : (old ? old->tgid : 0) };
+		memcpy(ti.comm, comm, sizeof(ti.comm));
+		meta_set_task(s->meta, &ti);
+	}
+	t->last_tid = tid;
+	t->last_tgid = tgid;
+	memcpy(t->last_comm, comm, sizeof(t->last_comm));
+}
+
+/*
+ * One line [p, e): what it is. For L_OURS *ev is filled; for every record
+ * *stream (stream_of) and *pid tell where it happened.
+ */
+static enum line_kind parse_line(struct source *s, struct text_src *t, const char *p,
+				 const char *e, struct mml_event *ev, uint32_t *streamp,
+				 uint32_t *pidp)
+{
+	const char *ts_end, *task_end, *fields = NULL;
+	uint64_t ts = 0;
+	uint32_t tid = 0, tgid = 0, cpu = 0;
+	uint8_t ctx = 0;
+	char comm[16] = "";
+	enum line_kind k;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!(ts_end = find_ts(p, e, &ts)))
+		return L_NONE;
+	task_end = ts_end;
+	while (task_end > p && task_end[-1] != ' ')
+		task_end--;			/* start of the ts token */
+	task_end = parse_cpu(p, task_end, &cpu, &ctx);
+	if (!parse_task(p, task_end, comm, &tid, &tgid))
+		return L_NONE;
+	*streamp = stream_of(p, task_end, cpu);
+	*pidp = tid;
+	if ((k = event_name(ts_end, e, ev, &fields)) != L_OURS)
+		return k;
 	ev->flags = ctx;
 	ev->ts = ts;
 	ev->tid = tid;
 	ev->cpu = (uint16_t)cpu;
-	/* the fields */
-	q = ne + 1;
-	if (ev->type == MML_EV_CONTENTION_BEGIN || ev->type == MML_EV_CONTENTION_END) {
-		while (q < e && *q == ' ')
-			q++;
-		ev->mm = text_parse_hex(q, e);
-		if (ev->type == MML_EV_CONTENTION_BEGIN) {
-			v = field(q, e, "(flags=");
-			if (!v)
-				return L_OTHER;
-			/* LCB_F_SPIN 1, READ 2, WRITE 4: the mmap_lock is an rwsem */
-			const char *ve = memchr(v, ')', (size_t)(e - v));
-			if (!ve)
-				ve = e;
-			uint64_t fl = 0;
-			for (const char *w = v; w < ve; w++) {
-				if (!strncmp(w, "SPIN", 4)) fl |= 1;
-				if (!strncmp(w, "READ", 4)) fl |= 2;
-				if (!strncmp(w, "WRITE", 5)) fl |= 4;
-			}
-			if (!(fl & 6))
-				return L_OTHER;	/* not an rwsem wait: a spinlock, mutex ... */
-			ev->memcg = fl;
-			if (fl & 4)
-				ev->flags |= MML_F_WRITE;
-		} else {
-			v = field(q, e, "(ret=");
-			ev->memcg = v ? parse_dec(v, e, &ok) : 0;
-		}
-	} else {
-		v = field(q, e, "mm=");
-		if (!v)
-			return L_OTHER;
-		ev->mm = text_parse_hex(v, e);
-		if ((v = field(q, e, "memcg_id="))) {
-			ev->memcg = parse_dec(v, e, &ok);
-		} else if ((v = field(q, e, "memcg_path="))) {
-			const char *pe = NULL;
-			for (const char *w = v; (w = field(w, e, "write=")); )
-				pe = w - 7;	/* the last " write=" ends the path */
-			if (!pe || pe < v)
-				pe = v;
-			size_t n = (size_t)(pe - v);
-			if (!n) {
-				ev->memcg = 0;
-			} else if (n < sizeof(t->last_path) && t->last_path_id != UINT64_MAX &&
-				   !memcmp(t->last_path, v, n) && !t->last_path[n]) {
-				ev->memcg = t->last_path_id;
-			} else {
-				char tmp[4096];
-				if (n >= sizeof(tmp))
-					n = sizeof(tmp) - 1;
-				memcpy(tmp, v, n);
-				tmp[n] = 0;
-				ev->memcg = meta_intern_memcg(s->meta, tmp);
-				if (n < sizeof(t->last_path)) {
-					memcpy(t->last_path, tmp, n + 1);
-					t->last_path_id = ev->memcg;
-				}
-			}
-		}
-		v = NULL;
-		for (const char *w = q; (w = field(w, e, "write=")); )
-			v = w;			/* the last one: a raw path may hold "write=" */
-		if (!v)
-			return L_OTHER;
-		if (is_true(v, e))
-			ev->flags |= MML_F_WRITE;
-		if (ev->type == MML_EV_ACQUIRE_RETURNED) {
-			v = field(q, e, "success=");
-			if (!v)
-				return L_OTHER;
-			if (is_true(v, e))
-				ev->flags |= MML_F_SUCCESS;
-		}
-	}
-	/* tell meta who the task is (once per change, not per line) */
-	if (comm[0] && (tid != t->last_tid || tgid != t->last_tgid || strcmp(comm, t->last_comm)) &&
-	    strcmp(comm, "<...>")) {
-		const struct mml_task_info *old = meta_task(s->meta, tid);
-		if (!old || strcmp(old->comm, comm) || (tgid && old->tgid != tgid)) {
-			struct mml_task_info ti = { .tid = tid, .tgid = tgid ? tgid : (old ? old->tgid : 0) };
-			memcpy(ti.comm, comm, sizeof(ti.comm));
-			meta_set_task(s->meta, &ti);
-		}
-		t->last_tid = tid;
-		t->last_tgid = tgid;
-		memcpy(t->last_comm, comm, sizeof(comm));
-	}
+	if (ev->type == MML_EV_CONTENTION_BEGIN || ev->type == MML_EV_CONTENTION_END)
+		k = contention_fields(fields, e, ev);
+	else
+		k = mmap_lock_fields(s, t, fields, e, ev);
+	if (k != L_OURS)
+		return k;
+	note_task(s, t, tid, tgid, comm);
 	return L_OURS;
 }
 

@@ -51,9 +51,9 @@ static void sep(struct export *x)
 	struct chrome *c = x->priv;
 
 	if (c->first)
-		ob_mem(x, "\n", 1);
+		ob_mem(&x->ob, "\n", 1);
 	else
-		ob_mem(x, ",\n", 2);
+		ob_mem(&x->ob, ",\n", 2);
 	c->first = 0;
 }
 
@@ -97,7 +97,7 @@ static struct mmrec *mm_get(struct mms *m, uint64_t mm)
 
 static void counter(struct export *x, const struct mmrec *r, uint64_t ts)
 {
-	char *p = ob_reserve(x, 160);
+	char *p = ob_reserve(&x->ob, 160);
 
 	p = P_LIT(p, ",\n{\"name\":\"waiters 0x");
 	p = P_FIX(p, r->hex, r->len, 16);
@@ -109,7 +109,7 @@ static void counter(struct export *x, const struct mmrec *r, uint64_t ts)
 	else
 		p = p_u64(p, r->waiters);
 	p = P_LIT(p, "}}");
-	ob_commit(x, p);
+	ob_commit(&x->ob, p);
 }
 
 /* The memcg's name as a JSON string, cached (a trace has few memcgs). */
@@ -117,19 +117,23 @@ static void memcg_json(struct export *x, struct chrome *c, uint64_t memcg)
 {
 	__typeof__(&c->memcg[0]) m = &c->memcg[hash_bits(memcg, 5)];
 	char buf[48];
-	size_t at;
+	const char *name;
+	struct ob t;
 
 	if (memcg == m->id && m->len) {
-		ob_mem(x, m->s, m->len);
+		ob_mem(&x->ob, m->s, m->len);
 		return;
 	}
-	/* render it once, through the emptied buffer, then keep a copy */
-	ob_flush(x);
-	ob_jstr(x, export_memcg(x, memcg, buf, sizeof(buf)));
-	at = x->bn < sizeof(m->s) ? x->bn : 0;
-	memcpy(m->s, x->buf, at);
-	m->len = at;
+	/* render it once into the cache (names of MEMCG_JSON bytes or more: each time) */
+	name = export_memcg(x, memcg, buf, sizeof(buf));
+	ob_init_fixed(&t, m->s, sizeof(m->s) - 1);
+	ob_json_str(&t, name);
+	m->len = t.err ? 0 : t.n;
 	m->id = memcg;
+	if (m->len)
+		ob_mem(&x->ob, m->s, m->len);
+	else
+		ob_json_str(&x->ob, name);
 }
 
 /* The task's ,"pid":P,"tid":T,"args":{"mm":"0x run; records new tasks. */
@@ -164,7 +168,7 @@ static void slice(struct export *x, int what, const struct pair_interval *iv, co
 	__typeof__(&c->memcg[0]) m = &c->memcg[hash_bits(iv->memcg, 5)];
 	int f = what == W_WAIT ? iv->contended != 0 :
 		what == W_HOLD ? 2 + 2 * (iv->trylock != 0) + (iv->downgraded != 0) : 6;
-	char *p = ob_reserve(x, 512);
+	char *p = ob_reserve(&x->ob, 512);
 
 	p = P_FIX(p, name_pre[what * 2 + !!iv->write].s, name_pre[what * 2 + !!iv->write].n, 32);
 	p = P_FIX(p, r->hex, r->len, 16);
@@ -178,12 +182,12 @@ static void slice(struct export *x, int what, const struct pair_interval *iv, co
 	if (iv->memcg == m->id && m->len && m->len <= 64) {
 		p = P_FIX(p, m->s, m->len, 64);
 	} else {
-		ob_commit(x, p);
+		ob_commit(&x->ob, p);
 		memcg_json(x, c, iv->memcg);
-		p = ob_reserve(x, 64);
+		p = ob_reserve(&x->ob, 64);
 	}
 	p = P_FIX(p, tail[f].s, tail[f].n, 48);
-	ob_commit(x, p);
+	ob_commit(&x->ob, p);
 	x->intervals++;
 }
 
@@ -195,10 +199,10 @@ static int begin(struct export *x)
 		return -1;
 	c->first = 1;
 	x->priv = c;
-	ob_unbuffered(x);
-	OBL(x, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+	ob_unbuffered(&x->ob);
+	OBL(&x->ob, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
 	sep(x);
-	ob_str(x, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":"
+	ob_str(&x->ob, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":"
 	       "\"mmap_lock waiters per mm\"}}");
 	return 0;
 }
@@ -258,17 +262,17 @@ static int end(struct export *x)
 		char name[64];
 		snprintf(name, sizeof(name), "%s[%u]", export_comm(x, tid), tid);
 		sep(x);
-		OBL(x, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":");
-		ob_u64(x, pid_of(x, tid));
-		OBL(x, ",\"tid\":");
-		ob_u64(x, tid);
-		OBL(x, ",\"args\":{\"name\":");
-		ob_jstr(x, name);
-		OBL(x, "}}");
+		OBL(&x->ob, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":");
+		ob_u64(&x->ob, pid_of(x, tid));
+		OBL(&x->ob, ",\"tid\":");
+		ob_u64(&x->ob, tid);
+		OBL(&x->ob, ",\"args\":{\"name\":");
+		ob_json_str(&x->ob, name);
+		OBL(&x->ob, "}}");
 	}
 	free(tids);
-	OBL(x, "\n]}\n");
-	ob_flush(x);
+	OBL(&x->ob, "\n]}\n");
+	ob_flush(&x->ob);
 	mms_fini(&c->mms);
 	u64map_free(&c->tids);
 	free(c);

@@ -8,21 +8,6 @@
 #include <string.h>
 #include "export.h"
 
-static void cstr(struct export *x, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		ob_str(x, s);
-		return;
-	}
-	ob_mem(x, "\"", 1);
-	for (; *s; s++) {
-		if (*s == '"')
-			ob_mem(x, "\"", 1);
-		ob_mem(x, s, 1);
-	}
-	ob_mem(x, "\"", 1);
-}
-
 /*
  * Speed: the parts that repeat are kept ready-made per task ("TID,COMM,0x"),
  * per mm (its hex) and per memcg (",NAME"), in direct-mapped caches (tasks
@@ -45,32 +30,22 @@ struct csv {
 	struct hexcache mm;
 };
 
-/* s CSV-quoted into d (len bytes); its length, 0 when it does not fit. */
+/* s as a CSV field into d (len bytes); its length, 0 when it does not fit. */
 static size_t quoted(char *d, size_t len, const char *s)
 {
-	size_t k = 0;
-	int q = strpbrk(s, ",\"\r\n") != NULL;
+	struct ob o;
 
-	if (q)
-		d[k++] = '"';
-	for (; *s; s++) {
-		if (k + 3 > len)
-			return 0;
-		if (q && *s == '"')
-			d[k++] = '"';
-		d[k++] = *s;
-	}
-	if (q)
-		d[k++] = '"';
-	return k;
+	ob_init_fixed(&o, d, len - 2);	/* as before: names that just fit stay uncached */
+	ob_csv_field(&o, s);
+	return o.err ? 0 : o.n;
 }
 
 static int begin(struct export *x)
 {
 	if (!(x->priv = calloc(1, sizeof(struct csv))))
 		return -1;
-	ob_unbuffered(x);
-	ob_str(x, "kind,tid,comm,mm,memcg,mode,start_ns,end_ns,dur_ns,contended,trylock,downgraded,"
+	ob_unbuffered(&x->ob);
+	ob_str(&x->ob, "kind,tid,comm,mm,memcg,mode,start_ns,end_ns,dur_ns,contended,trylock,downgraded,"
 	       "non_owner\n");
 	return 0;
 }
@@ -139,7 +114,7 @@ static void hook(void *ctx, const struct pair_interval *iv)
 	m = memcg_run(x, c, iv->memcg, &ml);
 	h = hex_cached(&c->mm, iv->mm, &hl);
 	if (t && m) {
-		p = ob_reserve(x, 256 + CSV_MEMCG);
+		p = ob_reserve(&x->ob, 256 + CSV_MEMCG);
 		p = P_FIX(p, kinds[k].s, kinds[k].n, 8);
 		p = P_FIX(p, t, tl, 64);
 		p = P_FIX(p, h, hl, 16);
@@ -148,15 +123,15 @@ static void hook(void *ctx, const struct pair_interval *iv)
 		else
 			p = p_mem(p, m, ml);
 	} else {	/* names too long for the caches: the slow path */
-		ob_mem(x, kinds[k].s, kinds[k].n);
-		ob_u64(x, iv->tid);
-		OBL(x, ",");
-		cstr(x, export_comm(x, iv->tid));
-		OBL(x, ",0x");
-		ob_hex(x, iv->mm);
-		OBL(x, ",");
-		cstr(x, export_memcg(x, iv->memcg, buf, sizeof(buf)));
-		p = ob_reserve(x, 128);
+		ob_mem(&x->ob, kinds[k].s, kinds[k].n);
+		ob_u64(&x->ob, iv->tid);
+		OBL(&x->ob, ",");
+		ob_csv_field(&x->ob, export_comm(x, iv->tid));
+		OBL(&x->ob, ",0x");
+		ob_hex(&x->ob, iv->mm);
+		OBL(&x->ob, ",");
+		ob_csv_field(&x->ob, export_memcg(x, iv->memcg, buf, sizeof(buf)));
+		p = ob_reserve(&x->ob, 128);
 	}
 	p = P_FIX(p, modes[!!iv->write].s, modes[!!iv->write].n, 8);
 	p = p_u64(p, iv->start_ts);
@@ -169,13 +144,13 @@ static void hook(void *ctx, const struct pair_interval *iv)
 	p[4] = ',', p[5] = (char)('0' + iv->downgraded);
 	p[6] = ',', p[7] = (char)('0' + iv->non_owner);
 	p[8] = '\n';
-	ob_commit(x, p + 9);
+	ob_commit(&x->ob, p + 9);
 	x->intervals++;
 }
 
 static int end(struct export *x)
 {
-	ob_flush(x);
+	ob_flush(&x->ob);
 	free(x->priv);
 	x->priv = NULL;
 	return 0;

@@ -175,9 +175,14 @@ static int end(struct export *x)
 			uint64_t ns = l[i].ns;
 			while (i + 1 < n && !strcmp(l[i].s, l[i + 1].s))
 				ns += l[++i].ns;	/* tasks of one comm merge */
-			if (ns)
-				fprintf(x->out, "%s %" PRIu64 "\n", l[i].s, ns);
+			if (ns) {
+				ob_str(&x->ob, l[i].s);
+				OBL(&x->ob, " ");
+				ob_u64(&x->ob, ns);
+				OBL(&x->ob, "\n");
+			}
 		}
+		ob_flush(&x->ob);
 	}
 	for (size_t i = 0; l && i < n; i++)
 		free(l[i].s);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * export.c: what the export sinks share (export.h): names from meta and a
- * JSON string writer.
+ * export.c: what the export sinks share (export.h): names from meta.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,23 +16,4 @@ const char *export_comm(const struct export *x, uint32_t tid)
 const char *export_memcg(const struct export *x, uint64_t id, char *buf, size_t len)
 {
 	return meta_memcg_name(x->meta, id, buf, len);
-}
-
-void ob_jstr(struct export *x, const char *s)
-{
-	ob_mem(x, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char t[8];
-		if (c == '"' || c == '\\') {
-			t[0] = '\\', t[1] = (char)c;
-			ob_mem(x, t, 2);
-		} else if (c < 0x20) {
-			snprintf(t, sizeof(t), "\\u%04x", c);
-			ob_mem(x, t, 6);
-		} else {
-			ob_mem(x, (const char *)&c, 1);
-		}
-	}
-	ob_mem(x, "\"", 1);
 }

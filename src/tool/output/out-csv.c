@@ -8,33 +8,17 @@
 #include <string.h>
 #include "report.h"
 
-/* One CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line break. */
-void out_cstr(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-void out_csv(const struct report *r, FILE *f)
+void out_csv(const struct report *r, struct ob *o)
 {
 	char name[512];
 
-	fprintf(f, "key,acquisitions_read,acquisitions_write,failed,contended,downgrades,"
+	ob_printf(o, "key,acquisitions_read,acquisitions_write,failed,contended,downgrades,"
 		"wait_ns_count,wait_ns_total,wait_ns_mean,wait_ns_p50,wait_ns_p99,wait_ns_max,"
 		"hold_ns_count,hold_ns_total,hold_ns_p50,hold_ns_p99,hold_ns_max\n");
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
-		out_cstr(f, agg_group_name(r->agg, g, name, sizeof(name)));
-		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		ob_csv_field(o, agg_group_name(r->agg, g, name, sizeof(name)));
+		ob_printf(o, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
 			g->acq_read, g->acq_write, g->failed, report_contended(r, g), g->downgrades,

@@ -16,24 +16,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ob.h"
 #include "report.h"
 #include "timeagg.h"
 #include "worst.h"
 
 extern const char out_html_js[];	/* html-page.js (cmake/embed.cmake) */
-
-void out_html_esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
 
 static void us(FILE *f, uint64_t ns)
 {
@@ -140,7 +128,7 @@ static void histograms(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
 		fprintf(f, "<div class=\"hgroup\" data-g=\"%zu\" id=\"hist-%zu\"><h3>", i, i);
-		out_html_esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
+		ob_html_file(f, agg_group_name(r->agg, g, name, sizeof(name)));
 		fputs("</h3>\n", f);
 		hist_svg(f, "wait", &g->wait, "#d33", &ax);
 		hist_svg(f, "hold", &g->hold, "#36c", &ax);
@@ -161,9 +149,9 @@ static void matrix(const struct report *r, FILE *f)
 	      "<th>waits</th></tr>\n", f);
 	for (size_t i = 0; i < br->npairs; i++) {
 		fputs("<tr><td>", f);
-		out_html_esc(f, br->pairs[i].holder_cgroup);
+		ob_html_file(f, br->pairs[i].holder_cgroup);
 		fputs("</td><td>", f);
-		out_html_esc(f, blame_memcg_name(r->blame, br->pairs[i].victim_memcg, buf, sizeof(buf)));
+		ob_html_file(f, blame_memcg_name(r->blame, br->pairs[i].victim_memcg, buf, sizeof(buf)));
 		fputs("</td>", f);
 		us(f, br->pairs[i].blamed_ns);
 		fprintf(f, "<td>%" PRIu64 "</td></tr>\n", br->pairs[i].waits);
@@ -174,7 +162,7 @@ static void matrix(const struct report *r, FILE *f)
 		const struct blame_holder *h = &br->holders[i];
 		const struct mml_task_info *t = meta_task(r->meta, h->tid);
 		fputs("<tr><td>", f);
-		out_html_esc(f, t && t->comm[0] ? t->comm : "?");
+		ob_html_file(f, t && t->comm[0] ? t->comm : "?");
 		fprintf(f, "[%u]</td>", h->tid);
 		us(f, h->blamed_ns);
 		us(f, h->write_ns);
@@ -231,7 +219,7 @@ static void summary(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		const struct agg_group *g = r->groups[i];
 		fputs("<tr><td>", f);
-		out_html_esc(f, agg_group_name(r->agg, g, name, sizeof(name)));
+		ob_html_file(f, agg_group_name(r->agg, g, name, sizeof(name)));
 		fprintf(f, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%"
 			PRIu64 "</td>", g->acq_read, g->acq_write, g->failed, report_contended(r, g));
 		us(f, g->wait.total);
@@ -279,7 +267,7 @@ void out_html(const struct report *r, FILE *f)
 	      "<title>mmaplock report</title>\n<style>", f);
 	fputs(css, f);
 	fputs("</style></head><body>\n<h1>mmaplock report</h1>\n<p>", f);
-	out_html_esc(f, r->input);
+	ob_html_file(f, r->input);
 	fprintf(f, " (%s): %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " s, %" PRIu64
 		" lost. Groups by %s; times in us.</p>\n", r->format, r->stats->events,
 		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->stats->lost,

@@ -20,20 +20,20 @@ static const char *memcg_name(const struct report *r, uint64_t id, char *buf, si
 }
 
 /* ns as "us.nnn" */
-static void us(FILE *f, uint64_t ns)
+static void us(struct ob *o, uint64_t ns)
 {
-	fprintf(f, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
+	ob_printf(o, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
 }
 
 /* part / whole in percent with one decimal, rounded down: "12.3" */
-static void pct(FILE *f, uint64_t part, uint64_t whole)
+static void pct(struct ob *o, uint64_t part, uint64_t whole)
 {
 	uint64_t p = whole ? (uint64_t)((double)part * 1000.0 / (double)whole) : 0;
 
-	fprintf(f, "%" PRIu64 ".%" PRIu64, p / 10, p % 10);
+	ob_printf(o, "%" PRIu64 ".%" PRIu64, p / 10, p % 10);
 }
 
-static void section(const struct report *r, FILE *f, struct stackagg_kind *k, const char *what,
+static void section(const struct report *r, struct ob *o, struct stackagg_kind *k, const char *what,
 		    const char *plural)
 {
 	size_t n = (size_t)r->stacks;
@@ -41,145 +41,150 @@ static void section(const struct report *r, FILE *f, struct stackagg_kind *k, co
 	char buf[48];
 
 	if (!top) {
-		fprintf(f, "# out of memory\n");
+		ob_printf(o, "# out of memory\n");
 		return;
 	}
 	n = stackagg_top(k, top, n);
-	fprintf(f, "\n# top %zu of %zu stacks by %s time (all %s: %" PRIu64 ", ", n, k->n, what,
+	ob_printf(o, "\n# top %zu of %zu stacks by %s time (all %s: %" PRIu64 ", ", n, k->n, what,
 		plural, k->all_count);
-	us(f, k->all_ns);
-	fprintf(f, " us; without a stack: %" PRIu64 ", ", k->nostack_count);
-	us(f, k->nostack_ns);
-	fprintf(f, " us)\n");
+	us(o, k->all_ns);
+	ob_printf(o, " us; without a stack: %" PRIu64 ", ", k->nostack_count);
+	us(o, k->nostack_ns);
+	ob_printf(o, " us)\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct stackagg_ent *e = top[i];
 		const struct mml_stack *st = meta_stack(r->meta, e->id);
 
-		fprintf(f, "#%zu stack %" PRIu32 ": %s %" PRIu64 ", total ", i + 1, e->id, plural,
+		ob_printf(o, "#%zu stack %" PRIu32 ": %s %" PRIu64 ", total ", i + 1, e->id, plural,
 			e->count);
-		us(f, e->total);
-		fprintf(f, " us (");
-		pct(f, e->total, k->all_ns);
-		fprintf(f, "%% of all %s time), max ", what);
-		us(f, e->max);
-		fprintf(f, " us\n   by:");
+		us(o, e->total);
+		ob_printf(o, " us (");
+		pct(o, e->total, k->all_ns);
+		ob_printf(o, "%% of all %s time), max ", what);
+		us(o, e->max);
+		ob_printf(o, " us\n   by:");
 		for (unsigned t = 0; t < e->ntk; t++) {
-			fprintf(f, "%s %s %s ", t ? "," : "",
+			ob_printf(o, "%s %s %s ", t ? "," : "",
 				memcg_name(r, e->tk[t].memcg, buf, sizeof(buf)), e->tk[t].comm);
-			pct(f, e->tk[t].ns, e->total);
-			fputc('%', f);
+			pct(o, e->tk[t].ns, e->total);
+			ob_ch(o, '%');
 		}
 		if (e->approx)
-			fprintf(f, " (more takers: shares are upper bounds)");
-		fputc('\n', f);
+			ob_printf(o, " (more takers: shares are upper bounds)");
+		ob_ch(o, '\n');
 		if (!st)
-			fprintf(f, "        (stack %" PRIu32 " not defined in the trace)\n", e->id);
+			ob_printf(o, "        (stack %" PRIu32 " not defined in the trace)\n", e->id);
 		for (unsigned j = 0; st && j < st->n; j++)
-			fprintf(f, "        %s\n", st->sym[j]);
+			ob_printf(o, "        %s\n", st->sym[j]);
 	}
 	free(top);
 }
 
-void out_stacks_table(const struct report *r, FILE *f)
+void out_stacks_table(const struct report *r, struct ob *o)
 {
 	if (!r->has_stacks) {
-		fprintf(f, "no kernel stacks in this trace (record with --stack)\n");
+		ob_printf(o, "no kernel stacks in this trace (record with --stack)\n");
 		return;
 	}
-	section(r, f, &r->sa->wait, "wait", "waits");
-	section(r, f, &r->sa->hold, "hold", "holds");
+	section(r, o, &r->sa->wait, "wait", "waits");
+	section(r, o, &r->sa->hold, "hold", "holds");
 }
 
-static void json_kind(const struct report *r, FILE *f, struct stackagg_kind *k)
+static void json_kind(const struct report *r, struct ob *o, struct stackagg_kind *k)
 {
 	size_t n = r->has_stacks ? (size_t)r->stacks : 0;
 	const struct stackagg_ent **top = malloc((n ? n : 1) * sizeof(*top));
 	char buf[48];
 
 	n = top ? stackagg_top(k, top, n) : 0;
-	fputc('[', f);
+	ob_ch(o, '[');
 	for (size_t i = 0; i < n; i++) {
 		const struct stackagg_ent *e = top[i];
 		const struct mml_stack *st = meta_stack(r->meta, e->id);
 
-		fprintf(f, "%s\n      {\"id\": %" PRIu32 ", \"count\": %" PRIu64 ", \"total_ns\": %"
+		ob_printf(o, "%s\n      {\"id\": %" PRIu32 ", \"count\": %" PRIu64 ", \"total_ns\": %"
 			PRIu64 ", \"max_ns\": %" PRIu64 ", \"takers\": [", i ? "," : "", e->id,
 			e->count, e->total, e->max);
 		for (unsigned t = 0; t < e->ntk; t++) {
-			fprintf(f, "%s{\"memcg\": ", t ? ", " : "");
-			out_jstr(f, memcg_name(r, e->tk[t].memcg, buf, sizeof(buf)));
-			fprintf(f, ", \"comm\": ");
-			out_jstr(f, e->tk[t].comm);
-			fprintf(f, ", \"ns\": %" PRIu64 "}", e->tk[t].ns);
+			ob_printf(o, "%s{\"memcg\": ", t ? ", " : "");
+			ob_json_str(o, memcg_name(r, e->tk[t].memcg, buf, sizeof(buf)));
+			ob_printf(o, ", \"comm\": ");
+			ob_json_str(o, e->tk[t].comm);
+			ob_printf(o, ", \"ns\": %" PRIu64 "}", e->tk[t].ns);
 		}
-		fprintf(f, "], \"takers_approx\": %s, \"frames\": [", e->approx ? "true" : "false");
+		ob_printf(o, "], \"takers_approx\": %s, \"frames\": [", e->approx ? "true" : "false");
 		for (unsigned j = 0; st && j < st->n; j++) {
-			fprintf(f, "%s", j ? ", " : "");
-			out_jstr(f, st->sym[j]);
+			ob_printf(o, "%s", j ? ", " : "");
+			ob_json_str(o, st->sym[j]);
 		}
-		fprintf(f, "]}");
+		ob_printf(o, "]}");
 	}
-	fprintf(f, "%s]", n ? "\n    " : "");
+	ob_printf(o, "%s]", n ? "\n    " : "");
 	free(top);
 }
 
-void out_stacks_json(const struct report *r, FILE *f)
+void out_stacks_json(const struct report *r, struct ob *o)
 {
-	fprintf(f, "  \"stacks\": {\"wait_total_ns\": %" PRIu64 ", \"wait_without_stack_ns\": %"
+	ob_printf(o, "  \"stacks\": {\"wait_total_ns\": %" PRIu64 ", \"wait_without_stack_ns\": %"
 		PRIu64 ", \"hold_total_ns\": %" PRIu64 ", \"hold_without_stack_ns\": %" PRIu64
 		",\n    \"wait\": ", r->sa->wait.all_ns, r->sa->wait.nostack_ns, r->sa->hold.all_ns,
 		r->sa->hold.nostack_ns);
-	json_kind(r, f, &r->sa->wait);
-	fprintf(f, ",\n    \"hold\": ");
-	json_kind(r, f, &r->sa->hold);
-	fprintf(f, "}");
+	json_kind(r, o, &r->sa->wait);
+	ob_printf(o, ",\n    \"hold\": ");
+	json_kind(r, o, &r->sa->hold);
+	ob_printf(o, "}");
 }
 
-static void html_kind(const struct report *r, FILE *f, struct stackagg_kind *k, const char *what)
+static void html_kind(const struct report *r, struct ob *o, struct stackagg_kind *k, const char *what)
 {
 	const struct stackagg_ent *top[10];
 	size_t n = stackagg_top(k, top, 10);
 	char buf[48];
 
-	fprintf(f, "<h3>By %s time</h3>\n<table><tr><th>stack (leaf first)</th><th>count</th>"
+	ob_printf(o, "<h3>By %s time</h3>\n<table><tr><th>stack (leaf first)</th><th>count</th>"
 		"<th>total</th><th>share</th><th>max</th><th>taken most by</th></tr>\n", what);
 	for (size_t i = 0; i < n; i++) {
 		const struct stackagg_ent *e = top[i];
 		const struct mml_stack *st = meta_stack(r->meta, e->id);
 
-		fputs("<tr><td style=\"text-align:left;font-family:monospace\">", f);
+		ob_str(o, "<tr><td style=\"text-align:left;font-family:monospace\">");
 		for (unsigned j = 0; st && j < st->n; j++) {
-			out_html_esc(f, st->sym[j]);
-			fputs("<br>", f);
+			ob_html(o, st->sym[j]);
+			ob_str(o, "<br>");
 		}
 		if (!st)
-			fprintf(f, "stack %" PRIu32 " (not defined)", e->id);
-		fprintf(f, "</td><td>%" PRIu64 "</td><td>", e->count);
-		us(f, e->total);
-		fputs("</td><td>", f);
-		pct(f, e->total, k->all_ns);
-		fputs("%</td><td>", f);
-		us(f, e->max);
-		fputs("</td><td style=\"text-align:left\">", f);
+			ob_printf(o, "stack %" PRIu32 " (not defined)", e->id);
+		ob_printf(o, "</td><td>%" PRIu64 "</td><td>", e->count);
+		us(o, e->total);
+		ob_str(o, "</td><td>");
+		pct(o, e->total, k->all_ns);
+		ob_str(o, "%</td><td>");
+		us(o, e->max);
+		ob_str(o, "</td><td style=\"text-align:left\">");
 		for (unsigned t = 0; t < e->ntk; t++) {
-			out_html_esc(f, memcg_name(r, e->tk[t].memcg, buf, sizeof(buf)));
-			fputc(' ', f);
-			out_html_esc(f, e->tk[t].comm);
-			fputc(' ', f);
-			pct(f, e->tk[t].ns, e->total);
-			fputs("%<br>", f);
+			ob_html(o, memcg_name(r, e->tk[t].memcg, buf, sizeof(buf)));
+			ob_ch(o, ' ');
+			ob_html(o, e->tk[t].comm);
+			ob_ch(o, ' ');
+			pct(o, e->tk[t].ns, e->total);
+			ob_str(o, "%<br>");
 		}
-		fputs("</td></tr>\n", f);
+		ob_str(o, "</td></tr>\n");
 	}
-	fputs("</table>\n", f);
+	ob_str(o, "</table>\n");
 }
 
 void out_stacks_html(const struct report *r, FILE *f)
 {
+	char buf[4096];
+	struct ob o;
+
 	if (!r->has_stacks || !r->sa)
 		return;
-	fputs("<h2>Top stacks</h2>\n<p>The kernel call stacks of the waits and holds with the "
-	      "most time (times in us; share: of all wait or hold time).</p>\n", f);
-	html_kind(r, f, &r->sa->wait, "wait");
-	html_kind(r, f, &r->sa->hold, "hold");
+	ob_init_file(&o, f, buf, sizeof(buf));
+	OBL(&o, "<h2>Top stacks</h2>\n<p>The kernel call stacks of the waits and holds with the "
+	    "most time (times in us; share: of all wait or hold time).</p>\n");
+	html_kind(r, &o, &r->sa->wait, "wait");
+	html_kind(r, &o, &r->sa->hold, "hold");
+	ob_flush(&o);
 }

@@ -5,7 +5,6 @@
  * exposition lists series in the order they appeared) plus an
  * open-addressing index on (label, mode).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,57 +136,11 @@ void prom_hist_fold(struct prom_hist *ph, const struct hist *h)
 	ph->sum_ns += h->total;
 }
 
-void prom_printf(struct prom_buf *b, const char *fmt, ...)
+static void labels(struct ob *b, const struct prom_series *s)
 {
-	va_list ap;
-	int n;
-
-	if (b->err)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->err = 1;
-			return;
-		}
-		if (b->s && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *s = realloc(b->s, cap);
-		if (!s) {
-			b->err = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
-void prom_escape(struct prom_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			prom_printf(b, "\\\\");
-		else if (*s == '"')
-			prom_printf(b, "\\\"");
-		else if (*s == '\n')
-			prom_printf(b, "\\n");
-		else
-			prom_printf(b, "%c", *s);
-	}
-}
-
-static void labels(struct prom_buf *b, const struct prom_series *s)
-{
-	prom_printf(b, "memcg=\"");
-	prom_escape(b, s->memcg);
-	prom_printf(b, "\",mode=\"%s\"", s->write ? "write" : "read");
+	ob_printf(b, "memcg=\"");
+	ob_prom_label(b, s->memcg);
+	ob_printf(b, "\",mode=\"%s\"", s->write ? "write" : "read");
 }
 
 /* "other" only when something went there */
@@ -198,9 +151,9 @@ static int shown(const struct prom_set *p, size_t i)
 	return i >= 2 || s->acq || s->failed || s->wait.count || s->hold.count;
 }
 
-static void hist(struct prom_buf *b, const struct prom_set *p, const char *name, const char *help, int hold)
+static void hist(struct ob *b, const struct prom_set *p, const char *name, const char *help, int hold)
 {
-	prom_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	ob_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct prom_series *s = &p->s[i];
 		const struct prom_hist *h = hold ? &s->hold : &s->wait;
@@ -209,57 +162,57 @@ static void hist(struct prom_buf *b, const struct prom_set *p, const char *name,
 			continue;
 		for (unsigned k = 0; k <= PROM_NBUCKETS; k++) {
 			cum += h->b[k];
-			prom_printf(b, "%s_bucket{", name);
+			ob_printf(b, "%s_bucket{", name);
 			labels(b, s);
 			if (k < PROM_NBUCKETS)
-				prom_printf(b, ",le=\"%.12g\"} %llu\n", prom_bound_ns(k) / 1e9,
+				ob_printf(b, ",le=\"%.12g\"} %llu\n", prom_bound_ns(k) / 1e9,
 					    (unsigned long long)cum);
 			else
-				prom_printf(b, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+				ob_printf(b, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
 		}
-		prom_printf(b, "%s_sum{", name);
+		ob_printf(b, "%s_sum{", name);
 		labels(b, s);
-		prom_printf(b, "} %llu.%09llu\n", (unsigned long long)(h->sum_ns / 1000000000u),
+		ob_printf(b, "} %llu.%09llu\n", (unsigned long long)(h->sum_ns / 1000000000u),
 			    (unsigned long long)(h->sum_ns % 1000000000u));
-		prom_printf(b, "%s_count{", name);
+		ob_printf(b, "%s_count{", name);
 		labels(b, s);
-		prom_printf(b, "} %llu\n", (unsigned long long)h->count);
+		ob_printf(b, "} %llu\n", (unsigned long long)h->count);
 	}
 }
 
-int prom_render(const struct prom_set *p, struct prom_buf *b)
+int prom_render(const struct prom_set *p, struct ob *b)
 {
-	prom_printf(b, "# HELP mmaplock_acquisitions_total mmap_lock attempts answered with success, "
+	ob_printf(b, "# HELP mmaplock_acquisitions_total mmap_lock attempts answered with success, "
 		       "by the memory cgroup of the address space and the lock mode.\n"
 		       "# TYPE mmaplock_acquisitions_total counter\n");
 	for (size_t i = 0; i < p->n; i++)
 		if (shown(p, i)) {
-			prom_printf(b, "mmaplock_acquisitions_total{");
+			ob_printf(b, "mmaplock_acquisitions_total{");
 			labels(b, &p->s[i]);
-			prom_printf(b, "} %llu\n", (unsigned long long)p->s[i].acq);
+			ob_printf(b, "} %llu\n", (unsigned long long)p->s[i].acq);
 		}
-	prom_printf(b, "# HELP mmaplock_failed_total mmap_lock attempts answered with failure "
+	ob_printf(b, "# HELP mmaplock_failed_total mmap_lock attempts answered with failure "
 		       "(trylock, killable), by memory cgroup and mode.\n"
 		       "# TYPE mmaplock_failed_total counter\n");
 	for (size_t i = 0; i < p->n; i++)
 		if (shown(p, i)) {
-			prom_printf(b, "mmaplock_failed_total{");
+			ob_printf(b, "mmaplock_failed_total{");
 			labels(b, &p->s[i]);
-			prom_printf(b, "} %llu\n", (unsigned long long)p->s[i].failed);
+			ob_printf(b, "} %llu\n", (unsigned long long)p->s[i].failed);
 		}
 	hist(b, p, "mmaplock_wait_seconds",
 	     "Time from start_locking to a successful acquire_returned, by memory cgroup and mode.", 0);
 	hist(b, p, "mmaplock_hold_seconds",
 	     "Time from a successful acquire_returned to released, by memory cgroup and mode.", 1);
-	prom_printf(b, "# HELP mmaplock_lost_events_total Trace events lost by the kernel's ring buffers "
+	ob_printf(b, "# HELP mmaplock_lost_events_total Trace events lost by the kernel's ring buffers "
 		       "(figures above undercount by about this many events).\n"
 		       "# TYPE mmaplock_lost_events_total counter\n"
 		       "mmaplock_lost_events_total %llu\n", (unsigned long long)p->lost);
-	prom_printf(b, "# HELP mmaplock_events_total Trace events received from the kernel.\n"
+	ob_printf(b, "# HELP mmaplock_events_total Trace events received from the kernel.\n"
 		       "# TYPE mmaplock_events_total counter\n"
 		       "mmaplock_events_total %llu\n", (unsigned long long)p->events);
 	if (p->backend)		/* names come from the code, never from the system: no escaping */
-		prom_printf(b, "# HELP mmaplock_backend_info The live back-end the figures come from.\n"
+		ob_printf(b, "# HELP mmaplock_backend_info The live back-end the figures come from.\n"
 			       "# TYPE mmaplock_backend_info gauge\n"
 			       "mmaplock_backend_info{backend=\"%s\"} 1\n", p->backend);
 	return b->err ? -1 : 0;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "agg.h"
+#include "ob.h"
 
 #define PROM_NBUCKETS	13		/* finite bounds; +Inf is one more */
 #define PROM_DEFAULT_MAX 1000		/* series, i.e. (memcg, mode) pairs */
@@ -61,17 +62,7 @@ struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write
 /* Add an aggregation histogram (agg.h) into a Prometheus one. */
 void prom_hist_fold(struct prom_hist *ph, const struct hist *h);
 
-/* A growable text buffer. */
-struct prom_buf {
-	char *s;
-	size_t len, cap;
-	int err;			/* out of memory: the text is incomplete */
-};
-/* Append printf-style; errors set b->err. */
-void prom_printf(struct prom_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Append s as a label value: backslash, double quote and newline escaped. */
-void prom_escape(struct prom_buf *b, const char *s);
-/* The whole exposition of p into b (appended). 0, or -1 when out of memory. */
-int prom_render(const struct prom_set *p, struct prom_buf *b);
+/* The whole exposition of p into b (appended; a memory ob, ob.h). 0, or -1 when out of memory. */
+int prom_render(const struct prom_set *p, struct ob *b);
 
 #endif

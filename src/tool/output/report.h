@@ -14,6 +14,7 @@
 #include "agg.h"
 #include "blame.h"
 #include "meta.h"
+#include "ob.h"
 #include "pair.h"
 #include "runstats.h"
 
@@ -55,30 +56,24 @@ const char *report_damage(const struct report *r, char *buf, size_t len);
 uint64_t report_contended(const struct report *r, const struct agg_group *g);
 uint64_t report_acquisitions(const struct agg_group *g);
 
-/* Outputs (out-*.c). */
-void out_table(const struct report *r, FILE *f);
-void out_hist(const struct report *r, FILE *f);
+/* Outputs (out-*.c), written through o (ob.h). */
+void out_table(const struct report *r, struct ob *o);
+void out_hist(const struct report *r, struct ob *o);
 /* The footnote for memcg paths marked '*' (meta_memcg_now), when there are any. */
-void out_memcg_now_note(const struct report *r, FILE *f);
-void out_json(const struct report *r, FILE *f);
-/* One CSV field (RFC 4180 quoting when needed). */
-void out_cstr(FILE *f, const char *s);
-void out_csv(const struct report *r, FILE *f);
+void out_memcg_now_note(const struct report *r, struct ob *o);
+void out_json(const struct report *r, struct ob *o);
+void out_csv(const struct report *r, struct ob *o);
 /* --by holder (out-blame.c): table, --json, --csv. */
-void out_blame_table(const struct report *r, FILE *f);
-void out_blame_json(const struct report *r, FILE *f);
-void out_blame_csv(const struct report *r, FILE *f);
+void out_blame_table(const struct report *r, struct ob *o);
+void out_blame_json(const struct report *r, struct ob *o);
+void out_blame_csv(const struct report *r, struct ob *o);
 /* --html OUT: the self-contained page (out-html.c). */
 void out_html(const struct report *r, FILE *f);
 /* --html: the page's data, one JSON object its script draws from (out-html-data.c). */
 void out_html_data(const struct report *r, FILE *f);
-/* Text into HTML: < > & " escaped (out-html.c). */
-void out_html_esc(FILE *f, const char *s);
 /* --stacks (out-stacks.c): the top stacks as text, the "stacks" JSON member, the HTML table. */
-void out_stacks_table(const struct report *r, FILE *f);
-void out_stacks_json(const struct report *r, FILE *f);
+void out_stacks_table(const struct report *r, struct ob *o);
+void out_stacks_json(const struct report *r, struct ob *o);
 void out_stacks_html(const struct report *r, FILE *f);
-/* JSON string, escaped per RFC 8259 (out-json.c). */
-void out_jstr(FILE *f, const char *s);
 
 #endif
