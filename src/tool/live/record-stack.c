@@ -184,7 +184,7 @@ void rec_stack_start(struct rec *r, const char *filter)
 	char trig[4300];
 
 	if (!decoder_has_stacks(r->dec)) {
-		fprintf(stderr, "%s: %s: this kernel has no ftrace:kernel_stack event; going on without stacks\n",
+		fprintf(stderr, "%s: %s: this kernel has no ftrace:kernel_stack event; recording without stacks\n",
 			prog, what);
 		return;
 	}
@@ -199,14 +199,14 @@ void rec_stack_start(struct rec *r, const char *filter)
 		if (s && !s->borrowed)
 			stacktab_free(s->tab);
 		free(s);
-		fprintf(stderr, "%s: %s: out of memory; going on without stacks\n", prog, what);
+		fprintf(stderr, "%s: %s: out of memory; recording without stacks\n", prog, what);
 		return;
 	}
 	s->ncpu = r->ncpu;
 	for (int i = 0; trigs[i].file; i++) {
 		trig_text(trig, sizeof(trig), &trigs[i], filter);
 		if (tracefs_instance_file_write(r->ti, trigs[i].file, trig) < 0) {
-			fprintf(stderr, "%s: %s: cannot set the stacktrace trigger in %s (%s); going on without stacks\n",
+			fprintf(stderr, "%s: %s: cannot set the stacktrace trigger in %s (%s); recording without stacks\n",
 				prog, what, trigs[i].file, strerror(errno ? errno : EINVAL));
 			for (int j = 0; j < i; j++) {	/* undo the ones set */
 				trig_text(trig + 1, sizeof(trig) - 1, &trigs[j], filter);
