@@ -45,7 +45,7 @@ static void section(const struct report *r, FILE *f, struct stackagg_kind *k, co
 		return;
 	}
 	n = stackagg_top(k, top, n);
-	fprintf(f, "\n# top %zu of %zu stacks by %s time (all %s: %" PRIu64 ", ", n, k->n, what,
+	fprintf(f, "\n# top %zu of %zu stacks by %s time (all %s: %" PRIu64 ", ", n, k->tab.n, what,
 		plural, k->all_count);
 	us(f, k->all_ns);
 	fprintf(f, " us; without a stack: %" PRIu64 ", ", k->nostack_count);
