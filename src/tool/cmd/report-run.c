@@ -313,7 +313,7 @@ static void run_free(struct run *x)
 	stackagg_fini(&x->sa);
 	u64map_free(&x->mm_wait);
 	blame_result_free(&x->br);
-	if (x->blame.mm)
+	if (x->blame.tid_wait)
 		blame_fini(&x->blame);
 	pair_fini(&x->pair);
 	if (x->agg.g)
