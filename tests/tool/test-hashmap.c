@@ -3,7 +3,8 @@
  * test-hashmap: the tool's one hash map (model/hashmap.h) checked against a
  * plain array: insert, lookup, delete (backward shift, also across the end
  * of the array), growth, many keys, keys that all collide, string keys,
- * iteration, the idle-entry rebuild (make_room), and the u64map/idmap
+ * iteration, deleting by a predicate (del_if, also over a chain that
+ * wraps), the idle-entry rebuild (make_room), and the u64map/idmap
  * instances built on it.
  */
 #include <stdio.h>
@@ -141,6 +142,45 @@ static void test_make_room(void)
 	nmap_fini(&m);
 }
 
+static int drop_mult3(const struct ent *e, void *ctx)
+{
+	(void)ctx;
+	return e->val % 3 == 0;
+}
+
+/* del_if against the plain rule: every third key goes, every other stays findable. */
+static void test_del_if(void)
+{
+	struct nmap m = { 0 };
+	struct cmap c = { 0 };
+	size_t kept = 0;
+	int isnew;
+
+	for (size_t i = 0; i < NKEYS / 10; i++) {
+		struct ent *e = nmap_add(&m, key_of(i), &isnew);
+		*e = (struct ent){ key_of(i), i, 1 };
+	}
+	CHECK(nmap_del_if(&m, drop_mult3, NULL) == (NKEYS / 10 + 2) / 3);
+	for (size_t i = 0; i < NKEYS / 10; i++) {
+		struct ent *e = nmap_find(&m, key_of(i));
+		CHECK(i % 3 ? e && e->val == i : e == NULL);
+		kept += i % 3 != 0;
+	}
+	CHECK(m.n == kept);
+	nmap_fini(&m);
+
+	/* one chain from slot 13 of 16 over the end: 13, 14, 15, 0, 1, 2, 3 */
+	for (uint64_t k = 0; k < 7; k++)
+		*cmap_add(&c, k, &isnew) = (struct ent){ k, k, 1 };
+	CHECK(c.cap == 16 && c.t[1].key == 4);
+	CHECK(cmap_del_if(&c, drop_mult3, NULL) == 3);	/* 0, 3, 6 */
+	CHECK(c.n == 4 && !cmap_find(&c, 0) && !cmap_find(&c, 3) && !cmap_find(&c, 6));
+	for (uint64_t k = 1; k < 6; k++)
+		CHECK(k % 3 == 0 || (cmap_find(&c, k) && cmap_find(&c, k)->val == k));
+	CHECK(c.t[13].key == 1 && c.t[0].key == 5 && !c.t[1].used);	/* shifted back */
+	cmap_fini(&c);
+}
+
 static void test_strings(void)
 {
 	struct smap m = { 0 };
@@ -194,6 +234,7 @@ int main(void)
 	test_many();
 	test_collisions();
 	test_make_room();
+	test_del_if();
 	test_strings();
 	test_instances();
 	if (fails)

@@ -28,6 +28,9 @@
  *   name_claim(m, i)       count the empty slot i as taken (after name_pos)
  *   name_del(m, e)         remove e (backward shift: no tombstones; entries
  *                          after e in probe order may move)
+ *   name_del_if(m, drop, ctx)  remove every entry drop accepts, without
+ *                          allocating; returns how many. drop may be asked
+ *                          twice about one entry (answer alike)
  *   name_rehash(m, cap, keep, ctx)   rebuild at cap slots with the entries
  *                          keep (NULL: all) accepts. -1: out of memory
  *   name_make_room(m, idle, keep, ctx)  see below
@@ -174,6 +177,24 @@
 		}                                                                              \
 		memset(&m->t[i], 0, sizeof(m->t[i]));                                          \
 		m->n--;                                                                        \
+	}                                                                                      \
+                                                                                               \
+	/*                                                                                     \
+	 * A delete fills slot i from later in its probe chain, so i is looked at              \
+	 * again; an entry moved there from the start of the array (the chain                 \
+	 * wraps) is looked at twice, and none is moved behind i unseen.                       \
+	 */                                                                                    \
+	HASHMAP_FN size_t name##_del_if(struct sname *m, int (*drop)(const T *, void *),      \
+					   void *ctx)                                          \
+	{                                                                                      \
+		size_t n = 0;                                                                  \
+                                                                                               \
+		for (size_t i = 0; i < m->cap; i++)                                            \
+			while (USED(&m->t[i]) && drop(&m->t[i], ctx)) {                        \
+				name##_del(m, &m->t[i]);                                       \
+				n++;                                                           \
+			}                                                                      \
+		return n;                                                                      \
 	}                                                                                      \
                                                                                                \
 	HASHMAP_FN T *name##_next(const struct sname *m, T *e)                               \
