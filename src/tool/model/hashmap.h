@@ -39,6 +39,10 @@
  *                          deleted while iterating.
  *   name_fini(m)           free the array (not what entries point to)
  *
+ * Keys: numbers (HASHMAP_NUM_EQ, hash64 or hash64_pair), strings
+ * (HASHMAP_STR_EQ, hash_str), byte spans (struct hashmap_bytes below), or a
+ * small struct with its own EQ and a HASH built from hash.h.
+ *
  * HASHMAP_DEFINE_NAMED(sname, name, ...) is the same with struct sname, for
  * a map whose own API already uses the plain names (idmap). HASHMAP_STRUCT
  * and HASHMAP_FUNCS are its two halves, for a struct declared in a header
@@ -222,5 +226,25 @@
 /* Key helpers for the common cases. */
 #define HASHMAP_NUM_EQ(a, b) ((a) == (b))
 #define HASHMAP_STR_EQ(a, b) (strcmp((a), (b)) == 0)
+
+/*
+ * A key of len bytes at p (a path of known length, raw stack addresses),
+ * its hash computed once: an entry keeps p, len and hash, so that growing
+ * the table and a probe past another key compare hashes, not bytes.
+ */
+struct hashmap_bytes {
+	const void *p;
+	size_t len;
+	uint64_t hash;
+};
+
+static inline struct hashmap_bytes hashmap_bytes(const void *p, size_t len)
+{
+	return (struct hashmap_bytes){ p, len, hash_bytes(p, len) };
+}
+
+#define HASHMAP_BYTES_HASH(k) ((k).hash)
+#define HASHMAP_BYTES_EQ(a, b) \
+	((a).hash == (b).hash && (a).len == (b).len && !memcmp((a).p, (b).p, (a).len))
 
 #endif
