@@ -4,7 +4,7 @@
  * plain array: insert, lookup, delete (backward shift, also across the end
  * of the array), growth, many keys, keys that all collide, string keys,
  * iteration, deleting by a predicate (del_if, also over a chain that
- * wraps), the idle-entry rebuild (make_room), and the u64map/idmap
+ * wraps), byte-span keys, the idle-entry rebuild (make_room), and the u64map/idmap
  * instances built on it.
  */
 #include <stdio.h>
@@ -202,6 +202,40 @@ static void test_strings(void)
 	smap_fini(&m);
 }
 
+struct bent {
+	struct hashmap_bytes k;
+	int val;
+};
+#define BENT_KEY(e) ((e)->k)
+#define BENT_USED(e) ((e)->k.p != NULL)
+HASHMAP_DEFINE(bmap, struct bent, struct hashmap_bytes, HASHMAP_BYTES_HASH, BENT_KEY,
+	       HASHMAP_BYTES_EQ, BENT_USED)
+
+/* Byte-span keys: equal bytes at another address find the entry; a prefix or a longer span does not. */
+static void test_bytes(void)
+{
+	static uint64_t stacks[500][9];
+	uint64_t probe[9];
+	struct bmap m = { 0 };
+	int isnew;
+
+	for (int i = 0; i < 500; i++) {
+		for (int j = 0; j < 9; j++)
+			stacks[i][j] = 0xffffffff81000000ull + (uint64_t)(i * 7 + j) * 64;
+		struct bent *e = bmap_add(&m, hashmap_bytes(stacks[i], (size_t)(1 + i % 9) * 8), &isnew);
+		CHECK(e && isnew);
+		*e = (struct bent){ hashmap_bytes(stacks[i], (size_t)(1 + i % 9) * 8), i };
+	}
+	memcpy(probe, stacks[123], sizeof(probe));
+	CHECK(bmap_find(&m, hashmap_bytes(probe, (1 + 123 % 9) * 8)) &&
+	      bmap_find(&m, hashmap_bytes(probe, (1 + 123 % 9) * 8))->val == 123);
+	CHECK(bmap_find(&m, hashmap_bytes(probe, (123 % 9) * 8)) == NULL);
+	CHECK(bmap_find(&m, hashmap_bytes(probe, (2 + 123 % 9) * 8)) == NULL);
+	CHECK(hash_bytes("abcdefghi", 9) != hash_bytes("abcdefghj", 9));	/* the tail counts */
+	CHECK(hash_bytes("abcdefgh", 8) != hash_bytes("abcdefgh", 7));
+	bmap_fini(&m);
+}
+
 static void test_instances(void)
 {
 	struct u64map u = { 0 };
@@ -236,6 +270,7 @@ int main(void)
 	test_make_room();
 	test_del_if();
 	test_strings();
+	test_bytes();
 	test_instances();
 	if (fails)
 		return 1;
