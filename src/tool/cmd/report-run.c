@@ -14,7 +14,7 @@
 #include "report-run.h"
 #include "report.h"
 #include "cmdargs.h"
-#include "cgroupfs.h"
+#include "names.h"
 #include "idmap.h"
 #include "source.h"
 #include "outfile.h"
@@ -429,8 +429,12 @@ int report_run(const struct report_opts *o, FILE *out)
 	resolve = !o->no_resolve && (s->ops == &source_text_ops || s->ops == &source_tracedat_ops);
 	if ((rc = pump(s, &x.pair, ev, resolve ? &ids : NULL)))
 		goto out;
-	if (resolve)
-		r.memcg_now = cgroupfs_name_now(x.meta, &ids);
+	if (resolve) {
+		struct names nm = { 0 };
+
+		r.memcg_now = names_memcg_now(&nm, x.meta, &ids);
+		names_fini(&nm);
+	}
 	pair_finish(&x.pair);
 	/* damaged or cut: what could be read is reported, then exit 3 */
 	damaged = source_damage_note(s, "mmaplock report", o->path);
