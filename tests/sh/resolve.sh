@@ -9,6 +9,8 @@
 # --no-resolve, memcg_id:N, no mark, no footnote; an id no cgroup has (a
 # line edited to one) stays memcg_id:N; and once the cgroup is gone, the
 # same trace shows memcg_id:N again (names are looked up now, not kept).
+# export names the ids the same way (folded and csv lines carry the
+# marked path; --no-resolve keeps memcg_id:N).
 set -u
 M=${MMAPLOCK:-build/mmaplock}
 T=/sys/kernel/tracing
@@ -88,6 +90,26 @@ check() {	# $1: input file, $2: what it is
 	else
 		bad "$2: --no-resolve --json: $(grep '"key"' $tmp/j) $(cat $tmp/e)"
 	fi
+	"$M" export "$1" --format folded >$tmp/f 2>$tmp/e
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q ";/$A\*;" $tmp/f && ! grep -q "memcg_id:$id" $tmp/f; then
+		ok "$2: export folded: /$A*"
+	else
+		bad "$2: export folded: exit $rc: $(head -3 $tmp/f) $(cat $tmp/e)"
+	fi
+	"$M" export "$1" --format csv >$tmp/c 2>$tmp/e
+	if grep -q ",/$A\*," $tmp/c && ! grep -q "memcg_id:$id" $tmp/c; then
+		ok "$2: export csv: /$A*"
+	else
+		bad "$2: export csv: $(sed -n 2p $tmp/c) $(cat $tmp/e)"
+	fi
+	"$M" export --no-resolve "$1" --format folded >$tmp/f 2>$tmp/e
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q ";memcg_id:$id;" $tmp/f && ! grep -q "$A" $tmp/f; then
+		ok "$2: export --no-resolve: memcg_id:$id"
+	else
+		bad "$2: export --no-resolve: exit $rc: $(head -3 $tmp/f) $(cat $tmp/e)"
+	fi
 }
 check $tmp/t.txt "ftrace text"
 [ $have_dat -eq 1 ] && check $tmp/t.dat "trace.dat"
@@ -104,4 +126,7 @@ rmdir $CG/$A
 "$M" report $tmp/t.txt >$tmp/r 2>$tmp/e
 grep -q "^memcg_id:$id " $tmp/r && ! grep -q "$A" $tmp/r && ok "cgroup removed: memcg_id:$id again" ||
 	bad "cgroup removed: $(cat $tmp/r $tmp/e)"
+"$M" export $tmp/t.txt --format folded >$tmp/f 2>$tmp/e
+grep -q ";memcg_id:$id;" $tmp/f && ! grep -q "$A" $tmp/f && ok "cgroup removed: export memcg_id:$id again" ||
+	bad "cgroup removed: export: $(cat $tmp/f $tmp/e)"
 exit $fail

@@ -3,7 +3,8 @@
  * test-hashmap: the tool's one hash map (model/hashmap.h) checked against a
  * plain array: insert, lookup, delete (backward shift, also across the end
  * of the array), growth, many keys, keys that all collide, string keys,
- * iteration, the idle-entry rebuild (make_room), and the u64map/idmap
+ * iteration, deleting by a predicate (del_if, also over a chain that
+ * wraps), byte-span keys, the idle-entry rebuild (make_room), and the u64map/idmap
  * instances built on it.
  */
 #include <stdio.h>
@@ -141,6 +142,45 @@ static void test_make_room(void)
 	nmap_fini(&m);
 }
 
+static int drop_mult3(const struct ent *e, void *ctx)
+{
+	(void)ctx;
+	return e->val % 3 == 0;
+}
+
+/* del_if against the plain rule: every third key goes, every other stays findable. */
+static void test_del_if(void)
+{
+	struct nmap m = { 0 };
+	struct cmap c = { 0 };
+	size_t kept = 0;
+	int isnew;
+
+	for (size_t i = 0; i < NKEYS / 10; i++) {
+		struct ent *e = nmap_add(&m, key_of(i), &isnew);
+		*e = (struct ent){ key_of(i), i, 1 };
+	}
+	CHECK(nmap_del_if(&m, drop_mult3, NULL) == (NKEYS / 10 + 2) / 3);
+	for (size_t i = 0; i < NKEYS / 10; i++) {
+		struct ent *e = nmap_find(&m, key_of(i));
+		CHECK(i % 3 ? e && e->val == i : e == NULL);
+		kept += i % 3 != 0;
+	}
+	CHECK(m.n == kept);
+	nmap_fini(&m);
+
+	/* one chain from slot 13 of 16 over the end: 13, 14, 15, 0, 1, 2, 3 */
+	for (uint64_t k = 0; k < 7; k++)
+		*cmap_add(&c, k, &isnew) = (struct ent){ k, k, 1 };
+	CHECK(c.cap == 16 && c.t[1].key == 4);
+	CHECK(cmap_del_if(&c, drop_mult3, NULL) == 3);	/* 0, 3, 6 */
+	CHECK(c.n == 4 && !cmap_find(&c, 0) && !cmap_find(&c, 3) && !cmap_find(&c, 6));
+	for (uint64_t k = 1; k < 6; k++)
+		CHECK(k % 3 == 0 || (cmap_find(&c, k) && cmap_find(&c, k)->val == k));
+	CHECK(c.t[13].key == 1 && c.t[0].key == 5 && !c.t[1].used);	/* shifted back */
+	cmap_fini(&c);
+}
+
 static void test_strings(void)
 {
 	struct smap m = { 0 };
@@ -160,6 +200,40 @@ static void test_strings(void)
 	for (struct sent *e = NULL; (e = smap_next(&m, e));)
 		free((char *)e->key);
 	smap_fini(&m);
+}
+
+struct bent {
+	struct hashmap_bytes k;
+	int val;
+};
+#define BENT_KEY(e) ((e)->k)
+#define BENT_USED(e) ((e)->k.p != NULL)
+HASHMAP_DEFINE(bmap, struct bent, struct hashmap_bytes, HASHMAP_BYTES_HASH, BENT_KEY,
+	       HASHMAP_BYTES_EQ, BENT_USED)
+
+/* Byte-span keys: equal bytes at another address find the entry; a prefix or a longer span does not. */
+static void test_bytes(void)
+{
+	static uint64_t stacks[500][9];
+	uint64_t probe[9];
+	struct bmap m = { 0 };
+	int isnew;
+
+	for (int i = 0; i < 500; i++) {
+		for (int j = 0; j < 9; j++)
+			stacks[i][j] = 0xffffffff81000000ull + (uint64_t)(i * 7 + j) * 64;
+		struct bent *e = bmap_add(&m, hashmap_bytes(stacks[i], (size_t)(1 + i % 9) * 8), &isnew);
+		CHECK(e && isnew);
+		*e = (struct bent){ hashmap_bytes(stacks[i], (size_t)(1 + i % 9) * 8), i };
+	}
+	memcpy(probe, stacks[123], sizeof(probe));
+	CHECK(bmap_find(&m, hashmap_bytes(probe, (1 + 123 % 9) * 8)) &&
+	      bmap_find(&m, hashmap_bytes(probe, (1 + 123 % 9) * 8))->val == 123);
+	CHECK(bmap_find(&m, hashmap_bytes(probe, (123 % 9) * 8)) == NULL);
+	CHECK(bmap_find(&m, hashmap_bytes(probe, (2 + 123 % 9) * 8)) == NULL);
+	CHECK(hash_bytes("abcdefghi", 9) != hash_bytes("abcdefghj", 9));	/* the tail counts */
+	CHECK(hash_bytes("abcdefgh", 8) != hash_bytes("abcdefgh", 7));
+	bmap_fini(&m);
 }
 
 static void test_instances(void)
@@ -194,7 +268,9 @@ int main(void)
 	test_many();
 	test_collisions();
 	test_make_room();
+	test_del_if();
 	test_strings();
+	test_bytes();
 	test_instances();
 	if (fails)
 		return 1;

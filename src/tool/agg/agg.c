@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * agg.c: the group table and the histogram reading of agg.h. Groups sit in
- * an open-addressing table keyed by a 64-bit key (which one depends on
- * --by); a last-hit cache catches the common run of intervals of one group.
+ * a hashmap.h table keyed by a 64-bit key (which one depends on --by); a
+ * last-hit cache catches the common run of intervals of one group.
  * The histograms are hist.h's.
  */
 #define _GNU_SOURCE		/* qsort_r */
@@ -27,39 +27,26 @@ struct agg_slab {
 /* process groups: tgid when known, else the tid with this bit set */
 #define KEY_TID_ONLY (1ull << 40)
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
 int agg_init(struct agg *a, enum agg_by by, const struct mml_meta *meta)
 {
 	memset(a, 0, sizeof(*a));
 	a->by = by;
 	a->meta = meta;
-	a->cap = 64;
-	a->g = calloc(a->cap, sizeof(*a->g));
-	return a->g ? 0 : -1;
+	return agg_tab_rehash(&a->tab, 64, NULL, NULL);
 }
 
 void agg_fini(struct agg *a)
 {
-	for (size_t i = 0; i < a->cap; i++) {
-		if (!a->g[i])
-			continue;
-		hist_fini(&a->g[i]->wait);
-		hist_fini(&a->g[i]->hold);
+	for (struct agg_group **g = agg_tab_next(&a->tab, NULL); g; g = agg_tab_next(&a->tab, g)) {
+		hist_fini(&(*g)->wait);
+		hist_fini(&(*g)->hold);
 	}
 	while (a->slab) {
 		struct agg_slab *next = a->slab->next;
 		free(a->slab);
 		a->slab = next;
 	}
-	free(a->g);
-	a->g = NULL;
+	agg_tab_fini(&a->tab);
 }
 
 /* A zeroed group from the slabs; NULL when out of memory. */
@@ -73,15 +60,6 @@ static struct agg_group *group_new(struct agg *a)
 		a->slab = s;
 	}
 	return &a->slab->g[a->slab->n++];
-}
-
-static struct agg_group **slot(struct agg_group **t, size_t cap, uint64_t key)
-{
-	size_t i = mix(key) & (cap - 1);
-
-	while (t[i] && t[i]->key != key)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
 }
 
 uint64_t agg_key(const struct agg *a, uint32_t tid, uint64_t mm, uint64_t memcg)
@@ -118,29 +96,21 @@ struct agg_group *agg_group(struct agg *a, uint32_t tid, uint64_t mm, uint64_t m
 struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid)
 {
 	struct agg_group **s;
+	int isnew;
 
 	if (a->last && a->last->key == key)
 		return a->last;
-	if ((a->n + 1) * 2 > a->cap) {
-		size_t cap = a->cap * 2;
-		struct agg_group **n = calloc(cap, sizeof(*n));
-		if (!n)
-			return NULL;
-		for (size_t i = 0; i < a->cap; i++)
-			if (a->g[i])
-				*slot(n, cap, a->g[i]->key) = a->g[i];
-		free(a->g);
-		a->g = n;
-		a->cap = cap;
-	}
-	s = slot(a->g, a->cap, key);
-	if (!*s) {
+	s = agg_tab_add(&a->tab, key, &isnew);
+	if (!s)
+		return NULL;
+	if (isnew) {
 		*s = group_new(a);
-		if (!*s)
+		if (!*s) {
+			agg_tab_del(&a->tab, s);
 			return NULL;
+		}
 		(*s)->key = key;
 		(*s)->tid = tid;
-		a->n++;
 	}
 	a->last = *s;
 	return *s;
@@ -268,9 +238,8 @@ struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key)
 
 	if (!g)
 		return NULL;
-	for (size_t i = 0; i < a->cap; i++)
-		if (a->g[i])
-			g[n++] = a->g[i];
+	for (struct agg_group **e = agg_tab_next(&a->tab, NULL); e; e = agg_tab_next(&a->tab, e))
+		g[n++] = *e;
 	qsort_r(g, n, sizeof(*g), cmp_group, &key);
 	return g;
 }

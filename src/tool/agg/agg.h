@@ -12,6 +12,7 @@
 #define MML_AGG_H
 
 #include <stdint.h>
+#include "hashmap.h"
 #include "hist.h"
 #include "meta.h"
 #include "pair.h"
@@ -60,16 +61,34 @@ struct agg_group {
 
 struct agg_slab;
 
+#define AGG_TAB_KEY(e) ((*(e))->key)
+#define AGG_TAB_USED(e) (*(e) != NULL)
+typedef struct agg_group *agg_group_p;	/* hashmap.h writes const T *: a typedef keeps it right */
+HASHMAP_STRUCT(agg_tab, agg_group_p);
+
 struct agg {
 	enum agg_by by;
-	struct agg_group **g;		/* open-addressing table of groups */
-	size_t cap, n;
+	/*
+	 * The groups by key (hashmap.h). g, cap and n are the same table's
+	 * fields under the names older walkers use; agg_tab_next() is the way.
+	 */
+	union {
+		struct agg_tab tab;
+		struct {
+			struct agg_group **g;
+			size_t cap, n;
+		};
+	};
 	struct agg_slab *slab;		/* where the groups live, newest first */
 	struct agg_group *last;		/* last-hit cache */
 	const struct mml_meta *meta;
 };
 
+HASHMAP_FUNCS(agg_tab, agg_tab, agg_group_p, uint64_t, hash64, AGG_TAB_KEY, HASHMAP_NUM_EQ,
+	      AGG_TAB_USED)
+
 int agg_init(struct agg *a, enum agg_by by, const struct mml_meta *meta);
+
 void agg_fini(struct agg *a);
 
 /* The key of the group of an interval of task tid on mm in memcg (only a->by and a->meta read). */

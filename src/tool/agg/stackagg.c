@@ -1,71 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stackagg.c: the per-stack sums of stackagg.h. One open-addressing table
- * per kind, keyed by stack id, doubled at half full.
+ * stackagg.c: the per-stack sums of stackagg.h. One hashmap.h table per
+ * kind, keyed by stack id.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stackagg.h"
 
-static int kind_init(struct stackagg_kind *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->cap = 64;
-	k->t = calloc(k->cap, sizeof(*k->t));
-	return k->t ? 0 : -1;
-}
-
 int stackagg_init(struct stackagg *a, const struct mml_meta *meta)
 {
 	memset(a, 0, sizeof(*a));
 	a->meta = meta;
-	if (kind_init(&a->wait) || kind_init(&a->hold)) {
-		stackagg_fini(a);
-		return -1;
-	}
 	return 0;
 }
 
 void stackagg_fini(struct stackagg *a)
 {
-	free(a->wait.t);
-	free(a->hold.t);
-	a->wait.t = a->hold.t = NULL;
-}
-
-static size_t slot(const struct stackagg_ent *t, size_t cap, uint32_t id)
-{
-	size_t i = (id * 2654435761u) & (cap - 1);
-
-	while (t[i].used && t[i].id != id)
-		i = (i + 1) & (cap - 1);
-	return i;
+	stackagg_tab_fini(&a->wait.tab);
+	stackagg_tab_fini(&a->hold.tab);
 }
 
 static struct stackagg_ent *ent(struct stackagg_kind *k, uint32_t id)
 {
-	size_t i = slot(k->t, k->cap, id);
+	int isnew;
+	struct stackagg_ent *e = stackagg_tab_add(&k->tab, id, &isnew);
 
-	if (k->t[i].used)
-		return &k->t[i];
-	if ((k->n + 1) * 2 > k->cap) {
-		size_t nc = k->cap * 2;
-		struct stackagg_ent *n = calloc(nc, sizeof(*n));
-		if (!n)
-			return NULL;
-		for (size_t j = 0; j < k->cap; j++)
-			if (k->t[j].used)
-				n[slot(n, nc, k->t[j].id)] = k->t[j];
-		free(k->t);
-		k->t = n;
-		k->cap = nc;
-		i = slot(k->t, k->cap, id);
+	if (e && isnew) {
+		e->used = 1;
+		e->id = id;
 	}
-	k->t[i].used = 1;
-	k->t[i].id = id;
-	k->n++;
-	return &k->t[i];
+	return e;
 }
 
 /* Add ns to the taker (memcg, comm) of e. */
@@ -163,14 +128,14 @@ size_t stackagg_top(struct stackagg_kind *k, const struct stackagg_ent **out, si
 	struct stackagg_ent **all;
 	size_t m = 0;
 
-	if (!n || !k->n)
+	if (!n || !k->tab.n)
 		return 0;
-	all = malloc(k->n * sizeof(*all));
+	all = malloc(k->tab.n * sizeof(*all));
 	if (!all)
 		return 0;
-	for (size_t i = 0; i < k->cap; i++)
-		if (k->t[i].used)
-			all[m++] = &k->t[i];
+	for (struct stackagg_ent *e = stackagg_tab_next(&k->tab, NULL); e;
+	     e = stackagg_tab_next(&k->tab, e))
+		all[m++] = e;
 	qsort(all, m, sizeof(*all), cmp_ent);
 	if (m > n)
 		m = n;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "meta.h"
+#include "hashmap.h"
 #include "pair.h"
 
 #define STACKAGG_TAKERS 4
@@ -33,10 +34,14 @@ struct stackagg_ent {
 	struct stackagg_taker tk[STACKAGG_TAKERS];	/* largest ns first after stackagg_top() */
 };
 
+#define STACKAGG_KEY(e) ((e)->id)
+#define STACKAGG_USED(e) ((e)->used)
+HASHMAP_DEFINE(stackagg_tab, struct stackagg_ent, uint32_t, hash64, STACKAGG_KEY, HASHMAP_NUM_EQ,
+	       STACKAGG_USED)
+
 /* One kind of interval (waits or holds). */
 struct stackagg_kind {
-	struct stackagg_ent *t;		/* open addressing by id */
-	size_t cap, n;
+	struct stackagg_tab tab;	/* by stack id */
 	uint64_t all_count, all_ns;	/* every interval of this kind, stack or not */
 	uint64_t nostack_count, nostack_ns;
 };

@@ -34,24 +34,27 @@ struct blame_mm {
 	struct spans holds, waits, closed;	/* open holds, open waits, remembered holds */
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
+#define MM_KEY(e) ((*(e))->mm)
+#define MM_USED(e) (*(e) != NULL)
+HASHMAP_FUNCS(blame_mms, mmtab, blame_mm_p, uint64_t, hash64, MM_KEY, HASHMAP_NUM_EQ, MM_USED)
+
+struct rec_key {
+	uint32_t tid;
+	uint64_t memcg;
+};
+#define REC_KEY(e) ((struct rec_key){ (e)->tid, (e)->victim_memcg })
+#define REC_HASH(k) hash64_pair((k).memcg, (k).tid)
+#define REC_EQ(a, b) ((a).tid == (b).tid && (a).memcg == (b).memcg)
+#define REC_USED(e) ((e)->used)
+HASHMAP_FUNCS(blame_recs, rectab, struct blame_rec, struct rec_key, REC_HASH, REC_KEY, REC_EQ,
+	      REC_USED)
 
 int blame_init(struct blame *b, const struct mml_meta *meta)
 {
 	memset(b, 0, sizeof(*b));
 	b->meta = meta;
-	b->mm_cap = 64;
-	b->rec_cap = 256;
-	b->mm = calloc(b->mm_cap, sizeof(*b->mm));
-	b->rec = calloc(b->rec_cap, sizeof(*b->rec));
 	b->tid_wait = calloc(1, sizeof(struct u64map));
-	if (!b->mm || !b->rec || !b->tid_wait) {
+	if (!b->tid_wait) {
 		blame_fini(b);
 		return -1;
 	}
@@ -60,103 +63,48 @@ int blame_init(struct blame *b, const struct mml_meta *meta)
 
 void blame_fini(struct blame *b)
 {
-	for (size_t i = 0; b->mm && i < b->mm_cap; i++)
-		if (b->mm[i]) {
-			free(b->mm[i]->holds.v);
-			free(b->mm[i]->waits.v);
-			free(b->mm[i]->closed.v);
-			free(b->mm[i]);
-		}
-	free(b->mm);
-	free(b->rec);
+	for (struct blame_mm **m = mmtab_next(&b->mm, NULL); m; m = mmtab_next(&b->mm, m)) {
+		free((*m)->holds.v);
+		free((*m)->waits.v);
+		free((*m)->closed.v);
+		free(*m);
+	}
+	mmtab_fini(&b->mm);
+	rectab_fini(&b->rec);
 	if (b->tid_wait)
 		u64map_free(b->tid_wait);
 	free(b->tid_wait);
-	b->mm = NULL;
-	b->rec = NULL;
 	b->tid_wait = NULL;
-}
-
-static int mm_grow(struct blame *b)
-{
-	size_t cap = b->mm_cap * 2;
-	struct blame_mm **n = calloc(cap, sizeof(*n));
-
-	if (!n)
-		return -1;
-	for (size_t i = 0; i < b->mm_cap; i++)
-		if (b->mm[i]) {
-			size_t j = mix(b->mm[i]->mm) & (cap - 1);
-			while (n[j])
-				j = (j + 1) & (cap - 1);
-			n[j] = b->mm[i];
-		}
-	free(b->mm);
-	b->mm = n;
-	b->mm_cap = cap;
-	return 0;
 }
 
 /* The state of mm, created on first use. NULL: out of memory. */
 static struct blame_mm *get_mm(struct blame *b, uint64_t mm)
 {
-	size_t i = mix(mm) & (b->mm_cap - 1);
+	int isnew;
+	struct blame_mm **m = mmtab_add(&b->mm, mm, &isnew);
 
-	while (b->mm[i] && b->mm[i]->mm != mm)
-		i = (i + 1) & (b->mm_cap - 1);
-	if (b->mm[i])
-		return b->mm[i];
-	if ((b->mm_n + 1) * 2 > b->mm_cap) {
-		if (mm_grow(b))
-			return NULL;
-		return get_mm(b, mm);
-	}
-	b->mm[i] = calloc(1, sizeof(**b->mm));
-	if (!b->mm[i])
+	if (!m || !isnew)
+		return m ? *m : NULL;
+	*m = calloc(1, sizeof(**m));
+	if (!*m) {
+		mmtab_del(&b->mm, m);
 		return NULL;
-	b->mm[i]->mm = mm;
-	b->mm_n++;
-	return b->mm[i];
-}
-
-static int rec_grow(struct blame *b)
-{
-	size_t cap = b->rec_cap * 2;
-	struct blame_rec *n = calloc(cap, sizeof(*n));
-
-	if (!n)
-		return -1;
-	for (size_t i = 0; i < b->rec_cap; i++)
-		if (b->rec[i].used) {
-			size_t j = mix(b->rec[i].tid ^ mix(b->rec[i].victim_memcg)) & (cap - 1);
-			while (n[j].used)
-				j = (j + 1) & (cap - 1);
-			n[j] = b->rec[i];
-		}
-	free(b->rec);
-	b->rec = n;
-	b->rec_cap = cap;
-	return 0;
+	}
+	(*m)->mm = mm;
+	return *m;
 }
 
 static struct blame_rec *get_rec(struct blame *b, uint32_t tid, uint64_t memcg)
 {
-	size_t i = mix(tid ^ mix(memcg)) & (b->rec_cap - 1);
+	int isnew;
+	struct blame_rec *r = rectab_add(&b->rec, (struct rec_key){ tid, memcg }, &isnew);
 
-	while (b->rec[i].used && (b->rec[i].tid != tid || b->rec[i].victim_memcg != memcg))
-		i = (i + 1) & (b->rec_cap - 1);
-	if (b->rec[i].used)
-		return &b->rec[i];
-	if ((b->rec_n + 1) * 2 > b->rec_cap) {
-		if (rec_grow(b))
-			return NULL;
-		return get_rec(b, tid, memcg);
+	if (r && isnew) {
+		r->used = 1;
+		r->tid = tid;
+		r->victim_memcg = memcg;
 	}
-	b->rec[i].used = 1;
-	b->rec[i].tid = tid;
-	b->rec[i].victim_memcg = memcg;
-	b->rec_n++;
-	return &b->rec[i];
+	return r;
 }
 
 static int push(struct spans *s, const struct span *x)
@@ -380,16 +328,15 @@ int blame_result(const struct blame *b, struct blame_result *r)
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->recs = malloc((b->rec_n ? b->rec_n : 1) * sizeof(*r->recs));
-	r->holders = calloc(b->rec_n ? b->rec_n : 1, sizeof(*r->holders));
-	r->pairs = calloc(b->rec_n ? b->rec_n : 1, sizeof(*r->pairs));
+	r->recs = malloc((b->rec.n ? b->rec.n : 1) * sizeof(*r->recs));
+	r->holders = calloc(b->rec.n ? b->rec.n : 1, sizeof(*r->holders));
+	r->pairs = calloc(b->rec.n ? b->rec.n : 1, sizeof(*r->pairs));
 	if (!r->recs || !r->holders || !r->pairs) {
 		blame_result_free(r);
 		return -1;
 	}
-	for (size_t i = 0; i < b->rec_cap; i++)
-		if (b->rec[i].used)
-			r->recs[n++] = &b->rec[i];
+	for (struct blame_rec *e = rectab_next(&b->rec, NULL); e; e = rectab_next(&b->rec, e))
+		r->recs[n++] = e;
 	qsort(r->recs, n, sizeof(*r->recs), cmp_rec);
 	for (size_t i = 0; i < n; i++) {
 		const struct blame_rec *c = r->recs[i];

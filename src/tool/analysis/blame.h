@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "hashmap.h"
 #include "pair.h"
 #include "meta.h"
 
@@ -39,13 +40,14 @@ struct blame_rec {
 };
 
 struct blame_mm;
+typedef struct blame_mm *blame_mm_p;
+HASHMAP_STRUCT(blame_mms, blame_mm_p);
+HASHMAP_STRUCT(blame_recs, struct blame_rec);
 
 struct blame {
 	const struct mml_meta *meta;
-	struct blame_mm **mm;		/* open-addressing table by mm */
-	size_t mm_cap, mm_n;
-	struct blame_rec *rec;		/* open-addressing table by (tid, victim memcg) */
-	size_t rec_cap, rec_n;
+	struct blame_mms mm;		/* by mm (hashmap.h) */
+	struct blame_recs rec;		/* by (tid, victim memcg) */
 	uint64_t waits, wait_ns;	/* waits closed (success or failure), their total */
 	uint64_t unblamed;		/* waits that no recorded hold overlapped */
 	uint64_t dropped_holds;		/* closed holds forgotten at the BLAME_KEEP cap */

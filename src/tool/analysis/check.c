@@ -54,6 +54,19 @@ struct check_edge {
 	uint8_t used, reported;
 };
 
+struct two { uint64_t a, b; };	/* (mm, tid) of a state, (a, b) of an edge */
+#define TWO_EQ(x, y) ((x).a == (y).a && (x).b == (y).b)
+#define TWO_HASH(k) hash64_pair((k).a, (k).b)
+#define USED(e) ((e)->used)
+#define STATE_KEY(e) ((struct two){ (e)->mm, (e)->tid })
+#define TASK_KEY(e) ((e)->tid)
+#define EDGE_KEY(e) ((struct two){ (e)->a, (e)->b })
+HASHMAP_FUNCS(check_states, states, struct check_state, struct two, TWO_HASH, STATE_KEY, TWO_EQ,
+	      USED)
+HASHMAP_FUNCS(check_tasks, tasks, struct check_task, uint32_t, hash64, TASK_KEY, HASHMAP_NUM_EQ,
+	      USED)
+HASHMAP_FUNCS(check_edges, edges, struct check_edge, struct two, TWO_HASH, EDGE_KEY, TWO_EQ, USED)
+
 static const char *names[CK_NKINDS] = {
 	"release_without_acquire", "double_release", "self_deadlock", "write_after_read",
 	"irq_context", "long_hold", "order_inversion",
@@ -64,28 +77,13 @@ const char *check_kind_name(enum check_kind k)
 	return k < CK_NKINDS ? names[k] : "?";
 }
 
-static inline uint64_t hash2(uint64_t a, uint64_t b)
-{
-	uint64_t x = a ^ (b * 0x9e3779b97f4a7c15ull);
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ull;
-	x ^= x >> 32;
-	return x;
-}
-
 int check_init(struct check *c, uint64_t max_hold_ns, check_report_fn report, void *ctx)
 {
 	memset(c, 0, sizeof(*c));
 	c->max_hold_ns = max_hold_ns;
 	c->report = report;
 	c->ctx = ctx;
-	c->cap = 1024;
-	c->tcap = 256;
-	c->ecap = 64;
-	c->t = calloc(c->cap, sizeof(*c->t));
-	c->tasks = calloc(c->tcap, sizeof(*c->tasks));
-	c->edges = calloc(c->ecap, sizeof(*c->edges));
-	if (!c->t || !c->tasks || !c->edges || tidmap_init(&c->tids)) {
+	if (states_rehash(&c->t, 1024, NULL, NULL) || tidmap_init(&c->tids)) {
 		check_fini(c);
 		return -1;
 	}
@@ -94,89 +92,52 @@ int check_init(struct check *c, uint64_t max_hold_ns, check_report_fn report, vo
 
 void check_fini(struct check *c)
 {
-	free(c->t);
-	free(c->tasks);
-	free(c->edges);
+	states_fini(&c->t);
+	tasks_fini(&c->tasks);
+	edges_fini(&c->edges);
 	tidmap_fini(&c->tids);
-	c->t = NULL;
-	c->tasks = NULL;
-	c->edges = NULL;
 }
-
-/* Grow an open-addressing table of n-byte entries (first fields: the key). */
-#define GROW(tab, cap, keyhash) do {						\
-	size_t ncap = (cap) * 2;						\
-	__typeof__(tab) nt = calloc(ncap, sizeof(*(tab)));			\
-	if (!nt)								\
-		return NULL;							\
-	for (size_t i_ = 0; i_ < (cap); i_++)					\
-		if ((tab)[i_].used) {						\
-			__typeof__(tab) o_ = &(tab)[i_];			\
-			size_t j_ = (keyhash) & (ncap - 1);			\
-			while (nt[j_].used)					\
-				j_ = (j_ + 1) & (ncap - 1);			\
-			nt[j_] = *o_;						\
-		}								\
-	free(tab);								\
-	(tab) = nt;								\
-	(cap) = ncap;								\
-} while (0)
 
 static struct check_state *state(struct check *c, uint32_t tid, uint64_t mm)
 {
-	size_t i = hash2(mm, tid) & (c->cap - 1);
+	int isnew;
+	struct check_state *s = states_add(&c->t, (struct two){ mm, tid }, &isnew);
 
-	while (c->t[i].used && (c->t[i].tid != tid || c->t[i].mm != mm))
-		i = (i + 1) & (c->cap - 1);
-	if (c->t[i].used)
-		return &c->t[i];
-	if ((c->n + 1) * 2 > c->cap) {
-		GROW(c->t, c->cap, hash2(o_->mm, o_->tid));
-		return state(c, tid, mm);
+	if (s && isnew) {
+		s->used = 1;
+		s->tid = tid;
+		s->mm = mm;
 	}
-	c->t[i].used = 1;
-	c->t[i].tid = tid;
-	c->t[i].mm = mm;
-	c->n++;
-	return &c->t[i];
+	return s;
 }
 
 static struct check_task *task(struct check *c, uint32_t tid)
 {
-	size_t i = hash2(tid, 0) & (c->tcap - 1);
+	int isnew;
+	struct check_task *t = tasks_add(&c->tasks, tid, &isnew);
 
-	while (c->tasks[i].used && c->tasks[i].tid != tid)
-		i = (i + 1) & (c->tcap - 1);
-	if (c->tasks[i].used)
-		return &c->tasks[i];
-	if ((c->tn + 1) * 2 > c->tcap) {
-		GROW(c->tasks, c->tcap, hash2(o_->tid, 0));
-		return task(c, tid);
+	if (t && isnew) {
+		t->used = 1;
+		t->tid = tid;
 	}
-	c->tasks[i].used = 1;
-	c->tasks[i].tid = tid;
-	c->tn++;
-	return &c->tasks[i];
+	return t;
 }
 
 /* The edge (a, b), created if create. */
 static struct check_edge *edge(struct check *c, uint64_t a, uint64_t b, int create)
 {
-	size_t i = hash2(a, b) & (c->ecap - 1);
+	int isnew;
+	struct check_edge *e;
 
-	while (c->edges[i].used && (c->edges[i].a != a || c->edges[i].b != b))
-		i = (i + 1) & (c->ecap - 1);
-	if (c->edges[i].used || !create)
-		return c->edges[i].used ? &c->edges[i] : NULL;
-	if ((c->en + 1) * 2 > c->ecap) {
-		GROW(c->edges, c->ecap, hash2(o_->a, o_->b));
-		return edge(c, a, b, create);
+	if (!create)
+		return edges_find(&c->edges, (struct two){ a, b });
+	e = edges_add(&c->edges, (struct two){ a, b }, &isnew);
+	if (e && isnew) {
+		e->used = 1;
+		e->a = a;
+		e->b = b;
 	}
-	c->edges[i].used = 1;
-	c->edges[i].a = a;
-	c->edges[i].b = b;
-	c->en++;
-	return &c->edges[i];
+	return e;
 }
 
 static void found(struct check *c, struct check_finding *f)
@@ -215,12 +176,14 @@ static void end_hold(struct check *c, struct check_state *s, uint64_t ts, uint32
  * mm is a new address space (fork): the orders seen with an older mm at the
  * same address no longer apply. Rare (one scan of the edges per fork).
  */
+static int edge_has(const struct check_edge *e, void *mm)
+{
+	return e->a == *(uint64_t *)mm || e->b == *(uint64_t *)mm;
+}
+
 static void reborn(struct check *c, uint64_t mm)
 {
-	for (size_t i = 0; i < c->ecap; i++)
-		if (c->edges[i].used && (c->edges[i].a == mm || c->edges[i].b == mm))
-			c->edges[i].tid = 0, c->edges[i].ts = 0, c->edges[i].a = c->edges[i].b = 0,
-			c->edges[i].reported = 0, c->edges[i].stack = 0;
+	edges_del_if(&c->edges, edge_has, &mm);
 }
 
 /* tid took mm at ts: check the order against the mms it already holds. 0 or -1 (memory). */
@@ -279,9 +242,8 @@ static struct check_state *oldest_reader(struct check *c, uint32_t tid, uint64_t
 {
 	struct check_state *best = NULL;
 
-	for (size_t i = 0; i < c->cap; i++) {
-		struct check_state *s = &c->t[i];
-		if (s->used && s->held && s->mm == mm && s->tid != tid &&
+	for (struct check_state *s = states_next(&c->t, NULL); s; s = states_next(&c->t, s)) {
+		if (s->held && s->mm == mm && s->tid != tid &&
 		    (!s->hold_write || s->downgraded) && (!best || s->hold_ts < best->hold_ts))
 			best = s;
 	}

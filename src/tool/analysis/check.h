@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "hashmap.h"
 #include "mml_format.h"
 #include "tidmap.h"
 
@@ -46,6 +47,11 @@ struct check_finding {
 typedef void (*check_report_fn)(void *ctx, const struct check_finding *f);
 
 struct check_state;
+struct check_task;
+struct check_edge;
+HASHMAP_STRUCT(check_states, struct check_state);
+HASHMAP_STRUCT(check_tasks, struct check_task);
+HASHMAP_STRUCT(check_edges, struct check_edge);
 
 struct check {
 	uint64_t max_hold_ns;		/* 0: holds are not checked */
@@ -61,12 +67,9 @@ struct check {
 	uint64_t events;		/* lock events (stack events not counted) */
 	uint64_t count[CK_NKINDS];	/* findings per kind */
 	/* internal */
-	struct check_state *t;		/* (tid, mm) states */
-	size_t cap, n;
-	struct check_task *tasks;	/* tid -> held mms, in order */
-	size_t tcap, tn;
-	struct check_edge *edges;	/* (mm a, mm b): b taken while holding a */
-	size_t ecap, en;
+	struct check_states t;		/* (tid, mm) states (hashmap.h) */
+	struct check_tasks tasks;	/* tid -> held mms, in order */
+	struct check_edges edges;	/* (mm a, mm b): b taken while holding a */
 	struct tidmap tids;		/* tid -> the stack event waiting for its event */
 };
 

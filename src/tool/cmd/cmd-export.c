@@ -17,6 +17,7 @@
 #include "cmdargs.h"
 #include "export.h"
 #include "outfile.h"
+#include "names.h"
 #include "source.h"
 
 #define BATCH 4096
@@ -24,7 +25,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: mmaplock export [FILE] --format chrome|folded|csv [-o OUT] [--weight wait|hold|both]\n\n"
+"usage: mmaplock export [FILE] --format chrome|folded|csv [-o OUT] [--weight wait|hold|both]\n"
+"                       [--no-resolve]\n\n"
 "Write the waits and holds of FILE (default mmaplock.data; any input `mmaplock\n"
 "report` reads, '-' for text on stdin) to OUT (default stdout) as\n"
 "  chrome   Chrome trace-event JSON for Perfetto UI (ui.perfetto.dev) or\n"
@@ -37,7 +39,10 @@ static void usage(FILE *f)
 "docs/EXPORT.md describes each format.\n\n"
 "      --format F       chrome, folded or csv (required)\n"
 "  -o, --output OUT     write to OUT (default stdout)\n"
-"      --weight W       folded: wait, hold or both (default)\n\n"
+"      --weight W       folded: wait, hold or both (default)\n"
+"      --no-resolve     keep the memcg ids of text and trace.dat inputs as\n"
+"                       memcg_id:N (by default they are named from this\n"
+"                       machine's cgroups, marked '*', as report does)\n\n"
 "Examples:\n"
 "  mmaplock export --format chrome -o trace.json   # then open it in ui.perfetto.dev\n"
 "  mmaplock export app.mml --format folded --weight wait | flamegraph.pl > waits.svg\n"
@@ -47,13 +52,24 @@ static void usage(FILE *f)
 struct export_sub {
 	struct export *x;
 	const struct export_ops *ops;
+	struct mml_meta *meta;
+	struct names *names;		/* name memcg ids from this machine (as report), or NULL */
+	uint64_t named;			/* the last memcg id looked at */
 };
 
-/* The pairing subscriber: the format's hook; a failed allocation stops the run. */
+/*
+ * The pairing subscriber: the format's hook; a failed allocation stops the
+ * run. An interval's memcg id the input has no path for is named from this
+ * machine first (marked '*', as report does), so that every line has it.
+ */
 static int export_interval(void *ctx, const struct pair_interval *iv)
 {
 	struct export_sub *es = ctx;
 
+	if (es->names && iv->memcg != es->named) {
+		names_memcg_now_id(es->names, es->meta, iv->memcg);
+		es->named = iv->memcg;
+	}
 	es->ops->hook(es->x, iv);
 	return es->x->oom ? -1 : 0;
 }
@@ -62,6 +78,7 @@ struct export_args {
 	const struct export_ops *ops;	/* --format */
 	const char *path, *outp;	/* FILE, -o (NULL: stdout) */
 	int weight;			/* --weight: EXPORT_W_* */
+	int no_resolve;			/* --no-resolve */
 };
 
 /* --format and --weight: 0, or 2 after the one-line error. */
@@ -96,6 +113,7 @@ static int parse_args(int argc, char **argv, struct export_args *a)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "weight", required_argument, NULL, 'w' },
+		{ "no-resolve", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,6 +133,9 @@ static int parse_args(int argc, char **argv, struct export_args *a)
 			break;
 		case 'o':
 			a->outp = optarg;
+			break;
+		case 'R':
+			a->no_resolve = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -180,7 +201,8 @@ int cmd_export(int argc, char **argv)
 	struct mml_event *ev = NULL;
 	struct source *s = NULL;
 	struct pair pair = { 0 };
-	struct export_sub es = { &x, NULL };
+	struct export_sub es = { .x = &x };
+	struct names nm = { 0 };
 	struct outfile of = { 0 };
 	int rc, begun = 0;
 	char err[300];
@@ -207,6 +229,10 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	ob_init_file(&x.ob, a.outp ? of.f : stdout, x.buf, sizeof(x.buf));
 	x.meta = meta;
+	es.meta = meta;
+	/* only inputs whose ids come without paths (docs/EXPORT.md) */
+	if (!a.no_resolve && (s->ops == &source_text_ops || s->ops == &source_tracedat_ops))
+		es.names = &nm;
 	if (a.ops->begin(&x)) {
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
@@ -226,6 +252,7 @@ out:
 	source_close(s);
 	pair_fini(&pair);
 	meta_free(meta);
+	names_fini(&nm);
 	free(ev);
 	return rc;
 }

@@ -154,9 +154,10 @@ static int on_window(void *ctx, const struct window *w)
 	struct exporter *x = ctx;
 	char buf[64];
 
-	for (size_t i = 0; i < w->agg->cap; i++) {
-		const struct agg_group *g = w->agg->g[i];
-		if (!g || !(g->acq_read + g->acq_write + g->failed + g->wait.count + g->hold.count))
+	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
+	     e = agg_tab_next(&w->agg->tab, e)) {
+		const struct agg_group *g = *e;
+		if (!(g->acq_read + g->acq_write + g->failed + g->wait.count + g->hold.count))
 			continue;
 		struct prom_series *s = prom_series(&x->set, memcg_label(w->meta, agg_key_memcg(g->key),
 						    buf, sizeof(buf)), agg_key_write(g->key));

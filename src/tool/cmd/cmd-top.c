@@ -235,9 +235,10 @@ static int on_window(void *ctx, const struct window *w)
 	if (t->iterations && (long)t->windows >= t->iterations)
 		return 1;
 	t->nrows = 0;
-	for (size_t i = 0; i < w->agg->cap; i++) {
-		const struct agg_group *g = w->agg->g[i];
-		if (!g || !(g->acq_read + g->acq_write + g->failed + g->hold.count))
+	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
+	     e = agg_tab_next(&w->agg->tab, e)) {
+		const struct agg_group *g = *e;
+		if (!(g->acq_read + g->acq_write + g->failed + g->hold.count))
 			continue;
 		struct row *r = add_row(t);
 		if (!r)

@@ -14,7 +14,7 @@
 #include "report-run.h"
 #include "report.h"
 #include "cmdargs.h"
-#include "cgroupfs.h"
+#include "names.h"
 #include "idmap.h"
 #include "source.h"
 #include "outfile.h"
@@ -272,7 +272,7 @@ static void run_free(struct run *x)
 	stackagg_fini(&x->sa);
 	report_html_free(&x->html);
 	blame_result_free(&x->br);
-	if (x->blame.mm)
+	if (x->blame.tid_wait)
 		blame_fini(&x->blame);
 	pair_fini(&x->pair);
 	if (x->agg.g)
@@ -386,8 +386,12 @@ int report_run(const struct report_opts *o, FILE *out)
 	resolve = !o->no_resolve && (s->ops == &source_text_ops || s->ops == &source_tracedat_ops);
 	if ((rc = pump(s, &x.pair, ev, resolve ? &ids : NULL)))
 		goto out;
-	if (resolve)
-		r.memcg_now = cgroupfs_name_now(x.meta, &ids);
+	if (resolve) {
+		struct names nm = { 0 };
+
+		r.memcg_now = names_memcg_now(&nm, x.meta, &ids);
+		names_fini(&nm);
+	}
 	pair_finish(&x.pair);
 	/* damaged or cut: what could be read is reported, then exit 3 */
 	damaged = source_damage_note(s, "mmaplock report", o->path);

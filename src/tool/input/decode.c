@@ -18,6 +18,7 @@
 #include <string.h>
 #include <traceevent/event-parse.h>
 #include "decode.h"
+#include "hashmap.h"
 
 #define TRACE_FLAG_HARDIRQ	0x08
 #define TRACE_FLAG_SOFTIRQ	0x10
@@ -38,10 +39,13 @@ struct evdesc {
 };
 
 struct pathent {
-	uint64_t hash, id;
-	char *path;
-	int len;
+	struct hashmap_bytes k;		/* the path (owned), NULL: empty slot */
+	uint64_t id;
 };
+#define PATH_KEY(e) ((e)->k)
+#define PATH_USED(e) ((e)->k.p != NULL)
+HASHMAP_DEFINE(pathtab, struct pathent, struct hashmap_bytes, HASHMAP_BYTES_HASH, PATH_KEY,
+	       HASHMAP_BYTES_EQ, PATH_USED)
 
 struct decoder {
 	struct evdesc ev[5];
@@ -52,8 +56,7 @@ struct decoder {
 	struct fld stack_size, stack_caller;
 	decode_memcg_fn fn;
 	void *arg;
-	struct pathent *paths;		/* open addressing, power-of-two size */
-	size_t npaths, cap;
+	struct pathtab paths;		/* interned memcg paths */
 	uint64_t next_id;
 };
 
@@ -147,9 +150,9 @@ void decoder_free(struct decoder *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->cap; i++)
-		free(d->paths[i].path);
-	free(d->paths);
+	for (struct pathent *e = pathtab_next(&d->paths, NULL); e; e = pathtab_next(&d->paths, e))
+		free((void *)e->k.p);
+	pathtab_fini(&d->paths);
 	free(d);
 }
 
@@ -174,60 +177,33 @@ static uint64_t ld(const unsigned char *p, struct fld f)
 	return 0;
 }
 
-static uint64_t fnv(const char *s, int len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (int i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static int grow(struct decoder *d)
-{
-	size_t ncap = d->cap ? d->cap * 2 : 64;
-	struct pathent *n = calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -1;
-	for (size_t i = 0; i < d->cap; i++) {
-		if (!d->paths[i].path)
-			continue;
-		size_t j = d->paths[i].hash & (ncap - 1);
-		while (n[j].path)
-			j = (j + 1) & (ncap - 1);
-		n[j] = d->paths[i];
-	}
-	free(d->paths);
-	d->paths = n;
-	d->cap = ncap;
-	return 0;
-}
-
 uint64_t decoder_intern_path(struct decoder *d, const char *path, int len)
 {
 	while (len > 0 && path[len - 1] == '\0')
 		len--;
 	if (len <= 0)
 		return 0;
-	if ((d->npaths + 1) * 2 > d->cap && grow(d))
-		return 0;
-	uint64_t h = fnv(path, len);
-	size_t j = h & (d->cap - 1);
-	for (; d->paths[j].path; j = (j + 1) & (d->cap - 1))
-		if (d->paths[j].hash == h && d->paths[j].len == len &&
-		    !memcmp(d->paths[j].path, path, len))
-			return d->paths[j].id;
+	struct hashmap_bytes k = hashmap_bytes(path, (size_t)len);
+	struct pathent *e = pathtab_find(&d->paths, k);
+	int isnew;
+
+	if (e)
+		return e->id;
 	char *s = malloc(len + 1);
 	if (!s)
 		return 0;
 	memcpy(s, path, len);
 	s[len] = '\0';
-	d->paths[j] = (struct pathent){ h, d->next_id++, s, len };
-	d->npaths++;
+	k.p = s;
+	e = pathtab_add(&d->paths, k, &isnew);
+	if (!e) {
+		free(s);
+		return 0;
+	}
+	*e = (struct pathent){ k, d->next_id++ };
 	if (d->fn)
-		d->fn(d->paths[j].id, s, d->arg);
-	return d->paths[j].id;
+		d->fn(e->id, s, d->arg);
+	return e->id;
 }
 
 int decoder_has_stacks(const struct decoder *d)

@@ -57,12 +57,17 @@
 #include <traceevent/kbuffer.h>
 #include "source.h"
 #include "decode.h"
+#include "hashmap.h"
 #include "stackq.h"
 #include "stacks.h"
 #include "tdat-file.h"
 
 #define SYMLEN	160			/* one symbolized frame */
 #define SYMCACHE 4096			/* symbolized addresses remembered (stacks repeat) */
+
+#define TIDSET_KEY(e) (*(e))
+#define TIDSET_USED(e) (*(e) != 0)
+HASHMAP_DEFINE(tidset, uint32_t, uint32_t, hash64, TIDSET_KEY, HASHMAP_NUM_EQ, TIDSET_USED)
 
 struct symc {
 	uint64_t addr;
@@ -104,8 +109,7 @@ struct tdat {
 	int cut, bad;			/* page-wise: a stream ended short, or on damage */
 	char bad_err[256];
 	char path[200];
-	uint32_t *tids;			/* open-addressing set of tids seen (+1) */
-	size_t ntids, cap;
+	struct tidset tids;		/* tids seen (+1) */
 	struct mml_meta *meta;
 	struct stackq *q;		/* events held until their stack is known */
 	int direct;			/* no kernel_stack format: events go straight out */
@@ -275,7 +279,7 @@ static void tdat_close(struct source *s)
 	if (t->top)
 		tracecmd_close(t->top);
 	tdat_file_close(t->f);
-	free(t->tids);
+	tidset_fini(&t->tids);
 	free(t);
 	s->priv = NULL;
 }
@@ -454,30 +458,12 @@ fail:
 
 static void see_tid(struct tdat *t, uint32_t tid)
 {
-	uint32_t k = tid + 1;
+	int isnew;
+	uint32_t *e = tidset_add(&t->tids, tid + 1, &isnew);
 
-	if ((t->ntids + 1) * 2 > t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 1024;
-		uint32_t *n = calloc(ncap, sizeof(*n));
-		if (!n)
-			return;
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->tids[i]) {
-				size_t j = (t->tids[i] * 2654435761u) & (ncap - 1);
-				while (n[j])
-					j = (j + 1) & (ncap - 1);
-				n[j] = t->tids[i];
-			}
-		free(t->tids);
-		t->tids = n;
-		t->cap = ncap;
-	}
-	size_t j = (k * 2654435761u) & (t->cap - 1);
-	for (; t->tids[j]; j = (j + 1) & (t->cap - 1))
-		if (t->tids[j] == k)
-			return;
-	t->tids[j] = k;
-	t->ntids++;
+	if (!e || !isnew)
+		return;
+	*e = tid + 1;
 	const char *comm = tep_data_comm_from_pid(t->tep, (int)tid);
 	if (comm && strcmp(comm, "<...>") && !meta_task(t->meta, tid)) {
 		struct mml_task_info ti = { .tid = tid };
@@ -499,7 +485,7 @@ static void on_stack(struct tdat *t, const struct stream *st, int n, uint32_t pi
 		t->symc = calloc(SYMCACHE, sizeof(*t->symc));
 	for (int i = 0; i < n; i++) {
 		uint64_t a = t->addr[i];
-		struct symc *c = t->symc ? &t->symc[(a * 0x9e3779b97f4a7c15ull) >> 52] : NULL;
+		struct symc *c = t->symc ? &t->symc[hash_bits(a, 12)] : NULL;
 		if (c && c->addr == a && c->sym[0]) {
 			memcpy(t->sym[i], c->sym, strlen(c->sym) + 1);
 		} else {

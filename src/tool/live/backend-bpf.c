@@ -49,6 +49,7 @@ const struct backend_ops backend_bpf_ops = {
 #include <bpf/btf.h>
 #include "cgroupfs.h"
 #include "idmap.h"
+#include "names.h"
 #include "mmaplock.h"
 #include "mmaplock.skel.h"
 
@@ -78,6 +79,7 @@ struct bpfb {
 	uint64_t t0, win_start;		/* CLOCK_MONOTONIC ns: the programs' clock */
 	struct run_stats total;
 	struct idmap named;		/* memcg ids looked up in the hierarchy (named or not) */
+	struct names names;		/* the hierarchy's walks */
 };
 
 static uint64_t now_ns(void)
@@ -477,7 +479,7 @@ static void name_groups(struct backend *b, struct bpfb *p)
 		}
 	}
 	if (fresh)
-		cgroupfs_walk(name_one, &w);
+		names_walk(&p->names, name_one, &w);
 }
 
 /* Read the maps, deliver the window [win_start, end). 0 go on, 1 the sink stops, -1 error. */
@@ -568,6 +570,7 @@ static void bpf_close(struct backend *b)
 	snap_free(&p->cur);
 	agg_fini(&p->agg);
 	idmap_free(&p->named);
+	names_fini(&p->names);
 	free(p);
 	b->priv = NULL;
 }

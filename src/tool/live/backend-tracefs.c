@@ -76,6 +76,7 @@ static int tf_open(struct backend *b, const struct backend_opts *bo)
 		rec_perm_msg(b->err, sizeof(b->err), "create tracefs instance");
 		return -1;
 	}
+	names_init(&r->names, tdir);
 	if ((bo->need & BACKEND_CAP_WINDOWS) && b->sink.window) {
 		if (live_init(&r->win, bo->by, bo->win_ns, b->meta, &b->sink)) {
 			snprintf(b->err, sizeof(b->err), "out of memory");
@@ -260,8 +261,7 @@ static int tf_start(struct backend *b)
 		return -1;
 	if (r->o->output && start_file(r))
 		return -1;
-	r->last_walk = time(NULL);
-	cgroupfs_walk(rec_on_walk, r);
+	names_walk(&r->names, rec_on_walk, r);
 	if (start_tracing(r))
 		return -1;
 	r->t0 = r->last_progress = rec_now();
@@ -323,13 +323,13 @@ static int stop_file(struct rec *r)
 	const struct record_opts *o = r->o;
 	uint64_t lost;
 
-	cgroupfs_walk(rec_on_walk, r);
+	names_walk(&r->names, rec_on_walk, r);
 	for (size_t i = 0; i < r->memcg_seen.cap; i++) {
 		if (!r->memcg_seen.t[i].used || !decoder_has_memcg_id(r->dec))
 			continue;
-		long f = idmap_find(&r->memcg_path, r->memcg_seen.t[i].key);
-		if (f >= 0 && !r->memcg_seen.t[i].val)	/* not named during the run */
-			mml_writer_memcg(r->w, r->memcg_seen.t[i].key, r->memcg_path.t[f].val);
+		const char *path = names_memcg_cached(&r->names, r->memcg_seen.t[i].key);
+		if (path && !r->memcg_seen.t[i].val)	/* not named during the run */
+			mml_writer_memcg(r->w, r->memcg_seen.t[i].key, path);
 	}
 	rec_late_comms(r);
 	lost = file_lost(r);
@@ -415,10 +415,9 @@ static void free_rec(struct rec *r)
 	decoder_free(r->dec);
 	if (r->tep)
 		tep_free(r->tep);
-	idmap_free(&r->memcg_path);
+	names_fini(&r->names);
 	idmap_free(&r->memcg_seen);
 	idmap_free(&r->tids);
-	idmap_free(&r->comms);
 	idmap_free(&r->exited);
 	idmap_free(&r->allow);
 	idmap_free(&r->early);

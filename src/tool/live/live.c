@@ -8,10 +8,8 @@
 
 static void zero_groups(struct agg *a)
 {
-	for (size_t i = 0; i < a->cap; i++) {
-		if (a->g[i])
-			agg_group_reset(a->g[i]);
-	}
+	for (struct agg_group **g = agg_tab_next(&a->tab, NULL); g; g = agg_tab_next(&a->tab, g))
+		agg_group_reset(*g);
 }
 
 /* Broken sequences so far (pair.h's counters; open_at_end is only counted at the end). */

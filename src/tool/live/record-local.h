@@ -17,6 +17,7 @@
 #include "live.h"
 #include "idmap.h"
 #include "merge.h"
+#include "names.h"
 #include "mml_format.h"
 
 #define BATCH		MML_EVENTS_PER_BLOCK
@@ -62,11 +63,9 @@ struct rec {
 	int ncpu;
 	void *page;
 	int pagesize;
-	struct idmap memcg_path;	/* id -> path from cgroupfs walks */
+	struct names names;		/* memcg paths from cgroupfs walks, saved_cmdlines */
 	struct idmap memcg_seen;	/* ids seen in events */
 	struct idmap tids;		/* tids seen; val: NULL, or "?" when still unnamed */
-	struct idmap comms;		/* the kernel's saved_cmdlines: tid -> comm */
-	double comms_at;		/* rec_now() when comms was read */
 	struct rec_pending { uint32_t tid; double since; } pend[RECORD_PENDING];
 	int npend;			/* tids still unnamed, tried again each period for 1 s */
 	struct idmap exited;		/* tid -> comm from sched_process_exit, not yet seen in events */
@@ -76,7 +75,6 @@ struct rec {
 	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
 	struct idmap early;		/* path-era ids interned before the file was open */
 	uint64_t events, filtered;
-	time_t last_walk;
 	int werr;
 	/* live mode (events or windows to the back-end's sink): per-CPU queues merged in
 	   time order, lost re-read */
@@ -96,7 +94,7 @@ struct rec {
 };
 
 /* record-names.c */
-void rec_on_walk(uint64_t id, const char *path, void *arg);	/* cgroupfs_walk callback */
+void rec_on_walk(uint64_t id, const char *path, void *arg);	/* names_walk callback */
 void rec_on_path(uint64_t id, const char *path, void *arg);	/* decoder's new path */
 void rec_see_tid(struct rec *r, uint32_t tid);
 void rec_see_memcg(struct rec *r, uint64_t id);

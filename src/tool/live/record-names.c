@@ -37,10 +37,7 @@ static void name_memcg(struct rec *r, uint64_t id, const char *path)
 void rec_on_walk(uint64_t id, const char *path, void *arg)
 {
 	struct rec *r = arg;
-	char *s = strdup(path);
 
-	if (s)
-		idmap_put(&r->memcg_path, id, s);
 	if (r->b && r->b->meta)
 		meta_set_memcg(r->b->meta, id, path);
 	if (decoder_has_memcg_id(r->dec))
@@ -63,45 +60,18 @@ void rec_on_path(uint64_t id, const char *path, void *arg)
 		r->werr = errno;
 }
 
-/* saved_cmdlines ("tid comm" lines) into r->comms, replacing what was there. */
-static void load_saved_cmdlines(struct rec *r)
-{
-	char *s = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
-	char *line, *save = NULL;
-
-	idmap_free(&r->comms);
-	r->comms_at = rec_now();
-	if (!s)
-		return;
-	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char comm[64];
-		unsigned long tid;
-
-		if (sscanf(line, "%lu %63s", &tid, comm) != 2 || !tid || tid > UINT32_MAX)
-			continue;
-		comm[15] = '\0';
-		idmap_put(&r->comms, tid, strdup(comm));
-	}
-	free(s);
-}
-
 /*
  * The comm the kernel saved for a task that is gone from /proc, or NULL.
  * Looked up when the task is first seen, so that the name is in the file
  * before its events even if the recorder is killed later. The file is
- * re-read at most once per drain period: a burst of short-lived tasks
- * costs one read, and a miss is tried again (rec_retry_names, and
- * rec_late_comms at the end).
+ * re-read at most once per drain period (a copy older than that could name
+ * an earlier owner of a reused tid): a burst of short-lived tasks costs one
+ * read, and a miss is tried again (rec_retry_names, and rec_late_comms at
+ * the end).
  */
 static const char *saved_comm(struct rec *r, uint32_t tid)
 {
-	long f;
-
-	/* a copy older than a period could name an earlier owner of a reused tid */
-	if (rec_now() - r->comms_at >= RECORD_PERIOD_MS / 1000.0)
-		load_saved_cmdlines(r);
-	f = idmap_find(&r->comms, tid);
-	return f >= 0 ? r->comms.t[f].val : NULL;
+	return names_saved_comm(&r->names, tid, RECORD_PERIOD_MS / 1000.0);
 }
 
 /* A task gone from /proc, named from saved_cmdlines: comm only. */
@@ -121,17 +91,18 @@ void rec_retry_names(struct rec *r)
 	double now = rec_now();
 	int k = 0;
 
-	if (!r->npend || now - r->comms_at < RECORD_PERIOD_MS / 1000.0)
+	if (!r->npend || names_clock() - r->names.comms_at < RECORD_PERIOD_MS / 1000.0)
 		return;
-	load_saved_cmdlines(r);
+	names_load_comms(&r->names);
 	for (int i = 0; i < r->npend; i++) {
 		struct rec_pending p = r->pend[i];
-		long t = idmap_find(&r->tids, p.tid), f = idmap_find(&r->comms, p.tid);
+		long t = idmap_find(&r->tids, p.tid);
+		const char *comm = names_saved_comm(&r->names, p.tid, NAMES_ANY_AGE);
 
 		if (t < 0 || !r->tids.t[t].val)
 			continue;	/* forgotten (live) or named meanwhile */
-		if (f >= 0 && r->comms.t[f].val) {
-			name_gone(r, p.tid, r->comms.t[f].val);
+		if (comm) {
+			name_gone(r, p.tid, comm);
 			free(r->tids.t[t].val);
 			r->tids.t[t].val = NULL;
 			r->late_names = 1;
@@ -213,7 +184,7 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 		}
 		return;
 	}
-	if (cgroupfs_task((pid_t)tid, &t)) {
+	if (names_task(tid, &t)) {
 		/* gone already: its exit event's comm, the kernel's saved one, or later */
 		long x = idmap_find(&r->exited, tid);
 		const char *comm = x >= 0 && r->exited.t[x].val ? r->exited.t[x].val : saved_comm(r, tid);
@@ -245,16 +216,10 @@ void rec_see_memcg(struct rec *r, uint64_t id)
 		return;
 	if (!id || !decoder_has_memcg_id(r->dec))
 		return;		/* 0: no memcg, nothing to name; path era: rec_on_path names */
-	long f = idmap_find(&r->memcg_path, id);
-	if (f >= 0) {
-		name_memcg(r, id, r->memcg_path.t[f].val);
-		return;
-	}
-	time_t now = time(NULL);
-	if (now != r->last_walk) {	/* a new memcg: walk again, at most once a second */
-		r->last_walk = now;
-		cgroupfs_walk(rec_on_walk, r);
-	}
+	/* a new memcg: walked again (rec_on_walk names it), at most once a second */
+	const char *path = names_memcg(&r->names, id, rec_on_walk, r);
+	if (path)
+		name_memcg(r, id, path);
 }
 
 void rec_rewalk(struct rec *r, double now)
@@ -264,27 +229,27 @@ void rec_rewalk(struct rec *r, double now)
 	r->last_rewalk = now;
 	for (size_t i = 0; i < r->memcg_seen.cap; i++)
 		if (r->memcg_seen.t[i].used && r->memcg_seen.t[i].key &&
-		    idmap_find(&r->memcg_path, r->memcg_seen.t[i].key) < 0) {
-			r->last_walk = time(NULL);
-			cgroupfs_walk(rec_on_walk, r);
+		    !names_memcg_cached(&r->names, r->memcg_seen.t[i].key)) {
+			names_walk(&r->names, rec_on_walk, r);
 			return;
 		}
 }
 
 void rec_late_comms(struct rec *r)
 {
-	load_saved_cmdlines(r);
+	names_load_comms(&r->names);
 	for (size_t i = 0; i < r->tids.cap; i++) {
 		if (!r->tids.t[i].used || !r->tids.t[i].val)
 			continue;
-		long f = idmap_find(&r->comms, r->tids.t[i].key);
-		if (f < 0)
+		const char *comm = names_saved_comm(&r->names, (uint32_t)r->tids.t[i].key,
+						    NAMES_ANY_AGE);
+		if (!comm)
 			continue;
-		mml_writer_task(r->w, (uint32_t)r->tids.t[i].key, 0, r->comms.t[f].val, 0, NULL);
+		mml_writer_task(r->w, (uint32_t)r->tids.t[i].key, 0, comm, 0, NULL);
 		free(r->tids.t[i].val);
 		r->tids.t[i].val = NULL;
 	}
-	idmap_free(&r->comms);
+	idmap_free(&r->names.comms);
 }
 
 int rec_set_pids(struct rec *r, pid_t cmd)

@@ -41,22 +41,24 @@
 #include <tracefs/tracefs.h>
 #include "record-local.h"
 #include "decode.h"
+#include "hashmap.h"
 #include "ksym.h"
 #include "mml_writer.h"
 #include "stacks.h"
 
 struct rawent {
-	uint64_t hash;
+	struct hashmap_bytes k;		/* the raw addresses (owned) */
 	uint32_t id;			/* 0: empty slot */
-	uint16_t n;
-	uint64_t *addr;			/* the raw addresses, owned */
 };
+#define RAW_KEY(e) ((e)->k)
+#define RAW_USED(e) ((e)->id != 0)
+HASHMAP_DEFINE(rawtab, struct rawent, struct hashmap_bytes, HASHMAP_BYTES_HASH, RAW_KEY,
+	       HASHMAP_BYTES_EQ, RAW_USED)
 
 struct rec_stacks {
 	struct ksyms *ks;		/* NULL: addresses only */
 	struct stacktab *tab;		/* the distinct stacks, as written */
-	struct rawent *raw;		/* raw addresses -> id */
-	size_t rcap, rn;
+	struct rawtab raw;		/* raw addresses -> id */
 	unsigned char *last;		/* per CPU: the last record was a kept event that may take a stack */
 	uint64_t taken, unattached;
 	int ncpu;
@@ -101,53 +103,15 @@ int rec_stack_wants(const struct rec *r, const struct mml_event *e)
 	       e->type == MML_EV_CONTENTION_BEGIN;
 }
 
-static uint64_t raw_hash(const uint64_t *a, int n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-
-	for (int i = 0; i < n; i++) {
-		h = (h ^ a[i]) * 0x100000001b3ull;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
-static int raw_grow(struct rec_stacks *s)
-{
-	size_t ncap = s->rcap ? s->rcap * 2 : 1024;
-	struct rawent *n = calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -1;
-	for (size_t i = 0; i < s->rcap; i++) {
-		if (!s->raw[i].id)
-			continue;
-		size_t j = s->raw[i].hash & (ncap - 1);
-		while (n[j].id)
-			j = (j + 1) & (ncap - 1);
-		n[j] = s->raw[i];
-	}
-	free(s->raw);
-	s->raw = n;
-	s->rcap = ncap;
-	return 0;
-}
-
 /* The stack id of these raw addresses: looked up, or symbolized and interned (0: no memory). */
 static uint32_t stack_id(struct rec *r, const uint64_t *addr, int n)
 {
 	struct rec_stacks *s = r->stk;
-	uint64_t h = raw_hash(addr, n);
-	size_t j;
+	struct hashmap_bytes k = hashmap_bytes(addr, (size_t)n * 8);
+	struct rawent *e = rawtab_find(&s->raw, k);
 
-	if (s->rcap) {
-		for (j = h & (s->rcap - 1); s->raw[j].id; j = (j + 1) & (s->rcap - 1))
-			if (s->raw[j].hash == h && s->raw[j].n == n &&
-			    !memcmp(s->raw[j].addr, addr, (size_t)n * 8))
-				return s->raw[j].id;
-	}
-	if ((s->rn + 1) * 2 > s->rcap && raw_grow(s))
-		return 0;
+	if (e)
+		return e->id;
 
 	/* new: symbolize, drop the tracing machinery's leaf frames, intern */
 	static char names[STACK_MAX_FRAMES][160];
@@ -169,10 +133,13 @@ static uint32_t stack_id(struct rec *r, const uint64_t *addr, int n)
 	if (!copy)
 		return id;
 	memcpy(copy, addr, (size_t)n * 8);
-	for (j = h & (s->rcap - 1); s->raw[j].id; j = (j + 1) & (s->rcap - 1))
-		;
-	s->raw[j] = (struct rawent){ h, id, (uint16_t)n, copy };
-	s->rn++;
+	k.p = copy;
+	e = rawtab_add(&s->raw, k, &is_new);
+	if (!e) {
+		free(copy);
+		return id;
+	}
+	*e = (struct rawent){ k, id };
 	return id;
 }
 
@@ -319,9 +286,9 @@ void rec_stack_end(struct rec *r, int print)
 		fprintf(stderr, "%s: %llu stacks (%zu distinct), %llu not attached to an event\n",
 			r->o->prog, (unsigned long long)s->taken, stacktab_count(s->tab),
 			(unsigned long long)s->unattached);
-	for (size_t i = 0; i < s->rcap; i++)
-		free(s->raw[i].addr);
-	free(s->raw);
+	for (struct rawent *e = rawtab_next(&s->raw, NULL); e; e = rawtab_next(&s->raw, e))
+		free((void *)e->k.p);
+	rawtab_fini(&s->raw);
 	if (!s->borrowed)
 		stacktab_free(s->tab);
 	ksyms_free(s->ks);

@@ -11,7 +11,7 @@
  * the next walk (record walks again when it meets an unknown id).
  *
  * The same walk names the ids of a trace read later on this machine
- * (cgroupfs_name_now): report's text and trace.dat inputs carry ids without
+ * (names.h, names_memcg_now): text and trace.dat inputs carry ids without
  * paths. That answer is about the system now, and ids are inode numbers,
  * which the kernel reuses: hence the mark meta keeps on such a path.
  */
@@ -24,8 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cgroupfs.h"
-#include "idmap.h"
-#include "meta.h"
 
 static char root[512];
 static int v1, looked;
@@ -223,29 +221,4 @@ int cgroupfs_task(pid_t tid, struct cg_task *t)
 	}
 	fclose(f);
 	return 0;
-}
-
-struct name_now {
-	struct mml_meta *m;
-	const struct idmap *ids;
-	long named;
-};
-
-static void on_now(uint64_t id, const char *path, void *arg)
-{
-	struct name_now *n = arg;
-
-	if (idmap_find(n->ids, id) < 0 || meta_memcg(n->m, id))
-		return;
-	if (!meta_set_memcg_now(n->m, id, path))
-		n->named++;
-}
-
-long cgroupfs_name_now(struct mml_meta *m, const struct idmap *ids)
-{
-	struct name_now n = { .m = m, .ids = ids };
-
-	if (!ids->n || cgroupfs_walk(on_now, &n) < 0)
-		return 0;
-	return n.named;
 }

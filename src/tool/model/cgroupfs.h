@@ -23,18 +23,6 @@ int cgroupfs_is_v1(void);
 /* Call fn for every memcg directory (id, hierarchy-relative path). Returns the count or -1. */
 long cgroupfs_walk(void (*fn)(uint64_t id, const char *path, void *arg), void *arg);
 
-struct mml_meta;
-struct idmap;
-
-/*
- * Name the memcg ids of a trace from this machine's memory hierarchy as it
- * is now: each id in ids (a set) that m has no path for and that a memory
- * cgroup directory has now gets that path through meta_set_memcg_now()
- * (marked: the id may have been reused since the trace). One walk, the
- * recorder's. Returns how many were named (0 when there is no hierarchy).
- */
-long cgroupfs_name_now(struct mml_meta *m, const struct idmap *ids);
-
 /*
  * A user's cgroup argument (an absolute file-system path under the root,
  * or a hierarchy-relative path like /a/b) -> id and relative path.

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline uint64_t hash64(uint64_t x)
 {
@@ -38,12 +39,20 @@ static inline uint64_t hash64_pair(uint64_t a, uint64_t b)
 	return hash64(a ^ (b << 32 | b >> 32));
 }
 
-/* n bytes (FNV-1a, then the finaliser for the low bits). */
+/*
+ * n bytes: FNV-1a a word at a time (a kernel stack is tens of addresses),
+ * the high bits folded down after each word, then the finaliser.
+ */
 static inline uint64_t hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 1469598103934665603ull ^ n, w;
 
+	for (; n >= 8; n -= 8, s += 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 1099511628211ull;
+		h ^= h >> 29;
+	}
 	while (n--)
 		h = (h ^ *s++) * 1099511628211ull;
 	return hash64(h);

@@ -28,6 +28,9 @@
  *   name_claim(m, i)       count the empty slot i as taken (after name_pos)
  *   name_del(m, e)         remove e (backward shift: no tombstones; entries
  *                          after e in probe order may move)
+ *   name_del_if(m, drop, ctx)  remove every entry drop accepts, without
+ *                          allocating; returns how many. drop may be asked
+ *                          twice about one entry (answer alike)
  *   name_rehash(m, cap, keep, ctx)   rebuild at cap slots with the entries
  *                          keep (NULL: all) accepts. -1: out of memory
  *   name_make_room(m, idle, keep, ctx)  see below
@@ -35,6 +38,10 @@
  *                          after e, NULL at the end. Nothing may be added or
  *                          deleted while iterating.
  *   name_fini(m)           free the array (not what entries point to)
+ *
+ * Keys: numbers (HASHMAP_NUM_EQ, hash64 or hash64_pair), strings
+ * (HASHMAP_STR_EQ, hash_str), byte spans (struct hashmap_bytes below), or a
+ * small struct with its own EQ and a HASH built from hash.h.
  *
  * HASHMAP_DEFINE_NAMED(sname, name, ...) is the same with struct sname, for
  * a map whose own API already uses the plain names (idmap). HASHMAP_STRUCT
@@ -176,6 +183,24 @@
 		m->n--;                                                                        \
 	}                                                                                      \
                                                                                                \
+	/*                                                                                     \
+	 * A delete fills slot i from later in its probe chain, so i is looked at              \
+	 * again; an entry moved there from the start of the array (the chain                 \
+	 * wraps) is looked at twice, and none is moved behind i unseen.                       \
+	 */                                                                                    \
+	HASHMAP_FN size_t name##_del_if(struct sname *m, int (*drop)(const T *, void *),      \
+					   void *ctx)                                          \
+	{                                                                                      \
+		size_t n = 0;                                                                  \
+                                                                                               \
+		for (size_t i = 0; i < m->cap; i++)                                            \
+			while (USED(&m->t[i]) && drop(&m->t[i], ctx)) {                        \
+				name##_del(m, &m->t[i]);                                       \
+				n++;                                                           \
+			}                                                                      \
+		return n;                                                                      \
+	}                                                                                      \
+                                                                                               \
 	HASHMAP_FN T *name##_next(const struct sname *m, T *e)                               \
 	{                                                                                      \
 		for (e = e ? e + 1 : m->t; e && e < m->t + m->cap; e++)                        \
@@ -201,5 +226,25 @@
 /* Key helpers for the common cases. */
 #define HASHMAP_NUM_EQ(a, b) ((a) == (b))
 #define HASHMAP_STR_EQ(a, b) (strcmp((a), (b)) == 0)
+
+/*
+ * A key of len bytes at p (a path of known length, raw stack addresses),
+ * its hash computed once: an entry keeps p, len and hash, so that growing
+ * the table and a probe past another key compare hashes, not bytes.
+ */
+struct hashmap_bytes {
+	const void *p;
+	size_t len;
+	uint64_t hash;
+};
+
+static inline struct hashmap_bytes hashmap_bytes(const void *p, size_t len)
+{
+	return (struct hashmap_bytes){ p, len, hash_bytes(p, len) };
+}
+
+#define HASHMAP_BYTES_HASH(k) ((k).hash)
+#define HASHMAP_BYTES_EQ(a, b) \
+	((a).hash == (b).hash && (a).len == (b).len && !memcmp((a).p, (b).p, (a).len))
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * meta.c: the id -> words tables of meta.h. Three small open-addressing hash
- * tables (memcg id -> path, path -> id for interning, tid -> task), a list
+ * meta.c: the id -> words tables of meta.h. Three hashmap.h tables (memcg
+ * id -> path, path -> id for interning, tid -> task), a list
  * of info pairs and a per-CPU lost array. Sizes grow with the number of
  * distinct memcgs and tasks, never with the number of events. Not
  * thread-safe: one meta belongs to one reader.
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hashmap.h"
 #include "meta.h"
 #include "stacks.h"
 
@@ -23,19 +24,25 @@ struct task_slot {
 	struct mml_task_info t;		/* t.cgroup owned */
 };
 
+#define MC_KEY(e) ((e)->id)
+#define BYP_KEY(e) ((const char *)(e)->path)
+#define MC_USED(e) ((e)->path != NULL)
+#define TK_KEY(e) ((e)->t.tid)
+#define TK_USED(e) ((e)->used)
+HASHMAP_DEFINE(mctab, struct memcg_slot, uint64_t, hash64, MC_KEY, HASHMAP_NUM_EQ, MC_USED)
+HASHMAP_DEFINE(byptab, struct memcg_slot, const char *, hash_str, BYP_KEY, HASHMAP_STR_EQ, MC_USED)
+HASHMAP_DEFINE(tktab, struct task_slot, uint32_t, hash64, TK_KEY, HASHMAP_NUM_EQ, TK_USED)
+
 struct info {
 	char *key, *value;
 	struct info *next;
 };
 
 struct mml_meta {
-	struct memcg_slot *mc;		/* by id */
-	size_t mc_cap, mc_n;
-	struct memcg_slot *byp;		/* by path (intern) */
-	size_t byp_cap, byp_n;
+	struct mctab mc;		/* by id */
+	struct byptab byp;		/* by path (intern) */
 	uint64_t next_intern;
-	struct task_slot *tk;
-	size_t tk_cap, tk_n;
+	struct tktab tk;
 	struct info *info;
 	uint64_t *lost;
 	size_t lost_n;
@@ -44,23 +51,6 @@ struct mml_meta {
 
 /* Intern ids live at the top of the id space, far from kernel cgroup ids. */
 #define INTERN_BASE (1ull << 62)
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t strhash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return mix(h);
-}
 
 struct mml_meta *meta_new(void)
 {
@@ -81,13 +71,11 @@ void meta_free(struct mml_meta *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->mc_cap; i++)
-		free(m->mc[i].path);
-	for (size_t i = 0; i < m->byp_cap; i++)
-		free(m->byp[i].path);
-	for (size_t i = 0; i < m->tk_cap; i++)
-		if (m->tk[i].used)
-			free((char *)m->tk[i].t.cgroup);
+	for (struct memcg_slot *s = mctab_next(&m->mc, NULL); s; s = mctab_next(&m->mc, s))
+		free(s->path);
+	for (struct memcg_slot *s = byptab_next(&m->byp, NULL); s; s = byptab_next(&m->byp, s))
+		free(s->path);
+	meta_forget_tasks(m);
 	while (m->info) {
 		struct info *n = m->info->next;
 		free(m->info->key);
@@ -95,9 +83,8 @@ void meta_free(struct mml_meta *m)
 		free(m->info);
 		m->info = n;
 	}
-	free(m->mc);
-	free(m->byp);
-	free(m->tk);
+	mctab_fini(&m->mc);
+	byptab_fini(&m->byp);
 	free(m->lost);
 	stacktab_free(m->stacks);
 	free(m);
@@ -113,77 +100,39 @@ const struct mml_stack *meta_stack(const struct mml_meta *m, uint32_t id)
 	return stacktab_get(m->stacks, id);
 }
 
-/* Slot for id in a table keyed by id (mc) or by path hash (byp). */
-static struct memcg_slot *mc_find(struct memcg_slot *t, size_t cap, uint64_t id)
-{
-	size_t i = mix(id) & (cap - 1);
-
-	while (t[i].path && t[i].id != id)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
-}
-
-static struct memcg_slot *byp_find(struct memcg_slot *t, size_t cap, const char *path)
-{
-	size_t i = strhash(path) & (cap - 1);
-
-	while (t[i].path && strcmp(t[i].path, path))
-		i = (i + 1) & (cap - 1);
-	return &t[i];
-}
-
-static int mc_grow(struct memcg_slot **tp, size_t *capp, int bypath)
-{
-	size_t cap = *capp ? *capp * 2 : 64;
-	struct memcg_slot *t = calloc(cap, sizeof(*t));
-
-	if (!t)
-		return -1;
-	for (size_t i = 0; i < *capp; i++) {
-		struct memcg_slot *o = &(*tp)[i];
-		if (!o->path)
-			continue;
-		*(bypath ? byp_find(t, cap, o->path) : mc_find(t, cap, o->id)) = *o;
-	}
-	free(*tp);
-	*tp = t;
-	*capp = cap;
-	return 0;
-}
-
 /* Remember path -> id for interning (first id wins). */
 static int byp_add(struct mml_meta *m, const char *path, uint64_t id)
 {
-	struct memcg_slot *s;
+	int isnew;
+	struct memcg_slot *s = byptab_add(&m->byp, path, &isnew);
 
-	if ((m->byp_n + 1) * 2 > m->byp_cap && mc_grow(&m->byp, &m->byp_cap, 1))
+	if (!s)
 		return -1;
-	s = byp_find(m->byp, m->byp_cap, path);
-	if (s->path)
+	if (!isnew)
 		return 0;
 	s->path = strdup(path);
-	if (!s->path)
+	if (!s->path) {
+		byptab_del(&m->byp, s);
 		return -1;
+	}
 	s->id = id;
-	m->byp_n++;
 	return 0;
 }
 
 int meta_set_memcg(struct mml_meta *m, uint64_t id, const char *path)
 {
 	struct memcg_slot *s;
-	char *p;
+	char *p = strdup(path ? path : "");
+	int isnew;
 
-	if ((m->mc_n + 1) * 2 > m->mc_cap && mc_grow(&m->mc, &m->mc_cap, 0))
-		return -1;
-	p = strdup(path ? path : "");
 	if (!p)
 		return -1;
-	s = mc_find(m->mc, m->mc_cap, id);
-	if (s->path)
-		free(s->path);
-	else
-		m->mc_n++;
+	s = mctab_add(&m->mc, id, &isnew);
+	if (!s) {
+		free(p);
+		return -1;
+	}
+	free(s->path);
 	s->id = id;
 	s->path = p;
 	s->now = 0;
@@ -194,18 +143,13 @@ int meta_set_memcg_now(struct mml_meta *m, uint64_t id, const char *path)
 {
 	if (meta_set_memcg(m, id, path))
 		return -1;
-	mc_find(m->mc, m->mc_cap, id)->now = 1;
+	mctab_find(&m->mc, id)->now = 1;
 	return 0;
 }
 
 static const struct memcg_slot *mc_get(const struct mml_meta *m, uint64_t id)
 {
-	const struct memcg_slot *s;
-
-	if (!m || !m->mc_cap)
-		return NULL;
-	s = mc_find(m->mc, m->mc_cap, id);
-	return s->path ? s : NULL;
+	return m ? mctab_find(&m->mc, id) : NULL;
 }
 
 const char *meta_memcg(const struct mml_meta *m, uint64_t id)
@@ -239,52 +183,31 @@ const char *meta_memcg_name(const struct mml_meta *m, uint64_t id, char *buf, si
 
 uint64_t meta_intern_memcg(struct mml_meta *m, const char *path)
 {
+	const struct memcg_slot *s = byptab_find(&m->byp, path);
 	uint64_t id;
 
-	if (m->byp_cap) {
-		struct memcg_slot *s = byp_find(m->byp, m->byp_cap, path);
-		if (s->path)
-			return s->id;
-	}
+	if (s)
+		return s->id;
 	id = m->next_intern++;
 	if (meta_set_memcg(m, id, path))
 		return 0;
 	return id;
 }
 
-static struct task_slot *tk_find(struct task_slot *t, size_t cap, uint32_t tid)
-{
-	size_t i = mix(tid) & (cap - 1);
-
-	while (t[i].used && t[i].t.tid != tid)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
-}
-
 int meta_set_task(struct mml_meta *m, const struct mml_task_info *t)
 {
 	struct task_slot *s;
 	char *cg = NULL;
+	int isnew;
 
-	if ((m->tk_n + 1) * 2 > m->tk_cap) {
-		size_t cap = m->tk_cap ? m->tk_cap * 2 : 64;
-		struct task_slot *n = calloc(cap, sizeof(*n));
-		if (!n)
-			return -1;
-		for (size_t i = 0; i < m->tk_cap; i++)
-			if (m->tk[i].used)
-				*tk_find(n, cap, m->tk[i].t.tid) = m->tk[i];
-		free(m->tk);
-		m->tk = n;
-		m->tk_cap = cap;
-	}
 	if (t->cgroup && !(cg = strdup(t->cgroup)))
 		return -1;
-	s = tk_find(m->tk, m->tk_cap, t->tid);
-	if (s->used)
-		free((char *)s->t.cgroup);
-	else
-		m->tk_n++;
+	s = tktab_add(&m->tk, t->tid, &isnew);
+	if (!s) {
+		free(cg);
+		return -1;
+	}
+	free((char *)s->t.cgroup);
 	s->used = 1;
 	s->t = *t;
 	s->t.comm[sizeof(s->t.comm) - 1] = 0;
@@ -294,22 +217,16 @@ int meta_set_task(struct mml_meta *m, const struct mml_task_info *t)
 
 void meta_forget_tasks(struct mml_meta *m)
 {
-	for (size_t i = 0; i < m->tk_cap; i++)
-		if (m->tk[i].used)
-			free((char *)m->tk[i].t.cgroup);
-	free(m->tk);
-	m->tk = NULL;
-	m->tk_cap = m->tk_n = 0;
+	for (struct task_slot *s = tktab_next(&m->tk, NULL); s; s = tktab_next(&m->tk, s))
+		free((char *)s->t.cgroup);
+	tktab_fini(&m->tk);
 }
 
 const struct mml_task_info *meta_task(const struct mml_meta *m, uint32_t tid)
 {
-	struct task_slot *s;
+	const struct task_slot *s = tktab_find(&m->tk, tid);
 
-	if (!m->tk_cap)
-		return NULL;
-	s = tk_find(m->tk, m->tk_cap, tid);
-	return s->used ? &s->t : NULL;
+	return s ? &s->t : NULL;
 }
 
 int meta_set_info(struct mml_meta *m, const char *key, const char *value)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stacks.c: the stack table of stacks.h. Two open-addressing indexes over
- * one array of entries: by id, and by a hash of the frames (for interning).
+ * stacks.c: the stack table of stacks.h. Two hashmap.h indexes over one
+ * array of entries: by id, and by the frames (for interning).
  * An entry owns one allocation: the addresses, the symbol pointers and the
  * symbol bytes together. Entries never move once made, so a pointer from
  * stacktab_get() stays valid until the table is freed.
@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hashmap.h"
 #include "stacks.h"
 
 struct ent {
@@ -17,48 +18,51 @@ struct ent {
 	void *mem;
 };
 
-struct stacktab {
-	struct ent **e;			/* entries, in order of definition */
-	size_t n, cap;
-	uint32_t *byid, *byhash;	/* index + 1 into e; 0 empty */
-	size_t icap;			/* power of two, > 2 n */
-	uint32_t max_id;
+/* The frames of a stack as a key: addr NULL reads as zeros, a NULL sym as "". */
+struct frames {
+	uint64_t hash;			/* frames_hash() */
+	const uint64_t *addr;
+	const char *const *sym;
+	unsigned n;
 };
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t frames_hash(const uint64_t *addr, const char *const *sym, unsigned n)
 {
-	uint64_t h = 1469598103934665603ull ^ n;
+	uint64_t h = hash64(n);
 
-	for (unsigned i = 0; i < n; i++) {
-		const char *p = sym[i] ? sym[i] : "";
-		h = (h ^ (addr ? addr[i] : 0)) * 1099511628211ull;
-		while (*p)
-			h = (h ^ (unsigned char)*p++) * 1099511628211ull;
-		h = (h ^ 0xff) * 1099511628211ull;
-	}
-	return mix(h);
+	for (unsigned i = 0; i < n; i++)
+		h = hash64_pair(h ^ hash_str(sym[i] ? sym[i] : ""), addr ? addr[i] : 0);
+	return h;
 }
 
-static int same(const struct ent *x, const uint64_t *addr, const char *const *sym, unsigned n)
+static int frames_eq(struct frames a, struct frames b)
 {
-	if (x->s.n != n)
+	if (a.hash != b.hash || a.n != b.n)
 		return 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (x->s.addr[i] != (addr ? addr[i] : 0))
+	for (unsigned i = 0; i < a.n; i++) {
+		if ((a.addr ? a.addr[i] : 0) != (b.addr ? b.addr[i] : 0))
 			return 0;
-		if (strcmp(x->s.sym[i], sym[i] ? sym[i] : ""))
+		if (strcmp(a.sym[i] ? a.sym[i] : "", b.sym[i] ? b.sym[i] : ""))
 			return 0;
 	}
 	return 1;
 }
+
+typedef struct ent *ent_p;
+#define ID_KEY(e) ((*(e))->s.id)
+#define FRAMES_KEY(e) ((struct frames){ (*(e))->hash, (*(e))->s.addr, (*(e))->s.sym, (*(e))->s.n })
+#define FRAMES_HASH(k) ((k).hash)
+#define ENT_USED(e) (*(e) != NULL)
+HASHMAP_DEFINE(byid, ent_p, uint32_t, hash64, ID_KEY, HASHMAP_NUM_EQ, ENT_USED)
+HASHMAP_DEFINE(byframes, ent_p, struct frames, FRAMES_HASH, FRAMES_KEY, frames_eq, ENT_USED)
+
+struct stacktab {
+	struct ent **e;			/* entries, in order of definition */
+	size_t n, cap;
+	struct byid byid;
+	struct byframes byframes;
+	uint32_t max_id;
+};
 
 struct stacktab *stacktab_new(void)
 {
@@ -72,57 +76,29 @@ void stacktab_free(struct stacktab *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->e[i]->mem), free(t->e[i]);
 	free(t->e);
-	free(t->byid);
-	free(t->byhash);
+	byid_fini(&t->byid);
+	byframes_fini(&t->byframes);
 	free(t);
 }
 
-static size_t slot_id(const struct stacktab *t, uint32_t id)
+/* Index x: a redefined id finds the later entry, a repeated stack the first. */
+static int index_ent(struct stacktab *t, struct ent *x)
 {
-	size_t m = t->icap - 1, i = mix(id) & m;
+	int fnew, inew;
+	struct ent **f = byframes_add(&t->byframes, FRAMES_KEY(&x), &fnew);
+	struct ent **i;
 
-	while (t->byid[i] && t->e[t->byid[i] - 1]->s.id != id)
-		i = (i + 1) & m;
-	return i;
-}
-
-static size_t slot_hash(const struct stacktab *t, uint64_t h, const uint64_t *addr,
-			const char *const *sym, unsigned n)
-{
-	size_t m = t->icap - 1, i = h & m;
-
-	while (t->byhash[i]) {
-		const struct ent *x = t->e[t->byhash[i] - 1];
-		if (x->hash == h && same(x, addr, sym, n))
-			break;
-		i = (i + 1) & m;
-	}
-	return i;
-}
-
-static int reindex(struct stacktab *t, size_t icap)
-{
-	uint32_t *bi = calloc(icap, sizeof(*bi)), *bh = calloc(icap, sizeof(*bh));
-
-	if (!bi || !bh) {
-		free(bi);
-		free(bh);
-		errno = ENOMEM;
+	if (!f)
+		return -1;
+	if (fnew)
+		*f = x;
+	i = byid_add(&t->byid, x->s.id, &inew);
+	if (!i) {
+		if (fnew)
+			byframes_del(&t->byframes, f);
 		return -1;
 	}
-	free(t->byid);
-	free(t->byhash);
-	t->byid = bi;
-	t->byhash = bh;
-	t->icap = icap;
-	for (size_t k = 0; k < t->n; k++) {
-		const struct ent *x = t->e[k];
-		size_t i = slot_id(t, x->s.id);
-		t->byid[i] = (uint32_t)k + 1;	/* a redefined id: the later entry wins */
-		i = slot_hash(t, x->hash, x->s.addr, x->s.sym, x->s.n);
-		if (!t->byhash[i])
-			t->byhash[i] = (uint32_t)k + 1;
-	}
+	*i = x;
 	return 0;
 }
 
@@ -132,8 +108,6 @@ static long add(struct stacktab *t, uint32_t id, uint64_t h, const uint64_t *add
 {
 	size_t bytes = 0;
 
-	if ((t->n + 1) * 2 > t->icap && reindex(t, t->icap ? t->icap * 2 : 64))
-		return -1;
 	if (t->n == t->cap) {
 		size_t nc = t->cap ? t->cap * 2 : 64;
 		struct ent **ne = realloc(t->e, nc * sizeof(*ne));
@@ -161,17 +135,19 @@ static long add(struct stacktab *t, uint32_t id, uint64_t h, const uint64_t *add
 		s[i] = p;
 		p += l + 1;
 	}
-	t->e[t->n] = x;
 	x->s.id = id;
 	x->s.n = (uint16_t)n;
 	x->s.addr = a;
 	x->s.sym = (const char *const *)s;
 	x->hash = h;
 	x->mem = mem;
-	t->byid[slot_id(t, id)] = (uint32_t)t->n + 1;
-	size_t hi = slot_hash(t, h, addr, sym, n);
-	if (!t->byhash[hi])
-		t->byhash[hi] = (uint32_t)t->n + 1;
+	if (index_ent(t, x)) {
+		free(x);
+		free(mem);
+		errno = ENOMEM;
+		return -1;
+	}
+	t->e[t->n] = x;
 	if (id > t->max_id)
 		t->max_id = id;
 	return (long)t->n++;
@@ -185,11 +161,9 @@ uint32_t stacktab_intern(struct stacktab *t, const uint64_t *addr, const char *c
 	if (n > STACK_MAX_FRAMES)
 		n = STACK_MAX_FRAMES;
 	uint64_t h = frames_hash(addr, sym, n);
-	if (t->icap) {
-		size_t i = slot_hash(t, h, addr, sym, n);
-		if (t->byhash[i])
-			return t->e[t->byhash[i] - 1]->s.id;
-	}
+	struct ent **f = byframes_find(&t->byframes, (struct frames){ h, addr, sym, n });
+	if (f)
+		return (*f)->s.id;
 	if (t->max_id == UINT32_MAX)
 		return 0;
 	long k = add(t, t->max_id + 1, h, addr, sym, n);
@@ -214,10 +188,9 @@ int stacktab_set(struct stacktab *t, uint32_t id, const uint64_t *addr,
 
 const struct mml_stack *stacktab_get(const struct stacktab *t, uint32_t id)
 {
-	if (!t || !t->icap || !id)
-		return NULL;
-	size_t i = slot_id(t, id);
-	return t->byid[i] ? &t->e[t->byid[i] - 1]->s : NULL;
+	struct ent **x = t && id ? byid_find(&t->byid, id) : NULL;
+
+	return x ? &(*x)->s : NULL;
 }
 
 size_t stacktab_count(const struct stacktab *t)

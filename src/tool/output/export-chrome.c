@@ -139,7 +139,7 @@ static void memcg_json(struct export *x, struct chrome *c, uint64_t memcg)
 /* The task's ,"pid":P,"tid":T,"args":{"mm":"0x run; records new tasks. */
 static const char *task_run(struct export *x, struct chrome *c, uint32_t tid, uint32_t *len)
 {
-	__typeof__(&c->task[0]) e = &c->task[(tid * 2654435761u) >> 24];
+	__typeof__(&c->task[0]) e = &c->task[hash_bits(tid, 8)];
 
 	if (e->tid != tid || !e->len) {		/* a task new to this cache slot */
 		char *p = e->s;

@@ -57,7 +57,7 @@ static const struct { char s[8]; unsigned n; } kinds[3] = {
 /* The task's "TID,COMM,0x", cached; NULL when too long (never: comm has 15 bytes). */
 static const char *task_run(struct export *x, struct csv *c, uint32_t tid, uint32_t *len)
 {
-	__typeof__(&c->task[0]) e = &c->task[(tid * 2654435761u) >> 24];
+	__typeof__(&c->task[0]) e = &c->task[hash_bits(tid, 8)];
 
 	if (e->tid != tid || !e->len) {
 		char *p = p_u64(e->s, tid);	/* at most 10 */
@@ -78,7 +78,7 @@ static const char *task_run(struct export *x, struct csv *c, uint32_t tid, uint3
 /* The memcg's ",NAME", cached; NULL when too long for the cache. */
 static const char *memcg_run(struct export *x, struct csv *c, uint64_t id, uint32_t *len)
 {
-	__typeof__(&c->memcg[0]) e = &c->memcg[id * 0x9e3779b97f4a7c15ull >> 59];
+	__typeof__(&c->memcg[0]) e = &c->memcg[hash_bits(id, 5)];
 
 	if (e->id != id || !e->len) {
 		char buf[48];

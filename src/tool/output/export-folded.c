@@ -29,44 +29,17 @@ struct fent {
 	uint8_t write, hold, used;
 };
 
-struct folded {
-	struct fent *t;
-	size_t cap, n;
+/* tws: tid << 2 | write << 1 | hold */
+struct fkey {
+	uint64_t memcg, tws;
+	uint32_t stack;
 };
-
-static size_t fslot(const struct folded *f, uint32_t tid, uint64_t memcg, int w, int h,
-		    uint32_t stack)
-{
-	uint64_t x = (memcg * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)tid << 2 | (unsigned)w << 1 | (unsigned)h) ^
-		     ((uint64_t)stack << 34);
-	size_t i;
-
-	x ^= x >> 31;
-	x *= 0xd6e8feb86659fd93ull;
-	x ^= x >> 32;
-	i = (size_t)x & (f->cap - 1);
-	while (f->t[i].used && (f->t[i].tid != tid || f->t[i].memcg != memcg ||
-				f->t[i].write != w || f->t[i].hold != h || f->t[i].stack != stack))
-		i = (i + 1) & (f->cap - 1);
-	return i;
-}
-
-static int fgrow(struct folded *f)
-{
-	struct folded n = { .cap = f->cap * 2 };
-
-	n.t = calloc(n.cap, sizeof(*n.t));
-	if (!n.t)
-		return -1;
-	for (size_t i = 0; i < f->cap; i++)
-		if (f->t[i].used)
-			n.t[fslot(&n, f->t[i].tid, f->t[i].memcg, f->t[i].write, f->t[i].hold,
-				  f->t[i].stack)] = f->t[i];
-	n.n = f->n;
-	free(f->t);
-	*f = n;
-	return 0;
-}
+#define FKEY(e) ((struct fkey){ (e)->memcg, (uint64_t)(e)->tid << 2 | (e)->write << 1 | (e)->hold, \
+				(e)->stack })
+#define FKEY_HASH(k) hash64_pair((k).memcg ^ (uint64_t)(k).stack << 20, (k).tws)
+#define FKEY_EQ(a, b) ((a).memcg == (b).memcg && (a).tws == (b).tws && (a).stack == (b).stack)
+#define FENT_USED(e) ((e)->used)
+HASHMAP_DEFINE(folded, struct fent, struct fkey, FKEY_HASH, FKEY, FKEY_EQ, FENT_USED)
 
 static int begin(struct export *x)
 {
@@ -74,12 +47,6 @@ static int begin(struct export *x)
 
 	if (!f)
 		return -1;
-	f->cap = 256;
-	f->t = calloc(f->cap, sizeof(*f->t));
-	if (!f->t) {
-		free(f);
-		return -1;
-	}
 	x->priv = f;
 	return 0;
 }
@@ -88,8 +55,8 @@ static void hook(void *ctx, const struct pair_interval *iv)
 {
 	struct export *x = ctx;
 	struct folded *f = x->priv;
-	int h;
-	size_t i;
+	struct fent *e;
+	int h, isnew;
 
 	if (iv->kind == PAIR_HOLD && (x->weight & EXPORT_W_HOLD))
 		h = 1;
@@ -98,20 +65,16 @@ static void hook(void *ctx, const struct pair_interval *iv)
 		h = 0;
 	else
 		return;
-	i = fslot(f, iv->tid, iv->memcg, iv->write, h, iv->stack);
-	if (!f->t[i].used) {
-		if ((f->n + 1) * 2 > f->cap) {
-			if (fgrow(f)) {
-				x->oom = 1;
-				return;
-			}
-			i = fslot(f, iv->tid, iv->memcg, iv->write, h, iv->stack);
-		}
-		f->t[i] = (struct fent){ .memcg = iv->memcg, .tid = iv->tid, .write = iv->write,
-					 .hold = (uint8_t)h, .used = 1, .stack = iv->stack };
-		f->n++;
+	e = folded_add(f, (struct fkey){ iv->memcg, (uint64_t)iv->tid << 2 | iv->write << 1 | h,
+					 iv->stack }, &isnew);
+	if (!e) {
+		x->oom = 1;
+		return;
 	}
-	f->t[i].ns += iv->end_ts - iv->start_ts;
+	if (isnew)
+		*e = (struct fent){ .memcg = iv->memcg, .tid = iv->tid, .write = iv->write,
+				    .hold = (uint8_t)h, .used = 1, .stack = iv->stack };
+	e->ns += iv->end_ts - iv->start_ts;
 	x->intervals++;
 }
 
@@ -144,12 +107,9 @@ static int end(struct export *x)
 
 	if (!l)
 		rc = -1;
-	for (size_t i = 0; l && i < f->cap; i++) {
-		const struct fent *e = &f->t[i];
+	for (struct fent *e = l ? folded_next(f, NULL) : NULL; e; e = folded_next(f, e)) {
 		char c[64], m[300], buf[48];
 		size_t len;
-		if (!e->used)
-			continue;
 		const struct mml_stack *st = e->stack ? meta_stack(x->meta, e->stack) : NULL;
 		frame(c, sizeof(c), export_comm(x, e->tid));
 		frame(m, sizeof(m), export_memcg(x, e->memcg, buf, sizeof(buf)));
@@ -187,7 +147,7 @@ static int end(struct export *x)
 	for (size_t i = 0; l && i < n; i++)
 		free(l[i].s);
 	free(l);
-	free(f->t);
+	folded_fini(f);
 	free(f);
 	x->priv = NULL;
 	return rc;

@@ -237,7 +237,7 @@ static void flame_kind(const struct report *r, FILE *f, struct stackagg_kind *k)
 		shown += top[i]->total;
 	}
 	fprintf(f, "],\"stacks\":%zu,\"all_ns\":%" PRIu64 ",\"nostack_ns\":%" PRIu64
-		",\"other_ns\":%" PRIu64 "}", k->n, k->all_ns, k->nostack_ns,
+		",\"other_ns\":%" PRIu64 "}", k->tab.n, k->all_ns, k->nostack_ns,
 		k->all_ns - k->nostack_ns - shown);
 	free(top);
 }

@@ -45,7 +45,7 @@ static void section(const struct report *r, struct ob *o, struct stackagg_kind *
 		return;
 	}
 	n = stackagg_top(k, top, n);
-	ob_printf(o, "\n# top %zu of %zu stacks by %s time (all %s: %" PRIu64 ", ", n, k->n, what,
+	ob_printf(o, "\n# top %zu of %zu stacks by %s time (all %s: %" PRIu64 ", ", n, k->tab.n, what,
 		plural, k->all_count);
 	us(o, k->all_ns);
 	ob_printf(o, " us; without a stack: %" PRIu64 ", ", k->nostack_count);

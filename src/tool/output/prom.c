@@ -2,23 +2,24 @@
 /*
  * prom.c: the exporter's series table, histogram folding and the text
  * exposition (prom.h). The series table is an array (stable order: the
- * exposition lists series in the order they appeared) plus an
- * open-addressing index on (label, mode).
+ * exposition lists series in the order they appeared) plus a hashmap.h
+ * index on (label, mode).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "prom.h"
 
-static uint64_t shash(const char *s, int write)
-{
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)write;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	h ^= h >> 33;
-	return h;
-}
+struct prom_key {
+	const char *memcg;
+	int write;
+};
+#define IDX_KEY(e) ((struct prom_key){ (e)->memcg, (e)->write })
+#define IDX_HASH(k) hash64_pair(hash_str((k).memcg), (uint64_t)(k).write)
+#define IDX_EQ(a, b) ((a).write == (b).write && !strcmp((a).memcg, (b).memcg))
+#define IDX_USED(e) ((e)->memcg != NULL)
+HASHMAP_FUNCS(prom_idxtab, idxtab, struct prom_idx, struct prom_key, IDX_HASH, IDX_KEY, IDX_EQ,
+	      IDX_USED)
 
 int prom_set_init(struct prom_set *p, size_t max)
 {
@@ -26,9 +27,7 @@ int prom_set_init(struct prom_set *p, size_t max)
 	p->max = max;
 	p->cap = 16;
 	p->s = calloc(p->cap, sizeof(*p->s));
-	p->idx_cap = 64;
-	p->idx = calloc(p->idx_cap, sizeof(*p->idx));
-	if (!p->s || !p->idx) {
+	if (!p->s) {
 		prom_set_fini(p);
 		return -1;
 	}
@@ -50,29 +49,22 @@ void prom_set_fini(struct prom_set *p)
 		for (size_t i = 0; i < p->n; i++)
 			free(p->s[i].memcg);
 	free(p->s);
-	free(p->idx);
+	idxtab_fini(&p->idx);
 	memset(p, 0, sizeof(*p));
-}
-
-static size_t *slot(size_t *idx, size_t cap, const struct prom_series *s, const char *memcg, int write)
-{
-	size_t i = shash(memcg, write) & (cap - 1);
-
-	while (idx[i] && (s[idx[i] - 1].write != write || strcmp(s[idx[i] - 1].memcg, memcg)))
-		i = (i + 1) & (cap - 1);
-	return &idx[i];
 }
 
 struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write)
 {
-	size_t *x;
+	struct prom_idx *x;
+	struct prom_series *s;
+	int isnew;
 
 	write = !!write;
 	if (!strcmp(memcg, "other"))
 		return &p->s[write];
-	x = slot(p->idx, p->idx_cap, p->s, memcg, write);
-	if (*x)
-		return &p->s[*x - 1];
+	x = idxtab_find(&p->idx, (struct prom_key){ memcg, write });
+	if (x)
+		return &p->s[x->i];
 	if (p->n - 2 >= p->max)
 		return &p->s[write];		/* cardinality bound */
 	if (p->n == p->cap) {
@@ -82,25 +74,18 @@ struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write
 		p->s = n;
 		p->cap *= 2;
 	}
-	if ((p->n + 1) * 2 > p->idx_cap) {
-		size_t cap = p->idx_cap * 2;
-		size_t *n = calloc(cap, sizeof(*n));
-		if (!n)
-			return NULL;
-		for (size_t i = 2; i < p->n; i++)
-			*slot(n, cap, p->s, p->s[i].memcg, p->s[i].write) = i + 1;
-		free(p->idx);
-		p->idx = n;
-		p->idx_cap = cap;
-		x = slot(p->idx, p->idx_cap, p->s, memcg, write);
-	}
-	struct prom_series *s = &p->s[p->n];
+	s = &p->s[p->n];
 	memset(s, 0, sizeof(*s));
 	s->memcg = strdup(memcg);
 	if (!s->memcg)
 		return NULL;
 	s->write = write;
-	*x = ++p->n;
+	x = idxtab_add(&p->idx, (struct prom_key){ memcg, write }, &isnew);
+	if (!x) {
+		free(s->memcg);
+		return NULL;
+	}
+	*x = (struct prom_idx){ s->memcg, write, p->n++ };
 	return s;
 }
 

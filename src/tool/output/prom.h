@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include "agg.h"
 #include "ob.h"
+#include "hashmap.h"
 
 #define PROM_NBUCKETS	13		/* finite bounds; +Inf is one more */
 #define PROM_DEFAULT_MAX 1000		/* series, i.e. (memcg, mode) pairs */
@@ -38,11 +39,18 @@ struct prom_series {
 	struct prom_hist wait, hold;
 };
 
+/* The index of a series in prom_set.s by (memcg, write); memcg is the series' own copy. */
+struct prom_idx {
+	const char *memcg;		/* NULL: empty slot */
+	int write;
+	size_t i;			/* into s */
+};
+HASHMAP_STRUCT(prom_idxtab, struct prom_idx);
+
 struct prom_set {
 	struct prom_series *s;		/* s[0], s[1]: memcg="other" read/write */
 	size_t n, cap, max;		/* max: series besides "other" */
-	size_t *idx;			/* open addressing: index + 1 into s, 0 empty */
-	size_t idx_cap;
+	struct prom_idxtab idx;		/* hashmap.h */
 	uint64_t lost, events;		/* totals for the plain counters */
 	const char *backend;		/* the live back-end ("tracefs"), or NULL: no info metric */
 };
