@@ -40,6 +40,8 @@ struct run_stats {
 	uint64_t events;		/* events seen (aggregating back-ends: counted in the kernel) */
 	uint64_t lost;			/* lost events (ring buffer) / missed state (BPF: map full) */
 	uint64_t unmatched;		/* broken sequences (pairing counters, or BPF missed pairs) */
+	uint64_t non_owner;		/* BPF: releases by another task and the holds they may
+					   have ended: counted, no hold time (in unmatched too) */
 	int contention_marked;		/* 1: "contended" from lock:contention_begin; 0: waits over
 					   AGG_CONTENDED_NS */
 };
