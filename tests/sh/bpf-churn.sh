@@ -32,12 +32,13 @@ churn() {
 	b=0
 	while [ $b -lt $1 ]; do
 		mkdir $CG/$P-$b
-		k=0
+		k=0 ps=
 		while [ $k -lt 8 ]; do
 			sh -c "echo \$\$ >$CG/$P-$b/cgroup.procs && exec \"$M\" stress -t 1 -d 0.01" >/dev/null &
+			ps="$ps $!"
 			k=$((k + 1))
 		done
-		wait
+		wait $ps
 		rmdir $CG/$P-$b
 		sleep 0.1
 		b=$((b + 1))
@@ -45,7 +46,7 @@ churn() {
 }
 
 for mode in process memcg; do
-	[ $mode = process ] && max=256 batches=60 || max=48 batches=60
+	[ $mode = process ] && max=512 batches=80 || max=48 batches=60
 	MMAPLOCK_BPF_MAX_GROUPS=$max "$D" -b $mode -w 100 -d 600 >$tmp/out.json 2>$tmp/err &
 	dp=$!
 	i=0

@@ -69,11 +69,11 @@ static int on_window(void *ctx, const struct window *w)
 	return 0;
 }
 
-/* Entries in our aggregate map now (bpftool, when there): -1 unknown */
+/* Entries in our aggregate map now (bpftool and jq, when there): -1 unknown */
 static long map_entries(void)
 {
 	long n = -1;
-	FILE *f = popen("bpftool map dump name mml_aggs -p 2>/dev/null | grep -c '\"key\"'", "r");
+	FILE *f = popen("bpftool map dump name mml_aggs -j 2>/dev/null | jq length", "r");
 
 	if (f) {
 		if (fscanf(f, "%ld", &n) != 1)

@@ -17,13 +17,14 @@
  * the process as well (by_process) and this side folds by tgid, naming the
  * process by the comm the kernel stored with the entry.
  *
- * Bounded under churn: an entry unchanged for REAP_IDLE windows whose
+ * Bounded under churn: an entry unchanged for REAP_IDLE window(s) whose
  * process is gone (kill(tgid, 0): ESRCH) or, keyed by memcg only, whose
  * memcg is no longer in the hierarchy (one walk, at most every REAP_WALK
  * windows) is deleted from the maps with its histogram buckets, and from
  * the previous snapshot, so that a reappearance counts from zero. Its last
  * figures were read already; only an event landing between that read and
- * the deletion would be lost, on a key idle for seconds.
+ * the deletion would be lost, on a key idle for a whole window whose
+ * process has been reaped (or memcg removed) meanwhile: microseconds.
  *
  * Safety: the links are file descriptors of this process and nothing is
  * pinned, so any exit (SIGKILL included) detaches and frees everything.
@@ -76,7 +77,7 @@ struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, gone; };
 #define AGG_KEEP_WORDS	(3ull << (offsetof(struct mmlb_agg, comm) / 8))
 struct hkv { struct mmlb_hkey k; uint64_t n; uint32_t gone; };
 
-#define REAP_IDLE	3	/* windows unchanged before an entry may go */
+#define REAP_IDLE	1	/* windows unchanged before an entry may go */
 #define REAP_WALK	10	/* windows between two walks of the memcg hierarchy */
 
 struct snap {
