@@ -24,7 +24,21 @@
  * cgroup_id_from_mm(): the memory cgroup of mm->owner, cached per mm in an
  * LRU map (and per task, for its last mm) together with the owner's
  * css_set, which is re-read per acquisition (two loads) so that a process
- * moved to another cgroup is seen at once.
+ * moved to another cgroup is seen at once: with direct (BTF) loads, not
+ * probe reads.
+ *
+ * Releases by another task (mmap_read_unlock_non_owner() from irq_work) pair
+ * with no hold of the releasing task: counted (RELEASE_ORPHAN), and they
+ * bump the generation of the mm's slot in gens[]. A hold remembers the
+ * generation it began in; if it changed by its release, a foreign release
+ * may have ended that very hold (or this release is one), so the hold is
+ * counted (NON_OWNER) and dropped instead of giving a wrong hold time.
+ *
+ * by_process (set before load): aggregates keyed by the process too; the
+ * entry records the leader's comm when made, so that short-lived processes
+ * keep a name. User space removes the entries of dead processes and memcgs
+ * once it has read their last figures (backend-bpf.c), so the maps stay
+ * bounded under churn.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,9 +53,14 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by user space before load. */
 const volatile __u64 root_memcg_id = 1;	/* mm without owner: root_mem_cgroup */
+const volatile __u32 by_process = 0;	/* aggregates per process too */
+
+/* foreign releases per mm hash slot (only ever incremented) */
+__u32 gens[MMLB_GENS];
 
 struct hold {
 	__u64 mm, ts, memcg;
+	__u32 tgid, gen;	/* the acquirer's process (by_process); gens[] then */
 	__u8 used, write, read_now, pad[5];
 };
 
@@ -92,7 +111,6 @@ struct {
 	__type(value, __u64);
 } mml_counters SEC(".maps");
 
-static const struct mmlb_agg zero_agg;
 
 /* Flavours for kernels built without CONFIG_MEMCG: checked with CO-RE. */
 struct mm_struct___memcg {
@@ -111,15 +129,23 @@ static __always_inline void count(__u32 c)
 		*v += 1;	/* per CPU: no atomic needed */
 }
 
+/* The owner's css_set: direct loads (mm is a trusted tracepoint argument) */
 static __always_inline __u64 cset_of(struct mm_struct *mm)
 {
 	struct mm_struct___memcg *m = (void *)mm;
 	struct task_struct *owner;
 
-	owner = BPF_CORE_READ(m, owner);
+	owner = m->owner;
 	if (!owner)
 		return 0;
-	return (__u64)BPF_CORE_READ(owner, cgroups);
+	return (__u64)owner->cgroups;
+}
+
+/* k: the mm's address as a scalar (read from a map value: the verifier
+ * refuses arithmetic on the trusted pointer itself) */
+static __always_inline __u32 *gen_of(__u64 k)
+{
+	return &gens[(k >> 8 ^ k >> 18) & (MMLB_GENS - 1)];
 }
 
 /*
@@ -162,24 +188,38 @@ static __always_inline __u64 memcg_of(struct task_state *t, struct mm_struct *mm
 	return t->memcg_id = n.id;
 }
 
-static __always_inline struct mmlb_agg *agg_of(__u64 memcg, int write)
+/* Out of line: rare (a new group), and it keeps the hot path short. */
+static __noinline int agg_new(struct mmlb_key *k)
 {
-	struct mmlb_key k = { .memcg = memcg, .write = write };
+	struct mmlb_agg n = {};
+
+	if (by_process) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		bpf_probe_read_kernel_str(n.comm, sizeof(n.comm), t->group_leader->comm);
+	}
+	return bpf_map_update_elem(&mml_aggs, k, &n, BPF_NOEXIST);
+}
+
+static __always_inline struct mmlb_agg *agg_of(__u64 memcg, __u32 tgid, int write)
+{
+	struct mmlb_key k = { .memcg = memcg, .tgid = tgid, .write = write };
 	struct mmlb_agg *a = bpf_map_lookup_elem(&mml_aggs, &k);
 
 	if (a)
 		return a;
-	bpf_map_update_elem(&mml_aggs, &k, &zero_agg, BPF_NOEXIST);
+	agg_new(&k);
 	a = bpf_map_lookup_elem(&mml_aggs, &k);
 	if (!a)
 		count(MMLB_C_AGG_FULL);
 	return a;
 }
 
-static __always_inline void hist_add(__u64 memcg, int write, int kind, __u64 v)
+static __always_inline void hist_add(__u64 memcg, __u32 tgid, int write, int kind, __u64 v)
 {
 	struct mmlb_hkey k = {
-		.memcg = memcg, .bucket = mml_hist_bucket(v), .write = write, .kind = kind,
+		.memcg = memcg, .tgid = tgid, .bucket = mml_hist_bucket(v), .write = write,
+		.kind = kind,
 	};
 	__u64 one = 1, *n = bpf_map_lookup_elem(&mml_hists, &k);
 
@@ -235,6 +275,7 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 	struct hold *h = 0, *fr = 0;
 	struct mmlb_agg *a;
 	int waiting;
+	__u32 tgid;
 
 	count(MMLB_C_EVENTS);
 	if (!s) {
@@ -250,14 +291,15 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 	waiting = s->waiting && s->wait_mm == (__u64)mm;
 	if (!waiting && h && h->write && !write && success && !h->read_now) {
 		/* downgrade: the hold goes on, now shared */
-		a = agg_of(h->memcg, 1);
+		a = agg_of(h->memcg, h->tgid, 1);
 		if (a)
 			a->downgrades += 1;
 		h->read_now = 1;
 		return 0;
 	}
 	memcg = memcg_of(s, mm);
-	a = agg_of(memcg, write);
+	tgid = by_process ? (__u32)(bpf_get_current_pid_tgid() >> 32) : 0;
+	a = agg_of(memcg, tgid, write);
 	if (!success) {
 		if (a)
 			a->failed += 1;
@@ -271,7 +313,7 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 		} else if (a) {
 			__u64 d = now - s->wait_ts;
 
-			hist_add(memcg, write, MMLB_WAIT, d);
+			hist_add(memcg, tgid, write, MMLB_WAIT, d);
 			a->wait_count += 1;
 			a->wait_sum += d;
 			set_max(&a->wait_max, d);
@@ -298,13 +340,17 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 	h->mm = (__u64)mm;
 	h->ts = now;
 	h->memcg = memcg;
+	h->tgid = tgid;
+	h->gen = *gen_of(*(volatile __u64 *)&h->mm);
 	h->write = write;
 	h->read_now = !write;
 	return 0;
 }
 
-static __always_inline int on_release(struct mm_struct *mm)
+static __always_inline int on_release(__u64 *ctx, struct mm_struct *mm)
 {
+	__u64 k;
+
 	__u64 now = bpf_ktime_get_ns();
 	struct task_state *s = state(0);
 	struct mmlb_agg *a;
@@ -318,17 +364,23 @@ static __always_inline int on_release(struct mm_struct *mm)
 	if (!h) {
 		/* mmap_read_unlock_non_owner(), or the hold began before we attached */
 		count(MMLB_C_RELEASE_ORPHAN);
+		if (!bpf_probe_read_kernel(&k, sizeof(k), ctx))	/* ctx[0]: mm */
+			__sync_fetch_and_add(gen_of(k), 1);
 		return 0;
 	}
 	h->used = 0;
+	if (h->gen != *gen_of(*(volatile __u64 *)&h->mm)) {
+		count(MMLB_C_NON_OWNER);
+		return 0;
+	}
 	if (now < h->ts) {
 		count(MMLB_C_NEGATIVE);
 		return 0;
 	}
-	a = agg_of(h->memcg, h->write);
+	a = agg_of(h->memcg, h->tgid, h->write);
 	if (!a)
 		return 0;
-	hist_add(h->memcg, h->write, MMLB_HOLD, now - h->ts);
+	hist_add(h->memcg, h->tgid, h->write, MMLB_HOLD, now - h->ts);
 	a->hold_count += 1;
 	a->hold_sum += now - h->ts;
 	set_max(&a->hold_max, now - h->ts);
@@ -351,7 +403,7 @@ int BPF_PROG(mml_acquire, struct mm_struct *mm, bool write, bool success)
 SEC("tp_btf/mmap_lock_released")
 int BPF_PROG(mml_release, struct mm_struct *mm, bool write)
 {
-	return on_release(mm);
+	return on_release(ctx, mm);
 }
 
 /* 5.11-6.13: (mm, memcg_path, write[, success]) */
@@ -371,7 +423,7 @@ int BPF_PROG(mml_acquire_path, struct mm_struct *mm, const char *path, bool writ
 SEC("tp_btf/mmap_lock_released")
 int BPF_PROG(mml_release_path, struct mm_struct *mm, const char *path, bool write)
 {
-	return on_release(mm);
+	return on_release(ctx, mm);
 }
 
 /* lock:contention_begin (5.19+) inside a task's open wait marks it contended. */

@@ -5,7 +5,8 @@
  *
  * The kernel side only ever adds to these maps; user space reads them
  * cumulatively and takes differences per window, so nothing is reset under
- * the programs' feet. Aggregates are keyed by (memcg id, mode): mode is the
+ * the programs' feet. Aggregates are keyed by (memcg id, mode) and, when
+ * user space asks (by_process), the process (tgid): mode is the
  * mode asked for (waits, failures) or taken (holds; a downgraded hold keeps
  * its write attribution, as the tool's pairing does). Histograms count per
  * bucket of src/common/mml_hist.h, the function user space buckets with.
@@ -21,8 +22,8 @@ enum mmlb_kind { MMLB_WAIT = 0, MMLB_HOLD = 1 };
 
 struct mmlb_key {
 	__u64 memcg;		/* cgroup id of the mm's memory cgroup; 0: no memcg */
+	__u32 tgid;		/* the process (by_process), else 0 */
 	__u32 write;		/* 0 read, 1 write */
-	__u32 pad;
 };
 
 struct mmlb_agg {
@@ -34,14 +35,16 @@ struct mmlb_agg {
 	__u64 downgrades;	/* write -> read while held */
 	__u64 wait_count, wait_sum, wait_max;	/* ns */
 	__u64 hold_count, hold_sum, hold_max;	/* ns */
+	char comm[16];		/* by_process: the group leader's, set where the entry
+				   was made (on that CPU only; the others' stay zero) */
 };
 
 struct mmlb_hkey {
 	__u64 memcg;
+	__u32 tgid;		/* as in mmlb_key */
 	__u16 bucket;		/* mml_hist_bucket() */
 	__u8 write;
 	__u8 kind;		/* enum mmlb_kind */
-	__u32 pad;
 };
 
 /* The counters map (per CPU array), one slot each. */
@@ -52,7 +55,10 @@ enum mmlb_counter {
 	MMLB_C_STATE_FULL,	/* no task state (storage) or no free hold slot */
 	MMLB_C_RESTART,		/* start_locking while already waiting: old wait dropped */
 	MMLB_C_NESTED,		/* acquired while already holding that mm: old hold dropped */
-	MMLB_C_RELEASE_ORPHAN,	/* released with no hold of this task known */
+	MMLB_C_RELEASE_ORPHAN,	/* released with no hold of this task: by another task
+				   (mmap_read_unlock_non_owner), or held since before attach */
+	MMLB_C_NON_OWNER,	/* a hold whose mm saw such a release meanwhile: dropped,
+				   since it may be the one that release ended */
 	MMLB_C_NEGATIVE,	/* time went backwards inside a pair */
 	MMLB_C_CONTENTION,	/* lock:contention_begin seen */
 	MMLB_C_CONTENTION_OTHER,	/* ... outside an mmap_lock wait */
@@ -61,5 +67,8 @@ enum mmlb_counter {
 
 /* Holds one task may have open at once (on different mms: fork holds two). */
 #define MMLB_HOLDS	4
+
+/* Slots of the foreign-release generation array (mml_gen), a power of two. */
+#define MMLB_GENS	1024
 
 #endif

@@ -107,7 +107,7 @@ if waitfor '^GROUP ' 10; then
 	tmux -L $sock send-keys -t t c
 	# the rows in ACQ/s order (at least two of them: a later refresh if needed)
 	sorted() {
-		awk '/^GROUP/ { on = 1; next } on && NF >= 8 { if (n++ && $2 > last) bad = 1; last = $2 }
+		awk '/^GROUP/ { on = 1; next } on && NF >= 8 { if (n++ && $(NF - 7) > last) bad = 1; last = $(NF - 7) }
 			END { exit !(n >= 2 && !bad) }' $tmp/pane
 	}
 	i=0

@@ -6,7 +6,12 @@
  * shape of `mmaplock report --json --by memcg`'s groups, so that the parity
  * test compares the two with one jq program.
  *
- * usage: bpf-dump [-d SECONDS] [-w WINDOW_MS]
+ * With -b process the groups are processes (key "comm[tgid]", "tgid"), in
+ * the shape of `report --json --by process`; -b memcg_mode keeps the modes
+ * apart as the exporter does (key "path (read)"). "maps" gives the
+ * entries in the kernel's aggregate map at the end (bounded under churn).
+ *
+ * usage: bpf-dump [-d SECONDS] [-w WINDOW_MS] [-b memcg|process|memcg_mode|mm]
  * exit: 0, 1 (the back-end failed), 77 (the back-end cannot run here:
  * the one-line reason on stderr), 2 usage.
  */
@@ -45,7 +50,7 @@ static int on_window(void *ctx, const struct window *w)
 		if (!g || (!g->acq_read && !g->acq_write && !g->failed && !g->hold.count &&
 			   !g->downgrades))
 			continue;
-		if (!(s = agg_group(&d->sum, 0, 0, g->key))) {
+		if (!(s = agg_group_key(&d->sum, g->key, g->tid))) {
 			d->oom = 1;
 			return 1;
 		}
@@ -64,6 +69,20 @@ static int on_window(void *ctx, const struct window *w)
 	return 0;
 }
 
+/* Entries in our aggregate map now (bpftool and jq, when there): -1 unknown */
+static long map_entries(void)
+{
+	long n = -1;
+	FILE *f = popen("bpftool map dump name mml_aggs -j 2>/dev/null | jq length", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
 static void print_hist(const char *name, const struct hist *h)
 {
 	printf("\"%s\": {\"count\": %llu, \"total\": %llu, \"p50\": %llu, \"p99\": %llu, \"max\": %llu}",
@@ -72,22 +91,28 @@ static void print_hist(const char *name, const struct hist *h)
 	       (unsigned long long)h->max);
 }
 
-static void print_json(const struct dump *d, const struct mml_meta *meta, int marked)
+static void print_json(const struct dump *d, const struct mml_meta *meta, int marked, long maps)
 {
 	const char *sep = "";
-	char buf[600];
+	char buf[600], name[600];
 
-	printf("{\n  \"backend\": \"bpf\", \"windows\": %u, \"events\": %llu, \"lost_events\": %llu, \"unmatched\": %llu,\n  \"groups\": [\n",
+	printf("{\n  \"backend\": \"bpf\", \"windows\": %u, \"events\": %llu, \"lost_events\": %llu, \"unmatched\": %llu, \"non_owner_releases\": %llu, \"maps\": %ld,\n  \"groups\": [\n",
 	       d->windows, (unsigned long long)d->total.events, (unsigned long long)d->total.lost,
-	       (unsigned long long)d->total.unmatched);
+	       (unsigned long long)d->total.unmatched, (unsigned long long)d->total.non_owner, maps);
 	for (size_t i = 0; i < d->sum.cap; i++) {
 		const struct agg_group *g = d->sum.g[i];
 
 		if (!g)
 			continue;
 		/* paths are plain cgroup names here (the test's own): no escaping needed */
-		printf("%s    {\"memcg_id\": %llu, \"memcg_path\": \"%s\", \"acquisitions\": {\"read\": %llu, \"write\": %llu}, \"failed\": %llu, \"contended\": %llu, \"downgrades\": %llu, \"trylocks\": %llu,\n     ",
-		       sep, (unsigned long long)g->key, meta_memcg_name(meta, g->key, buf, sizeof(buf)),
+		if (d->sum.by == AGG_BY_MEMCG)
+			snprintf(name, sizeof(name), "%s", meta_memcg_name(meta, g->key, buf, sizeof(buf)));
+		else
+			agg_group_name(&d->sum, g, name, sizeof(name));
+		printf("%s    {\"key\": \"%s\", \"memcg_id\": %llu, \"tgid\": %llu, \"memcg_path\": \"%s\", \"acquisitions\": {\"read\": %llu, \"write\": %llu}, \"failed\": %llu, \"contended\": %llu, \"downgrades\": %llu, \"trylocks\": %llu,\n     ",
+		       sep, name, d->sum.by == AGG_BY_MEMCG ? (unsigned long long)g->key : 0ull,
+		       d->sum.by == AGG_BY_PROCESS ? (unsigned long long)g->key : 0ull,
+		       d->sum.by == AGG_BY_MEMCG ? name : "",
 		       (unsigned long long)g->acq_read, (unsigned long long)g->acq_write,
 		       (unsigned long long)g->failed,
 		       (unsigned long long)(marked ? g->contended_marked : g->contended_long),
@@ -111,10 +136,19 @@ int main(int argc, char **argv)
 	struct dump d;
 	struct timespec t0, t;
 	int c, ret = 0, r;
+	long maps;
 
-	while ((c = getopt(argc, argv, "d:w:")) != -1) {
+	while ((c = getopt(argc, argv, "d:w:b:")) != -1) {
 		if (c == 'd')
 			secs = atof(optarg);
+		else if (c == 'b' && !strcmp(optarg, "memcg"))
+			o.by = AGG_BY_MEMCG;
+		else if (c == 'b' && !strcmp(optarg, "process"))
+			o.by = AGG_BY_PROCESS;
+		else if (c == 'b' && !strcmp(optarg, "memcg_mode"))
+			o.by = AGG_BY_MEMCG_MODE;
+		else if (c == 'b' && !strcmp(optarg, "mm"))
+			o.by = AGG_BY_MM;
 		else if (c == 'w')
 			win_ms = atol(optarg);
 		else
@@ -125,7 +159,7 @@ int main(int argc, char **argv)
 	o.win_ns = (uint64_t)win_ms * 1000000ull;
 	memset(&d, 0, sizeof(d));
 	b.meta = meta_new();
-	if (!b.meta || agg_init(&d.sum, AGG_BY_MEMCG, b.meta))
+	if (!b.meta || agg_init(&d.sum, o.by, b.meta))
 		return 1;
 	b.sink.window = on_window;
 	b.sink.ctx = &d;
@@ -156,10 +190,11 @@ int main(int argc, char **argv)
 	}
 	if (b.ops->stop(&b))
 		ret = 1;
+	maps = map_entries();
 	if (ret)
 		fprintf(stderr, "bpf-dump: %s\n", b.err[0] ? b.err : "out of memory");
 	else
-		print_json(&d, b.meta, 1);
+		print_json(&d, b.meta, 1, maps);
 	b.ops->close(&b);
 	agg_fini(&d.sum);
 	meta_free(b.meta);

@@ -12,6 +12,20 @@
  * of the window's highest non-empty bucket (the kernel keeps only the
  * running maximum).
  *
+ * Groups: (memcg, mode) folded into AGG_BY_MEMCG or kept apart for
+ * AGG_BY_MEMCG_MODE (the exporter); with AGG_BY_PROCESS the kernel keys by
+ * the process as well (by_process) and this side folds by tgid, naming the
+ * process by the comm the kernel stored with the entry.
+ *
+ * Bounded under churn: an entry unchanged for REAP_IDLE window(s) whose
+ * process is gone (kill(tgid, 0): ESRCH) or, keyed by memcg only, whose
+ * memcg is no longer in the hierarchy (one walk, at most every REAP_WALK
+ * windows) is deleted from the maps with its histogram buckets, and from
+ * the previous snapshot, so that a reappearance counts from zero. Its last
+ * figures were read already; only an event landing between that read and
+ * the deletion would be lost, on a key idle for a whole window whose
+ * process has been reaped (or memcg removed) meanwhile: microseconds.
+ *
  * Safety: the links are file descriptors of this process and nothing is
  * pinned, so any exit (SIGKILL included) detaches and frees everything.
  *
@@ -19,6 +33,7 @@
  * and BTF; otherwise open() says "not built" and the rest is absent.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,11 +70,16 @@ const struct backend_ops backend_bpf_ops = {
 
 #define BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
 
-struct akv { struct mmlb_key k; struct mmlb_agg v; };
+struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, gone; };
 /* the words of struct mmlb_agg that are maxima, not sums, over the CPUs */
 #define AGG_MAX_WORDS	(1ull << (offsetof(struct mmlb_agg, wait_max) / 8) | \
 			 1ull << (offsetof(struct mmlb_agg, hold_max) / 8))
-struct hkv { struct mmlb_hkey k; uint64_t n; };
+/* ... and those of the comm: the one CPU's that made the entry */
+#define AGG_KEEP_WORDS	(3ull << (offsetof(struct mmlb_agg, comm) / 8))
+struct hkv { struct mmlb_hkey k; uint64_t n; uint32_t gone; };
+
+#define REAP_IDLE	1	/* windows unchanged before an entry may go */
+#define REAP_WALK	10	/* windows between two walks of the memcg hierarchy */
 
 struct snap {
 	struct akv *a;
@@ -80,6 +100,9 @@ struct bpfb {
 	struct run_stats total;
 	struct idmap named;		/* memcg ids looked up in the hierarchy (named or not) */
 	struct names names;		/* the hierarchy's walks */
+	struct idmap live;		/* memcg ids of the last walk (reaping) */
+	uint64_t windows, walked;	/* windows delivered; the one of the last walk */
+	uint64_t reaped;		/* entries removed so far */
 };
 
 static uint64_t now_ns(void)
@@ -171,15 +194,15 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 		snprintf(b->err, sizeof(b->err), "bpf: aggregates in the kernel: no individual events, stacks or recordings");
 		return -1;
 	}
-	if (o->by != AGG_BY_MEMCG) {
-		snprintf(b->err, sizeof(b->err), "bpf: groups by memcg only");
+	if (o->by != AGG_BY_MEMCG && o->by != AGG_BY_MEMCG_MODE && o->by != AGG_BY_PROCESS) {
+		snprintf(b->err, sizeof(b->err), "bpf: groups by memcg or process only (not mm or task)");
 		return -1;
 	}
 	if (access(BTF_VMLINUX, R_OK)) {
 		snprintf(b->err, sizeof(b->err), "bpf: no BTF at %s (CONFIG_DEBUG_INFO_BTF)", BTF_VMLINUX);
 		return -1;
 	}
-	if (!(p = calloc(1, sizeof(*p))) || agg_init(&p->agg, AGG_BY_MEMCG, b->meta)) {
+	if (!(p = calloc(1, sizeof(*p))) || agg_init(&p->agg, o->by, b->meta)) {
 		free(p);
 		snprintf(b->err, sizeof(b->err), "bpf: out of memory");
 		return -1;
@@ -197,6 +220,7 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 	/* the memory hierarchy's root directory: its inode is the root memcg's id */
 	if ((root = cgroupfs_memcg_root()) && !stat(root, &st))
 		p->skel->rodata->root_memcg_id = st.st_ino;
+	p->skel->rodata->by_process = o->by == AGG_BY_PROCESS;
 	/* test hooks: tiny maps to exercise the map-full path */
 	bpf_map__set_max_entries(p->skel->maps.mml_aggs, env_num("MMAPLOCK_BPF_MAX_GROUPS", 1024));
 	bpf_map__set_max_entries(p->skel->maps.mml_hists, env_num("MMAPLOCK_BPF_MAX_BUCKETS", 65536));
@@ -231,6 +255,8 @@ static int cmp_akv(const void *x, const void *y)
 
 	if (a->memcg != b->memcg)
 		return a->memcg < b->memcg ? -1 : 1;
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
 	return (int)a->write - (int)b->write;
 }
 
@@ -238,6 +264,8 @@ static int cmp_hkey(const struct mmlb_hkey *a, const struct mmlb_hkey *b)
 {
 	if (a->memcg != b->memcg)
 		return a->memcg < b->memcg ? -1 : 1;
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
 	if (a->kind != b->kind)
 		return (int)a->kind - (int)b->kind;
 	if (a->write != b->write)
@@ -253,11 +281,12 @@ static int cmp_hkv(const void *x, const void *y)
 /*
  * Read a whole per-CPU hash map into an array of key+value pairs of size kv
  * (key at 0, value at voff, vsz bytes of u64 words), each value folded over
- * the CPUs: words summed, except those in maxmask (bit i: word i), maxima.
+ * the CPUs: words summed, except those in maxmask (bit i: word i), maxima,
+ * and those in keepmask, the first CPU's non-zero word.
  * The count, or -1 with errno.
  */
 static long read_map(int fd, int ncpu, size_t max, size_t ksz, size_t vsz, size_t kv,
-		     size_t voff, uint64_t maxmask, void **out)
+		     size_t voff, uint64_t maxmask, uint64_t keepmask, void **out)
 {
 	size_t words = vsz / 8, stride = vsz * (size_t)ncpu, n = 0;
 	char *keys = malloc(max * ksz + 1), *vals = malloc(max * stride + 1), *arr;
@@ -280,7 +309,9 @@ static long read_map(int fd, int ncpu, size_t max, size_t ksz, size_t vsz, size_
 			memcpy(arr + (n + i) * kv, keys + i * ksz, ksz);
 			for (int c = 0; c < ncpu; c++, src += words)
 				for (size_t w = 0; w < words; w++) {
-					if (maxmask & (1ull << w))
+					if (keepmask & (1ull << w))
+						dst[w] = dst[w] ? dst[w] : src[w];
+					else if (maxmask & (1ull << w))
 						dst[w] = src[w] > dst[w] ? src[w] : dst[w];
 					else
 						dst[w] += src[w];
@@ -330,14 +361,14 @@ static int snap_read(struct bpfb *p, struct snap *s)
 	free(pc);
 	n = read_map(bpf_map__fd(k->maps.mml_aggs), p->ncpu, bpf_map__max_entries(k->maps.mml_aggs),
 		     sizeof(struct mmlb_key), sizeof(struct mmlb_agg), sizeof(struct akv),
-		     offsetof(struct akv, v), AGG_MAX_WORDS, &arr);
+		     offsetof(struct akv, v), AGG_MAX_WORDS, AGG_KEEP_WORDS, &arr);
 	if (n < 0)
 		return -1;
 	s->a = arr;
 	s->na = (size_t)n;
 	n = read_map(bpf_map__fd(k->maps.mml_hists), p->ncpu, bpf_map__max_entries(k->maps.mml_hists),
 		     sizeof(struct mmlb_hkey), sizeof(uint64_t), sizeof(struct hkv),
-		     offsetof(struct hkv, n), 0, &arr);
+		     offsetof(struct hkv, n), 0, 0, &arr);
 	if (n < 0)
 		return -1;
 	s->h = arr;
@@ -371,27 +402,67 @@ static void add_agg(struct agg_group *g, int write, const struct mmlb_agg *c, co
 		g->hold.max = c->hold_max;
 }
 
-static struct agg_group *group(struct bpfb *p, uint64_t memcg)
+/* /proc/PID/comm into buf (size 16); 0, or -1 when the process is gone */
+static int proc_comm(uint32_t pid, char *buf, size_t size)
 {
-	return agg_group(&p->agg, 0, 0, memcg);
+	char path[64];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	ok = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
 }
 
-/* Windows' deltas of the aggregates into p->agg (already reset). */
-static int fill_aggs(struct bpfb *p)
+/* The user-space group of a kernel key; the process named by comm (NULL: keep) */
+static struct agg_group *group(struct backend *b, struct bpfb *p, uint64_t memcg, uint32_t tgid,
+			       int write, const char *comm)
 {
-	const struct snap *c = &p->cur, *o = &p->prev;
+	struct mml_task_info t = { .tid = tgid, .tgid = tgid };
+
+	switch (p->agg.by) {
+	case AGG_BY_MEMCG_MODE:
+		return agg_group_key(&p->agg, agg_key_memcg_mode(memcg, write), 0);
+	case AGG_BY_PROCESS:
+		if (comm && comm[0] && b->meta && !meta_task(b->meta, tgid)) {
+			/* the name now, as the tracefs back-end's: the kernel's was
+			 * taken at the first lock, often before exec renamed it */
+			if (proc_comm(tgid, t.comm, sizeof(t.comm)))
+				memcpy(t.comm, comm, sizeof(t.comm));
+			t.comm[sizeof(t.comm) - 1] = '\0';
+			meta_set_task(b->meta, &t);
+		}
+		return agg_group_key(&p->agg, tgid, tgid);
+	default:
+		return agg_group_key(&p->agg, memcg, 0);
+	}
+}
+
+/* Windows' deltas of the aggregates into p->agg (already reset); idle windows counted. */
+static int fill_aggs(struct backend *b, struct bpfb *p)
+{
+	struct snap *c = &p->cur;
+	const struct snap *o = &p->prev;
 	size_t j = 0;
 
 	for (size_t i = 0; i < c->na; i++) {
-		const struct akv *x = &c->a[i];
+		struct akv *x = &c->a[i];
 		struct agg_group *g;
 
 		while (j < o->na && cmp_akv(&o->a[j], x) < 0)
 			j++;
 		if (j < o->na && !cmp_akv(&o->a[j], x) &&
-		    !memcmp(&o->a[j].v, &x->v, sizeof(x->v)))
+		    !memcmp(&o->a[j].v, &x->v, sizeof(x->v))) {
+			x->idle = o->a[j].idle + 1;
 			continue;	/* nothing new */
-		if (!(g = group(p, x->k.memcg)))
+		}
+		if (!(g = group(b, p, x->k.memcg, x->k.tgid, (int)x->k.write, x->v.comm)))
 			return -1;
 		add_agg(g, (int)x->k.write, &x->v,
 			j < o->na && !cmp_akv(&o->a[j], x) ? &o->a[j].v : NULL);
@@ -400,7 +471,7 @@ static int fill_aggs(struct bpfb *p)
 }
 
 /* The histograms' deltas; a window's max is capped at its highest bucket's end. */
-static int fill_hists(struct bpfb *p)
+static int fill_hists(struct backend *b, struct bpfb *p)
 {
 	const struct snap *c = &p->cur, *o = &p->prev;
 	size_t j = 0;
@@ -417,7 +488,7 @@ static int fill_hists(struct bpfb *p)
 			d -= o->h[j].n;
 		if (!d)
 			continue;
-		if (!(g = group(p, x->k.memcg)))
+		if (!(g = group(b, p, x->k.memcg, x->k.tgid, x->k.write, NULL)))
 			return -1;
 		h = x->k.kind == MMLB_HOLD ? &g->hold : &g->wait;
 		if (hist_add_bucket(h, x->k.bucket, d))
@@ -441,8 +512,9 @@ static int fill_hists(struct bpfb *p)
 				h->max = 0;
 				continue;
 			}
-			for (unsigned b = hist_next(h, 0, &n); b < HIST_BUCKETS; b = hist_next(h, b + 1, &n))
-				top = b;
+			for (unsigned bk = hist_next(h, 0, &n); bk < HIST_BUCKETS;
+			     bk = hist_next(h, bk + 1, &n))
+				top = bk;
 			hist_bucket_range(top, &lo, &width);
 			if (h->max > lo + width - 1 || h->max < lo)
 				h->max = h->max < lo ? lo : lo + width - 1;
@@ -471,15 +543,96 @@ static void name_groups(struct backend *b, struct bpfb *p)
 		return;
 	for (size_t k = 0; k < p->agg.cap; k++) {
 		struct agg_group *g = p->agg.g[k];
+		uint64_t id;
 
-		if (g && g->key && !meta_memcg(b->meta, g->key) && idmap_find(&p->named, g->key) < 0) {
-			if (idmap_put(&p->named, g->key, NULL) < 0)
+		if (!g || p->agg.by == AGG_BY_PROCESS)
+			continue;
+		id = p->agg.by == AGG_BY_MEMCG_MODE ? agg_key_memcg(g->key) : g->key;
+		if (id && !meta_memcg(b->meta, id) && idmap_find(&p->named, id) < 0) {
+			if (idmap_put(&p->named, id, NULL) < 0)
 				return;
 			fresh = 1;
 		}
 	}
 	if (fresh)
 		names_walk(&p->names, name_one, &w);
+}
+
+static void live_one(uint64_t id, const char *path, void *arg)
+{
+	idmap_put(arg, id, NULL);
+}
+
+/* Is the entry's owner gone: its process (keyed by process), else its memcg? */
+static int entry_dead(struct bpfb *p, const struct mmlb_key *k)
+{
+	if (k->tgid)
+		return kill((pid_t)k->tgid, 0) && errno == ESRCH;
+	if (!k->memcg || k->memcg == p->skel->rodata->root_memcg_id)
+		return 0;
+	if (!p->walked || p->windows - p->walked >= REAP_WALK) {
+		idmap_free(&p->live);
+		memset(&p->live, 0, sizeof(p->live));
+		if (cgroupfs_walk(live_one, &p->live) <= 0)
+			return 0;	/* no hierarchy to tell */
+		p->walked = p->windows;
+	}
+	return idmap_find(&p->live, k->memcg) < 0;
+}
+
+/* Order of (memcg, tgid) pairs, the leading fields of both sort orders */
+static int cmp_owner(uint64_t m1, uint32_t t1, uint64_t m2, uint32_t t2)
+{
+	if (m1 != m2)
+		return m1 < m2 ? -1 : 1;
+	return t1 == t2 ? 0 : t1 < t2 ? -1 : 1;
+}
+
+/*
+ * Remove the entries of p->cur idle for REAP_IDLE windows whose owner is
+ * gone, with their buckets, from the maps and from p->cur (which becomes
+ * the previous snapshot): the maps stay bounded under process and memcg churn.
+ */
+static void reap(struct bpfb *p)
+{
+	struct snap *c = &p->cur;
+	int afd = bpf_map__fd(p->skel->maps.mml_aggs), hfd = bpf_map__fd(p->skel->maps.mml_hists);
+	size_t n = 0, nh = 0;
+	long dead = 0;
+
+	for (size_t i = 0; i < c->na; i++) {
+		struct akv *x = &c->a[i];
+
+		if (x->idle < REAP_IDLE || !entry_dead(p, &x->k))
+			continue;
+		x->gone = 1;
+		bpf_map_delete_elem(afd, &x->k);
+		dead++;
+	}
+	if (!dead)
+		return;
+	/* both arrays sorted by (memcg, tgid, ...): one merge pass */
+	for (size_t i = 0, j = 0; i < c->nh; i++) {
+		struct hkv *h = &c->h[i];
+
+		while (j < c->na && cmp_owner(c->a[j].k.memcg, c->a[j].k.tgid, h->k.memcg, h->k.tgid) < 0)
+			j++;
+		for (size_t k = j; k < c->na &&
+		     !cmp_owner(c->a[k].k.memcg, c->a[k].k.tgid, h->k.memcg, h->k.tgid); k++)
+			if (c->a[k].gone && c->a[k].k.write == h->k.write) {
+				h->gone = 1;
+				bpf_map_delete_elem(hfd, &h->k);
+			}
+	}
+	for (size_t i = 0; i < c->na; i++)
+		if (!c->a[i].gone)
+			c->a[n++] = c->a[i];
+	for (size_t i = 0; i < c->nh; i++)
+		if (!c->h[i].gone)
+			c->h[nh++] = c->h[i];
+	c->na = n;
+	c->nh = nh;
+	p->reaped += (uint64_t)dead;
 }
 
 /* Read the maps, deliver the window [win_start, end). 0 go on, 1 the sink stops, -1 error. */
@@ -492,7 +645,7 @@ static int deliver(struct backend *b, uint64_t end)
 	for (size_t k = 0; k < p->agg.cap; k++)
 		if (p->agg.g[k])
 			agg_group_reset(p->agg.g[k]);
-	if (snap_read(p, &p->cur) || fill_aggs(p) || fill_hists(p)) {
+	if (snap_read(p, &p->cur) || fill_aggs(b, p) || fill_hists(b, p)) {
 		snap_free(&p->cur);
 		snprintf(b->err, sizeof(b->err), "bpf: reading the maps: %s", strerror(errno ? errno : ENOMEM));
 		return -1;
@@ -507,12 +660,17 @@ static int deliver(struct backend *b, uint64_t end)
 		w.stats.lost += p->cur.c[c] - p->prev.c[c];
 	for (int c = MMLB_C_RESTART; c <= MMLB_C_NEGATIVE; c++)
 		w.stats.unmatched += p->cur.c[c] - p->prev.c[c];
+	w.stats.non_owner = p->cur.c[MMLB_C_RELEASE_ORPHAN] - p->prev.c[MMLB_C_RELEASE_ORPHAN] +
+			    p->cur.c[MMLB_C_NON_OWNER] - p->prev.c[MMLB_C_NON_OWNER];
 	w.stats.contention_marked = p->contention;
 	p->total.events += w.stats.events;
 	p->total.lost += w.stats.lost;
 	p->total.unmatched += w.stats.unmatched;
+	p->total.non_owner += w.stats.non_owner;
 	p->total.contention_marked = p->contention;
 	w.total = p->total;
+	p->windows++;
+	reap(p);
 	snap_free(&p->prev);
 	p->prev = p->cur;
 	memset(&p->cur, 0, sizeof(p->cur));
@@ -571,6 +729,7 @@ static void bpf_close(struct backend *b)
 	agg_fini(&p->agg);
 	idmap_free(&p->named);
 	names_fini(&p->names);
+	idmap_free(&p->live);
 	free(p);
 	b->priv = NULL;
 }

@@ -30,6 +30,8 @@ struct run_stats {
 	uint64_t lost;			/* lost events (ring buffer) / missed state (BPF: map full) */
 	uint64_t unmatched;		/* broken sequences: the pairing's release_without_acquire,
 					   open_at_end, restart, nested and negative, or BPF missed pairs */
+	uint64_t non_owner;		/* BPF: releases by another task and the holds they may
+					   have ended: counted, no hold time (in unmatched too) */
 	int contention_marked;		/* 1: "contended" from lock:contention_begin; 0: waits over
 					   AGG_CONTENDED_NS */
 	/* the pairing's detail (pair_stats()) */
