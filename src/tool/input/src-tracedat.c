@@ -41,12 +41,14 @@
  * NULL dereference in tracecmd_buffer_instance_handle()'s error path when
  * a compressed chunk does not decompress, format parsers walking off a
  * damaged event format. So that path first opens the file, buffers
- * included, in a forked child with its output sent to /dev/null; only when
- * that child exits normally does this process open it. A child killed by a
- * signal means a one-line "corrupt" error instead of a crash.
+ * included, in a child process (this program started again, see
+ * open_survives()) with its output sent to /dev/null; only when that child
+ * exits normally does this process open it. A child killed by a signal
+ * means a one-line "corrupt" error instead of a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,7 @@
 #include "stackq.h"
 #include "stacks.h"
 #include "tdat-file.h"
+#include "tdat-page.h"
 
 #define SYMLEN	160			/* one symbolized frame */
 #define SYMCACHE 4096			/* symbolized addresses remembered (stacks repeat) */
@@ -81,8 +84,8 @@ struct stream {
 	uint32_t id;			/* stable number (stackq's stream) */
 	/* page-wise */
 	int idx;			/* tdat-file.c's stream */
-	struct kbuffer *kb;
-	unsigned char *page;		/* the page being walked, NULL before the first */
+	struct tdat_rec *recs;		/* the records of its current page */
+	int nrec, irec;			/* how many; the one at ts/data */
 	uint32_t psize;
 	/* record-wise */
 	struct tracecmd_input *h;
@@ -91,6 +94,7 @@ struct stream {
 
 struct tdat {
 	struct tdat_file *f;		/* page-wise, else: */
+	struct tdat_walker *walker;
 	struct tracecmd_input *top;
 	struct tracecmd_input **subs;
 	int nsubs;
@@ -109,6 +113,7 @@ struct tdat {
 	struct mml_meta *meta;
 	struct stackq *q;		/* events held until their stack is known */
 	int direct;			/* no kernel_stack format: events go straight out */
+	int queued;			/* page-wise: q holds events (new ones queue behind them) */
 	uint32_t last_tid;		/* see_tid() skips a run of one task's events */
 	unsigned since_pop;		/* records handed to the queue since it was last emptied */
 	uint64_t addr[STACK_MAX_FRAMES + 32];
@@ -175,45 +180,83 @@ static int page_bad(struct tdat *t, const struct stream *st, const char *what)
 	return 0;
 }
 
+enum { REC_OTHER, REC_STACK, REC_EVENT };	/* struct tdat_rec's kind: REC_EVENT + decode_check()'s - 1 */
+
+/*
+ * What each record of a page is, and for each of our events whether a
+ * stack record may still come for it (stackq.h): one does when a
+ * kernel_stack record follows it before the stream's next event of ours,
+ * and may when the page ends first (the next page is not read yet). Only
+ * those events need the stack queue; a trace without stacks passes
+ * through it at page ends only. decode_check() interns nothing, so memcg
+ * ids keep the order of the merged reading.
+ */
+static void classify(struct tdat *t, struct stream *st)
+{
+	int later = 1;
+
+	for (int i = st->nrec - 1; i >= 0; i--) {
+		struct tdat_rec *r = &st->recs[i];
+		int k = decode_check(t->dec, r->data, (int)r->size);
+		if (k > 0) {
+			r->kind = (uint8_t)(REC_EVENT + k - 1);
+			r->may_stack = (uint8_t)later;
+			later = 0;
+		} else if (decode_is_stack(t->dec, r->data, (int)r->size)) {
+			r->kind = REC_STACK;
+			later = 1;
+		} else {
+			r->kind = REC_OTHER;
+		}
+	}
+}
+
+/* The stream's next page into its records. 1, or 0 at its end (t->cut, t->bad). */
+static __attribute__((noinline)) int load_page(struct tdat *t, struct stream *st)
+{
+	int status;
+	long long missed;
+	const char *what;
+	const unsigned char *page = tdat_file_page(t->f, st->idx, &status, t->bad_err,
+						   sizeof(t->bad_err));
+
+	st->nrec = 0;
+	st->irec = -1;
+	if (!page) {
+		if (status == TDAT_CUT)
+			t->cut = 1;
+		else if (status == TDAT_BAD)
+			t->bad = 1;
+		return 0;
+	}
+	int n = tdat_walk_page(t->walker, page, st->psize, st->recs, &missed, &what);
+	if (n < 0)
+		return page_bad(t, st, what);
+	st->nrec = n;
+	st->missed = (int)missed;
+	if (!t->direct)
+		classify(t, st);
+	return 1;
+}
+
 /*
  * Page-wise: the stream's next record, from its page or the pages after
  * it. 1, or 0 at its end (the end of its data, the file's end: t->cut, or
- * damage: t->bad).
+ * damage: t->bad). Records lost before a page are told with its first
+ * record (with none when the page holds none, as libtracecmd does).
  */
-static int page_advance(struct tdat *t, struct stream *st)
+static inline int page_advance(struct tdat *t, struct stream *st)
 {
-	unsigned long long ts = 0;
-	void *d = st->page ? kbuffer_next_event(st->kb, &ts) : NULL;
-
 	st->missed = 0;
-	while (!d) {
-		int status;
-		st->page = tdat_file_page(t->f, st->idx, &status, t->bad_err, sizeof(t->bad_err));
-		if (!st->page) {
-			if (status == TDAT_CUT)
-				t->cut = 1;
-			else if (status == TDAT_BAD)
-				t->bad = 1;
-			return 0;
-		}
-		/* a page's length must fit its page: kbuffer trusts it */
-		if (kbuffer_load_subbuffer(st->kb, st->page) < 0 ||
-		    (uint64_t)kbuffer_subbuffer_size(st->kb) + (uint64_t)kbuffer_start_of_data(st->kb) >
-			    st->psize) {
-			st->page = NULL;
-			return page_bad(t, st, "a page longer than a page");
-		}
-		st->missed = kbuffer_missed_events(st->kb);
-		d = kbuffer_read_event(st->kb, &ts);
-	}
-	int size = kbuffer_event_size(st->kb);
-	if (size < 0 || (size_t)((unsigned char *)d - st->page) + (size_t)size > st->psize) {
-		st->page = NULL;
-		return page_bad(t, st, "a record past its page's end");
-	}
-	st->ts = ts + t->ts_offset;
-	st->data = d;
-	st->size = size;
+	if (__builtin_expect(++st->irec >= st->nrec, 0))
+		do {
+			if (!load_page(t, st))
+				return 0;
+		} while (++st->irec >= st->nrec);
+	const struct tdat_rec *r = &st->recs[st->irec];
+	st->ts = r->ts + t->ts_offset;
+	st->data = r->data;
+	st->size = (int)r->size;
 	return 1;
 }
 
@@ -260,9 +303,9 @@ static void tdat_close(struct source *s)
 		return;
 	for (int i = 0; i < t->nall; i++) {
 		tracecmd_free_record(t->all[i].rec);
-		if (t->all[i].kb)
-			kbuffer_free(t->all[i].kb);
+		free(t->all[i].recs);
 	}
+	tdat_walker_free(t->walker);
 	free(t->all);
 	free(t->hp);
 	free(t->symc);
@@ -281,40 +324,93 @@ static void tdat_close(struct source *s)
 }
 
 #define PROBE_OK	0	/* the child opened the file, or failed cleanly */
+#define PROBE_ENV	"MMAPLOCK_TRACEDAT_PROBE"	/* the child's file */
+
+extern char **environ;
+
+/*
+ * The child of open_survives(): this same program started again with
+ * PROBE_ENV naming the file. It opens the file and its buffers through
+ * libtracecmd and exits before main(): 0 when that went without a crash.
+ */
+__attribute__((constructor)) static void probe_child(void)
+{
+	const char *path = getenv(PROBE_ENV);
+
+	if (!path)
+		return;
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+	struct tracecmd_input *h = tracecmd_open(path, 0);
+	if (h) {
+		int n = tracecmd_buffer_instances(h);
+		for (int i = 0; i < n; i++) {
+			struct tracecmd_input *b = tracecmd_buffer_instance_handle(h, i);
+			if (b)
+				tracecmd_close(b);
+		}
+		tracecmd_close(h);
+	}
+	_exit(PROBE_OK);	/* _exit: no atexit handlers, no leak report */
+}
+
+/* environ plus PROBE_ENV=path, for the child (NULL: out of memory). */
+static char **probe_env(const char *path, char **var)
+{
+	size_t n = 0;
+
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 2, sizeof(*env));
+	size_t len = strlen(PROBE_ENV) + strlen(path) + 2;
+	*var = malloc(len);
+	if (!env || !*var) {
+		free(env);
+		free(*var);
+		return NULL;
+	}
+	snprintf(*var, len, "%s=%s", PROBE_ENV, path);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], PROBE_ENV "=", sizeof(PROBE_ENV)))
+			env[k++] = environ[i];
+	env[k] = *var;
+	return env;
+}
 
 /*
  * Open PATH and all its buffers in a child process (see the top of the
  * file). Returns 1 when that went without a crash (or could not be tried:
- * no fork), 0 when the child died.
+ * no /proc/self/exe, no process), 0 when the child died.
+ *
+ * The child is this program started again (posix_spawn, probe_child()),
+ * not a fork that goes on running: this process may have threads (the
+ * decompression thread of a trace.dat read page-wise, tdat-file.c), and a
+ * forked copy inherits the locks they held at that moment, with nobody to
+ * release them. Under ASan a worker inside malloc left the child waiting
+ * on the allocator's lock for ever.
  */
 static int open_survives(const char *path)
 {
-	int status;
+	posix_spawn_file_actions_t fa;
+	char *argv[] = { (char *)"mmaplock-tracedat-probe", NULL }, *var = NULL;
+	char **env = probe_env(path, &var);
+	int status, rc;
 	pid_t pid;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
+	if (!env)
 		return 1;
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		tracecmd_set_loglevel(TEP_LOG_NONE);
-		struct tracecmd_input *h = tracecmd_open(path, 0);
-		if (h) {
-			int n = tracecmd_buffer_instances(h);
-			for (int i = 0; i < n; i++) {
-				struct tracecmd_input *b = tracecmd_buffer_instance_handle(h, i);
-				if (b)
-					tracecmd_close(b);
-			}
-			tracecmd_close(h);
-		}
-		_exit(PROBE_OK);	/* _exit: no atexit handlers, no leak report */
+	fflush(NULL);
+	rc = posix_spawn_file_actions_init(&fa);
+	if (!rc) {
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+		rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env);
+		posix_spawn_file_actions_destroy(&fa);
 	}
+	free(env);
+	free(var);
+	if (rc)
+		return 1;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
@@ -429,6 +525,10 @@ static int pages_open(struct source *s, const char *path)
 	t->ts_offset = (uint64_t)tdat_file_ts_offset(t->f);
 	if (setup(s, t, path))
 		goto fail;
+	t->walker = tdat_walker_new(tdat_file_header_page(t->f), tdat_file_header_event(t->f), t->tep,
+				    tdat_file_long_size(t->f));
+	if (!t->walker)
+		goto nomem;
 	t->nall = tdat_file_nstreams(t->f);
 	if (reserve(t, t->nall + 1))
 		goto nomem;
@@ -439,8 +539,8 @@ static int pages_open(struct source *s, const char *path)
 		st->cpu = (int)in->cpu;
 		st->key = (uint64_t)in->buffer << 32 | in->cpu;
 		st->psize = tdat_file_page_size(t->f, i);
-		st->kb = tdat_file_kbuffer(t->f);
-		if (!st->kb)
+		st->recs = malloc(tdat_page_max_recs(st->psize) * sizeof(*st->recs));
+		if (!st->recs)
 			goto nomem;
 	}
 	start_streams(t);
@@ -520,7 +620,41 @@ static void on_stack(struct tdat *t, const struct stream *st, int n, uint32_t pi
 	stackq_stack(t->q, st->id, pid, t->addr, sym, (unsigned)n);
 }
 
-static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
+/* A kernel_stack record at the top stream: symbolized, to the queue. */
+static void take_stack(struct tdat *t, struct stream *top, int k, uint32_t pid)
+{
+	if (t->f && k > 0)
+		tdat_file_load_kallsyms(t->f);	/* once; without it, addresses */
+	on_stack(t, top, k, pid);
+}
+
+/* The top stream's next record into the heap's order; the stream leaves it at its end. */
+static void next_record(struct tdat *t, struct stream *top)
+{
+	if (!advance(t, top))
+		t->hp[0] = t->hp[--t->nst];
+	if (t->nst > 0)
+		sift_down(t, 0);
+}
+
+/* The batch's span, the end's reason. */
+static long batch_done(struct source *s, struct tdat *t, const struct mml_event *ev, size_t n)
+{
+	if (n) {
+		if (!s->start_ts)
+			s->start_ts = ev[0].ts;
+		s->end_ts = ev[n - 1].ts;
+	} else if (t->bad) {
+		snprintf(s->err, sizeof(s->err), "%s", t->bad_err);
+		return -1;
+	}
+	if (t->cut)
+		s->truncated = 1;
+	return (long)n;
+}
+
+/* Record-wise: every record through the stack queue (when the file knows stacks). */
+static long records_next(struct source *s, struct mml_event *ev, size_t max)
 {
 	struct tdat *t = s->priv;
 	size_t n = 0;
@@ -559,28 +693,96 @@ static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
 			;
 		} else if (rc == 0 && (k = decode_stack(t->dec, top->data, top->size, &pid, t->addr,
 						      STACK_MAX_FRAMES + 32)) >= 0) {
-			if (t->f && k > 0)
-				tdat_file_load_kallsyms(t->f);	/* once; without it, addresses */
-			on_stack(t, top, k, pid);
+			take_stack(t, top, k, pid);
 		} else {
 			stackq_other(t->q, top->id);
 		}
-		if (!advance(t, top))
-			t->hp[0] = t->hp[--t->nst];
-		if (t->nst > 0)
-			sift_down(t, 0);
+		next_record(t, top);
 	}
-	if (n) {
-		if (!s->start_ts)
-			s->start_ts = ev[0].ts;
-		s->end_ts = ev[n - 1].ts;
-	} else if (t->bad) {
-		snprintf(s->err, sizeof(s->err), "%s", t->bad_err);
-		return -1;
+	return batch_done(s, t, ev, n);
+}
+
+/*
+ * One record of the top stream, page-wise, when the file knows stacks:
+ * classify() said what it is. An event that no stack can follow goes
+ * straight to ev while nothing is queued; the rest goes through the queue
+ * exactly as records_next() sends it. 1: an event in ev, 0: none, -1: out
+ * of memory.
+ */
+static int page_record(struct tdat *t, struct stream *top, struct mml_event *out)
+{
+	const struct tdat_rec *r = &top->recs[top->irec];
+	struct mml_event e;
+	uint32_t pid;
+
+	if (r->kind >= REC_EVENT) {
+		int direct = !t->queued && !r->may_stack;
+		struct mml_event *to = direct ? out : &e;
+		decode_checked(t->dec, r->kind - REC_EVENT + 1, top->data, top->ts, top->cpu, to);
+		if (to->tid != t->last_tid)
+			see_tid(t, to->tid);
+		t->last_tid = to->tid;
+		if (direct)
+			return 1;
+		if (stackq_event_held(t->q, top->id, to, r->may_stack))
+			return -1;
+		t->queued = 1;
+	} else if (r->kind == REC_STACK) {
+		int k = decode_stack(t->dec, top->data, top->size, &pid, t->addr, STACK_MAX_FRAMES + 32);
+		take_stack(t, top, k, pid);
+	} else if (t->queued) {
+		stackq_other(t->q, top->id);
 	}
-	if (t->cut)
-		s->truncated = 1;
-	return (long)n;
+	return 0;
+}
+
+/* Page-wise: the stack queue only for events a stack may follow (classify()). */
+static long pages_next(struct source *s, struct mml_event *ev, size_t max)
+{
+	struct tdat *t = s->priv;
+	size_t n = 0;
+
+	while (n < max) {
+		if (t->queued) {
+			n += stackq_pop(t->q, ev + n, max - n, t->nst == 0);
+			t->queued = !stackq_empty(t->q);
+			if (n == max)
+				break;
+		}
+		if (t->nst == 0)
+			break;
+		struct stream *top = t->hp[0];
+		if (top->missed > 0) {
+			meta_add_lost(t->meta, (uint32_t)top->cpu, (uint64_t)top->missed);
+			if (t->queued)
+				stackq_other(t->q, top->id);
+		}
+		if (t->direct) {
+			struct mml_event *to = &ev[n];
+			if (decode_record(t->dec, top->data, top->size, top->ts, top->cpu, to) == 1) {
+				if (to->tid != t->last_tid)
+					see_tid(t, to->tid);
+				t->last_tid = to->tid;
+				n++;
+			}
+		} else {
+			int rc = page_record(t, top, &ev[n]);
+			if (rc < 0) {
+				snprintf(s->err, sizeof(s->err), "out of memory");
+				return -1;
+			}
+			n += (size_t)rc;
+		}
+		next_record(t, top);
+	}
+	return batch_done(s, t, ev, n);
+}
+
+static long tdat_next(struct source *s, struct mml_event *ev, size_t max)
+{
+	struct tdat *t = s->priv;
+
+	return t->f ? pages_next(s, ev, max) : records_next(s, ev, max);
 }
 
 /* Page-wise, falling back to record-wise (see the top of the file). */

@@ -119,6 +119,7 @@ struct tdat_file {
 	int unsupported;
 	int cpucount;			/* the CPUCOUNT option, 0: none */
 	uint64_t sec[32];		/* v7: section offsets by option id, 0: none */
+	char *hpage, *hevent;		/* the header_page and header_event formats */
 	uint64_t ksyms_off, ksyms_len;	/* v6: kallsyms text */
 	int ksyms_done;
 	struct buffer *bufs;		/* [0]: the top buffer */
@@ -262,15 +263,16 @@ static void parse_header_page(struct tdat_file *f, struct cur *c)
 		return;
 	}
 	n = cur_u(c, 8);
-	char *hp = cur_blob(c, n);
-	if (hp)
-		tep_parse_header_page(f->tep, hp, n, f->long_size);
-	free(hp);
+	free(f->hpage);
+	f->hpage = cur_blob(c, n);
+	if (f->hpage)
+		tep_parse_header_page(f->tep, f->hpage, n, f->long_size);
 	if (cur_get(c, tag, 13) || memcmp(tag, "header_event", 13)) {
 		c->bad = 1;
 		return;
 	}
-	cur_skip(c, cur_u(c, 8));
+	free(f->hevent);
+	f->hevent = cur_blob(c, cur_u(c, 8));	/* the page walker reads both (tdat-page.c) */
 }
 
 /* The ftrace formats: kernel_stack only (decode_stack). */
@@ -764,6 +766,8 @@ void tdat_file_close(struct tdat_file *f)
 		free(f->bufs[i].size);
 	}
 	free(f->bufs);
+	free(f->hpage);
+	free(f->hevent);
 	if (f->tep)
 		tep_free(f->tep);
 	ZSTD_freeDCtx(f->dctx);
@@ -788,6 +792,21 @@ struct kbuffer *tdat_file_kbuffer(struct tdat_file *f)
 	if (kb && tep_is_old_format(f->tep))
 		kbuffer_set_old_format(kb);
 	return kb;
+}
+
+const char *tdat_file_header_page(const struct tdat_file *f)
+{
+	return f->hpage;
+}
+
+const char *tdat_file_header_event(const struct tdat_file *f)
+{
+	return f->hevent;
+}
+
+int tdat_file_long_size(const struct tdat_file *f)
+{
+	return f->long_size;
 }
 
 uint32_t tdat_file_page_size(const struct tdat_file *f, int i)
