@@ -11,7 +11,9 @@
 # default). Each reader then runs RUNS times (default 3) with
 # /usr/bin/time, output to a pipe; the median wall time and peak RSS:
 #   mmaplock report FILE.dat       BUILD's reader
-#   $BASE report FILE.dat          when BASE names an older mmaplock binary
+#   $PREV report FILE.dat          when PREV names an older mmaplock binary
+#   $BASE report FILE.dat          when BASE names another (say the one
+#                                  that read trace.dat through libtracecmd)
 #   trace-cmd report -i FILE.dat   trace-cmd's text output
 # Events are counted as the lines of trace-cmd report (less its "cpus="
 # line). DIR=path keeps the trace.dat files there, and reuses those it
@@ -86,6 +88,7 @@ for d in ${DURS:-3 6}; do
 	: >$tmp/results
 	run trace-cmd trace-cmd report -i "$f"
 	run mmaplock "$M" report "$f"
+	[ -n "${PREV:-}" ] && [ -x "$PREV" ] && run prev "$PREV" report "$f"
 	[ -n "${BASE:-}" ] && [ -x "$BASE" ] && run base "$BASE" report "$f"
 	mb=$(($(wc -c <"$f") / 1024 / 1024))
 	awk -v f="d$d.dat,${mb}MB" '
@@ -94,7 +97,7 @@ for d in ${DURS:-3 6}; do
 		END {
 			for (i = 1; i <= NR; i++) {
 				rate = ev / (s[i] > 0 ? s[i] : 0.01)
-				l = n[i] == "mmaplock" ? "mmaplock report" : n[i] == "base" ? "BASE report" : "trace-cmd report"
+				l = n[i] == "mmaplock" ? "mmaplock report" : n[i] == "base" ? "BASE report" : n[i] == "prev" ? "PREV report" : "trace-cmd report"
 				printf "%-10s %10d %-22s %8.2f %12.0f %9.1f %8.1f\n", f, ev, l, s[i], rate,
 					tc / (s[i] > 0 ? s[i] : 0.01), r[i] / 1024
 			}
