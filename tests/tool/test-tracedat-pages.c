@@ -13,7 +13,8 @@
  *     (run it in the ASan tree); a cut v6 file (data last) that opens is
  *     marked truncated;
  *   - record-wise opens of each fixture while a page-wise reading of it
- *     runs, 50 times: no hang (the record-wise side's child process);
+ *     runs, 50 times: no hang (the record-wise side's child process); a
+ *     copy libtracecmd crashes on: a one-line error from that side;
  *   - with arguments: just those files, both ways (tests/sh and test-tracedat
  *     use it on the trace.dat files they capture).
  */
@@ -178,6 +179,32 @@ static void beside_a_reader(const char *path, int n)
 	alarm(0);
 }
 
+/*
+ * stacks-trigger.dat with 8 bytes of 0xff at offset 13961 makes
+ * libtracecmd 1.3 crash while opening it: the record-wise side must say
+ * so in one line (its probe child died), not crash.
+ */
+static void crashing(const char *path, const char *dir)
+{
+	char out[4096];
+	size_t len;
+	unsigned char *b = slurp(path, &len);
+
+	if (!b || len < 13961 + 8)
+		return;
+	memset(b + 13961, 0xff, 8);
+	snprintf(out, sizeof(out), "%s/crash.dat", dir);
+	spit(out, b, len);
+	free(b);
+	struct mml_meta *m = meta_new();
+	struct source r = { .ops = &source_tracedat_records_ops, .meta = m };
+	int rc = r.ops->open(&r, out);
+	if (!rc)
+		r.ops->close(&r);
+	CHECK(rc != 0 && strstr(r.err, "corrupt trace.dat") && !strchr(r.err, '\n'));
+	meta_free(m);
+}
+
 static int has_tracecmd(void)
 {
 	return system("command -v trace-cmd >/dev/null 2>&1") == 0;
@@ -212,6 +239,8 @@ int main(int argc, char **argv)
 		same(path);
 		damage(path, dir, 0);
 		beside_a_reader(path, 50);
+		if (!strcmp(de->d_name, "stacks-trigger.dat"))
+			crashing(path, dir);
 		if (!tc)
 			continue;
 		/* the same file as version 6, and as version 7 uncompressed */

@@ -46,19 +46,21 @@ int tdat_rec_advance(struct stream *st)
 
 #define PROBE_OK	0	/* the child opened the file, or failed cleanly */
 #define PROBE_ENV	"MMAPLOCK_TRACEDAT_PROBE"	/* the child's file */
+#define PROBE_NAME	"mmaplock-tracedat-probe"	/* the child's argv[0] */
 
 extern char **environ;
 
 /*
- * The child of open_survives(): this same program started again with
- * PROBE_ENV naming the file. It opens the file and its buffers through
+ * The child of open_survives(): this same program started again as
+ * PROBE_NAME with PROBE_ENV naming the file. It opens the file and its buffers through
  * libtracecmd and exits before main(): 0 when that went without a crash.
  */
-__attribute__((constructor)) static void probe_child(void)
+__attribute__((constructor)) static void probe_child(int argc, char **argv)
 {
 	const char *path = getenv(PROBE_ENV);
 
-	if (!path)
+	/* glibc hands constructors main's arguments: the name says it is the child */
+	if (!path || argc < 1 || !argv || !argv[0] || strcmp(argv[0], PROBE_NAME))
 		return;
 	tracecmd_set_loglevel(TEP_LOG_NONE);
 	struct tracecmd_input *h = tracecmd_open(path, 0);
@@ -113,7 +115,7 @@ static char **probe_env(const char *path, char **var)
 static int open_survives(const char *path)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)"mmaplock-tracedat-probe", NULL }, *var = NULL;
+	char *argv[] = { (char *)PROBE_NAME, NULL }, *var = NULL;
 	char **env = probe_env(path, &var);
 	int status, rc;
 	pid_t pid;
