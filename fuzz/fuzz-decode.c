@@ -7,7 +7,8 @@
  * the event whose id is written into common_type (so most inputs reach the
  * field loads and the __data_loc bounds check); the rest is the record.
  * The record is copied to a buffer of exactly its size, so ASan sees any
- * read past it.
+ * read past it. decode_check() must answer what decode_record() does, and
+ * decode_checked() decode the same event.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -89,9 +90,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n = decode_stack(dec[era], rec, (int)size, &pid, addr, 128);
 	if (n > 128)
 		abort();
+	if ((n >= 0) != decode_is_stack(dec[era], rec, (int)size))
+		abort();
+	/* decode_check() answers what decode_record() will (the page reader asks ahead) */
+	int k = decode_check(dec[era], rec, (int)size);
 	int rc = decode_record(dec[era], rec, (int)size, 1, 0, &e);
 	if (rc == 1 && (e.type < MML_EV_START_LOCKING || e.type > MML_EV_CONTENTION_END))
 		abort();
+	if ((k > 0 ? 1 : k) != rc)
+		abort();
+	if (k > 0) {
+		struct mml_event c;
+		memset(&c, 0, sizeof(c));
+		decode_checked(dec[era], k, rec, 1, 0, &c);
+		if (c.ts != e.ts || c.mm != e.mm || c.memcg != e.memcg || c.tid != e.tid ||
+		    c.cpu != e.cpu || c.type != e.type || c.flags != e.flags)
+			abort();
+	}
 	free(rec);
 	return 0;
 }

@@ -12,6 +12,9 @@
  *     changed, read page-wise: a one-line error or events, never a crash
  *     (run it in the ASan tree); a cut v6 file (data last) that opens is
  *     marked truncated;
+ *   - record-wise opens of each fixture while a page-wise reading of it
+ *     runs, 50 times: no hang (the record-wise side's child process); a
+ *     copy libtracecmd crashes on: a one-line error from that side;
  *   - with arguments: just those files, both ways (tests/sh and test-tracedat
  *     use it on the trace.dat files they capture).
  */
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "test-util.h"
 #include "tdat-same.h"
 
@@ -141,6 +145,66 @@ static void damage(const char *path, const char *dir, int v6)
 	free(b);
 }
 
+/*
+ * Record-wise opens while a page-wise reading of the same file runs, n
+ * times: the page reader's decompression thread is busy (allocating its
+ * chunk buffers) when the record-wise side starts its child process, as
+ * in tdat_same(). That child once hung for ever under ASan (a fork of a
+ * threaded process inheriting a held allocator lock): SIGALRM turns a
+ * hang into a failure.
+ */
+static void beside_a_reader(const char *path, int n)
+{
+	static struct mml_event ev[64];
+
+	alarm(120);
+	for (int i = 0; i < n; i++) {
+		struct mml_meta *ma = meta_new(), *mb = meta_new();
+		struct source a = { .ops = &source_tracedat_ops, .meta = ma };
+		struct source b = { .ops = &source_tracedat_records_ops, .meta = mb };
+		int ra = a.ops->open(&a, path);
+		if (!ra)
+			a.ops->next(&a, ev, 64);
+		int rb = b.ops->open(&b, path);
+		CHECK(ra == 0 && rb == 0);
+		if (!rb) {
+			CHECK(b.ops->next(&b, ev, 64) > 0);
+			b.ops->close(&b);
+		}
+		if (!ra)
+			a.ops->close(&a);
+		meta_free(ma);
+		meta_free(mb);
+	}
+	alarm(0);
+}
+
+/*
+ * stacks-trigger.dat with 8 bytes of 0xff at offset 13961 makes
+ * libtracecmd 1.3 crash while opening it: the record-wise side must say
+ * so in one line (its probe child died), not crash.
+ */
+static void crashing(const char *path, const char *dir)
+{
+	char out[4096];
+	size_t len;
+	unsigned char *b = slurp(path, &len);
+
+	if (!b || len < 13961 + 8)
+		return;
+	memset(b + 13961, 0xff, 8);
+	snprintf(out, sizeof(out), "%s/crash.dat", dir);
+	spit(out, b, len);
+	free(b);
+	struct mml_meta *m = meta_new();
+	struct source r = { .ops = &source_tracedat_records_ops, .meta = m };
+	int rc = r.ops->open(&r, out);
+	if (!rc)
+		r.ops->close(&r);
+	CHECK(rc != 0 && strstr(r.err, "corrupt trace.dat") && !strchr(r.err, '\n'));
+	meta_free(m);
+}
+
 static int has_tracecmd(void)
 {
 	return system("command -v trace-cmd >/dev/null 2>&1") == 0;
@@ -174,6 +238,9 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", fx, de->d_name);
 		same(path);
 		damage(path, dir, 0);
+		beside_a_reader(path, 50);
+		if (!strcmp(de->d_name, "stacks-trigger.dat"))
+			crashing(path, dir);
 		if (!tc)
 			continue;
 		/* the same file as version 6, and as version 7 uncompressed */

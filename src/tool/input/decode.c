@@ -36,6 +36,8 @@ struct evdesc {
 	uint8_t type;			/* enum mml_event_type */
 	struct fld mm, memcg, write, success;	/* contention: mm=lock_addr, memcg=flags/ret */
 	int memcg_is_loc;		/* memcg is a __data_loc string */
+	int need;			/* bytes a record must have (every field above, common_pid) */
+	int fast;			/* mmap_lock event of the usual field sizes: fill_fast() */
 };
 
 struct pathent {
@@ -50,9 +52,11 @@ HASHMAP_DEFINE(pathtab, struct pathent, struct hashmap_bytes, HASHMAP_BYTES_HASH
 struct decoder {
 	struct evdesc ev[5];
 	int min_id, max_id;		/* quick reject */
+	uint8_t byid[256];		/* id - min_id -> index in ev + 1 (0: not ours); span < 256 */
 	struct fld type, flags, pid;	/* common fields */
 	int has_id, has_cont;
 	int stack_id;			/* ftrace:kernel_stack, -1: unknown */
+	uint8_t irq[256];		/* common_flags (one byte) -> MML_F_* */
 	struct fld stack_size, stack_caller;
 	decode_memcg_fn fn;
 	void *arg;
@@ -143,6 +147,23 @@ struct decoder *decoder_new(struct tep_handle *tep, decode_memcg_fn fn, void *ar
 		errno = EINVAL;
 		return NULL;
 	}
+	for (int i = 0; i < 5; i++) {
+		struct evdesc *x = &d->ev[i];
+		const struct fld *f[] = { &x->mm, &x->memcg, &x->write, &x->success, &d->pid };
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+			if (f[k]->off + f[k]->size > x->need)
+				x->need = f[k]->off + f[k]->size;
+		x->fast = i < 3 && x->id >= 0 && x->mm.size == 8 && !x->memcg_is_loc &&
+			  x->memcg.size == 8 && x->write.size == 1 && x->success.size <= 1 &&
+			  d->pid.size == 4 && d->flags.size == 1;
+	}
+	for (int i = 0; i < 5; i++)
+		if (d->ev[i].id >= 0 && d->max_id - d->min_id < 256)
+			d->byid[d->ev[i].id - d->min_id] = (uint8_t)(i + 1);
+	for (unsigned cf = 0; cf < 256; cf++)
+		d->irq[cf] = (uint8_t)((cf & TRACE_FLAG_HARDIRQ ? MML_F_HARDIRQ : 0) |
+				       (cf & TRACE_FLAG_SOFTIRQ ? MML_F_SOFTIRQ : 0) |
+				       (cf & TRACE_FLAG_NMI ? MML_F_NMI : 0));
 	return d;
 }
 
@@ -211,15 +232,21 @@ int decoder_has_stacks(const struct decoder *d)
 	return d->stack_id >= 0;
 }
 
+int decode_is_stack(const struct decoder *d, const void *data, int size)
+{
+	const unsigned char *p = data;
+
+	return d->stack_id >= 0 && size >= d->type.off + d->type.size &&
+	       (int)ld(p, d->type) == d->stack_id && size >= d->stack_size.off + d->stack_size.size &&
+	       size >= d->pid.off + d->pid.size;
+}
+
 int decode_stack(struct decoder *d, const void *data, int size, uint32_t *pid,
 		 uint64_t *addr, int max)
 {
 	const unsigned char *p = data;
 
-	if (d->stack_id < 0 || size < d->type.off + d->type.size ||
-	    (int)ld(p, d->type) != d->stack_id)
-		return -1;
-	if (size < d->stack_size.off + d->stack_size.size || size < d->pid.off + d->pid.size)
+	if (!decode_is_stack(d, data, size))
 		return -1;
 	*pid = (uint32_t)ld(p, d->pid);
 	int64_t n = (int32_t)ld(p, d->stack_size);
@@ -237,36 +264,88 @@ int decode_stack(struct decoder *d, const void *data, int size, uint32_t *pid,
 	return (int)n;
 }
 
-int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, int cpu,
-		  struct mml_event *ev)
+/*
+ * The record's description when decode_record() keeps it (*rc 1); NULL
+ * with *rc 0 (not ours, or filtered out) or -1 (malformed). No side
+ * effect: decode_check() asks it ahead of time.
+ */
+static const struct evdesc *check(const struct decoder *d, const unsigned char *p, int size,
+				  int *rc)
 {
-	const unsigned char *p = data;
-
+	*rc = 0;
 	if (size < d->type.off + d->type.size)
-		return 0;
+		return NULL;
 	int id = (int)ld(p, d->type);
 	if (id < d->min_id || id > d->max_id)
-		return 0;
+		return NULL;
 	const struct evdesc *x = NULL;
-	for (int i = 0; i < 5; i++)
-		if (d->ev[i].id == id) {
-			x = &d->ev[i];
-			break;
-		}
+	if (d->max_id - d->min_id < 256) {
+		int k = d->byid[id - d->min_id];
+		x = k ? &d->ev[k - 1] : NULL;
+	} else {
+		for (int i = 0; i < 5; i++)
+			if (d->ev[i].id == id) {
+				x = &d->ev[i];
+				break;
+			}
+	}
 	if (!x)
-		return 0;
-	int need = x->mm.off + x->mm.size;
-	if (x->memcg.off + x->memcg.size > need)
-		need = x->memcg.off + x->memcg.size;
-	if (x->write.off + x->write.size > need)
-		need = x->write.off + x->write.size;
-	if (x->success.off + x->success.size > need)
-		need = x->success.off + x->success.size;
-	if (d->pid.off + d->pid.size > need)
-		need = d->pid.off + d->pid.size;
-	if (size < need)
-		return -1;
+		return NULL;
+	if (size < x->need) {
+		*rc = -1;
+		return NULL;
+	}
+	if (x->type == MML_EV_CONTENTION_BEGIN &&
+	    !((uint32_t)ld(p, x->memcg) & (LCB_F_READ | LCB_F_WRITE)))
+		return NULL;
+	if (x->memcg_is_loc) {
+		uint32_t loc = (uint32_t)ld(p, x->memcg);
+		if ((int)(loc & 0xffff) + (int)(loc >> 16) > size) {
+			*rc = -1;
+			return NULL;
+		}
+	}
+	*rc = 1;
+	return x;
+}
 
+int decode_check(const struct decoder *d, const void *data, int size)
+{
+	int rc;
+	const struct evdesc *x = check(d, data, size, &rc);
+
+	return x ? 1 + (int)(x - d->ev) : rc;
+}
+
+/* fill() for the usual layout of a memcg_id-era mmap_lock event: fixed-size loads. */
+static void fill_fast(const struct decoder *d, const struct evdesc *x, const unsigned char *p,
+		      uint64_t ts, int cpu, struct mml_event *ev)
+{
+	uint32_t pid;
+	uint8_t fl = d->irq[p[d->flags.off]];
+
+	memcpy(&ev->mm, p + x->mm.off, 8);
+	memcpy(&ev->memcg, p + x->memcg.off, 8);
+	memcpy(&pid, p + d->pid.off, 4);
+	if (p[x->write.off])
+		fl |= MML_F_WRITE;
+	if (x->success.size && p[x->success.off])
+		fl |= MML_F_SUCCESS;
+	ev->ts = ts;
+	ev->tid = pid;
+	ev->cpu = (uint16_t)cpu;
+	ev->type = x->type;
+	ev->flags = fl;
+}
+
+/* Fill ev from a record check() kept as x. */
+static void fill(struct decoder *d, const struct evdesc *x, const unsigned char *p, uint64_t ts,
+		 int cpu, struct mml_event *ev)
+{
+	if (x->fast) {
+		fill_fast(d, x, p, ts, cpu, ev);
+		return;
+	}
 	unsigned cf = (unsigned)ld(p, d->flags);
 	uint8_t fl = 0;
 	if (cf & TRACE_FLAG_HARDIRQ)
@@ -275,7 +354,6 @@ int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, in
 		fl |= MML_F_SOFTIRQ;
 	if (cf & TRACE_FLAG_NMI)
 		fl |= MML_F_NMI;
-
 	ev->ts = ts;
 	ev->mm = ld(p, x->mm);
 	ev->tid = (uint32_t)ld(p, d->pid);
@@ -283,8 +361,6 @@ int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, in
 	ev->type = x->type;
 	if (x->type == MML_EV_CONTENTION_BEGIN) {
 		uint32_t f = (uint32_t)ld(p, x->memcg);
-		if (!(f & (LCB_F_READ | LCB_F_WRITE)))
-			return 0;
 		if (f & LCB_F_WRITE)
 			fl |= MML_F_WRITE;
 		ev->memcg = f;
@@ -297,14 +373,28 @@ int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, in
 			fl |= MML_F_SUCCESS;
 		if (x->memcg_is_loc) {
 			uint32_t loc = (uint32_t)ld(p, x->memcg);
-			int off = loc & 0xffff, len = loc >> 16;
-			if (off + len > size)
-				return -1;
-			ev->memcg = decoder_intern_path(d, (const char *)p + off, len);
+			ev->memcg = decoder_intern_path(d, (const char *)p + (loc & 0xffff),
+							(int)(loc >> 16));
 		} else {
 			ev->memcg = ld(p, x->memcg);
 		}
 	}
 	ev->flags = fl;
-	return 1;
+}
+
+int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, int cpu,
+		  struct mml_event *ev)
+{
+	int rc;
+	const struct evdesc *x = check(d, data, size, &rc);
+
+	if (x)
+		fill(d, x, data, ts, cpu, ev);
+	return rc;
+}
+
+void decode_checked(struct decoder *d, int kind, const void *data, uint64_t ts, int cpu,
+		    struct mml_event *ev)
+{
+	fill(d, &d->ev[kind - 1], data, ts, cpu, ev);
 }

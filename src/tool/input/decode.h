@@ -49,6 +49,16 @@ int decoder_has_contention(const struct decoder *d);
 int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, int cpu,
 		  struct mml_event *ev);
 
+/*
+ * What decode_record() would answer for the record, without decoding it
+ * (no memcg path is interned, so it may be asked ahead): 0 or -1 as
+ * decode_record(), or, for a record it keeps, a kind > 0 that
+ * decode_checked() takes instead of checking the record again.
+ */
+int decode_check(const struct decoder *d, const void *data, int size);
+void decode_checked(struct decoder *d, int kind, const void *data, uint64_t ts, int cpu,
+		    struct mml_event *ev);
+
 /* 1 when tep knows ftrace:kernel_stack (the stacktrace trigger's record). */
 int decoder_has_stacks(const struct decoder *d);
 /*
@@ -60,6 +70,8 @@ int decoder_has_stacks(const struct decoder *d);
  */
 int decode_stack(struct decoder *d, const void *data, int size, uint32_t *pid,
 		 uint64_t *addr, int max);
+/* 1 when decode_stack() would read the record (a whole enough kernel_stack), else 0. */
+int decode_is_stack(const struct decoder *d, const void *data, int size);
 
 /* Intern a memcg path as a path-era kernel would print it; returns its id (0 for ""). */
 uint64_t decoder_intern_path(struct decoder *d, const char *path, int len);

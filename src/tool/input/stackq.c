@@ -82,7 +82,7 @@ static void let_go(struct stackq *q, uint64_t *pend)
 	*pend = 0;
 }
 
-int stackq_event(struct stackq *q, uint32_t stream, const struct mml_event *ev)
+int stackq_event_held(struct stackq *q, uint32_t stream, const struct mml_event *ev, int held)
 {
 	uint64_t *pend = pend_of(q, stream);
 
@@ -105,11 +105,25 @@ int stackq_event(struct stackq *q, uint32_t stream, const struct mml_event *ev)
 			q->cap = nc;
 		}
 	}
+	if (!held) {			/* no stack can come: no placeholder */
+		q->s[q->tail++] = *ev;
+		return 0;
+	}
 	q->s[q->tail] = (struct mml_event){ .type = 0, .flags = HELD };
 	q->s[q->tail + 1] = *ev;
 	*pend = q->base + q->tail + 1;
 	q->tail += 2;
 	return 0;
+}
+
+int stackq_event(struct stackq *q, uint32_t stream, const struct mml_event *ev)
+{
+	return stackq_event_held(q, stream, ev, 1);
+}
+
+int stackq_empty(const struct stackq *q)
+{
+	return q->head == q->tail;
 }
 
 void stackq_other(struct stackq *q, uint32_t stream)

@@ -49,6 +49,15 @@ void stackq_free(struct stackq *q);	/* NULL is fine */
 
 /* An event of ours (types 1-5) read from stream. 0, or -1 when out of memory. */
 int stackq_event(struct stackq *q, uint32_t stream, const struct mml_event *ev);
+/*
+ * The same, but when held is 0 the caller knows that no stack record
+ * comes for ev before the stream's next event: it waits for nobody (it is
+ * still queued behind the events that do), and a stack record seen before
+ * the stream's next event finds no event.
+ */
+int stackq_event_held(struct stackq *q, uint32_t stream, const struct mml_event *ev, int held);
+/* 1 when nothing is queued: an event may bypass the queue without changing the order. */
+int stackq_empty(const struct stackq *q);
 /* Another record of stream (not ours, not a stack), or records lost there: see above. */
 void stackq_other(struct stackq *q, uint32_t stream);
 /*

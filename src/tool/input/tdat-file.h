@@ -21,7 +21,6 @@
 #include <stdint.h>
 
 struct tep_handle;
-struct kbuffer;
 struct tdat_file;
 
 #define TDAT_UNSUPPORTED	1
@@ -41,8 +40,11 @@ void tdat_file_close(struct tdat_file *f);		/* NULL is fine */
 
 /* Formats, cmdlines (and kallsyms once loaded); owned by f. */
 struct tep_handle *tdat_file_tep(struct tdat_file *f);
-/* A kbuffer set up for this file's pages (caller frees: kbuffer_free). */
-struct kbuffer *tdat_file_kbuffer(struct tdat_file *f);
+/* The header_page and header_event format texts (NULL: none in the file). */
+const char *tdat_file_header_page(const struct tdat_file *f);
+const char *tdat_file_header_event(const struct tdat_file *f);
+/* The traced kernel's long size (4 or 8). */
+int tdat_file_long_size(const struct tdat_file *f);
 /* Bytes per ring-buffer page of stream i. */
 uint32_t tdat_file_page_size(const struct tdat_file *f, int i);
 /* ns added to every timestamp (the DATE and OFFSET options). */

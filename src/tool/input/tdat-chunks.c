@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdat-chunks.c: each stream's ring-buffer pages (tdat_file_page(),
+ * tdat-local.h). An uncompressed stream is read READAHEAD bytes at a
+ * time; a zstd one chunk by chunk, a thread decompressing every stream's
+ * next AHEAD chunks while the reader walks the current one. Memory: at
+ * most AHEAD chunks per stream, whatever the file's size.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tdat-local.h"
+
+static int grow(unsigned char **b, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	unsigned char *n = realloc(*b, need);
+	if (!n)
+		return -1;
+	*b = n;
+	*cap = need;
+	return 0;
+}
+
+/* Refill s->buf with whole pages. 1: some, 0: none left (status set). */
+static int refill_plain(struct tdat_file *f, struct stream *s, int *status)
+{
+	uint64_t left = s->end - s->off;
+	size_t want = READAHEAD - READAHEAD % s->psize;
+
+	if (want < s->psize)
+		want = s->psize;
+	if (left < want)
+		want = (size_t)(left - left % s->psize);	/* a last partial page is not a page */
+	if (!want) {
+		*status = s->cut ? TDAT_CUT : TDAT_END;
+		return 0;
+	}
+	if (grow(&s->buf, &s->cap, want + PAD)) {
+		*status = TDAT_BAD;
+		return 0;
+	}
+	size_t got = tdat_pread(f->fd, s->buf, want, s->off);
+	got -= got % s->psize;
+	if (!got) {
+		*status = TDAT_CUT;
+		return 0;
+	}
+	memset(s->buf + got, 0, PAD);
+	s->off += got;
+	s->len = got;
+	s->pos = 0;
+	return 1;
+}
+
+/*
+ * The next chunk of stream s into sl (the worker's, or the reader's when
+ * there is no worker). 1, or 0 with sl->status (and sl->where) set.
+ */
+static int chunk(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s, struct slot *sl)
+{
+	struct cur c;
+
+	cur_file(&c, f->fd, s->off, s->end);
+	sl->where = s->off;
+	if (s->chunks < 0)
+		s->chunks = (int64_t)cur_u(&c, 4);
+	if (!s->chunks) {
+		sl->status = c.bad ? TDAT_CUT : TDAT_END;
+		return 0;
+	}
+	uint32_t zlen = (uint32_t)cur_u(&c, 4), len = (uint32_t)cur_u(&c, 4);
+	if (c.bad || zlen > s->end - c.off) {
+		sl->status = TDAT_CUT;		/* the file ends inside the chunk */
+		return 0;
+	}
+	sl->where = c.off - 8;
+	sl->status = TDAT_BAD;
+	if (!len || len > MAX_CHUNK || grow(&sl->zbuf, &sl->zcap, zlen ? zlen : 1) ||
+	    grow(&sl->buf, &sl->cap, (size_t)len + s->psize + PAD) ||
+	    tdat_pread(f->fd, sl->zbuf, zlen, c.off) != zlen)
+		return 0;
+	long got = tdat_unzstd(dctx, sl->buf, len, sl->zbuf, zlen);
+	if (got <= 0)
+		return 0;
+	size_t whole = ((size_t)got + s->psize - 1) / s->psize * s->psize;
+	memset(sl->buf + got, 0, whole - (size_t)got + PAD);
+	s->off = c.off + zlen;
+	s->chunks--;
+	sl->len = whole;
+	sl->status = TDAT_END;
+	return 1;
+}
+
+/*
+ * The decompression thread: keeps every compressed stream AHEAD chunks
+ * ahead of the reader, round robin, and ends a stream's queue with a slot
+ * that carries its final status. The reader only waits when a queue is
+ * empty. Streams' off/chunks belong to this thread once it runs.
+ */
+static void *worker(void *arg)
+{
+	struct tdat_file *f = arg;
+	ZSTD_DCtx *dctx = NULL;
+	int next = 0;
+
+	pthread_mutex_lock(&f->mu);
+	while (!f->quit) {
+		struct stream *s = NULL;
+		for (int k = 0; k < f->nst && !s; k++) {
+			struct stream *c = &f->st[(next + k) % f->nst];
+			if (c->zip && !c->wend && c->qn < AHEAD) {
+				s = c;
+				next = (next + k + 1) % f->nst;
+			}
+		}
+		if (!s) {
+			f->idle = 1;
+			pthread_cond_wait(&f->cv_work, &f->mu);
+			f->idle = 0;
+			continue;
+		}
+		struct slot *sl = &s->q[(s->qhead + s->qn) % AHEAD];
+		pthread_mutex_unlock(&f->mu);
+		int ok = chunk(f, &dctx, s, sl);
+		pthread_mutex_lock(&f->mu);
+		s->qn++;
+		if (!ok)
+			s->wend = 1;
+		if (f->waiting)			/* wake-ups cost more than a chunk: only when needed */
+			pthread_cond_signal(&f->cv_ready);
+	}
+	pthread_mutex_unlock(&f->mu);
+	ZSTD_freeDCtx(dctx);
+	return NULL;
+}
+
+static void start_worker(struct tdat_file *f)
+{
+	int zip = 0;
+
+	f->started = 1;
+	for (int i = 0; i < f->nst; i++)
+		zip |= f->st[i].zip;
+	if (!zip || pthread_mutex_init(&f->mu, NULL))
+		return;
+	if (pthread_cond_init(&f->cv_work, NULL) || pthread_cond_init(&f->cv_ready, NULL) ||
+	    pthread_create(&f->th, NULL, worker, f)) {
+		pthread_mutex_destroy(&f->mu);
+		return;			/* the reader decompresses itself */
+	}
+	f->threaded = 1;
+}
+
+void tdat_stop_worker(struct tdat_file *f)
+{
+	if (!f->threaded)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->quit = 1;
+	pthread_cond_broadcast(&f->cv_work);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->th, NULL);
+	pthread_cond_destroy(&f->cv_work);
+	pthread_cond_destroy(&f->cv_ready);
+	pthread_mutex_destroy(&f->mu);
+	f->threaded = 0;
+}
+
+/* The next chunk of a compressed stream, as the reader sees it. NULL: final status in it. */
+static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
+{
+	struct slot *sl;
+
+	if (!f->threaded) {
+		sl = &s->q[0];
+		if (!s->wend && !chunk(f, &f->dctx, s, sl))
+			s->wend = 1;
+		return s->wend ? NULL : sl;
+	}
+	pthread_mutex_lock(&f->mu);
+	if (s->held) {				/* the chunk just read out: its slot is free */
+		s->qhead = (s->qhead + 1) % AHEAD;
+		s->qn--;
+		s->held = 0;
+		if (f->idle && s->qn <= AHEAD / 2)	/* wake it for a few chunks, not for each */
+			pthread_cond_signal(&f->cv_work);
+	}
+	while (!s->qn) {
+		f->waiting = 1;
+		pthread_cond_wait(&f->cv_ready, &f->mu);
+		f->waiting = 0;
+	}
+	sl = &s->q[s->qhead];
+	int last = s->wend && s->qn == 1;
+	pthread_mutex_unlock(&f->mu);
+	if (last)
+		return NULL;			/* the final slot stays: every later call ends here */
+	s->held = 1;
+	return sl;
+}
+
+void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t errlen)
+{
+	struct stream *s = &f->st[i];
+
+	*status = TDAT_END;
+	if (!f->started)
+		start_worker(f);
+	if (s->pos >= s->len) {
+		int ok;
+		if (s->zip) {
+			struct slot *sl = next_chunk(f, s);
+			ok = sl != NULL;
+			if (sl) {
+				s->buf = sl->buf;
+				s->len = sl->len;
+				s->pos = 0;
+			} else {
+				sl = f->threaded ? &s->q[s->qhead] : &s->q[0];
+				*status = sl->status;
+				s->where = sl->where;
+			}
+		} else {
+			s->where = s->off;
+			ok = refill_plain(f, s, status);
+		}
+		if (!ok) {
+			s->len = s->pos = 0;
+			if (*status == TDAT_BAD)
+				snprintf(err, errlen, "%s: damaged trace data (CPU %u of buffer %d, "
+					 "offset %llu)", f->path, s->info.cpu, s->info.buffer,
+					 (unsigned long long)s->where);
+			return NULL;
+		}
+	}
+	void *p = s->buf + s->pos;
+	s->pos += s->psize;
+	return p;
+}
