@@ -29,7 +29,7 @@ xp=$!
 i=0
 port=
 while [ $i -lt 100 ] && [ -z "$port" ]; do
-	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' $tmp/x.err)
+	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' $tmp/x.err 2>/dev/null)
 	[ -z "$port" ] && sleep 0.1
 	i=$((i + 1))
 done
