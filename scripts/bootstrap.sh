@@ -3,7 +3,8 @@
 # needs (--list: print them instead).
 #   build  what building and running the tool and the library need (make, make demo)
 #   test   build's packages plus what the tests and benchmarks use (make check, make bench):
-#          sanitizer runtimes, trace-cmd, perf, bpftrace, tmux, jq, Prometheus, Chromium
+#          sanitizer runtimes, trace-cmd, perf, bpftrace, tmux, jq, Prometheus, Chromium,
+#          openssl (test certificates)
 #   all    the same as test (the default; .ci/run)
 # Idempotent and quiet when everything is already there; works as root or
 # through sudo.
@@ -12,9 +13,10 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config
       libtracefs-dev libtraceevent-dev libtracecmd-dev libzstd-dev
       clang libbpf-dev bpftool
-      systemtap-sdt-dev libmicrohttpd-dev libncurses-dev"
+      systemtap-sdt-dev libmicrohttpd-dev libncurses-dev
+      libyaml-dev libgnutls28-dev libcrypt-dev"
 TEST_PKGS="libclang-rt-14-dev trace-cmd linux-perf bpftrace tmux
-      python3 jq time prometheus chromium"
+      python3 python3-yaml jq time prometheus chromium openssl"
 
 list=0
 if [ "${1:-}" = "--list" ]; then

@@ -32,7 +32,8 @@ tokens() {
 	awk -v cmds="$cmds" -v def="$1" '
 	BEGIN { n = split(cmds, c, " "); for (i = 1; i <= n; i++) iscmd[c[i]] = 1 }
 	function opt(w) {
-		if (match(w, /^--[A-Za-z][A-Za-z0-9-]*/)) return substr(w, 1, RLENGTH)
+		# dots inside a name (--web.config.file, as the exporter-toolkit spells it), not at its end
+		if (match(w, /^--[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*/)) return substr(w, 1, RLENGTH)
 		if (match(w, /^-[A-Za-z]/) && substr(w, 3, 1) !~ /[A-Za-z]/) return substr(w, 1, 2)
 		return ""
 	}

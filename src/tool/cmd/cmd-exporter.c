@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-exporter.c: `mmaplock exporter [--listen ADDR:PORT] [--textfile DIR]
- * [--max-series N] [-i SECONDS] [--backend NAME]`: takes windows from a
- * live back-end (backend.h) continuously and serves the cumulative figures
- * at /metrics in the Prometheus text format (prom.c), through
+ * [--max-series N] [-i SECONDS] [--backend NAME] [--web.config.file FILE]`:
+ * takes windows from a live back-end (backend.h) continuously and serves
+ * the cumulative figures at /metrics in the Prometheus text format (prom.c), through
  * libmicrohttpd. Default address 127.0.0.1:9477 (loopback: exposing it is
  * a choice the user makes).
  *
@@ -17,6 +17,16 @@
  * beyond a pointer swap. --textfile DIR writes the same text to
  * DIR/mmaplock.prom each window, atomically (outfile.h: a temporary file
  * in DIR, then rename), for node_exporter's textfile collector.
+ *
+ * Exposure: --web.config.file (webcfg.h) adds TLS (libmicrohttpd's, on
+ * GnuTLS) and basic authentication. Connections: one client must not be able
+ * to blind the monitoring, so each address gets at most
+ * EXPORTER_PER_IP_CONNS connections (further ones are closed at once), an
+ * idle or slow connection is closed after EXPORTER_IDLE_S seconds, and the
+ * total is large enough that other addresses still get in; a connection's
+ * memory is libmicrohttpd's pool (EXPORTER_CONN_MEM), so the total is
+ * bounded. Two threads serve, so that one bcrypt check (tens of ms, on a
+ * wrong password) does not delay a scrape.
  *
  * Stop: SIGINT/SIGTERM end the back-end's run (it leaves nothing on in the
  * kernel), then the HTTP daemon stops and its socket is closed.
@@ -40,9 +50,15 @@
 #include "outfile.h"
 #include "prom.h"
 #include "signals.h"
+#include "webcfg.h"
 
 #define DEFAULT_LISTEN	"127.0.0.1:9477"
 #define EXPORTER_PERIOD_MS	20	/* the back-end's poll */
+#define EXPORTER_PER_IP_CONNS	8	/* Prometheus HA pairs, a curl or two */
+#define EXPORTER_MAX_CONNS	1024	/* total: 128 addresses at their limit */
+#define EXPORTER_IDLE_S		5	/* seconds without a byte: closed */
+#define EXPORTER_CONN_MEM	(16 * 1024)	/* request headers; the response is not copied */
+#define EXPORTER_THREADS	2
 
 struct snap {
 	int refs;			/* under exporter.mu */
@@ -58,6 +74,7 @@ struct exporter {
 	char tf_path[4096];
 	int tf_warned;
 	char url[128];			/* announced once the back-end runs */
+	struct webcfg web;		/* --web.config.file; all zero without one */
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -173,6 +190,33 @@ static int on_window(void *ctx, const struct window *w)
 	return publish(x) ? -1 : 0;
 }
 
+/* client_auth_type: the TLS session's client certificate. */
+static int client_allowed(struct exporter *x, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	if (!x->web.cert || x->web.client_auth == WEBCFG_NO_CLIENT_CERT)
+		return 1;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return ci && webcfg_client_ok(&x->web, ci->tls_session);
+}
+
+/* basic_auth_users: the request's Authorization header. */
+static int user_allowed(struct exporter *x, struct MHD_Connection *c)
+{
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(c, &pass);
+	int ok = webcfg_auth(&x->web, user, pass);
+
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -182,6 +226,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	enum MHD_Result rc;
 	unsigned status = MHD_HTTP_OK;
 
+	if (!client_allowed(x, c))
+		return MHD_NO;		/* closes the connection, as a refused handshake would */
+	if (x->web.nusers && !user_allowed(x, c)) {
+		static const char msg[] = "unauthorized\n";
+		r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		rc = MHD_queue_basic_auth_fail_response(c, "mmaplock", r);	/* 401 */
+		MHD_destroy_response(r);
+		return rc;
+	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		static const char msg[] = "only GET\n";
 		r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
@@ -243,7 +298,7 @@ static int listen_on(const char *addr, int *port_out)
 	sin.sin_port = htons((uint16_t)port);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 64) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 256) ||
 	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
 		fprintf(stderr, "mmaplock exporter: cannot listen on %s: %s\n", addr, strerror(errno));
 		if (fd >= 0)
@@ -252,6 +307,32 @@ static int listen_on(const char *addr, int *port_out)
 	}
 	*port_out = ntohs(sin.sin_port);
 	return fd;
+}
+
+/* libmicrohttpd on the listening socket fd, with TLS when the web config has it. */
+static struct MHD_Daemon *start_http(struct exporter *x, int fd)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	const struct webcfg *w = &x->web;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, w->key },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)w->priorities },
+		/* a trust list makes libmicrohttpd ask for a client certificate */
+		{ w->ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, w->ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (w->cert)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(flags, 0, NULL, NULL, handle, x,
+				MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EXPORTER_THREADS,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)EXPORTER_MAX_CONNS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)EXPORTER_PER_IP_CONNS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)EXPORTER_IDLE_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EXPORTER_CONN_MEM,
+				w->cert ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls, MHD_OPTION_END);
 }
 
 /* --fake-series N (tests, benchmark): N made-up series, as many memcgs would give. */
@@ -280,7 +361,7 @@ static int fake_series(struct exporter *x, long n)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmaplock exporter [--listen ADDR:PORT] [--textfile DIR] [--max-series N] [-i SECONDS]\n"
-		   "                         [--backend tracefs|bpf|auto]\n\n"
+		   "                         [--backend tracefs|bpf|auto] [--web.config.file FILE]\n\n"
 		   "Record the kernel's mmap_lock events continuously and serve them at /metrics in the\n"
 		   "Prometheus text format: mmaplock_acquisitions_total, mmaplock_failed_total,\n"
 		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total,\n"
@@ -292,12 +373,15 @@ static void usage(FILE *f)
 		   "  -i, --interval SEC     refresh the figures every SEC seconds (default 1)\n"
 		   "      --backend NAME     where the data comes from: tracefs, bpf or auto (default:\n"
 		   "                         bpf when it loads, else tracefs)\n"
+		   "      --web.config.file FILE  TLS and basic authentication, in the Prometheus\n"
+		   "                         exporter-toolkit's format (tls_server_config, basic_auth_users)\n"
 		   "      --fake-series N    add N made-up series (tests and benchmarks: a /metrics\n"
 		   "                         as large as N memcgs would make it)\n"
 		   "\nExamples:\n"
 		   "  mmaplock exporter                          # http://127.0.0.1:9477/metrics\n"
 		   "  mmaplock exporter --listen 0.0.0.0:9477    # reachable from other machines\n"
-		   "  mmaplock exporter --listen 127.0.0.1:0 --textfile /var/lib/node_exporter\n",
+		   "  mmaplock exporter --listen 127.0.0.1:0 --textfile /var/lib/node_exporter\n"
+		   "  mmaplock exporter --listen 0.0.0.0:9477 --web.config.file /etc/mmaplock/web.yml\n",
 		PROM_DEFAULT_MAX);
 }
 
@@ -309,13 +393,14 @@ static const struct option lo[] = {
 	{ "fake-series", required_argument, NULL, 'f' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "backend", required_argument, NULL, 'B' },
+	{ "web.config.file", required_argument, NULL, 'W' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 static const struct cmdargs_opts exporter_options = { lo, "i:h" };
 
 struct xargs {
-	const char *listen, *backend;
+	const char *listen, *backend, *webcfg;
 	long max_series, nfake;
 	double interval;
 };
@@ -369,6 +454,9 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 			}
 			a->backend = v;
 			break;
+		case 'W':
+			a->webcfg = v;
+			break;
 		default:
 			cmdargs_bad("mmaplock exporter", argv, &exporter_options);
 			return 2;
@@ -383,6 +471,13 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 		if (access(x->textfile, W_OK)) {
 			fprintf(stderr, "mmaplock exporter: --textfile: cannot write into %s: %s\n",
 				x->textfile, strerror(errno));
+			return 2;
+		}
+	}
+	if (a->webcfg) {
+		char err[512];
+		if (webcfg_load(&x->web, a->webcfg, err, sizeof(err))) {
+			fprintf(stderr, "mmaplock exporter: %s: %s\n", a->webcfg, err);
 			return 2;
 		}
 	}
@@ -441,16 +536,13 @@ int cmd_exporter(int argc, char **argv)
 		close(fd);
 		goto out;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     handle, &x, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+	d = start_http(&x, fd);
 	if (!d) {
 		fprintf(stderr, "mmaplock exporter: cannot start the HTTP server on %s\n", a.listen);
 		close(fd);
 		goto out;
 	}
-	snprintf(x.url, sizeof(x.url), "http://%.*s:%d/metrics",
+	snprintf(x.url, sizeof(x.url), "%s://%.*s:%d/metrics", x.web.cert ? "https" : "http",
 		 (int)(strrchr(a.listen, ':') - a.listen), a.listen, port);
 	sig_install();
 	rc = backend_run(b, 0, EXPORTER_PERIOD_MS, on_poll, &x);
@@ -463,5 +555,6 @@ out:
 	meta_free(meta);
 	snap_put(x.cur);
 	prom_set_fini(&x.set);
+	webcfg_free(&x.web);
 	return rc;
 }
