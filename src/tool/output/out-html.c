@@ -163,7 +163,6 @@ static void matrix(const struct report *r, FILE *f)
 
 void out_html(const struct report *r, FILE *f)
 {
-	static const char *by_name[] = { "memcg", "process", "task", "mm" };
 	char name[512];
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -176,7 +175,7 @@ void out_html(const struct report *r, FILE *f)
 	fprintf(f, " (%s): %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " s, %" PRIu64
 		" lost. Groups by %s; times in us.</p>\n", r->format, r->events,
 		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->lost,
-		by_name[r->o->by]);
+		agg_by_name(r->o->by));
 	if (report_damage(r, name, sizeof(name)))
 		fprintf(f, "<p><b>Damaged input:</b> %s; the figures cover the rest.</p>\n", name);
 	fputs("<h2>Summary</h2>\n<table><tr><th>group</th><th>acq read</th><th>acq write</th>"

@@ -7,8 +7,6 @@
 #include <inttypes.h>
 #include "report.h"
 
-static const char *by_name[] = { "memcg", "process", "task", "mm" };
-
 void out_jstr(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -34,7 +32,7 @@ void out_json(const struct report *r, FILE *f)
 
 	fprintf(f, "{\n  \"input\": ");
 	jstr(f, r->input);
-	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, by_name[r->o->by]);
+	fprintf(f, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, agg_by_name(r->o->by));
 	if (r->agg && r->agg->meta && (backend = meta_info(r->agg->meta, "backend"))) {
 		fprintf(f, "  \"backend\": ");	/* a live recording: the back-end that made it */
 		jstr(f, backend);
@@ -70,6 +68,7 @@ void out_json(const struct report *r, FILE *f)
 			if (meta_memcg_now(r->agg->meta, g->key))
 				fprintf(f, ", \"memcg_resolved\": \"now\"");
 		}
+		out_ident_json(r, g, f);
 		fprintf(f, ", \"acquisitions\": {\"read\": %" PRIu64 ", \"write\": %" PRIu64 "}"
 			", \"failed\": %" PRIu64 ", \"contended\": %" PRIu64 ", \"downgrades\": %" PRIu64
 			", \"trylocks\": %" PRIu64 ",\n     ", g->acq_read, g->acq_write, g->failed,

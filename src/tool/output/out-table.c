@@ -8,8 +8,6 @@
 #include <string.h>
 #include "report.h"
 
-static const char *by_name[] = { "memcg", "process", "task", "mm" };
-
 static void us(FILE *f, int width, uint64_t ns)
 {
 	char b[32];
@@ -30,7 +28,7 @@ static void header(const struct report *r, FILE *f)
 			"(see unmatched)\n", r->lost);
 	if (report_damage(r, dmg, sizeof(dmg)))
 		fprintf(f, "# warning: input %s: the figures cover the rest\n", dmg);
-	fprintf(f, "# groups by %s: %zu", by_name[r->o->by], r->total_groups);
+	fprintf(f, "# groups by %s: %zu", agg_by_name(r->o->by), r->total_groups);
 	if (r->ngroups < r->total_groups)
 		fprintf(f, " (top %zu shown)", r->ngroups);
 	fprintf(f, "; times in us; contended = %s\n", r->pair->contention_events ?

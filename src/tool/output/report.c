@@ -19,22 +19,26 @@
 #include "outfile.h"
 #include "stackagg.h"
 #include "stacks.h"
+#include "agg-ident.h"
 
 #define BATCH 4096
 
 void report_usage(FILE *f)
 {
 	fprintf(f,
-"usage: mmaplock report [FILE] [--by memcg|process|task|mm|holder] [--sort wait|hold|count]\n"
-"                       [--top N] [--hist] [--json | --csv] [--html OUT.html] [--stacks [N]]\n"
-"                       [--no-resolve]\n\n"
+"usage: mmaplock report [FILE] [--by memcg|process|task|mm|container|pod|unit|holder]\n"
+"                       [--sort wait|hold|count] [--top N] [--hist] [--json | --csv]\n"
+"                       [--html OUT.html] [--stacks [N]] [--no-resolve] [--pods-dir DIR]\n\n"
 "Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
 "print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
 "the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
 "  --by KEY     group by memcg (default: cgroup path), process (comm[tgid]),\n"
-"               task (comm[tid]), mm (address space), or holder: who held the\n"
-"               lock while others waited, with the overlapping time (blamed_ns)\n"
-"               per holder task and per holder cgroup -> victim memcg\n"
+"               task (comm[tid]), mm (address space), container (Kubernetes,\n"
+"               Docker or Podman container of the memcg), pod (Kubernetes pod),\n"
+"               unit (systemd unit, user slice, session; docs/CONTAINERS.md),\n"
+"               or holder: who held the lock while others waited, with the\n"
+"               overlapping time (blamed_ns) per holder task and per holder\n"
+"               cgroup -> victim memcg\n"
 "  --sort KEY   order by total wait (default), total hold or acquisitions\n"
 "  --top N      only the first N groups\n"
 "  --hist       log2 histograms of wait and hold per group\n"
@@ -50,11 +54,15 @@ void report_usage(FILE *f)
 "               default an id that names a memory cgroup on this machine now is\n"
 "               shown as its path with a '*' (resolved at report time: the id\n"
 "               may have been reused); with this, memcg_id:N (another machine's\n"
-"               trace)\n\n"
+"               trace)\n"
+"  --pods-dir DIR\n"
+"               the kubelet's pod log directories <namespace>_<pod>_<uid>, which\n"
+"               name pods (default: $" CTR_PODS_ENV ", else " CTR_PODS_DIR_DEFAULT ")\n\n"
 "Examples:\n"
 "  mmaplock report                       # mmaplock.data, per memcg\n"
 "  mmaplock report --by process --top 5  # the five processes that waited longest\n"
 "  mmaplock report --by holder --json    # who blocked whom, in JSON\n"
+"  mmaplock report --by pod              # per Kubernetes pod (namespace/name)\n"
 "  mmaplock report --html report.html    # the same as pictures, for a browser\n"
 "  mmaplock report --stacks 5            # which kernel paths waited and held longest\n"
 "  trace-cmd report | mmaplock report -  # text from trace-cmd\n");
@@ -71,6 +79,7 @@ static const struct option lo[] = {
 	{ "html", required_argument, NULL, 'T' },
 	{ "stacks", optional_argument, NULL, 'S' },
 	{ "no-resolve", no_argument, NULL, 'R' },
+	{ "pods-dir", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -91,10 +100,12 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'b': {
 			/* holder: per task, with the blame table */
 			static const char *const names[] = {
-				"memcg", "process", "task", "mm", "holder", NULL,
+				"memcg", "process", "task", "mm", "holder", "container", "pod",
+				"unit", NULL,
 			};
 			static const enum agg_by by[] = {
 				AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM, AGG_BY_TASK,
+				AGG_BY_CONTAINER, AGG_BY_POD, AGG_BY_UNIT,
 			};
 			int i = cmdargs_keyword("mmaplock report", "--by", optarg, names);
 			if (i < 0)
@@ -127,6 +138,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'j': o->json = 1; break;
 		case 'c': o->csv = 1; break;
 		case 'R': o->no_resolve = 1; break;
+		case 'P': o->pods_dir = optarg; break;
 		case 'T': o->html = optarg; break;
 		case 'S': {
 			/* --stacks, --stacks=N, or --stacks N (the next argument all digits) */
@@ -151,7 +163,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 			report_usage(stdout);
 			return 1;
 		default:
-			cmdargs_bad_option("mmaplock report", argv, "h", "bstT");
+			cmdargs_bad_option("mmaplock report", argv, "h", "bstTP");
 			return -1;
 		}
 	}
@@ -355,7 +367,7 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct mml_meta *meta = meta_new();
 	struct mml_event *ev = malloc(BATCH * sizeof(*ev));
 	struct source *s = NULL;
-	struct agg agg = { 0 };
+	struct agg agg = { 0 }, byid = { 0 };	/* byid: --by container|pod|unit */
 	struct pair pair = { 0 };
 	struct blame blame = { 0 };
 	struct blame_result br = { 0 };
@@ -368,7 +380,9 @@ int report_run(const struct report_opts *o, FILE *out)
 	char err[300];
 	int rc = 1, damaged;
 
-	if (!meta || !ev || agg_init(&agg, o->by, meta) || pair_init(&pair, &agg)) {
+	/* identity groups are folded from memcg groups at the end (agg-ident.h) */
+	if (!meta || !ev || agg_init(&agg, agg_by_identity(o->by) ? AGG_BY_MEMCG : o->by, meta) ||
+	    pair_init(&pair, &agg) || !(r.pods = ctr_pods_new(o->pods_dir))) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
 		goto out;
 	}
@@ -421,20 +435,27 @@ int report_run(const struct report_opts *o, FILE *out)
 	r.damaged_blocks = s->damaged_blocks;
 	r.damaged_bytes = s->damaged_bytes;
 	r.agg = &agg;
+	if (agg_by_identity(o->by)) {
+		if (agg_init(&byid, o->by, meta) || agg_regroup(&byid, &agg, r.pods)) {
+			fprintf(stderr, "mmaplock report: out of memory\n");
+			goto out;
+		}
+		r.agg = &byid;
+	}
 	r.pair = &pair;
 	r.has_stacks = pair.stack_events || stacktab_count(meta_stacks(meta));
 	if (sa.oom) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
 		goto out;
 	}
-	r.groups = malloc((agg.n ? agg.n : 1) * sizeof(*r.groups));
+	r.groups = malloc((r.agg->n ? r.agg->n : 1) * sizeof(*r.groups));
 	if (!r.groups) {
 		fprintf(stderr, "mmaplock report: out of memory\n");
 		goto out;
 	}
-	for (size_t i = 0; i < agg.cap; i++)
-		if (agg.g[i])
-			r.groups[r.ngroups++] = agg.g[i];
+	for (size_t i = 0; i < r.agg->cap; i++)
+		if (r.agg->g[i])
+			r.groups[r.ngroups++] = r.agg->g[i];
 	sort_key = o->sort;
 	qsort(r.groups, r.ngroups, sizeof(*r.groups), cmp_group);
 	r.total_groups = r.ngroups;
@@ -515,6 +536,9 @@ out:
 	pair_fini(&pair);
 	if (agg.g)
 		agg_fini(&agg);
+	if (byid.g)
+		agg_fini(&byid);
+	ctr_pods_free(r.pods);
 	meta_free(meta);
 	free(ev);
 	return rc;

@@ -14,6 +14,7 @@
 #include "blame.h"
 
 struct stackagg;
+struct ctr_pods;
 struct cmdargs_opts;
 
 enum report_sort { SORT_WAIT, SORT_HOLD, SORT_COUNT };
@@ -28,6 +29,7 @@ struct report_opts {
 	const char *html;		/* --html OUT: the page (out-html.c) instead of stdout */
 	long stacks;			/* --stacks [N]: top N stacks by wait and by hold; 0: off */
 	int no_resolve;			/* --no-resolve: no memcg paths from this machine */
+	const char *pods_dir;		/* --pods-dir: names of pods (container.h); NULL: default */
 };
 
 /* What the sinks print. */
@@ -50,6 +52,7 @@ struct report {
 	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack */
 	int has_stacks;			/* the input had stack events or STACK entries */
 	long memcg_now;			/* memcg ids named from this machine (cgroupfs_name_now) */
+	struct ctr_pods *pods;		/* names pods for the identity fields (container.h) */
 };
 
 /*
@@ -101,5 +104,14 @@ void out_stacks_json(const struct report *r, FILE *f);
 void out_stacks_html(const struct report *r, FILE *f);
 /* JSON string, escaped per RFC 8259 (out-json.c). */
 void out_jstr(FILE *f, const char *s);
+/*
+ * The identity fields of group g (container.h) where known (out-ident.c):
+ * JSON members (", \"kind\": ..." each only when known), or the CSV
+ * columns of out_ident_csv_header() (empty when unknown). out_ident_csv*
+ * print nothing for groupings without identities (process, task, mm).
+ */
+void out_ident_json(const struct report *r, const struct agg_group *g, FILE *f);
+void out_ident_csv_header(const struct report *r, FILE *f);
+void out_ident_csv(const struct report *r, const struct agg_group *g, FILE *f);
 
 #endif
