@@ -58,6 +58,7 @@ struct exporter {
 	char tf_path[4096];
 	int tf_warned;
 	char url[128];			/* announced once the back-end runs */
+	struct ctr_pods *pods;		/* --pods-dir: names pods for the labels */
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -136,6 +137,26 @@ static const char *memcg_label(const struct mml_meta *m, uint64_t id, char *buf,
 	return buf;
 }
 
+/*
+ * The identity labels of a new series (container.h), from its memcg path;
+ * a pod not named yet (started after the pods directory was read) is
+ * looked up again on later windows, the reader rate-limiting its reads.
+ */
+static void ident_labels(struct exporter *x, struct prom_series *s, const char *path)
+{
+	struct ctr_id id;
+
+	if (s == &x->set.s[0] || s == &x->set.s[1] || (s->ident_done && !s->ident_retry))
+		return;
+	ctr_identify(x->pods, path, &id);
+	if (s->ident_done && !id.pod[0])
+		return;
+	s->ident_done = 1;
+	free(s->ident);
+	s->ident = prom_ident_labels(&id);
+	s->ident_retry = id.pod_uid[0] && !id.pod[0];
+}
+
 /* After the back-end's start (and each poll): say where the figures are, once. */
 static int on_poll(void *ctx)
 {
@@ -161,6 +182,7 @@ static int on_window(void *ctx, const struct window *w)
 						    buf, sizeof(buf)), agg_key_write(g->key));
 		if (!s)
 			return -1;
+		ident_labels(x, s, meta_memcg(w->meta, agg_key_memcg(g->key)));
 		s->acq += g->acq_read + g->acq_write;
 		s->failed += g->failed;
 		prom_hist_fold(&s->wait, &g->wait);
@@ -278,11 +300,13 @@ static int fake_series(struct exporter *x, long n)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmaplock exporter [--listen ADDR:PORT] [--textfile DIR] [--max-series N] [-i SECONDS]\n"
-		   "                         [--backend tracefs|bpf|auto]\n\n"
+		   "                         [--backend tracefs|bpf|auto] [--pods-dir DIR]\n\n"
 		   "Record the kernel's mmap_lock events continuously and serve them at /metrics in the\n"
 		   "Prometheus text format: mmaplock_acquisitions_total, mmaplock_failed_total,\n"
 		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total,\n"
-		   "mmaplock_backend_info (which back-end: tracefs or bpf).\n\n"
+		   "mmaplock_backend_info (which back-end: tracefs or bpf). A memcg of a container, pod or\n"
+		   "systemd unit adds the labels namespace, pod, pod_uid, container_id, qos, unit it has\n"
+		   "(docs/CONTAINERS.md).\n\n"
 		   "      --listen ADDR:PORT IPv4 address and port (default " DEFAULT_LISTEN "; port 0: any free one)\n"
 		   "      --textfile DIR     also write DIR/mmaplock.prom (node_exporter textfile collector)\n"
 		   "      --max-series N     at most N (memcg, mode) series; the rest go to memcg=\"other\"\n"
@@ -290,6 +314,9 @@ static void usage(FILE *f)
 		   "  -i, --interval SEC     refresh the figures every SEC seconds (default 1)\n"
 		   "      --backend NAME     where the data comes from: tracefs, bpf or auto (default:\n"
 		   "                         bpf when it loads, else tracefs)\n"
+		   "      --pods-dir DIR     the kubelet's pod log directories, which name pods for the\n"
+		   "                         namespace and pod labels (default $" CTR_PODS_ENV ", else\n"
+		   "                         " CTR_PODS_DIR_DEFAULT ")\n"
 		   "      --fake-series N    add N made-up series (tests and benchmarks: a /metrics\n"
 		   "                         as large as N memcgs would make it)\n"
 		   "\nExamples:\n"
@@ -307,13 +334,14 @@ static const struct option lo[] = {
 	{ "fake-series", required_argument, NULL, 'f' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "backend", required_argument, NULL, 'B' },
+	{ "pods-dir", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 static const struct cmdargs_opts exporter_options = { lo, "i:h" };
 
 struct xargs {
-	const char *listen, *backend;
+	const char *listen, *backend, *pods_dir;
 	long max_series, nfake;
 	double interval;
 };
@@ -366,6 +394,9 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 				return 2;
 			}
 			a->backend = v;
+			break;
+		case 'P':
+			a->pods_dir = v;
 			break;
 		default:
 			cmdargs_bad("mmaplock exporter", argv, &exporter_options);
@@ -421,7 +452,8 @@ int cmd_exporter(int argc, char **argv)
 		return rc;
 	rc = 1;
 	g_exp = &x;
-	if (prom_set_init(&x.set, (size_t)a.max_series) || !(meta = meta_new())) {
+	if (prom_set_init(&x.set, (size_t)a.max_series) || !(meta = meta_new()) ||
+	    !(x.pods = ctr_pods_new(a.pods_dir))) {
 		fprintf(stderr, "mmaplock exporter: out of memory\n");
 		goto out;
 	}
@@ -461,5 +493,6 @@ out:
 	meta_free(meta);
 	snap_put(x.cur);
 	prom_set_fini(&x.set);
+	ctr_pods_free(x.pods);
 	return rc;
 }

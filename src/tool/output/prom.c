@@ -48,8 +48,10 @@ int prom_set_init(struct prom_set *p, size_t max)
 void prom_set_fini(struct prom_set *p)
 {
 	if (p->s)
-		for (size_t i = 0; i < p->n; i++)
+		for (size_t i = 0; i < p->n; i++) {
 			free(p->s[i].memcg);
+			free(p->s[i].ident);
+		}
 	free(p->s);
 	free(p->idx);
 	memset(p, 0, sizeof(*p));
@@ -188,6 +190,28 @@ static void labels(struct prom_buf *b, const struct prom_series *s)
 	prom_printf(b, "memcg=\"");
 	prom_escape(b, s->memcg);
 	prom_printf(b, "\",mode=\"%s\"", s->write ? "write" : "read");
+	if (s->ident)
+		prom_printf(b, "%s", s->ident);
+}
+
+char *prom_ident_labels(const struct ctr_id *id)
+{
+	const char *v[] = { id->namespace, id->pod, id->pod_uid, id->container_id, id->qos, id->unit };
+	static const char *const name[] = { "namespace", "pod", "pod_uid", "container_id", "qos", "unit" };
+	struct prom_buf b = { 0 };
+
+	for (int i = 0; i < 6; i++) {
+		if (!*v[i])
+			continue;
+		prom_printf(&b, ",%s=\"", name[i]);
+		prom_escape(&b, v[i]);
+		prom_printf(&b, "\"");
+	}
+	if (b.err) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
 }
 
 /* "other" only when something went there */
