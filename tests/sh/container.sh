@@ -53,9 +53,9 @@ bad() { echo "FAIL $*"; fail=1; }
 mkdir -p $tmp/pods/shop_cart-7d9f_$UID1/app $tmp/pods/batch_etl-0_$UID2/etl \
 	 $tmp/pods/default_unrelated_11111111-2222-4333-8444-555555555555 $tmp/tf
 mkdir -p $CG/$A $CG/$B || { echo "container.sh: cannot create memory cgroups"; exit 1; }
-sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -t 3 -d 30" >/dev/null 2>&1 &
+sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -t 3 -d 120" >/dev/null 2>&1 &
 sa=$!
-sh -c "echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 30" >/dev/null 2>&1 &
+sh -c "echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 120" >/dev/null 2>&1 &
 sb=$!
 sleep 0.3
 
@@ -108,7 +108,7 @@ done
 "$M" exporter --listen 127.0.0.1:0 -i 0.3 --textfile $tmp/tf --pods-dir $tmp/pods 2>$tmp/x.err &
 xp=$!
 i=0
-while [ $i -lt 100 ]; do
+while [ $i -lt 300 ]; do	# up to 30 s (sanitizer builds start slowly)
 	[ -f $tmp/tf/mmaplock.prom ] && grep -q "memcg=\"/$B\"" $tmp/tf/mmaplock.prom &&
 		grep -q "memcg=\"/$A\"" $tmp/tf/mmaplock.prom && break
 	sleep 0.1
@@ -138,7 +138,7 @@ done
 xp=$!
 rm -f $tmp/tf/mmaplock.prom
 i=0
-while [ $i -lt 100 ] && ! grep -q 'memcg="other"' $tmp/tf/mmaplock.prom 2>/dev/null; do
+while [ $i -lt 300 ] && ! grep -q 'memcg="other"' $tmp/tf/mmaplock.prom 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
