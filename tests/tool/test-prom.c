@@ -3,12 +3,15 @@
  * test-prom: the exporter's exposition (prom.c): label escaping, exact
  * folding of the log-linear histograms into the x4 buckets (edges
  * included), cumulative buckets, _sum/_count, the cardinality bound folding
- * new label values into memcg="other", and "other" hidden while empty.
+ * new label values into memcg="other", and "other" hidden while empty; the
+ * container identity labels (prom_ident_labels) after memcg and mode.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "prom.h"
+
+#define ID64 "4f9d0c8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d"
 
 static int fails;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)
@@ -104,6 +107,35 @@ int main(void)
 	      strstr(b.buf, "mmaplock_hold_seconds_bucket"));
 	ob_free(&b);
 	prom_set_fini(&p);
+
+	/* identity labels (container.h): after memcg and mode, only those known, escaped */
+	struct ctr_id id;
+	struct ob b2;
+	ctr_parse("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
+		  "6f1c2b9e_0c1d_4f5a_9b2e_3a4b5c6d7e8f.slice/cri-containerd-" ID64 ".scope", &id);
+	strcpy(id.namespace, "shop");
+	strcpy(id.pod, "c\"a");
+	ob_init_mem(&b2);
+	CHECK(prom_set_init(&p, 10) == 0);
+	s = prom_series(&p, "/k", 0);
+	s->acq = 3;
+	s->ident = prom_ident_labels(&id);
+	CHECK(s->ident != NULL);
+	CHECK(prom_render(&p, &b2) == 0);
+	CHECK(has(&b2, "mmaplock_acquisitions_total{memcg=\"/k\",mode=\"read\",namespace=\"shop\","
+		  "pod=\"c\\\"a\",pod_uid=\"6f1c2b9e-0c1d-4f5a-9b2e-3a4b5c6d7e8f\",container_id=\""
+		  ID64 "\",qos=\"burstable\"} 3"));
+	CHECK(has(&b2, "mmaplock_wait_seconds_bucket{memcg=\"/k\",mode=\"read\",namespace=\"shop\","
+		  "pod=\"c\\\"a\",pod_uid=\"6f1c2b9e-0c1d-4f5a-9b2e-3a4b5c6d7e8f\",container_id=\""
+		  ID64 "\",qos=\"burstable\",le=\"+Inf\"} 0"));
+	ob_free(&b2);
+	prom_set_fini(&p);
+	ctr_parse("/system.slice/nginx.service", &id);
+	char *l = prom_ident_labels(&id);
+	CHECK(l && !strcmp(l, ",unit=\"nginx.service\""));
+	free(l);
+	ctr_parse("/b/c", &id);
+	CHECK(prom_ident_labels(&id) == NULL);	/* unknown: no labels at all */
 
 	if (fails)
 		return 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agg.h"
+#include "agg-ident.h"
 
 /*
  * Groups are carved from slabs of AGG_SLAB: with tens of thousands of
@@ -47,6 +48,7 @@ void agg_fini(struct agg *a)
 		a->slab = next;
 	}
 	agg_tab_fini(&a->tab);
+	agg_idents_free(a);
 }
 
 /* A zeroed group from the slabs; NULL when out of memory. */
@@ -298,9 +300,22 @@ const char *agg_group_name(const struct agg *a, const struct agg_group *g, char 
 		snprintf(buf, len, "%s[%llu]", t && t->comm[0] ? t->comm : "?",
 			 (unsigned long long)g->key);
 		break;
+	case AGG_BY_CONTAINER:
+	case AGG_BY_POD:
+	case AGG_BY_UNIT:
+		snprintf(buf, len, "%s", agg_ident_name(a, g));
+		break;
 	default:
 		snprintf(buf, len, "0x%llx", (unsigned long long)g->key);
 		break;
 	}
 	return buf;
+}
+
+const char *agg_by_name(enum agg_by by)
+{
+	static const char *const names[] = { "memcg", "process", "task", "mm", "memcg_mode",
+					     "container", "pod", "unit" };
+
+	return (unsigned)by < sizeof(names) / sizeof(names[0]) ? names[by] : "?";
 }

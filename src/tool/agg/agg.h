@@ -24,7 +24,12 @@
  * agg_group_key(); for events, live.c puts the mode into the key before
  * pairing (the pairing hands agg_group() the memcg only).
  */
-enum agg_by { AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM, AGG_BY_MEMCG_MODE };
+/*
+ * AGG_BY_CONTAINER, _POD, _UNIT: memcg groups folded by identity after the
+ * run (agg-ident.h); never a key of the pairing.
+ */
+enum agg_by { AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM, AGG_BY_MEMCG_MODE,
+	      AGG_BY_CONTAINER, AGG_BY_POD, AGG_BY_UNIT };
 
 static inline uint64_t agg_key_memcg_mode(uint64_t memcg, int write)
 {
@@ -60,6 +65,7 @@ struct agg_group {
 #define AGG_CONTENDED_NS	10000ull
 
 struct agg_slab;
+struct agg_idents;
 
 #define AGG_TAB_KEY(e) ((*(e))->key)
 #define AGG_TAB_USED(e) (*(e) != NULL)
@@ -82,6 +88,7 @@ struct agg {
 	struct agg_slab *slab;		/* where the groups live, newest first */
 	struct agg_group *last;		/* last-hit cache */
 	const struct mml_meta *meta;
+	struct agg_idents *idents;	/* identity groupings: key -> identity (agg-ident.h) */
 };
 
 HASHMAP_FUNCS(agg_tab, agg_tab, agg_group_p, uint64_t, hash64, AGG_TAB_KEY, HASHMAP_NUM_EQ,
@@ -119,7 +126,10 @@ void agg_group_reset(struct agg_group *g);
 /* Bytes g holds: the group and its histograms' buckets (hist_bytes). */
 size_t agg_group_bytes(const struct agg_group *g);
 
-/* Group display name into buf: cgroup path, comm[tgid], comm[tid], 0xmm. */
+/* Group display name into buf: cgroup path, comm[tgid], comm[tid], 0xmm, identity. */
 const char *agg_group_name(const struct agg *a, const struct agg_group *g, char *buf, size_t len);
+
+/* "memcg", "process", "task", "mm", "memcg_mode", "container", "pod", "unit". */
+const char *agg_by_name(enum agg_by by);
 
 #endif

@@ -75,6 +75,7 @@ struct exporter {
 	int tf_warned;
 	char url[128];			/* announced once the back-end runs */
 	struct webcfg web;		/* --web.config.file; all zero without one */
+	struct ctr_pods *pods;		/* --pods-dir: names pods for the labels */
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -154,6 +155,26 @@ static const char *memcg_label(const struct mml_meta *m, uint64_t id, char *buf,
 	return buf;
 }
 
+/*
+ * The identity labels of a new series (container.h), from its memcg path;
+ * a pod not named yet (started after the pods directory was read) is
+ * looked up again on later windows, the reader rate-limiting its reads.
+ */
+static void ident_labels(struct exporter *x, struct prom_series *s, const char *path)
+{
+	struct ctr_id id;
+
+	if (s == &x->set.s[0] || s == &x->set.s[1] || (s->ident_done && !s->ident_retry))
+		return;
+	ctr_identify(x->pods, path, &id);
+	if (s->ident_done && !id.pod[0])
+		return;
+	s->ident_done = 1;
+	free(s->ident);
+	s->ident = prom_ident_labels(&id);
+	s->ident_retry = id.pod_uid[0] && !id.pod[0];
+}
+
 /* After the back-end's start (and each poll): say where the figures are, once. */
 static int on_poll(void *ctx)
 {
@@ -180,6 +201,7 @@ static int on_window(void *ctx, const struct window *w)
 						    buf, sizeof(buf)), agg_key_write(g->key));
 		if (!s)
 			return -1;
+		ident_labels(x, s, meta_memcg(w->meta, agg_key_memcg(g->key)));
 		s->acq += g->acq_read + g->acq_write;
 		s->failed += g->failed;
 		prom_hist_fold(&s->wait, &g->wait);
@@ -361,11 +383,14 @@ static int fake_series(struct exporter *x, long n)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmaplock exporter [--listen ADDR:PORT] [--textfile DIR] [--max-series N] [-i SECONDS]\n"
-		   "                         [--backend tracefs|bpf|auto] [--web.config.file FILE]\n\n"
+		   "                         [--backend tracefs|bpf|auto] [--web.config.file FILE]\n"
+		   "                         [--pods-dir DIR]\n\n"
 		   "Record the kernel's mmap_lock events continuously and serve them at /metrics in the\n"
 		   "Prometheus text format: mmaplock_acquisitions_total, mmaplock_failed_total,\n"
 		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total,\n"
-		   "mmaplock_backend_info (which back-end: tracefs or bpf).\n\n"
+		   "mmaplock_backend_info (which back-end: tracefs or bpf). A memcg of a container, pod or\n"
+		   "systemd unit adds the labels namespace, pod, pod_uid, container_id, qos, unit it has\n"
+		   "(docs/CONTAINERS.md).\n\n"
 		   "      --listen ADDR:PORT IPv4 address and port (default " DEFAULT_LISTEN "; port 0: any free one)\n"
 		   "      --textfile DIR     also write DIR/mmaplock.prom (node_exporter textfile collector)\n"
 		   "      --max-series N     at most N (memcg, mode) series; the rest go to memcg=\"other\"\n"
@@ -375,6 +400,9 @@ static void usage(FILE *f)
 		   "                         bpf when it loads, else tracefs)\n"
 		   "      --web.config.file FILE  TLS and basic authentication, in the Prometheus\n"
 		   "                         exporter-toolkit's format (tls_server_config, basic_auth_users)\n"
+		   "      --pods-dir DIR     the kubelet's pod log directories, which name pods for the\n"
+		   "                         namespace and pod labels (default $" CTR_PODS_ENV ", else\n"
+		   "                         " CTR_PODS_DIR_DEFAULT ")\n"
 		   "      --fake-series N    add N made-up series (tests and benchmarks: a /metrics\n"
 		   "                         as large as N memcgs would make it)\n"
 		   "\nExamples:\n"
@@ -394,13 +422,14 @@ static const struct option lo[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "backend", required_argument, NULL, 'B' },
 	{ "web.config.file", required_argument, NULL, 'W' },
+	{ "pods-dir", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 static const struct cmdargs_opts exporter_options = { lo, "i:h" };
 
 struct xargs {
-	const char *listen, *backend, *webcfg;
+	const char *listen, *backend, *webcfg, *pods_dir;
 	long max_series, nfake;
 	double interval;
 };
@@ -456,6 +485,9 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 			break;
 		case 'W':
 			a->webcfg = v;
+			break;
+		case 'P':
+			a->pods_dir = v;
 			break;
 		default:
 			cmdargs_bad("mmaplock exporter", argv, &exporter_options);
@@ -518,7 +550,8 @@ int cmd_exporter(int argc, char **argv)
 		return rc;
 	rc = 1;
 	g_exp = &x;
-	if (prom_set_init(&x.set, (size_t)a.max_series) || !(meta = meta_new())) {
+	if (prom_set_init(&x.set, (size_t)a.max_series) || !(meta = meta_new()) ||
+	    !(x.pods = ctr_pods_new(a.pods_dir))) {
 		fprintf(stderr, "mmaplock exporter: out of memory\n");
 		goto out;
 	}
@@ -556,5 +589,6 @@ out:
 	snap_put(x.cur);
 	prom_set_fini(&x.set);
 	webcfg_free(&x.web);
+	ctr_pods_free(x.pods);
 	return rc;
 }

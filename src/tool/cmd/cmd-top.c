@@ -42,6 +42,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "agg-ident.h"
 #include "backend.h"
 #include "cmdargs.h"
 #include "cmds.h"
@@ -80,12 +81,9 @@ struct top {
 	size_t nrows, cap;
 	uint64_t win_ns, events, lost;
 	int shown;
+	struct ctr_pods *pods;		/* --by container|pod|unit: names pods */
+	const char *pods_dir;
 };
-
-static const char *by_name(enum agg_by by)
-{
-	return by == AGG_BY_MEMCG ? "memcg" : by == AGG_BY_PROCESS ? "process" : "mm";
-}
 
 static const char *sort_name(char s)
 {
@@ -188,7 +186,7 @@ static void draw(struct top *t)
 	if (t->tty)
 		OBL(&o, "\033[H\033[2J");
 	ob_printf(&o, "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
-		  clock, t->interval, by_name(t->by), sort_name(t->sort),
+		  clock, t->interval, agg_by_name(t->by), sort_name(t->sort),
 		  (unsigned long long)t->events, (unsigned long long)t->lost,
 		  t->tty ? "  (w p h c f: sort, q: quit)" : "");
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
@@ -230,10 +228,20 @@ static int on_window(void *ctx, const struct window *w)
 {
 	struct top *t = ctx;
 	char name[sizeof(t->rows->name)];
+	struct agg byid = { 0 };
+	const struct agg *a = w->agg;
 
 	/* -n N shown: a back-end's last partial window at stop is not an interval */
 	if (t->iterations && (long)t->windows >= t->iterations)
 		return 1;
+	if (agg_by_identity(t->by)) {	/* the window's memcg groups, folded (agg-ident.h) */
+		if (agg_init(&byid, t->by, w->meta) || agg_regroup(&byid, w->agg, t->pods)) {
+			if (byid.g)
+				agg_fini(&byid);
+			return -1;
+		}
+		a = &byid;
+	}
 	t->nrows = 0;
 	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
 	     e = agg_tab_next(&w->agg->tab, e)) {
@@ -241,9 +249,12 @@ static int on_window(void *ctx, const struct window *w)
 		if (!(g->acq_read + g->acq_write + g->failed + g->hold.count))
 			continue;
 		struct row *r = add_row(t);
-		if (!r)
+		if (!r) {
+			if (byid.g)
+				agg_fini(&byid);
 			return -1;
-		snprintf(r->name, sizeof(r->name), "%s", agg_group_name(w->agg, g, name, sizeof(name)));
+		}
+		snprintf(r->name, sizeof(r->name), "%s", agg_group_name(a, g, name, sizeof(name)));
 		r->acq = g->acq_read + g->acq_write;
 		/* waits that waited (top comment); the rule is report's */
 		r->waits = w->total.contention_marked ? g->contended_marked : g->contended_long;
@@ -254,6 +265,8 @@ static int on_window(void *ctx, const struct window *w)
 		r->hold_max = g->hold.max;
 		r->failed = g->failed;
 	}
+	if (byid.g)
+		agg_fini(&byid);
 	t->win_ns = w->len_ns;
 	t->events = w->stats.events;
 	t->lost = w->stats.lost;
@@ -325,8 +338,8 @@ static int on_poll(void *ctx)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmaplock top [-i SECONDS] [--by memcg|process|mm] [-n ITERATIONS]\n"
-		   "                    [--backend tracefs|bpf|auto]\n\n"
+	fprintf(f, "usage: mmaplock top [-i SECONDS] [--by memcg|process|mm|container|pod|unit]\n"
+		   "                    [-n ITERATIONS] [--backend tracefs|bpf|auto] [--pods-dir DIR]\n\n"
 		   "A live table of mmap_lock contention (whole system), one row per group: acquisitions/s,\n"
 		   "waits/s (contended waits, as report counts them), total wait time, wait p99 and max,\n"
 		   "hold p99 and max, failed attempts; lost events in the header. Sorted by total wait.\n"
@@ -334,13 +347,18 @@ static void usage(FILE *f)
 		   "f: failed) and q quits, and names too long for the terminal are cut in the middle;\n"
 		   "otherwise one plain snapshot is printed per interval, names in full.\n\n"
 		   "  -i, --interval SEC     refresh every SEC seconds (default 1, at least 0.1)\n"
-		   "      --by KEY           memcg (default), process or mm\n"
+		   "      --by KEY           memcg (default), process, mm, container (Kubernetes, Docker,\n"
+		   "                         Podman: namespace/pod/id), pod (namespace/pod) or unit\n"
+		   "                         (systemd); a memcg of none is shown by its path\n"
+		   "      --pods-dir DIR     the kubelet's pod log directories, which name pods\n"
+		   "                         (default $" CTR_PODS_ENV ", else " CTR_PODS_DIR_DEFAULT ")\n"
 		   "  -n, --iterations N     stop after N intervals\n"
 		   "      --backend NAME     where the data comes from: tracefs, bpf or auto (default:\n"
 		   "                         bpf when it loads, else tracefs)\n"
 		   "\nExamples:\n"
 		   "  mmaplock top                       # per memory cgroup, every second\n"
 		   "  mmaplock top --by process -i 2     # per process, every 2 s\n"
+		   "  mmaplock top --by pod              # per Kubernetes pod\n"
 		   "  mmaplock top -n 5 > top.log        # five plain snapshots\n");
 }
 
@@ -349,10 +367,11 @@ static const struct option top_lo[] = {
 	{ "by", required_argument, NULL, 'b' },
 	{ "iterations", required_argument, NULL, 'n' },
 	{ "backend", required_argument, NULL, 'B' },
+	{ "pods-dir", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-/* --by and --backend are long only: 'b' and 'B' are not among the short options */
+/* --by, --backend and --pods-dir are long only: 'b' and 'B' are not among the short options */
 static const struct cmdargs_opts top_options = { top_lo, "i:n:h" };
 
 /* Options into t and *backend. -1: go on; else the exit status (--help: 0, usage: 2). */
@@ -386,10 +405,20 @@ static int parse(struct top *t, int argc, char **argv, const char **backend)
 				t->by = AGG_BY_PROCESS;
 			else if (!strcmp(v, "mm"))
 				t->by = AGG_BY_MM;
+			else if (!strcmp(v, "container"))
+				t->by = AGG_BY_CONTAINER;
+			else if (!strcmp(v, "pod"))
+				t->by = AGG_BY_POD;
+			else if (!strcmp(v, "unit"))
+				t->by = AGG_BY_UNIT;
 			else {
-				fprintf(stderr, "mmaplock top: --by: '%s' is not memcg, process or mm\n", v);
+				fprintf(stderr, "mmaplock top: --by: '%s' is not memcg, process, mm, "
+					"container, pod or unit\n", v);
 				return 2;
 			}
+			break;
+		case 'P':
+			t->pods_dir = v;
 			break;
 		case 'n':
 			errno = 0;
@@ -421,6 +450,7 @@ static int parse(struct top *t, int argc, char **argv, const char **backend)
 int cmd_top(int argc, char **argv)
 {
 	struct top t = { .sort = 'w', .interval = 1.0, .by = AGG_BY_MEMCG };
+	enum agg_by by;
 	const char *backend = "auto";
 	struct mml_meta *meta;
 	struct backend *b;
@@ -438,11 +468,15 @@ int cmd_top(int argc, char **argv)
 		sigaction(SIGWINCH, &sa, NULL);
 	}
 	meta = meta_new();
-	if (!meta) {
+	t.pods = ctr_pods_new(t.pods_dir);
+	by = agg_by_identity(t.by) ? AGG_BY_MEMCG : t.by;	/* folded per window */
+	if (!meta || !t.pods) {
+		ctr_pods_free(t.pods);
+		meta_free(meta);
 		fprintf(stderr, "mmaplock top: out of memory\n");
 		return 1;
 	}
-	struct backend_opts bo = { .need = BACKEND_CAP_WINDOWS, .by = t.by,
+	struct backend_opts bo = { .need = BACKEND_CAP_WINDOWS, .by = by,
 				   .win_ns = (uint64_t)(t.interval * 1e9), .prog = "mmaplock top" };
 	struct backend_sink sink = { .window = on_window, .ctx = &t };
 	b = backend_open(backend, &bo, &sink, meta, err, sizeof(err), note, sizeof(note));
@@ -450,6 +484,7 @@ int cmd_top(int argc, char **argv)
 		fprintf(stderr, "mmaplock top: %s\n", note);
 	if (!b) {
 		fprintf(stderr, "mmaplock top: %s\n", err[0] ? err : "no live back-end");
+		ctr_pods_free(t.pods);
 		meta_free(meta);
 		return 1;
 	}
@@ -460,6 +495,7 @@ int cmd_top(int argc, char **argv)
 	if (rc && b->err[0])
 		fprintf(stderr, "mmaplock top: %s\n", b->err);
 	backend_close(b);
+	ctr_pods_free(t.pods);
 	meta_free(meta);
 	free(t.rows);
 	return rc;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report-run.h"
+#include "agg-ident.h"
 #include "report.h"
 #include "cmdargs.h"
 #include "names.h"
@@ -27,16 +28,20 @@
 void report_usage(FILE *f)
 {
 	fprintf(f,
-"usage: mmaplock report [FILE] [--by memcg|process|task|mm|holder] [--sort wait|hold|count]\n"
-"                       [--top N] [--hist] [--json | --csv] [--html OUT.html] [--stacks [N]]\n"
-"                       [--html-worst N] [--no-resolve]\n\n"
+"usage: mmaplock report [FILE] [--by memcg|process|task|mm|container|pod|unit|holder]\n"
+"                       [--sort wait|hold|count] [--top N] [--hist] [--json | --csv]\n"
+"                       [--html OUT.html] [--html-worst N] [--stacks [N]] [--no-resolve]\n"
+"                       [--pods-dir DIR]\n\n"
 "Pair the mmap_lock events of FILE (default mmaplock.data) into waits and holds and\n"
 "print them per group. FILE: a mmaplock trace, a trace-cmd trace.dat, or text from\n"
 "the tracefs trace/trace_pipe files, trace-cmd report or perf script ('-': stdin).\n\n"
 "  --by KEY     group by memcg (default: cgroup path), process (comm[tgid]),\n"
-"               task (comm[tid]), mm (address space), or holder: who held the\n"
-"               lock while others waited, with the overlapping time (blamed_ns)\n"
-"               per holder task and per holder cgroup -> victim memcg\n"
+"               task (comm[tid]), mm (address space), container (Kubernetes,\n"
+"               Docker or Podman container of the memcg), pod (Kubernetes pod),\n"
+"               unit (systemd unit, user slice, session; docs/CONTAINERS.md),\n"
+"               or holder: who held the lock while others waited, with the\n"
+"               overlapping time (blamed_ns) per holder task and per holder\n"
+"               cgroup -> victim memcg\n"
 "  --sort KEY   order by total wait (default), total hold or acquisitions\n"
 "  --top N      only the first N groups\n"
 "  --hist       log2 histograms of wait and hold per group\n"
@@ -55,11 +60,15 @@ void report_usage(FILE *f)
 "               default an id that names a memory cgroup on this machine now is\n"
 "               shown as its path with a '*' (resolved at report time: the id\n"
 "               may have been reused); with this, memcg_id:N (another machine's\n"
-"               trace)\n\n"
+"               trace)\n"
+"  --pods-dir DIR\n"
+"               the kubelet's pod log directories <namespace>_<pod>_<uid>, which\n"
+"               name pods (default: $" CTR_PODS_ENV ", else " CTR_PODS_DIR_DEFAULT ")\n\n"
 "Examples:\n"
 "  mmaplock report                       # mmaplock.data, per memcg\n"
 "  mmaplock report --by process --top 5  # the five processes that waited longest\n"
 "  mmaplock report --by holder --json    # who blocked whom, in JSON\n"
+"  mmaplock report --by pod              # per Kubernetes pod (namespace/name)\n"
 "  mmaplock report --html report.html    # the same as pictures, for a browser\n"
 "  mmaplock report --stacks 5            # which kernel paths waited and held longest\n"
 "  trace-cmd report | mmaplock report -  # text from trace-cmd\n");
@@ -77,6 +86,7 @@ static const struct option lo[] = {
 	{ "html-worst", required_argument, NULL, 'W' },
 	{ "stacks", optional_argument, NULL, 'S' },
 	{ "no-resolve", no_argument, NULL, 'R' },
+	{ "pods-dir", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -97,10 +107,12 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'b': {
 			/* holder: per task, with the blame table */
 			static const char *const names[] = {
-				"memcg", "process", "task", "mm", "holder", NULL,
+				"memcg", "process", "task", "mm", "holder", "container", "pod",
+				"unit", NULL,
 			};
 			static const enum agg_by by[] = {
 				AGG_BY_MEMCG, AGG_BY_PROCESS, AGG_BY_TASK, AGG_BY_MM, AGG_BY_TASK,
+				AGG_BY_CONTAINER, AGG_BY_POD, AGG_BY_UNIT,
 			};
 			int i = cmdargs_keyword("mmaplock report", "--by", optarg, names);
 			if (i < 0)
@@ -132,6 +144,7 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'j': o->json = 1; break;
 		case 'c': o->csv = 1; break;
 		case 'R': o->no_resolve = 1; break;
+		case 'P': o->pods_dir = optarg; break;
 		case 'T': o->html = optarg; break;
 		case 'W': {
 			char *end;
@@ -241,6 +254,8 @@ struct run {
 	struct mml_meta *meta;
 	struct pair pair;
 	struct agg agg;
+	struct agg byid;		/* --by container|pod|unit: folded from agg (by memcg) */
+	struct ctr_pods *pods;		/* names pods for the identity fields */
 	struct blame blame;		/* --by holder, --html */
 	struct blame_result br;
 	struct report_html html;	/* --html: over time, the longest waits */
@@ -252,7 +267,10 @@ struct run {
 static int run_subscribe(struct run *x, const struct report_opts *o)
 {
 	/* the aggregation first: it keeps its groups in the pairing states' slots */
-	if (pair_init(&x->pair) || agg_attach(&x->agg, &x->pair, o->by, x->meta))
+	/* identity groups are folded from memcg groups at the end (agg-ident.h) */
+	if (pair_init(&x->pair) ||
+	    agg_attach(&x->agg, &x->pair, agg_by_identity(o->by) ? AGG_BY_MEMCG : o->by, x->meta) ||
+	    !(x->pods = ctr_pods_new(o->pods_dir)))
 		return -1;
 	if ((o->holder || o->html) &&
 	    (blame_init(&x->blame, x->meta) ||
@@ -277,6 +295,9 @@ static void run_free(struct run *x)
 	pair_fini(&x->pair);
 	if (x->agg.g)
 		agg_fini(&x->agg);
+	if (x->byid.g)
+		agg_fini(&x->byid);
+	ctr_pods_free(x->pods);
 }
 
 /* The view of what was read from s (after pair_finish). -1: out of memory. */
@@ -295,12 +316,18 @@ static int run_view(struct run *x, const struct report_opts *o, const struct sou
 	r->damaged_blocks = s->damaged_blocks;
 	r->damaged_bytes = s->damaged_bytes;
 	r->agg = &x->agg;
+	r->pods = x->pods;
+	if (agg_by_identity(o->by)) {
+		if (agg_init(&x->byid, o->by, x->meta) || agg_regroup(&x->byid, &x->agg, x->pods))
+			return -1;
+		r->agg = &x->byid;
+	}
 	r->has_stacks = x->stats.stack_events || stacktab_count(meta_stacks(x->meta));
 	if (o->stacks || o->html)
 		r->sa = &x->sa;
-	if (x->sa.oom || !(r->groups = agg_sorted(&x->agg, o->sort)))
+	if (x->sa.oom || !(r->groups = agg_sorted(r->agg, o->sort)))
 		return -1;
-	r->total_groups = r->ngroups = x->agg.n;
+	r->total_groups = r->ngroups = r->agg->n;
 	if (o->top && (size_t)o->top < r->ngroups)
 		r->ngroups = (size_t)o->top;
 	if (o->html || o->holder) {

@@ -21,6 +21,7 @@ struct report_opts {
 	int holder;			/* --by holder: blame (blame.h) instead of groups */
 	const char *html;		/* --html OUT: the page (out-html.c) instead of stdout */
 	long html_worst;		/* --html-worst N: the page's longest waits; 0: 10 */
+	const char *pods_dir;		/* --pods-dir: names of pods (container.h); NULL: default */
 	long stacks;			/* --stacks [N]: top N stacks by wait and by hold; 0: off */
 	int no_resolve;			/* --no-resolve: no memcg paths from this machine */
 };

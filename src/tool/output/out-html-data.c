@@ -244,12 +244,11 @@ static void flame_kind(const struct report *r, FILE *f, struct stackagg_kind *k)
 
 void out_html_data(const struct report *r, FILE *f)
 {
-	static const char *by_name[] = { "memcg", "process", "task", "mm" };
 
 	fputs("{\"v\":1,\"input\":", f);
 	jstr(f, r->input);
 	fprintf(f, ",\"format\":\"%s\",\"by\":\"%s\",\"events\":%" PRIu64 ",\"duration\":%" PRIu64
-		",\"contended\":\"%s\"", r->format, by_name[r->agg->by], r->stats->events,
+		",\"contended\":\"%s\"", r->format, agg_by_name(r->agg->by), r->stats->events,
 		r->duration_ns, r->stats->contention_marked ? "lock:contention_begin inside the wait" :
 		"wait > 10 us");
 	fprintf(f, ",\"limits\":{\"cols\":%d,\"groups\":%zu,\"window\":%d,\"holders\":%d,"

@@ -258,7 +258,6 @@ static void drawn(const struct report *r, FILE *f)
 
 void out_html(const struct report *r, FILE *f)
 {
-	static const char *by_name[] = { "memcg", "process", "task", "mm" };
 	char name[512];
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -271,7 +270,7 @@ void out_html(const struct report *r, FILE *f)
 	fprintf(f, " (%s): %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " s, %" PRIu64
 		" lost. Groups by %s; times in us.</p>\n", r->format, r->stats->events,
 		r->duration_ns / 1000000000u, r->duration_ns / 1000 % 1000000, r->stats->lost,
-		by_name[r->agg->by]);
+		agg_by_name(r->agg->by));
 	if (report_damage(r, name, sizeof(name)))
 		fprintf(f, "<p><b>Damaged input:</b> %s; the figures cover the rest.</p>\n", name);
 	downsample_note(r, f);

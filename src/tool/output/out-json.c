@@ -7,8 +7,6 @@
 #include <inttypes.h>
 #include "report.h"
 
-static const char *by_name[] = { "memcg", "process", "task", "mm" };
-
 void out_json(const struct report *r, struct ob *o)
 {
 	const struct pair_unmatched *u = &r->stats->um;
@@ -17,7 +15,7 @@ void out_json(const struct report *r, struct ob *o)
 
 	ob_printf(o, "{\n  \"input\": ");
 	ob_json_str(o, r->input);
-	ob_printf(o, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, by_name[r->agg->by]);
+	ob_printf(o, ",\n  \"format\": \"%s\",\n  \"by\": \"%s\",\n", r->format, agg_by_name(r->agg->by));
 	if (r->meta && (backend = meta_info(r->meta, "backend"))) {
 		ob_printf(o, "  \"backend\": ");	/* a live recording: the back-end that made it */
 		ob_json_str(o, backend);
@@ -53,6 +51,7 @@ void out_json(const struct report *r, struct ob *o)
 			if (meta_memcg_now(r->meta, g->key))
 				ob_printf(o, ", \"memcg_resolved\": \"now\"");
 		}
+		out_ident_json(r, g, o);
 		ob_printf(o, ", \"acquisitions\": {\"read\": %" PRIu64 ", \"write\": %" PRIu64 "}"
 			", \"failed\": %" PRIu64 ", \"contended\": %" PRIu64 ", \"downgrades\": %" PRIu64
 			", \"trylocks\": %" PRIu64 ",\n     ", g->acq_read, g->acq_write, g->failed,

@@ -8,8 +8,6 @@
 #include <string.h>
 #include "report.h"
 
-static const char *by_name[] = { "memcg", "process", "task", "mm" };
-
 static void us(struct ob *o, int width, uint64_t ns)
 {
 	char b[32];
@@ -30,7 +28,7 @@ static void header(const struct report *r, struct ob *o)
 			"(see unmatched)\n", r->stats->lost);
 	if (report_damage(r, dmg, sizeof(dmg)))
 		ob_printf(o, "# warning: input %s: the figures cover the rest\n", dmg);
-	ob_printf(o, "# groups by %s: %zu", by_name[r->agg->by], r->total_groups);
+	ob_printf(o, "# groups by %s: %zu", agg_by_name(r->agg->by), r->total_groups);
 	if (r->ngroups < r->total_groups)
 		ob_printf(o, " (top %zu shown)", r->ngroups);
 	ob_printf(o, "; times in us; contended = %s\n", r->stats->contention_marked ?

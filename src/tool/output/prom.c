@@ -46,8 +46,10 @@ int prom_set_init(struct prom_set *p, size_t max)
 void prom_set_fini(struct prom_set *p)
 {
 	if (p->s)
-		for (size_t i = 0; i < p->n; i++)
+		for (size_t i = 0; i < p->n; i++) {
 			free(p->s[i].memcg);
+			free(p->s[i].ident);
+		}
 	free(p->s);
 	idxtab_fini(&p->idx);
 	memset(p, 0, sizeof(*p));
@@ -126,6 +128,30 @@ static void labels(struct ob *b, const struct prom_series *s)
 	ob_printf(b, "memcg=\"");
 	ob_prom_label(b, s->memcg);
 	ob_printf(b, "\",mode=\"%s\"", s->write ? "write" : "read");
+	if (s->ident)
+		ob_str(b, s->ident);
+}
+
+char *prom_ident_labels(const struct ctr_id *id)
+{
+	const char *v[] = { id->namespace, id->pod, id->pod_uid, id->container_id, id->qos, id->unit };
+	static const char *const name[] = { "namespace", "pod", "pod_uid", "container_id", "qos", "unit" };
+	struct ob b;
+
+	ob_init_mem(&b);
+	for (int i = 0; i < 6; i++) {
+		if (!*v[i])
+			continue;
+		ob_printf(&b, ",%s=\"", name[i]);
+		ob_prom_label(&b, v[i]);
+		ob_ch(&b, '"');
+	}
+	ob_ch(&b, 0);
+	if (b.err || b.n == 1) {	/* no label known: none at all */
+		ob_free(&b);
+		return NULL;
+	}
+	return b.buf;		/* the caller frees it */
 }
 
 /* "other" only when something went there */

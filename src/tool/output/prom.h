@@ -23,6 +23,7 @@
 #include "agg.h"
 #include "ob.h"
 #include "hashmap.h"
+#include "container.h"
 
 #define PROM_NBUCKETS	13		/* finite bounds; +Inf is one more */
 #define PROM_DEFAULT_MAX 1000		/* series, i.e. (memcg, mode) pairs */
@@ -35,6 +36,9 @@ struct prom_hist {
 struct prom_series {
 	char *memcg;			/* label value (owned) */
 	int write;			/* mode: 0 read, 1 write */
+	char *ident;			/* ",pod=\"..\",..." (owned, prom_ident_labels) or NULL */
+	int ident_done;			/* ident made (or none to make) */
+	int ident_retry;		/* a pod UID without its name yet: look again */
 	uint64_t acq, failed;
 	struct prom_hist wait, hold;
 };
@@ -67,6 +71,14 @@ int prom_set_init(struct prom_set *p, size_t max);
 void prom_set_fini(struct prom_set *p);
 /* The series for (memcg, write): found, created, or "other" when max is reached. NULL: no memory. */
 struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write);
+/*
+ * The identity labels of id (container.h) that are known, each as
+ * ",name=\"value\"" in the order namespace, pod, pod_uid, container_id,
+ * qos, unit: the series' labels after memcg and mode. Malloc'ed; NULL when
+ * none is known or out of memory. The memcg label stays: it is what makes a
+ * series one memcg (cardinality is that of memcgs, bounded by max).
+ */
+char *prom_ident_labels(const struct ctr_id *id);
 /* Add an aggregation histogram (agg.h) into a Prometheus one. */
 void prom_hist_fold(struct prom_hist *ph, const struct hist *h);
 

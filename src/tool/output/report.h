@@ -20,6 +20,7 @@
 
 struct stackagg;
 struct timeagg;
+struct ctr_pods;
 struct worst;
 
 /* What the outputs print. */
@@ -44,6 +45,7 @@ struct report {
 	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack (stackagg_top sorts in it) */
 	int has_stacks;			/* the input had stack events or STACK entries */
 	long memcg_now;			/* memcg ids named from this machine (cgroupfs_name_now) */
+	struct ctr_pods *pods;		/* names pods for the identity fields (container.h) */
 };
 
 /*
@@ -75,5 +77,14 @@ void out_html_data(const struct report *r, FILE *f);
 void out_stacks_table(const struct report *r, struct ob *o);
 void out_stacks_json(const struct report *r, struct ob *o);
 void out_stacks_html(const struct report *r, FILE *f);
+/*
+ * The identity fields of group g (container.h) where known (out-ident.c):
+ * JSON members (", \"kind\": ..." each only when known), or the CSV
+ * columns of out_ident_csv_header() (empty when unknown). out_ident_csv*
+ * print nothing for groupings without identities (process, task, mm).
+ */
+void out_ident_json(const struct report *r, const struct agg_group *g, struct ob *o);
+void out_ident_csv_header(const struct report *r, struct ob *o);
+void out_ident_csv(const struct report *r, const struct agg_group *g, struct ob *o);
 
 #endif
