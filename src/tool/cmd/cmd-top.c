@@ -243,8 +243,7 @@ static int on_window(void *ctx, const struct window *w)
 		a = &byid;
 	}
 	t->nrows = 0;
-	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
-	     e = agg_tab_next(&w->agg->tab, e)) {
+	for (struct agg_group **e = agg_tab_next(&a->tab, NULL); e; e = agg_tab_next(&a->tab, e)) {
 		const struct agg_group *g = *e;
 		if (!(g->acq_read + g->acq_write + g->failed + g->hold.count))
 			continue;
