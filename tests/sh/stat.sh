@@ -91,6 +91,7 @@ for o in $valued; do
 	--top) v=2 ;;
 	--stacks) v=3 ;;
 	--html) v=$tmp/page.html ;;
+	--pods-dir) v=$tmp ;;
 	*) echo "FAIL report $o takes a value: give stat.sh a value to try it with"; fail=1; continue ;;
 	esac
 	for form in space eq; do
