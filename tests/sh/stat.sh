@@ -92,6 +92,7 @@ for o in $valued; do
 	--stacks) v=3 ;;
 	--html) v=$tmp/page.html ;;
 	--html-worst) v=3 ;;	# with --html (below)
+	--pods-dir) v=$tmp ;;
 	*) echo "FAIL report $o takes a value: give stat.sh a value to try it with"; fail=1; continue ;;
 	esac
 	for form in space eq; do
