@@ -36,6 +36,7 @@
 #include "meta.h"
 #include "pair.h"
 #include "agg.h"
+#include "hashmap.h"
 
 #define WATCH_HOLDERS	3	/* holders named per incident */
 #define WATCH_FRAMES	8	/* top frames per stack in a summary */
@@ -95,10 +96,7 @@ struct watch {
 	struct watch_ring ring;
 	struct agg agg;
 	struct pair pair;
-	struct {			/* tid -> mm of its open wait (direct mapped) */
-		uint32_t tid;
-		uint64_t mm;
-	} wait_mm[4096];
+	struct u64map wait_mm;		/* tid -> mm of its open wait */
 	int open;			/* an incident is collecting */
 	uint64_t inc_start, inc_end;	/* its window (event clock) */
 	struct watch_crossing worst;	/* its longest crossing */
