@@ -137,26 +137,29 @@ static int live_hook(void *ctx, const struct pair_interval *iv)
 }
 
 /* A contention stack carries the lock address: give it the mm of its task's open wait. */
-static void fix_stack_mm(struct watch *w, struct mml_event *e)
+static int fix_stack_mm(struct watch *w, struct mml_event *e)
 {
-	size_t i = e->tid % (sizeof(w->wait_mm) / sizeof(w->wait_mm[0]));
+	uint64_t *mm;
 
 	switch (e->type) {
 	case MML_EV_START_LOCKING:
-		w->wait_mm[i].tid = e->tid;
-		w->wait_mm[i].mm = e->mm;
+		if (w->wait_mm.n > 65536)	/* waits whose end was lost: start afresh */
+			u64map_free(&w->wait_mm);
+		if (!(mm = u64map_get(&w->wait_mm, e->tid, 1)))
+			return -1;
+		*mm = e->mm;
 		break;
 	case MML_EV_ACQUIRE_RETURNED:
-		if (w->wait_mm[i].tid == e->tid)
-			w->wait_mm[i].tid = 0;
+		u64map_del(&w->wait_mm, e->tid);
 		break;
 	case MML_EV_STACK:
-		if (w->wait_mm[i].tid == e->tid && e->tid)
-			e->mm = w->wait_mm[i].mm;
+		if ((mm = u64map_get(&w->wait_mm, e->tid, 0)))
+			e->mm = *mm;
 		break;
 	default:
 		break;
 	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- the incident */
@@ -581,6 +584,7 @@ int watch_init(struct watch *w, const struct watch_opts *o, struct mml_meta *met
 void watch_fini(struct watch *w)
 {
 	pair_fini(&w->pair);
+	u64map_free(&w->wait_mm);
 	free(w->ring.ev);
 	w->ring.ev = NULL;
 }
@@ -595,7 +599,8 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct mml_event e = ev[i];
 
-		fix_stack_mm(w, &e);
+		if (fix_stack_mm(w, &e))
+			return -1;
 		if (e.ts > w->newest_ts)
 			w->newest_ts = e.ts;
 		if (w->open && e.ts > w->inc_end && write_incident(w))

@@ -35,7 +35,9 @@
 #include "mml_format.h"
 #include "meta.h"
 #include "pair.h"
+#include "u64map.h"
 #include "pair.h"
+#include "u64map.h"
 
 #define WATCH_HOLDERS	3	/* holders named per incident */
 #define WATCH_FRAMES	8	/* top frames per stack in a summary */
@@ -94,10 +96,7 @@ struct watch {
 	void *cb_ctx;
 	struct watch_ring ring;
 	struct pair pair;
-	struct {			/* tid -> mm of its open wait (direct mapped) */
-		uint32_t tid;
-		uint64_t mm;
-	} wait_mm[4096];
+	struct u64map wait_mm;		/* tid -> mm of its open wait */
 	int open;			/* an incident is collecting */
 	uint64_t inc_start, inc_end;	/* its window (event clock) */
 	struct watch_crossing worst;	/* its longest crossing */

@@ -135,7 +135,8 @@ int stress_run(int nthreads, double seconds, volatile int *stop,
 	atomic_store(&stop_all, 0);
 	atomic_store(&go, 0);
 	for (int i = 0; i < nthreads; i++) {
-		w[i].kind = (enum stress_kind)(i % STRESS_NKINDS);
+		/* with a stall thread the readers come first: -t 1 is one reader behind it */
+		w[i].kind = (enum stress_kind)((i + (stress_stall_ms ? 1 : 0)) % STRESS_NKINDS);
 		if ((err = pthread_create(&w[i].th, NULL, work, &w[i])))
 			break;
 		started++;

@@ -8,7 +8,8 @@
  * 6.x, which has no per-VMA path for it) and smaps readers (read
  * /proc/self/smaps: the read lock held for a whole VMA walk). Thread i gets
  * kind i % 3 in the order writer, mincore, smaps, so -t 2 is one writer and
- * one mincore thread: the pair that contends hardest.
+ * one mincore thread: the pair that contends hardest. With --stall the order
+ * starts at mincore (-t 1: one reader, and the stall thread).
  */
 #ifndef MML_STRESS_H
 #define MML_STRESS_H

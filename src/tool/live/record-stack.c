@@ -148,11 +148,12 @@ void rec_stack_start(struct rec *r, const char *filter)
 	const char *prog = r->o->prog;
 	const struct trig *trigs = r->o->watch_stacks ? watch_trigs : record_trigs;
 	const char *what = r->o->watch_stacks ? "watch" : "--stack";
+	const char *doing = r->o->watch_stacks ? "watching" : "recording";
 	char trig[4300];
 
 	if (!decoder_has_stacks(r->dec)) {
-		fprintf(stderr, "%s: %s: this kernel has no ftrace:kernel_stack event; recording without stacks\n",
-			prog, what);
+		fprintf(stderr, "%s: %s: this kernel has no ftrace:kernel_stack event; %s without stacks\n",
+			prog, what, doing);
 		return;
 	}
 	struct rec_stacks *s = calloc(1, sizeof(*s));
@@ -166,15 +167,15 @@ void rec_stack_start(struct rec *r, const char *filter)
 		if (s && !s->borrowed)
 			stacktab_free(s->tab);
 		free(s);
-		fprintf(stderr, "%s: %s: out of memory; recording without stacks\n", prog, what);
+		fprintf(stderr, "%s: %s: out of memory; %s without stacks\n", prog, what, doing);
 		return;
 	}
 	s->ncpu = r->ncpu;
 	for (int i = 0; trigs[i].file; i++) {
 		trig_text(trig, sizeof(trig), &trigs[i], filter);
 		if (tracefs_instance_file_write(r->ti, trigs[i].file, trig) < 0) {
-			fprintf(stderr, "%s: %s: cannot set the stacktrace trigger in %s (%s); recording without stacks\n",
-				prog, what, trigs[i].file, strerror(errno ? errno : EINVAL));
+			fprintf(stderr, "%s: %s: cannot set the stacktrace trigger in %s (%s); %s without stacks\n",
+				prog, what, trigs[i].file, strerror(errno ? errno : EINVAL), doing);
 			for (int j = 0; j < i; j++) {	/* undo the ones set */
 				trig_text(trig + 1, sizeof(trig) - 1, &trigs[j], filter);
 				trig[0] = '!';
