@@ -13,6 +13,7 @@
 #    another CA is refused, the CA's client certificate is served.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
+case $M in /*) ;; *) M=$(pwd)/$M ;; esac	# the test works in its directory
 T=/sys/kernel/tracing
 for c in openssl curl python3 jq; do
 	command -v $c >/dev/null || { echo "exporter-tls.sh: skipped: $c missing (scripts/bootstrap.sh)"; exit 77; }

@@ -510,6 +510,7 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 		char err[512];
 		if (webcfg_load(&x->web, a->webcfg, err, sizeof(err))) {
 			fprintf(stderr, "mmaplock exporter: %s: %s\n", a->webcfg, err);
+			webcfg_free(&x->web);
 			return 2;
 		}
 	}
