@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "agg.h"
 #include "check.h"
 #include "pair.h"
 #include "source.h"

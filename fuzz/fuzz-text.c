@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "agg.h"
 #include "pair.h"
 #include "source.h"
 #include "stacks.h"
