@@ -187,24 +187,25 @@ void ob_html(struct ob *o, const char *s)
 	escape(o, s, html_esc);
 }
 
-void ob_html_file(FILE *f, const char *s)
+/* One escaper straight to a FILE, through a small buffer of its own. */
+static void to_file(FILE *f, const char *s, void (*esc)(struct ob *, const char *))
 {
 	char buf[256];
 	struct ob o;
 
 	ob_init_file(&o, f, buf, sizeof(buf));
-	ob_html(&o, s);
+	esc(&o, s);
 	ob_flush(&o);
+}
+
+void ob_html_file(FILE *f, const char *s)
+{
+	to_file(f, s, ob_html);
 }
 
 void ob_json_file(FILE *f, const char *s)
 {
-	char buf[256];
-	struct ob o;
-
-	ob_init_file(&o, f, buf, sizeof(buf));
-	ob_json_str(&o, s);
-	ob_flush(&o);
+	to_file(f, s, ob_json_str);
 }
 
 static const char *prom_esc(unsigned char c, char *t)
