@@ -57,21 +57,29 @@ struct export_sub {
 	uint64_t named;			/* the last memcg id looked at */
 };
 
-/*
- * The pairing subscriber: the format's hook; a failed allocation stops the
- * run. An interval's memcg id the input has no path for is named from this
- * machine first (marked '*', as report does), so that every line has it.
- */
+/* The pairing subscriber: the format's hook; a failed allocation stops the run. */
 static int export_interval(void *ctx, const struct pair_interval *iv)
 {
 	struct export_sub *es = ctx;
 
-	if (es->names && iv->memcg != es->named) {
+	es->ops->hook(es->x, iv);
+	return es->x->oom ? -1 : 0;
+}
+
+/*
+ * The same for an input whose memcg ids come without paths: an interval's
+ * id is named from this machine first (marked '*', as report does), so that
+ * every line has the name. A subscriber of its own: other inputs pay nothing.
+ */
+static int export_interval_named(void *ctx, const struct pair_interval *iv)
+{
+	struct export_sub *es = ctx;
+
+	if (iv->memcg != es->named) {
 		names_memcg_now_id(es->names, es->meta, iv->memcg);
 		es->named = iv->memcg;
 	}
-	es->ops->hook(es->x, iv);
-	return es->x->oom ? -1 : 0;
+	return export_interval(ctx, iv);
 }
 
 struct export_args {
@@ -215,8 +223,7 @@ int cmd_export(int argc, char **argv)
 	meta = meta_new();
 	ev = malloc(BATCH * sizeof(*ev));
 	es.ops = a.ops;
-	if (!meta || !ev || pair_init(&pair) ||
-	    pair_subscribe(&pair, export_interval, &es, PAIR_INTERVALS)) {
+	if (!meta || !ev || pair_init(&pair)) {
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
 	}
@@ -233,7 +240,8 @@ int cmd_export(int argc, char **argv)
 	/* only inputs whose ids come without paths (docs/EXPORT.md) */
 	if (!a.no_resolve && (s->ops == &source_text_ops || s->ops == &source_tracedat_ops))
 		es.names = &nm;
-	if (a.ops->begin(&x)) {
+	if (pair_subscribe(&pair, es.names ? export_interval_named : export_interval, &es,
+			   PAIR_INTERVALS) || a.ops->begin(&x)) {
 		fprintf(stderr, "mmaplock export: out of memory\n");
 		goto out;
 	}

@@ -3,7 +3,12 @@
  * hash.h: the one hash function of the tool's tables (hashmap.h). Keys are
  * mostly small consecutive numbers (tids, cgroup ids) or aligned addresses
  * (mm pointers), so every bit of the key must reach the low bits that pick a
- * slot: the splitmix64 finaliser does that in two multiplications.
+ * slot: the high half is folded into the low one, one multiplication
+ * spreads every bit upwards and a second fold brings them back down. One
+ * multiplication, not splitmix64's two: the pairing and check look a
+ * state up per event, and with linear probing at most half full the second
+ * round bought no shorter probes on our keys, only instructions (report
+ * -0.9%, check -3.9% measured with callgrind on a recording of stress).
  */
 #ifndef MML_HASH_H
 #define MML_HASH_H
@@ -14,18 +19,21 @@
 
 static inline uint64_t hash64(uint64_t x)
 {
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
 	return x;
 }
 
-/* The top bits of hash64: a slot of a direct-mapped cache of 2^bits entries (1..63). */
+/*
+ * A slot of a direct-mapped cache of 2^bits entries (1..63): the top bits
+ * of one multiplication by 2^64 / phi (Fibonacci hashing), which every bit
+ * of x reaches. A cache's collision costs a recomputation, never a wrong
+ * answer, so the export formats' per-interval caches take the cheapest.
+ */
 static inline size_t hash_bits(uint64_t x, unsigned bits)
 {
-	return (size_t)(hash64(x) >> (64 - bits));
+	return (size_t)((x * 0x9e3779b97f4a7c15ull) >> (64 - bits));
 }
 
 /*
