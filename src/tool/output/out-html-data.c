@@ -42,12 +42,26 @@ static int64_t rel(const struct report *r, uint64_t ts)
 	return (int64_t)(ts - r->start_ts);
 }
 
+/* The non-empty cells of one kind of a grid: column, row, count triples. */
+static void cells(FILE *f, const struct timeagg *t, const struct timeagg_col *c, int hold)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		const uint32_t *n = hold ? c[i].hold : c[i].wait;
+		for (unsigned k = 0; k < TIMEAGG_ROWS; k++)
+			if (n[k]) {
+				fprintf(f, "%s%zu,%u,%" PRIu32, sep, i, k, n[k]);
+				sep = ",";
+			}
+	}
+}
+
 /* One grid: per column acquisitions and contended waits, and the sparse cells. */
 static void grid(const struct report *r, FILE *f, const struct timeagg *t, size_t g)
 {
 	const struct timeagg_col *c = t->grid[g];
 	int marked = r->stats->contention_marked;
-	const char *sep = "";
 
 	fputs("{\"acq\":[", f);
 	for (size_t i = 0; i < t->ncols; i++)
@@ -56,20 +70,9 @@ static void grid(const struct report *r, FILE *f, const struct timeagg *t, size_
 	for (size_t i = 0; i < t->ncols; i++)
 		fprintf(f, "%s%" PRIu32, i ? "," : "", marked ? c[i].contended_marked : c[i].contended_long);
 	fputs("],\"wait\":[", f);
-	for (size_t i = 0; i < t->ncols; i++)
-		for (unsigned k = 0; k < TIMEAGG_ROWS; k++)
-			if (c[i].wait[k]) {
-				fprintf(f, "%s%zu,%u,%" PRIu32, sep, i, k, c[i].wait[k]);
-				sep = ",";
-			}
+	cells(f, t, c, 0);
 	fputs("],\"hold\":[", f);
-	sep = "";
-	for (size_t i = 0; i < t->ncols; i++)
-		for (unsigned k = 0; k < TIMEAGG_ROWS; k++)
-			if (c[i].hold[k]) {
-				fprintf(f, "%s%zu,%u,%" PRIu32, sep, i, k, c[i].hold[k]);
-				sep = ",";
-			}
+	cells(f, t, c, 1);
 	fputs("]}", f);
 }
 

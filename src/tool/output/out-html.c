@@ -36,14 +36,11 @@ struct hist_axes {
 
 static void hist_extent(const struct hist *h, struct hist_axes *ax)
 {
-	uint64_t b[HIST_LOG2_US];
+	uint64_t b[HIST_LOG2_US], max;
+	int last = hist_log2_us_rows(h, b, &max);
 
-	hist_log2_us(h, b);
-	for (int k = 0; k < HIST_LOG2_US; k++)
-		if (b[k]) {
-			ax->last = k > ax->last ? k : ax->last;
-			ax->max = b[k] > ax->max ? b[k] : ax->max;
-		}
+	ax->last = last > ax->last ? last : ax->last;
+	ax->max = max > ax->max ? max : ax->max;
 }
 
 #define HX 34		/* left margin */
