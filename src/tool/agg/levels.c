@@ -113,14 +113,30 @@ int levels_grids(struct levels *ls, uint64_t t0, uint64_t width)
 
 void levels_add_interval(struct levels *ls, const struct pair_interval *iv)
 {
-	for (size_t i = 0; i < ls->n; i++) {
-		struct level *l = &ls->l[i];
-		timeagg_add(&l->grid, level_index(l, iv->tid, iv->mm, iv->memcg), iv);
+	size_t col;
+	unsigned row;
+
+	if (!ls->n)
+		return;
+	/* the levels' grids share t0 and width (fixed): one column and row for all */
+	col = timeagg_column(&ls->l[0].grid, iv->start_ts);
+	row = timeagg_row(iv->end_ts - iv->start_ts);
+	if (iv->tid != ls->tid || iv->mm != ls->mm || iv->memcg != ls->memcg || !ls->cached) {
+		/* consecutive intervals are mostly of one task on one mm: one lookup each */
+		for (size_t i = 0; i < ls->n; i++)
+			ls->idx[i] = level_index(&ls->l[i], iv->tid, iv->mm, iv->memcg);
+		ls->tid = iv->tid;
+		ls->mm = iv->mm;
+		ls->memcg = iv->memcg;
+		ls->cached = 1;
 	}
+	for (size_t i = 0; i < ls->n; i++)
+		timeagg_add_at(&ls->l[i].grid, ls->idx[i], col, row, iv);
 }
 
 void levels_meta(struct levels *ls, const struct mml_meta *meta)
 {
+	ls->cached = 0;
 	for (size_t i = 0; i < ls->n; i++)
 		ls->l[i].keyer.meta = meta;
 }

@@ -56,6 +56,11 @@ struct levels {
 	struct level l[LEVEL_MAX];
 	size_t n;
 	size_t report;			/* the level of the report's own groups (--by) */
+	/* second pass: the indexes of the last interval's (tid, mm, memcg) */
+	uint32_t tid;
+	uint64_t mm, memcg;
+	size_t idx[LEVEL_MAX];
+	int cached;
 };
 
 /*
