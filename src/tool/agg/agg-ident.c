@@ -128,18 +128,6 @@ oom:
 	return -1;
 }
 
-static int fold(struct agg_group *d, const struct agg_group *s)
-{
-	d->acq_read += s->acq_read;
-	d->acq_write += s->acq_write;
-	d->failed += s->failed;
-	d->contended_marked += s->contended_marked;
-	d->contended_long += s->contended_long;
-	d->downgrades += s->downgrades;
-	d->trylocks += s->trylocks;
-	return hist_merge(&d->wait, &s->wait) || hist_merge(&d->hold, &s->hold) ? -1 : 0;
-}
-
 /* The level key and display name of src's memcg group g at dst's level. */
 static void memcg_level(const struct agg *dst, const struct agg *src, const struct agg_group *g,
 			struct ctr_pods *pods, struct ctr_id *id, char *key, char *name, size_t len)
@@ -173,7 +161,7 @@ int agg_regroup(struct agg *dst, const struct agg *src, struct ctr_pods *pods)
 			continue;
 		memcg_level(dst, src, g, pods, &id, key, name, sizeof(key));
 		idx = intern(dst->idents, key, &id, name);
-		if (idx < 0 || !(d = agg_group_key(dst, (uint64_t)idx, g->tid)) || fold(d, g))
+		if (idx < 0 || !(d = agg_group_key(dst, (uint64_t)idx, g->tid)) || agg_group_fold(d, g))
 			return -1;
 	}
 	return 0;

@@ -25,21 +25,6 @@ static int map_put(struct level_map *m, uint64_t key, uint32_t idx)
 	return 0;
 }
 
-static void sum_other(struct agg_group *o, const struct agg_group *g)
-{
-	o->acq_read += g->acq_read;
-	o->acq_write += g->acq_write;
-	o->failed += g->failed;
-	o->contended_marked += g->contended_marked;
-	o->contended_long += g->contended_long;
-	o->wait.count += g->wait.count;
-	o->wait.total += g->wait.total;
-	o->wait.max = g->wait.max > o->wait.max ? g->wait.max : o->wait.max;
-	o->hold.count += g->hold.count;
-	o->hold.total += g->hold.total;
-	o->hold.max = g->hold.max > o->hold.max ? g->hold.max : o->hold.max;
-}
-
 /* Identity levels: the map from each memcg of src to the index of its folded group. */
 static int map_memcgs(struct level *l, const struct agg *src, struct ctr_pods *pods)
 {
@@ -82,9 +67,10 @@ int levels_add(struct levels *ls, const struct agg *a, const struct agg *src, st
 		return -1;
 	l->ngroups = a->n;
 	l->nkept = a->n < LEVEL_KEEP ? a->n : LEVEL_KEEP;
-	for (size_t i = l->nkept; i < l->ngroups; i++)
-		sum_other(&l->other, l->kept[i]);
 	ls->n++;
+	for (size_t i = l->nkept; i < l->ngroups; i++)
+		if (agg_group_fold(&l->other, l->kept[i]))
+			return -1;
 	if (l->by_memcg)
 		return map_memcgs(l, src, pods);
 	for (size_t i = 0; i < l->nkept; i++)
@@ -146,6 +132,8 @@ void levels_fini(struct levels *ls)
 	for (size_t i = 0; i < ls->n; i++) {
 		free(ls->l[i].kept);
 		level_map_fini(&ls->l[i].map);
+		hist_fini(&ls->l[i].other.wait);
+		hist_fini(&ls->l[i].other.hold);
 		if (ls->l[i].gridded)
 			timeagg_fini(&ls->l[i].grid);
 	}

@@ -46,7 +46,7 @@ struct level {
 	int by_memcg;			/* an interval's key is its memcg (identity levels) */
 	struct agg_group **kept;	/* the groups by total wait, the first nkept kept */
 	size_t nkept, ngroups;
-	struct agg_group other;		/* the others summed: counts and totals (no histograms) */
+	struct agg_group other;		/* the others folded into one (agg_group_fold) */
 	struct level_map map;		/* interval key -> index; not found: other (nkept) */
 	struct timeagg grid;		/* nkept + 1 grids (the last: other), second pass */
 	int gridded;			/* grid filled (the input was read twice) */
