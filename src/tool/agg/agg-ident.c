@@ -128,21 +128,26 @@ oom:
 	return -1;
 }
 
-static int fold(struct agg_group *d, const struct agg_group *s)
+/* The level key and display name of src's memcg group g at dst's level. */
+static void memcg_level(const struct agg *dst, const struct agg *src, const struct agg_group *g,
+			struct ctr_pods *pods, struct ctr_id *id, char *key, char *name, size_t len)
 {
-	d->acq_read += s->acq_read;
-	d->acq_write += s->acq_write;
-	d->failed += s->failed;
-	d->contended_marked += s->contended_marked;
-	d->contended_long += s->contended_long;
-	d->downgrades += s->downgrades;
-	d->trylocks += s->trylocks;
-	return hist_merge(&d->wait, &s->wait) || hist_merge(&d->hold, &s->hold) ? -1 : 0;
+	char buf[512];
+	const char *path = g->key ? meta_memcg(src->meta, g->key) : NULL;
+	const char *mname = meta_memcg_name(src->meta, g->key, buf, sizeof(buf));
+
+	ctr_identify(pods, path, id);
+	if (level_key(dst->by, id, key, len))
+		ctr_display(id, mname, name, len);
+	else {
+		snprintf(key, len, "m:%s", mname);
+		snprintf(name, len, "%s", mname);
+	}
 }
 
 int agg_regroup(struct agg *dst, const struct agg *src, struct ctr_pods *pods)
 {
-	char key[512], name[512], buf[512];
+	char key[512], name[512];
 
 	if (!dst->idents && !(dst->idents = calloc(1, sizeof(*dst->idents))))
 		return -1;
@@ -150,25 +155,30 @@ int agg_regroup(struct agg *dst, const struct agg *src, struct ctr_pods *pods)
 		const struct agg_group *g = src->g[i];
 		struct ctr_id id;
 		struct agg_group *d;
-		const char *path, *mname;
 		long idx;
 
 		if (!g)
 			continue;
-		path = g->key ? meta_memcg(src->meta, g->key) : NULL;
-		mname = meta_memcg_name(src->meta, g->key, buf, sizeof(buf));
-		ctr_identify(pods, path, &id);
-		if (level_key(dst->by, &id, key, sizeof(key)))
-			ctr_display(&id, mname, name, sizeof(name));
-		else {
-			snprintf(key, sizeof(key), "m:%s", mname);
-			snprintf(name, sizeof(name), "%s", mname);
-		}
+		memcg_level(dst, src, g, pods, &id, key, name, sizeof(key));
 		idx = intern(dst->idents, key, &id, name);
-		if (idx < 0 || !(d = agg_group_key(dst, (uint64_t)idx, g->tid)) || fold(d, g))
+		if (idx < 0 || !(d = agg_group_key(dst, (uint64_t)idx, g->tid)) || agg_group_fold(d, g))
 			return -1;
 	}
 	return 0;
+}
+
+long agg_regroup_key(const struct agg *dst, const struct agg *src, const struct agg_group *g,
+		     struct ctr_pods *pods)
+{
+	char key[512], name[512];
+	const struct ident *e;
+	struct ctr_id id;
+
+	if (!dst->idents)
+		return -1;
+	memcg_level(dst, src, g, pods, &id, key, name, sizeof(key));
+	e = identmap_find(&dst->idents->map, key);
+	return e ? (long)e->idx : -1;
 }
 
 int agg_group_ident(const struct agg *a, const struct agg_group *g, struct ctr_pods *pods,

@@ -27,6 +27,13 @@ int agg_by_identity(enum agg_by by);
 int agg_regroup(struct agg *dst, const struct agg *src, struct ctr_pods *pods);
 
 /*
+ * The key in dst (folded from src by agg_regroup) of src's memcg group g:
+ * which identity group g went into. -1 when not folded there.
+ */
+long agg_regroup_key(const struct agg *dst, const struct agg *src, const struct agg_group *g,
+		     struct ctr_pods *pods);
+
+/*
  * The identity of group g: the group's own for the identity groupings, the
  * memcg's (parsed from its path, named through pods) for AGG_BY_MEMCG.
  * Returns 1 with *id filled when its kind is known, else 0.

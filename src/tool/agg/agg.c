@@ -246,6 +246,18 @@ struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key)
 	return g;
 }
 
+int agg_group_fold(struct agg_group *d, const struct agg_group *s)
+{
+	d->acq_read += s->acq_read;
+	d->acq_write += s->acq_write;
+	d->failed += s->failed;
+	d->contended_marked += s->contended_marked;
+	d->contended_long += s->contended_long;
+	d->downgrades += s->downgrades;
+	d->trylocks += s->trylocks;
+	return hist_merge(&d->wait, &s->wait) || hist_merge(&d->hold, &s->hold) ? -1 : 0;
+}
+
 void agg_group_reset(struct agg_group *g)
 {
 	uint64_t key = g->key;

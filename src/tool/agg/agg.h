@@ -120,6 +120,9 @@ struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key);
 /* The group of key (as agg_group() computes it for a->by); tid names it. NULL: out of memory. */
 struct agg_group *agg_group_key(struct agg *a, uint64_t key, uint32_t tid);
 
+/* Add s's counters and histograms to d's (d's key and tid stay). -1: out of memory. */
+int agg_group_fold(struct agg_group *d, const struct agg_group *s);
+
 /* Empty g's counters and histograms (freeing their buckets); key and tid stay. */
 void agg_group_reset(struct agg_group *g);
 

@@ -35,6 +35,20 @@ void timeagg_fixed(struct timeagg *t, uint64_t t0, uint64_t width)
  * at timeagg_row_lo(r), 2^((r - 1) / 2) us rounded to the ns, so that the
  * page's row labels are the rows' exact bounds.
  */
+/* timeagg_row_lo from a table: timeagg_row runs for every interval of every grid. */
+static uint64_t row_lo(unsigned r)
+{
+	static uint64_t lo[TIMEAGG_ROWS];
+	static int made;
+
+	if (!made) {
+		for (unsigned k = 0; k < TIMEAGG_ROWS; k++)
+			lo[k] = timeagg_row_lo(k);
+		made = 1;
+	}
+	return lo[r];
+}
+
 unsigned timeagg_row(uint64_t ns)
 {
 	uint64_t us = ns / 1000;
@@ -43,7 +57,7 @@ unsigned timeagg_row(uint64_t ns)
 	if (!us)
 		return 0;
 	r = 1 + 2 * (63 - (unsigned)__builtin_clzll(us));	/* 1000 * 2^k <= ns */
-	if (r + 1 < TIMEAGG_ROWS && ns >= timeagg_row_lo(r + 1))
+	if (r + 1 < TIMEAGG_ROWS && ns >= row_lo(r + 1))
 		r++;
 	return r < TIMEAGG_ROWS ? r : TIMEAGG_ROWS - 1;
 }
@@ -101,10 +115,15 @@ static size_t column(struct timeagg *t, uint64_t ts)
 	return off / t->width;
 }
 
-void timeagg_add(struct timeagg *t, size_t g, const struct pair_interval *iv)
+size_t timeagg_column(struct timeagg *t, uint64_t ts)
 {
-	struct timeagg_col *c = &t->grid[g][column(t, iv->start_ts)];
-	uint64_t d = iv->end_ts - iv->start_ts;
+	return column(t, ts);
+}
+
+void timeagg_add_at(struct timeagg *t, size_t g, size_t col, unsigned row,
+		    const struct pair_interval *iv)
+{
+	struct timeagg_col *c = &t->grid[g][col];
 
 	switch (iv->kind) {
 	case PAIR_HOLD_BEGIN:
@@ -112,19 +131,24 @@ void timeagg_add(struct timeagg *t, size_t g, const struct pair_interval *iv)
 		break;
 	case PAIR_WAIT:
 		c->contended_marked += iv->contended;
-		c->contended_long += d > AGG_CONTENDED_NS;
+		c->contended_long += iv->end_ts - iv->start_ts > AGG_CONTENDED_NS;
 		/* fall through */
 	case PAIR_FAILED:
 		if (iv->kind == PAIR_FAILED && iv->trylock)
 			break;		/* a failed trylock: nobody waited */
-		c->wait[timeagg_row(d)]++;
+		c->wait[row]++;
 		break;
 	case PAIR_HOLD:
-		c->hold[timeagg_row(d)]++;
+		c->hold[row]++;
 		break;
 	default:
 		break;
 	}
+}
+
+void timeagg_add(struct timeagg *t, size_t g, const struct pair_interval *iv)
+{
+	timeagg_add_at(t, g, column(t, iv->start_ts), timeagg_row(iv->end_ts - iv->start_ts), iv);
 }
 
 int timeagg_hook(void *ctx, const struct pair_interval *iv)

@@ -60,6 +60,16 @@ uint64_t timeagg_row_lo(unsigned r);
 void timeagg_add(struct timeagg *t, size_t g, const struct pair_interval *iv);
 
 /*
+ * The same in two steps, for several sets of grids on one t0 and width
+ * (the page's group levels): the column of a start (widening the grids
+ * unless fixed), then the interval into column col of grid g, row its
+ * length's timeagg_row().
+ */
+size_t timeagg_column(struct timeagg *t, uint64_t ts);
+void timeagg_add_at(struct timeagg *t, size_t g, size_t col, unsigned row,
+		    const struct pair_interval *iv);
+
+/*
  * The pairing subscriber for grid 0 (ctx: the struct timeagg): the closed
  * intervals, and the *_BEGIN kinds, which set t0 to the first start.
  */

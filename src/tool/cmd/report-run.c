@@ -276,7 +276,7 @@ static int run_subscribe(struct run *x, const struct report_opts *o)
 	    (blame_init(&x->blame, x->meta) ||
 	     pair_subscribe(&x->pair, blame_hook, &x->blame, PAIR_INTERVALS)))
 		return -1;
-	if (o->html && report_html_subscribe(&x->html, &x->pair, o->html_worst))
+	if (o->html && report_html_subscribe(&x->html, &x->pair, &x->agg, o->html_worst))
 		return -1;
 	if ((o->stacks || o->html) &&
 	    (stackagg_init(&x->sa, x->meta) ||

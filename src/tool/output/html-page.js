@@ -4,16 +4,21 @@
  * at build time). It draws, from the JSON object in #mml-data
  * (out-html-data.c): the latency heatmap over time (canvas), the rates and
  * wait p99 per interval, the longest waits each in a window of its mm, and
- * the flame graphs. A click on a group (summary row, histogram, button)
- * filters every chart that has per-group data; a drag on the heatmap or
- * the time series zooms the time axis (double-click: whole recording).
+ * the flame graphs. The groups shown are those of a level (memcg,
+ * container/pod, process: the data's "levels", each its kept groups and
+ * "other"); a click on a group (summary row, histogram, button) filters
+ * every chart that has per-group data; a drag on the heatmap or the time
+ * series zooms the time axis (double-click: whole recording); a drag or the
+ * wheel on a longest wait's window zooms that window (double-click or its
+ * button: back to the whole window).
  * Nothing is fetched; no console output.
  */
 'use strict';
 (function () {
 	var T0 = performance.now();
 	var D = JSON.parse(document.getElementById('mml-data').textContent);
-	var S = { g: -1, kind: 'wait', z0: 0, z1: 0, flame: 'wait' };
+	var S = { g: -1, lv: D.levels[D.level] ? D.level : 0, kind: 'wait', z0: 0, z1: 0, flame: 'wait' };
+	var WZ = {};	/* per longest wait (index): the window's visible [t0, t1] when zoomed */
 	var tip = document.getElementById('tip');
 
 	function $(id) { return document.getElementById(id); }
@@ -44,15 +49,23 @@
 	}
 	function hideTip() { tip.style.display = 'none'; }
 
+	function level() { return D.levels[S.lv] || { by: D.by, g: [], other: null }; }
+	/* group g of the level shown: its kept groups, then "other" */
+	function lgroup(g) {
+		var l = level();
+		return g < l.g.length ? l.g[g] : l.other;
+	}
 	function grid() {
+		var x;
 		if (S.g < 0) return D.all;
-		return D.groups[S.g] ? D.groups[S.g].grid : null;
+		x = lgroup(S.g);
+		return x ? x.grid : null;
 	}
 	function span() {
 		var t1 = D.t0 + D.ncols * D.width;
 		return S.z1 > S.z0 ? [S.z0, S.z1] : [D.t0, Math.max(t1, D.t0 + 1)];
 	}
-	function groupName() { return S.g < 0 ? 'all groups' : D.groups[S.g].name; }
+	function groupName() { return S.g < 0 ? 'all groups' : lgroup(S.g).name; }
 
 	/* ---- the heatmap: columns of time, rows of latency, colour = count ---- */
 	var HM = { L: 70, R: 10, T: 8, B: 30, W: 1000, RH: 7 };
@@ -261,9 +274,10 @@
 
 	/* ---- the longest waits, each in a window of its mm ---- */
 	var KIND = ['wait', 'hold', 'failed wait'];
+	var WIN = { L: 150, W: 900 };
 	function winSvg(w, idx) {
-		var rows = {}, order = [], out = [], W = 900, L = 150, RH = 16, i, v, y, x, bw, col, cls, t;
-		var w0 = w.w0, w1 = w.w1, hid = w.holder ? w.holder.tid : -1, label, n;
+		var rows = {}, order = [], out = [], W = WIN.W, L = WIN.L, RH = 16, i, v, y, x, bw, col, cls, t;
+		var z = WZ[idx], w0 = z ? z[0] : w.w0, w1 = z ? z[1] : w.w1, hid = w.holder ? w.holder.tid : -1, label, n;
 		var X = function (t) { return L + (t - w0) / (w1 - w0) * W; };
 		function row(tid, name) {
 			if (!(tid in rows)) { rows[tid] = order.length; order.push([tid, name]); }
@@ -272,8 +286,9 @@
 		if (w.holder) row(hid, w.holder.task);
 		for (i = 0; i < w.iv.length; i++)
 			row(w.iv[i][0], w.iv[i][1] + '[' + w.iv[i][0] + ']');
-		out.push('<svg class="window" id="window-' + w.rank + '" data-w0="' + w0 + '" data-w1="' + w1 +
-			'" width="' + (L + W + 40) + '" height="' + (order.length * RH + 30) + '">');
+		out.push('<svg class="window" id="window-' + w.rank + '" data-w0="' + w.w0 + '" data-w1="' + w.w1 +
+			'" data-v0="' + w0 + '" data-v1="' + w1 + '" data-i="' + idx + '" width="' + (L + W + 40) +
+			'" height="' + (order.length * RH + 30) + '">');
 		for (i = 0; i < order.length; i++) {
 			label = order[i][1] + (order[i][0] === w.tid ? ' (waiter)' : order[i][0] === hid ? ' (holder)' : '');
 			out.push('<text x="0" y="' + (i * RH + 12) + '" font-size="11"' +
@@ -281,6 +296,7 @@
 		}
 		for (i = 0; i < w.iv.length; i++) {
 			v = w.iv[i];
+			if (v[4] >= w1 || v[4] + v[5] <= w0) continue;
 			y = rows[v[0]] * RH + 2;
 			x = X(Math.max(v[4], w0));
 			bw = Math.max(0.8, X(Math.min(v[4] + v[5], w1)) - x);
@@ -297,15 +313,16 @@
 		for (i = 0; i <= 6; i++) {
 			t = w0 + (w1 - w0) * i / 6;
 			out.push('<text x="' + X(t) + '" y="' + (n + 14) + '" font-size="10" text-anchor="middle">' +
-				(t / 1e9).toFixed(6) + '</text>');
+				(t / 1e9).toFixed(z ? 9 : 6) + '</text>');
 		}
-		out.push('<line x1="' + X(w.start) + '" x2="' + X(w.start) + '" y1="0" y2="' + n +
-			'" stroke="#000" stroke-dasharray="2,2"/>');
+		if (w.start >= w0 && w.start <= w1)
+			out.push('<line x1="' + X(w.start) + '" x2="' + X(w.start) + '" y1="0" y2="' + n +
+				'" stroke="#000" stroke-dasharray="2,2"/>');
 		out.push('<text x="' + L + '" y="' + (n + 27) + '" font-size="10">s from the start; red: waiting, ' +
 			'blue: holding for write, green: for read, orange: a failed wait; outlined: this wait and its holder' +
-			(w.dropped ? '; ' + w.dropped + ' more intervals in the window not drawn' : '') + '</text>');
+			(w.dropped ? '; ' + w.dropped + ' more intervals in the window not drawn' : '') +
+			(z ? '; zoomed: ' + fmt(w1 - w0) + ' of ' + fmt(w.w1 - w.w0) : '; drag or wheel to zoom') + '</text>');
 		out.push('</svg>');
-		void idx;
 		return out.join('');
 	}
 	function stackHtml(title, fr) {
@@ -316,7 +333,7 @@
 		var out = [], i, w, shown = 0, h;
 		for (i = 0; i < D.worst.length; i++) {
 			w = D.worst[i];
-			if (S.g >= 0 && w.group !== S.g) continue;
+			if (S.g >= 0 && !(w.lg && w.lg[S.lv] === S.g)) continue;
 			shown++;
 			h = w.holder;
 			out.push('<div class="worst" id="worst-' + w.rank + '" data-start="' + w.start + '" data-dur="' +
@@ -328,7 +345,8 @@
 				', held ' + fmt(h.dur) + ' from ' + secs(h.start) + ', overlapping the wait ' + fmt(h.overlap) +
 				(h.cgroup ? ', cgroup ' + esc(h.cgroup) : '') + ')' : 'none recorded') +
 				'. <a href="#heatmap-sec" class="zoomto" data-i="' + i + '">show on the heatmap</a></p>');
-			if (w.iv) out.push(winSvg(w, i));
+			if (w.iv) out.push(winSvg(w, i), '<br><button class="wreset" data-i="' + i +
+				'">whole window</button>');
 			else out.push('<p>No window: the input was read once (stdin).</p>');
 			out.push(stackHtml('waiter\'s kernel stack', w.stack), stackHtml('holder\'s kernel stack', h && h.stack));
 			out.push('</div>');
@@ -389,34 +407,130 @@
 			k.s.length + ' of ' + k.stacks + ' stacks; ' + fmt(k.all_ns) + ' in all). Click a frame to zoom, the bottom bar to go back.';
 	}
 
-	/* ---- groups: click to filter ---- */
+	/* ---- groups: a level, then click to filter ---- */
 	function setGroup(g) {
 		var figs = document.querySelectorAll('#hists .hgroup'), i, b = document.querySelectorAll('#groups button');
+		var name = g >= 0 && S.lv === D.level && lgroup(g) ? lgroup(g).name : null, any = false;
 		S.g = g;
+		/* the histograms are the report's groups: filtered when the level is theirs */
 		for (i = 0; i < figs.length; i++)
-			figs[i].style.display = g < 0 || +figs[i].dataset.g === g ? '' : 'none';
+			if (D.groups[+figs[i].dataset.g] && D.groups[+figs[i].dataset.g].name === name) any = true;
+		for (i = 0; i < figs.length; i++)
+			figs[i].style.display = !any || D.groups[+figs[i].dataset.g].name === name ? '' : 'none';
 		for (i = 0; i < b.length; i++)
 			b[i].className = +b[i].dataset.g === g ? 'on' : '';
 		drawTime();
 		drawWorst();
 	}
 	function groupButtons() {
-		var out = ['<button data-g="-1" class="on">all</button>'], i;
-		for (i = 0; i < D.groups.length && i < 50; i++)
-			out.push('<button data-g="' + i + '">' + esc(D.groups[i].name) + '</button>');
-		$('groups').innerHTML = 'Show: ' + out.join(' ');
+		var l = level(), out = ['<button data-g="-1"' + (S.g < 0 ? ' class="on"' : '') + '>all</button>'], i, lv = [];
+		for (i = 0; i < D.levels.length; i++)
+			lv.push('<option value="' + i + '"' + (i === S.lv ? ' selected' : '') + '>' + esc(D.levels[i].by) +
+				' (' + D.levels[i].ngroups + ')</option>');
+		for (i = 0; i < l.g.length; i++)
+			out.push('<button data-g="' + i + '">' + esc(l.g[i].name) + '</button>');
+		if (l.other)
+			out.push('<button data-g="' + l.g.length + '" class="other">' + esc(l.other.name) + '</button>');
+		$('groups').innerHTML = (lv.length ? 'Level: <select id="level">' + lv.join('') + '</select> ' : '') +
+			'Show: ' + out.join(' ') + (l.other ? ' <span class="note">(the ' + D.keep + ' groups of this level ' +
+			'with the most wait time, the rest summed)</span>' : '');
+	}
+	function setLevel(lv) {
+		S.lv = lv;
+		S.g = -1;
+		groupButtons();
+		setGroup(-1);
+	}
+	/* a group of the report's own (summary row, histogram): shown at the report's level */
+	function pickReportGroup(i) {
+		var l, g, name = D.groups[i] ? D.groups[i].name : null;
+		if (S.lv !== D.level && D.levels[D.level]) setLevel(D.level);
+		l = level();
+		for (g = 0; g < l.g.length && l.g[g].name !== name; g++)
+			;
+		if (g === l.g.length && !l.other) return;
+		setGroup(S.g === g ? -1 : g);
+	}
+	function groupWire() {
 		$('groups').addEventListener('click', function (ev) {
-			if (ev.target.dataset && ev.target.dataset.g !== undefined) setGroup(+ev.target.dataset.g);
+			if (ev.target.tagName === 'BUTTON' && ev.target.dataset.g !== undefined) setGroup(+ev.target.dataset.g);
+		});
+		$('groups').addEventListener('change', function (ev) {
+			if (ev.target.id === 'level') setLevel(+ev.target.value);
 		});
 		var rows = document.querySelectorAll('#summary tr');
 		Array.prototype.forEach.call(rows, function (tr, i) {
 			if (!i) return;
 			tr.style.cursor = 'pointer';
-			tr.addEventListener('click', function () { setGroup(S.g === i - 1 ? -1 : i - 1); });
+			tr.addEventListener('click', function () { pickReportGroup(i - 1); });
 		});
 		Array.prototype.forEach.call(document.querySelectorAll('#hists .hgroup h3'), function (h) {
 			h.style.cursor = 'pointer';
-			h.addEventListener('click', function () { var g = +h.parentNode.dataset.g; setGroup(S.g === g ? -1 : g); });
+			h.addEventListener('click', function () { pickReportGroup(+h.parentNode.dataset.g); });
+		});
+	}
+
+	/* ---- the windows of the longest waits: drag or wheel to zoom ---- */
+	function redrawWin(i) {
+		var el = $('window-' + D.worst[i].rank);
+		if (el) el.outerHTML = winSvg(D.worst[i], i);
+	}
+	function winZoom(i, a, b) {
+		var w = D.worst[i];
+		a = Math.max(w.w0, a);
+		b = Math.min(w.w1, b);
+		if (b - a < 10) b = a + 10;
+		WZ[i] = a <= w.w0 && b >= w.w1 ? undefined : [a, b];
+		redrawWin(i);
+	}
+	function winTime(svg, clientX) {
+		var i = +svg.dataset.i, z = WZ[i] || [D.worst[i].w0, D.worst[i].w1];
+		var x = (clientX - svg.getBoundingClientRect().left - WIN.L) / WIN.W;
+		return z[0] + Math.max(0, Math.min(1, x)) * (z[1] - z[0]);
+	}
+	function winWire() {
+		var list = $('worst-list'), drag = null, box = $('brush');
+		list.addEventListener('wheel', function (ev) {
+			var svg = ev.target.closest && ev.target.closest('svg.window'), i, z, t, f;
+			if (!svg) return;
+			ev.preventDefault();
+			i = +svg.dataset.i;
+			z = WZ[i] || [D.worst[i].w0, D.worst[i].w1];
+			t = winTime(svg, ev.clientX);
+			f = ev.deltaY < 0 ? 0.8 : 1.25;
+			winZoom(i, t - (t - z[0]) * f, t + (z[1] - t) * f);
+		}, { passive: false });
+		list.addEventListener('mousedown', function (ev) {
+			var svg = ev.target.closest && ev.target.closest('svg.window');
+			if (!svg) return;
+			ev.preventDefault();
+			drag = { i: +svg.dataset.i, x: ev.clientX, t: winTime(svg, ev.clientX), svg: svg };
+		});
+		list.addEventListener('mousemove', function (ev) {
+			var r;
+			if (!drag) return;
+			r = drag.svg.getBoundingClientRect();
+			box.style.display = 'block';
+			box.style.left = (Math.min(drag.x, ev.clientX) + window.scrollX) + 'px';
+			box.style.width = Math.abs(ev.clientX - drag.x) + 'px';
+			box.style.top = (r.top + window.scrollY) + 'px';
+			box.style.height = r.height + 'px';
+		});
+		window.addEventListener('mouseup', function (ev) {
+			var d = drag, t;
+			if (!d) return;
+			drag = null;
+			box.style.display = 'none';
+			if (Math.abs(ev.clientX - d.x) < 4) return;
+			t = winTime(d.svg, ev.clientX);
+			winZoom(d.i, Math.min(d.t, t), Math.max(d.t, t));
+		});
+		list.addEventListener('dblclick', function (ev) {
+			var svg = ev.target.closest && ev.target.closest('svg.window');
+			if (svg) winZoom(+svg.dataset.i, -Infinity, Infinity);
+		});
+		list.addEventListener('click', function (ev) {
+			if (ev.target.classList.contains('wreset')) winZoom(+ev.target.dataset.i, -Infinity, Infinity);
 		});
 	}
 
@@ -468,6 +582,8 @@
 	}
 
 	groupButtons();
+	groupWire();
+	winWire();
 	wire();
 	drawTime();
 	drawWorst();

@@ -5,7 +5,8 @@
  * script (html-page.js) draws the heatmap, the time series, the worst-wait
  * windows and the flame graphs from. Times are ns from the input's first
  * event. Its size is bounded whatever the recording's length: grids of
- * TIMEAGG_COLS x TIMEAGG_ROWS (sparse), at most HTML_GROUPS of them, the
+ * TIMEAGG_COLS x TIMEAGG_ROWS (sparse), at most LEVEL_KEEP + 1 of them per
+ * group level (levels.h: the groups with the most wait, then "other"), the
  * N longest waits with windows of at most WORST_WINDOW + WORST_HOLDERS + 1
  * intervals, the FLAME_STACKS heaviest stacks per kind. Keys are
  * documented in docs/REPORT.md ("The page's data").
@@ -13,6 +14,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "levels.h"
 #include "report.h"
 #include "stackagg.h"
 #include "stacks.h"
@@ -42,12 +44,26 @@ static int64_t rel(const struct report *r, uint64_t ts)
 	return (int64_t)(ts - r->start_ts);
 }
 
+/* The non-empty cells of one kind of a grid: column, row, count triples. */
+static void cells(FILE *f, const struct timeagg *t, const struct timeagg_col *c, int hold)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		const uint32_t *n = hold ? c[i].hold : c[i].wait;
+		for (unsigned k = 0; k < TIMEAGG_ROWS; k++)
+			if (n[k]) {
+				fprintf(f, "%s%zu,%u,%" PRIu32, sep, i, k, n[k]);
+				sep = ",";
+			}
+	}
+}
+
 /* One grid: per column acquisitions and contended waits, and the sparse cells. */
 static void grid(const struct report *r, FILE *f, const struct timeagg *t, size_t g)
 {
 	const struct timeagg_col *c = t->grid[g];
 	int marked = r->stats->contention_marked;
-	const char *sep = "";
 
 	fputs("{\"acq\":[", f);
 	for (size_t i = 0; i < t->ncols; i++)
@@ -56,20 +72,9 @@ static void grid(const struct report *r, FILE *f, const struct timeagg *t, size_
 	for (size_t i = 0; i < t->ncols; i++)
 		fprintf(f, "%s%" PRIu32, i ? "," : "", marked ? c[i].contended_marked : c[i].contended_long);
 	fputs("],\"wait\":[", f);
-	for (size_t i = 0; i < t->ncols; i++)
-		for (unsigned k = 0; k < TIMEAGG_ROWS; k++)
-			if (c[i].wait[k]) {
-				fprintf(f, "%s%zu,%u,%" PRIu32, sep, i, k, c[i].wait[k]);
-				sep = ",";
-			}
+	cells(f, t, c, 0);
 	fputs("],\"hold\":[", f);
-	sep = "";
-	for (size_t i = 0; i < t->ncols; i++)
-		for (unsigned k = 0; k < TIMEAGG_ROWS; k++)
-			if (c[i].hold[k]) {
-				fprintf(f, "%s%zu,%u,%" PRIu32, sep, i, k, c[i].hold[k]);
-				sep = ",";
-			}
+	cells(f, t, c, 1);
 	fputs("]}", f);
 }
 
@@ -106,11 +111,52 @@ static void groups(const struct report *r, FILE *f)
 		quantiles(f, &g->wait);
 		fputs(",\"hq\":", f);
 		quantiles(f, &g->hold);
-		fputs(",\"grid\":", f);
-		if (r->gta && i < r->gta->ngrid)
-			grid(r, f, r->gta, i);
-		else
+		fputc('}', f);
+	}
+	fputs("]", f);
+}
+
+/* A group of a level: its name, figures, and its grid (null: the input was read once). */
+static void level_group(const struct report *r, FILE *f, const struct level *l, size_t i,
+			const char *nm)
+{
+	const struct agg_group *g = i < l->nkept ? l->kept[i] : &l->other;
+	char name[512];
+
+	fputs("{\"name\":", f);
+	jstr(f, nm ? nm : agg_group_name(l->agg, g, name, sizeof(name)));
+	fprintf(f, ",\"acq\":%" PRIu64 ",\"waits\":%" PRIu64 ",\"holds\":%" PRIu64
+		",\"wait_ns\":%" PRIu64 ",\"hold_ns\":%" PRIu64 ",\"grid\":", report_acquisitions(g),
+		g->wait.count, g->hold.count, g->wait.total, g->hold.total);
+	if (l->gridded)
+		grid(r, f, &l->grid, i);
+	else
+		fputs("null", f);
+	fputc('}', f);
+}
+
+/* The group levels (levels.h): per level the kept groups, then the others summed. */
+static void levels(const struct report *r, FILE *f)
+{
+	const struct levels *ls = r->levels;
+	char other[64];
+
+	fprintf(f, ",\n\"level\":%zu,\"keep\":%d,\"levels\":[", ls ? ls->report : 0, LEVEL_KEEP);
+	for (size_t k = 0; ls && k < ls->n; k++) {
+		const struct level *l = &ls->l[k];
+		fprintf(f, "%s\n{\"by\":\"%s\",\"ngroups\":%zu,\"g\":[", k ? "," : "", l->name,
+			l->ngroups);
+		for (size_t i = 0; i < l->nkept; i++) {
+			fputs(i ? ",\n" : "\n", f);
+			level_group(r, f, l, i, NULL);
+		}
+		fputs("],\"other\":", f);
+		if (l->ngroups > l->nkept) {
+			snprintf(other, sizeof(other), "(%zu other groups)", l->ngroups - l->nkept);
+			level_group(r, f, l, l->nkept, other);
+		} else {
 			fputs("null", f);
+		}
 		fputc('}', f);
 	}
 	fputs("]", f);
@@ -205,7 +251,11 @@ static void worst(const struct report *r, FILE *f)
 		const struct worst_wait *x = &w->w[i];
 		fprintf(f, "%s\n{\"rank\":%zu,", i ? "," : "", i + 1);
 		task(r, f, x->iv.tid);
-		fprintf(f, ",\"group\":%ld,\"memcg\":", group_of(r, &x->iv));
+		fprintf(f, ",\"group\":%ld,\"lg\":[", group_of(r, &x->iv));
+		for (size_t k = 0; r->levels && k < r->levels->n; k++)
+			fprintf(f, "%s%zu", k ? "," : "", level_index(&r->levels->l[k], x->iv.tid,
+								     x->iv.mm, x->iv.memcg));
+		fputs("],\"memcg\":", f);
 		jstr(f, meta_memcg_name(r->meta, x->iv.memcg, buf, sizeof(buf)));
 		fprintf(f, ",\"mm\":\"0x%" PRIx64 "\",\"start\":%" PRId64 ",\"dur\":%" PRIu64
 			",\"write\":%d,\"failed\":%d,\"stack\":", x->iv.mm, rel(r, x->iv.start_ts),
@@ -251,11 +301,12 @@ void out_html_data(const struct report *r, FILE *f)
 		",\"contended\":\"%s\"", r->format, agg_by_name(r->agg->by), r->stats->events,
 		r->duration_ns, r->stats->contention_marked ? "lock:contention_begin inside the wait" :
 		"wait > 10 us");
-	fprintf(f, ",\"limits\":{\"cols\":%d,\"groups\":%zu,\"window\":%d,\"holders\":%d,"
-		"\"flame\":%d}", TIMEAGG_COLS, r->gta ? r->gta->ngrid : 0, WORST_WINDOW,
+	fprintf(f, ",\"limits\":{\"cols\":%d,\"groups\":%d,\"window\":%d,\"holders\":%d,"
+		"\"flame\":%d}", TIMEAGG_COLS, LEVEL_KEEP, WORST_WINDOW,
 		WORST_HOLDERS, FLAME_STACKS);
 	time_members(r, f);
 	groups(r, f);
+	levels(r, f);
 	worst(r, f);
 	fputs(",\n\"flame\":", f);
 	if (r->has_stacks && r->sa) {

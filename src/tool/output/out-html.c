@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "levels.h"
 #include "ob.h"
 #include "report.h"
 #include "timeagg.h"
@@ -36,14 +37,11 @@ struct hist_axes {
 
 static void hist_extent(const struct hist *h, struct hist_axes *ax)
 {
-	uint64_t b[HIST_LOG2_US];
+	uint64_t b[HIST_LOG2_US], max;
+	int last = hist_log2_us_rows(h, b, &max);
 
-	hist_log2_us(h, b);
-	for (int k = 0; k < HIST_LOG2_US; k++)
-		if (b[k]) {
-			ax->last = k > ax->last ? k : ax->last;
-			ax->max = b[k] > ax->max ? b[k] : ax->max;
-		}
+	ax->last = last > ax->last ? last : ax->last;
+	ax->max = max > ax->max ? max : ax->max;
 }
 
 #define HX 34		/* left margin */
@@ -193,18 +191,25 @@ static const char css[] =
 static void downsample_note(const struct report *r, FILE *f)
 {
 	const struct timeagg *t = r->ta;
+	const struct levels *ls = r->levels;
 
 	fprintf(f, "<p class=\"note\" id=\"downsample\">How this page stays small: time is cut into "
 		"at most %d intervals (here %zu of %" PRIu64 ".%03" PRIu64 " ms: the interval doubles "
 		"until the recording fits), latency into %d rows (two per octave); each cell keeps a "
-		"count. The per-group time charts cover the first %zu groups of the order%s. Each of the "
+		"count. The time charts can show one group at a level of your choice; each level keeps "
+		"the %d groups with the most wait time, each with its own charts, and sums the rest as "
+		"one \"other\" group (here:", TIMEAGG_COLS, t->ncols, t->width / 1000000,
+		t->width / 1000 % 1000, TIMEAGG_ROWS, LEVEL_KEEP);
+	for (size_t i = 0; ls && i < ls->n; i++)
+		fprintf(f, "%s %s %zu of %zu", i ? "," : "", ls->l[i].name, ls->l[i].nkept,
+			ls->l[i].ngroups);
+	fprintf(f, ")%s. Each of the "
 		"%zu longest waits shows at most %d intervals of its mm around it (the last %d before "
 		"it, the first %d during it plus up to %d holds of others overlapping it, the first %d "
 		"after it); the flame graphs keep the 500 stacks with the most time per kind and "
 		"sum the rest as \"(other stacks)\". Histograms and the tables are exact.</p>\n",
-		TIMEAGG_COLS, t->ncols, t->width / 1000000, t->width / 1000 % 1000, TIMEAGG_ROWS,
-		r->gta ? r->gta->ngrid : 0,
-		r->gta ? "" : " (none here: the input was read once, from stdin)",
+		ls && ls->n && ls->l[0].gridded ? "" :
+		"; no per-group charts here: the input was read once, from stdin",
 		r->worst->n, WORST_WINDOW, WORST_BEFORE, WORST_DURING, WORST_HOLDERS, WORST_AFTER);
 }
 

@@ -20,6 +20,7 @@
 
 struct stackagg;
 struct timeagg;
+struct levels;
 struct ctr_pods;
 struct worst;
 
@@ -39,8 +40,8 @@ struct report {
 	struct blame_result *br;
 	uint64_t start_ts;		/* ns: the input's first event (the page's time 0) */
 	const struct timeagg *ta;	/* --html: the whole recording over time (grid 0) */
-	const struct timeagg *gta;	/* --html: grid i for groups[i], i < gta->ngrid; NULL:
-					   the input could not be read twice (stdin) */
+	const struct levels *levels;	/* --html: the group levels (levels.h); their grids
+					   are filled when the input was read twice (not stdin) */
 	const struct worst *worst;	/* --html: the longest waits (their windows: worst->windows) */
 	struct stackagg *sa;		/* --stacks, --html: sums per kernel stack (stackagg_top sorts in it) */
 	int has_stacks;			/* the input had stack events or STACK entries */
