@@ -92,21 +92,102 @@ static int ring_push(struct watch *w, const struct mml_event *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- lost events */
+
+#define LOSS_MAX	65536	/* spans kept; past it a new span widens the newest */
+
+/* Is there a span of loss, on any CPU, that overlaps [s, e]? */
+static int lost_in(const struct watch *w, uint64_t s, uint64_t e)
+{
+	for (size_t i = 0; i < w->nloss; i++)
+		if (w->loss[i].from_ts <= e && w->loss[i].to_ts >= s)
+			return 1;
+	return 0;
+}
+
+/* Spans that ended before anything a crossing or an incident can still reach go. */
+static void loss_prune(struct watch *w)
+{
+	uint64_t h = 2 * horizon(w);
+	uint64_t keep = w->newest_ts > h ? w->newest_ts - h : 0;
+	size_t k = 0;
+
+	if (w->open && w->inc_start < keep + horizon(w))
+		keep = w->inc_start > horizon(w) ? w->inc_start - horizon(w) : 0;
+	for (size_t i = 0; i < w->nloss; i++)
+		if (w->loss[i].to_ts >= keep)
+			w->loss[k++] = w->loss[i];
+	w->nloss = k;
+}
+
+void watch_lost(struct watch *w, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
+{
+	w->lost += count;
+	if (w->nloss == w->loss_cap)
+		loss_prune(w);
+	if (w->nloss == w->loss_cap && w->loss_cap < LOSS_MAX) {
+		size_t n = w->loss_cap ? w->loss_cap * 2 : 256;
+		void *p = realloc(w->loss, n * sizeof(*w->loss));
+		if (p) {
+			w->loss = p;
+			w->loss_cap = n;
+		}
+	}
+	if (w->nloss == w->loss_cap) {
+		if (!w->nloss)
+			return;			/* no memory at all: counted, not placed */
+		struct watch_loss *l = &w->loss[w->nloss - 1];	/* wider, never narrower */
+		l->count += count;
+		if (from_ts < l->from_ts)
+			l->from_ts = from_ts;
+		if (to_ts > l->to_ts)
+			l->to_ts = to_ts;
+		return;
+	}
+	w->loss[w->nloss++] = (struct watch_loss){ cpu, count, from_ts, to_ts };
+}
+
 /* ---------------------------------------------------------------- detection */
+
+static uint64_t cross_len(const struct watch_crossing *c)
+{
+	return c->end_ts - c->start_ts;
+}
+
+/* Keep the incident's crossings; past WATCH_CROSSINGS, the longest. */
+static void add_crossing(struct watch *w, const struct watch_crossing *c)
+{
+	unsigned k = 0;
+
+	if (w->ncross < WATCH_CROSSINGS) {
+		w->cross[w->ncross++] = *c;
+		return;
+	}
+	for (unsigned i = 1; i < w->ncross; i++)
+		if (cross_len(&w->cross[i]) < cross_len(&w->cross[k]))
+			k = i;
+	if (cross_len(c) > cross_len(&w->cross[k]))
+		w->cross[k] = *c;
+}
 
 static void on_crossing(struct watch *w, const struct pair_interval *iv, int is_hold)
 {
 	uint64_t dur = iv->end_ts - iv->start_ts;
+	struct watch_crossing c = { iv->tid, iv->mm, iv->start_ts, iv->end_ts, is_hold };
 
 	w->crossings++;
 	if (w->open) {
 		uint64_t end = iv->end_ts + w->o.after_ns;
+		/* known suspect already: named by it only if nothing better, the window not stretched */
+		if (lost_in(w, iv->start_ts, iv->end_ts))
+			end = w->inc_end;
 		if (end > w->inc_start + MAX_WINDOW_NS)
 			end = w->inc_start + MAX_WINDOW_NS;
 		if (end > w->inc_end)
 			w->inc_end = end;
 		if (dur > w->worst.end_ts - w->worst.start_ts)
-			w->worst = (struct watch_crossing){ iv->tid, iv->mm, iv->start_ts, iv->end_ts, is_hold };
+			w->worst = c;
+		add_crossing(w, &c);
 		w->inc_crossings++;
 		return;
 	}
@@ -119,7 +200,9 @@ static void on_crossing(struct watch *w, const struct pair_interval *iv, int is_
 	w->open = 1;
 	w->inc_start = iv->start_ts > w->o.before_ns ? iv->start_ts - w->o.before_ns : 0;
 	w->inc_end = iv->end_ts + w->o.after_ns;
-	w->worst = (struct watch_crossing){ iv->tid, iv->mm, iv->start_ts, iv->end_ts, is_hold };
+	w->worst = c;
+	w->ncross = 0;
+	add_crossing(w, &c);
 	w->inc_crossings = 1;
 }
 
@@ -338,6 +421,28 @@ static int analyse(struct watch *w, const struct mml_event *ev, size_t n, struct
 	return rc;
 }
 
+/*
+ * The crossing the incident is named by: its longest that no loss overlaps;
+ * if every one is overlapped, the longest, and the incident is suspect.
+ */
+static int choose_crossing(struct watch *w)
+{
+	int best = -1;
+
+	for (unsigned i = 0; i < w->ncross; i++) {
+		const struct watch_crossing *c = &w->cross[i];
+		if (lost_in(w, c->start_ts, c->end_ts))
+			continue;
+		if (best < 0 || cross_len(c) > cross_len(&w->cross[best]))
+			best = (int)i;
+	}
+	if (best >= 0) {
+		w->worst = w->cross[best];
+		return 0;
+	}
+	return 1;
+}
+
 /* ---------------------------------------------------------------- the file */
 
 static int cmp_u64(const void *x, const void *y)
@@ -424,6 +529,30 @@ static void write_info(struct watch *w, struct mml_writer *mw, const struct watc
 	mml_writer_info(mw, "incident_crossings", buf);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)w->ring_dropped);
 	mml_writer_info(mw, "ring_dropped", buf);
+	if (inc->suspect)
+		mml_writer_info(mw, "incident_suspect", "events lost where they could make the crossing");
+}
+
+/* The loss of the window, one LOST entry per CPU (spans that overlap it). The total. */
+static uint64_t window_lost(const struct watch *w, struct mml_writer *mw)
+{
+	uint64_t total = 0;
+	uint32_t maxcpu = 0;
+
+	for (size_t i = 0; i < w->nloss; i++)
+		if (w->loss[i].cpu > maxcpu)
+			maxcpu = w->loss[i].cpu;
+	for (uint32_t cpu = 0; w->nloss && cpu <= maxcpu; cpu++) {
+		uint64_t n = 0;
+		for (size_t i = 0; i < w->nloss; i++)
+			if (w->loss[i].cpu == cpu && w->loss[i].from_ts <= w->inc_end &&
+			    w->loss[i].to_ts >= w->inc_start)
+				n += w->loss[i].count;
+		if (n && mw)
+			mml_writer_lost(mw, cpu, n);
+		total += n;
+	}
+	return total;
 }
 
 /* Events of the window, per CPU stream. */
@@ -509,8 +638,14 @@ static int write_incident(struct watch *w)
 		if (e->ts >= w->inc_start && e->ts <= w->inc_end)
 			ev[n++] = *e;
 	}
+	inc.suspect = choose_crossing(w);
 	if (analyse(w, ev, n, &inc))
 		rc = -1;
+	/* no holder seen, and events lost since before the wait: the holder's may be those */
+	if (!inc.suspect && !inc.is_hold && !inc.nholders &&
+	    lost_in(w, w->worst.start_ts > horizon(w) ? w->worst.start_ts - horizon(w) : 0, w->worst.end_ts))
+		inc.suspect = 1;
+	inc.lost = window_lost(w, NULL);
 	inc.realtime_ns = mono_to_real(w->worst.end_ts);
 	inc.events = n;
 
@@ -532,7 +667,8 @@ static int write_incident(struct watch *w)
 	if (mw) {
 		write_info(w, mw, &inc);
 		werr = write_meta(w, mw, ev, n) || write_events(mw, ev, n);
-		werr |= mml_writer_close(mw, n, 0) != 0;
+		window_lost(w, mw);
+		werr |= mml_writer_close(mw, n, inc.lost) != 0;
 	}
 	free(ev);
 	struct stat st;
@@ -552,7 +688,10 @@ static int write_incident(struct watch *w)
 		return rc;
 	}
 	w->bytes += (uint64_t)st.st_size;
-	w->incidents++;
+	if (inc.suspect)
+		w->suspects++;
+	else
+		w->incidents++;
 	inc.file = path;
 	if (w->cb)
 		w->cb(w->cb_ctx, &inc);
@@ -585,6 +724,8 @@ void watch_fini(struct watch *w)
 {
 	pair_fini(&w->pair);
 	u64map_free(&w->wait_mm);
+	free(w->loss);
+	w->loss = NULL;
 	free(w->ring.ev);
 	w->ring.ev = NULL;
 }

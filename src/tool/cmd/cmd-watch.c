@@ -199,14 +199,16 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 			printf("%s", i ? "," : "");
 			json_party(inc, &inc->holders[i], 1);
 		}
-		printf("],\"crossings\":%u,\"events\":%llu,\"file\":", inc->crossings,
+		printf("],\"crossings\":%u,\"suspect\":%s,\"lost\":%llu,\"events\":%llu,\"file\":",
+		       inc->crossings, inc->suspect ? "true" : "false", (unsigned long long)inc->lost,
 		       (unsigned long long)inc->events);
 		ob_json_file(stdout, inc->file);
 		printf("}\n");
 	} else {
 		localtime_r(&sec, &tm);
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		printf("%s.%03u %s %.1f ms: ", when, ms, inc->is_hold ? "hold" : "wait",
+		printf("%s.%03u %s%s %.1f ms: ", when, ms, inc->suspect ? "SUSPECT " : "",
+		       inc->is_hold ? "hold" : "wait",
 		       (inc->is_hold ? inc->holders[0].ns : inc->waiter.ns) / 1e6);
 		if (has_waiter)
 			text_party(inc, &inc->waiter);
@@ -223,6 +225,9 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 			text_stack(inc, "waiter", inc->waiter.stack);
 		if (inc->nholders)
 			text_stack(inc, "holder", inc->holders[0].stack);
+		if (inc->lost)
+			printf(" | %llu events lost%s", (unsigned long long)inc->lost,
+			       inc->suspect ? " where they could make this crossing" : " in the window");
 		printf(" | %s\n", inc->file);
 	}
 	fflush(stdout);
@@ -234,6 +239,13 @@ struct run {
 	double last;
 	int ended;
 };
+
+static void sink_lost(void *ctx, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
+{
+	struct run *r = ctx;
+
+	watch_lost(r->w, cpu, count, from_ts, to_ts);
+}
 
 static int sink_events(void *ctx, const struct mml_event *ev, size_t n)
 {
@@ -426,7 +438,7 @@ int cmd_watch(int argc, char **argv)
 	sig_install();
 	struct backend_opts bo = { .need = BACKEND_CAP_EVENTS | BACKEND_CAP_STACKS, .impl_opts = &a.ro,
 				   .prog = PROG };
-	struct backend_sink sink = { .events = sink_events, .ctx = &run };
+	struct backend_sink sink = { .events = sink_events, .lost = sink_lost, .ctx = &run };
 	b = backend_open("tracefs", &bo, &sink, meta, err, sizeof(err), NULL, 0);
 	if (!b) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -445,9 +457,9 @@ int cmd_watch(int argc, char **argv)
 	progress_clear();
 	backend_close(b);
 	b = NULL;
-	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written, %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
+	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written (and %u suspect: events lost), %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
 		(unsigned long long)res.events, (unsigned long long)res.lost,
-		w.incidents, w.incidents == 1 ? "" : "s", (unsigned long long)w.crossings,
+		w.incidents, w.incidents == 1 ? "" : "s", w.suspects, (unsigned long long)w.crossings,
 		(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
 	if (w.write_errors)
 		rc = 1;
