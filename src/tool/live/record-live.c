@@ -25,14 +25,17 @@ static int deliver(void *ctx, const struct mml_event *ev, size_t n)
 {
 	struct rec *r = ctx;
 
-	if (r->is_windows)
-		return live_events(&r->win, ev, n);
+	if (r->is_windows) {
+		/* both: the exporter's windows and its incidents (watch.h) */
+		int rc = r->b->sink.events ? r->b->sink.events(r->b->sink.ctx, ev, n) : 0;
+		return rc ? rc : live_events(&r->win, ev, n);
+	}
 	return r->b->sink.events(r->b->sink.ctx, ev, n);
 }
 
 void rec_tell_lost(struct rec *r, int cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
 {
-	if (!r->is_live || r->is_windows || !r->b || !r->b->sink.lost || !count)
+	if (!r->is_live || !r->b || !r->b->sink.lost || !count)
 		return;
 	r->cpu[cpu].lost_told += count;
 	r->b->sink.lost(r->b->sink.ctx, (uint32_t)cpu, count, from_ts, to_ts);
