@@ -226,14 +226,36 @@ static int fix_stack_mm(struct watch *w, struct mml_event *e)
 
 	switch (e->type) {
 	case MML_EV_START_LOCKING:
-		if (w->wait_mm.n > 65536)	/* waits whose end was lost: start afresh */
+		if (w->wait_mm.n > 65536) {	/* waits whose end was lost: start afresh */
 			u64map_free(&w->wait_mm);
+			u64map_free(&w->wait_ts);
+		}
 		if (!(mm = u64map_get(&w->wait_mm, e->tid, 1)))
 			return -1;
 		*mm = e->mm;
+		if (!(mm = u64map_get(&w->wait_ts, e->tid, 1)))
+			return -1;
+		*mm = e->ts;
 		break;
 	case MML_EV_ACQUIRE_RETURNED:
 		u64map_del(&w->wait_mm, e->tid);
+		u64map_del(&w->wait_ts, e->tid);
+		if (!(e->flags & MML_F_SUCCESS))
+			break;
+		if (w->hold_mm.n > 65536) {	/* holds whose release was lost */
+			u64map_free(&w->hold_mm);
+			u64map_free(&w->hold_ts);
+		}
+		if (!(mm = u64map_get(&w->hold_mm, e->tid, 1)))
+			return -1;
+		*mm = e->mm;
+		if (!(mm = u64map_get(&w->hold_ts, e->tid, 1)))
+			return -1;
+		*mm = e->ts;
+		break;
+	case MML_EV_RELEASED:
+		u64map_del(&w->hold_mm, e->tid);
+		u64map_del(&w->hold_ts, e->tid);
 		break;
 	case MML_EV_STACK:
 		if ((mm = u64map_get(&w->wait_mm, e->tid, 0)))
@@ -245,10 +267,100 @@ static int fix_stack_mm(struct watch *w, struct mml_event *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- read holders' stacks */
+
+static const struct watch_probe *probe_find(const struct watch *w, uint32_t tid, uint64_t hold_ts)
+{
+	unsigned n = w->nprobe < WATCH_PROBES ? w->nprobe : WATCH_PROBES;
+
+	for (unsigned i = 0; i < n; i++)
+		if (w->probe[i].tid == tid && w->probe[i].hold_ts == hold_ts)
+			return &w->probe[i];
+	return NULL;
+}
+
+/* /proc/TID/stack ("[<0>] func+0x1a/0x80" lines) into a meta stack id; 0: none. */
+static uint32_t read_proc_stack(struct watch *w, uint32_t tid)
+{
+	char path[64], line[256], *sym[STACK_MAX_FRAMES];
+	unsigned n = 0;
+	uint32_t id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stack", tid);
+	if (!(f = fopen(path, "re"))) {
+		if (errno == EACCES || errno == EPERM) {
+			fprintf(stderr, "%s: %s: %s: holders of the lock for read get no stack "
+				"(it needs root)\n", w->o.prog, path, strerror(errno));
+			w->probe_off = 1;
+		}
+		return 0;
+	}
+	while (n < STACK_MAX_FRAMES && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ']');
+		if (!p)
+			continue;
+		p += 1 + strspn(p + 1, " ");
+		p[strcspn(p, "\n")] = '\0';
+		if (*p && !(sym[n++] = strdup(p)))
+			n--;
+	}
+	if (ferror(f) && !n && (errno == EACCES || errno == EPERM)) {
+		fprintf(stderr, "%s: %s: %s: holders of the lock for read get no stack (it needs root)\n",
+			w->o.prog, path, strerror(errno));
+		w->probe_off = 1;
+	}
+	fclose(f);
+	if (n)
+		id = stacktab_intern(meta_stacks(w->meta), NULL, (const char *const *)sym, n, NULL);
+	for (unsigned i = 0; i < n; i++)
+		free(sym[i]);
+	return id;
+}
+
+/* Waits open past the threshold: read the stacks of their mm's holders, once per hold. */
+static void probe_holders(struct watch *w)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!w->o.wait_over_ns || w->probe_off)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (struct u64map_ent *e = u64map_tab_next(&w->wait_ts, NULL); e; e = u64map_tab_next(&w->wait_ts, e)) {
+		uint64_t *mm, *done;
+		if (now < e->val || now - e->val <= w->o.wait_over_ns)
+			continue;
+		if ((done = u64map_get(&w->probed, e->key, 0)) && *done == e->val)
+			continue;
+		if (!(mm = u64map_get(&w->wait_mm, e->key, 0)))
+			continue;
+		if (w->probed.n > 65536)
+			u64map_free(&w->probed);
+		if ((done = u64map_get(&w->probed, e->key, 1)))
+			*done = e->val;
+		for (struct u64map_ent *h = u64map_tab_next(&w->hold_mm, NULL); h;
+		     h = u64map_tab_next(&w->hold_mm, h)) {
+			uint64_t *hts = u64map_get(&w->hold_ts, h->key, 0);
+			if (h->val != *mm || h->key == e->key || !hts || probe_find(w, (uint32_t)h->key, *hts))
+				continue;
+			uint32_t id = read_proc_stack(w, (uint32_t)h->key);
+			if (w->probe_off)
+				return;
+			if (!id)
+				continue;
+			w->probe[w->nprobe % WATCH_PROBES] = (struct watch_probe){ (uint32_t)h->key, id, *hts };
+			w->nprobe++;
+		}
+	}
+}
+
 /* ---------------------------------------------------------------- the incident */
 
 struct analysis {
 	const struct watch_crossing *c;
+	const struct watch *w;
 	struct watch_party waiter;	/* the crossing wait, or the longest wait behind a crossing hold */
 	int have_waiter;
 	uint64_t ws, we;		/* the wait blamed */
@@ -340,11 +452,20 @@ static void an_holders(struct analysis *a)
 		if (len > p->ns) {
 			p->ns = len;
 			p->memcg = a->holds[i].memcg;
-			if (a->holds[i].stack || !p->stack)
+			if (a->holds[i].stack || !p->stack) {
 				p->stack = a->holds[i].stack;
+				p->stack_proc = 0;
+			}
 		}
 		if (!p->stack)
 			p->stack = a->holds[i].stack;
+		if (!p->stack) {	/* a read hold: its stack read from /proc while the wait was long */
+			const struct watch_probe *pr = probe_find(a->w, a->holds[i].tid, a->holds[i].s);
+			if (pr) {
+				p->stack = pr->stack;
+				p->stack_proc = 1;
+			}
+		}
 	}
 }
 
@@ -368,7 +489,7 @@ static void name_party(const struct watch *w, struct watch_party *p)
 /* Pair the window's events again: the waiter and its holders into inc. -1: out of memory. */
 static int analyse(struct watch *w, const struct mml_event *ev, size_t n, struct watch_incident *inc)
 {
-	struct analysis a = { .c = &w->worst };
+	struct analysis a = { .c = &w->worst, .w = w };
 	struct pair p;
 	int rc = 0;
 
@@ -724,6 +845,10 @@ void watch_fini(struct watch *w)
 {
 	pair_fini(&w->pair);
 	u64map_free(&w->wait_mm);
+	u64map_free(&w->wait_ts);
+	u64map_free(&w->hold_mm);
+	u64map_free(&w->hold_ts);
+	u64map_free(&w->probed);
 	free(w->loss);
 	w->loss = NULL;
 	free(w->ring.ev);
@@ -757,6 +882,7 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 
 int watch_tick(struct watch *w, uint64_t now_ts)
 {
+	probe_holders(w);
 	if (w->open && now_ts > w->inc_end && write_incident(w))
 		return -1;
 	return done(w);

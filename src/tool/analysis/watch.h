@@ -33,6 +33,12 @@
  * max_incidents. Each file carries the loss of its window per CPU (LOST
  * blocks: spans that overlap it).
  *
+ * Read holders' stacks: the kernel takes stacks only on write acquisitions
+ * and contended waits, so a task holding the lock for read has none. At
+ * each watch_tick, a wait still open past wait_over_ns has the holders of
+ * its mm read from /proc/TID/stack (root only; said once if unreadable),
+ * once per hold; the analysis gives such a stack to a hold that has none.
+ *
  * Stacks: events of type MML_EV_STACK are kept with the others. A stack
  * taken on lock:contention_begin (the back-end's watch_stacks mode) carries
  * the lock's address as mm; it is given the mm of its task's open wait here,
@@ -72,6 +78,7 @@ struct watch_party {
 	uint64_t ns;				/* wait ns (waiter), longest overlapping hold ns (holder) */
 	uint64_t blamed_ns;			/* holder: overlap of its holds with the wait */
 	uint32_t stack;				/* meta stack id, 0: none */
+	int stack_proc;				/* holder: read from /proc/TID/stack while it held */
 };
 
 struct watch_incident {
@@ -107,6 +114,13 @@ struct watch_loss {
 };
 
 #define WATCH_CROSSINGS	256	/* crossings of one incident looked at (the longest kept) */
+#define WATCH_PROBES	256	/* holder stacks read from /proc, the newest kept */
+
+/* A holder's stack read from /proc/TID/stack while a wait behind it was over the threshold. */
+struct watch_probe {
+	uint32_t tid, stack;
+	uint64_t hold_ts;		/* start of the hold it was read in */
+};
 
 struct watch {
 	struct watch_opts o;
@@ -116,6 +130,12 @@ struct watch {
 	struct watch_ring ring;
 	struct pair pair;
 	struct u64map wait_mm;		/* tid -> mm of its open wait */
+	struct u64map wait_ts;		/* tid -> start of its open wait */
+	struct u64map hold_mm, hold_ts;	/* tid -> mm, start of its open hold */
+	struct u64map probed;		/* waiter tid -> start of the wait its holders were read for */
+	struct watch_probe probe[WATCH_PROBES];
+	unsigned nprobe;		/* probes made (probe[nprobe % WATCH_PROBES] next) */
+	int probe_off;			/* /proc/TID/stack unreadable: said once, not tried again */
 	int open;			/* an incident is collecting */
 	uint64_t inc_start, inc_end;	/* its window (event clock) */
 	struct watch_crossing worst;	/* the crossing it is named by */

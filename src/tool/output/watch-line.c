@@ -75,7 +75,8 @@ static void json_party(FILE *f, const struct watch_incident *inc, const struct w
 	fprintf(f, ",\"mode\":\"%s\",\"%s\":%.3f", p->write ? "write" : "read", holder ? "hold_ms" : "wait_ms",
 	       p->ns / 1e6);
 	if (holder)
-		fprintf(f, ",\"blamed_ms\":%.3f", p->blamed_ns / 1e6);
+		fprintf(f, ",\"blamed_ms\":%.3f,\"stack_proc\":%s", p->blamed_ns / 1e6,
+			p->stack_proc ? "true" : "false");
 	fprintf(f, ",\"stack\":[");
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "%s", i ? "," : "");
@@ -132,7 +133,8 @@ void watch_line(FILE *f, const struct watch_incident *inc, int json)
 		if (has_waiter)
 			text_stack(f, inc, "waiter", inc->waiter.stack);
 		if (inc->nholders)
-			text_stack(f, inc, "holder", inc->holders[0].stack);
+			text_stack(f, inc, inc->holders[0].stack_proc ? "holder (/proc)" : "holder",
+				   inc->holders[0].stack);
 		if (inc->lost)
 			fprintf(f, " | %llu events lost%s", (unsigned long long)inc->lost,
 			       inc->suspect ? " where they could make this crossing" : " in the window");
