@@ -92,21 +92,102 @@ static int ring_push(struct watch *w, const struct mml_event *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- lost events */
+
+#define LOSS_MAX	65536	/* spans kept; past it a new span widens the newest */
+
+/* Is there a span of loss, on any CPU, that overlaps [s, e]? */
+static int lost_in(const struct watch *w, uint64_t s, uint64_t e)
+{
+	for (size_t i = 0; i < w->nloss; i++)
+		if (w->loss[i].from_ts <= e && w->loss[i].to_ts >= s)
+			return 1;
+	return 0;
+}
+
+/* Spans that ended before anything a crossing or an incident can still reach go. */
+static void loss_prune(struct watch *w)
+{
+	uint64_t h = 2 * horizon(w);
+	uint64_t keep = w->newest_ts > h ? w->newest_ts - h : 0;
+	size_t k = 0;
+
+	if (w->open && w->inc_start < keep + horizon(w))
+		keep = w->inc_start > horizon(w) ? w->inc_start - horizon(w) : 0;
+	for (size_t i = 0; i < w->nloss; i++)
+		if (w->loss[i].to_ts >= keep)
+			w->loss[k++] = w->loss[i];
+	w->nloss = k;
+}
+
+void watch_lost(struct watch *w, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
+{
+	w->lost += count;
+	if (w->nloss == w->loss_cap)
+		loss_prune(w);
+	if (w->nloss == w->loss_cap && w->loss_cap < LOSS_MAX) {
+		size_t n = w->loss_cap ? w->loss_cap * 2 : 256;
+		void *p = realloc(w->loss, n * sizeof(*w->loss));
+		if (p) {
+			w->loss = p;
+			w->loss_cap = n;
+		}
+	}
+	if (w->nloss == w->loss_cap) {
+		if (!w->nloss)
+			return;			/* no memory at all: counted, not placed */
+		struct watch_loss *l = &w->loss[w->nloss - 1];	/* wider, never narrower */
+		l->count += count;
+		if (from_ts < l->from_ts)
+			l->from_ts = from_ts;
+		if (to_ts > l->to_ts)
+			l->to_ts = to_ts;
+		return;
+	}
+	w->loss[w->nloss++] = (struct watch_loss){ cpu, count, from_ts, to_ts };
+}
+
 /* ---------------------------------------------------------------- detection */
+
+static uint64_t cross_len(const struct watch_crossing *c)
+{
+	return c->end_ts - c->start_ts;
+}
+
+/* Keep the incident's crossings; past WATCH_CROSSINGS, the longest. */
+static void add_crossing(struct watch *w, const struct watch_crossing *c)
+{
+	unsigned k = 0;
+
+	if (w->ncross < WATCH_CROSSINGS) {
+		w->cross[w->ncross++] = *c;
+		return;
+	}
+	for (unsigned i = 1; i < w->ncross; i++)
+		if (cross_len(&w->cross[i]) < cross_len(&w->cross[k]))
+			k = i;
+	if (cross_len(c) > cross_len(&w->cross[k]))
+		w->cross[k] = *c;
+}
 
 static void on_crossing(struct watch *w, const struct pair_interval *iv, int is_hold)
 {
 	uint64_t dur = iv->end_ts - iv->start_ts;
+	struct watch_crossing c = { iv->tid, iv->mm, iv->start_ts, iv->end_ts, is_hold };
 
 	w->crossings++;
 	if (w->open) {
 		uint64_t end = iv->end_ts + w->o.after_ns;
+		/* known suspect already: named by it only if nothing better, the window not stretched */
+		if (lost_in(w, iv->start_ts, iv->end_ts))
+			end = w->inc_end;
 		if (end > w->inc_start + MAX_WINDOW_NS)
 			end = w->inc_start + MAX_WINDOW_NS;
 		if (end > w->inc_end)
 			w->inc_end = end;
 		if (dur > w->worst.end_ts - w->worst.start_ts)
-			w->worst = (struct watch_crossing){ iv->tid, iv->mm, iv->start_ts, iv->end_ts, is_hold };
+			w->worst = c;
+		add_crossing(w, &c);
 		w->inc_crossings++;
 		return;
 	}
@@ -119,7 +200,9 @@ static void on_crossing(struct watch *w, const struct pair_interval *iv, int is_
 	w->open = 1;
 	w->inc_start = iv->start_ts > w->o.before_ns ? iv->start_ts - w->o.before_ns : 0;
 	w->inc_end = iv->end_ts + w->o.after_ns;
-	w->worst = (struct watch_crossing){ iv->tid, iv->mm, iv->start_ts, iv->end_ts, is_hold };
+	w->worst = c;
+	w->ncross = 0;
+	add_crossing(w, &c);
 	w->inc_crossings = 1;
 }
 
@@ -143,14 +226,36 @@ static int fix_stack_mm(struct watch *w, struct mml_event *e)
 
 	switch (e->type) {
 	case MML_EV_START_LOCKING:
-		if (w->wait_mm.n > 65536)	/* waits whose end was lost: start afresh */
+		if (w->wait_mm.n > 65536) {	/* waits whose end was lost: start afresh */
 			u64map_free(&w->wait_mm);
+			u64map_free(&w->wait_ts);
+		}
 		if (!(mm = u64map_get(&w->wait_mm, e->tid, 1)))
 			return -1;
 		*mm = e->mm;
+		if (!(mm = u64map_get(&w->wait_ts, e->tid, 1)))
+			return -1;
+		*mm = e->ts;
 		break;
 	case MML_EV_ACQUIRE_RETURNED:
 		u64map_del(&w->wait_mm, e->tid);
+		u64map_del(&w->wait_ts, e->tid);
+		if (!(e->flags & MML_F_SUCCESS))
+			break;
+		if (w->hold_mm.n > 65536) {	/* holds whose release was lost */
+			u64map_free(&w->hold_mm);
+			u64map_free(&w->hold_ts);
+		}
+		if (!(mm = u64map_get(&w->hold_mm, e->tid, 1)))
+			return -1;
+		*mm = e->mm;
+		if (!(mm = u64map_get(&w->hold_ts, e->tid, 1)))
+			return -1;
+		*mm = e->ts;
+		break;
+	case MML_EV_RELEASED:
+		u64map_del(&w->hold_mm, e->tid);
+		u64map_del(&w->hold_ts, e->tid);
 		break;
 	case MML_EV_STACK:
 		if ((mm = u64map_get(&w->wait_mm, e->tid, 0)))
@@ -162,10 +267,100 @@ static int fix_stack_mm(struct watch *w, struct mml_event *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- read holders' stacks */
+
+static const struct watch_probe *probe_find(const struct watch *w, uint32_t tid, uint64_t hold_ts)
+{
+	unsigned n = w->nprobe < WATCH_PROBES ? w->nprobe : WATCH_PROBES;
+
+	for (unsigned i = 0; i < n; i++)
+		if (w->probe[i].tid == tid && w->probe[i].hold_ts == hold_ts)
+			return &w->probe[i];
+	return NULL;
+}
+
+/* /proc/TID/stack ("[<0>] func+0x1a/0x80" lines) into a meta stack id; 0: none. */
+static uint32_t read_proc_stack(struct watch *w, uint32_t tid)
+{
+	char path[64], line[256], *sym[STACK_MAX_FRAMES];
+	unsigned n = 0;
+	uint32_t id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stack", tid);
+	if (!(f = fopen(path, "re"))) {
+		if (errno == EACCES || errno == EPERM) {
+			fprintf(stderr, "%s: %s: %s: holders of the lock for read get no stack "
+				"(it needs root)\n", w->o.prog, path, strerror(errno));
+			w->probe_off = 1;
+		}
+		return 0;
+	}
+	while (n < STACK_MAX_FRAMES && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ']');
+		if (!p)
+			continue;
+		p += 1 + strspn(p + 1, " ");
+		p[strcspn(p, "\n")] = '\0';
+		if (*p && !(sym[n++] = strdup(p)))
+			n--;
+	}
+	if (ferror(f) && !n && (errno == EACCES || errno == EPERM)) {
+		fprintf(stderr, "%s: %s: %s: holders of the lock for read get no stack (it needs root)\n",
+			w->o.prog, path, strerror(errno));
+		w->probe_off = 1;
+	}
+	fclose(f);
+	if (n)
+		id = stacktab_intern(meta_stacks(w->meta), NULL, (const char *const *)sym, n, NULL);
+	for (unsigned i = 0; i < n; i++)
+		free(sym[i]);
+	return id;
+}
+
+/* Waits open past the threshold: read the stacks of their mm's holders, once per hold. */
+static void probe_holders(struct watch *w)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!w->o.wait_over_ns || w->probe_off)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (struct u64map_ent *e = u64map_tab_next(&w->wait_ts, NULL); e; e = u64map_tab_next(&w->wait_ts, e)) {
+		uint64_t *mm, *done;
+		if (now < e->val || now - e->val <= w->o.wait_over_ns)
+			continue;
+		if ((done = u64map_get(&w->probed, e->key, 0)) && *done == e->val)
+			continue;
+		if (!(mm = u64map_get(&w->wait_mm, e->key, 0)))
+			continue;
+		if (w->probed.n > 65536)
+			u64map_free(&w->probed);
+		if ((done = u64map_get(&w->probed, e->key, 1)))
+			*done = e->val;
+		for (struct u64map_ent *h = u64map_tab_next(&w->hold_mm, NULL); h;
+		     h = u64map_tab_next(&w->hold_mm, h)) {
+			uint64_t *hts = u64map_get(&w->hold_ts, h->key, 0);
+			if (h->val != *mm || h->key == e->key || !hts || probe_find(w, (uint32_t)h->key, *hts))
+				continue;
+			uint32_t id = read_proc_stack(w, (uint32_t)h->key);
+			if (w->probe_off)
+				return;
+			if (!id)
+				continue;
+			w->probe[w->nprobe % WATCH_PROBES] = (struct watch_probe){ (uint32_t)h->key, id, *hts };
+			w->nprobe++;
+		}
+	}
+}
+
 /* ---------------------------------------------------------------- the incident */
 
 struct analysis {
 	const struct watch_crossing *c;
+	const struct watch *w;
 	struct watch_party waiter;	/* the crossing wait, or the longest wait behind a crossing hold */
 	int have_waiter;
 	uint64_t ws, we;		/* the wait blamed */
@@ -257,11 +452,20 @@ static void an_holders(struct analysis *a)
 		if (len > p->ns) {
 			p->ns = len;
 			p->memcg = a->holds[i].memcg;
-			if (a->holds[i].stack || !p->stack)
+			if (a->holds[i].stack || !p->stack) {
 				p->stack = a->holds[i].stack;
+				p->stack_proc = 0;
+			}
 		}
 		if (!p->stack)
 			p->stack = a->holds[i].stack;
+		if (!p->stack) {	/* a read hold: its stack read from /proc while the wait was long */
+			const struct watch_probe *pr = probe_find(a->w, a->holds[i].tid, a->holds[i].s);
+			if (pr) {
+				p->stack = pr->stack;
+				p->stack_proc = 1;
+			}
+		}
 	}
 }
 
@@ -285,7 +489,7 @@ static void name_party(const struct watch *w, struct watch_party *p)
 /* Pair the window's events again: the waiter and its holders into inc. -1: out of memory. */
 static int analyse(struct watch *w, const struct mml_event *ev, size_t n, struct watch_incident *inc)
 {
-	struct analysis a = { .c = &w->worst };
+	struct analysis a = { .c = &w->worst, .w = w };
 	struct pair p;
 	int rc = 0;
 
@@ -336,6 +540,28 @@ static int analyse(struct watch *w, const struct mml_event *ev, size_t n, struct
 	pair_fini(&p);
 	free(a.holds);
 	return rc;
+}
+
+/*
+ * The crossing the incident is named by: its longest that no loss overlaps;
+ * if every one is overlapped, the longest, and the incident is suspect.
+ */
+static int choose_crossing(struct watch *w)
+{
+	int best = -1;
+
+	for (unsigned i = 0; i < w->ncross; i++) {
+		const struct watch_crossing *c = &w->cross[i];
+		if (lost_in(w, c->start_ts, c->end_ts))
+			continue;
+		if (best < 0 || cross_len(c) > cross_len(&w->cross[best]))
+			best = (int)i;
+	}
+	if (best >= 0) {
+		w->worst = w->cross[best];
+		return 0;
+	}
+	return 1;
 }
 
 /* ---------------------------------------------------------------- the file */
@@ -424,6 +650,30 @@ static void write_info(struct watch *w, struct mml_writer *mw, const struct watc
 	mml_writer_info(mw, "incident_crossings", buf);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)w->ring_dropped);
 	mml_writer_info(mw, "ring_dropped", buf);
+	if (inc->suspect)
+		mml_writer_info(mw, "incident_suspect", "events lost where they could make the crossing");
+}
+
+/* The loss of the window, one LOST entry per CPU (spans that overlap it). The total. */
+static uint64_t window_lost(const struct watch *w, struct mml_writer *mw)
+{
+	uint64_t total = 0;
+	uint32_t maxcpu = 0;
+
+	for (size_t i = 0; i < w->nloss; i++)
+		if (w->loss[i].cpu > maxcpu)
+			maxcpu = w->loss[i].cpu;
+	for (uint32_t cpu = 0; w->nloss && cpu <= maxcpu; cpu++) {
+		uint64_t n = 0;
+		for (size_t i = 0; i < w->nloss; i++)
+			if (w->loss[i].cpu == cpu && w->loss[i].from_ts <= w->inc_end &&
+			    w->loss[i].to_ts >= w->inc_start)
+				n += w->loss[i].count;
+		if (n && mw)
+			mml_writer_lost(mw, cpu, n);
+		total += n;
+	}
+	return total;
 }
 
 /* Events of the window, per CPU stream. */
@@ -509,8 +759,14 @@ static int write_incident(struct watch *w)
 		if (e->ts >= w->inc_start && e->ts <= w->inc_end)
 			ev[n++] = *e;
 	}
+	inc.suspect = choose_crossing(w);
 	if (analyse(w, ev, n, &inc))
 		rc = -1;
+	/* no holder seen, and events lost since before the wait: the holder's may be those */
+	if (!inc.suspect && !inc.is_hold && !inc.nholders &&
+	    lost_in(w, w->worst.start_ts > horizon(w) ? w->worst.start_ts - horizon(w) : 0, w->worst.end_ts))
+		inc.suspect = 1;
+	inc.lost = window_lost(w, NULL);
 	inc.realtime_ns = mono_to_real(w->worst.end_ts);
 	inc.events = n;
 
@@ -532,7 +788,8 @@ static int write_incident(struct watch *w)
 	if (mw) {
 		write_info(w, mw, &inc);
 		werr = write_meta(w, mw, ev, n) || write_events(mw, ev, n);
-		werr |= mml_writer_close(mw, n, 0) != 0;
+		window_lost(w, mw);
+		werr |= mml_writer_close(mw, n, inc.lost) != 0;
 	}
 	free(ev);
 	struct stat st;
@@ -552,7 +809,10 @@ static int write_incident(struct watch *w)
 		return rc;
 	}
 	w->bytes += (uint64_t)st.st_size;
-	w->incidents++;
+	if (inc.suspect)
+		w->suspects++;
+	else
+		w->incidents++;
 	inc.file = path;
 	if (w->cb)
 		w->cb(w->cb_ctx, &inc);
@@ -585,6 +845,12 @@ void watch_fini(struct watch *w)
 {
 	pair_fini(&w->pair);
 	u64map_free(&w->wait_mm);
+	u64map_free(&w->wait_ts);
+	u64map_free(&w->hold_mm);
+	u64map_free(&w->hold_ts);
+	u64map_free(&w->probed);
+	free(w->loss);
+	w->loss = NULL;
 	free(w->ring.ev);
 	w->ring.ev = NULL;
 }
@@ -616,6 +882,7 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 
 int watch_tick(struct watch *w, uint64_t now_ts)
 {
+	probe_holders(w);
 	if (w->open && now_ts > w->inc_end && write_incident(w))
 		return -1;
 	return done(w);

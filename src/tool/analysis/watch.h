@@ -21,6 +21,24 @@
  * rate_limit_s between incidents (crossings in between are counted, not
  * written), max_bytes of files written, max_events in the ring.
  *
+ * Lost events (watch_lost: per CPU, with the span of time they lay in):
+ * a crossing whose interval overlaps a span of loss on any CPU (a task
+ * migrates: its missing event may be on any of them) may be the product
+ * of a broken sequence - a lost acquire_returned or released pairs a wait
+ * or hold with a later event. Such a crossing is *suspect*; so is a wait
+ * with no holder recorded when events were lost from `horizon` before it to
+ * its end (the holder's acquisition may be what was lost). An incident is
+ * named by its longest crossing that is not suspect; when all are, it is
+ * written marked suspect, counted apart (suspects), and not counted against
+ * max_incidents. Each file carries the loss of its window per CPU (LOST
+ * blocks: spans that overlap it).
+ *
+ * Read holders' stacks: the kernel takes stacks only on write acquisitions
+ * and contended waits, so a task holding the lock for read has none. At
+ * each watch_tick, a wait still open past wait_over_ns has the holders of
+ * its mm read from /proc/TID/stack (root only; said once if unreadable),
+ * once per hold; the analysis gives such a stack to a hold that has none.
+ *
  * Stacks: events of type MML_EV_STACK are kept with the others. A stack
  * taken on lock:contention_begin (the back-end's watch_stacks mode) carries
  * the lock's address as mm; it is given the mm of its task's open wait here,
@@ -34,8 +52,6 @@
 #include <stdint.h>
 #include "mml_format.h"
 #include "meta.h"
-#include "pair.h"
-#include "u64map.h"
 #include "pair.h"
 #include "u64map.h"
 
@@ -62,6 +78,7 @@ struct watch_party {
 	uint64_t ns;				/* wait ns (waiter), longest overlapping hold ns (holder) */
 	uint64_t blamed_ns;			/* holder: overlap of its holds with the wait */
 	uint32_t stack;				/* meta stack id, 0: none */
+	int stack_proc;				/* holder: read from /proc/TID/stack while it held */
 };
 
 struct watch_incident {
@@ -71,6 +88,8 @@ struct watch_incident {
 	struct watch_party holders[WATCH_HOLDERS];
 	int nholders;
 	unsigned crossings;			/* merged into this file */
+	int suspect;				/* events lost where they could fake it (above) */
+	uint64_t lost;				/* events lost in the window, all CPUs */
 	uint64_t events;			/* in the file */
 	const char *file;			/* its path */
 	const struct mml_meta *meta;		/* for names and stacks */
@@ -89,6 +108,20 @@ struct watch_crossing {
 	int is_hold;
 };
 
+struct watch_loss {
+	uint32_t cpu;
+	uint64_t count, from_ts, to_ts;
+};
+
+#define WATCH_CROSSINGS	256	/* crossings of one incident looked at (the longest kept) */
+#define WATCH_PROBES	256	/* holder stacks read from /proc, the newest kept */
+
+/* A holder's stack read from /proc/TID/stack while a wait behind it was over the threshold. */
+struct watch_probe {
+	uint32_t tid, stack;
+	uint64_t hold_ts;		/* start of the hold it was read in */
+};
+
 struct watch {
 	struct watch_opts o;
 	struct mml_meta *meta;
@@ -97,15 +130,25 @@ struct watch {
 	struct watch_ring ring;
 	struct pair pair;
 	struct u64map wait_mm;		/* tid -> mm of its open wait */
+	struct u64map wait_ts;		/* tid -> start of its open wait */
+	struct u64map hold_mm, hold_ts;	/* tid -> mm, start of its open hold */
+	struct u64map probed;		/* waiter tid -> start of the wait its holders were read for */
+	struct watch_probe probe[WATCH_PROBES];
+	unsigned nprobe;		/* probes made (probe[nprobe % WATCH_PROBES] next) */
+	int probe_off;			/* /proc/TID/stack unreadable: said once, not tried again */
 	int open;			/* an incident is collecting */
 	uint64_t inc_start, inc_end;	/* its window (event clock) */
-	struct watch_crossing worst;	/* its longest crossing */
-	unsigned inc_crossings;
+	struct watch_crossing worst;	/* the crossing it is named by */
+	struct watch_crossing cross[WATCH_CROSSINGS];	/* its crossings */
+	unsigned inc_crossings, ncross;
+	struct watch_loss *loss;	/* spans of lost events, oldest first */
+	size_t nloss, loss_cap;
 	uint64_t last_end_ts;		/* end of the last incident written, 0: none */
 	uint64_t newest_ts;		/* newest event seen */
 	/* counters */
-	unsigned incidents;
-	uint64_t crossings, suppressed, ring_dropped, bytes, write_errors;
+	unsigned incidents;		/* not suspect */
+	unsigned suspects;		/* written marked suspect */
+	uint64_t crossings, suppressed, ring_dropped, bytes, write_errors, lost;
 	int err;			/* out of memory */
 };
 
@@ -119,6 +162,8 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n);
  * incident whose window ended. Same returns as watch_events.
  */
 int watch_tick(struct watch *w, uint64_t now_ts);
+/* count events of cpu were lost, stamped between from_ts and to_ts (backend_sink.lost). */
+void watch_lost(struct watch *w, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts);
 /* The end of the run: an open incident is written with what there is. */
 void watch_finish(struct watch *w);
 

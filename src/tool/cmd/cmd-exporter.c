@@ -28,6 +28,12 @@
  * bounded. Two threads serve, so that one bcrypt check (tens of ms, on a
  * wrong password) does not delay a scrape.
  *
+ * Incidents (--incidents DIR): the events that make the windows also go
+ * to the watch engine (analysis/watch.h), as in `mmaplock watch`: incident
+ * files into DIR, one line each on stderr, and mmaplock_incidents_total
+ * per (memcg, mode, kind) in the same series set (same --max-series cap,
+ * same identity labels). It needs events, so the tracefs back-end.
+ *
  * Stop: SIGINT/SIGTERM end the back-end's run (it leaves nothing on in the
  * kernel), then the HTTP daemon stops and its socket is closed.
  */
@@ -49,7 +55,10 @@
 #include "cmds.h"
 #include "outfile.h"
 #include "prom.h"
+#include "record.h"
 #include "signals.h"
+#include "watch-args.h"
+#include "watch-line.h"
 #include "webcfg.h"
 
 #define DEFAULT_LISTEN	"127.0.0.1:9477"
@@ -76,6 +85,8 @@ struct exporter {
 	char url[128];			/* announced once the back-end runs */
 	struct webcfg web;		/* --web.config.file; all zero without one */
 	struct ctr_pods *pods;		/* --pods-dir: names pods for the labels */
+	struct watch *watch;		/* --incidents, or NULL */
+	int watch_err;			/* out of memory in the engine */
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -175,7 +186,7 @@ static void ident_labels(struct exporter *x, struct prom_series *s, const char *
 	s->ident_retry = id.pod_uid[0] && !id.pod[0];
 }
 
-/* After the back-end's start (and each poll): say where the figures are, once. */
+/* After the back-end's start (and each poll): say where the figures are, once; incidents due. */
 static int on_poll(void *ctx)
 {
 	struct exporter *x = ctx;
@@ -184,7 +195,34 @@ static int on_poll(void *ctx)
 		fprintf(stderr, "mmaplock exporter: serving %s\n", x->url);
 		x->url[0] = '\0';
 	}
+	if (x->watch) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		/* delivered: everything stamped before the last drain minus its slack (as watch) */
+		if (watch_tick(x->watch, now > 100000000ull ? now - 100000000ull : 0) < 0)
+			x->watch_err = 1;
+	}
+	return x->watch_err;
+}
+
+/* --incidents: the events, into the watch engine; max-incidents reached only ends the files. */
+static int on_events(void *ctx, const struct mml_event *ev, size_t n)
+{
+	struct exporter *x = ctx;
+
+	if (watch_events(x->watch, ev, n) < 0) {
+		x->watch_err = 1;
+		return -1;
+	}
 	return 0;
+}
+
+static void on_lost(void *ctx, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
+{
+	struct exporter *x = ctx;
+
+	watch_lost(x->watch, cpu, count, from_ts, to_ts);
 }
 
 static int on_window(void *ctx, const struct window *w)
@@ -210,6 +248,29 @@ static int on_window(void *ctx, const struct window *w)
 	x->set.lost = w->total.lost;
 	x->set.events = w->total.events;
 	return publish(x) ? -1 : 0;
+}
+
+/* An incident written: one line on stderr, counted by the memcg and mode of its waiter (or holder). */
+static void on_incident(void *ctx, const struct watch_incident *inc)
+{
+	struct exporter *x = ctx;
+	const struct watch_party *p = inc->is_hold ? &inc->holders[0] : &inc->waiter;
+	char buf[64];
+
+	fprintf(stderr, "mmaplock exporter: incident: ");
+	watch_line(stderr, inc, 0);
+	if (inc->suspect) {
+		x->set.incidents_suspect++;
+		return;
+	}
+	struct prom_series *s = prom_series(&x->set, memcg_label(inc->meta, p->memcg, buf, sizeof(buf)),
+					    p->write);
+	if (!s) {
+		x->watch_err = 1;
+		return;
+	}
+	ident_labels(x, s, meta_memcg(inc->meta, p->memcg));
+	s->incidents[inc->is_hold]++;
 }
 
 /* client_auth_type: the TLS session's client certificate. */
@@ -384,7 +445,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmaplock exporter [--listen ADDR:PORT] [--textfile DIR] [--max-series N] [-i SECONDS]\n"
 		   "                         [--backend tracefs|bpf|auto] [--web.config.file FILE]\n"
-		   "                         [--pods-dir DIR]\n\n"
+		   "                         [--pods-dir DIR] [--incidents DIR [--wait-over MS] [--hold-over MS]\n"
+		   "                         [--before S] [--after S] [--max-incidents N] [--rate-limit S]\n"
+		   "                         [--max-disk MB]]\n\n"
 		   "Record the kernel's mmap_lock events continuously and serve them at /metrics in the\n"
 		   "Prometheus text format: mmaplock_acquisitions_total, mmaplock_failed_total,\n"
 		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total,\n"
@@ -403,6 +466,15 @@ static void usage(FILE *f)
 		   "      --pods-dir DIR     the kubelet's pod log directories, which name pods for the\n"
 		   "                         namespace and pod labels (default $" CTR_PODS_ENV ", else\n"
 		   "                         " CTR_PODS_DIR_DEFAULT ")\n"
+		   "      --incidents DIR    also catch stalls as `mmaplock watch` does: incident files into\n"
+		   "                         DIR, a line each on stderr, mmaplock_incidents_total (per memcg,\n"
+		   "                         mode, kind); needs the tracefs back-end (docs/WATCH.md)\n"
+		   "      --wait-over MS     with --incidents: a wait over MS ms is one (default 50)\n"
+		   "      --hold-over MS     a hold over MS ms is one too (default: off)\n"
+		   "      --before S, --after S  seconds kept before and after it (default 2, 1)\n"
+		   "      --max-incidents N  write no more than N files (default 100; 0: no limit)\n"
+		   "      --rate-limit S     at least S seconds between incidents (default 10)\n"
+		   "      --max-disk MB      write no incident past MB of files (default 1024)\n"
 		   "      --fake-series N    add N made-up series (tests and benchmarks: a /metrics\n"
 		   "                         as large as N memcgs would make it)\n"
 		   "\nExamples:\n"
@@ -423,6 +495,14 @@ static const struct option lo[] = {
 	{ "backend", required_argument, NULL, 'B' },
 	{ "web.config.file", required_argument, NULL, 'W' },
 	{ "pods-dir", required_argument, NULL, 'P' },
+	{ "incidents", required_argument, NULL, 'I' },
+	{ "wait-over", required_argument, NULL, 'w' },		/* these: watch-args.h */
+	{ "hold-over", required_argument, NULL, 'w' },
+	{ "before", required_argument, NULL, 'w' },
+	{ "after", required_argument, NULL, 'w' },
+	{ "max-incidents", required_argument, NULL, 'w' },
+	{ "rate-limit", required_argument, NULL, 'w' },
+	{ "max-disk", required_argument, NULL, 'w' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -432,21 +512,33 @@ struct xargs {
 	const char *listen, *backend, *webcfg, *pods_dir;
 	long max_series, nfake;
 	double interval;
+	const char *incidents;		/* --incidents DIR, or NULL */
+	int watch_set;			/* an incident option was given */
+	struct watch_opts wo;
 };
 
 /* Options into a (and x->textfile). -1: go on; else the exit status (--help: 0, usage: 2). */
 static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 {
 	char *end;
-	int c;
+	int c, li = -1;
 
 	if (cmdargs_list(argc, argv, &exporter_options))
 		return 0;
+	watch_args_defaults(&a->wo, "mmaplock exporter");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, exporter_options.shortopts, lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, exporter_options.shortopts, lo, &li)) != -1) {
 		const char *v = optarg;
 		switch (c) {
+		case 'I':
+			a->incidents = v;
+			break;
+		case 'w':
+			if (watch_args_opt(&a->wo, lo[li].name, v))
+				return 2;
+			a->watch_set = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -498,6 +590,21 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 		fprintf(stderr, "mmaplock exporter: %s: unexpected argument (see --help)\n", argv[optind]);
 		return 2;
 	}
+	if (a->watch_set && !a->incidents) {
+		fprintf(stderr, "mmaplock exporter: --wait-over, --hold-over ... need --incidents DIR\n");
+		return 2;
+	}
+	if (a->incidents) {
+		if (!strcmp(a->backend, "bpf")) {
+			fprintf(stderr, "mmaplock exporter: --incidents needs the tracefs back-end "
+				"(the BPF one delivers no events): --backend tracefs or auto\n");
+			return 2;
+		}
+		if (watch_args_check(&a->wo) || watch_args_dir("mmaplock exporter", a->incidents))
+			return 2;
+		a->wo.dir = a->incidents;
+		a->wo.max_events = (size_t)(256.0 * 1048576.0 / sizeof(struct mml_event));
+	}
 	if (x->textfile) {
 		snprintf(x->tf_path, sizeof(x->tf_path), "%s/mmaplock.prom", x->textfile);
 		if (access(x->textfile, W_OK)) {
@@ -523,9 +630,18 @@ static struct backend *open_backend(struct exporter *x, const struct xargs *a, s
 	struct backend_opts bo = { .need = BACKEND_CAP_WINDOWS, .by = AGG_BY_MEMCG_MODE,
 				   .win_ns = (uint64_t)(a->interval * 1e9), .prog = "mmaplock exporter" };
 	struct backend_sink sink = { .window = on_window, .ctx = x };
+	/* --incidents: watch's recorder settings (its buffers, stacks where a stall shows) */
+	struct record_opts ro = { .prog = "mmaplock exporter", .quiet = 1,
+				  .buffer_kb = 4 * RECORD_DEFAULT_KB, .watch_stacks = 1 };
 	char err[256], note[256];
 	struct backend *b;
 
+	if (x->watch) {
+		bo.need |= BACKEND_CAP_EVENTS | BACKEND_CAP_STACKS;
+		bo.impl_opts = &ro;
+		sink.events = on_events;
+		sink.lost = on_lost;
+	}
 	b = backend_open(a->backend, &bo, &sink, meta, err, sizeof(err), note, sizeof(note));
 	if (note[0])
 		fprintf(stderr, "mmaplock exporter: %s\n", note);
@@ -544,6 +660,7 @@ int cmd_exporter(int argc, char **argv)
 	struct mml_meta *meta = NULL;
 	struct backend *b = NULL;
 	struct MHD_Daemon *d = NULL;
+	struct watch w;
 	int fd, port = 0, rc;
 
 	rc = parse(&x, &a, argc, argv);
@@ -555,6 +672,14 @@ int cmd_exporter(int argc, char **argv)
 	    !(x.pods = ctr_pods_new(a.pods_dir))) {
 		fprintf(stderr, "mmaplock exporter: out of memory\n");
 		goto out;
+	}
+	if (a.incidents) {
+		if (watch_init(&w, &a.wo, meta, on_incident, &x)) {
+			fprintf(stderr, "mmaplock exporter: out of memory\n");
+			goto out;
+		}
+		x.watch = &w;
+		x.set.incidents_on = 1;
 	}
 	if (fake_series(&x, a.nfake) || publish(&x)) {
 		fprintf(stderr, "mmaplock exporter: out of memory\n");
@@ -582,10 +707,18 @@ int cmd_exporter(int argc, char **argv)
 	rc = backend_run(b, 0, EXPORTER_PERIOD_MS, on_poll, &x);
 	if (rc && b->err[0])
 		fprintf(stderr, "mmaplock exporter: %s\n", b->err);
+	if (x.watch_err) {
+		fprintf(stderr, "mmaplock exporter: out of memory\n");
+		rc = 1;
+	}
 out:
 	if (d)
 		MHD_stop_daemon(d);	/* closes the socket; no request runs after this */
 	backend_close(b);		/* no window after this */
+	if (x.watch) {			/* an incident being collected: written with what there is */
+		watch_finish(x.watch);
+		watch_fini(x.watch);
+	}
 	meta_free(meta);
 	snap_put(x.cur);
 	prom_set_fini(&x.set);

@@ -30,6 +30,7 @@
 #include "signals.h"
 #include "stacks.h"
 #include "watch.h"
+#include "watch-line.h"
 
 #define PROG	"mmaplock watch"
 /* per-CPU KB: 4 times record's default; the ring's growth (a copy) pauses the draining */
@@ -102,130 +103,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Frames that are the lock itself, not the path that took it. */
-static int lock_frame(const char *fn)
-{
-	static const char *const pre[] = { "down_", "__down_", "rwsem_", "mmap_read_lock", "mmap_write_lock",
-					   "__mmap_lock", "mmap_read_trylock", "lock_acquire", NULL };
-
-	for (int i = 0; pre[i]; i++)
-		if (!strncmp(fn, pre[i], strlen(pre[i])))
-			return 1;
-	return 0;
-}
-
-/* The top frames (function names, lock frames skipped) of stack id. Count. */
-static int top_frames(const struct mml_meta *m, uint32_t id, char out[][128], int max)
-{
-	const struct mml_stack *s = id ? meta_stack(m, id) : NULL;
-	int n = 0;
-
-	for (int i = 0; s && i < s->n && n < max; i++) {
-		stack_func(s->sym[i], out[n], sizeof(out[n]));
-		if (!lock_frame(out[n]))
-			n++;
-	}
-	return n;
-}
-
-static const char *memcg_of(const struct mml_meta *m, uint64_t id, char *buf, size_t len)
-{
-	return meta_memcg_name(m, id, buf, len);
-}
-
-static void text_party(const struct watch_incident *inc, const struct watch_party *p)
-{
-	char b[64];
-
-	printf("%s[%u] (%s) %s", p->comm, p->tid, memcg_of(inc->meta, p->memcg, b, sizeof(b)),
-	       p->write ? "write" : "read");
-}
-
-static void text_stack(const struct watch_incident *inc, const char *who, uint32_t id)
-{
-	char fr[3][128];
-	int n = top_frames(inc->meta, id, fr, 3);
-
-	printf(" | %s:", who);
-	if (!n)
-		printf(" (no stack)");
-	for (int i = 0; i < n; i++)
-		printf("%s%s", i ? " < " : " ", fr[i]);
-}
-
-static void json_party(const struct watch_incident *inc, const struct watch_party *p, int holder)
-{
-	char b[64], fr[WATCH_FRAMES][128];
-	int n = top_frames(inc->meta, p->stack, fr, WATCH_FRAMES);
-
-	printf("{\"tid\":%u,\"pid\":%u,\"comm\":", p->tid, p->tgid);
-	ob_json_file(stdout, p->comm);
-	printf(",\"memcg\":");
-	ob_json_file(stdout, memcg_of(inc->meta, p->memcg, b, sizeof(b)));
-	printf(",\"mode\":\"%s\",\"%s\":%.3f", p->write ? "write" : "read", holder ? "hold_ms" : "wait_ms",
-	       p->ns / 1e6);
-	if (holder)
-		printf(",\"blamed_ms\":%.3f", p->blamed_ns / 1e6);
-	printf(",\"stack\":[");
-	for (int i = 0; i < n; i++) {
-		printf("%s", i ? "," : "");
-		ob_json_file(stdout, fr[i]);
-	}
-	printf("]}");
-}
-
 static void on_incident(void *ctx, const struct watch_incident *inc)
 {
 	struct wctx *c = ctx;
-	time_t sec = (time_t)(inc->realtime_ns / 1000000000ull);
-	unsigned ms = (unsigned)(inc->realtime_ns / 1000000ull % 1000);
-	struct tm tm;
-	char when[64];
-	int has_waiter = !inc->is_hold || inc->waiter.tid;
 
 	progress_clear();
-	if (c->json) {
-		gmtime_r(&sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		printf("{\"time\":\"%s.%03uZ\",\"kind\":\"%s\",\"ms\":%.3f,\"waiter\":", when, ms,
-		       inc->is_hold ? "hold" : "wait",
-		       (inc->is_hold ? inc->holders[0].ns : inc->waiter.ns) / 1e6);
-		if (has_waiter)
-			json_party(inc, &inc->waiter, 0);
-		else
-			printf("null");
-		printf(",\"holders\":[");
-		for (int i = 0; i < inc->nholders; i++) {
-			printf("%s", i ? "," : "");
-			json_party(inc, &inc->holders[i], 1);
-		}
-		printf("],\"crossings\":%u,\"events\":%llu,\"file\":", inc->crossings,
-		       (unsigned long long)inc->events);
-		ob_json_file(stdout, inc->file);
-		printf("}\n");
-	} else {
-		localtime_r(&sec, &tm);
-		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		printf("%s.%03u %s %.1f ms: ", when, ms, inc->is_hold ? "hold" : "wait",
-		       (inc->is_hold ? inc->holders[0].ns : inc->waiter.ns) / 1e6);
-		if (has_waiter)
-			text_party(inc, &inc->waiter);
-		else
-			printf("no waiter");
-		for (int i = 0; i < inc->nholders; i++) {
-			printf(i ? ", " : " <- ");
-			text_party(inc, &inc->holders[i]);
-			printf(" hold %.1f ms", inc->holders[i].ns / 1e6);
-		}
-		if (!inc->nholders)
-			printf(" <- no holder recorded");
-		if (has_waiter)
-			text_stack(inc, "waiter", inc->waiter.stack);
-		if (inc->nholders)
-			text_stack(inc, "holder", inc->holders[0].stack);
-		printf(" | %s\n", inc->file);
-	}
-	fflush(stdout);
+	watch_line(stdout, inc, c->json);
 }
 
 struct run {
@@ -234,6 +117,13 @@ struct run {
 	double last;
 	int ended;
 };
+
+static void sink_lost(void *ctx, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
+{
+	struct run *r = ctx;
+
+	watch_lost(r->w, cpu, count, from_ts, to_ts);
+}
 
 static int sink_events(void *ctx, const struct mml_event *ev, size_t n)
 {
@@ -426,7 +316,7 @@ int cmd_watch(int argc, char **argv)
 	sig_install();
 	struct backend_opts bo = { .need = BACKEND_CAP_EVENTS | BACKEND_CAP_STACKS, .impl_opts = &a.ro,
 				   .prog = PROG };
-	struct backend_sink sink = { .events = sink_events, .ctx = &run };
+	struct backend_sink sink = { .events = sink_events, .lost = sink_lost, .ctx = &run };
 	b = backend_open("tracefs", &bo, &sink, meta, err, sizeof(err), NULL, 0);
 	if (!b) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -445,9 +335,9 @@ int cmd_watch(int argc, char **argv)
 	progress_clear();
 	backend_close(b);
 	b = NULL;
-	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written, %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
+	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written (and %u suspect: events lost), %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
 		(unsigned long long)res.events, (unsigned long long)res.lost,
-		w.incidents, w.incidents == 1 ? "" : "s", (unsigned long long)w.crossings,
+		w.incidents, w.incidents == 1 ? "" : "s", w.suspects, (unsigned long long)w.crossings,
 		(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
 	if (w.write_errors)
 		rc = 1;

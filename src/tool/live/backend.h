@@ -52,6 +52,14 @@ struct backend_sink {
 	int (*events)(void *ctx, const struct mml_event *ev, size_t n);
 	/* BACKEND_CAP_WINDOWS: each closed window. 0 go on, non-zero stop. */
 	int (*window)(void *ctx, const struct window *w);
+	/*
+	 * BACKEND_CAP_EVENTS, optional: count events of CPU cpu were lost, all
+	 * stamped between from_ts and to_ts (event clock; the span may be wider
+	 * than the loss, never narrower). Told before any event stamped after
+	 * from_ts is delivered when the back-end can (tracefs: the pages'
+	 * missed-events marks), later otherwise (its statistics).
+	 */
+	void (*lost)(void *ctx, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts);
 	void *ctx;
 };
 

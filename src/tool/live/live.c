@@ -76,7 +76,8 @@ static int feed(struct live *l, const struct mml_event *ev, size_t n)
 		return pair_feed(&l->pair, ev, n);
 	for (size_t k = 0; k < n; k++) {
 		buf[nb] = ev[k];
-		buf[nb].memcg = agg_key_memcg_mode(ev[k].memcg, ev[k].flags & MML_F_WRITE);
+		if (ev[k].type != MML_EV_STACK)	/* a stack's memcg is its id (exporter --incidents) */
+			buf[nb].memcg = agg_key_memcg_mode(ev[k].memcg, ev[k].flags & MML_F_WRITE);
 		if (++nb == 256 || k + 1 == n) {
 			if (pair_feed(&l->pair, buf, nb))
 				return -1;

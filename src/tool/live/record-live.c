@@ -25,21 +25,54 @@ static int deliver(void *ctx, const struct mml_event *ev, size_t n)
 {
 	struct rec *r = ctx;
 
-	if (r->is_windows)
-		return live_events(&r->win, ev, n);
+	if (r->is_windows) {
+		/* both: the exporter's windows and its incidents (watch.h) */
+		int rc = r->b->sink.events ? r->b->sink.events(r->b->sink.ctx, ev, n) : 0;
+		return rc ? rc : live_events(&r->win, ev, n);
+	}
 	return r->b->sink.events(r->b->sink.ctx, ev, n);
 }
 
-/* Lost so far on all CPUs: the instance's stats, or the pages' own marks if more. */
-static uint64_t read_lost(struct rec *r)
+void rec_tell_lost(struct rec *r, int cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
 {
-	uint64_t lost = 0;
+	if (!r->is_live || !r->b || !r->b->sink.lost || !count)
+		return;
+	r->cpu[cpu].lost_told += count;
+	r->b->sink.lost(r->b->sink.ctx, (uint32_t)cpu, count, from_ts, to_ts);
+}
+
+/*
+ * Loss the pages' marks did not tell (an unstored count, events dropped at
+ * write time): what the statistics counted one reading ago and is still
+ * untold now that the CPU has been read since. Its events came after the
+ * newest record read two readings ago, and before the last reading.
+ */
+static void tell_stat_lost(struct rec *r, int cpu, uint64_t l, int final, uint64_t now)
+{
+	struct cpubuf *c = &r->cpu[cpu];
+	uint64_t due = final ? l : c->stat_prev;
+
+	if (due > c->lost_told)
+		rec_tell_lost(r, cpu, due - c->lost_told, c->stat_from, final ? now : c->stat_prev_t);
+	c->stat_from = c->stat_mid;
+	c->stat_mid = c->last_ts;
+	c->stat_prev = l;
+	c->stat_prev_t = now;
+}
+
+/* Lost so far on all CPUs: the instance's stats, or the pages' own marks if more. */
+static uint64_t read_lost(struct rec *r, int final)
+{
+	uint64_t lost = 0, now = rec_mono_ns();
 
 	for (int cpu = 0; cpu < r->ncpu; cpu++) {
 		if (!r->cpu[cpu].tcpu)
 			continue;
 		uint64_t l = rec_read_stat(r, cpu, "overrun:") + rec_read_stat(r, cpu, "dropped events:");
-		lost += l > r->cpu[cpu].missed ? l : r->cpu[cpu].missed;
+		if (l < r->cpu[cpu].missed)
+			l = r->cpu[cpu].missed;
+		tell_stat_lost(r, cpu, l, final, now);
+		lost += l;
 	}
 	return lost;
 }
@@ -65,7 +98,7 @@ int rec_live_step(struct rec *r, uint64_t wm, int final)
 		return 1;
 	if (final || now - r->last_lost >= 0.25) {
 		r->last_lost = now;
-		r->lost = read_lost(r);
+		r->lost = read_lost(r, final);
 	}
 	if (!final)
 		rec_rewalk(r, now);

@@ -38,6 +38,9 @@ struct cpubuf {
 	struct mml_event *ev;
 	uint32_t n;
 	uint64_t missed;
+	/* live loss spans (sink.lost): the newest record's ts, lost told so far, the statistics'
+	   previous reading, and the newest ts as of the two readings before */
+	uint64_t last_ts, lost_told, stat_prev, stat_from, stat_mid, stat_prev_t;
 };
 
 struct rec {
@@ -146,6 +149,8 @@ void rec_perm_error(const struct record_opts *o, const char *what);	/* the same,
 #define LIVE_SLACK_NS	10000000ull	/* an event stamped this long ago is in its buffer */
 uint64_t rec_mono_ns(void);
 int rec_live_step(struct rec *r, uint64_t wm, int final);
+/* count events of cpu lost between from_ts and to_ts: to the sink's lost, if it has one */
+void rec_tell_lost(struct rec *r, int cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts);
 
 /* record-stack.c */
 /*

@@ -134,12 +134,19 @@ static void take_page(struct rec *r, int cpu, void *page)
 
 	if (kbuffer_load_subbuffer(r->kbuf, page) < 0)
 		return;
-	if (kbuffer_missed_events(r->kbuf) > 0)
-		c->missed += (uint64_t)kbuffer_missed_events(r->kbuf);
+	/* -1: events were lost before this page, how many is not stored */
+	long long missed = kbuffer_missed_events(r->kbuf);
+	if (missed > 0)
+		c->missed += (uint64_t)missed;
 	for (data = kbuffer_read_event(r->kbuf, &ts); data; data = kbuffer_next_event(r->kbuf, &ts)) {
 		struct mml_event *e = r->is_live ? merge_slot(&r->live, cpu) : &c->ev[c->n];
 		int sz = kbuffer_event_size(r->kbuf);
 
+		if (missed) {	/* the loss lies between this CPU's last record and this one */
+			rec_tell_lost(r, cpu, missed > 0 ? (uint64_t)missed : 1, c->last_ts, ts);
+			missed = 0;
+		}
+		c->last_ts = ts;
 		if (!e) {
 			r->werr = ENOMEM;
 			return;
@@ -176,6 +183,8 @@ static void take_page(struct rec *r, int cpu, void *page)
 		if (++c->n == BATCH)
 			flush_cpu(r, cpu, r->stk != NULL);
 	}
+	if (missed)
+		rec_tell_lost(r, cpu, missed > 0 ? (uint64_t)missed : 1, c->last_ts, rec_mono_ns());
 }
 
 long rec_drain(struct rec *r, int final)

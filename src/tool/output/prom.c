@@ -159,7 +159,8 @@ static int shown(const struct prom_set *p, size_t i)
 {
 	const struct prom_series *s = &p->s[i];
 
-	return i >= 2 || s->acq || s->failed || s->wait.count || s->hold.count;
+	return i >= 2 || s->acq || s->failed || s->wait.count || s->hold.count ||
+	       s->incidents[0] || s->incidents[1];
 }
 
 static void hist(struct ob *b, const struct prom_set *p, const char *name, const char *help, int hold)
@@ -191,6 +192,27 @@ static void hist(struct ob *b, const struct prom_set *p, const char *name, const
 	}
 }
 
+/* exporter --incidents (docs/WATCH.md): a series only once it has one; suspect ones apart. */
+static void incidents(struct ob *b, const struct prom_set *p)
+{
+	ob_printf(b, "# HELP mmaplock_incidents_total Waits or holds over their threshold written as "
+		       "incident files, by the memory cgroup and mode of the waiter (wait) or holder "
+		       "(hold); suspect ones (events lost) not counted.\n"
+		       "# TYPE mmaplock_incidents_total counter\n");
+	for (size_t i = 0; i < p->n; i++)
+		for (int k = 0; k < 2; k++)
+			if (p->s[i].incidents[k]) {
+				ob_printf(b, "mmaplock_incidents_total{");
+				labels(b, &p->s[i]);
+				ob_printf(b, ",kind=\"%s\"} %llu\n", k ? "hold" : "wait",
+					  (unsigned long long)p->s[i].incidents[k]);
+			}
+	ob_printf(b, "# HELP mmaplock_incidents_suspect_total Incidents written marked suspect: "
+		       "events were lost where they could have made the crossing.\n"
+		       "# TYPE mmaplock_incidents_suspect_total counter\n"
+		       "mmaplock_incidents_suspect_total %llu\n", (unsigned long long)p->incidents_suspect);
+}
+
 int prom_render(const struct prom_set *p, struct ob *b)
 {
 	ob_printf(b, "# HELP mmaplock_acquisitions_total mmap_lock attempts answered with success, "
@@ -215,6 +237,8 @@ int prom_render(const struct prom_set *p, struct ob *b)
 	     "Time from start_locking to a successful acquire_returned, by memory cgroup and mode.", 0);
 	hist(b, p, "mmaplock_hold_seconds",
 	     "Time from a successful acquire_returned to released, by memory cgroup and mode.", 1);
+	if (p->incidents_on)
+		incidents(b, p);
 	ob_printf(b, "# HELP mmaplock_lost_events_total Trace events lost by the kernel's ring buffers "
 		       "(figures above undercount by about this many events).\n"
 		       "# TYPE mmaplock_lost_events_total counter\n"

@@ -41,6 +41,7 @@ struct prom_series {
 	int ident_retry;		/* a pod UID without its name yet: look again */
 	uint64_t acq, failed;
 	struct prom_hist wait, hold;
+	uint64_t incidents[2];		/* exporter --incidents: kind wait, hold (not suspect) */
 };
 
 /* The index of a series in prom_set.s by (memcg, write); memcg is the series' own copy. */
@@ -57,6 +58,8 @@ struct prom_set {
 	struct prom_idxtab idx;		/* hashmap.h */
 	uint64_t lost, events;		/* totals for the plain counters */
 	const char *backend;		/* the live back-end ("tracefs"), or NULL: no info metric */
+	int incidents_on;		/* --incidents: mmaplock_incidents_total and _suspect_total */
+	uint64_t incidents_suspect;
 };
 
 /* The upper bound of bucket k (0 <= k < PROM_NBUCKETS), in ns. */
