@@ -12,26 +12,12 @@
 #  - client_auth_type RequireAndVerifyClientCert: no certificate or one from
 #    another CA is refused, the CA's client certificate is served.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
+. "$(dirname "$0")/lib.sh"
 case $M in /*) ;; *) M=$(pwd)/$M ;; esac	# the test works in its directory
-T=/sys/kernel/tracing
-for c in openssl curl python3 jq; do
-	command -v $c >/dev/null || { echo "exporter-tls.sh: skipped: $c missing (scripts/bootstrap.sh)"; exit 77; }
-done
-
-tmp=$(mktemp -d /tmp/mml-tls.XXXXXX)
+need openssl curl python3 jq
+scratch tls
 xp= xp2= pp=
-cleanup() {
-	for p in $xp $xp2 $pp; do kill $p 2>/dev/null; done
-	for p in $xp $xp2 $pp; do wait $p 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+at_exit 'stop $xp $xp2 $pp'
 
 # ---- a throwaway PKI: CA, server (127.0.0.1), client; and another CA
 cd "$tmp" || exit 1
@@ -110,19 +96,7 @@ rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <$tmp/e)" -eq 1 ] && ok "missing web config: exit 2, $(cat $tmp/e)" ||
 	bad "missing web config: exit $rc: $(cat $tmp/e)"
 
-[ "$(id -u)" -eq 0 ] || { echo "exporter-tls.sh: skipped the rest: needs root"; exit $fail; }
-[ -d $T/events/mmap_lock ] || { echo "exporter-tls.sh: skipped the rest: no tracefs mmap_lock events"; exit $fail; }
-
-waitport() {	# log-file -> the port it announces, on stdout
-	i=0
-	while [ $i -lt 100 ]; do
-		port=$(sed -n 's|.*serving https://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$1")
-		[ -n "$port" ] && { echo "$port"; return 0; }
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+have root tracefs || { echo "$ME: skipped the rest: $why"; exit $fail; }
 
 # ---- TLS + basic auth (paths relative to the config file's directory)
 cat >$tmp/web.yml <<EOC
@@ -137,7 +111,7 @@ EOC
 XARGS="exporter --listen 127.0.0.1:0 --backend tracefs --web.config.file"
 "$M" $XARGS $tmp/web.yml >/dev/null 2>$tmp/x.err &
 xp=$!
-port=$(waitport $tmp/x.err) || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
+port=$(wait_port $tmp/x.err https) || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
 U=https://127.0.0.1:$port/metrics
 code() { curl -s -o $tmp/body -w '%{http_code}' --max-time 5 --cacert $tmp/ca.crt "$@"; }
 c=$(code -u 'prometheus:s3cret pass' $U)
@@ -231,7 +205,7 @@ tls_server_config:
 EOC
 "$M" $XARGS $tmp/mtls.yml >/dev/null 2>$tmp/x2.err &
 xp2=$!
-port=$(waitport $tmp/x2.err) || { echo "FAIL exporter (mTLS) did not start: $(cat $tmp/x2.err)"; exit 1; }
+port=$(wait_port $tmp/x2.err https) || { echo "FAIL exporter (mTLS) did not start: $(cat $tmp/x2.err)"; exit 1; }
 U=https://127.0.0.1:$port/metrics
 c=$(code --cert $tmp/client.crt --key $tmp/client.key $U)
 [ "$c" = 200 ] && ok "RequireAndVerifyClientCert: the CA's client certificate: 200" || bad "client certificate: $c $(cat $tmp/x2.err)"

@@ -9,38 +9,19 @@
 # must accept the exposition and the --textfile output. SIGTERM: exit 0,
 # no tracefs instance left, port closed. All on 127.0.0.1, about 30 s.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "exporter.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "exporter.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -w $CG ] || { echo "exporter.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-for c in prometheus promtool curl jq python3; do
-	command -v $c >/dev/null || { echo "exporter.sh: skipped: $c missing (scripts/bootstrap.sh)"; exit 77; }
-done
-
-tmp=$(mktemp -d /tmp/mml-exporter.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs cgroup prometheus promtool curl jq python3
+scratch exporter
 A=mmltest-xa-$$
 B=mmltest-xb-$$
 C=mmltest-xc-$$
 D=mmltest-xd-$$
 xp= pp= sa= sb= rp=
-cleanup() {
-	for p in $xp $pp $sa $sb $rp; do kill $p 2>/dev/null; done
-	for p in $xp $pp $sa $sb $rp; do wait $p 2>/dev/null; done
-	rmdir $CG/$A $CG/$B $CG/$C $CG/$D 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+at_exit 'stop $xp $pp $sa $sb $rp; rmdir $CG/$C $CG/$D 2>/dev/null'
 q() {	# instant query $1 -> JSON on stdout
 	curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"
 }
-mkdir $CG/$A $CG/$B || { echo "exporter.sh: cannot create memory cgroups"; exit 1; }
+memcg_make $A $B
 
 # ---- bad options: one line, exit 2
 for args in "--listen nonsense" "--listen 127.0.0.1:99999" "--listen 300.1.1.1:1" "--max-series x" "-i 0" "--textfile /nonexistent/dir"; do
@@ -58,23 +39,14 @@ done
 mkdir $tmp/tf
 "$M" exporter --backend tracefs --listen 127.0.0.1:0 -i 0.5 --textfile $tmp/tf 2>$tmp/x.err &
 xp=$!
-i=0
-port=
-while [ $i -lt 50 ] && [ -z "$port" ]; do
-	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' $tmp/x.err)
-	[ -z "$port" ] && sleep 0.1
-	i=$((i + 1))
-done
-[ -n "$port" ] || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
+port=$(wait_port $tmp/x.err) || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
 # a port in use: a one-line error, exit 1
 "$M" exporter --listen 127.0.0.1:$port >/dev/null 2>$tmp/e2
 rc=$?
 [ $rc -eq 1 ] && grep -q "in use" $tmp/e2 && ok "port in use: $(cat $tmp/e2)" || bad "port in use: exit $rc $(cat $tmp/e2)"
 
-sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 40" >/dev/null 2>&1 &
-sa=$!
-sh -c "echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 40" >/dev/null 2>&1 &
-sb=$!
+spawn_in sa $A "$M" stress -d 40
+spawn_in sb $B "$M" stress -t 3 -d 40
 
 pport=$(freeport)
 cat >$tmp/prometheus.yml <<EOC
@@ -92,7 +64,7 @@ pp=$!
 
 # a memcg that appears and disappears during the run
 sleep 1
-mkdir $CG/$C && sh -c "echo \$\$ > $CG/$C/cgroup.procs; exec \"$M\" stress -d 1" >/dev/null 2>&1
+mkdir $CG/$C && in_memcg $C "$M" stress -d 1 >/dev/null 2>&1
 rmdir $CG/$C || bad "could not remove $C"
 
 # both cgroup paths in Prometheus
@@ -150,7 +122,7 @@ while [ $i -lt 100 ] && [ "$(cat $T/instances/mmaplock-$rp/events/mmap_lock/enab
 	i=$((i + 1))
 done
 sleep 0.3
-sh -c "echo \$\$ > $CG/$D/cgroup.procs; exec \"$M\" stress -d 1" >/dev/null 2>&1
+in_memcg $D "$M" stress -d 1 >/dev/null 2>&1
 sleep 2		# a refresh (0.5 s) after the watermark has passed the end
 curl -s --max-time 5 http://127.0.0.1:$port/metrics >$tmp/md
 kill -INT $rp
