@@ -49,9 +49,7 @@ else
 	grep "^mmaplock_acquisitions_total{.*/$A\"" $tmp/m2 | grep -q 'mode="write"' &&
 		grep "^mmaplock_acquisitions_total{.*/$A\"" $tmp/m2 | grep -q 'mode="read"' &&
 		ok "exporter: both modes of /$A" || bad "exporter: modes of /$A: $(grep "/$A" $tmp/m2 | head -3)"
-	kill -TERM $xp
-	wait $xp
-	rc=$?
+	signal_wait TERM $xp
 	[ $rc = 0 ] && ok "exporter: SIGTERM, exit 0" || bad "exporter: exit $rc after SIGTERM: $(cat $tmp/x.err)"
 fi
 xp=
@@ -80,13 +78,10 @@ wait_attached $dp $tmp/bpf.err || { bad "bpf-dump -b process never attached: $(c
 sh -c "echo \$\$ >$CG/$A/cgroup.procs && { \"$M\" stress -t 2 -d 2 & echo \$! >$tmp/s1;
 	\"$M\" stress -t 1 -d 2 & echo \$! >$tmp/s2; wait; }" >/dev/null
 s1=$(cat $tmp/s1) s2=$(cat $tmp/s2)
-kill -TERM $dp
-wait $dp
-rc=$?
+signal_wait TERM $dp
 dp=
 [ $rc = 0 ] || bad "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
-kill -INT $rp
-wait $rp
+signal_wait INT $rp
 rp=
 "$M" report --json --by process $tmp/t.mml >$tmp/tfs.json 2>$tmp/tfs.err ||
 	bad "report --by process failed: $(cat $tmp/tfs.err)"

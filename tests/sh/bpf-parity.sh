@@ -37,14 +37,10 @@ for g in $A $B; do
 done
 wait $sps
 # both stresses are done: the BPF side stops, then the recorder (and drains)
-kill -TERM $dp
-wait $dp
-rc=$?
+signal_wait TERM $dp
 dp=
 [ $rc = 0 ] || bad "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
-kill -INT $rp
-wait $rp
-rc=$?
+signal_wait INT $rp
 rp=
 [ $rc = 0 ] || bad "record exited $rc: $(cat $tmp/rec.err)"
 "$M" report --json --by memcg $tmp/t.mml >$tmp/tfs.json 2>$tmp/tfs.err ||

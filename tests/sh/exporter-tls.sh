@@ -37,13 +37,7 @@ extendedKeyUsage=serverAuth" &&
 mkcert client ca prometheus "extendedKeyUsage=clientAuth" &&
 mkcert stranger otherca prometheus "extendedKeyUsage=clientAuth" ||
 	{ echo "FAIL openssl could not make the test certificates"; exit 1; }
-HASH=$(python3 -c '
-import ctypes, sys
-c = ctypes.CDLL("libcrypt.so.1")
-c.crypt_gensalt.restype = c.crypt.restype = ctypes.c_char_p
-c.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-c.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-print(c.crypt(b"s3cret pass", c.crypt_gensalt(b"$2b$", 8, None, 0)).decode())')
+HASH=$(bcrypt 's3cret pass')
 case "$HASH" in '$2b$08$'*) ;; *) echo "FAIL libcrypt made no bcrypt hash: $HASH"; exit 1 ;; esac
 ok "test PKI and bcrypt hash made"
 
@@ -139,7 +133,6 @@ c=$(code --tls-max 1.1 -u 'prometheus:s3cret pass' $U)
 
 # ---- a real Prometheus over TLS: the right password is scraped, a wrong one is not
 if command -v prometheus >/dev/null; then
-	pport=$(freeport)
 	cat >$tmp/prometheus.yml <<EOC
 global:
   scrape_interval: 1s
@@ -163,16 +156,13 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$port']
 EOC
-	prometheus --config.file=$tmp/prometheus.yml --storage.tsdb.path=$tmp/data \
-		--web.listen-address=127.0.0.1:$pport --log.level=warn >$tmp/prom.log 2>&1 &
-	pp=$!
-	q() { curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }
+	prom_start
 	i=0
 	up= down= ev=
 	while [ $i -lt 40 ]; do
-		up=$(q 'up{job="mmaplock"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
-		down=$(q 'up{job="wrongpass"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
-		ev=$(q 'mmaplock_events_total{job="mmaplock"}' | jq -r '.data.result | length' 2>/dev/null)
+		up=$(prom_query 'up{job="mmaplock"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
+		down=$(prom_query 'up{job="wrongpass"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
+		ev=$(prom_query 'mmaplock_events_total{job="mmaplock"}' | jq -r '.data.result | length' 2>/dev/null)
 		[ "$up" = 1 ] && [ "$down" = 0 ] && [ "$ev" = 1 ] && break
 		sleep 0.5
 		i=$((i + 1))

@@ -18,9 +18,6 @@ C=mmltest-xc-$$
 D=mmltest-xd-$$
 xp= pp= sa= sb= rp=
 at_exit 'stop $xp $pp $sa $sb $rp; rmdir $CG/$C $CG/$D 2>/dev/null'
-q() {	# instant query $1 -> JSON on stdout
-	curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"
-}
 memcg_make $A $B
 
 # ---- bad options: one line, exit 2
@@ -48,7 +45,6 @@ rc=$?
 spawn_in sa $A "$M" stress -d 40
 spawn_in sb $B "$M" stress -t 3 -d 40
 
-pport=$(freeport)
 cat >$tmp/prometheus.yml <<EOC
 global:
   scrape_interval: 1s
@@ -58,9 +54,7 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$port']
 EOC
-prometheus --config.file=$tmp/prometheus.yml --storage.tsdb.path=$tmp/data \
-	--web.listen-address=127.0.0.1:$pport --log.level=warn >$tmp/prom.log 2>&1 &
-pp=$!
+prom_start
 
 # a memcg that appears and disappears during the run
 sleep 1
@@ -70,7 +64,7 @@ rmdir $CG/$C || bad "could not remove $C"
 # both cgroup paths in Prometheus
 i=0
 while [ $i -lt 20 ]; do
-	q "mmaplock_acquisitions_total{memcg=~\"/$A|/$B\"}" >$tmp/q1.json
+	prom_query "mmaplock_acquisitions_total{memcg=~\"/$A|/$B\"}" >$tmp/q1.json
 	n=$(jq -r '[.data.result[].metric.memcg] | unique | length' $tmp/q1.json 2>/dev/null)
 	[ "$n" = 2 ] && break
 	sleep 0.5
@@ -78,12 +72,12 @@ while [ $i -lt 20 ]; do
 done
 [ "$n" = 2 ] && ok "prometheus: mmaplock_acquisitions_total for /$A and /$B" ||
 	bad "prometheus: series for both cgroups: $(head -c 600 $tmp/q1.json) $(tail -5 $tmp/prom.log)"
-v1=$(q "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
+v1=$(prom_query "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
 sleep 2.5
-v2=$(q "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
+v2=$(prom_query "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
 awk -v a="$v1" -v b="$v2" 'BEGIN { exit !(b > a && a > 0) }' && ok "prometheus: /$A rises between scrapes: $v1 -> $v2" ||
 	bad "prometheus: not rising: $v1 -> $v2"
-q "histogram_quantile(0.99, sum by (le) (rate(mmaplock_wait_seconds_bucket{memcg=\"/$B\"}[5s])))" >$tmp/q3.json
+prom_query "histogram_quantile(0.99, sum by (le) (rate(mmaplock_wait_seconds_bucket{memcg=\"/$B\"}[5s])))" >$tmp/q3.json
 hq=$(jq -r '.data.result[0].value[1] // "none"' $tmp/q3.json)
 awk -v v="$hq" 'BEGIN { exit !(v + 0 > 0 && v + 0 < 20) }' && ok "prometheus: histogram_quantile(0.99) of /$B wait: $hq s" ||
 	bad "prometheus: histogram_quantile: $(cat $tmp/q3.json)"
@@ -166,7 +160,7 @@ if [ -n "${MMAPLOCK_SRC:-}" ] || [ -f docs/EXPORTER.md ]; then
 		ok "promtool check rules: the two alert rules of docs/EXPORTER.md" ||
 		bad "promtool check rules docs/EXPORTER.md: $(cat $tmp/rules.out)"
 	# and they evaluate against the live data
-	q "histogram_quantile(0.99, sum by (instance, memcg, le) (rate(mmaplock_wait_seconds_bucket[5s])))" >$tmp/q4.json
+	prom_query "histogram_quantile(0.99, sum by (instance, memcg, le) (rate(mmaplock_wait_seconds_bucket[5s])))" >$tmp/q4.json
 	[ "$(jq -r '.status' $tmp/q4.json)" = success ] && ok "the alert's quantile expression evaluates" ||
 		bad "alert expression: $(head -c 300 $tmp/q4.json)"
 fi

@@ -38,13 +38,7 @@ openssl req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr -subj "/CN=mmap
 printf 'subjectAltName=DNS:mmaplock-exporter,IP:127.0.0.1\n' >tls.ext &&
 openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out tls.crt -days 2 -extfile tls.ext >/dev/null 2>&1 ||
 	{ echo "FAIL openssl could not make the test certificates"; exit 1; }
-HASH=$(python3 -c '
-import ctypes
-c = ctypes.CDLL("libcrypt.so.1")
-c.crypt_gensalt.restype = c.crypt.restype = ctypes.c_char_p
-c.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-c.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-print(c.crypt(b"scrape-pass", c.crypt_gensalt(b"$2y$", 8, None, 0)).decode())')
+HASH=$(bcrypt scrape-pass '$2y$')
 cat >web.yml <<EOC
 tls_server_config:
   cert_file: tls.crt
@@ -83,7 +77,6 @@ ok "the DaemonSet's command line runs without capabilities: $(cat $tmp/x.err)"
 spawn_in sa $PA "$M" stress -d 60
 spawn_in sb $PB "$M" stress -d 60
 
-pport=$(freeport)
 cat >$tmp/prometheus.yml <<EOC
 global:
   scrape_interval: 1s
@@ -102,16 +95,13 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$port']
 EOC
-prometheus --config.file=$tmp/prometheus.yml --storage.tsdb.path=$tmp/data \
-	--web.listen-address=127.0.0.1:$pport --log.level=warn >$tmp/prom.log 2>&1 &
-pp=$!
+prom_start
 
 # a few scrapes with both stresses running: every rate() has two samples
 i=0
 n=0
 while [ $i -lt 60 ]; do
-	n=$(curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" \
-		--data-urlencode 'query=count(count_over_time(mmaplock_events_total[1m]) >= 6)' |
+	n=$(prom_query 'count(count_over_time(mmaplock_events_total[1m]) >= 6)' |
 		jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
 	[ "$n" = 1 ] && break
 	sleep 0.5

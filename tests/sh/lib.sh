@@ -1,7 +1,7 @@
 # tests/sh/lib.sh: what the end-to-end scripts share. Sourced, never run
 # (CMakeLists.txt leaves it out of the tests), right after `set -u`:
 #
-#	. "${0%/*}/lib.sh"
+#	. "$(dirname "$0")/lib.sh"
 #	need root tracefs cgroup jq	# or: "NAME.sh: skipped: REASON", exit 77
 #	scratch names			# $tmp, removed at exit
 #	memcg_make $A			# below $CG, removed at exit
@@ -9,8 +9,8 @@
 #	kill_at_exit $sp
 #
 # It sets ME (the script's name), M (the mmaplock binary), D (the BPF test
-# driver), T (tracefs), CG (the cgroup v1 memory hierarchy) and fail=0, and
-# owns the EXIT trap: a script registers what it must undo with at_exit,
+# driver), T (tracefs), CG (the cgroup v1 memory hierarchy) and fail=0
+# (ok and bad print a check's line; bad sets fail), and owns the EXIT trap: a script registers what it must undo with at_exit,
 # kill_at_exit and memcg_make instead of setting a trap of its own. ctest
 # counts exit 77 as skipped (SKIP_RETURN_CODE in CMakeLists.txt).
 
@@ -77,6 +77,14 @@ $_lib_exit"
 
 # kill_at_exit PID...: processes killed (and waited for) when the script ends
 kill_at_exit() { _lib_pids="$* $_lib_pids"; }
+
+# signal_wait SIG PID: send SIG to PID and wait for it to end; its exit
+# status in rc
+signal_wait() {
+	kill -$1 $2
+	wait $2
+	rc=$?
+}
 
 # stop PID...: kill them now and wait until they are gone (empty ones ignored)
 stop() {
@@ -153,6 +161,32 @@ wait_port() {
 
 # freeport: a TCP port of 127.0.0.1 free at the moment
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# prom_start: a Prometheus on a free port of 127.0.0.1 ($pport) with the
+# configuration $tmp/prometheus.yml, its data and log (prom.log) in $tmp;
+# its pid in pp (stop it, or give it to at_exit)
+prom_start() {
+	pport=$(freeport)
+	prometheus --config.file=$tmp/prometheus.yml --storage.tsdb.path=$tmp/data \
+		--web.listen-address=127.0.0.1:$pport --log.level=warn >$tmp/prom.log 2>&1 &
+	pp=$!
+}
+
+# prom_query EXPR: an instant query to that Prometheus, JSON on stdout
+prom_query() { curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }
+
+# bcrypt PASSWORD [PREFIX]: a bcrypt hash of PASSWORD (cost 8, PREFIX $2b$
+# unless given), made by libcrypt through python3's ctypes
+bcrypt() {
+	python3 - "$1" "${2:-\$2b\$}" <<'PY'
+import ctypes, sys
+c = ctypes.CDLL("libcrypt.so.1")
+c.crypt_gensalt.restype = c.crypt.restype = ctypes.c_char_p
+c.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+c.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+print(c.crypt(sys.argv[1].encode(), c.crypt_gensalt(sys.argv[2].encode(), 8, None, 0)).decode())
+PY
+}
 
 # wait_recording PID: until `mmaplock record` PID records (its instance has
 # the mmap_lock events on and tracing_on); status 1 after 20 s
