@@ -11,20 +11,11 @@
 #     (default 50) with the machine idle and as many during a stress run.
 # Prints a table; the last line is one JSON object.
 set -eu
-build=${1:-build}
-M="$build/mmaplock"
-T=/sys/kernel/tracing
-dur=${DUR:-3}
-reps=${REPS:-3}
+. "$(dirname "$0")/lib.sh"	# bench_init, rate, med, bench_baselines
+bench_init exporter-bench "${1:-build}" curl
 scrapes=${SCRAPES:-50}
-[ "$(id -u)" -eq 0 ] || { echo "exporter-bench: needs root (tracefs)" >&2; exit 1; }
-[ -x "$M" ] || { echo "exporter-bench: $M: not built" >&2; exit 1; }
-command -v curl >/dev/null || { echo "exporter-bench: needs curl" >&2; exit 1; }
-tmp=$(mktemp -d /tmp/mml-xbench.XXXXXX)
-I=$T/instances/mmlxbench-$$
 xp=
-. "$(dirname "$0")/lib.sh"	# rate, med, bench_baselines, bench_cleanup
-trap '[ -n "$xp" ] && kill $xp 2>/dev/null; bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
+bench_exit='[ -n "$xp" ] && kill $xp 2>/dev/null'
 
 pct() { sort -g "$1" | awk -v q="$2" '{ a[NR] = $1 } END { i = int(NR * q + 0.999); if (i < 1) i = 1; print a[i] }'; }
 

@@ -1,9 +1,33 @@
 # bench/lib.sh: what the tracefs benchmarks (record-bench.sh,
-# exporter-bench.sh) share, sourced by both (not run). The caller sets M
-# (the mmaplock binary), tmp (its scratch directory), I (the path of the
-# tracefs instance it may create: bench_cleanup removes it) and dur (the
-# seconds of each stress run). Each figure is one line appended to
-# $tmp/NAME; med turns a file of figures into one.
+# exporter-bench.sh, watch-bench.sh, report-bench.sh, tracedat-bench.sh)
+# share, sourced (not run). bench_init sets the scene: M (the mmaplock
+# binary), tmp (the scratch directory), I (the path of the tracefs
+# instance the benchmark may create, $inst its name: bench_cleanup removes
+# it), dur (the seconds of each stress run), reps and runs. Each figure is
+# one line appended to $tmp/NAME; med turns a file of figures into one.
+
+# bench_init NAME BUILD [TOOL...]: the start of `sh bench/NAME.sh BUILD`.
+# Needs root, BUILD/mmaplock and each TOOL (a command on PATH or a path),
+# else one line naming what is missing and exit 1. DUR (default 3), REPS
+# and RUNS (default 3) from the environment. At exit (or INT, TERM):
+# bench_exit (a command string the script may set), then the instance and
+# the scratch directory go.
+bench_init() {
+	bench=$1 M=$2/mmaplock
+	shift 2
+	T=/sys/kernel/tracing
+	dur=${DUR:-3} reps=${REPS:-3} runs=${RUNS:-3}
+	[ "$(id -u)" -eq 0 ] || { echo "$bench: needs root (tracefs)" >&2; exit 1; }
+	[ -x "$M" ] || { echo "$bench: $M: not built" >&2; exit 1; }
+	for _t; do
+		command -v "$_t" >/dev/null || { echo "$bench: $_t missing (scripts/bootstrap.sh)" >&2; exit 1; }
+	done
+	tmp=$(mktemp -d /tmp/mml-$bench.XXXXXX)
+	inst=mml$bench-$$
+	I=$T/instances/$inst
+	bench_exit=
+	trap 'eval "$bench_exit" || true; bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
+}
 
 # rate FILE: the ops/s of a `mmaplock stress` output
 rate() { awk '/^mmaplock stress:/ { for (i = 1; i <= NF; i++) if ($i == "ops/s") print $(i - 1) }' "$1"; }
@@ -32,4 +56,52 @@ bench_cleanup() {
 		echo 0 >"$I/events/enable"
 		rmdir "$I"
 	fi
+}
+
+# bench_instance KB: the instance I made as `mmaplock record` sets its own:
+# mono clock, KB of buffer a CPU, the mmap_lock events and the
+# lock:contention events filtered to rwsems
+bench_instance() {
+	mkdir "$I"
+	echo mono >"$I/trace_clock"
+	echo "$1" >"$I/buffer_size_kb"
+	echo 1 >"$I/events/mmap_lock/enable"
+	if [ -d "$I/events/lock/contention_begin" ]; then
+		echo 'flags & 6' >"$I/events/lock/contention_begin/filter"
+		echo 1 >"$I/events/lock/contention_begin/enable"
+		echo 1 >"$I/events/lock/contention_end/enable"
+	fi
+}
+
+# bench_extract FILE: the instance's events off, its buffers saved as the
+# trace.dat FILE (`trace-cmd extract -B`), the instance removed; exit 1 if
+# no trace.dat came out
+bench_extract() {
+	echo 0 >"$I/events/enable"
+	(cd "$tmp" && trace-cmd extract -B "$inst" -o "$1" >/dev/null 2>&1) || true
+	[ ! -d "$I" ] || rmdir "$I"	# extract -B may remove it
+	[ -s "$1" ] || { echo "$bench: trace-cmd extract failed" >&2; exit 1; }
+}
+
+# bench_time LABEL CMD...: CMD run $runs times under /usr/bin/time, its
+# output counted through a pipe; "LABEL seconds rss-KB lines" (the median
+# wall time, the median peak RSS) appended to $tmp/results
+bench_time() {
+	_n=$1
+	shift
+	: >"$tmp/times"
+	_i=0
+	while [ $_i -lt "$runs" ]; do
+		/usr/bin/time -f '%e %M' -o "$tmp/time" "$@" 2>/dev/null | wc -l >"$tmp/lines"
+		if grep -q "exited with non-zero" "$tmp/time"; then
+			echo "$bench: $* failed" >&2
+			return 0
+		fi
+		tail -n 1 "$tmp/time" >>"$tmp/times"
+		_i=$((_i + 1))
+	done
+	_m=$(((runs + 1) / 2))
+	_secs=$(sort -n -k1 "$tmp/times" | awk -v m=$_m 'NR == m { print $1 }')
+	_rss=$(sort -n -k2 "$tmp/times" | awk -v m=$_m 'NR == m { print $2 }')
+	echo "$_n $_secs $_rss $(cat "$tmp/lines")" >>"$tmp/results"
 }

@@ -15,17 +15,8 @@
 # and lost events of record and perf; the last line is one JSON object.
 # Needs root.
 set -eu
-build=${1:-build}
-M="$build/mmaplock"
-T=/sys/kernel/tracing
-dur=${DUR:-3}
-reps=${REPS:-3}
-[ "$(id -u)" -eq 0 ] || { echo "record-bench: needs root (tracefs)" >&2; exit 1; }
-[ -x "$M" ] || { echo "record-bench: $M: not built" >&2; exit 1; }
-tmp=$(mktemp -d /tmp/mml-rbench.XXXXXX)
-I=$T/instances/mmlbench-$$
-. "$(dirname "$0")/lib.sh"	# rate, med, bench_baselines, bench_cleanup
-trap 'bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/lib.sh"	# bench_init, rate, med, bench_baselines
+bench_init record-bench "${1:-build}"
 
 havep=0
 command -v perf >/dev/null && [ "${PERF:-1}" != 0 ] && havep=1

@@ -19,69 +19,30 @@
 # sizes (bytes an event), events/s and ratios to trace-cmd report and peak
 # RSS; the last line is JSON.
 set -eu
-build=${1:-build}
-M="$build/mmaplock"
-T=/sys/kernel/tracing
+. "$(dirname "$0")/lib.sh"	# bench_init, bench_instance, bench_extract, bench_time
+bench_init report-bench "${1:-build}" /usr/bin/time trace-cmd
 dur=${DUR:-14}
-[ "$(id -u)" -eq 0 ] || { echo "report-bench: needs root (tracefs)" >&2; exit 1; }
-[ -x "$M" ] || { echo "report-bench: $M: not built" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "report-bench: /usr/bin/time missing (scripts/bootstrap.sh)" >&2; exit 1; }
-tmp=$(mktemp -d /tmp/mml-pbench.XXXXXX)
-name=mmlbench-$$
-I=$T/instances/$name
-trap '[ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT INT TERM
 
 echo "report-bench: recording ${dur}s of stress (twice at once, then with perf)" >&2
-mkdir $I
-echo mono > $I/trace_clock
-echo 524288 > $I/buffer_size_kb
-echo 1 > $I/events/mmap_lock/enable
-if [ -d $I/events/lock/contention_begin ]; then	# the same events as mmaplock record
-	echo 'flags & 6' > $I/events/lock/contention_begin/filter
-	echo 1 > $I/events/lock/contention_begin/enable
-	echo 1 > $I/events/lock/contention_end/enable
-fi
+bench_instance 524288
 "$M" record -o $tmp/b.mml -- "$M" stress -d $dur >/dev/null 2>$tmp/rec.err
 echo 0 > $I/events/enable
 cat $tmp/rec.err >&2
 ev=$(sed -n 's/.*: \([0-9]*\) events,.*/\1/p' $tmp/rec.err)
 ilost=$(cat $I/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
-(cd $tmp && trace-cmd extract -B $name -o $tmp/b.dat >/dev/null 2>&1) || true
-[ -d $I ] && rmdir $I
-[ -s $tmp/b.dat ] || { echo "report-bench: trace-cmd extract failed" >&2; exit 1; }
+bench_extract $tmp/b.dat
 havep=0
 if command -v perf >/dev/null && perf record -q -e 'mmap_lock:*' -a -o $tmp/perf.data -- "$M" stress -d $dur >/dev/null 2>&1; then
 	havep=1
 fi
 
-# run NAME CMD...: time it RUNS times (default 3), output lines counted;
-# records the median wall time and the median peak RSS
-runs=${RUNS:-3}
-run() {
-	n=$1
-	shift
-	: >$tmp/times
-	i=0
-	while [ $i -lt $runs ]; do
-		/usr/bin/time -f '%e %M' -o $tmp/time "$@" 2>/dev/null | wc -l >$tmp/lines
-		if grep -q "exited with non-zero" $tmp/time; then
-			echo "report-bench: $* failed" >&2
-			return 0
-		fi
-		tail -n 1 $tmp/time >>$tmp/times
-		i=$((i + 1))
-	done
-	secs=$(sort -n -k1 $tmp/times | awk -v m=$(((runs + 1) / 2)) 'NR == m { print $1 }')
-	rss=$(sort -n -k2 $tmp/times | awk -v m=$(((runs + 1) / 2)) 'NR == m { print $2 }')
-	lines=$(cat $tmp/lines)
-	echo "$n $secs $rss $lines" >>$tmp/results
-}
-run mml "$M" report $tmp/b.mml
-run tracedat "$M" report $tmp/b.dat
+# each timed RUNS times (default 3), output lines counted
+bench_time mml "$M" report $tmp/b.mml
+bench_time tracedat "$M" report $tmp/b.dat
 # BASE=an older mmaplock binary: its trace.dat reading, in the same run
-[ -n "${BASE:-}" ] && [ -x "$BASE" ] && run tracedat-base "$BASE" report $tmp/b.dat
-run trace-cmd trace-cmd report -i $tmp/b.dat
-[ $havep -eq 1 ] && run perf perf script -i $tmp/perf.data
+[ -n "${BASE:-}" ] && [ -x "$BASE" ] && bench_time tracedat-base "$BASE" report $tmp/b.dat
+bench_time trace-cmd trace-cmd report -i $tmp/b.dat
+[ $havep -eq 1 ] && bench_time perf perf script -i $tmp/perf.data
 pev=0
 [ $havep -eq 1 ] && pev=$(awk '$1 == "perf" { print $4 }' $tmp/results)
 tev=$(awk '$1 == "trace-cmd" { print $4 - 1 }' $tmp/results)	# one "cpus=" line

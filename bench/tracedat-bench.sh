@@ -21,59 +21,17 @@
 # takes the tests' machine-wide lock (/tmp/mmaplock-tests.lock) so that it
 # never traces at the same time as a test.
 set -eu
-build=${1:-build}
-M="$build/mmaplock"
-T=/sys/kernel/tracing
-runs=${RUNS:-3}
-[ "$(id -u)" -eq 0 ] || { echo "tracedat-bench: needs root (tracefs)" >&2; exit 1; }
-[ -x "$M" ] || { echo "tracedat-bench: $M: not built" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "tracedat-bench: /usr/bin/time missing" >&2; exit 1; }
-command -v trace-cmd >/dev/null || { echo "tracedat-bench: trace-cmd missing" >&2; exit 1; }
-tmp=$(mktemp -d /tmp/mml-tdbench.XXXXXX)
+. "$(dirname "$0")/lib.sh"	# bench_init, bench_instance, bench_extract, bench_time
+bench_init tracedat-bench "${1:-build}" /usr/bin/time trace-cmd
 dir=${DIR:-$tmp}
 mkdir -p "$dir"
-name=mmltdbench-$$
-I=$T/instances/$name
-trap '[ -d $I ] && { echo 0 > $I/events/enable; rmdir $I; }; rm -rf "$tmp"' EXIT INT TERM
 
 # capture D FILE: a trace.dat of D seconds of stress
 capture() {
 	echo "tracedat-bench: capturing ${1}s of stress -t 3 into $2" >&2
-	mkdir $I
-	echo mono > $I/trace_clock
-	echo 262144 > $I/buffer_size_kb
-	echo 1 > $I/events/mmap_lock/enable
-	if [ -d $I/events/lock/contention_begin ]; then
-		echo 'flags & 6' > $I/events/lock/contention_begin/filter
-		echo 1 > $I/events/lock/contention_begin/enable
-		echo 1 > $I/events/lock/contention_end/enable
-	fi
+	bench_instance 262144
 	"$M" stress -d "$1" -t 3 >/dev/null
-	echo 0 > $I/events/enable
-	(cd $tmp && trace-cmd extract -B $name -o "$2" >/dev/null 2>&1) || true
-	[ ! -d $I ] || rmdir $I	# extract -B may remove it
-	[ -s "$2" ] || { echo "tracedat-bench: trace-cmd extract failed" >&2; exit 1; }
-}
-
-# run LABEL CMD...: RUNS times; "LABEL seconds rss-KB lines" to results
-run() {
-	n=$1
-	shift
-	: >$tmp/times
-	i=0
-	while [ $i -lt $runs ]; do
-		/usr/bin/time -f '%e %M' -o $tmp/time "$@" 2>/dev/null | wc -l >$tmp/lines
-		if grep -q "exited with non-zero" $tmp/time; then
-			echo "tracedat-bench: $* failed" >&2
-			return 0
-		fi
-		tail -n 1 $tmp/time >>$tmp/times
-		i=$((i + 1))
-	done
-	m=$(((runs + 1) / 2))
-	secs=$(sort -n -k1 $tmp/times | awk -v m=$m 'NR == m { print $1 }')
-	rss=$(sort -n -k2 $tmp/times | awk -v m=$m 'NR == m { print $2 }')
-	echo "$n $secs $rss $(cat $tmp/lines)" >>$tmp/results
+	bench_extract "$2"
 }
 
 printf '%-10s %10s %-22s %8s %12s %9s %8s\n' file events reader seconds events/s vs-tcmd rss-MB
@@ -86,10 +44,10 @@ for d in ${DURS:-3 6}; do
 		flock -u 9
 	fi
 	: >$tmp/results
-	run trace-cmd trace-cmd report -i "$f"
-	run mmaplock "$M" report "$f"
-	[ -n "${PREV:-}" ] && [ -x "$PREV" ] && run prev "$PREV" report "$f"
-	[ -n "${BASE:-}" ] && [ -x "$BASE" ] && run base "$BASE" report "$f"
+	bench_time trace-cmd trace-cmd report -i "$f"
+	bench_time mmaplock "$M" report "$f"
+	[ -n "${PREV:-}" ] && [ -x "$PREV" ] && bench_time prev "$PREV" report "$f"
+	[ -n "${BASE:-}" ] && [ -x "$BASE" ] && bench_time base "$BASE" report "$f"
 	mb=$(($(wc -c <"$f") / 1024 / 1024))
 	awk -v f="d$d.dat,${mb}MB" '
 		$1 == "trace-cmd" { ev = $4 - 1; tc = $2 }

@@ -14,18 +14,10 @@
 # watch (during the stress run) per second of stress. Prints ops/s and ratios; the last line is one JSON object.
 # Needs root. Nothing here asserts a timing.
 set -eu
-build=${1:-build}
-M="$build/mmaplock"
-T=/sys/kernel/tracing
-dur=${DUR:-3}
-reps=${REPS:-3}
-[ "$(id -u)" -eq 0 ] || { echo "watch-bench: needs root (tracefs)" >&2; exit 1; }
-[ -x "$M" ] || { echo "watch-bench: $M: not built" >&2; exit 1; }
-tmp=$(mktemp -d /tmp/mml-wbench.XXXXXX)
-I=$T/instances/mmlbench-$$
-. "$(dirname "$0")/lib.sh"	# rate, med, bench_baselines, bench_cleanup
+. "$(dirname "$0")/lib.sh"	# bench_init, rate, med, bench_baselines
+bench_init watch-bench "${1:-build}"
 wp=
-trap '[ -n "$wp" ] && kill $wp 2>/dev/null; bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
+bench_exit='[ -n "$wp" ] && kill $wp 2>/dev/null'
 
 # cpu FILE: user + system seconds from /usr/bin/time -f '%U %S'
 cpu() { tail -n 1 "$1" | awk '{ print $1 + $2 }'; }

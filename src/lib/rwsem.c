@@ -209,10 +209,13 @@ static void grant_locked(struct mml_rwsem *sem, struct wake_q *wq)
 /* ---------------------------------------------------------------- slow paths */
 
 /*
- * Spin a bounded while, retrying the fast path, as long as nobody queues.
- * Returns true with the lock taken.
+ * spin_try(): spin a bounded while, retrying the fast path, as long as nobody
+ * queues. Returns true with the lock taken. A reader needs WRITER clear and
+ * adds one read hold; a writer needs the word to be 0 and sets WRITER.
+ * Always inlined with a constant @write, so each caller keeps a loop of its
+ * own with the other side's test folded away.
  */
-static bool spin_read(struct mml_rwsem *sem)
+static inline __attribute__((always_inline)) bool spin_try(struct mml_rwsem *sem, bool write)
 {
 	unsigned long c;
 	int i;
@@ -221,30 +224,10 @@ static bool spin_read(struct mml_rwsem *sem)
 		c = __atomic_load_n(&sem->count, __ATOMIC_RELAXED);
 		if (c & MML_RWSEM_WAITERS)
 			return false;
-		if (!(c & MML_RWSEM_WRITER)) {
-			if (__atomic_compare_exchange_n(&sem->count, &c, c + MML_RWSEM_READER,
-							false, __ATOMIC_ACQUIRE,
-							__ATOMIC_RELAXED))
-				return true;
-			continue;
-		}
-		cpu_relax();
-	}
-	return false;
-}
-
-static bool spin_write(struct mml_rwsem *sem)
-{
-	unsigned long c;
-	int i;
-
-	for (i = 0; i < MML_SPIN_LOOPS; i++) {
-		c = __atomic_load_n(&sem->count, __ATOMIC_RELAXED);
-		if (c & MML_RWSEM_WAITERS)
-			return false;
-		if (c == 0) {
-			if (__atomic_compare_exchange_n(&sem->count, &c, MML_RWSEM_WRITER, false,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		if (write ? c == 0 : !(c & MML_RWSEM_WRITER)) {
+			if (__atomic_compare_exchange_n(&sem->count, &c,
+							write ? MML_RWSEM_WRITER : c + MML_RWSEM_READER,
+							false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				return true;
 			continue;
 		}
@@ -320,7 +303,7 @@ static int queue_and_wait(struct mml_rwsem *sem, bool write, bool killable)
  */
 int __mml_down_read_slow(struct mml_rwsem *sem, bool killable)
 {
-	if (spin_read(sem))
+	if (spin_try(sem, false))
 		return 0;
 	return queue_and_wait(sem, false, killable);
 }
@@ -333,7 +316,7 @@ int __mml_down_write_slow(struct mml_rwsem *sem, bool killable)
 {
 	int ret;
 
-	if (spin_write(sem)) {
+	if (spin_try(sem, true)) {
 		__mml_set_owner(sem);
 		return 0;
 	}

@@ -10,16 +10,13 @@
 #   writer's own wait [10, 11] and alone[500]'s wait on another mm have no
 #   holder: unblamed.
 set -u
-M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
+. "$(dirname "$0")/lib.sh"
 F=${MMAPLOCK_SRC:?}/tests/fixtures
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-command -v python3 >/dev/null || { echo "blame.sh: python3 missing: skipped"; exit 77; }
-fail=0
-bad() { echo "blame.sh: FAIL: $*"; fail=1; }
+need python3
+scratch blame
 
-"$M" report --by holder --json "$F/blame.txt" >"$T/b.json" || bad "report --by holder --json: exit $?"
-python3 - "$T/b.json" <<'PY' || bad "JSON figures"
+"$M" report --by holder --json "$F/blame.txt" >"$tmp/b.json" || bad "report --by holder --json: exit $?"
+python3 - "$tmp/b.json" <<'PY' || bad "JSON figures"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["by"] == "holder" and d["events"] == 17, d
@@ -33,15 +30,15 @@ assert d["groups"][0]["victims"] == [{"memcg": "/victim", "blamed_ns": 72000, "w
 assert d["pairs"] == [{"holder_cgroup": "?", "victim_memcg": "/victim", "blamed_ns": 125000, "waits": 5}], d["pairs"]
 PY
 
-"$M" report --by holder --csv --top 2 "$F/blame.txt" >"$T/b.csv" || bad "--csv: exit $?"
+"$M" report --by holder --csv --top 2 "$F/blame.txt" >"$tmp/b.csv" || bad "--csv: exit $?"
 printf 'holder,tid,holder_cgroup,victim_memcg,blamed_ns,waits\nwriter[300],300,?,/victim,72000,2\nvictim[400],400,?,/victim,30000,1\n' |
-	cmp -s - "$T/b.csv" || { bad "CSV"; cat "$T/b.csv"; }
+	cmp -s - "$tmp/b.csv" || { bad "CSV"; cat "$tmp/b.csv"; }
 
-"$M" report --by holder "$F/blame.txt" >"$T/b.txt" || bad "table: exit $?"
-grep -q '^writer\[300\] .* 72\.000 .* 72\.000 .* 0\.000 .* 2$' "$T/b.txt" || { bad "table row"; cat "$T/b.txt"; }
+"$M" report --by holder "$F/blame.txt" >"$tmp/b.txt" || bad "table: exit $?"
+grep -q '^writer\[300\] .* 72\.000 .* 72\.000 .* 0\.000 .* 2$' "$tmp/b.txt" || { bad "table row"; cat "$tmp/b.txt"; }
 
-"$M" report --by holder --hist "$F/blame.txt" >/dev/null 2>"$T/err"
-[ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "--by holder --hist: not exit 2 with one line"
-"$M" report --by nobody "$F/blame.txt" >/dev/null 2>"$T/err"
-[ $? -eq 2 ] && grep -q holder "$T/err" || bad "--by nobody"
+"$M" report --by holder --hist "$F/blame.txt" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "--by holder --hist: not exit 2 with one line"
+"$M" report --by nobody "$F/blame.txt" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q holder "$tmp/err" || bad "--by nobody"
 exit $fail

@@ -12,39 +12,13 @@
 # refused in one line naming what the back-end can do.
 # Skipped without root, BTF, the BPF back-end, tracefs events, curl or jq.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-D=${MMAPLOCK_BUILD:-build}/tests/bpf-dump
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "bpf-groups.sh: skipped: needs root"; exit 77; }
-[ -r /sys/kernel/btf/vmlinux ] || { echo "bpf-groups.sh: skipped: no BTF at /sys/kernel/btf/vmlinux"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "bpf-groups.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -d $CG ] || { echo "bpf-groups.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-for c in jq curl; do
-	command -v $c >/dev/null || { echo "bpf-groups.sh: skipped: $c missing"; exit 77; }
-done
-[ -x "$D" ] || { echo "bpf-groups.sh: skipped: $D not built"; exit 77; }
-"$D" -d 0.1 >/dev/null 2>/dev/null
-[ $? = 77 ] && { echo "bpf-groups.sh: skipped: the BPF back-end does not load here"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-bpfgrp.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root btf tracefs cgroup jq curl bpf
+scratch bpfgrp
 A=mmltest-bpfg-$$
 xp= dp= rp=
-cleanup() {
-	for p in $xp $dp $rp; do kill $p 2>/dev/null; done
-	wait 2>/dev/null
-	rmdir $CG/$A 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $1"; }
-no() { echo "FAIL $1"; fail=1; }
-mkdir $CG/$A || exit 1
-instress() {	# instress SECONDS THREADS: stress in $A, in the background
-	sh -c "echo \$\$ >$CG/$A/cgroup.procs && exec \"$M\" stress -t $2 -d $1" >/dev/null &
-}
+at_exit 'stop $xp $dp $rp; wait'
+memcg_make $A
 
 # ---- (1) the exporter
 "$M" exporter --backend bpf --listen 127.0.0.1:0 -i 0.5 >$tmp/x.out 2>$tmp/x.err &
@@ -58,62 +32,45 @@ while [ $i -lt 100 ] && [ -z "$url" ]; do
 	i=$((i + 1))
 done
 if [ -z "$url" ]; then
-	no "exporter --backend bpf did not start: $(cat $tmp/x.err)"
+	bad "exporter --backend bpf did not start: $(cat $tmp/x.err)"
 else
-	instress 2 2
-	sp=$!
+	spawn_in sp $A "$M" stress -t 2 -d 2
 	sleep 1.2
 	curl -s --max-time 5 "$url" >$tmp/m1
 	wait $sp
 	sleep 1.2
 	curl -s --max-time 5 "$url" >$tmp/m2
 	grep -q 'mmaplock_backend_info{backend="bpf"} 1' $tmp/m2 && ok "exporter: backend bpf in /metrics" ||
-		no "exporter: no mmaplock_backend_info{backend=\"bpf\"}: $(grep backend $tmp/m2)"
+		bad "exporter: no mmaplock_backend_info{backend=\"bpf\"}: $(grep backend $tmp/m2)"
 	a1=$(grep "^mmaplock_acquisitions_total{.*/$A\"" $tmp/m1 | awk '{ s += $NF } END { print s + 0 }')
 	a2=$(grep "^mmaplock_acquisitions_total{.*/$A\"" $tmp/m2 | awk '{ s += $NF } END { print s + 0 }')
 	[ "$a2" -gt "$a1" ] && [ "$a1" -gt 0 ] && ok "exporter: acquisitions of /$A rise ($a1 -> $a2)" ||
-		no "exporter: acquisitions of /$A: $a1 -> $a2"
+		bad "exporter: acquisitions of /$A: $a1 -> $a2"
 	grep "^mmaplock_acquisitions_total{.*/$A\"" $tmp/m2 | grep -q 'mode="write"' &&
 		grep "^mmaplock_acquisitions_total{.*/$A\"" $tmp/m2 | grep -q 'mode="read"' &&
-		ok "exporter: both modes of /$A" || no "exporter: modes of /$A: $(grep "/$A" $tmp/m2 | head -3)"
-	kill -TERM $xp
-	wait $xp
-	rc=$?
-	[ $rc = 0 ] && ok "exporter: SIGTERM, exit 0" || no "exporter: exit $rc after SIGTERM: $(cat $tmp/x.err)"
+		ok "exporter: both modes of /$A" || bad "exporter: modes of /$A: $(grep "/$A" $tmp/m2 | head -3)"
+	signal_wait TERM $xp
+	[ $rc = 0 ] && ok "exporter: SIGTERM, exit 0" || bad "exporter: exit $rc after SIGTERM: $(cat $tmp/x.err)"
 fi
 xp=
 
 # ---- (2) top by process
-instress 3 2
-sp=$!
+spawn_in sp $A "$M" stress -t 2 -d 3
 sleep 0.3
 "$M" top --backend bpf --by process -n 2 -i 0.5 >$tmp/top.out 2>$tmp/top.err
 rc=$?
-[ $rc = 0 ] && ok "top --backend bpf --by process: exit 0" || no "top --by process: exit $rc: $(cat $tmp/top.err)"
+[ $rc = 0 ] && ok "top --backend bpf --by process: exit 0" || bad "top --by process: exit $rc: $(cat $tmp/top.err)"
 grep -q "by process" $tmp/top.out && grep -q "^mmaplock\[$sp\]" $tmp/top.out &&
-	ok "top --by process: row mmaplock[$sp]" || no "top --by process: no row mmaplock[$sp]: $(head -5 $tmp/top.out)"
+	ok "top --by process: row mmaplock[$sp]" || bad "top --by process: no row mmaplock[$sp]: $(head -5 $tmp/top.out)"
 wait $sp
 
 # ---- (3) parity by process
 "$M" record -G /$A -G / --buffer-size 65536 -o $tmp/t.mml 2>$tmp/rec.err &
 rp=$!
-I=$T/instances/mmaplock-$rp
-i=0
-until [ "$(cat $I/events/mmap_lock/enable 2>/dev/null)" = 1 ] &&
-      [ "$(cat $I/tracing_on 2>/dev/null)" = 1 ]; do
-	[ $i -lt 400 ] || { echo "FAIL recorder $rp never started"; exit 1; }
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_recording $rp || { echo "FAIL recorder $rp never started"; exit 1; }
 "$D" -b process -d 600 >$tmp/bpf.json 2>$tmp/bpf.err &
 dp=$!
-i=0
-until grep -q attached $tmp/bpf.err 2>/dev/null; do
-	kill -0 $dp 2>/dev/null || { no "bpf-dump -b process: $(cat $tmp/bpf.err)"; exit 1; }
-	[ $i -lt 200 ] || { echo "FAIL bpf-dump never attached"; exit 1; }
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_attached $dp $tmp/bpf.err || { bad "bpf-dump -b process never attached: $(cat $tmp/bpf.err)"; exit 1; }
 # forked by a shell already in $A: every event of theirs is in $A, which
 # the recorder filters on (the launching shell's own events before it
 # moved would count on the BPF side only), or, once the exiting process's
@@ -121,26 +78,23 @@ done
 sh -c "echo \$\$ >$CG/$A/cgroup.procs && { \"$M\" stress -t 2 -d 2 & echo \$! >$tmp/s1;
 	\"$M\" stress -t 1 -d 2 & echo \$! >$tmp/s2; wait; }" >/dev/null
 s1=$(cat $tmp/s1) s2=$(cat $tmp/s2)
-kill -TERM $dp
-wait $dp
-rc=$?
+signal_wait TERM $dp
 dp=
-[ $rc = 0 ] || no "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
-kill -INT $rp
-wait $rp
+[ $rc = 0 ] || bad "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
+signal_wait INT $rp
 rp=
 "$M" report --json --by process $tmp/t.mml >$tmp/tfs.json 2>$tmp/tfs.err ||
-	no "report --by process failed: $(cat $tmp/tfs.err)"
+	bad "report --by process failed: $(cat $tmp/tfs.err)"
 jq -e '.lost_events == 0' $tmp/tfs.json >/dev/null && ok "tracefs lost nothing" ||
-	no "tracefs lost $(jq .lost_events $tmp/tfs.json) events: the comparison is void"
+	bad "tracefs lost $(jq .lost_events $tmp/tfs.json) events: the comparison is void"
 jq -e '.lost_events == 0' $tmp/bpf.json >/dev/null && ok "bpf lost nothing" ||
-	no "bpf lost events: $(jq -c '{lost_events, unmatched}' $tmp/bpf.json)"
+	bad "bpf lost events: $(jq -c '{lost_events, unmatched}' $tmp/bpf.json)"
 for p in $s1 $s2; do
 	for k in acquisitions.read acquisitions.write failed hold_ns.count; do
 		x=$(jq ".groups[] | select(.key == \"mmaplock[$p]\") | .$k" $tmp/bpf.json)
 		y=$(jq ".groups[] | select(.key == \"mmaplock[$p]\") | .$k" $tmp/tfs.json)
 		[ -n "$x" ] && [ "$x" = "$y" ] && ok "mmaplock[$p] $k: $x = $y" ||
-			no "mmaplock[$p] $k: bpf ${x:-none}, tracefs ${y:-none}"
+			bad "mmaplock[$p] $k: bpf ${x:-none}, tracefs ${y:-none}"
 	done
 done
 
@@ -149,6 +103,6 @@ done
 rc=$?
 [ $rc = 1 ] && [ "$(wc -l <$tmp/mm.err)" = 1 ] && grep -q "memcg or process" $tmp/mm.err &&
 	ok "top --backend bpf --by mm: exit 1, $(cat $tmp/mm.err)" ||
-	no "top --backend bpf --by mm: exit $rc: $(cat $tmp/mm.err)"
+	bad "top --backend bpf --by mm: exit $rc: $(cat $tmp/mm.err)"
 [ $fail = 0 ] && echo "bpf-groups.sh: ok"
 exit $fail

@@ -15,84 +15,40 @@
 # wait the recorder sees). Skipped without
 # root, BTF, the BPF back-end, tracefs events or jq.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-D=${MMAPLOCK_BUILD:-build}/tests/bpf-dump
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "bpf-parity.sh: skipped: needs root"; exit 77; }
-[ -r /sys/kernel/btf/vmlinux ] || { echo "bpf-parity.sh: skipped: no BTF at /sys/kernel/btf/vmlinux"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "bpf-parity.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -d $CG ] || { echo "bpf-parity.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-command -v jq >/dev/null || { echo "bpf-parity.sh: skipped: jq missing"; exit 77; }
-[ -x "$D" ] || { echo "bpf-parity.sh: skipped: $D not built"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-bpfpar.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root btf tracefs cgroup jq bpf
+scratch bpfpar
 A=mmltest-bpf-a-$$
 B=mmltest-bpf-b-$$
-cleanup() {
-	[ -n "${dp:-}" ] && kill $dp 2>/dev/null
-	[ -n "${rp:-}" ] && kill $rp 2>/dev/null
-	wait 2>/dev/null
-	rmdir $CG/$A $CG/$B 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $1"; }
-no() { echo "FAIL $1"; fail=1; }
-
-mkdir $CG/$A $CG/$B || exit 1
+dp= rp=
+at_exit 'stop $dp $rp'
+memcg_make $A $B
 "$M" record -G /$A -G /$B --buffer-size 65536 -o $tmp/t.mml 2>$tmp/rec.err &
 rp=$!
-I=$T/instances/mmaplock-$rp
-i=0
-until [ "$(cat $I/events/mmap_lock/enable 2>/dev/null)" = 1 ] &&
-      [ "$(cat $I/tracing_on 2>/dev/null)" = 1 ]; do
-	[ $i -lt 400 ] || { echo "FAIL recorder $rp never started"; exit 1; }
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_recording $rp || { echo "FAIL recorder $rp never started"; exit 1; }
 "$D" -d 600 >$tmp/bpf.json 2>$tmp/bpf.err &
 dp=$!
-i=0
-until grep -q attached $tmp/bpf.err 2>/dev/null; do
-	if ! kill -0 $dp 2>/dev/null; then
-		wait $dp
-		rc=$?
-		[ $rc = 77 ] && { echo "bpf-parity.sh: skipped: $(cat $tmp/bpf.err)"; dp=; exit 77; }
-		echo "FAIL bpf-dump exited $rc: $(cat $tmp/bpf.err)"
-		dp=
-		exit 1
-	fi
-	[ $i -lt 200 ] || { echo "FAIL bpf-dump never attached"; exit 1; }
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_attached $dp $tmp/bpf.err || { echo "FAIL bpf-dump never attached: $(cat $tmp/bpf.err)"; exit 1; }
 
 sps=
 for g in $A $B; do
-	sh -c "echo \$\$ >$CG/$g/cgroup.procs && exec \"$M\" stress -t 3 -d 2" >/dev/null &
-	sps="$sps $!"
+	spawn_in s $g "$M" stress -t 3 -d 2
+	sps="$sps $s"
 done
 wait $sps
 # both stresses are done: the BPF side stops, then the recorder (and drains)
-kill -TERM $dp
-wait $dp
-rc=$?
+signal_wait TERM $dp
 dp=
-[ $rc = 0 ] || no "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
-kill -INT $rp
-wait $rp
-rc=$?
+[ $rc = 0 ] || bad "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
+signal_wait INT $rp
 rp=
-[ $rc = 0 ] || no "record exited $rc: $(cat $tmp/rec.err)"
+[ $rc = 0 ] || bad "record exited $rc: $(cat $tmp/rec.err)"
 "$M" report --json --by memcg $tmp/t.mml >$tmp/tfs.json 2>$tmp/tfs.err ||
-	no "report of the tracefs side failed: $(cat $tmp/tfs.err)"
+	bad "report of the tracefs side failed: $(cat $tmp/tfs.err)"
 jq -e '.lost_events == 0' $tmp/tfs.json >/dev/null && ok "tracefs lost nothing" ||
-	no "tracefs lost $(jq .lost_events $tmp/tfs.json) events: the comparison is void"
+	bad "tracefs lost $(jq .lost_events $tmp/tfs.json) events: the comparison is void"
 jq -e '.lost_events == 0' $tmp/bpf.json >/dev/null && ok "bpf lost nothing (map full, state)" ||
-	no "bpf lost events: $(jq -c '{lost_events, unmatched}' $tmp/bpf.json)"
+	bad "bpf lost events: $(jq -c '{lost_events, unmatched}' $tmp/bpf.json)"
 
 # group G of FILE, by memcg path
 for g in $A $B; do
@@ -100,7 +56,7 @@ for g in $A $B; do
 		x=$(jq ".groups[] | select(.memcg_path == \"/$g\") | .$k" $tmp/bpf.json)
 		y=$(jq ".groups[] | select(.memcg_path == \"/$g\") | .$k" $tmp/tfs.json)
 		[ -n "$x" ] && [ "$x" = "$y" ] && ok "$g $k: $x = $y" ||
-			no "$g $k: bpf ${x:-none}, tracefs ${y:-none}"
+			bad "$g $k: bpf ${x:-none}, tracefs ${y:-none}"
 	done
 	for k in wait_ns.total hold_ns.total; do
 		x=$(jq ".groups[] | select(.memcg_path == \"/$g\") | .$k" $tmp/bpf.json)
@@ -109,7 +65,7 @@ for g in $A $B; do
 		   awk -v x="$x" -v y="$y" 'BEGIN { d = x - y; if (d < 0) d = -d; exit !(d <= y * 0.02) }'; then
 			ok "$g $k: $x ~ $y (2%)"
 		else
-			no "$g $k: bpf ${x:-none}, tracefs ${y:-none} (more than 2% apart)"
+			bad "$g $k: bpf ${x:-none}, tracefs ${y:-none} (more than 2% apart)"
 		fi
 	done
 	for k in wait_ns.p50 wait_ns.p99 hold_ns.p50 hold_ns.p99; do
@@ -119,7 +75,7 @@ for g in $A $B; do
 		   awk -v x="$x" -v y="$y" 'BEGIN { d = x - y; if (d < 0) d = -d; m = x > y ? x : y; exit !(d <= m / 32 + 40) }'; then
 			ok "$g $k: $x ~ $y"
 		else
-			no "$g $k: bpf ${x:-none}, tracefs ${y:-none} (beyond the histogram's error)"
+			bad "$g $k: bpf ${x:-none}, tracefs ${y:-none} (beyond the histogram's error)"
 		fi
 	done
 done

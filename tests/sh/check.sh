@@ -5,22 +5,19 @@
 # non-owner release, failed trylock, consistent nesting) and a release at the
 # start of a trace: exit 0; bad arguments and bad input: exit 2, one line.
 set -u
-M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
+. "$(dirname "$0")/lib.sh"
 F=${MMAPLOCK_SRC:?}/tests/fixtures
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-command -v python3 >/dev/null || { echo "check.sh: python3 missing: skipped"; exit 77; }
-fail=0
-bad() { echo "check.sh: FAIL: $*"; fail=1; }
+need python3
+scratch check
 
 # one NAME EXPECTED-PYTHON-DICT [OPTIONS]: exactly one finding, with these fields
 one() {
 	name=$1 want=$2
 	shift 2
-	"$M" check --json "$@" "$F/check-$name.txt" >"$T/$name.json"
+	"$M" check --json "$@" "$F/check-$name.txt" >"$tmp/$name.json"
 	rc=$?
 	[ $rc -eq 1 ] || bad "$name: exit $rc, not 1"
-	python3 - "$T/$name.json" "$want" <<'PY' || bad "$name: $(cat "$T/$name.json")"
+	python3 - "$tmp/$name.json" "$want" <<'PY' || bad "$name: $(cat "$tmp/$name.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 want = eval(sys.argv[2])
@@ -42,26 +39,26 @@ one order-inversion "{'kind': 'order_inversion', 'tid': 200, 'comm': 'two', 'mm'
 
 # without --max-hold, holds are not checked; 4.9 ms catches both holds
 "$M" check "$F/check-long-hold.txt" >/dev/null || bad "long-hold without --max-hold: exit $?"
-"$M" check --max-hold 4.9 "$F/check-long-hold.txt" >"$T/lh"
-[ $? -eq 1 ] && grep -q "long_hold 2$" "$T/lh" || bad "--max-hold 4.9: $(cat "$T/lh")"
+"$M" check --max-hold 4.9 "$F/check-long-hold.txt" >"$tmp/lh"
+[ $? -eq 1 ] && grep -q "long_hold 2$" "$tmp/lh" || bad "--max-hold 4.9: $(cat "$tmp/lh")"
 # the text form names the task, the mm it holds and the one it takes, and both times
-"$M" check "$F/check-order-inversion.txt" >"$T/oi"
-grep -q '^order_inversion: two\[200\] mm 0xbbbb0000 at 1.000023000 s: takes mm 0xaaaa0000 (read) while holding mm 0xbbbb0000; one\[100\] took mm 0xbbbb0000 while holding mm 0xaaaa0000 at 1.000013000 s$' "$T/oi" ||
-	bad "order inversion text: $(cat "$T/oi")"
+"$M" check "$F/check-order-inversion.txt" >"$tmp/oi"
+grep -q '^order_inversion: two\[200\] mm 0xbbbb0000 at 1.000023000 s: takes mm 0xaaaa0000 (read) while holding mm 0xbbbb0000; one\[100\] took mm 0xbbbb0000 while holding mm 0xaaaa0000 at 1.000013000 s$' "$tmp/oi" ||
+	bad "order inversion text: $(cat "$tmp/oi")"
 
 # check-clean also holds fork's nesting (a write lock inside a write hold,
 # dup_mmap()) with the two mms later the other way round: legal in a kernel trace
 for f in check-clean blame text-ftrace-id ftrace-real tracecmd-real; do
-	"$M" check "$F/$f.txt" >"$T/out" 2>&1 || bad "$f: exit $?, $(cat "$T/out")"
+	"$M" check "$F/$f.txt" >"$tmp/out" 2>&1 || bad "$f: exit $?, $(cat "$tmp/out")"
 done
 
 # bad input: one line, exit 2
-printf 'garbage\n\001\002\n' >"$T/junk"
-for args in "$T/junk" "$T/missing" "--max-hold x $F/check-clean.txt" "--max-hold -1 $F/check-clean.txt" \
+printf 'garbage\n\001\002\n' >"$tmp/junk"
+for args in "$tmp/junk" "$tmp/missing" "--max-hold x $F/check-clean.txt" "--max-hold -1 $F/check-clean.txt" \
 	    "--bogus $F/check-clean.txt" "$F/check-clean.txt $F/check-clean.txt"; do
 	# shellcheck disable=SC2086
-	"$M" check $args >/dev/null 2>"$T/err"
+	"$M" check $args >/dev/null 2>"$tmp/err"
 	rc=$?
-	[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "check $args: exit $rc, $(cat "$T/err")"
+	[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "check $args: exit $rc, $(cat "$tmp/err")"
 done
 exit $fail

@@ -5,14 +5,11 @@
 # killed with SIGKILL (its watchdog, or the next start, removes the
 # instance), and a stale instance of a dead run found at the next start.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-[ "$(id -u)" -eq 0 ] || { echo "cleanup.sh: skipped: needs root"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need root
 [ -d $T/instances ] || mount -t tracefs nodev $T 2>/dev/null
-[ -d $T/events/mmap_lock ] || { echo "cleanup.sh: skipped: no tracefs or no mmap_lock events"; exit 77; }
-tmp=$(mktemp -d /tmp/mml-cleanup.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+need tracefs
+scratch cleanup
 
 # left: the instance of the run being checked (mmaplock-$pid); other tests
 # may be recording at the same time (ctest -j), so only ours are looked at.

@@ -17,14 +17,9 @@
 # one has no identity labels.
 # The cgroups and the stress processes are removed on every way out.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "container.sh: skipped: needs root"; exit 77; }
-[ -d /sys/kernel/tracing/events/mmap_lock ] || { echo "container.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-awk '$2 == "'$CG'" && $3 == "cgroup" { f = 1 } END { exit !f }' /proc/mounts && [ -w $CG ] ||
-	{ echo "container.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-container.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs cgroup
+scratch container
 TOP=mmlctr-$$
 UID1=6f1c2b9e-0c1d-4f5a-9b2e-3a4b5c6d7e8f
 UID2=0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
@@ -35,28 +30,13 @@ POD1=$TOP/kubepods/burstable/pod$UID1
 A=$POD1/$ID1
 POD2=$TOP/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod$U2.slice
 B=$POD2/cri-containerd-$ID2.scope
-cleanup() {
-	for p in ${sa:-} ${sb:-} ${xp:-}; do kill $p 2>/dev/null; done
-	wait 2>/dev/null
-	for d in $A $POD1 $TOP/kubepods/burstable $TOP/kubepods \
-		 $B $POD2 $TOP/kubepods.slice/kubepods-besteffort.slice $TOP/kubepods.slice $TOP; do
-		[ -d $CG/$d ] && rmdir $CG/$d 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+at_exit 'stop ${sa:-} ${sb:-} ${xp:-}; wait'
 
 mkdir -p $tmp/pods/shop_cart-7d9f_$UID1/app $tmp/pods/batch_etl-0_$UID2/etl \
 	 $tmp/pods/default_unrelated_11111111-2222-4333-8444-555555555555 $tmp/tf
-mkdir -p $CG/$A $CG/$B || { echo "container.sh: cannot create memory cgroups"; exit 1; }
-sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -t 3 -d 120" >/dev/null 2>&1 &
-sa=$!
-sh -c "echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 120" >/dev/null 2>&1 &
-sb=$!
+memcg_make $A $B
+spawn_in sa $A "$M" stress -t 3 -d 120
+spawn_in sb $B "$M" stress -t 3 -d 120
 sleep 0.3
 
 # ---- report

@@ -8,24 +8,21 @@
 # in the JSON, and figures that are those of the undamaged part (more than
 # none, less than the whole).
 set -u
-M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
+. "$(dirname "$0")/lib.sh"
 B=${MMAPLOCK_BUILD:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "damaged.sh: FAIL: $*"; fail=1; }
-command -v python3 >/dev/null || { echo "damaged.sh: skipped: python3 missing"; exit 77; }
+need python3
+scratch damaged
 
 # the recordings
-MMAPLOCK_TRACE="$T/lib.mml" "$B/bench/bench-lock" uncontended --iters 20000 >/dev/null ||
+MMAPLOCK_TRACE="$tmp/lib.mml" "$B/bench/bench-lock" uncontended --iters 20000 >/dev/null ||
 	{ echo "damaged.sh: bench-lock failed"; exit 1; }
 files=lib
-if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing/events/mmap_lock ]; then
-	"$M" record -o "$T/kern.mml" -- "$M" stress -d 1 >/dev/null 2>"$T/rec.err" ||
-		bad "record -- stress: $(cat "$T/rec.err")"
+if have root tracefs; then
+	"$M" record -o "$tmp/kern.mml" -- "$M" stress -d 1 >/dev/null 2>"$tmp/rec.err" ||
+		bad "record -- stress: $(cat "$tmp/rec.err")"
 	files="lib kern"
 else
-	echo "damaged.sh: no root or no tracefs: the kernel recording part skipped"
+	echo "$ME: $why: the kernel recording part skipped"
 fi
 
 acq() {	# report JSON -> acquisitions, all groups
@@ -38,57 +35,57 @@ print(sum(g["acquisitions"]["read"] + g["acquisitions"]["write"] for g in d["gro
 # What every command must do with damaged file $1 (whole: $2): exit 3, one line.
 damaged() {	# file whole what
 	df=$1 dwhole=$2 what=$3
-	"$M" report --json "$df" >"$T/r.json" 2>"$T/e"; rc=$?
+	"$M" report --json "$df" >"$tmp/r.json" 2>"$tmp/e"; rc=$?
 	[ $rc -eq 3 ] || bad "$what: report exit $rc (want 3)"
-	[ "$(wc -l <"$T/e")" -eq 1 ] &&
-		grep -q "^mmaplock report: $df: .*damaged block.* skipped; the output covers the rest$" "$T/e" ||
-		bad "$what: report stderr: $(cat "$T/e")"
+	[ "$(wc -l <"$tmp/e")" -eq 1 ] &&
+		grep -q "^mmaplock report: $df: .*damaged block.* skipped; the output covers the rest$" "$tmp/e" ||
+		bad "$what: report stderr: $(cat "$tmp/e")"
 	python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["damaged_blocks"] > 0 and d["damaged_bytes"] > 0, d' "$T/r.json" ||
+assert d["damaged_blocks"] > 0 and d["damaged_bytes"] > 0, d' "$tmp/r.json" ||
 		bad "$what: report JSON damage counts"
-	a=$(acq "$T/r.json")
+	a=$(acq "$tmp/r.json")
 	[ "${a:-0}" -gt 0 ] && [ "$a" -lt "$dwhole" ] || bad "$what: report: $a acquisitions of $dwhole"
-	"$M" report "$df" >"$T/r.txt" 2>/dev/null; rc=$?
-	[ $rc -eq 3 ] && grep -q "^# warning: input .*damaged block.*: the figures cover the rest" "$T/r.txt" ||
+	"$M" report "$df" >"$tmp/r.txt" 2>/dev/null; rc=$?
+	[ $rc -eq 3 ] && grep -q "^# warning: input .*damaged block.*: the figures cover the rest" "$tmp/r.txt" ||
 		bad "$what: report table: exit $rc, no damage line"
 
-	"$M" check --json "$df" >"$T/c.json" 2>"$T/e"; rc=$?
+	"$M" check --json "$df" >"$tmp/c.json" 2>"$tmp/e"; rc=$?
 	[ $rc -eq 3 ] || bad "$what: check exit $rc (want 3)"
 	# (a recording that lost events adds check's warning about them)
-	[ "$(grep -vc "events were lost" "$T/e")" -eq 1 ] && grep -q "^mmaplock check: $df: .*damaged block" "$T/e" ||
-		bad "$what: check stderr: $(cat "$T/e")"
+	[ "$(grep -vc "events were lost" "$tmp/e")" -eq 1 ] && grep -q "^mmaplock check: $df: .*damaged block" "$tmp/e" ||
+		bad "$what: check stderr: $(cat "$tmp/e")"
 	python3 -c 'import json, sys
 c = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
 assert c["damaged_blocks"] == r["damaged_blocks"] and c["damaged_bytes"] == r["damaged_bytes"], (c, r)
-assert c["events"] == r["events"] > 0, (c["events"], r["events"])' "$T/c.json" "$T/r.json" ||
+assert c["events"] == r["events"] > 0, (c["events"], r["events"])' "$tmp/c.json" "$tmp/r.json" ||
 		bad "$what: check JSON"
 
-	"$M" export "$df" --format csv -o "$T/x.csv" >/dev/null 2>"$T/e"; rc=$?
+	"$M" export "$df" --format csv -o "$tmp/x.csv" >/dev/null 2>"$tmp/e"; rc=$?
 	[ $rc -eq 3 ] || bad "$what: export exit $rc (want 3)"
-	[ "$(wc -l <"$T/e")" -eq 1 ] && grep -q "^mmaplock export: $df: .*damaged block" "$T/e" ||
-		bad "$what: export stderr: $(cat "$T/e")"
-	rows=$(($(wc -l <"$T/x.csv") - 1))
+	[ "$(wc -l <"$tmp/e")" -eq 1 ] && grep -q "^mmaplock export: $df: .*damaged block" "$tmp/e" ||
+		bad "$what: export stderr: $(cat "$tmp/e")"
+	rows=$(($(wc -l <"$tmp/x.csv") - 1))
 	[ "$rows" -gt 0 ] || bad "$what: export wrote no intervals"
 }
 
 for n in $files; do
-	f="$T/$n.mml"
+	f="$tmp/$n.mml"
 	[ -s "$f" ] || continue
-	"$M" report --json "$f" >"$T/whole.json" || bad "$n: whole file: exit $?"
-	whole=$(acq "$T/whole.json")
+	"$M" report --json "$f" >"$tmp/whole.json" || bad "$n: whole file: exit $?"
+	whole=$(acq "$tmp/whole.json")
 	echo "damaged.sh: $n.mml: $(wc -c <"$f") bytes, $whole acquisitions"
 	size=$(wc -c <"$f")
 	# cut at three points (never on a block boundary: those are multiples of 8)
 	for q in 1 2 3; do
-		head -c $((size * q / 4 + 5)) "$f" >"$T/cut.mml"
-		damaged "$T/cut.mml" "$whole" "$n cut at $q/4"
-		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["truncated"]' "$T/r.json" ||
+		head -c $((size * q / 4 + 5)) "$f" >"$tmp/cut.mml"
+		damaged "$tmp/cut.mml" "$whole" "$n cut at $q/4"
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["truncated"]' "$tmp/r.json" ||
 			bad "$n cut at $q/4: not truncated"
 	done
 	# one block in the middle broken: its payload, then its magic (resync by scanning)
 	for how in payload magic; do
-		python3 - "$f" "$T/mid.mml" $how <<'PY'
+		python3 - "$f" "$tmp/mid.mml" $how <<'PY'
 import struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())
 off, blocks = struct.unpack_from("<I", b, 12)[0], []
@@ -105,11 +102,11 @@ else:
     b[off] ^= 0xff
 open(sys.argv[2], "wb").write(b)
 PY
-		damaged "$T/mid.mml" "$whole" "$n: a block in the middle ($how)"
+		damaged "$tmp/mid.mml" "$whole" "$n: a block in the middle ($how)"
 		python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["damaged_blocks"] == 1 and not d["truncated"], d' "$T/r.json" || bad "$n, $how: not exactly one damaged block"
+assert d["damaged_blocks"] == 1 and not d["truncated"], d' "$tmp/r.json" || bad "$n, $how: not exactly one damaged block"
 	done
 done
 [ $fail -eq 0 ] && echo "damaged.sh: ok"

@@ -7,16 +7,13 @@
 # input, a failed write, SIGTERM); an output that is the input or a trace
 # is refused.
 set -u
-M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
+. "$(dirname "$0")/lib.sh"
 F=${MMAPLOCK_SRC:?}/tests/fixtures
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-command -v python3 >/dev/null || { echo "export.sh: python3 missing: skipped"; exit 77; }
-fail=0
-bad() { echo "export.sh: FAIL: $*"; fail=1; }
+need python3
+scratch export
 
-"$M" export "$F/blame.txt" --format chrome -o "$T/c.json" || bad "chrome: exit $?"
-python3 - "$T/c.json" <<'PY' || bad "chrome JSON"
+"$M" export "$F/blame.txt" --format chrome -o "$tmp/c.json" || bad "chrome: exit $?"
+python3 - "$tmp/c.json" <<'PY' || bad "chrome JSON"
 import json, sys
 d = json.load(open(sys.argv[1]))
 ev = d["traceEvents"]
@@ -44,8 +41,8 @@ assert Mt == {300: "writer[300]", 400: "victim[400]", 401: "victim2[401]", 402: 
 assert all(e["pid"] == 0 for e in C)
 PY
 
-"$M" export "$F/blame.txt" --format folded --weight wait -o "$T/f.txt" || bad "folded: exit $?"
-cat >"$T/f.want" <<'EOT'
+"$M" export "$F/blame.txt" --format folded --weight wait -o "$tmp/f.txt" || bad "folded: exit $?"
+cat >"$tmp/f.want" <<'EOT'
 alone;/other;read;wait 5000
 killed;/victim;write;wait 3000
 victim2;/victim;read;wait 31000
@@ -53,23 +50,23 @@ victim3;/victim;write;wait 30000
 victim;/victim;read;wait 41000
 writer;/victim;write;wait 1000
 EOT
-cmp -s "$T/f.want" "$T/f.txt" || { bad "folded --weight wait"; diff "$T/f.want" "$T/f.txt"; }
-"$M" export "$F/blame.txt" --format folded >"$T/f2.txt" || bad "folded to stdout: exit $?"
-[ "$(wc -l <"$T/f2.txt")" -eq 11 ] && grep -qx 'writer;/victim;write;hold 50000' "$T/f2.txt" ||
-	bad "folded both: $(cat "$T/f2.txt")"
+cmp -s "$tmp/f.want" "$tmp/f.txt" || { bad "folded --weight wait"; diff "$tmp/f.want" "$tmp/f.txt"; }
+"$M" export "$F/blame.txt" --format folded >"$tmp/f2.txt" || bad "folded to stdout: exit $?"
+[ "$(wc -l <"$tmp/f2.txt")" -eq 11 ] && grep -qx 'writer;/victim;write;hold 50000' "$tmp/f2.txt" ||
+	bad "folded both: $(cat "$tmp/f2.txt")"
 
-"$M" export "$F/blame.txt" --format csv -o "$T/i.csv" || bad "csv: exit $?"
-[ "$(wc -l <"$T/i.csv")" -eq 12 ] || bad "csv rows: $(wc -l <"$T/i.csv")"
-head -1 "$T/i.csv" | grep -qx 'kind,tid,comm,mm,memcg,mode,start_ns,end_ns,dur_ns,contended,trylock,downgraded,non_owner' || bad "csv header"
-grep -qx 'failed,403,killed,0xaaaa0000,/victim,write,1000105000,1000108000,3000,0,0,0,0' "$T/i.csv" || bad "csv failed row"
-grep -qx 'wait,402,victim3,0xaaaa0000,/victim,write,1000070000,1000100000,30000,0,0,0,0' "$T/i.csv" || bad "csv wait row"
+"$M" export "$F/blame.txt" --format csv -o "$tmp/i.csv" || bad "csv: exit $?"
+[ "$(wc -l <"$tmp/i.csv")" -eq 12 ] || bad "csv rows: $(wc -l <"$tmp/i.csv")"
+head -1 "$tmp/i.csv" | grep -qx 'kind,tid,comm,mm,memcg,mode,start_ns,end_ns,dur_ns,contended,trylock,downgraded,non_owner' || bad "csv header"
+grep -qx 'failed,403,killed,0xaaaa0000,/victim,write,1000105000,1000108000,3000,0,0,0,0' "$tmp/i.csv" || bad "csv failed row"
+grep -qx 'wait,402,victim3,0xaaaa0000,/victim,write,1000070000,1000100000,30000,0,0,0,0' "$tmp/i.csv" || bad "csv wait row"
 
 # a real capture (trace-cmd report text with contention events): all three
 for fmt in chrome folded csv; do
-	"$M" export "$F/tracecmd-real.txt" --format $fmt -o "$T/real.$fmt" || bad "real $fmt: exit $?"
+	"$M" export "$F/tracecmd-real.txt" --format $fmt -o "$tmp/real.$fmt" || bad "real $fmt: exit $?"
 done
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['traceEvents']) > 100" "$T/real.chrome" || bad "real chrome JSON"
-python3 - "$T/real.csv" "$T/real.folded" <<'PY' || bad "real csv / folded disagree"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['traceEvents']) > 100" "$tmp/real.chrome" || bad "real chrome JSON"
+python3 - "$tmp/real.csv" "$tmp/real.folded" <<'PY' || bad "real csv / folded disagree"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert rows and all(int(r["end_ns"]) - int(r["start_ns"]) == int(r["dur_ns"]) >= 0 for r in rows)
@@ -79,37 +76,37 @@ assert tot == fold, (tot, fold)
 PY
 
 # bad input and arguments: one line, exit 2, no output file left
-printf 'not a trace\n\001\002\003\n' >"$T/junk"
-for args in "$T/junk --format chrome -o $T/o1" "$T/missing --format csv -o $T/o2" \
-	    "$F/blame.txt --format svg -o $T/o3" "$F/blame.txt -o $T/o4" \
-	    "$F/blame.txt --format folded --weight x -o $T/o5" "$F/blame.txt --format csv -o /nonexistent/dir/x"; do
+printf 'not a trace\n\001\002\003\n' >"$tmp/junk"
+for args in "$tmp/junk --format chrome -o $tmp/o1" "$tmp/missing --format csv -o $tmp/o2" \
+	    "$F/blame.txt --format svg -o $tmp/o3" "$F/blame.txt -o $tmp/o4" \
+	    "$F/blame.txt --format folded --weight x -o $tmp/o5" "$F/blame.txt --format csv -o /nonexistent/dir/x"; do
 	# shellcheck disable=SC2086
-	"$M" export $args >/dev/null 2>"$T/err"
+	"$M" export $args >/dev/null 2>"$tmp/err"
 	rc=$?
-	[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "export $args: exit $rc, $(cat "$T/err")"
+	[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "export $args: exit $rc, $(cat "$tmp/err")"
 done
-for o in o1 o2 o3 o4 o5; do [ -e "$T/$o" ] && bad "$o left behind"; done
+for o in o1 o2 o3 o4 o5; do [ -e "$tmp/$o" ] && bad "$o left behind"; done
 
 # an existing OUT survives every failed export as it was, with no temporary file
 # beside it: bad input, a write that fails half way (file size limit), SIGTERM
 # while the input is still coming (a FIFO)
-mkdir "$T/k"
-echo "previous output" >"$T/k/OUT"
+mkdir "$tmp/k"
+echo "previous output" >"$tmp/k/OUT"
 intact() {	# what
-	[ "$(cat "$T/k/OUT")" = "previous output" ] || bad "$1: OUT was lost or changed"
-	[ "$(ls -A "$T/k")" = OUT ] || bad "$1: left $(ls -A "$T/k" | tr '\n' ' ')"
+	[ "$(cat "$tmp/k/OUT")" = "previous output" ] || bad "$1: OUT was lost or changed"
+	[ "$(ls -A "$tmp/k")" = OUT ] || bad "$1: left $(ls -A "$tmp/k" | tr '\n' ' ')"
 }
-"$M" export "$T/junk" --format csv -o "$T/k/OUT" >/dev/null 2>"$T/err"; rc=$?
+"$M" export "$tmp/junk" --format csv -o "$tmp/k/OUT" >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || bad "bad input over OUT: exit $rc"
 intact "bad input"
-(ulimit -f 2; trap '' XFSZ; exec "$M" export "$F/tracecmd-real.txt" --format chrome -o "$T/k/OUT") \
-	>/dev/null 2>"$T/err"; rc=$?
-[ $rc -ne 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] || bad "write fails: exit $rc, $(cat "$T/err")"
+(ulimit -f 2; trap '' XFSZ; exec "$M" export "$F/tracecmd-real.txt" --format chrome -o "$tmp/k/OUT") \
+	>/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -ne 0 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "write fails: exit $rc, $(cat "$tmp/err")"
 intact "write fails"
-mkfifo "$T/fifo"
-"$M" export - --format csv -o "$T/k/OUT" <"$T/fifo" >/dev/null 2>&1 &
+mkfifo "$tmp/fifo"
+"$M" export - --format csv -o "$tmp/k/OUT" <"$tmp/fifo" >/dev/null 2>&1 &
 pid=$!
-exec 3>"$T/fifo"
+exec 3>"$tmp/fifo"
 cat "$F/blame.txt" >&3
 sleep 0.5
 kill -TERM $pid
@@ -119,16 +116,16 @@ exec 3>&-
 intact "SIGTERM"
 
 # an output that is the input, or a trace, is refused: one line, exit 2, untouched
-cp "$F/blame.txt" "$T/k/in.txt"
-"$M" export "$T/k/in.txt" --format csv -o "$T/k/in.txt" >/dev/null 2>"$T/err"; rc=$?
-[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "is the input" "$T/err" ||
-	bad "export X -o X: exit $rc, $(cat "$T/err")"
-cmp -s "$T/k/in.txt" "$F/blame.txt" || bad "export X -o X wrote over its input"
-{ printf MMLTRACE; cat "$F/mml-stacks.seed"; } >"$T/k/t.mml"
-cp "$T/k/t.mml" "$T/t.copy"
-"$M" export "$F/blame.txt" --format csv -o "$T/k/t.mml" >/dev/null 2>"$T/err"; rc=$?
-[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "is a trace file" "$T/err" ||
-	bad "export -o TRACE: exit $rc, $(cat "$T/err")"
-cmp -s "$T/k/t.mml" "$T/t.copy" || bad "export -o TRACE wrote over the trace"
+cp "$F/blame.txt" "$tmp/k/in.txt"
+"$M" export "$tmp/k/in.txt" --format csv -o "$tmp/k/in.txt" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "is the input" "$tmp/err" ||
+	bad "export X -o X: exit $rc, $(cat "$tmp/err")"
+cmp -s "$tmp/k/in.txt" "$F/blame.txt" || bad "export X -o X wrote over its input"
+{ printf MMLTRACE; cat "$F/mml-stacks.seed"; } >"$tmp/k/t.mml"
+cp "$tmp/k/t.mml" "$tmp/t.copy"
+"$M" export "$F/blame.txt" --format csv -o "$tmp/k/t.mml" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "is a trace file" "$tmp/err" ||
+	bad "export -o TRACE: exit $rc, $(cat "$tmp/err")"
+cmp -s "$tmp/k/t.mml" "$tmp/t.copy" || bad "export -o TRACE wrote over the trace"
 [ $fail -eq 0 ] && echo "export.sh: ok"
 exit $fail

@@ -9,31 +9,15 @@
 # change that either. Before the per-address limit, the 65th connection
 # was reset and every scrape failed until the idle ones timed out.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-[ "$(id -u)" -eq 0 ] || { echo "exporter-halfopen.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "exporter-halfopen.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-command -v python3 >/dev/null || { echo "exporter-halfopen.sh: skipped: python3 missing"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-halfopen.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs python3
+scratch halfopen
 xp=
-cleanup() {
-	[ -n "$xp" ] && kill $xp 2>/dev/null && wait $xp 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+at_exit 'stop $xp'
 
 "$M" exporter --listen 127.0.0.1:0 --backend tracefs 2>$tmp/x.err &
 xp=$!
-i=0
-port=
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' $tmp/x.err 2>/dev/null)
-	[ -z "$port" ] && sleep 0.1
-	i=$((i + 1))
-done
-[ -n "$port" ] || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
+port=$(wait_port $tmp/x.err) || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
 
 python3 - "$port" "$xp" <<'PY'
 import socket, sys, time

@@ -12,26 +12,12 @@
 #  - client_auth_type RequireAndVerifyClientCert: no certificate or one from
 #    another CA is refused, the CA's client certificate is served.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
+. "$(dirname "$0")/lib.sh"
 case $M in /*) ;; *) M=$(pwd)/$M ;; esac	# the test works in its directory
-T=/sys/kernel/tracing
-for c in openssl curl python3 jq; do
-	command -v $c >/dev/null || { echo "exporter-tls.sh: skipped: $c missing (scripts/bootstrap.sh)"; exit 77; }
-done
-
-tmp=$(mktemp -d /tmp/mml-tls.XXXXXX)
+need openssl curl python3 jq
+scratch tls
 xp= xp2= pp=
-cleanup() {
-	for p in $xp $xp2 $pp; do kill $p 2>/dev/null; done
-	for p in $xp $xp2 $pp; do wait $p 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+at_exit 'stop $xp $xp2 $pp'
 
 # ---- a throwaway PKI: CA, server (127.0.0.1), client; and another CA
 cd "$tmp" || exit 1
@@ -51,13 +37,7 @@ extendedKeyUsage=serverAuth" &&
 mkcert client ca prometheus "extendedKeyUsage=clientAuth" &&
 mkcert stranger otherca prometheus "extendedKeyUsage=clientAuth" ||
 	{ echo "FAIL openssl could not make the test certificates"; exit 1; }
-HASH=$(python3 -c '
-import ctypes, sys
-c = ctypes.CDLL("libcrypt.so.1")
-c.crypt_gensalt.restype = c.crypt.restype = ctypes.c_char_p
-c.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-c.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-print(c.crypt(b"s3cret pass", c.crypt_gensalt(b"$2b$", 8, None, 0)).decode())')
+HASH=$(bcrypt 's3cret pass')
 case "$HASH" in '$2b$08$'*) ;; *) echo "FAIL libcrypt made no bcrypt hash: $HASH"; exit 1 ;; esac
 ok "test PKI and bcrypt hash made"
 
@@ -110,19 +90,7 @@ rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <$tmp/e)" -eq 1 ] && ok "missing web config: exit 2, $(cat $tmp/e)" ||
 	bad "missing web config: exit $rc: $(cat $tmp/e)"
 
-[ "$(id -u)" -eq 0 ] || { echo "exporter-tls.sh: skipped the rest: needs root"; exit $fail; }
-[ -d $T/events/mmap_lock ] || { echo "exporter-tls.sh: skipped the rest: no tracefs mmap_lock events"; exit $fail; }
-
-waitport() {	# log-file -> the port it announces, on stdout
-	i=0
-	while [ $i -lt 100 ]; do
-		port=$(sed -n 's|.*serving https://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$1")
-		[ -n "$port" ] && { echo "$port"; return 0; }
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+have root tracefs || { echo "$ME: skipped the rest: $why"; exit $fail; }
 
 # ---- TLS + basic auth (paths relative to the config file's directory)
 cat >$tmp/web.yml <<EOC
@@ -137,7 +105,7 @@ EOC
 XARGS="exporter --listen 127.0.0.1:0 --backend tracefs --web.config.file"
 "$M" $XARGS $tmp/web.yml >/dev/null 2>$tmp/x.err &
 xp=$!
-port=$(waitport $tmp/x.err) || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
+port=$(wait_port $tmp/x.err https) || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
 U=https://127.0.0.1:$port/metrics
 code() { curl -s -o $tmp/body -w '%{http_code}' --max-time 5 --cacert $tmp/ca.crt "$@"; }
 c=$(code -u 'prometheus:s3cret pass' $U)
@@ -165,7 +133,6 @@ c=$(code --tls-max 1.1 -u 'prometheus:s3cret pass' $U)
 
 # ---- a real Prometheus over TLS: the right password is scraped, a wrong one is not
 if command -v prometheus >/dev/null; then
-	pport=$(freeport)
 	cat >$tmp/prometheus.yml <<EOC
 global:
   scrape_interval: 1s
@@ -189,16 +156,13 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$port']
 EOC
-	prometheus --config.file=$tmp/prometheus.yml --storage.tsdb.path=$tmp/data \
-		--web.listen-address=127.0.0.1:$pport --log.level=warn >$tmp/prom.log 2>&1 &
-	pp=$!
-	q() { curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }
+	prom_start
 	i=0
 	up= down= ev=
 	while [ $i -lt 40 ]; do
-		up=$(q 'up{job="mmaplock"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
-		down=$(q 'up{job="wrongpass"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
-		ev=$(q 'mmaplock_events_total{job="mmaplock"}' | jq -r '.data.result | length' 2>/dev/null)
+		up=$(prom_query 'up{job="mmaplock"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
+		down=$(prom_query 'up{job="wrongpass"}' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
+		ev=$(prom_query 'mmaplock_events_total{job="mmaplock"}' | jq -r '.data.result | length' 2>/dev/null)
 		[ "$up" = 1 ] && [ "$down" = 0 ] && [ "$ev" = 1 ] && break
 		sleep 0.5
 		i=$((i + 1))
@@ -231,7 +195,7 @@ tls_server_config:
 EOC
 "$M" $XARGS $tmp/mtls.yml >/dev/null 2>$tmp/x2.err &
 xp2=$!
-port=$(waitport $tmp/x2.err) || { echo "FAIL exporter (mTLS) did not start: $(cat $tmp/x2.err)"; exit 1; }
+port=$(wait_port $tmp/x2.err https) || { echo "FAIL exporter (mTLS) did not start: $(cat $tmp/x2.err)"; exit 1; }
 U=https://127.0.0.1:$port/metrics
 c=$(code --cert $tmp/client.crt --key $tmp/client.key $U)
 [ "$c" = 200 ] && ok "RequireAndVerifyClientCert: the CA's client certificate: 200" || bad "client certificate: $c $(cat $tmp/x2.err)"

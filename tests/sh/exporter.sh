@@ -9,38 +9,16 @@
 # must accept the exposition and the --textfile output. SIGTERM: exit 0,
 # no tracefs instance left, port closed. All on 127.0.0.1, about 30 s.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "exporter.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "exporter.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -w $CG ] || { echo "exporter.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-for c in prometheus promtool curl jq python3; do
-	command -v $c >/dev/null || { echo "exporter.sh: skipped: $c missing (scripts/bootstrap.sh)"; exit 77; }
-done
-
-tmp=$(mktemp -d /tmp/mml-exporter.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs cgroup prometheus promtool curl jq python3
+scratch exporter
 A=mmltest-xa-$$
 B=mmltest-xb-$$
 C=mmltest-xc-$$
 D=mmltest-xd-$$
 xp= pp= sa= sb= rp=
-cleanup() {
-	for p in $xp $pp $sa $sb $rp; do kill $p 2>/dev/null; done
-	for p in $xp $pp $sa $sb $rp; do wait $p 2>/dev/null; done
-	rmdir $CG/$A $CG/$B $CG/$C $CG/$D 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-q() {	# instant query $1 -> JSON on stdout
-	curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"
-}
-mkdir $CG/$A $CG/$B || { echo "exporter.sh: cannot create memory cgroups"; exit 1; }
+at_exit 'stop $xp $pp $sa $sb $rp; rmdir $CG/$C $CG/$D 2>/dev/null'
+memcg_make $A $B
 
 # ---- bad options: one line, exit 2
 for args in "--listen nonsense" "--listen 127.0.0.1:99999" "--listen 300.1.1.1:1" "--max-series x" "-i 0" "--textfile /nonexistent/dir"; do
@@ -58,25 +36,15 @@ done
 mkdir $tmp/tf
 "$M" exporter --backend tracefs --listen 127.0.0.1:0 -i 0.5 --textfile $tmp/tf 2>$tmp/x.err &
 xp=$!
-i=0
-port=
-while [ $i -lt 50 ] && [ -z "$port" ]; do
-	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' $tmp/x.err)
-	[ -z "$port" ] && sleep 0.1
-	i=$((i + 1))
-done
-[ -n "$port" ] || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
+port=$(wait_port $tmp/x.err) || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
 # a port in use: a one-line error, exit 1
 "$M" exporter --listen 127.0.0.1:$port >/dev/null 2>$tmp/e2
 rc=$?
 [ $rc -eq 1 ] && grep -q "in use" $tmp/e2 && ok "port in use: $(cat $tmp/e2)" || bad "port in use: exit $rc $(cat $tmp/e2)"
 
-sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 40" >/dev/null 2>&1 &
-sa=$!
-sh -c "echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 40" >/dev/null 2>&1 &
-sb=$!
+spawn_in sa $A "$M" stress -d 40
+spawn_in sb $B "$M" stress -t 3 -d 40
 
-pport=$(freeport)
 cat >$tmp/prometheus.yml <<EOC
 global:
   scrape_interval: 1s
@@ -86,19 +54,17 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$port']
 EOC
-prometheus --config.file=$tmp/prometheus.yml --storage.tsdb.path=$tmp/data \
-	--web.listen-address=127.0.0.1:$pport --log.level=warn >$tmp/prom.log 2>&1 &
-pp=$!
+prom_start
 
 # a memcg that appears and disappears during the run
 sleep 1
-mkdir $CG/$C && sh -c "echo \$\$ > $CG/$C/cgroup.procs; exec \"$M\" stress -d 1" >/dev/null 2>&1
+mkdir $CG/$C && in_memcg $C "$M" stress -d 1 >/dev/null 2>&1
 rmdir $CG/$C || bad "could not remove $C"
 
 # both cgroup paths in Prometheus
 i=0
 while [ $i -lt 20 ]; do
-	q "mmaplock_acquisitions_total{memcg=~\"/$A|/$B\"}" >$tmp/q1.json
+	prom_query "mmaplock_acquisitions_total{memcg=~\"/$A|/$B\"}" >$tmp/q1.json
 	n=$(jq -r '[.data.result[].metric.memcg] | unique | length' $tmp/q1.json 2>/dev/null)
 	[ "$n" = 2 ] && break
 	sleep 0.5
@@ -106,12 +72,12 @@ while [ $i -lt 20 ]; do
 done
 [ "$n" = 2 ] && ok "prometheus: mmaplock_acquisitions_total for /$A and /$B" ||
 	bad "prometheus: series for both cgroups: $(head -c 600 $tmp/q1.json) $(tail -5 $tmp/prom.log)"
-v1=$(q "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
+v1=$(prom_query "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
 sleep 2.5
-v2=$(q "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
+v2=$(prom_query "sum(mmaplock_acquisitions_total{memcg=\"/$A\"})" | jq -r '.data.result[0].value[1] // 0')
 awk -v a="$v1" -v b="$v2" 'BEGIN { exit !(b > a && a > 0) }' && ok "prometheus: /$A rises between scrapes: $v1 -> $v2" ||
 	bad "prometheus: not rising: $v1 -> $v2"
-q "histogram_quantile(0.99, sum by (le) (rate(mmaplock_wait_seconds_bucket{memcg=\"/$B\"}[5s])))" >$tmp/q3.json
+prom_query "histogram_quantile(0.99, sum by (le) (rate(mmaplock_wait_seconds_bucket{memcg=\"/$B\"}[5s])))" >$tmp/q3.json
 hq=$(jq -r '.data.result[0].value[1] // "none"' $tmp/q3.json)
 awk -v v="$hq" 'BEGIN { exit !(v + 0 > 0 && v + 0 < 20) }' && ok "prometheus: histogram_quantile(0.99) of /$B wait: $hq s" ||
 	bad "prometheus: histogram_quantile: $(cat $tmp/q3.json)"
@@ -150,7 +116,7 @@ while [ $i -lt 100 ] && [ "$(cat $T/instances/mmaplock-$rp/events/mmap_lock/enab
 	i=$((i + 1))
 done
 sleep 0.3
-sh -c "echo \$\$ > $CG/$D/cgroup.procs; exec \"$M\" stress -d 1" >/dev/null 2>&1
+in_memcg $D "$M" stress -d 1 >/dev/null 2>&1
 sleep 2		# a refresh (0.5 s) after the watermark has passed the end
 curl -s --max-time 5 http://127.0.0.1:$port/metrics >$tmp/md
 kill -INT $rp
@@ -194,7 +160,7 @@ if [ -n "${MMAPLOCK_SRC:-}" ] || [ -f docs/EXPORTER.md ]; then
 		ok "promtool check rules: the two alert rules of docs/EXPORTER.md" ||
 		bad "promtool check rules docs/EXPORTER.md: $(cat $tmp/rules.out)"
 	# and they evaluate against the live data
-	q "histogram_quantile(0.99, sum by (instance, memcg, le) (rate(mmaplock_wait_seconds_bucket[5s])))" >$tmp/q4.json
+	prom_query "histogram_quantile(0.99, sum by (instance, memcg, le) (rate(mmaplock_wait_seconds_bucket[5s])))" >$tmp/q4.json
 	[ "$(jq -r '.status' $tmp/q4.json)" = success ] && ok "the alert's quantile expression evaluates" ||
 		bad "alert expression: $(head -c 300 $tmp/q4.json)"
 fi

@@ -15,40 +15,12 @@
 # (pod_uid, container_id, ...). When its /metrics has no pod_uid label, they
 # are listed and the test ends with 77 (skipped) after checking the rest.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
+. "$(dirname "$0")/lib.sh"
 S=${MMAPLOCK_SRC:-.}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "fleet-prom.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "fleet-prom.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -w $CG ] || { echo "fleet-prom.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-for c in prometheus openssl curl jq python3 setpriv; do
-	command -v $c >/dev/null || { echo "fleet-prom.sh: skipped: $c missing (scripts/bootstrap.sh)"; exit 77; }
-done
-python3 -c 'import yaml' 2>/dev/null || { echo "fleet-prom.sh: skipped: python3-yaml missing"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-fleet.XXXXXX)
+need root tracefs cgroup prometheus openssl curl jq python3 setpriv python3:yaml
+scratch fleet
 xp= pp= sa= sb=
-made=
-cleanup() {
-	for p in $sa $sb $xp $pp; do kill $p 2>/dev/null; done
-	for p in $sa $sb $xp $pp; do wait $p 2>/dev/null; done
-	for d in $made; do rmdir $d 2>/dev/null; done	# innermost first
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-mkcg() {	# path below $CG: made (and remembered, innermost first) where missing
-	p=$CG
-	for part in $(echo "$1" | tr / ' '); do
-		p=$p/$part
-		[ -d $p ] || { mkdir $p && made="$p $made"; } || return 1
-	done
-}
+at_exit 'stop $sa $sb $xp $pp'
 
 # ---- two pods, as the kubelet makes their memcgs (cgroup v1)
 ids=$(python3 -c 'import uuid, os; print(uuid.uuid4(), os.urandom(32).hex(), uuid.uuid4(), os.urandom(32).hex())')
@@ -57,7 +29,7 @@ UA=$1 CA=$2 UB=$3 CB=$4
 UBU=$(echo $UB | tr - _)
 PA=kubepods/burstable/pod$UA/$CA
 PB=kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod$UBU.slice/cri-containerd-$CB.scope
-mkcg $PA && mkcg $PB || { echo "FAIL cannot create the pods' memory cgroups"; exit 1; }
+memcg_make $PA $PB
 
 # ---- TLS and a password, as a team would set them up
 cd "$tmp" || exit 1
@@ -66,13 +38,7 @@ openssl req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr -subj "/CN=mmap
 printf 'subjectAltName=DNS:mmaplock-exporter,IP:127.0.0.1\n' >tls.ext &&
 openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out tls.crt -days 2 -extfile tls.ext >/dev/null 2>&1 ||
 	{ echo "FAIL openssl could not make the test certificates"; exit 1; }
-HASH=$(python3 -c '
-import ctypes
-c = ctypes.CDLL("libcrypt.so.1")
-c.crypt_gensalt.restype = c.crypt.restype = ctypes.c_char_p
-c.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-c.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-print(c.crypt(b"scrape-pass", c.crypt_gensalt(b"$2y$", 8, None, 0)).decode())')
+HASH=$(bcrypt scrape-pass '$2y$')
 cat >web.yml <<EOC
 tls_server_config:
   cert_file: tls.crt
@@ -108,12 +74,9 @@ done
 grep -q "serving https" $tmp/x.err || { echo "FAIL exporter did not start: $(cat $tmp/x.err)"; exit 1; }
 ok "the DaemonSet's command line runs without capabilities: $(cat $tmp/x.err)"
 
-sh -c "echo \$\$ > $CG/$PA/cgroup.procs; exec \"$M\" stress -d 60" >/dev/null 2>&1 &
-sa=$!
-sh -c "echo \$\$ > $CG/$PB/cgroup.procs; exec \"$M\" stress -d 60" >/dev/null 2>&1 &
-sb=$!
+spawn_in sa $PA "$M" stress -d 60
+spawn_in sb $PB "$M" stress -d 60
 
-pport=$(freeport)
 cat >$tmp/prometheus.yml <<EOC
 global:
   scrape_interval: 1s
@@ -132,16 +95,13 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$port']
 EOC
-prometheus --config.file=$tmp/prometheus.yml --storage.tsdb.path=$tmp/data \
-	--web.listen-address=127.0.0.1:$pport --log.level=warn >$tmp/prom.log 2>&1 &
-pp=$!
+prom_start
 
 # a few scrapes with both stresses running: every rate() has two samples
 i=0
 n=0
 while [ $i -lt 60 ]; do
-	n=$(curl -s --max-time 5 "http://127.0.0.1:$pport/api/v1/query" \
-		--data-urlencode 'query=count(count_over_time(mmaplock_events_total[1m]) >= 6)' |
+	n=$(prom_query 'count(count_over_time(mmaplock_events_total[1m]) >= 6)' |
 		jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
 	[ "$n" = 1 ] && break
 	sleep 0.5

@@ -8,21 +8,19 @@
 # without clang or without the BPF target. The values it computes are
 # test-hist's (the shift ladder against the bit scan).
 set -u
+. "$(dirname "$0")/lib.sh"
 SRC=${MMAPLOCK_SRC:?}
 H=$SRC/src/common/mml_hist.h
-command -v clang >/dev/null || { echo "hist-bpf.sh: clang missing: skipped"; exit 77; }
-clang -print-targets 2>/dev/null | grep -qw bpf || { echo "hist-bpf.sh: clang without the bpf target: skipped"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "hist-bpf.sh: FAIL: $*"; fail=1; }
+need clang
+clang -print-targets 2>/dev/null | grep -qw bpf || skip "clang without the bpf target"
+scratch histbpf
 
 grep -q '^#include' "$H" && bad "mml_hist.h includes a header (BPF programs have no libc)"
 # __builtin only in the user-space branch (between #if ...__BPF__ and #else), comments aside
 awk '/^#if .*__BPF__/ { skip = 1 } /^#else/ { skip = 0 } !skip && /__builtin/ && !/^ \*/ { print FILENAME ": " FNR ": " $0; n++ } END { exit n > 0 }' "$H" ||
 	bad "mml_hist.h uses a __builtin outside its user-space branch"
 
-cat >"$T/prog.c" <<'EOF'
+cat >"$tmp/prog.c" <<'EOF'
 /* what a BPF back-end does with a wait: bucket it, count it in an array map slot */
 #include "mml_hist.h"
 
@@ -40,13 +38,13 @@ int on_acquire(unsigned long long *ctx)
 
 char _license[] __attribute__((section("license"), used)) = "GPL";
 EOF
-clang -target bpf -O2 -Wall -Werror -I"$SRC/src/common" -c "$T/prog.c" -o "$T/prog.o" 2>"$T/err" ||
-	{ bad "clang -target bpf failed:"; cat "$T/err"; }
-if [ -s "$T/prog.o" ]; then
+clang -target bpf -O2 -Wall -Werror -I"$SRC/src/common" -c "$tmp/prog.c" -o "$tmp/prog.o" 2>"$tmp/err" ||
+	{ bad "clang -target bpf failed:"; cat "$tmp/err"; }
+if [ -s "$tmp/prog.o" ]; then
 	od=$(command -v llvm-objdump || ls /usr/bin/llvm-objdump-* 2>/dev/null | head -n 1)
 	if [ -n "$od" ]; then
-		"$od" -d "$T/prog.o" >"$T/dis" || bad "llvm-objdump failed"
-		grep -q 'call' "$T/dis" && bad "the BPF code calls something: $(grep call "$T/dis" | head -n 3)"
+		"$od" -d "$tmp/prog.o" >"$tmp/dis" || bad "llvm-objdump failed"
+		grep -q 'call' "$tmp/dis" && bad "the BPF code calls something: $(grep call "$tmp/dis" | head -n 3)"
 	else
 		echo "hist-bpf.sh: llvm-objdump missing: the no-call check skipped"
 	fi

@@ -6,31 +6,16 @@
 # second tracefs instance with the same events, filtered in the kernel to
 # those two memcg ids, read back as text and counted with awk.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "live.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "live.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -w $CG ] || { echo "live.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-command -v jq >/dev/null || { echo "live.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
-grep -q memcg_id $T/events/mmap_lock/mmap_lock_acquire_returned/format ||
-	{ echo "live.sh: skipped: the reference capture needs a memcg_id kernel"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-live.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs cgroup jq memcg_id	# memcg_id: for the reference capture's filter
+scratch live
 A=mmltest-a-$$
 B=mmltest-b-$$
 REF=mmltest-ref-$$
-cleanup() {
-	[ -d $T/instances/$REF ] && { echo 0 > $T/instances/$REF/events/enable; rmdir $T/instances/$REF; }
-	rmdir $CG/$A $CG/$B 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-mkdir $CG/$A $CG/$B || { echo "live.sh: cannot create memory cgroups"; exit 1; }
+at_exit '[ -d $T/instances/$REF ] && { echo 0 > $T/instances/$REF/events/enable; rmdir $T/instances/$REF; }'
+memcg_make $A $B
 ida=$(stat -c %i $CG/$A)
 idb=$(stat -c %i $CG/$B)
-fail=0
 
 # the reference capture
 mkdir $T/instances/$REF

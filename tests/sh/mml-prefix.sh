@@ -8,23 +8,20 @@
 # every other prefix (truncated); and exactly the events of the PACKED
 # blocks that lie wholly inside the prefix.
 set -u
-M=${MMAPLOCK:?MMAPLOCK: path of the mmaplock binary}
+. "$(dirname "$0")/lib.sh"
 B=${MMAPLOCK_BUILD:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-bad() { echo "mml-prefix.sh: FAIL: $*"; fail=1; }
-command -v python3 >/dev/null || { echo "mml-prefix.sh: skipped: python3 missing"; exit 77; }
+need python3
+scratch prefix
 
-MMAPLOCK_TRACE="$T/lib.mml" "$B/bench/bench-lock" uncontended --iters 300 >/dev/null ||
+MMAPLOCK_TRACE="$tmp/lib.mml" "$B/bench/bench-lock" uncontended --iters 300 >/dev/null ||
 	{ echo "mml-prefix.sh: bench-lock failed"; exit 1; }
 files="lib:all"
-if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing/events/mmap_lock ]; then
-	"$M" record -o "$T/kern.mml" -- "$M" stress -d 0.3 -t 1 >/dev/null 2>"$T/rec.err" ||
-		bad "record -- stress: $(cat "$T/rec.err")"
+if have root tracefs; then
+	"$M" record -o "$tmp/kern.mml" -- "$M" stress -d 0.3 -t 1 >/dev/null 2>"$tmp/rec.err" ||
+		bad "record -- stress: $(cat "$tmp/rec.err")"
 	files="$files kern:some"
 else
-	echo "mml-prefix.sh: no root or no tracefs: the kernel recording part skipped"
+	echo "$ME: $why: the kernel recording part skipped"
 fi
 
 # prefixes FILE all|some: lines "LENGTH EVENTS": the prefix lengths to try
@@ -57,14 +54,14 @@ PY
 
 for fm in $files; do
 	n=${fm%%:*} mode=${fm#*:}
-	f="$T/$n.mml"
+	f="$tmp/$n.mml"
 	[ -s "$f" ] || continue
 	size=$(wc -c <"$f")
-	prefixes "$f" $mode >"$T/plan" || { bad "$n: not a version 2 file"; continue; }
+	prefixes "$f" $mode >"$tmp/plan" || { bad "$n: not a version 2 file"; continue; }
 	tried=0
 	while read -r len want; do
-		head -c "$len" "$f" >"$T/cut.mml"
-		"$M" report --json "$T/cut.mml" >"$T/r.json" 2>"$T/e"; rc=$?
+		head -c "$len" "$f" >"$tmp/cut.mml"
+		"$M" report --json "$tmp/cut.mml" >"$tmp/r.json" 2>"$tmp/e"; rc=$?
 		tried=$((tried + 1))
 		if [ "$len" -lt 64 ]; then
 			[ $rc -eq 2 ] || bad "$n: cut at $len: exit $rc (want 2)"
@@ -72,10 +69,10 @@ for fm in $files; do
 		fi
 		want_rc=3
 		[ "$len" -eq "$size" ] && want_rc=0
-		[ $rc -eq $want_rc ] || { bad "$n: cut at $len: exit $rc (want $want_rc): $(cat "$T/e")"; continue; }
-		got=$(sed -n 's/^ *"events": *\([0-9]*\).*/\1/p' "$T/r.json" | head -n 1)
+		[ $rc -eq $want_rc ] || { bad "$n: cut at $len: exit $rc (want $want_rc): $(cat "$tmp/e")"; continue; }
+		got=$(sed -n 's/^ *"events": *\([0-9]*\).*/\1/p' "$tmp/r.json" | head -n 1)
 		[ "$got" = "$want" ] || bad "$n: cut at $len: $got events (want $want)"
-	done <"$T/plan"
+	done <"$tmp/plan"
 	echo "mml-prefix.sh: $n.mml: $size bytes, $tried prefixes"
 done
 [ $fail -eq 0 ] && echo "mml-prefix.sh: ok"

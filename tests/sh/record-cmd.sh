@@ -6,17 +6,10 @@
 #   - CMD dies with the recorder: SIGKILL of `mmaplock record` (which cannot
 #     pass the signal on) leaves no CMD running.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-[ "$(id -u)" -eq 0 ] || { echo "record-cmd.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "record-cmd.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-cmd.XXXXXX)
-trap 'kill ${rp:-} ${cp:-} 2>/dev/null; rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $1"; }
-no() { echo "FAIL $1"; fail=1; }
+. "$(dirname "$0")/lib.sh"
+need root tracefs
+scratch cmd
+at_exit 'kill ${rp:-} ${cp:-} 2>/dev/null'
 n=0
 
 # status CMDNAME WANT_RC WANT_LINE -- ARGS: run mmaplock ARGS, check its exit and stderr
@@ -27,11 +20,11 @@ status() {
 	"$M" "$@" >$tmp/out 2>$tmp/err
 	rc=$?
 	if [ $rc -ne "$want" ]; then
-		no "$what: exit $rc, want $want: $(cat $tmp/err)"
+		bad "$what: exit $rc, want $want: $(cat $tmp/err)"
 	elif [ -n "$line" ] && ! grep -q "$line" $tmp/err; then
-		no "$what: exit $rc but no line '$line' on stderr: $(cat $tmp/err)"
+		bad "$what: exit $rc but no line '$line' on stderr: $(cat $tmp/err)"
 	elif [ -z "$line" ] && grep -q "exited with\|killed by" $tmp/err; then
-		no "$what: a line about CMD although it succeeded: $(cat $tmp/err)"
+		bad "$what: a line about CMD although it succeeded: $(cat $tmp/err)"
 	else
 		ok "$what: exit $rc $(grep "exited with\|killed by" $tmp/err)"
 	fi
@@ -55,7 +48,7 @@ i=0
 while [ ! -s $tmp/cmd.pid ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 cp=$(cat $tmp/cmd.pid 2>/dev/null)
 if [ -z "$cp" ]; then
-	no "CMD never started: $(cat $tmp/err)"
+	bad "CMD never started: $(cat $tmp/err)"
 else
 	kill -KILL $rp
 	wait $rp 2>/dev/null
@@ -65,7 +58,7 @@ else
 	i=0
 	while alive && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	if alive; then
-		no "CMD (pid $cp, $(cat /proc/$cp/comm 2>/dev/null)) outlived the SIGKILLed recorder"
+		bad "CMD (pid $cp, $(cat /proc/$cp/comm 2>/dev/null)) outlived the SIGKILLed recorder"
 		kill $cp 2>/dev/null
 	else
 		ok "CMD died with the SIGKILLed recorder"

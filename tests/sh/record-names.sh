@@ -8,42 +8,17 @@
 # and the stress process is one row `COMM[PID]` of --by process (its
 # threads' tgid is known).
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "record-names.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "record-names.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-command -v jq >/dev/null || { echo "record-names.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-names.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs jq
+scratch names
 # A lost event can be a task's exit event, and with it the task's name: a
 # buffer that the recorder keeps up with, even a slow (sanitized) build.
 B="--buffer-size 32768"
 A=mmltest-names-$$
-cleanup() {
-	[ -n "${sp:-}" ] && kill $sp 2>/dev/null
-	[ -n "${rp:-}" ] && kill $rp 2>/dev/null
-	sleep 0.2
-	rmdir $CG/$A 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $1"; }
-no() { echo "FAIL $1"; fail=1; }
+at_exit 'kill ${sp:-} ${rp:-} 2>/dev/null; sleep 0.2'
 
 # Wait until the recorder rp records: its instance has the events on and tracing_on.
-started() {
-	I=$T/instances/mmaplock-$rp
-	i=0
-	until [ "$(cat $I/events/mmap_lock/enable 2>/dev/null)" = 1 ] &&
-	      [ "$(cat $I/tracing_on 2>/dev/null)" = 1 ]; do
-		[ $i -lt 400 ] || { no "recorder $rp never started"; break; }
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
+started() { wait_recording $rp || bad "recorder $rp never started"; }
 
 # Short-lived processes (each gone before the recorder can read its /proc
 # entry, most of the time) alongside the stress.
@@ -58,24 +33,24 @@ check() {
 	for by in task process; do
 		"$M" report --by $by "$f" >$tmp/rep 2>$tmp/rep.err
 		rc=$?
-		[ $rc -eq 0 ] || [ $rc -eq 3 ] || { no "$name: report --by $by: exit $rc: $(cat $tmp/rep.err)"; continue; }	# 3: a SIGKILLed file is truncated
+		[ $rc -eq 0 ] || [ $rc -eq 3 ] || { bad "$name: report --by $by: exit $rc: $(cat $tmp/rep.err)"; continue; }	# 3: a SIGKILLed file is truncated
 		rows=$(grep -c '^[^#G]' $tmp/rep)
 		bad=$(grep -c '^?\[' $tmp/rep)
 		if [ "$rows" -gt 0 ] && [ "$bad" -eq 0 ]; then
 			ok "$name: --by $by: $rows rows, all named"
 		else
-			no "$name: --by $by: $bad of $rows rows without a name: $(grep '^?\[' $tmp/rep | cut -c1-20 | tr '\n' ' ')"
+			bad "$name: --by $by: $bad of $rows rows without a name: $(grep '^?\[' $tmp/rep | cut -c1-20 | tr '\n' ' ')"
 		fi
 		"$M" report --by $by --json "$f" >$tmp/rep.json 2>/dev/null
 		nj=$(jq '[.groups[].key | select(test("^\\?\\[") or (test("\\[") | not))] | length' $tmp/rep.json)
-		[ "${nj:-1}" -eq 0 ] && ok "$name: --by $by --json: keys named" || no "$name: --by $by --json: $nj keys without a name"
+		[ "${nj:-1}" -eq 0 ] && ok "$name: --by $by --json: keys named" || bad "$name: --by $by --json: $nj keys without a name"
 	done
 	[ -n "$spid" ] || return 0
 	"$M" report --by process --json "$f" >$tmp/rep.json 2>/dev/null
 	# (its comm may be the shell's that exec'ed it: a task seen before its exec keeps that name)
 	n=$(jq "[.groups[] | select(.key | endswith(\"[$spid]\"))] | length" $tmp/rep.json)
 	[ "${n:-0}" -eq 1 ] && ok "$name: the stress is one process row [$spid]" ||
-		no "$name: $n rows mmaplock[$spid] (its threads' tgid lost?): $(jq -c '[.groups[].key]' $tmp/rep.json)"
+		bad "$name: $n rows mmaplock[$spid] (its threads' tgid lost?): $(jq -c '[.groups[].key]' $tmp/rep.json)"
 }
 
 # 1. a plain recording of a stress
@@ -94,12 +69,12 @@ rp=
 check plain $tmp/plain.mml $sp_plain
 
 # 2. -G: the stress in a memory cgroup of its own
-if [ -w $CG ] && mkdir $CG/$A 2>/dev/null; then
+if have cgroup; then
+	memcg_make $A
 	"$M" record -G /$A $B -o $tmp/g.mml 2>$tmp/rec.err &
 	rp=$!
 	started
-	sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -t 3 -d 1.5" >/dev/null &
-	sp=$!
+	spawn_in sp $A "$M" stress -t 3 -d 1.5
 	wait $sp
 	sp_g=$sp
 	sp=
@@ -108,7 +83,7 @@ if [ -w $CG ] && mkdir $CG/$A 2>/dev/null; then
 	rp=
 	check "-G" $tmp/g.mml $sp_g
 else
-	echo "record-names.sh: -G part skipped: no cgroup v1 memory hierarchy at $CG"
+	echo "$ME: -G part skipped: $why"
 fi
 
 # 3. the recorder killed with SIGKILL while the stress runs
@@ -174,7 +149,7 @@ C
 		echo "record-names.sh: $(cat $tmp/rec.err)"
 		check "no saved_cmdlines" $tmp/x.mml
 	else
-		no "cannot build the saved_cmdlines shim"
+		bad "cannot build the saved_cmdlines shim"
 	fi
 else
 	echo "record-names.sh: saved_cmdlines part skipped: no C compiler, or libtracefs linked statically"

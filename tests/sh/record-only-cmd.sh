@@ -5,20 +5,10 @@
 # CMD's process alone (every task in the report has CMD's tgid) and still
 # see all of CMD's threads (stress -t 3: three workers plus main).
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-[ "$(id -u)" -eq 0 ] || { echo "record-only-cmd.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "record-only-cmd.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-command -v jq >/dev/null || { echo "record-only-cmd.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-onlycmd.XXXXXX)
-cleanup() {
-	[ -n "${op:-}" ] && kill $op 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
+. "$(dirname "$0")/lib.sh"
+need root tracefs jq
+scratch onlycmd
+at_exit 'kill ${op:-} 2>/dev/null'
 
 "$M" stress -d 6 >/dev/null &	# the other process
 op=$!

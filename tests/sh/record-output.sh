@@ -7,32 +7,25 @@
 # fails with one line, with or without -f, and the first one's file reads
 # cleanly.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-[ "$(id -u)" -eq 0 ] || { echo "record-output.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "record-output.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-output.XXXXXX)
-trap 'kill ${rp:-} 2>/dev/null; rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $1"; }
-no() { echo "FAIL $1"; fail=1; }
+. "$(dirname "$0")/lib.sh"
+need root tracefs
+scratch output
+at_exit 'kill ${rp:-} 2>/dev/null'
 
 # one_line WHAT RC WANT: exit WANT and one line on $tmp/err
 one_line() {
 	if [ "$2" -eq "$3" ] && [ "$(wc -l <$tmp/err)" -eq 1 ]; then
 		ok "$1: exit $2: $(cat $tmp/err)"
 	else
-		no "$1: exit $2 (want $3), stderr: $(cat $tmp/err)"
+		bad "$1: exit $2 (want $3), stderr: $(cat $tmp/err)"
 	fi
 }
 unchanged() {
-	[ "$(cat "$2")" = precious ] && ok "$1: the old file is unchanged" || no "$1: the old file was changed"
+	[ "$(cat "$2")" = precious ] && ok "$1: the old file is unchanged" || bad "$1: the old file was changed"
 }
 no_temp() {
 	left=$(ls -A $tmp | grep -v -e 'err$' -e '^out$' -e '\.mml$' -e '\.old$' | tr '\n' ' ')
-	[ -z "$left" ] && ok "$1: nothing left beside" || no "$1: left beside: $left"
+	[ -z "$left" ] && ok "$1: nothing left beside" || bad "$1: left beside: $left"
 }
 
 for cmd in record stat; do
@@ -40,7 +33,7 @@ for cmd in record stat; do
 	echo precious >$f
 	"$M" $cmd -o $f -d 0.2 >$tmp/out 2>$tmp/err
 	one_line "$cmd -o an existing file" $? 1
-	grep -q -- "-f" $tmp/err || no "$cmd: the error does not say how to replace it"
+	grep -q -- "-f" $tmp/err || bad "$cmd: the error does not say how to replace it"
 	unchanged "$cmd without -f" $f
 
 	# -f, but the recording fails (a missing -p): the old file stays
@@ -52,7 +45,7 @@ for cmd in record stat; do
 	"$M" $cmd -f -o $f -d 0.2 >$tmp/out 2>$tmp/err
 	rc=$?
 	[ $rc -eq 0 ] && head -c 8 $f | grep -q MMLTRACE && ok "$cmd -f replaces the file" ||
-		no "$cmd -f: exit $rc, $(head -c 8 $f): $(cat $tmp/err)"
+		bad "$cmd -f: exit $rc, $(head -c 8 $f): $(cat $tmp/err)"
 	no_temp "$cmd -f"
 done
 
@@ -79,7 +72,7 @@ sleep 0.3
 one_line "a second record to the same file" $? 1
 "$M" record -f -o $tmp/two.mml -d 0.3 >$tmp/out 2>$tmp/err
 one_line "a second record -f to the same file" $? 1
-grep -q "another" $tmp/err || no "record -f: the error does not say another recording writes it"
+grep -q "another" $tmp/err || bad "record -f: the error does not say another recording writes it"
 "$M" stat -f -o $tmp/two.mml -d 0.3 >$tmp/out 2>$tmp/err
 one_line "stat -f to a file record writes" $? 1
 "$M" stress -d 0.5 >/dev/null
@@ -87,13 +80,13 @@ kill -INT $rp
 wait $rp
 rc=$?
 rp=
-[ $rc -eq 0 ] || no "the first recorder: exit $rc: $(cat $tmp/first.err)"
+[ $rc -eq 0 ] || bad "the first recorder: exit $rc: $(cat $tmp/first.err)"
 "$M" report --json $tmp/two.mml >$tmp/out 2>$tmp/err
 rc=$?
 if [ $rc -eq 0 ] && grep -q '"truncated": false' $tmp/out && [ ! -s $tmp/err ]; then
 	ok "the first recorder's file reads cleanly"
 else
-	no "the first recorder's file: report exit $rc: $(cat $tmp/err)"
+	bad "the first recorder's file: report exit $rc: $(cat $tmp/err)"
 fi
 no_temp "two recorders"
 exit $fail

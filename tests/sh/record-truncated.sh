@@ -6,34 +6,19 @@
 # path (the MEMCG entry went out before the events that use it), not as a
 # bare memcg_id; and the watchdog must have removed the tracefs instance.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "record-truncated.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "record-truncated.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -w $CG ] || { echo "record-truncated.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-command -v jq >/dev/null || { echo "record-truncated.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-trunc.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs cgroup jq
+scratch trunc
 A=mmltest-late-$$
-cleanup() {
-	[ -n "${sp:-}" ] && kill $sp 2>/dev/null
-	sleep 0.2
-	rmdir $CG/$A 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
+at_exit 'kill ${sp:-} 2>/dev/null; sleep 0.2'
 
 "$M" record -o $tmp/t.mml 2>$tmp/rec.err &
 rp=$!
 i=0
 while [ ! -d $T/instances/mmaplock-$rp ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 sleep 0.3
-mkdir $CG/$A || { echo "record-truncated.sh: cannot create a memory cgroup"; exit 1; }
-sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 4" >/dev/null &
-sp=$!
+memcg_make $A
+spawn_in sp $A "$M" stress -d 4
 sleep 2.5
 kill -KILL $rp
 wait $rp 2>/dev/null

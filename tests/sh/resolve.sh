@@ -12,16 +12,9 @@
 # export names the ids the same way (folded and csv lines carry the
 # marked path; --no-resolve keeps memcg_id:N).
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "resolve.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "resolve.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-grep -q memcg_id $T/events/mmap_lock/mmap_lock_acquire_returned/format ||
-	{ echo "resolve.sh: skipped: the kernel prints memcg paths, not memcg_id"; exit 77; }
-awk '$2 == "'$CG'" && $3 == "cgroup" { f = 1 } END { exit !f }' /proc/mounts && [ -w $CG ] ||
-	{ echo "resolve.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-tmp=$(mktemp -d /tmp/mml-resolve.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs memcg_id cgroup
+scratch resolve
 A=mmltest-resolve-$$
 name=mmltest-res-$$
 I=$T/instances/$name
@@ -30,18 +23,9 @@ drop() {	# the instance (trace-cmd extract may have removed it already)
 	echo 0 > $I/events/enable
 	rmdir $I
 }
-cleanup() {
-	drop
-	rmdir $CG/$A 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+at_exit drop
 
-mkdir $CG/$A || { echo "resolve.sh: cannot create a memory cgroup"; exit 1; }
+memcg_make $A
 id=$(stat -c %i $CG/$A)
 mkdir $I
 echo 32768 > $I/buffer_size_kb
@@ -49,7 +33,7 @@ for e in start_locking acquire_returned released; do
 	echo "memcg_id == $id" > $I/events/mmap_lock/mmap_lock_$e/filter
 done
 echo 1 > $I/events/mmap_lock/enable
-sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -d 0.3" >/dev/null 2>&1
+in_memcg $A "$M" stress -d 0.3 >/dev/null 2>&1
 echo 0 > $I/events/mmap_lock/enable
 cat $I/trace > $tmp/t.txt
 have_dat=0

@@ -7,19 +7,14 @@
 # warning line naming the trigger, the recording completes with its events
 # and no stacks, exit 0, no instance left.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-[ "$(id -u)" -eq 0 ] || { echo "stack-denied.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "stack-denied.sh: skipped: no tracefs mmap_lock events"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need root tracefs
 CC=${CC:-cc}
-command -v $CC >/dev/null || { echo "stack-denied.sh: skipped: no C compiler for the shim"; exit 77; }
-ldd "$M" 2>/dev/null | grep -q libtracefs || { echo "stack-denied.sh: skipped: libtracefs linked statically, no shim possible"; exit 77; }
+command -v $CC >/dev/null || skip "no C compiler for the shim"
+ldd "$M" 2>/dev/null | grep -q libtracefs || skip "libtracefs linked statically, no shim possible"
 
-tmp=$(mktemp -d /tmp/mml-sdeny.XXXXXX)
+scratch sdeny
 ls $T/instances | grep '^mmaplock-' | sort >$tmp/inst.before
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-fail=0
 
 cat > $tmp/shim.c <<'C'
 #define _GNU_SOURCE

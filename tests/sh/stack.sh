@@ -7,23 +7,15 @@
 # same with /proc/kallsyms hiding its addresses (kptr_restrict=2): one
 # warning line, the recording goes on, stacks kept as addresses.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-[ "$(id -u)" -eq 0 ] || { echo "stack.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "stack.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -d $T/events/ftrace/kernel_stack ] || { echo "stack.sh: skipped: no ftrace:kernel_stack event"; exit 77; }
-command -v jq >/dev/null || { echo "stack.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need root tracefs
+[ -d $T/events/ftrace/kernel_stack ] || skip "no ftrace:kernel_stack event"
+need jq
 
-tmp=$(mktemp -d /tmp/mml-stack.XXXXXX)
+scratch stack
 ls $T/instances | grep '^mmaplock-' | sort >$tmp/inst.before
 kptr=$(cat /proc/sys/kernel/kptr_restrict)
-cleanup() {
-	echo "$kptr" > /proc/sys/kernel/kptr_restrict
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
+at_exit 'echo "$kptr" > /proc/sys/kernel/kptr_restrict'
 
 "$M" record --stack -o $tmp/s.mml -- "$M" stress -t 3 -d 1 >/dev/null 2>$tmp/rec.err ||
 	{ echo "FAIL: record --stack: $(cat $tmp/rec.err)"; exit 1; }

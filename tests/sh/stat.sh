@@ -9,14 +9,9 @@
 # as "--opt VALUE" and as "--opt=VALUE": stat's report equals report's on
 # the kept recording.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-[ "$(id -u)" -eq 0 ] || { echo "stat.sh: skipped: needs root"; exit 77; }
-[ -d /sys/kernel/tracing/events/mmap_lock ] || { echo "stat.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-command -v jq >/dev/null || { echo "stat.sh: skipped: jq missing (scripts/bootstrap.sh)"; exit 77; }
-command -v python3 >/dev/null || { echo "stat.sh: skipped: python3 missing"; exit 77; }
-tmp=$(mktemp -d /tmp/mml-stat.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+. "$(dirname "$0")/lib.sh"
+need root tracefs jq python3
+scratch stat
 mkdir $tmp/t
 export TMPDIR=$tmp/t	# stat's temporary file goes there
 

@@ -4,10 +4,8 @@
 # contends: its process shows waits that slept (lock:contention_begin inside
 # the wait) on a machine with two CPUs or more.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-tmp=$(mktemp -d /tmp/mml-stress.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+. "$(dirname "$0")/lib.sh"
+scratch stress
 
 "$M" stress -t 3 -d 0.5 >$tmp/out 2>&1 || { echo "FAIL stress: exit $?"; fail=1; }
 for k in "mmap/mprotect/munmap" mincore smaps; do

@@ -9,38 +9,19 @@
 # and then 120 columns): the names are cut in the middle to fit, and the
 # two stay distinct, ending as their paths do.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "top-memcg.sh: skipped: needs root"; exit 77; }
-[ -d /sys/kernel/tracing/events/mmap_lock ] || { echo "top-memcg.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-awk '$2 == "'$CG'" && $3 == "cgroup" { f = 1 } END { exit !f }' /proc/mounts && [ -w $CG ] ||
-	{ echo "top-memcg.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-command -v tmux >/dev/null || { echo "top-memcg.sh: skipped: tmux missing (scripts/bootstrap.sh)"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-topmc.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs cgroup tmux
+scratch topmc
 sock=mmltopmc$$
 TOP=mmltop-$$
 POD=$TOP/kubepods/burstable/pod6f1c2d3e-8a4b-4c5d-9e6f-0123456789ab
 A=$POD/cri-containerd-4f2a9c0d1e8b7a6f5c4d3e2f1a0b9c8d-aaaa
 B=$POD/cri-containerd-4f2a9c0d1e8b7a6f5c4d3e2f1a0b9c8d-bbbb
-cleanup() {
-	tmux -L $sock kill-server 2>/dev/null
-	for p in ${sa:-} ${sb:-}; do kill $p 2>/dev/null; done
-	wait 2>/dev/null
-	for d in $A $B $POD $TOP/kubepods/burstable $TOP/kubepods $TOP; do rmdir $CG/$d 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+at_exit 'tmux -L $sock kill-server 2>/dev/null; stop ${sa:-} ${sb:-}; wait'
 
-mkdir -p $CG/$A $CG/$B || { echo "top-memcg.sh: cannot create memory cgroups"; exit 1; }
-sh -c "echo \$\$ > $CG/$A/cgroup.procs; exec \"$M\" stress -t 1 -d 20" >/dev/null 2>&1 &
-sa=$!
-sh -c "echo \$\$ > $CG/$B/cgroup.procs; exec \"$M\" stress -t 3 -d 20" >/dev/null 2>&1 &
-sb=$!
+memcg_make $A $B
+spawn_in sa $A "$M" stress -t 1 -d 20
+spawn_in sb $B "$M" stress -t 3 -d 20
 sleep 0.3
 
 # ---- not a terminal

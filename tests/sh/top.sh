@@ -5,21 +5,11 @@
 # and Ctrl-C leave with the terminal restored and no tracefs instance left.
 # Bad options: one line, exit 2.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-[ "$(id -u)" -eq 0 ] || { echo "top.sh: skipped: needs root"; exit 77; }
-[ -d /sys/kernel/tracing/events/mmap_lock ] || { echo "top.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-command -v tmux >/dev/null || { echo "top.sh: skipped: tmux missing (scripts/bootstrap.sh)"; exit 77; }
-tmp=$(mktemp -d /tmp/mml-top.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs tmux
+scratch top
 sock=mmltop$$
-cleanup() {
-	tmux -L $sock kill-server 2>/dev/null
-	for p in ${sp:-} ${sp2:-} ${sp3:-}; do kill $p 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+at_exit 'tmux -L $sock kill-server 2>/dev/null; kill ${sp:-} ${sp2:-} ${sp3:-} 2>/dev/null'
 no_instance() {	# $1: pid of the top that ran
 	if [ -e /sys/kernel/tracing/instances/mmaplock-$1 ]; then
 		bad "$2: instance mmaplock-$1 left behind"

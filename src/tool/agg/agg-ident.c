@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agg-ident.h"
+#include "array.h"
 #include "hashmap.h"
 
 struct ident {
@@ -101,14 +102,8 @@ static long intern(struct agg_idents *t, const char *key, const struct ctr_id *i
 
 	if (!k || !nm)
 		goto oom;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		struct ident_ent *ne = realloc(t->e, cap * sizeof(*ne));
-		if (!ne)
-			goto oom;
-		t->e = ne;
-		t->cap = cap;
-	}
+	if (ARRAY_RESERVE(t->e, t->cap, t->n + 1, 16) < 0)
+		goto oom;
 	e = identmap_add(&t->map, k, &isnew);
 	if (!e)
 		goto oom;

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "blame.h"
 #include "u64map.h"
 
@@ -109,14 +110,8 @@ static struct blame_rec *get_rec(struct blame *b, uint32_t tid, uint64_t memcg)
 
 static int push(struct spans *s, const struct span *x)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		struct span *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (ARRAY_RESERVE(s->v, s->cap, s->n + 1, 4) < 0)
+		return -1;
 	s->v[s->n++] = *x;
 	return 0;
 }

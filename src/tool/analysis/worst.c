@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "worst.h"
 
 int worst_init(struct worst *w, size_t max)
@@ -138,14 +139,8 @@ static int keep(struct worst_wait *x, const struct pair_interval *iv)
 		x->dropped++;
 		return 0;
 	}
-	if (x->nwin == x->capwin) {
-		size_t c = x->capwin ? x->capwin * 2 : 64;
-		struct pair_interval *v = realloc(x->win, c * sizeof(*v));
-		if (!v)
-			return -1;
-		x->win = v;
-		x->capwin = c;
-	}
+	if (ARRAY_RESERVE(x->win, x->capwin, x->nwin + 1, 64) < 0)
+		return -1;
 	x->win[x->nwin] = *iv;
 	x->win[x->nwin++].slot = NULL;
 	*n += !self;

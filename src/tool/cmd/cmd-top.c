@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agg-ident.h"
+#include "array.h"
 #include "backend.h"
 #include "cmdargs.h"
 #include "cmds.h"
@@ -213,14 +214,8 @@ static void draw(struct top *t)
 /* A row of the window's group g; NULL when out of memory. */
 static struct row *add_row(struct top *t)
 {
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct row *n = realloc(t->rows, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		t->rows = n;
-		t->cap = cap;
-	}
+	if (ARRAY_RESERVE(t->rows, t->cap, t->nrows + 1, 64) < 0)
+		return NULL;
 	return &t->rows[t->nrows++];
 }
 

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "merge.h"
 
 int merge_init(struct merge *m, int nq)
@@ -40,14 +41,8 @@ struct mml_event *merge_slot(struct merge *m, int q)
 {
 	struct merge_q *x = &m->q[q];
 
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 1024;
-		struct mml_event *n = realloc(x->ev, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		x->ev = n;
-		x->cap = cap;
-	}
+	if (ARRAY_RESERVE(x->ev, x->cap, x->n + 1, 1024) < 0)
+		return NULL;
 	return &x->ev[x->n];
 }
 

@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "stackq.h"
 #include "stacks.h"
 
@@ -96,14 +97,8 @@ int stackq_event_held(struct stackq *q, uint32_t stream, const struct mml_event 
 			q->tail -= q->head;
 			q->head = 0;
 		}
-		if (q->tail + 2 > q->cap) {
-			size_t nc = q->cap ? q->cap * 2 : 1024;
-			struct mml_event *s = realloc(q->s, nc * sizeof(*s));
-			if (!s)
-				return -1;
-			q->s = s;
-			q->cap = nc;
-		}
+		if (ARRAY_RESERVE(q->s, q->cap, q->tail + 2, 1024) < 0)
+			return -1;
 	}
 	if (!held) {			/* no stack can come: no placeholder */
 		q->s[q->tail++] = *ev;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "ksym.h"
 
 struct ksym {
@@ -29,16 +30,8 @@ struct ksyms {
 
 static long pool_add(struct ksyms *k, const char *s, size_t len)
 {
-	if (k->plen + len + 1 > k->pcap) {
-		size_t nc = k->pcap ? k->pcap * 2 : 1 << 20;
-		while (nc < k->plen + len + 1)
-			nc *= 2;
-		char *np = realloc(k->pool, nc);
-		if (!np)
-			return -1;
-		k->pool = np;
-		k->pcap = nc;
-	}
+	if (ARRAY_RESERVE(k->pool, k->pcap, k->plen + len + 1, 1 << 20) < 0)
+		return -1;
 	memcpy(k->pool + k->plen, s, len);
 	k->pool[k->plen + len] = '\0';
 	k->plen += len + 1;
@@ -97,15 +90,9 @@ struct ksyms *ksyms_load(const char *path)
 			e = ENOMEM;
 			goto fail;
 		}
-		if (k->n == k->cap) {
-			size_t nc = k->cap ? k->cap * 2 : 65536;
-			struct ksym *ns = realloc(k->s, nc * sizeof(*ns));
-			if (!ns) {
-				e = ENOMEM;
-				goto fail;
-			}
-			k->s = ns;
-			k->cap = nc;
+		if (ARRAY_RESERVE(k->s, k->cap, k->n + 1, 65536) < 0) {
+			e = ENOMEM;
+			goto fail;
 		}
 		k->s[k->n++] = (struct ksym){ a, (uint32_t)no, (uint32_t)mo };
 	}

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "hashmap.h"
 #include "stacks.h"
 
@@ -108,14 +109,8 @@ static long add(struct stacktab *t, uint32_t id, uint64_t h, const uint64_t *add
 {
 	size_t bytes = 0;
 
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 64;
-		struct ent **ne = realloc(t->e, nc * sizeof(*ne));
-		if (!ne)
-			return -1;
-		t->e = ne;
-		t->cap = nc;
-	}
+	if (ARRAY_RESERVE(t->e, t->cap, t->n + 1, 64) < 0)
+		return -1;
 	for (unsigned i = 0; i < n; i++)
 		bytes += strlen(sym[i] ? sym[i] : "") + 1;
 	struct ent *x = malloc(sizeof(*x));

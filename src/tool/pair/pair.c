@@ -36,14 +36,20 @@
 #include <string.h>
 #include "pair.h"
 
+/* An open wait or an open hold of a state. */
+struct pair_span {
+	uint64_t ts;			/* where it began */
+	uint32_t stack;			/* stack id (0: none) */
+	uint8_t on, write;		/* open; a write (else a read) */
+};
+
 struct pair_state {
 	uint64_t mm;
 	uint32_t tid;
-	uint8_t used, waiting, held, wait_write;
-	uint8_t hold_write, contended, hold_read_now, hold_bits;	/* HB_* */
-	uint64_t wait_ts, hold_ts, memcg;
+	uint8_t used, contended, hold_read_now, hold_bits;	/* HB_* */
+	uint64_t memcg;
 	void *user;			/* the first subscriber's slot; NULL when memcg changed */
-	uint32_t wait_stack, hold_stack;	/* stack ids (0: none) */
+	struct pair_span wait, hold;
 };
 
 _Static_assert(sizeof(struct pair_state) == 64, "a pairing state is 64 bytes");
@@ -152,7 +158,7 @@ static size_t find(const struct pair *p, uint32_t tid, uint64_t mm)
 /* Is s open (kept by a rebuild past the idle allowance)? */
 static int state_open(const struct pair_state *s, void *ctx)
 {
-	return s->waiting || s->held;
+	return s->wait.on || s->hold.on;
 }
 
 /*
@@ -217,13 +223,13 @@ static inline int close_hold(struct pair *p, struct pair_state *s, uint64_t ts, 
 	 * The state is written after the emit: emit copies it in wide loads,
 	 * and a load over a byte just stored stalls (no store forwarding).
 	 */
-	if (ts < s->hold_ts) {
+	if (ts < s->hold.ts) {
 		p->um.negative++;
-		rc = emit(p, PAIR_HOLD_DROPPED, s, s->hold_ts, ts, s->hold_write, em, s->hold_stack);
+		rc = emit(p, PAIR_HOLD_DROPPED, s, s->hold.ts, ts, s->hold.write, em, s->hold.stack);
 	} else {
-		rc = emit(p, PAIR_HOLD, s, s->hold_ts, ts, s->hold_write, em, s->hold_stack);
+		rc = emit(p, PAIR_HOLD, s, s->hold.ts, ts, s->hold.write, em, s->hold.stack);
 	}
-	s->held = 0;
+	s->hold.on = 0;
 	return rc;
 }
 
@@ -234,9 +240,9 @@ static size_t oldest_reader(struct pair *p, uint32_t tid, uint64_t mm)
 
 	for (size_t i = 0; i < p->tab.cap; i++) {
 		struct pair_state *s = &p->tab.t[i];
-		if (s->used && s->held && s->mm == mm && s->tid != tid && s->hold_read_now &&
-		    (best == (size_t)-1 || s->hold_ts < p->tab.t[best].hold_ts ||
-		     (s->hold_ts == p->tab.t[best].hold_ts && s->tid < p->tab.t[best].tid)))
+		if (s->used && s->hold.on && s->mm == mm && s->tid != tid && s->hold_read_now &&
+		    (best == (size_t)-1 || s->hold.ts < p->tab.t[best].hold.ts ||
+		     (s->hold.ts == p->tab.t[best].hold.ts && s->tid < p->tab.t[best].tid)))
 			best = i;	/* a tie: the lower tid, not the table's order */
 	}
 	return best;
@@ -248,7 +254,7 @@ static int wait_open(void *ctx, const struct tid_state *t)
 	struct pair *p = ctx;
 	size_t i = find(p, t->tid, t->wait_mm);
 
-	return p->tab.t[i].used && p->tab.t[i].waiting;
+	return p->tab.t[i].used && p->tab.t[i].wait.on;
 }
 
 /* The stack of e (a lock event of e->tid): see tidmap_stack_take(). */
@@ -265,7 +271,7 @@ static inline struct pair_state *open_wait(struct pair *p, uint32_t tid)
 
 	if (!t || !t->has_wait || (i = get(p, tid, t->wait_mm, 0)) == (size_t)-1)
 		return NULL;
-	return p->tab.t[i].waiting ? &p->tab.t[i] : NULL;
+	return p->tab.t[i].wait.on ? &p->tab.t[i] : NULL;
 }
 
 static int on_stack(struct pair *p, const struct mml_event *e)
@@ -275,13 +281,34 @@ static int on_stack(struct pair *p, const struct mml_event *e)
 	return tidmap_stack_set(&p->tids, e->tid, e->mm, (uint32_t)e->memcg, wait_open, p);
 }
 
+/*
+ * span_open(): sp, the wait or the hold of s, opens at e->ts. The BEGIN
+ * interval goes out first, marked replaced when one was open already (that
+ * one is dropped, and counted in *replaced); then sp remembers the new one.
+ */
+static inline __attribute__((always_inline)) int
+span_open(struct pair *p, enum pair_kind begin, struct pair_state *s, struct pair_span *sp,
+	  const struct mml_event *e, int w, uint32_t st, uint64_t *replaced)
+{
+	int was = sp->on, rc;
+
+	*replaced += was;
+	/* emitted before the stores below: read back at once, they stalled the copy */
+	if ((rc = emit(p, begin, s, e->ts, 0, w, was ? EM_REPLACED : 0, st)))
+		return rc;
+	sp->stack = st;
+	sp->on = 1;
+	sp->ts = e->ts;
+	sp->write = (uint8_t)w;
+	return 0;
+}
+
 static int on_start_locking(struct pair *p, const struct mml_event *e, int w)
 {
 	uint32_t st = take_stack(p, e);
 	struct tid_state *t = tidmap_get(&p->tids, e->tid, wait_open, p);
 	struct pair_state *s;
 	size_t i;
-	int replaced, rc;
 
 	if (!t)
 		return -1;
@@ -290,34 +317,25 @@ static int on_start_locking(struct pair *p, const struct mml_event *e, int w)
 	if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
 		return -1;
 	s = &p->tab.t[i];
-	replaced = s->waiting;
-	p->um.restart += replaced;
 	set_memcg(s, e->memcg);
 	s->contended = 0;
-	/* emitted before the stores below: read back at once, they stalled the copy */
-	if ((rc = emit(p, PAIR_WAIT_BEGIN, s, e->ts, 0, w, replaced ? EM_REPLACED : 0, st)))
-		return rc;
-	s->wait_stack = st;
-	s->waiting = 1;
-	s->wait_ts = e->ts;
-	s->wait_write = (uint8_t)w;
-	return 0;
+	return span_open(p, PAIR_WAIT_BEGIN, s, &s->wait, e, w, st, &p->um.restart);
 }
 
 /* acquire_returned(failure): the wait (or trylock) failed, no hold. */
 static int acquire_failed(struct pair *p, struct pair_state *s, const struct mml_event *e,
 			  int w, uint32_t st)
 {
-	uint32_t wst = s->wait_stack ? s->wait_stack : st;
+	uint32_t wst = s->wait.stack ? s->wait.stack : st;
 	int rc;
 
-	if (!s->waiting)	/* a failed trylock: no wait */
+	if (!s->wait.on)	/* a failed trylock: no wait */
 		return emit(p, PAIR_FAILED, s, e->ts, e->ts, w, EM_TRYLOCK, st);
-	if (e->ts < s->wait_ts)
-		rc = emit(p, PAIR_WAIT_DROPPED, s, s->wait_ts, e->ts, s->wait_write, EM_FAILED, wst);
+	if (e->ts < s->wait.ts)
+		rc = emit(p, PAIR_WAIT_DROPPED, s, s->wait.ts, e->ts, s->wait.write, EM_FAILED, wst);
 	else
-		rc = emit(p, PAIR_FAILED, s, s->wait_ts, e->ts, s->wait_write, 0, wst);
-	s->waiting = 0;
+		rc = emit(p, PAIR_FAILED, s, s->wait.ts, e->ts, s->wait.write, 0, wst);
+	s->wait.on = 0;
 	return rc;
 }
 
@@ -325,32 +343,26 @@ static int acquire_failed(struct pair *p, struct pair_state *s, const struct mml
 static int acquired(struct pair *p, struct pair_state *s, const struct mml_event *e,
 		    int w, uint32_t st)
 {
-	int rc = 0, replaced;
+	int rc = 0;
 
-	if (s->waiting) {
-		uint32_t wst = s->wait_stack ? s->wait_stack : st;
+	if (s->wait.on) {
+		uint32_t wst = s->wait.stack ? s->wait.stack : st;
 
-		if (e->ts < s->wait_ts) {
+		if (e->ts < s->wait.ts) {
 			p->um.negative++;
-			rc = emit(p, PAIR_WAIT_DROPPED, s, s->wait_ts, e->ts, s->wait_write, 0, wst);
+			rc = emit(p, PAIR_WAIT_DROPPED, s, s->wait.ts, e->ts, s->wait.write, 0, wst);
 		} else {
-			rc = emit(p, PAIR_WAIT, s, s->wait_ts, e->ts, s->wait_write, 0, wst);
+			rc = emit(p, PAIR_WAIT, s, s->wait.ts, e->ts, s->wait.write, 0, wst);
 		}
-		s->waiting = 0;
+		s->wait.on = 0;
 		s->hold_bits = 0;
 	} else {
 		s->hold_bits = HB_TRYLOCK;
 	}
 	if (rc)
 		return rc;
-	replaced = s->held;
-	p->um.nested += replaced;
-	if ((rc = emit(p, PAIR_HOLD_BEGIN, s, e->ts, 0, w, replaced ? EM_REPLACED : 0, st)))
+	if ((rc = span_open(p, PAIR_HOLD_BEGIN, s, &s->hold, e, w, st, &p->um.nested)))
 		return rc;
-	s->hold_stack = st;
-	s->held = 1;
-	s->hold_ts = e->ts;
-	s->hold_write = (uint8_t)w;
 	s->hold_read_now = (uint8_t)!w;
 	return 0;
 }
@@ -364,12 +376,12 @@ static int on_acquire_returned(struct pair *p, const struct mml_event *e, int w)
 	if ((i = get(p, e->tid, e->mm, 1)) == (size_t)-1)
 		return -1;
 	s = &p->tab.t[i];
-	if (!s->waiting && s->held && s->hold_write && !w &&
+	if (!s->wait.on && s->hold.on && s->hold.write && !w &&
 	    (e->flags & MML_F_SUCCESS) && !s->hold_read_now) {
 		/* downgrade: the hold continues, now shared */
 		s->hold_read_now = 1;
 		s->hold_bits |= HB_DOWNGRADED;
-		return emit(p, PAIR_DOWNGRADE, s, e->ts, e->ts, s->hold_write, 0, s->hold_stack);
+		return emit(p, PAIR_DOWNGRADE, s, e->ts, e->ts, s->hold.write, 0, s->hold.stack);
 	}
 	set_memcg(s, e->memcg);
 	if (!(e->flags & MML_F_SUCCESS))
@@ -383,7 +395,7 @@ static int on_released(struct pair *p, const struct mml_event *e, int w)
 
 	(void)take_stack(p, e);		/* a hold carries its acquisition's */
 	i = get(p, e->tid, e->mm, 0);
-	if (i != (size_t)-1 && p->tab.t[i].held)
+	if (i != (size_t)-1 && p->tab.t[i].hold.on)
 		return close_hold(p, &p->tab.t[i], e->ts, 0);
 	if (!w && (i = oldest_reader(p, e->tid, e->mm)) != (size_t)-1) {
 		p->um.non_owner_releases++;
@@ -444,8 +456,8 @@ void pair_finish(struct pair *p)
 		struct pair_state *s = &p->tab.t[i];
 		if (!s->used)
 			continue;
-		p->um.open_waits_at_end += s->waiting;
-		p->um.open_holds_at_end += s->held;
+		p->um.open_waits_at_end += s->wait.on;
+		p->um.open_holds_at_end += s->hold.on;
 	}
 	p->um.open_at_end = p->um.open_waits_at_end + p->um.open_holds_at_end;
 }
