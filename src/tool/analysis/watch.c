@@ -415,8 +415,8 @@ static void write_info(struct watch *w, struct mml_writer *mw, const struct watc
 	}
 	mml_writer_info(mw, "clock", "mono");
 	mml_writer_info(mw, "tool", "mmaplock watch");
-	mml_writer_info(mw, "backend", "tracefs");
-	mml_writer_info(mw, "stacks", "write acquisitions, contended waits");
+	mml_writer_info(mw, "backend", w->o.backend ? w->o.backend : "tracefs");
+	mml_writer_info(mw, "stacks", w->o.stacks ? w->o.stacks : "write acquisitions, contended waits");
 	snprintf(buf, sizeof(buf), "%s %.3f ms, task %u", inc->is_hold ? "hold" : "wait",
 		 (w->worst.end_ts - w->worst.start_ts) / 1e6, w->worst.tid);
 	mml_writer_info(mw, "incident", buf);
@@ -532,7 +532,8 @@ static int write_incident(struct watch *w)
 	if (mw) {
 		write_info(w, mw, &inc);
 		werr = write_meta(w, mw, ev, n) || write_events(mw, ev, n);
-		werr |= mml_writer_close(mw, n, 0) != 0;
+		werr |= mml_writer_close(mw, n, w->lost_pending) != 0;
+		w->lost_pending = 0;
 	}
 	free(ev);
 	struct stat st;
@@ -561,6 +562,8 @@ static int write_incident(struct watch *w)
 
 /* ---------------------------------------------------------------- interface */
 
+static int live_pairing(struct watch *w);
+
 int watch_init(struct watch *w, const struct watch_opts *o, struct mml_meta *meta,
 	       watch_cb cb, void *cb_ctx)
 {
@@ -571,14 +574,7 @@ int watch_init(struct watch *w, const struct watch_opts *o, struct mml_meta *met
 	w->meta = meta;
 	w->cb = cb;
 	w->cb_ctx = cb_ctx;
-	if (pair_init(&w->pair))
-		return -1;
-	if (pair_subscribe(&w->pair, live_hook, w, PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) |
-						   PAIR_KIND(PAIR_HOLD))) {
-		pair_fini(&w->pair);
-		return -1;
-	}
-	return 0;
+	return live_pairing(w);
 }
 
 void watch_fini(struct watch *w)
@@ -596,6 +592,8 @@ static int done(const struct watch *w)
 
 int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 {
+	if (w->err)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct mml_event e = ev[i];
 
@@ -612,6 +610,29 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 			return -1;
 	}
 	return 0;
+}
+
+/* Subscribe the live crossing detection to a fresh pairing. */
+static int live_pairing(struct watch *w)
+{
+	if (pair_init(&w->pair))
+		return -1;
+	if (pair_subscribe(&w->pair, live_hook, w, PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) |
+						   PAIR_KIND(PAIR_HOLD))) {
+		pair_fini(&w->pair);
+		return -1;
+	}
+	return 0;
+}
+
+void watch_gap(struct watch *w, uint64_t lost)
+{
+	w->lost += lost;
+	w->lost_pending += lost;
+	pair_fini(&w->pair);
+	u64map_free(&w->wait_mm);
+	if (live_pairing(w))
+		w->err = 1;
 }
 
 int watch_tick(struct watch *w, uint64_t now_ts)

@@ -51,6 +51,8 @@ struct watch_opts {
 	uint64_t max_bytes;			/* disk cap for the files of this run, 0: none */
 	size_t max_events;			/* ring cap */
 	const char *prog;			/* error prefix */
+	const char *backend;			/* for the file's info: NULL "tracefs" */
+	const char *stacks;			/* which stacks were taken (info), NULL: tracefs's */
 };
 
 /* One side of an incident: the waiter or a holder. */
@@ -106,6 +108,7 @@ struct watch {
 	/* counters */
 	unsigned incidents;
 	uint64_t crossings, suppressed, ring_dropped, bytes, write_errors;
+	uint64_t lost, lost_pending;	/* events the back-end lost (watch_gap); not yet in a file */
 	int err;			/* out of memory */
 };
 
@@ -119,6 +122,13 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n);
  * incident whose window ended. Same returns as watch_events.
  */
 int watch_tick(struct watch *w, uint64_t now_ts);
+/*
+ * The next events do not follow the last ones: what is open in the pairing
+ * is forgotten (a back-end that delivers only around crossings, or lost
+ * events). lost: how many events went missing inside what is watched; they
+ * are counted in the next incident file (its END block) and in w->lost.
+ */
+void watch_gap(struct watch *w, uint64_t lost);
 /* The end of the run: an open incident is written with what there is. */
 void watch_finish(struct watch *w);
 
