@@ -6,7 +6,9 @@
 # a holder stack in the mmap path and a waiter stack in mincore, and
 # `report --by holder` on the incident file must blame the same thread. A
 # threshold far above the stall makes no incident. After SIGINT, SIGTERM and
-# SIGKILL nothing of watch is left in tracefs (instance, triggers).
+# SIGKILL nothing of watch is left in tracefs (instance, triggers). The
+# tracefs back-end is asked for by name (auto takes BPF where it loads:
+# watch-bpf.sh).
 set -u
 M=${MMAPLOCK:-build/mmaplock}
 T=/sys/kernel/tracing
@@ -43,7 +45,7 @@ stall() {	# stress --stall 200 in the cgroup, for $1 seconds: one mincore reader
 
 # 1. an incident, naming the stall thread
 stall 20
-"$M" watch --wait-over 50 --json --max-incidents 1 -d 15 -o $tmp/inc >$tmp/w.json 2>$tmp/w.err
+"$M" watch --backend tracefs --wait-over 50 --json --max-incidents 1 -d 15 -o $tmp/inc >$tmp/w.json 2>$tmp/w.err
 rc=$?
 kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
 [ $rc -eq 0 ] || { echo "FAIL: watch exit $rc: $(cat $tmp/w.err)"; fail=1; }
@@ -86,7 +88,7 @@ grep -q mincore $tmp/s.txt || { echo "FAIL: report --stacks shows no mincore sta
 
 # 3. a threshold above the longest wait: no incident
 stall 6
-"$M" watch --wait-over 3000 --json -d 4 -o $tmp/none >$tmp/n.json 2>$tmp/n.err
+"$M" watch --backend tracefs --wait-over 3000 --json -d 4 -o $tmp/none >$tmp/n.json 2>$tmp/n.err
 kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
 [ -s $tmp/n.json ] && { echo "FAIL: incident over a 3 s threshold (stall 200 ms): $(cat $tmp/n.json)"; fail=1; }
 [ -z "$(ls $tmp/none 2>/dev/null)" ] || { echo "FAIL: files with no incident: $(ls $tmp/none)"; fail=1; }
@@ -103,7 +105,7 @@ left() {	# $1: pid of the watch that ran
 }
 for sig in INT TERM KILL; do
 	stall 10
-	"$M" watch --wait-over 50 -o $tmp/sig >/dev/null 2>$tmp/sig.err &
+	"$M" watch --backend tracefs --wait-over 50 -o $tmp/sig >/dev/null 2>$tmp/sig.err &
 	wp=$!
 	i=0
 	while [ ! -d $T/instances/mmaplock-$wp ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
