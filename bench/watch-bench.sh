@@ -13,7 +13,10 @@
 #   watchbpf   under `mmaplock watch --backend bpf --wait-over 60000` (no
 #              incident: every event into the kernel's per-CPU ring, nothing
 #              read; skipped, 0, where BPF does not load)
-# plus the CPU time (user + system) of the recorder (its whole run) and of
+# and the per-event cost on an uncontended read-lock loop (bench/mincore-loop,
+# CALLS mincore calls, three events each: (traced - untraced) ns per call / 3)
+# untraced, with the events on in a tracefs instance nobody reads, and under
+# watch --backend bpf; plus the CPU time (user + system) of the recorder (its whole run) and of
 # watch (during the stress run) per second of stress. Prints ops/s and ratios; the last line is one JSON object.
 # Needs root. Nothing here asserts a timing.
 set -eu
@@ -24,6 +27,8 @@ dur=${DUR:-3}
 reps=${REPS:-3}
 [ "$(id -u)" -eq 0 ] || { echo "watch-bench: needs root (tracefs)" >&2; exit 1; }
 [ -x "$M" ] || { echo "watch-bench: $M: not built" >&2; exit 1; }
+L="$build/bench/mincore-loop"
+calls=${CALLS:-1000000}
 tmp=$(mktemp -d /tmp/mml-wbench.XXXXXX)
 I=$T/instances/mmlbench-$$
 . "$(dirname "$0")/lib.sh"	# rate, med, bench_baselines, bench_cleanup
@@ -39,6 +44,14 @@ i=1
 while [ $i -le $reps ]; do
 	printf 'watch-bench: round %d/%d\r' $i $reps >&2
 	bench_baselines		# untraced, kernel
+	if [ -x "$L" ]; then
+		"$L" $calls >>$tmp/loop_untraced
+		mkdir "$I"
+		echo 1 >"$I/events/mmap_lock/enable"
+		"$L" $calls >>$tmp/loop_kernel
+		echo 0 >"$I/events/mmap_lock/enable"
+		rmdir "$I"
+	fi
 
 	/usr/bin/time -f '%U %S' -o $tmp/t "$M" record -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e &&
 		rate $tmp/o >>$tmp/record
@@ -72,6 +85,7 @@ while [ $i -le $reps ]; do
 		c0=$(pcpu $wp)
 		"$M" stress -d $dur >$tmp/o && rate $tmp/o >>$tmp/watchbpf
 		echo "$(pcpu $wp) $c0 $dur" | awk '{ print ($1 - $2) / $3 }' >>$tmp/watchbpf_cpu
+		[ -x "$L" ] && "$L" $calls >>$tmp/loop_watchbpf
 		kill -INT $wp; wait $wp || true
 		sed -n 's/.* events, \([0-9]*\) lost.*/\1/p' $tmp/b.err >>$tmp/watchbpf_lost
 		[ -s $tmp/b.out ] && echo "watch-bench: an incident during the bpf run: $(cat $tmp/b.out)" >&2
@@ -93,5 +107,15 @@ for x in "untraced $u -" "kernel $k -" "record $r $rc" "stack $s -" "watch $w $w
 	set -- $x
 	awk -v n=$1 -v x=$2 -v u="$u" -v r="$r" -v c=$3 'BEGIN { printf "%-10s %12.0f %10.3f %10.3f %10s\n", n, x, x / u, x / r, c }'
 done
+if [ -s $tmp/loop_watchbpf ]; then
+	lu=$(med $tmp/loop_untraced) lk=$(med $tmp/loop_kernel) lb=$(med $tmp/loop_watchbpf)
+	awk -v lu=$lu -v lk=$lk -v lb=$lb -v calls=$calls 'BEGIN {
+		ek = (lk - lu) / 3; eb = (lb - lu) / 3
+		printf "mincore loop (%d calls, 3 events each): ns/call, ns/event\n", calls
+		printf "  %-36s %8.1f\n", "untraced", lu
+		printf "  %-36s %8.1f  %6.1f\n", "events on, tracefs, nobody reading", lk, ek
+		printf "  %-36s %8.1f  %6.1f  (%.2fx the ring buffer)\n", "watch --backend bpf", lb, eb, (ek > 0 ? eb / ek : 0)
+	}'
+fi
 printf '{"bench":"watch","dur":%s,"reps":%s,"untraced":%.0f,"kernel":%.0f,"record":%.0f,"stack":%.0f,"watch":%.0f,"watchbpf":%.0f,"record_cpu":%s,"watch_cpu":%s,"watchbpf_cpu":%s,"record_lost":%s,"watch_lost":%s}\n' \
 	$dur $reps $u $k $r $s $w $wb $rc $wc $wbc $rl $wl
