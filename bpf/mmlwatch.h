@@ -4,8 +4,8 @@
  * (src/tool/live/watch-bpf.c) share: the ring record and the notice.
  *
  * The ring (map mml_w_ring, mmapable) is one array cut into per-CPU
- * stretches of `slots` records (a power of two); the CPU's head (map
- * mml_w_heads, per CPU) counts the records ever claimed there, so record n
+ * stretches of `slots` records (a power of two); the CPU's head (heads[]
+ * in .bss, a cache line each) counts the records ever claimed there, so record n
  * of a CPU is in slot n & (slots - 1) of its stretch, and was written in
  * lap n / slots. A record's lap field is that lap + 1, written last; the
  * writer first zeroes it. A reader that finds the lap it expects before and
@@ -45,7 +45,6 @@ struct mmlw_task {
 };
 
 enum mmlw_counter {
-	MMLW_C_EVENTS,		/* records written */
 	MMLW_C_NOTICES,		/* crossings noticed */
 	MMLW_C_NOTICE_LOST,	/* the notice ring was full */
 	MMLW_C_STACKS,		/* stacks taken */
@@ -54,6 +53,8 @@ enum mmlw_counter {
 	MMLW_C_NR
 };
 
+#define MMLW_MAX_CPUS	1024	/* heads[] slots */
+#define MMLW_HEAD_WORDS	8	/* a head per 64-byte line */
 #define MMLW_HOLDS	4	/* holds one task may have open at once */
 #define MMLW_STACK_DEPTH 64
 

@@ -77,12 +77,8 @@ struct {
 	__type(value, struct mmlw_rec);
 } mml_w_ring SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} mml_w_heads SEC(".maps");
+/* per CPU: records ever claimed (mmlw.h); user space reads them through the skeleton's mmap */
+__u64 heads[MMLW_MAX_CPUS * MMLW_HEAD_WORDS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -159,14 +155,14 @@ static __always_inline __u64 memcg_of(struct task_state *t, struct mm_struct *mm
 /* One record into this CPU's stretch of the ring. */
 static __always_inline void put(__u64 ts, __u64 mm, __u64 memcg, __u32 tid, int type, int flags)
 {
-	__u32 zero = 0, cpu = bpf_get_smp_processor_id(), idx;
-	__u64 *head = bpf_map_lookup_elem(&mml_w_heads, &zero), n;
+	__u32 cpu = bpf_get_smp_processor_id(), idx;
 	volatile struct mmlw_rec *r;
+	__u64 n;
 
-	if (!head)
+	if (cpu >= MMLW_MAX_CPUS)
 		return;
 	/* atomic: a preempted program on this CPU may be claiming a slot too */
-	n = __sync_fetch_and_add(head, 1);
+	n = __sync_fetch_and_add(&heads[cpu * MMLW_HEAD_WORDS], 1);
 	idx = (cpu << slots_shift) | (__u32)(n & ((1ull << slots_shift) - 1));
 	r = bpf_map_lookup_elem(&mml_w_ring, &idx);
 	if (!r)
@@ -179,7 +175,6 @@ static __always_inline void put(__u64 ts, __u64 mm, __u64 memcg, __u32 tid, int 
 	r->type = type;
 	r->flags = flags;
 	r->lap = (__u16)((n >> slots_shift) + 1);
-	count(MMLW_C_EVENTS);
 }
 
 static __always_inline struct task_state *state(int create)

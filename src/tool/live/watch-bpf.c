@@ -94,7 +94,6 @@ struct wb {
 	int ncpu;
 	unsigned shift;
 	uint64_t *last;			/* per CPU: the next record number to copy */
-	uint64_t *heads;		/* per CPU values, read each copy */
 	struct mml_event *ev;
 	size_t ev_cap;
 	uint64_t active_until;		/* event clock; 0: idle */
@@ -190,7 +189,6 @@ static void wb_close(struct backend *b)
 	ksyms_free(p->ks);
 	names_fini(&p->names);
 	free(p->last);
-	free(p->heads);
 	free(p->ev);
 	free(p);
 	b->priv = NULL;
@@ -327,21 +325,22 @@ static int push(struct wb *p, size_t n)
 	return 0;
 }
 
+/* Records ever claimed on cpu's stretch (the .bss of the programs, mmapped). */
+static uint64_t head_of(const struct wb *p, int cpu)
+{
+	return __atomic_load_n(&p->skel->bss->heads[cpu * MMLW_HEAD_WORDS], __ATOMIC_ACQUIRE);
+}
+
 /* Copy what was written since the last copy, up to upto (event clock); deliver. */
 static int copy(struct backend *b, uint64_t upto)
 {
 	struct wb *p = b->priv;
 	uint64_t slots = 1ull << p->shift, lost = 0, skipped = 0;
-	uint32_t zero = 0;
 	size_t n = 0;
 	int rc = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.mml_w_heads), &zero, p->heads)) {
-		snprintf(b->err, sizeof(b->err), "bpf: cannot read the ring heads: %s", strerror(errno));
-		return -1;
-	}
 	for (int cpu = 0; cpu < p->ncpu; cpu++) {
-		uint64_t head = p->heads[cpu], i = p->last[cpu];
+		uint64_t head = head_of(p, cpu), i = p->last[cpu];
 		const volatile struct mmlw_rec *base = p->ring + ((size_t)cpu << p->shift);
 
 		if (head - i > slots) {
@@ -471,8 +470,9 @@ static int wb_load(struct backend *b, struct wb *p)
 	}
 	libbpf_set_print(quiet);
 	p->ncpu = libbpf_num_possible_cpus();
-	if (p->ncpu <= 0) {
-		snprintf(b->err, sizeof(b->err), "bpf: cannot count the CPUs");
+	if (p->ncpu <= 0 || p->ncpu > MMLW_MAX_CPUS) {
+		snprintf(b->err, sizeof(b->err), "bpf: %d CPUs: the BPF watch handles 1 to %d",
+			 p->ncpu, MMLW_MAX_CPUS);
 		return -1;
 	}
 	if (!(p->skel = watch_bpf__open())) {
@@ -505,8 +505,7 @@ static int wb_load(struct backend *b, struct wb *p)
 	p->ring_len = ((((size_t)p->ncpu << p->shift) * sizeof(struct mmlw_rec)) + (size_t)pg - 1) /
 		      (size_t)pg * (size_t)pg;
 	p->last = calloc((size_t)p->ncpu, sizeof(*p->last));
-	p->heads = calloc((size_t)p->ncpu, sizeof(*p->heads));
-	if (!p->last || !p->heads) {
+	if (!p->last) {
 		snprintf(b->err, sizeof(b->err), "bpf: out of memory");
 		return -1;
 	}
@@ -565,7 +564,6 @@ void watch_bpf_stats(const struct backend *b, struct watch_bpf_stats *st)
 		for (int i = 0; i < p->ncpu; i++)
 			sum += v[i];
 		switch (c) {
-		case MMLW_C_EVENTS: st->events = sum; break;
 		case MMLW_C_NOTICES: st->notices = sum; break;
 		case MMLW_C_STACKS: st->stacks = sum; break;
 		case MMLW_C_STACK_FAIL: st->stack_fail = sum; break;
@@ -574,6 +572,8 @@ void watch_bpf_stats(const struct backend *b, struct watch_bpf_stats *st)
 		}
 	}
 	free(v);
+	for (int i = 0; i < p->ncpu; i++)
+		st->events += head_of(p, i);
 }
 
 #endif
