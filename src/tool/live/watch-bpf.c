@@ -8,6 +8,7 @@
  * buffer (the run loop's period wakes it to tick, reading nothing). A
  * notice makes the window active until `after` (plus a margin) past it;
  * while active, every poll copies the records written since the last copy
+ * (the first one from `before` and a second ahead of the crossing's start)
  * and stamped before now minus COPY_SLACK_NS (a program that took its
  * time stamp before then has written its record), so the events reach the
  * watch engine in time order and the engine's window is complete: the
@@ -97,6 +98,7 @@ struct wb {
 	struct mml_event *ev;
 	size_t ev_cap;
 	uint64_t active_until;		/* event clock; 0: idle */
+	uint64_t spell_from;		/* the spell's first copy starts here (event clock) */
 	int spell;			/* copies made in this active spell */
 	uint64_t delivered;		/* every event up to this was delivered */
 	uint32_t kstack[KSTACKS];	/* kernel stack id -> meta stack id (0: not yet) */
@@ -198,11 +200,15 @@ static int on_notice(void *ctx, void *data, size_t len)
 {
 	struct wb *p = ctx;
 	const struct mmlw_notice *n = data;
-	uint64_t until;
+	uint64_t until, from;
 
 	if (len < sizeof(*n))
 		return 0;
 	until = mono_ns() + p->o.after_ns + ACTIVE_MARGIN_NS;
+	/* the engine's window starts `before` ahead; a second more of context for the pairing */
+	from = n->start_ts > p->o.before_ns + 1000000000ull ? n->start_ts - p->o.before_ns - 1000000000ull : 0;
+	if (!p->active_until || from < p->spell_from)
+		p->spell_from = from;
 	if (until > p->active_until)
 		p->active_until = until;
 	return 0;
@@ -372,6 +378,8 @@ static int copy(struct backend *b, uint64_t upto)
 			}
 			if (c.ts > upto)
 				break;
+			if (!p->spell && c.ts < p->spell_from)
+				continue;	/* older than any window of this spell needs */
 			if (c.type == MML_EV_STACK && p->spell && c.ts <= p->delivered)
 				continue;	/* a holder's stack for an event delivered already */
 			if (push(p, n)) {
