@@ -606,7 +606,7 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 		if (done(w))
 			return 1;
 		ring_push(w, &e);
-		if (pair_feed(&w->pair, &e, 1))
+		if (!w->o.external && pair_feed(&w->pair, &e, 1))
 			return -1;
 	}
 	return 0;
@@ -633,6 +633,48 @@ void watch_gap(struct watch *w, uint64_t lost)
 	u64map_free(&w->wait_mm);
 	if (live_pairing(w))
 		w->err = 1;
+}
+
+int watch_crossing(struct watch *w, uint32_t tid, uint64_t mm, uint64_t start_ts, uint64_t end_ts,
+		   int is_hold)
+{
+	struct pair_interval iv = { .kind = is_hold ? PAIR_HOLD : PAIR_WAIT, .tid = tid, .mm = mm,
+				    .start_ts = start_ts, .end_ts = end_ts };
+
+	if (w->err)
+		return -1;
+	if (w->open && end_ts > w->inc_end && write_incident(w))
+		return -1;
+	if (done(w))
+		return 1;
+	on_crossing(w, &iv, is_hold);
+	return 0;
+}
+
+int watch_late_stack(struct watch *w, const struct mml_event *st)
+{
+	struct watch_ring *r = &w->ring;
+	size_t i = r->n;
+
+	while (i > 0 && ring_at(r, i - 1)->ts >= st->ts)
+		i--;
+	if (!r->n || (i == 0 && ring_at(r, 0)->ts != st->ts))
+		return 0;		/* older than the ring */
+	if (r->n == r->cap) {
+		size_t ncap = r->cap * 2 > w->o.max_events ? w->o.max_events : r->cap * 2;
+		if (ncap <= r->cap || ring_grow(r, ncap)) {
+			if (!i)
+				return 0;
+			ring_pop(r);		/* at the cap: the oldest goes, counted */
+			w->ring_dropped++;
+			i--;
+		}
+	}
+	for (size_t j = r->n; j > i; j--)
+		*ring_at(r, j) = *ring_at(r, j - 1);
+	*ring_at(r, i) = *st;
+	r->n++;
+	return 0;
 }
 
 int watch_tick(struct watch *w, uint64_t now_ts)

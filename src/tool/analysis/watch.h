@@ -53,6 +53,8 @@ struct watch_opts {
 	const char *prog;			/* error prefix */
 	const char *backend;			/* for the file's info: NULL "tracefs" */
 	const char *stacks;			/* which stacks were taken (info), NULL: tracefs's */
+	int external;				/* crossings come from watch_crossing() (the
+						   back-end saw them), not from pairing the events */
 };
 
 /* One side of an incident: the waiter or a holder. */
@@ -129,6 +131,20 @@ int watch_tick(struct watch *w, uint64_t now_ts);
  * are counted in the next incident file (its END block) and in w->lost.
  */
 void watch_gap(struct watch *w, uint64_t lost);
+/*
+ * external: a crossing the back-end saw (a wait of tid on mm, or its hold,
+ * [start_ts, end_ts]), given in time order with the events (after those
+ * stamped before end_ts). Same returns as watch_events.
+ */
+int watch_crossing(struct watch *w, uint32_t tid, uint64_t mm, uint64_t start_ts, uint64_t end_ts,
+		   int is_hold);
+/*
+ * A stack event for an event delivered already (a back-end that learns a
+ * hold's stack at its release): put into the ring right before the events
+ * stamped at or after it, where the pairing of the incident finds it.
+ * Dropped when older than the ring. 0, or -1 out of memory.
+ */
+int watch_late_stack(struct watch *w, const struct mml_event *st);
 /* The end of the run: an open incident is written with what there is. */
 void watch_finish(struct watch *w);
 

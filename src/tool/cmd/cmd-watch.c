@@ -404,7 +404,27 @@ static int parse(int argc, char **argv, struct args *a)
 
 static void on_gap(void *ctx, uint64_t lost)
 {
-	watch_gap(ctx, lost);
+	struct run *r = ctx;
+
+	watch_gap(r->w, lost);
+}
+
+static void on_late_stack(void *ctx, const struct mml_event *st)
+{
+	struct run *r = ctx;
+
+	if (watch_late_stack(r->w, st))
+		r->ended = -1;
+}
+
+static int on_crossing(void *ctx, const struct watch_bpf_crossing *x)
+{
+	struct run *r = ctx;
+	int rc = watch_crossing(r->w, x->tid, x->mm, x->start_ts, x->end_ts, x->is_hold);
+
+	if (rc)
+		r->ended = rc;
+	return rc;
 }
 
 /*
@@ -417,7 +437,8 @@ static int open_bpf(struct args *a, struct watch *w, struct run *run, struct mml
 	int must = !strcmp(a->backend, "bpf");
 	struct watch_bpf_opts o = { .wait_over_ns = a->wo.wait_over_ns, .hold_over_ns = a->wo.hold_over_ns,
 				    .before_ns = a->wo.before_ns, .after_ns = a->wo.after_ns,
-				    .ring_mb = a->ring_mb, .prog = PROG, .gap = on_gap, .gap_ctx = w };
+				    .ring_mb = a->ring_mb, .prog = PROG, .gap = on_gap,
+				    .crossing = on_crossing, .late_stack = on_late_stack, .gap_ctx = run };
 	struct backend_sink sink = { .events = sink_events, .ctx = run };
 	char err[256];
 
@@ -433,6 +454,7 @@ static int open_bpf(struct args *a, struct watch *w, struct run *run, struct mml
 	fprintf(stderr, PROG ": using the bpf back-end\n");
 	run->bpf = *b;
 	w->o.backend = "bpf";
+	w->o.external = 1;	/* the kernel saw the crossings: no pairing of every event */
 	w->o.stacks = "slow waiters at their acquisition, long holders at their release";
 	return 0;
 }

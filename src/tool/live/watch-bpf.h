@@ -15,6 +15,13 @@
 #include <stdint.h>
 #include "backend.h"
 
+/* A crossing the kernel saw. */
+struct watch_bpf_crossing {
+	uint32_t tid;
+	int is_hold;
+	uint64_t mm, start_ts, end_ts;
+};
+
 struct watch_bpf_opts {
 	uint64_t wait_over_ns, hold_over_ns;	/* 0: not watched */
 	uint64_t before_ns, after_ns;
@@ -22,7 +29,12 @@ struct watch_bpf_opts {
 	const char *prog;
 	/* the next events do not follow the last ones; lost of them in a window */
 	void (*gap)(void *ctx, uint64_t lost);
-	void *gap_ctx;
+	/* each crossing, in time order with the events (after those stamped before
+	   its end): 0 go on, non-zero stop, as the sink */
+	int (*crossing)(void *ctx, const struct watch_bpf_crossing *c);
+	/* a holder's stack (taken at its release) for an acquisition delivered already */
+	void (*late_stack)(void *ctx, const struct mml_event *st);
+	void *gap_ctx;			/* of the three */
 };
 
 struct watch_bpf_stats {
