@@ -6,7 +6,9 @@
 # --wait-over 50 must write an incident whose line names that thread as the
 # holder, with a holder stack in the mmap path and a waiter stack in
 # mincore, and `report --by holder` on the file must blame the same thread.
-# A threshold far above the stall makes no incident. --backend auto says in
+# With rings far too small for the window the incident is still written
+# (the crossing is seen in the kernel). A threshold far above the stall
+# makes no incident. --backend auto says in
 # one line which back-end runs. After SIGKILL no program or link of ours is
 # left (`bpftool prog`, `bpftool link`). Skipped without root, BTF, the BPF
 # build, bpftool, jq or a cgroup v1 memory hierarchy.
@@ -95,6 +97,20 @@ esac
 grep -q mincore $tmp/s.txt || { echo "FAIL: report --stacks shows no mincore stack"; fail=1; }
 "$M" report --html $tmp/r.html "$file" >/dev/null 2>$tmp/html.err ||
 	{ echo "FAIL: report --html: $(cat $tmp/html.err)"; fail=1; }
+
+# 2b. the crossing is seen in the kernel: with rings far too small to keep the
+# window (4096 records a CPU), the incident is still written, and readable
+stall 20
+"$M" watch --backend bpf --ring-mb 1 --wait-over 50 --json --max-incidents 1 -d 15 -o $tmp/tiny >$tmp/t.json 2>$tmp/t.err
+rc=$?
+kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
+[ $rc -eq 0 ] || { echo "FAIL: watch --ring-mb 1: exit $rc: $(cat $tmp/t.err)"; fail=1; }
+tl=$(head -n 1 $tmp/t.json)
+[ "$(echo "$tl" | jq -r '.ms > 50')" = true ] ||
+	{ echo "FAIL: --ring-mb 1: no incident over 50 ms: $tl $(cat $tmp/t.err)"; fail=1; }
+tf=$(echo "$tl" | jq -r .file)
+[ -f "$tf" ] && "$M" report "$tf" >/dev/null 2>$tmp/tr.err ||
+	{ echo "FAIL: --ring-mb 1: the incident file does not read: $(cat $tmp/tr.err)"; fail=1; }
 
 # 3. a threshold above the longest wait: no incident
 stall 6
