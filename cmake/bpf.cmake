@@ -80,3 +80,29 @@ if (MMAPLOCK_HAVE_BPF)
 		COMMENT "BPF skeleton (bpftool gen skeleton)" VERBATIM)
 	add_custom_target(mmaplock_bpf_skel DEPENDS ${bpf_out}/mmaplock.skel.h)
 endif()
+
+# The watch's own programs (bpf/watch.bpf.c, `watch --backend bpf`): a
+# second object and skeleton (watch.skel.h), built the same way.
+if (MMAPLOCK_HAVE_BPF)
+	set(bpfw_strip_cmd true)
+	if (BPF_STRIP)
+		set(bpfw_strip_cmd ${BPF_STRIP} -g watch.bpf.o)
+	endif()
+	add_custom_command(OUTPUT ${bpf_out}/watch.bpf.o
+		COMMAND ${BPF_CLANG} -target bpf -D__TARGET_ARCH_${bpf_arch} -g -O2 -Wall -Werror
+			-I${bpf_out} -I${CMAKE_SOURCE_DIR}/bpf ${bpf_incs}
+			-c ${CMAKE_SOURCE_DIR}/bpf/watch.bpf.c -o watch.bpf.o
+		COMMAND ${bpfw_strip_cmd}
+		DEPENDS ${CMAKE_SOURCE_DIR}/bpf/watch.bpf.c ${CMAKE_SOURCE_DIR}/bpf/mmlwatch.h ${bpf_out}/vmlinux.h
+		WORKING_DIRECTORY ${bpf_out}
+		COMMENT "BPF watch programs (clang -target bpf)" VERBATIM)
+	add_custom_command(OUTPUT ${bpf_out}/watch.skel.h
+		COMMAND sh -c "${BPFTOOL} gen skeleton watch.bpf.o name watch_bpf > watch.skel.h.tmp && mv watch.skel.h.tmp watch.skel.h"
+		DEPENDS ${bpf_out}/watch.bpf.o
+		WORKING_DIRECTORY ${bpf_out}
+		COMMENT "BPF watch skeleton (bpftool gen skeleton)" VERBATIM)
+	add_custom_target(mmaplock_watch_skel DEPENDS ${bpf_out}/watch.skel.h)
+	if (TARGET mmltool)
+		add_dependencies(mmltool mmaplock_watch_skel)
+	endif()
+endif()

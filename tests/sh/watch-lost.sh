@@ -30,7 +30,7 @@ fail=0
 p1=$!
 "$M" stress --stall 200 -t 1 -d 12 >/dev/null 2>&1 &
 p2=$!
-"$M" watch --buffer-size 4 --wait-over 50 --hold-over 50 --rate-limit 1 --max-incidents 0 \
+"$M" watch --backend tracefs --buffer-size 4 --wait-over 50 --hold-over 50 --rate-limit 1 --max-incidents 0 \
 	-d 8 --json -o $tmp/inc >$tmp/w.json 2>$tmp/w.err
 rc=$?
 kill $p1 $p2 2>/dev/null; wait $p1 $p2 2>/dev/null; p1= p2=

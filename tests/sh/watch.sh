@@ -6,7 +6,9 @@
 # a holder stack in the mmap path and a waiter stack in mincore, and
 # `report --by holder` on the incident file must blame the same thread. A
 # threshold far above the stall makes no incident. After SIGINT, SIGTERM and
-# SIGKILL nothing of watch is left in tracefs (instance, triggers).
+# SIGKILL nothing of watch is left in tracefs (instance, triggers). The
+# tracefs back-end is asked for by name (auto takes BPF where it loads:
+# watch-bpf.sh).
 set -u
 M=${MMAPLOCK:-build/mmaplock}
 T=/sys/kernel/tracing
@@ -43,13 +45,18 @@ stall() {	# stress --stall 200 in the cgroup, for $1 seconds: one mincore reader
 
 # 1. an incident, naming the stall thread
 stall 20
-"$M" watch --wait-over 50 --json --max-incidents 1 -d 15 -o $tmp/inc >$tmp/w.json 2>$tmp/w.err
+"$M" watch --backend tracefs --wait-over 50 --json --max-incidents 4 -d 15 -o $tmp/inc >$tmp/w.json 2>$tmp/w.err
 rc=$?
 kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
 [ $rc -eq 0 ] || { echo "FAIL: watch exit $rc: $(cat $tmp/w.err)"; fail=1; }
 n=$(grep -c '^{' $tmp/w.json)
 [ "$n" -ge 1 ] || { echo "FAIL: no incident line: $(cat $tmp/w.err)"; exit 1; }
-line=$(head -n 1 $tmp/w.json)
+# On a loaded machine a stress reader can be preempted while it holds the
+# lock, and the stall thread's own write wait behind it is an incident too:
+# the one to check is the first whose waiter is a reader of the stall's.
+line=$(jq -c 'select(.waiter.comm != "stress-stall" and .holders[0].comm == "stress-stall")' \
+	$tmp/w.json 2>/dev/null | head -n 1)
+[ -n "$line" ] || line=$(head -n 1 $tmp/w.json)
 echo "$line" | jq -e . >/dev/null || { echo "FAIL: not JSON: $line"; exit 1; }
 j() { echo "$line" | jq -r "$1"; }
 [ "$(j .kind)" = wait ] || { echo "FAIL: kind $(j .kind)"; fail=1; }
@@ -69,7 +76,7 @@ esac
 	{ echo "FAIL: waiter and holder are not one process"; fail=1; }
 file=$(j .file)
 [ -f "$file" ] || { echo "FAIL: incident file $file missing"; exit 1; }
-[ "$(ls $tmp/inc | wc -l)" -eq 1 ] || { echo "FAIL: files in DIR: $(ls -a $tmp/inc)"; fail=1; }
+[ "$(ls $tmp/inc | wc -l)" -eq "$n" ] || { echo "FAIL: $n incidents, files in DIR: $(ls -a $tmp/inc)"; fail=1; }
 ls -a $tmp/inc | grep -q '^\.incident' && { echo "FAIL: a temporary file was left"; fail=1; }
 
 # 2. the incident file is an ordinary recording: report --by holder agrees
@@ -86,7 +93,7 @@ grep -q mincore $tmp/s.txt || { echo "FAIL: report --stacks shows no mincore sta
 
 # 3. a threshold above the longest wait: no incident
 stall 6
-"$M" watch --wait-over 3000 --json -d 4 -o $tmp/none >$tmp/n.json 2>$tmp/n.err
+"$M" watch --backend tracefs --wait-over 3000 --json -d 4 -o $tmp/none >$tmp/n.json 2>$tmp/n.err
 kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
 [ -s $tmp/n.json ] && { echo "FAIL: incident over a 3 s threshold (stall 200 ms): $(cat $tmp/n.json)"; fail=1; }
 [ -z "$(ls $tmp/none 2>/dev/null)" ] || { echo "FAIL: files with no incident: $(ls $tmp/none)"; fail=1; }
@@ -103,7 +110,7 @@ left() {	# $1: pid of the watch that ran
 }
 for sig in INT TERM KILL; do
 	stall 10
-	"$M" watch --wait-over 50 -o $tmp/sig >/dev/null 2>$tmp/sig.err &
+	"$M" watch --backend tracefs --wait-over 50 -o $tmp/sig >/dev/null 2>$tmp/sig.err &
 	wp=$!
 	i=0
 	while [ ! -d $T/instances/mmaplock-$wp ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done

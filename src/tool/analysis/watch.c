@@ -641,8 +641,8 @@ static void write_info(struct watch *w, struct mml_writer *mw, const struct watc
 	}
 	mml_writer_info(mw, "clock", "mono");
 	mml_writer_info(mw, "tool", "mmaplock watch");
-	mml_writer_info(mw, "backend", "tracefs");
-	mml_writer_info(mw, "stacks", "write acquisitions, contended waits");
+	mml_writer_info(mw, "backend", w->o.backend ? w->o.backend : "tracefs");
+	mml_writer_info(mw, "stacks", w->o.stacks ? w->o.stacks : "write acquisitions, contended waits");
 	snprintf(buf, sizeof(buf), "%s %.3f ms, task %u", inc->is_hold ? "hold" : "wait",
 		 (w->worst.end_ts - w->worst.start_ts) / 1e6, w->worst.tid);
 	mml_writer_info(mw, "incident", buf);
@@ -766,9 +766,11 @@ static int write_incident(struct watch *w)
 	if (!inc.suspect && !inc.is_hold && !inc.nholders &&
 	    lost_in(w, w->worst.start_ts > horizon(w) ? w->worst.start_ts - horizon(w) : 0, w->worst.end_ts))
 		inc.suspect = 1;
-	inc.lost = window_lost(w, NULL);
+	inc.lost = window_lost(w, NULL) + w->lost_pending;
+	w->lost_pending = 0;
 	inc.realtime_ns = mono_to_real(w->worst.end_ts);
 	inc.events = n;
+	inc.backend = w->o.backend ? w->o.backend : "tracefs";
 
 	struct mml_file_header h = { 0 };
 	h.source = MML_SOURCE_KERNEL;
@@ -788,7 +790,7 @@ static int write_incident(struct watch *w)
 	if (mw) {
 		write_info(w, mw, &inc);
 		werr = write_meta(w, mw, ev, n) || write_events(mw, ev, n);
-		window_lost(w, mw);
+		window_lost(w, mw);	/* per CPU; the END block's total adds the back-end's gaps */
 		werr |= mml_writer_close(mw, n, inc.lost) != 0;
 	}
 	free(ev);
@@ -821,6 +823,8 @@ static int write_incident(struct watch *w)
 
 /* ---------------------------------------------------------------- interface */
 
+static int live_pairing(struct watch *w);
+
 int watch_init(struct watch *w, const struct watch_opts *o, struct mml_meta *meta,
 	       watch_cb cb, void *cb_ctx)
 {
@@ -831,14 +835,7 @@ int watch_init(struct watch *w, const struct watch_opts *o, struct mml_meta *met
 	w->meta = meta;
 	w->cb = cb;
 	w->cb_ctx = cb_ctx;
-	if (pair_init(&w->pair))
-		return -1;
-	if (pair_subscribe(&w->pair, live_hook, w, PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) |
-						   PAIR_KIND(PAIR_HOLD))) {
-		pair_fini(&w->pair);
-		return -1;
-	}
-	return 0;
+	return live_pairing(w);
 }
 
 void watch_fini(struct watch *w)
@@ -862,6 +859,8 @@ static int done(const struct watch *w)
 
 int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 {
+	if (w->err)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct mml_event e = ev[i];
 
@@ -874,9 +873,74 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n)
 		if (done(w))
 			return 1;
 		ring_push(w, &e);
-		if (pair_feed(&w->pair, &e, 1))
+		if (!w->o.external && pair_feed(&w->pair, &e, 1))
 			return -1;
 	}
+	return 0;
+}
+
+/* Subscribe the live crossing detection to a fresh pairing. */
+static int live_pairing(struct watch *w)
+{
+	if (pair_init(&w->pair))
+		return -1;
+	if (pair_subscribe(&w->pair, live_hook, w, PAIR_KIND(PAIR_WAIT) | PAIR_KIND(PAIR_FAILED) |
+						   PAIR_KIND(PAIR_HOLD))) {
+		pair_fini(&w->pair);
+		return -1;
+	}
+	return 0;
+}
+
+void watch_gap(struct watch *w, uint64_t lost)
+{
+	w->lost += lost;
+	w->lost_pending += lost;
+	pair_fini(&w->pair);
+	u64map_free(&w->wait_mm);
+	if (live_pairing(w))
+		w->err = 1;
+}
+
+int watch_crossing(struct watch *w, uint32_t tid, uint64_t mm, uint64_t start_ts, uint64_t end_ts,
+		   int is_hold)
+{
+	struct pair_interval iv = { .kind = is_hold ? PAIR_HOLD : PAIR_WAIT, .tid = tid, .mm = mm,
+				    .start_ts = start_ts, .end_ts = end_ts };
+
+	if (w->err)
+		return -1;
+	if (w->open && end_ts > w->inc_end && write_incident(w))
+		return -1;
+	if (done(w))
+		return 1;
+	on_crossing(w, &iv, is_hold);
+	return 0;
+}
+
+int watch_late_stack(struct watch *w, const struct mml_event *st)
+{
+	struct watch_ring *r = &w->ring;
+	size_t i = r->n;
+
+	while (i > 0 && ring_at(r, i - 1)->ts >= st->ts)
+		i--;
+	if (!r->n || (i == 0 && ring_at(r, 0)->ts != st->ts))
+		return 0;		/* older than the ring */
+	if (r->n == r->cap) {
+		size_t ncap = r->cap * 2 > w->o.max_events ? w->o.max_events : r->cap * 2;
+		if (ncap <= r->cap || ring_grow(r, ncap)) {
+			if (!i)
+				return 0;
+			ring_pop(r);		/* at the cap: the oldest goes, counted */
+			w->ring_dropped++;
+			i--;
+		}
+	}
+	for (size_t j = r->n; j > i; j--)
+		*ring_at(r, j) = *ring_at(r, j - 1);
+	*ring_at(r, i) = *st;
+	r->n++;
 	return 0;
 }
 

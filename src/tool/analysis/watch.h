@@ -67,6 +67,10 @@ struct watch_opts {
 	uint64_t max_bytes;			/* disk cap for the files of this run, 0: none */
 	size_t max_events;			/* ring cap */
 	const char *prog;			/* error prefix */
+	const char *backend;			/* for the file's info: NULL "tracefs" */
+	const char *stacks;			/* which stacks were taken (info), NULL: tracefs's */
+	int external;				/* crossings come from watch_crossing() (the
+						   back-end saw them), not from pairing the events */
 };
 
 /* One side of an incident: the waiter or a holder. */
@@ -92,6 +96,7 @@ struct watch_incident {
 	uint64_t lost;				/* events lost in the window, all CPUs */
 	uint64_t events;			/* in the file */
 	const char *file;			/* its path */
+	const char *backend;			/* that saw it: "tracefs", "bpf" */
 	const struct mml_meta *meta;		/* for names and stacks */
 };
 
@@ -148,7 +153,9 @@ struct watch {
 	/* counters */
 	unsigned incidents;		/* not suspect */
 	unsigned suspects;		/* written marked suspect */
-	uint64_t crossings, suppressed, ring_dropped, bytes, write_errors, lost;
+	uint64_t crossings, suppressed, ring_dropped, bytes, write_errors;
+	uint64_t lost;			/* events the back-end lost (watch_lost, watch_gap) */
+	uint64_t lost_pending;		/* of those, watch_gap's not yet in a file */
 	int err;			/* out of memory */
 };
 
@@ -164,6 +171,27 @@ int watch_events(struct watch *w, const struct mml_event *ev, size_t n);
 int watch_tick(struct watch *w, uint64_t now_ts);
 /* count events of cpu were lost, stamped between from_ts and to_ts (backend_sink.lost). */
 void watch_lost(struct watch *w, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts);
+/*
+ * The next events do not follow the last ones: what is open in the pairing
+ * is forgotten (a back-end that delivers only around crossings, or lost
+ * events). lost: how many events went missing inside what is watched; they
+ * are counted in the next incident file (its END block) and in w->lost.
+ */
+void watch_gap(struct watch *w, uint64_t lost);
+/*
+ * external: a crossing the back-end saw (a wait of tid on mm, or its hold,
+ * [start_ts, end_ts]), given in time order with the events (after those
+ * stamped before end_ts). Same returns as watch_events.
+ */
+int watch_crossing(struct watch *w, uint32_t tid, uint64_t mm, uint64_t start_ts, uint64_t end_ts,
+		   int is_hold);
+/*
+ * A stack event for an event delivered already (a back-end that learns a
+ * hold's stack at its release): put into the ring right before the events
+ * stamped at or after it, where the pairing of the incident finds it.
+ * Dropped when older than the ring. 0, or -1 out of memory.
+ */
+int watch_late_stack(struct watch *w, const struct mml_event *st);
 /* The end of the run: an open incident is written with what there is. */
 void watch_finish(struct watch *w);
 

@@ -10,6 +10,11 @@
  * write acquisitions and on contended rwsem waits (record_opts.watch_stacks).
  * Everything we set in tracefs lives in our private instance, which the
  * back-end removes on every exit path (instance.c: watchdog, stale scan).
+ *
+ * --backend bpf (live/watch-bpf.c): the kernel keeps the events in a
+ * per-CPU ring and says when something crossed; only then do events reach
+ * the same engine, so the incident files and lines are the same. auto (the
+ * default) takes it when it loads and no -G/-p filter is asked for.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +35,7 @@
 #include "signals.h"
 #include "stacks.h"
 #include "watch.h"
+#include "watch-bpf.h"
 #include "watch-line.h"
 
 #define PROG	"mmaplock watch"
@@ -37,7 +43,7 @@
 #define WATCH_BUFFER_KB	(4 * RECORD_DEFAULT_KB)
 
 enum { OPT_WAIT = 256, OPT_HOLD, OPT_BEFORE, OPT_AFTER, OPT_MAXINC, OPT_RATE, OPT_DISK,
-       OPT_RING, OPT_JSON, OPT_BUFFER };
+       OPT_RING, OPT_JSON, OPT_BUFFER, OPT_BACKEND };
 
 static const struct option lo[] = {
 	{ "wait-over", required_argument, NULL, OPT_WAIT },
@@ -54,6 +60,7 @@ static const struct option lo[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -64,7 +71,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mmaplock watch [--wait-over MS] [--hold-over MS] [--before S] [--after S]\n"
 		"                      [-o DIR] [--max-incidents N] [--rate-limit S] [--max-disk MB]\n"
-		"                      [-G CGROUP] [-p PID] [-d SECONDS] [--json]\n\n"
+		"                      [-G CGROUP] [-p PID] [-d SECONDS] [--json]\n"
+		"                      [--backend tracefs|bpf|auto]\n\n"
 		"Watch the mmap_lock until stopped; when a wait or a hold crosses its threshold,\n"
 		"write the seconds around it to DIR as an incident (an mmaplock file: report,\n"
 		"check, export and the HTML page read it) and print one line naming the waiter\n"
@@ -77,12 +85,16 @@ static void usage(FILE *f)
 		"  --max-incidents N   stop after N incidents (default 100; 0: no limit)\n"
 		"  --rate-limit S      at least S seconds between incidents (default 10)\n"
 		"  --max-disk MB       write no incident past MB of files (default 1024)\n"
-		"  --ring-mb MB        memory for the events kept (default 256)\n"
+		"  --ring-mb MB        memory for the events kept (default 256; bpf: the kernel's\n"
+		"                      rings, all CPUs together)\n"
 		"  --buffer-size KB    per-CPU ring buffer in the kernel (default %u)\n"
 		"  -G, --cgroup CG     only lock events of this memory cgroup (repeatable)\n"
 		"  -p, --pid PID       only this process and its threads (repeatable)\n"
 		"  -d, --duration S    stop after S seconds (default: until Ctrl-C)\n"
-		"  --json              one JSON object per incident line (docs/WATCH.md)\n\n"
+		"  --json              one JSON object per incident line (docs/WATCH.md)\n"
+		"  --backend NAME      tracefs, bpf or auto (default): bpf keeps the events in\n"
+		"                      the kernel until a crossing (no -G/-p); auto: bpf when it\n"
+		"                      loads, else tracefs\n\n"
 		"Examples:\n"
 		"  mmaplock watch -o /var/tmp/stalls            # waits over 50 ms, until Ctrl-C\n"
 		"  mmaplock watch --wait-over 500 --hold-over 1000 --json -o inc\n"
@@ -92,6 +104,7 @@ static void usage(FILE *f)
 
 struct wctx {
 	int json;
+	const char *backend;
 	double t0;
 };
 
@@ -113,6 +126,7 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 
 struct run {
 	struct watch *w;
+	struct backend *bpf;		/* the BPF watch: delivers up to its own clock */
 	struct wctx *c;
 	double last;
 	int ended;
@@ -144,7 +158,8 @@ static int each(void *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	/* delivered: everything stamped before the last drain minus its slack */
-	int rc = watch_tick(r->w, now > 100000000ull ? now - 100000000ull : 0);
+	uint64_t upto = r->bpf ? watch_bpf_delivered(r->bpf) : now > 100000000ull ? now - 100000000ull : 0;
+	int rc = watch_tick(r->w, upto);
 	if (rc) {
 		r->ended = rc;
 		return 1;
@@ -176,6 +191,7 @@ struct args {
 	struct record_opts ro;
 	int json;
 	double ring_mb;
+	const char *backend;
 };
 
 static int parse(int argc, char **argv, struct args *a)
@@ -189,6 +205,7 @@ static int parse(int argc, char **argv, struct args *a)
 	a->ro = (struct record_opts){ .prog = PROG, .quiet = 1, .buffer_kb = WATCH_BUFFER_KB,
 				      .watch_stacks = 1 };
 	a->ring_mb = 256;
+	a->backend = "auto";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, watch_options.shortopts, lo, NULL)) != -1) {
@@ -238,6 +255,13 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_JSON:
 			a->json = 1;
 			break;
+		case OPT_BACKEND:
+			if (!backend_name_valid(optarg)) {
+				fprintf(stderr, PROG ": --backend: '%s' is not tracefs, bpf or auto\n", optarg);
+				return 2;
+			}
+			a->backend = optarg;
+			break;
 		case 'G':
 		case 'p':
 		case 'd': {
@@ -255,11 +279,72 @@ static int parse(int argc, char **argv, struct args *a)
 		fprintf(stderr, PROG ": %s: unexpected argument (see --help)\n", argv[optind]);
 		return 2;
 	}
+	if (!strcmp(a->backend, "bpf") && (a->ro.npids || a->ro.ncgroups)) {
+		fprintf(stderr, PROG ": --backend bpf: -G and -p need the tracefs back-end\n");
+		return 2;
+	}
 	if (!a->wo.wait_over_ns && !a->wo.hold_over_ns) {
 		fprintf(stderr, PROG ": --wait-over and --hold-over are both 0: nothing to watch\n");
 		return 2;
 	}
 	a->wo.max_events = (size_t)(a->ring_mb * 1048576.0 / sizeof(struct mml_event));
+	return 0;
+}
+
+static void on_gap(void *ctx, uint64_t lost)
+{
+	struct run *r = ctx;
+
+	watch_gap(r->w, lost);
+}
+
+static void on_late_stack(void *ctx, const struct mml_event *st)
+{
+	struct run *r = ctx;
+
+	if (watch_late_stack(r->w, st))
+		r->ended = -1;
+}
+
+static int on_crossing(void *ctx, const struct watch_bpf_crossing *x)
+{
+	struct run *r = ctx;
+	int rc = watch_crossing(r->w, x->tid, x->mm, x->start_ts, x->end_ts, x->is_hold);
+
+	if (rc)
+		r->ended = rc;
+	return rc;
+}
+
+/*
+ * --backend bpf or auto: the BPF watch into *b, or, with auto, a line
+ * saying why not (tracefs then). -1: bpf was asked for and does not load.
+ */
+static int open_bpf(struct args *a, struct watch *w, struct run *run, struct mml_meta *meta,
+		    struct backend **b)
+{
+	int must = !strcmp(a->backend, "bpf");
+	struct watch_bpf_opts o = { .wait_over_ns = a->wo.wait_over_ns, .hold_over_ns = a->wo.hold_over_ns,
+				    .before_ns = a->wo.before_ns, .after_ns = a->wo.after_ns,
+				    .ring_mb = a->ring_mb, .prog = PROG, .gap = on_gap,
+				    .crossing = on_crossing, .late_stack = on_late_stack, .gap_ctx = run };
+	struct backend_sink sink = { .events = sink_events, .ctx = run };
+	char err[256];
+
+	if (a->ro.npids || a->ro.ncgroups) {
+		fprintf(stderr, PROG ": bpf: no -G/-p filter in the BPF watch; using tracefs\n");
+		return 0;
+	}
+	*b = watch_bpf_open(&o, &sink, meta, err, sizeof(err));
+	if (!*b) {
+		fprintf(stderr, PROG ": %s%s\n", err, must ? "" : "; using tracefs");
+		return must ? -1 : 0;
+	}
+	fprintf(stderr, PROG ": using the bpf back-end\n");
+	run->bpf = *b;
+	w->o.backend = "bpf";
+	w->o.external = 1;	/* the kernel saw the crossings: no pairing of every event */
+	w->o.stacks = "slow waiters at their acquisition, long holders at their release";
 	return 0;
 }
 
@@ -314,15 +399,20 @@ int cmd_watch(int argc, char **argv)
 		return 1;
 	}
 	sig_install();
+	if (strcmp(a.backend, "tracefs") && open_bpf(&a, &w, &run, meta, &b))
+		goto fail;
 	struct backend_opts bo = { .need = BACKEND_CAP_EVENTS | BACKEND_CAP_STACKS, .impl_opts = &a.ro,
 				   .prog = PROG };
 	struct backend_sink sink = { .events = sink_events, .lost = sink_lost, .ctx = &run };
-	b = backend_open("tracefs", &bo, &sink, meta, err, sizeof(err), NULL, 0);
+	if (!b)
+		b = backend_open("tracefs", &bo, &sink, meta, err, sizeof(err), NULL, 0);
 	if (!b) {
 		fprintf(stderr, PROG ": %s\n", err);
+fail:
 		rc = 1;
 		goto out;
 	}
+	c.backend = b->ops->name;
 	c.t0 = now_s();
 	rc = backend_run(b, a.ro.duration, 20, each, &run);
 	if (rc && b->err[0])
@@ -333,6 +423,12 @@ int cmd_watch(int argc, char **argv)
 	}
 	watch_finish(&w);
 	progress_clear();
+	if (run.bpf) {
+		struct watch_bpf_stats st;
+		watch_bpf_stats(b, &st);
+		res.events = st.events;
+		res.lost = st.lost;
+	}
 	backend_close(b);
 	b = NULL;
 	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written (and %u suspect: events lost), %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",

@@ -112,7 +112,7 @@ void watch_line(FILE *f, const struct watch_incident *inc, int json)
 		       inc->crossings, inc->suspect ? "true" : "false", (unsigned long long)inc->lost,
 		       (unsigned long long)inc->events);
 		ob_json_file(f, inc->file);
-		fprintf(f, "}\n");
+		fprintf(f, ",\"backend\":\"%s\"}\n", inc->backend ? inc->backend : "tracefs");
 	} else {
 		localtime_r(&sec, &tm);
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
