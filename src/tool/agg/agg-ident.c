@@ -146,15 +146,14 @@ int agg_regroup(struct agg *dst, const struct agg *src, struct ctr_pods *pods)
 
 	if (!dst->idents && !(dst->idents = calloc(1, sizeof(*dst->idents))))
 		return -1;
-	for (size_t i = 0; i < src->cap; i++) {
-		const struct agg_group *g = src->g[i];
+	for (struct agg_group **e = agg_tab_next(&src->tab, NULL); e;
+	     e = agg_tab_next(&src->tab, e)) {
+		const struct agg_group *g = *e;
 		struct ctr_id id;
 		struct agg_group *d;
 		const char *path, *mname;
 		long idx;
 
-		if (!g)
-			continue;
 		path = g->key ? meta_memcg(src->meta, g->key) : NULL;
 		mname = meta_memcg_name(src->meta, g->key, buf, sizeof(buf));
 		ctr_identify(pods, path, &id);

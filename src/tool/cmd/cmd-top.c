@@ -236,7 +236,7 @@ static int on_window(void *ctx, const struct window *w)
 		return 1;
 	if (agg_by_identity(t->by)) {	/* the window's memcg groups, folded (agg-ident.h) */
 		if (agg_init(&byid, t->by, w->meta) || agg_regroup(&byid, w->agg, t->pods)) {
-			if (byid.g)
+			if (byid.tab.cap)
 				agg_fini(&byid);
 			return -1;
 		}
@@ -249,7 +249,7 @@ static int on_window(void *ctx, const struct window *w)
 			continue;
 		struct row *r = add_row(t);
 		if (!r) {
-			if (byid.g)
+			if (byid.tab.cap)
 				agg_fini(&byid);
 			return -1;
 		}
@@ -264,7 +264,7 @@ static int on_window(void *ctx, const struct window *w)
 		r->hold_max = g->hold.max;
 		r->failed = g->failed;
 	}
-	if (byid.g)
+	if (byid.tab.cap)
 		agg_fini(&byid);
 	t->win_ns = w->len_ns;
 	t->events = w->stats.events;

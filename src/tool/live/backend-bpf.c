@@ -495,12 +495,11 @@ static int fill_hists(struct backend *b, struct bpfb *p)
 			return -1;
 	}
 	/* max: no more than the end of the highest bucket that moved */
-	for (size_t k = 0; k < p->agg.cap; k++) {
-		struct agg_group *g = p->agg.g[k];
+	for (struct agg_group **e = agg_tab_next(&p->agg.tab, NULL); e;
+	     e = agg_tab_next(&p->agg.tab, e)) {
+		struct agg_group *g = *e;
 		struct hist *hs[2];
 
-		if (!g)
-			continue;
 		hs[0] = &g->wait;
 		hs[1] = &g->hold;
 		for (int m = 0; m < 2; m++) {
@@ -541,11 +540,12 @@ static void name_groups(struct backend *b, struct bpfb *p)
 
 	if (!b->meta)
 		return;
-	for (size_t k = 0; k < p->agg.cap; k++) {
-		struct agg_group *g = p->agg.g[k];
+	for (struct agg_group **e = agg_tab_next(&p->agg.tab, NULL); e;
+	     e = agg_tab_next(&p->agg.tab, e)) {
+		struct agg_group *g = *e;
 		uint64_t id;
 
-		if (!g || p->agg.by == AGG_BY_PROCESS)
+		if (p->agg.by == AGG_BY_PROCESS)
 			continue;
 		id = p->agg.by == AGG_BY_MEMCG_MODE ? agg_key_memcg(g->key) : g->key;
 		if (id && !meta_memcg(b->meta, id) && idmap_find(&p->named, id) < 0) {
@@ -642,9 +642,9 @@ static int deliver(struct backend *b, uint64_t end)
 	struct window w = { 0 };
 	int ret;
 
-	for (size_t k = 0; k < p->agg.cap; k++)
-		if (p->agg.g[k])
-			agg_group_reset(p->agg.g[k]);
+	for (struct agg_group **e = agg_tab_next(&p->agg.tab, NULL); e;
+	     e = agg_tab_next(&p->agg.tab, e))
+		agg_group_reset(*e);
 	if (snap_read(p, &p->cur) || fill_aggs(b, p) || fill_hists(b, p)) {
 		snap_free(&p->cur);
 		snprintf(b->err, sizeof(b->err), "bpf: reading the maps: %s", strerror(errno ? errno : ENOMEM));

@@ -57,7 +57,7 @@ static int close_window(struct live *l)
 	l->lost_win_start = l->lost_total;
 	l->unmatched_win_start = w.total.unmatched;
 	l->win_end += l->win_ns;
-	if (l->agg.n > LIVE_MAX_GROUPS) {
+	if (l->agg.tab.n > LIVE_MAX_GROUPS) {
 		if (restart(l))
 			return -1;
 	} else {
@@ -158,7 +158,7 @@ int live_init(struct live *l, enum agg_by by, uint64_t win_ns, struct mml_meta *
 void live_fini(struct live *l)
 {
 	pair_fini(&l->pair);
-	if (l->agg.g)
+	if (l->agg.tab.cap)
 		agg_fini(&l->agg);
 	memset(&l->agg, 0, sizeof(l->agg));
 }
