@@ -76,7 +76,8 @@ struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, gone; };
 			 1ull << (offsetof(struct mmlb_agg, hold_max) / 8))
 /* ... and those of the comm: the one CPU's that made the entry */
 #define AGG_KEEP_WORDS	(3ull << (offsetof(struct mmlb_agg, comm) / 8))
-struct hkv { struct mmlb_hkey k; uint64_t n; uint32_t gone; };
+struct hkv { struct mmlb_hkey k; struct mmlb_hval v; uint32_t gone; };
+#define HVAL_MAX_WORDS	(1ull << (offsetof(struct mmlb_hval, max) / 8))
 
 #define REAP_IDLE	1	/* windows unchanged before an entry may go */
 #define REAP_WALK	10	/* windows between two walks of the memcg hierarchy */
@@ -367,8 +368,8 @@ static int snap_read(struct bpfb *p, struct snap *s)
 	s->a = arr;
 	s->na = (size_t)n;
 	n = read_map(bpf_map__fd(k->maps.mml_hists), p->ncpu, bpf_map__max_entries(k->maps.mml_hists),
-		     sizeof(struct mmlb_hkey), sizeof(uint64_t), sizeof(struct hkv),
-		     offsetof(struct hkv, n), 0, 0, &arr);
+		     sizeof(struct mmlb_hkey), sizeof(struct mmlb_hval), sizeof(struct hkv),
+		     offsetof(struct hkv, v), HVAL_MAX_WORDS, 0, &arr);
 	if (n < 0)
 		return -1;
 	s->h = arr;
@@ -470,7 +471,13 @@ static int fill_aggs(struct backend *b, struct bpfb *p)
 	return 0;
 }
 
-/* The histograms' deltas; a window's max is capped at its highest bucket's end. */
+/*
+ * The histograms' deltas, with the waits and holds they carry (mmaplock.h):
+ * a bucket's values are its group's (their sum, acquisitions, contention
+ * marks); a window's max is the largest bucket maximum among the buckets
+ * that moved, capped at the highest one's end. A bucket that moved makes
+ * its aggregate not idle (reap()).
+ */
 static int fill_hists(struct backend *b, struct bpfb *p)
 {
 	const struct snap *c = &p->cur, *o = &p->prev;
@@ -478,21 +485,43 @@ static int fill_hists(struct backend *b, struct bpfb *p)
 
 	for (size_t i = 0; i < c->nh; i++) {
 		const struct hkv *x = &c->h[i];
-		uint64_t d = x->n;
+		struct mmlb_hval d = x->v;
+		struct mmlb_key ak = { .memcg = x->k.memcg, .tgid = x->k.tgid, .write = x->k.write };
+		struct akv *a;
 		struct agg_group *g;
 		struct hist *h;
 
 		while (j < o->nh && cmp_hkey(&o->h[j].k, &x->k) < 0)
 			j++;
-		if (j < o->nh && !cmp_hkey(&o->h[j].k, &x->k))
-			d -= o->h[j].n;
-		if (!d)
+		if (j < o->nh && !cmp_hkey(&o->h[j].k, &x->k)) {
+			d.count -= o->h[j].v.count;
+			d.sum -= o->h[j].v.sum;
+			d.contended -= o->h[j].v.contended;
+			d.contended_long -= o->h[j].v.contended_long;
+		}
+		if (!d.count)
 			continue;
-		if (!(g = group(b, p, x->k.memcg, x->k.tgid, x->k.write, NULL)))
+		a = bsearch(&ak, c->a, c->na, sizeof(*c->a), cmp_akv);
+		if (a)
+			a->idle = 0;
+		if (!(g = group(b, p, x->k.memcg, x->k.tgid, x->k.write, a ? a->v.comm : NULL)))
 			return -1;
-		h = x->k.kind == MMLB_HOLD ? &g->hold : &g->wait;
-		if (hist_add_bucket(h, x->k.bucket, d))
+		if (x->k.kind == MMLB_HOLD) {
+			h = &g->hold;
+		} else {
+			h = &g->wait;
+			if (x->k.write)
+				g->acq_write += d.count;
+			else
+				g->acq_read += d.count;
+			g->contended_marked += d.contended;
+			g->contended_long += d.contended_long;
+		}
+		if (hist_add_bucket(h, x->k.bucket, d.count))
 			return -1;
+		h->total += d.sum;
+		if (d.max > h->max)
+			h->max = d.max;
 	}
 	/* max: no more than the end of the highest bucket that moved */
 	for (struct agg_group **e = agg_tab_next(&p->agg.tab, NULL); e;
