@@ -80,6 +80,7 @@ struct top {
 	struct row *rows;		/* the last window */
 	size_t nrows, cap;
 	uint64_t win_ns, events, lost;
+	uint64_t non_owner, non_owner_total;	/* the interval's; the run's so far */
 	int shown;
 	struct ctr_pods *pods;		/* --by container|pod|unit: names pods */
 	const char *pods_dir;
@@ -185,9 +186,11 @@ static void draw(struct top *t)
 	ob_init_file(&o, stdout, buf, sizeof(buf));
 	if (t->tty)
 		OBL(&o, "\033[H\033[2J");
-	ob_printf(&o, "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
+	ob_printf(&o, "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu"
+		  "  non-owner %llu%s\n",
 		  clock, t->interval, agg_by_name(t->by), sort_name(t->sort),
 		  (unsigned long long)t->events, (unsigned long long)t->lost,
+		  (unsigned long long)t->non_owner,
 		  t->tty ? "  (w p h c f: sort, q: quit)" : "");
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
 	put_name(&o, "GROUP", kw);
@@ -269,6 +272,8 @@ static int on_window(void *ctx, const struct window *w)
 	t->win_ns = w->len_ns;
 	t->events = w->stats.events;
 	t->lost = w->stats.lost;
+	t->non_owner = run_non_owner(&w->total) - t->non_owner_total;
+	t->non_owner_total = run_non_owner(&w->total);
 	t->shown = 1;
 	draw(t);
 	return t->iterations && (long)++t->windows >= t->iterations;

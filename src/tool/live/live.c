@@ -25,6 +25,7 @@ static uint64_t unmatched(const struct live *l)
 static int restart(struct live *l)
 {
 	l->unmatched_before = unmatched(l);
+	l->non_owner_before += l->pair.um.non_owner_releases;
 	pair_fini(&l->pair);
 	agg_fini(&l->agg);
 	l->resets++;
@@ -46,6 +47,7 @@ static int close_window(struct live *l)
 	w.total.events = l->events;
 	w.total.lost = l->lost_total;
 	w.total.unmatched = unmatched(l);
+	w.total.non_owner = l->non_owner_before + l->pair.um.non_owner_releases;
 	w.total.contention_marked = l->pair.contention_events != 0;
 	w.stats = w.total;
 	w.stats.events = l->events_win;
