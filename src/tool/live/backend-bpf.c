@@ -20,11 +20,13 @@
  * Bounded under churn: an entry unchanged for REAP_IDLE window(s) whose
  * process is gone (kill(tgid, 0): ESRCH) or, keyed by memcg only, whose
  * memcg is no longer in the hierarchy (one walk, at most every REAP_WALK
- * windows) is deleted from the maps with its histogram buckets, and from
- * the previous snapshot, so that a reappearance counts from zero. Its last
- * figures were read already; only an event landing between that read and
- * the deletion would be lost, on a key idle for a whole window whose
- * process has been reaped (or memcg removed) meanwhile: microseconds.
+ * windows) is marked dead, and deleted from the maps with its histogram
+ * buckets, and from the previous snapshot, a window later if it is still
+ * unchanged then (a reappearance counts from zero). The owner was gone
+ * before that window's maps were read, so its last events are in them:
+ * deleting in the window the death is seen would lose those landing
+ * between the read and the deletion (a process's exit_mmap() locks, on the
+ * key its exec's release of the old mm left idle since).
  *
  * Safety: the links are file descriptors of this process and nothing is
  * pinned, so any exit (SIGKILL included) detaches and frees everything.
@@ -70,7 +72,7 @@ const struct backend_ops backend_bpf_ops = {
 
 #define BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
 
-struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, gone; };
+struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, dead, gone; };
 /* the words of struct mmlb_agg that are maxima, not sums, over the CPUs */
 #define AGG_MAX_WORDS	(1ull << (offsetof(struct mmlb_agg, wait_max) / 8) | \
 			 1ull << (offsetof(struct mmlb_agg, hold_max) / 8))
@@ -461,6 +463,7 @@ static int fill_aggs(struct backend *b, struct bpfb *p)
 		if (j < o->na && !cmp_akv(&o->a[j], x) &&
 		    !memcmp(&o->a[j].v, &x->v, sizeof(x->v))) {
 			x->idle = o->a[j].idle + 1;
+			x->dead = o->a[j].dead;
 			continue;	/* nothing new */
 		}
 		if (!(g = group(b, p, x->k.memcg, x->k.tgid, (int)x->k.write, x->v.comm)))
@@ -503,7 +506,7 @@ static int fill_hists(struct backend *b, struct bpfb *p)
 			continue;
 		a = bsearch(&ak, c->a, c->na, sizeof(*c->a), cmp_akv);
 		if (a)
-			a->idle = 0;
+			a->idle = a->dead = 0;
 		if (!(g = group(b, p, x->k.memcg, x->k.tgid, x->k.write, a ? a->v.comm : NULL)))
 			return -1;
 		if (x->k.kind == MMLB_HOLD) {
@@ -618,9 +621,10 @@ static int cmp_owner(uint64_t m1, uint32_t t1, uint64_t m2, uint32_t t2)
 }
 
 /*
- * Remove the entries of p->cur idle for REAP_IDLE windows whose owner is
- * gone, with their buckets, from the maps and from p->cur (which becomes
- * the previous snapshot): the maps stay bounded under process and memcg churn.
+ * Remove the entries of p->cur marked dead a window ago and unchanged
+ * since, with their buckets, from the maps and from p->cur (which becomes
+ * the previous snapshot); mark those idle for REAP_IDLE windows whose
+ * owner is gone: the maps stay bounded under process and memcg churn.
  */
 static void reap(struct bpfb *p)
 {
@@ -632,8 +636,10 @@ static void reap(struct bpfb *p)
 	for (size_t i = 0; i < c->na; i++) {
 		struct akv *x = &c->a[i];
 
-		if (x->idle < REAP_IDLE || !entry_dead(p, &x->k))
+		if (!x->dead) {
+			x->dead = x->idle >= REAP_IDLE && entry_dead(p, &x->k);
 			continue;
+		}
 		x->gone = 1;
 		bpf_map_delete_elem(afd, &x->k);
 		dead++;
