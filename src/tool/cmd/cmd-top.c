@@ -92,6 +92,30 @@ static const char *sort_name(char s)
 	       s == 'f' ? "failed" : "total wait";
 }
 
+/*
+ * The header line: non-owner releases only when there were some; on a
+ * terminal, the keys' hint only where it fits, and the line cut to the width.
+ */
+static void header(const struct top *t, const char *clock, int cols, struct ob *o)
+{
+	static const char hint[] = "  (w p h c f: sort, q: quit)";
+	char h[320];
+	int n;
+
+	n = snprintf(h, sizeof(h), "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu",
+		     clock, t->interval, agg_by_name(t->by), sort_name(t->sort),
+		     (unsigned long long)t->events, (unsigned long long)t->lost);
+	if (t->non_owner && n > 0 && (size_t)n < sizeof(h))
+		n += snprintf(h + n, sizeof(h) - (size_t)n, "  non-owner %llu",
+			      (unsigned long long)t->non_owner);
+	if (t->tty && n > 0 && (size_t)n + sizeof(hint) <= sizeof(h) &&
+	    (cols <= 0 || n + (int)sizeof(hint) - 1 <= cols))
+		n += snprintf(h + n, sizeof(h) - (size_t)n, "%s", hint);
+	if (t->tty && cols > 0 && n > cols && (size_t)cols < sizeof(h))
+		h[cols] = '\0';
+	ob_printf(o, "%s\n", h);
+}
+
 /* 850ns, 12.3us, 1.20ms, 2.50s: 7 columns at most */
 static char *dur(uint64_t ns, char *b)
 {
@@ -186,12 +210,7 @@ static void draw(struct top *t)
 	ob_init_file(&o, stdout, buf, sizeof(buf));
 	if (t->tty)
 		OBL(&o, "\033[H\033[2J");
-	ob_printf(&o, "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu"
-		  "  non-owner %llu%s\n",
-		  clock, t->interval, agg_by_name(t->by), sort_name(t->sort),
-		  (unsigned long long)t->events, (unsigned long long)t->lost,
-		  (unsigned long long)t->non_owner,
-		  t->tty ? "  (w p h c f: sort, q: quit)" : "");
+	header(t, clock, cols, &o);
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
 	put_name(&o, "GROUP", kw);
 	ob_printf(&o, " %10s %10s %11s %9s %9s %9s %9s %8s\n", MARK('c', "ACQ/s"), "WAITS/s",
