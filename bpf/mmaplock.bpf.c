@@ -101,7 +101,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 65536);	/* user space may change it before load */
 	__type(key, struct mmlb_hkey);
-	__type(value, __u64);
+	__type(value, struct mmlb_hval);
 } mml_hists SEC(".maps");
 
 struct {
@@ -201,7 +201,8 @@ static __noinline int agg_new(struct mmlb_key *k)
 	return bpf_map_update_elem(&mml_aggs, k, &n, BPF_NOEXIST);
 }
 
-static __always_inline struct mmlb_agg *agg_of(__u64 memcg, __u32 tgid, int write)
+/* The group's aggregate, made if new; NULL: the map is full (not counted) */
+static __always_inline struct mmlb_agg *agg_get(__u64 memcg, __u32 tgid, int write)
 {
 	struct mmlb_key k = { .memcg = memcg, .tgid = tgid, .write = write };
 	struct mmlb_agg *a = bpf_map_lookup_elem(&mml_aggs, &k);
@@ -209,37 +210,70 @@ static __always_inline struct mmlb_agg *agg_of(__u64 memcg, __u32 tgid, int writ
 	if (a)
 		return a;
 	agg_new(&k);
-	a = bpf_map_lookup_elem(&mml_aggs, &k);
+	return bpf_map_lookup_elem(&mml_aggs, &k);
+}
+
+/* ... counted when the map is full */
+static __always_inline struct mmlb_agg *agg_of(__u64 memcg, __u32 tgid, int write)
+{
+	struct mmlb_agg *a = agg_get(memcg, tgid, write);
+
 	if (!a)
 		count(MMLB_C_AGG_FULL);
 	return a;
-}
-
-static __always_inline void hist_add(__u64 memcg, __u32 tgid, int write, int kind, __u64 v)
-{
-	struct mmlb_hkey k = {
-		.memcg = memcg, .tgid = tgid, .bucket = mml_hist_bucket(v), .write = write,
-		.kind = kind,
-	};
-	__u64 one = 1, *n = bpf_map_lookup_elem(&mml_hists, &k);
-
-	if (n) {
-		*n += 1;
-		return;
-	}
-	if (!bpf_map_update_elem(&mml_hists, &k, &one, BPF_NOEXIST))
-		return;
-	n = bpf_map_lookup_elem(&mml_hists, &k);	/* another CPU created it first */
-	if (n)
-		*n += 1;
-	else
-		count(MMLB_C_HIST_FULL);
 }
 
 static __always_inline void set_max(__u64 *max, __u64 v)
 {
 	if (v > *max)
 		*max = v;
+}
+
+/*
+ * Out of line: a bucket seen for the first time. Makes the group's
+ * aggregate, then the bucket (zero): every bucket has an aggregate, which
+ * user space reaps it with, and the groups stay within the aggregates'
+ * map. NULL: no aggregate (the caller's agg_of() counts it) or the
+ * buckets' map is full (counted).
+ */
+static __noinline struct mmlb_hval *bucket_new(struct mmlb_hkey *k)
+{
+	struct mmlb_hval zero = {};
+	struct mmlb_hval *n;
+
+	if (!agg_get(k->memcg, k->tgid, k->write))
+		return 0;
+	bpf_map_update_elem(&mml_hists, k, &zero, BPF_NOEXIST);
+	n = bpf_map_lookup_elem(&mml_hists, k);	/* ours, or another CPU's */
+	if (!n)
+		count(MMLB_C_HIST_FULL);
+	return n;
+}
+
+/*
+ * A wait (contended: its marks) or hold of v ns into its bucket: the one
+ * map lookup of the event. -1: no bucket (map full), the caller adds it to
+ * the aggregate instead.
+ */
+static __always_inline int hist_add(__u64 memcg, __u32 tgid, int write, int kind, __u64 v,
+				    int contended)
+{
+	struct mmlb_hkey k = {
+		.memcg = memcg, .tgid = tgid, .bucket = mml_hist_bucket(v), .write = write,
+		.kind = kind,
+	};
+	struct mmlb_hval *n = bpf_map_lookup_elem(&mml_hists, &k);
+
+	if (!n && !(n = bucket_new(&k)))
+		return -1;
+	n->count += 1;
+	n->sum += v;
+	set_max(&n->max, v);
+	if (kind == MMLB_WAIT) {
+		n->contended += contended;
+		n->contended_long += v > CONTENDED_NS;
+	}
+	return 0;
 }
 
 static __always_inline struct task_state *state(int create)
@@ -251,6 +285,9 @@ static __always_inline struct task_state *state(int create)
 
 static __always_inline int on_start(struct mm_struct *mm, int write)
 {
+	/* the clock first, as in on_acquire(): the task storage lookup (slow
+	 * when it creates the state, or cache-cold) must not shorten the wait */
+	__u64 now = bpf_ktime_get_ns();
 	struct task_state *s = state(1);
 
 	count(MMLB_C_EVENTS);
@@ -262,7 +299,7 @@ static __always_inline int on_start(struct mm_struct *mm, int write)
 		count(MMLB_C_RESTART);
 	s->waiting = 1;
 	s->wait_mm = (__u64)mm;
-	s->wait_ts = bpf_ktime_get_ns();
+	s->wait_ts = now;
 	s->wait_write = write;
 	s->contended = 0;
 	return 0;
@@ -299,21 +336,26 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 	}
 	memcg = memcg_of(s, mm);
 	tgid = by_process ? (__u32)(bpf_get_current_pid_tgid() >> 32) : 0;
-	a = agg_of(memcg, tgid, write);
 	if (!success) {
+		a = agg_of(memcg, tgid, write);
 		if (a)
 			a->failed += 1;
 		if (waiting)
 			s->waiting = 0;
 		return 0;
 	}
-	if (waiting) {
-		if (now < s->wait_ts) {
+	/* the usual case, a wait that ends here: its bucket only */
+	if (!waiting || now < s->wait_ts ||
+	    hist_add(memcg, tgid, write, MMLB_WAIT, now - s->wait_ts, s->contended)) {
+		a = agg_of(memcg, tgid, write);
+		if (!waiting) {
+			if (a)
+				a->trylocks += 1;
+		} else if (now < s->wait_ts) {
 			count(MMLB_C_NEGATIVE);
 		} else if (a) {
-			__u64 d = now - s->wait_ts;
+			__u64 d = now - s->wait_ts;	/* no bucket: in the aggregate */
 
-			hist_add(memcg, tgid, write, MMLB_WAIT, d);
 			a->wait_count += 1;
 			a->wait_sum += d;
 			set_max(&a->wait_max, d);
@@ -322,12 +364,11 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 			if (d > CONTENDED_NS)
 				a->contended_long += 1;
 		}
-		s->waiting = 0;
-	} else if (a) {
-		a->trylocks += 1;
+		if (a)
+			a->acquired += 1;
 	}
-	if (a)
-		a->acquired += 1;
+	if (waiting)
+		s->waiting = 0;
 	if (h) {
 		count(MMLB_C_NESTED);
 	} else if (fr) {
@@ -377,10 +418,11 @@ static __always_inline int on_release(__u64 *ctx, struct mm_struct *mm)
 		count(MMLB_C_NEGATIVE);
 		return 0;
 	}
-	a = agg_of(h->memcg, h->tgid, h->write);
+	if (!hist_add(h->memcg, h->tgid, h->write, MMLB_HOLD, now - h->ts, 0))
+		return 0;
+	a = agg_of(h->memcg, h->tgid, h->write);	/* no bucket: in the aggregate */
 	if (!a)
 		return 0;
-	hist_add(h->memcg, h->tgid, h->write, MMLB_HOLD, now - h->ts);
 	a->hold_count += 1;
 	a->hold_sum += now - h->ts;
 	set_max(&a->hold_max, now - h->ts);

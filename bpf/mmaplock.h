@@ -10,6 +10,13 @@
  * mode asked for (waits, failures) or taken (holds; a downgraded hold keeps
  * its write attribution, as the tool's pairing does). Histograms count per
  * bucket of src/common/mml_hist.h, the function user space buckets with.
+ *
+ * A wait or hold is added to its bucket only (count, sum, maximum, and for
+ * a wait its acquisition and contention marks): one map lookup per event.
+ * The aggregate holds the rest: failures, trylocks, downgrades, and the
+ * waits and holds whose bucket could not be made (map full), so that
+ * totals stay exact. A group's figures are the aggregate's plus the sums
+ * over its buckets (backend-bpf.c).
  */
 #ifndef MMLB_SHARED_H
 #define MMLB_SHARED_H
@@ -26,15 +33,16 @@ struct mmlb_key {
 	__u32 write;		/* 0 read, 1 write */
 };
 
+/* Outside the buckets: see the top comment. */
 struct mmlb_agg {
-	__u64 acquired;		/* answered with success (trylocks included) */
+	__u64 acquired;		/* answered with success, not counted in a wait bucket */
 	__u64 failed;		/* answered with success=false */
 	__u64 trylocks;		/* acquired with no wait open */
 	__u64 contended;	/* waits with a lock:contention_begin inside */
 	__u64 contended_long;	/* waits longer than 10 us (AGG_CONTENDED_NS) */
 	__u64 downgrades;	/* write -> read while held */
-	__u64 wait_count, wait_sum, wait_max;	/* ns */
-	__u64 hold_count, hold_sum, hold_max;	/* ns */
+	__u64 wait_count, wait_sum, wait_max;	/* ns, of waits in no bucket */
+	__u64 hold_count, hold_sum, hold_max;	/* ns, of holds in no bucket */
 	char comm[16];		/* by_process: the group leader's, set where the entry
 				   was made (on that CPU only; the others' stay zero) */
 };
@@ -45,6 +53,13 @@ struct mmlb_hkey {
 	__u16 bucket;		/* mml_hist_bucket() */
 	__u8 write;
 	__u8 kind;		/* enum mmlb_kind */
+};
+
+/* One histogram bucket: values in it; a wait's are its acquisition too. */
+struct mmlb_hval {
+	__u64 count, sum, max;	/* ns */
+	__u64 contended;	/* waits with a lock:contention_begin inside */
+	__u64 contended_long;	/* waits longer than 10 us */
 };
 
 /* The counters map (per CPU array), one slot each. */

@@ -43,11 +43,12 @@ static int on_window(void *ctx, const struct window *w)
 
 	d->windows++;
 	d->total = w->total;
-	for (size_t i = 0; i < w->agg->cap; i++) {
-		const struct agg_group *g = w->agg->g[i];
+	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
+	     e = agg_tab_next(&w->agg->tab, e)) {
+		const struct agg_group *g = *e;
 		struct agg_group *s;
 
-		if (!g || (!g->acq_read && !g->acq_write && !g->failed && !g->hold.count &&
+		if ((!g->acq_read && !g->acq_write && !g->failed && !g->hold.count &&
 			   !g->downgrades))
 			continue;
 		if (!(s = agg_group_key(&d->sum, g->key, g->tid))) {
@@ -99,11 +100,10 @@ static void print_json(const struct dump *d, const struct mml_meta *meta, int ma
 	printf("{\n  \"backend\": \"bpf\", \"windows\": %u, \"events\": %llu, \"lost_events\": %llu, \"unmatched\": %llu, \"non_owner_releases\": %llu, \"maps\": %ld,\n  \"groups\": [\n",
 	       d->windows, (unsigned long long)d->total.events, (unsigned long long)d->total.lost,
 	       (unsigned long long)d->total.unmatched, (unsigned long long)d->total.non_owner, maps);
-	for (size_t i = 0; i < d->sum.cap; i++) {
-		const struct agg_group *g = d->sum.g[i];
+	for (struct agg_group **e = agg_tab_next(&d->sum.tab, NULL); e;
+	     e = agg_tab_next(&d->sum.tab, e)) {
+		const struct agg_group *g = *e;
 
-		if (!g)
-			continue;
 		/* paths are plain cgroup names here (the test's own): no escaping needed */
 		if (d->sum.by == AGG_BY_MEMCG)
 			snprintf(name, sizeof(name), "%s", meta_memcg_name(meta, g->key, buf, sizeof(buf)));

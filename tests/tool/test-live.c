@@ -29,10 +29,10 @@ static int on_window(void *ctx, const struct window *win)
 
 	(void)ctx;
 	memset(w, 0, sizeof(*w));
-	for (size_t i = 0; i < win->agg->cap; i++) {
-		const struct agg_group *g = win->agg->g[i];
-		if (!g)
-			continue;
+	for (struct agg_group **e = agg_tab_next(&win->agg->tab, NULL); e;
+	     e = agg_tab_next(&win->agg->tab, e)) {
+		const struct agg_group *g = *e;
+
 		w->groups++;
 		w->acq += g->acq_read + g->acq_write;
 		w->waits += g->wait.count;
@@ -128,13 +128,13 @@ int main(void)
 			kept[nk++] = km[i];
 	CHECK(live_events(&l, kept, nk) == 0);
 	struct agg_group *gr = NULL, *gw = NULL;
-	for (size_t i = 0; i < l.agg.cap; i++) {
-		if (l.agg.g[i] && l.agg.g[i]->key == agg_key_memcg_mode(7, 0))
-			gr = l.agg.g[i];
-		if (l.agg.g[i] && l.agg.g[i]->key == agg_key_memcg_mode(7, 1))
-			gw = l.agg.g[i];
+	for (struct agg_group **e = agg_tab_next(&l.agg.tab, NULL); e; e = agg_tab_next(&l.agg.tab, e)) {
+		if ((*e)->key == agg_key_memcg_mode(7, 0))
+			gr = *e;
+		if ((*e)->key == agg_key_memcg_mode(7, 1))
+			gw = *e;
 	}
-	CHECK(l.agg.n == 2 && gr && gw);
+	CHECK(l.agg.tab.n == 2 && gr && gw);
 	CHECK(gw && gw->acq_write == 334 && gw->wait.count == 334);
 	CHECK(gr && gr->acq_read == 666 && gr->wait.count == 666);
 	/* a release dropped: the next acquisition is nested; 900 holds closed */
@@ -157,7 +157,7 @@ int main(void)
 	CHECK(live_events(&l, many, sizeof(many) / sizeof(many[0])) == 0);
 	tick(&l, 2000000, 0);
 	CHECK(nwin == 1 && wins[0].groups == LIVE_MAX_GROUPS + 10 && wins[0].acq == LIVE_MAX_GROUPS + 10);
-	CHECK(l.resets == 1 && l.agg.n == 0);
+	CHECK(l.resets == 1 && l.agg.tab.n == 0);
 	tick(&l, 3100000, 0);
 	CHECK(nwin == 3 && wins[1].groups == 0 && wins[2].groups == 0);
 	live_fini(&l);

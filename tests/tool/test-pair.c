@@ -42,9 +42,9 @@ static void run(enum agg_by by, const struct mml_event *ev, size_t n)
 
 static struct agg_group *grp(uint64_t key)
 {
-	for (size_t i = 0; i < agg.cap; i++)
-		if (agg.g[i] && agg.g[i]->key == key)
-			return agg.g[i];
+	for (struct agg_group **e = agg_tab_next(&agg.tab, NULL); e; e = agg_tab_next(&agg.tab, e))
+		if ((*e)->key == key)
+			return *e;
 	return NULL;
 }
 

@@ -146,14 +146,13 @@ int agg_regroup(struct agg *dst, const struct agg *src, struct ctr_pods *pods)
 
 	if (!dst->idents && !(dst->idents = calloc(1, sizeof(*dst->idents))))
 		return -1;
-	for (size_t i = 0; i < src->cap; i++) {
-		const struct agg_group *g = src->g[i];
+	for (struct agg_group **e = agg_tab_next(&src->tab, NULL); e;
+	     e = agg_tab_next(&src->tab, e)) {
+		const struct agg_group *g = *e;
 		struct ctr_id id;
 		struct agg_group *d;
 		long idx;
 
-		if (!g)
-			continue;
 		memcg_level(dst, src, g, pods, &id, key, name, sizeof(key));
 		idx = intern(dst->idents, key, &id, name);
 		if (idx < 0 || !(d = agg_group_key(dst, (uint64_t)idx, g->tid)) || agg_group_fold(d, g))

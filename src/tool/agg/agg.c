@@ -235,7 +235,7 @@ static int cmp_group(const void *a, const void *b, void *key)
 
 struct agg_group **agg_sorted(const struct agg *a, enum agg_sort key)
 {
-	struct agg_group **g = malloc((a->n ? a->n : 1) * sizeof(*g));
+	struct agg_group **g = malloc((a->tab.n ? a->tab.n : 1) * sizeof(*g));
 	size_t n = 0;
 
 	if (!g)

@@ -74,17 +74,7 @@ HASHMAP_STRUCT(agg_tab, agg_group_p);
 
 struct agg {
 	enum agg_by by;
-	/*
-	 * The groups by key (hashmap.h). g, cap and n are the same table's
-	 * fields under the names older walkers use; agg_tab_next() is the way.
-	 */
-	union {
-		struct agg_tab tab;
-		struct {
-			struct agg_group **g;
-			size_t cap, n;
-		};
-	};
+	struct agg_tab tab;		/* the groups by key (hashmap.h): walk with agg_tab_next() */
 	struct agg_slab *slab;		/* where the groups live, newest first */
 	struct agg_group *last;		/* last-hit cache */
 	const struct mml_meta *meta;

@@ -34,12 +34,12 @@ static int map_memcgs(struct level *l, const struct agg *src, struct ctr_pods *p
 	for (size_t i = 0; i < l->nkept; i++)
 		if (map_put(&rank, l->kept[i]->key, (uint32_t)i))
 			goto out;
-	for (size_t i = 0; i < src->cap; i++) {
-		const struct agg_group *g = src->g[i];
+	for (struct agg_group **p = agg_tab_next(&src->tab, NULL); p; p = agg_tab_next(&src->tab, p)) {
+		const struct agg_group *g = *p;
 		const struct level_ix *e;
 		long k;
 
-		if (!g || (k = agg_regroup_key(l->agg, src, g, pods)) < 0)
+		if ((k = agg_regroup_key(l->agg, src, g, pods)) < 0)
 			continue;
 		if ((e = level_map_find(&rank, (uint64_t)k)) && map_put(&l->map, g->key, e->idx))
 			goto out;
@@ -65,8 +65,8 @@ int levels_add(struct levels *ls, const struct agg *a, const struct agg *src, st
 	l->keyer.meta = a->meta;
 	if (!(l->kept = agg_sorted(a, AGG_SORT_WAIT)))
 		return -1;
-	l->ngroups = a->n;
-	l->nkept = a->n < LEVEL_KEEP ? a->n : LEVEL_KEEP;
+	l->ngroups = a->tab.n;
+	l->nkept = a->tab.n < LEVEL_KEEP ? a->tab.n : LEVEL_KEEP;
 	ls->n++;
 	for (size_t i = l->nkept; i < l->ngroups; i++)
 		if (agg_group_fold(&l->other, l->kept[i]))

@@ -246,6 +246,7 @@ static int on_window(void *ctx, const struct window *w)
 		prom_hist_fold(&s->hold, &g->hold);
 	}
 	x->set.lost = w->total.lost;
+	x->set.non_owner = run_non_owner(&w->total);
 	x->set.events = w->total.events;
 	return publish(x) ? -1 : 0;
 }
@@ -451,7 +452,7 @@ static void usage(FILE *f)
 		   "Record the kernel's mmap_lock events continuously and serve them at /metrics in the\n"
 		   "Prometheus text format: mmaplock_acquisitions_total, mmaplock_failed_total,\n"
 		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total,\n"
-		   "mmaplock_backend_info (which back-end: tracefs or bpf). A memcg of a container, pod or\n"
+		   "mmaplock_non_owner_releases_total, mmaplock_backend_info (which back-end: tracefs or bpf). A memcg of a container, pod or\n"
 		   "systemd unit adds the labels namespace, pod, pod_uid, container_id, qos, unit it has\n"
 		   "(docs/CONTAINERS.md).\n\n"
 		   "      --listen ADDR:PORT IPv4 address and port (default " DEFAULT_LISTEN "; port 0: any free one)\n"

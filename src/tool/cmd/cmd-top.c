@@ -81,6 +81,7 @@ struct top {
 	struct row *rows;		/* the last window */
 	size_t nrows, cap;
 	uint64_t win_ns, events, lost;
+	uint64_t non_owner, non_owner_total;	/* the interval's; the run's so far */
 	int shown;
 	struct ctr_pods *pods;		/* --by container|pod|unit: names pods */
 	const char *pods_dir;
@@ -90,6 +91,30 @@ static const char *sort_name(char s)
 {
 	return s == 'p' ? "wait p99" : s == 'h' ? "hold p99" : s == 'c' ? "acquisitions" :
 	       s == 'f' ? "failed" : "total wait";
+}
+
+/*
+ * The header line: non-owner releases only when there were some; on a
+ * terminal, the keys' hint only where it fits, and the line cut to the width.
+ */
+static void header(const struct top *t, const char *clock, int cols, struct ob *o)
+{
+	static const char hint[] = "  (w p h c f: sort, q: quit)";
+	char h[320];
+	int n;
+
+	n = snprintf(h, sizeof(h), "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu",
+		     clock, t->interval, agg_by_name(t->by), sort_name(t->sort),
+		     (unsigned long long)t->events, (unsigned long long)t->lost);
+	if (t->non_owner && n > 0 && (size_t)n < sizeof(h))
+		n += snprintf(h + n, sizeof(h) - (size_t)n, "  non-owner %llu",
+			      (unsigned long long)t->non_owner);
+	if (t->tty && n > 0 && (size_t)n + sizeof(hint) <= sizeof(h) &&
+	    (cols <= 0 || n + (int)sizeof(hint) - 1 <= cols))
+		n += snprintf(h + n, sizeof(h) - (size_t)n, "%s", hint);
+	if (t->tty && cols > 0 && n > cols && (size_t)cols < sizeof(h))
+		h[cols] = '\0';
+	ob_printf(o, "%s\n", h);
 }
 
 /* 850ns, 12.3us, 1.20ms, 2.50s: 7 columns at most */
@@ -186,10 +211,7 @@ static void draw(struct top *t)
 	ob_init_file(&o, stdout, buf, sizeof(buf));
 	if (t->tty)
 		OBL(&o, "\033[H\033[2J");
-	ob_printf(&o, "mmaplock top  %s  interval %.1f s  by %s  sort: %s  events %llu  lost %llu%s\n",
-		  clock, t->interval, agg_by_name(t->by), sort_name(t->sort),
-		  (unsigned long long)t->events, (unsigned long long)t->lost,
-		  t->tty ? "  (w p h c f: sort, q: quit)" : "");
+	header(t, clock, cols, &o);
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
 	put_name(&o, "GROUP", kw);
 	ob_printf(&o, " %10s %10s %11s %9s %9s %9s %9s %8s\n", MARK('c', "ACQ/s"), "WAITS/s",
@@ -231,7 +253,7 @@ static int on_window(void *ctx, const struct window *w)
 		return 1;
 	if (agg_by_identity(t->by)) {	/* the window's memcg groups, folded (agg-ident.h) */
 		if (agg_init(&byid, t->by, w->meta) || agg_regroup(&byid, w->agg, t->pods)) {
-			if (byid.g)
+			if (byid.tab.cap)
 				agg_fini(&byid);
 			return -1;
 		}
@@ -244,7 +266,7 @@ static int on_window(void *ctx, const struct window *w)
 			continue;
 		struct row *r = add_row(t);
 		if (!r) {
-			if (byid.g)
+			if (byid.tab.cap)
 				agg_fini(&byid);
 			return -1;
 		}
@@ -259,11 +281,13 @@ static int on_window(void *ctx, const struct window *w)
 		r->hold_max = g->hold.max;
 		r->failed = g->failed;
 	}
-	if (byid.g)
+	if (byid.tab.cap)
 		agg_fini(&byid);
 	t->win_ns = w->len_ns;
 	t->events = w->stats.events;
 	t->lost = w->stats.lost;
+	t->non_owner = run_non_owner(&w->total) - t->non_owner_total;
+	t->non_owner_total = run_non_owner(&w->total);
 	t->shown = 1;
 	draw(t);
 	return t->iterations && (long)++t->windows >= t->iterations;

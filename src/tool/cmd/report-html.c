@@ -41,20 +41,20 @@ void report_html_free(struct report_html *h)
 	timeagg_fini(&h->ta);
 	levels_fini(&h->levels);
 	worst_fini(&h->worst);
-	if (h->mem.g)
+	if (h->mem.tab.t)
 		agg_fini(&h->mem);
-	if (h->proc.g)
+	if (h->proc.tab.t)
 		agg_fini(&h->proc);
-	if (h->ctr.g)
+	if (h->ctr.tab.t)
 		agg_fini(&h->ctr);
 }
 
 /* A group of a containers' level that is a container or a pod (not a path). */
 static int any_container(const struct agg *a, struct ctr_pods *pods)
 {
-	for (size_t i = 0; i < a->cap; i++) {
+	for (struct agg_group **g = agg_tab_next(&a->tab, NULL); g; g = agg_tab_next(&a->tab, g)) {
 		struct ctr_id id;
-		if (a->g[i] && agg_group_ident(a, a->g[i], pods, &id) &&
+		if (agg_group_ident(a, *g, pods, &id) &&
 		    (id.kind == CTR_K8S_POD || id.kind == CTR_K8S_CONTAINER || id.kind == CTR_DOCKER ||
 		     id.kind == CTR_PODMAN))
 			return 1;

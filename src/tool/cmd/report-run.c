@@ -293,9 +293,9 @@ static void run_free(struct run *x)
 	if (x->blame.tid_wait)
 		blame_fini(&x->blame);
 	pair_fini(&x->pair);
-	if (x->agg.g)
+	if (x->agg.tab.cap)
 		agg_fini(&x->agg);
-	if (x->byid.g)
+	if (x->byid.tab.cap)
 		agg_fini(&x->byid);
 	ctr_pods_free(x->pods);
 }
@@ -327,7 +327,7 @@ static int run_view(struct run *x, const struct report_opts *o, const struct sou
 		r->sa = &x->sa;
 	if (x->sa.oom || !(r->groups = agg_sorted(r->agg, o->sort)))
 		return -1;
-	r->total_groups = r->ngroups = r->agg->n;
+	r->total_groups = r->ngroups = r->agg->tab.n;
 	if (o->top && (size_t)o->top < r->ngroups)
 		r->ngroups = (size_t)o->top;
 	if (o->html || o->holder) {

@@ -20,11 +20,13 @@
  * Bounded under churn: an entry unchanged for REAP_IDLE window(s) whose
  * process is gone (kill(tgid, 0): ESRCH) or, keyed by memcg only, whose
  * memcg is no longer in the hierarchy (one walk, at most every REAP_WALK
- * windows) is deleted from the maps with its histogram buckets, and from
- * the previous snapshot, so that a reappearance counts from zero. Its last
- * figures were read already; only an event landing between that read and
- * the deletion would be lost, on a key idle for a whole window whose
- * process has been reaped (or memcg removed) meanwhile: microseconds.
+ * windows) is marked dead, and deleted from the maps with its histogram
+ * buckets, and from the previous snapshot, a window later if it is still
+ * unchanged then (a reappearance counts from zero). The owner was gone
+ * before that window's maps were read, so its last events are in them:
+ * deleting in the window the death is seen would lose those landing
+ * between the read and the deletion (a process's exit_mmap() locks, on the
+ * key its exec's release of the old mm left idle since).
  *
  * Safety: the links are file descriptors of this process and nothing is
  * pinned, so any exit (SIGKILL included) detaches and frees everything.
@@ -70,13 +72,14 @@ const struct backend_ops backend_bpf_ops = {
 
 #define BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
 
-struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, gone; };
+struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, dead, gone; };
 /* the words of struct mmlb_agg that are maxima, not sums, over the CPUs */
 #define AGG_MAX_WORDS	(1ull << (offsetof(struct mmlb_agg, wait_max) / 8) | \
 			 1ull << (offsetof(struct mmlb_agg, hold_max) / 8))
 /* ... and those of the comm: the one CPU's that made the entry */
 #define AGG_KEEP_WORDS	(3ull << (offsetof(struct mmlb_agg, comm) / 8))
-struct hkv { struct mmlb_hkey k; uint64_t n; uint32_t gone; };
+struct hkv { struct mmlb_hkey k; struct mmlb_hval v; uint32_t gone; };
+#define HVAL_MAX_WORDS	(1ull << (offsetof(struct mmlb_hval, max) / 8))
 
 #define REAP_IDLE	1	/* windows unchanged before an entry may go */
 #define REAP_WALK	10	/* windows between two walks of the memcg hierarchy */
@@ -367,8 +370,8 @@ static int snap_read(struct bpfb *p, struct snap *s)
 	s->a = arr;
 	s->na = (size_t)n;
 	n = read_map(bpf_map__fd(k->maps.mml_hists), p->ncpu, bpf_map__max_entries(k->maps.mml_hists),
-		     sizeof(struct mmlb_hkey), sizeof(uint64_t), sizeof(struct hkv),
-		     offsetof(struct hkv, n), 0, 0, &arr);
+		     sizeof(struct mmlb_hkey), sizeof(struct mmlb_hval), sizeof(struct hkv),
+		     offsetof(struct hkv, v), HVAL_MAX_WORDS, 0, &arr);
 	if (n < 0)
 		return -1;
 	s->h = arr;
@@ -460,6 +463,7 @@ static int fill_aggs(struct backend *b, struct bpfb *p)
 		if (j < o->na && !cmp_akv(&o->a[j], x) &&
 		    !memcmp(&o->a[j].v, &x->v, sizeof(x->v))) {
 			x->idle = o->a[j].idle + 1;
+			x->dead = o->a[j].dead;
 			continue;	/* nothing new */
 		}
 		if (!(g = group(b, p, x->k.memcg, x->k.tgid, (int)x->k.write, x->v.comm)))
@@ -470,7 +474,13 @@ static int fill_aggs(struct backend *b, struct bpfb *p)
 	return 0;
 }
 
-/* The histograms' deltas; a window's max is capped at its highest bucket's end. */
+/*
+ * The histograms' deltas, with the waits and holds they carry (mmaplock.h):
+ * a bucket's values are its group's (their sum, acquisitions, contention
+ * marks); a window's max is the largest bucket maximum among the buckets
+ * that moved, capped at the highest one's end. A bucket that moved makes
+ * its aggregate not idle (reap()).
+ */
 static int fill_hists(struct backend *b, struct bpfb *p)
 {
 	const struct snap *c = &p->cur, *o = &p->prev;
@@ -478,29 +488,50 @@ static int fill_hists(struct backend *b, struct bpfb *p)
 
 	for (size_t i = 0; i < c->nh; i++) {
 		const struct hkv *x = &c->h[i];
-		uint64_t d = x->n;
+		struct mmlb_hval d = x->v;
+		struct mmlb_key ak = { .memcg = x->k.memcg, .tgid = x->k.tgid, .write = x->k.write };
+		struct akv *a;
 		struct agg_group *g;
 		struct hist *h;
 
 		while (j < o->nh && cmp_hkey(&o->h[j].k, &x->k) < 0)
 			j++;
-		if (j < o->nh && !cmp_hkey(&o->h[j].k, &x->k))
-			d -= o->h[j].n;
-		if (!d)
+		if (j < o->nh && !cmp_hkey(&o->h[j].k, &x->k)) {
+			d.count -= o->h[j].v.count;
+			d.sum -= o->h[j].v.sum;
+			d.contended -= o->h[j].v.contended;
+			d.contended_long -= o->h[j].v.contended_long;
+		}
+		if (!d.count)
 			continue;
-		if (!(g = group(b, p, x->k.memcg, x->k.tgid, x->k.write, NULL)))
+		a = bsearch(&ak, c->a, c->na, sizeof(*c->a), cmp_akv);
+		if (a)
+			a->idle = a->dead = 0;
+		if (!(g = group(b, p, x->k.memcg, x->k.tgid, x->k.write, a ? a->v.comm : NULL)))
 			return -1;
-		h = x->k.kind == MMLB_HOLD ? &g->hold : &g->wait;
-		if (hist_add_bucket(h, x->k.bucket, d))
+		if (x->k.kind == MMLB_HOLD) {
+			h = &g->hold;
+		} else {
+			h = &g->wait;
+			if (x->k.write)
+				g->acq_write += d.count;
+			else
+				g->acq_read += d.count;
+			g->contended_marked += d.contended;
+			g->contended_long += d.contended_long;
+		}
+		if (hist_add_bucket(h, x->k.bucket, d.count))
 			return -1;
+		h->total += d.sum;
+		if (d.max > h->max)
+			h->max = d.max;
 	}
 	/* max: no more than the end of the highest bucket that moved */
-	for (size_t k = 0; k < p->agg.cap; k++) {
-		struct agg_group *g = p->agg.g[k];
+	for (struct agg_group **e = agg_tab_next(&p->agg.tab, NULL); e;
+	     e = agg_tab_next(&p->agg.tab, e)) {
+		struct agg_group *g = *e;
 		struct hist *hs[2];
 
-		if (!g)
-			continue;
 		hs[0] = &g->wait;
 		hs[1] = &g->hold;
 		for (int m = 0; m < 2; m++) {
@@ -541,11 +572,12 @@ static void name_groups(struct backend *b, struct bpfb *p)
 
 	if (!b->meta)
 		return;
-	for (size_t k = 0; k < p->agg.cap; k++) {
-		struct agg_group *g = p->agg.g[k];
+	for (struct agg_group **e = agg_tab_next(&p->agg.tab, NULL); e;
+	     e = agg_tab_next(&p->agg.tab, e)) {
+		struct agg_group *g = *e;
 		uint64_t id;
 
-		if (!g || p->agg.by == AGG_BY_PROCESS)
+		if (p->agg.by == AGG_BY_PROCESS)
 			continue;
 		id = p->agg.by == AGG_BY_MEMCG_MODE ? agg_key_memcg(g->key) : g->key;
 		if (id && !meta_memcg(b->meta, id) && idmap_find(&p->named, id) < 0) {
@@ -589,9 +621,10 @@ static int cmp_owner(uint64_t m1, uint32_t t1, uint64_t m2, uint32_t t2)
 }
 
 /*
- * Remove the entries of p->cur idle for REAP_IDLE windows whose owner is
- * gone, with their buckets, from the maps and from p->cur (which becomes
- * the previous snapshot): the maps stay bounded under process and memcg churn.
+ * Remove the entries of p->cur marked dead a window ago and unchanged
+ * since, with their buckets, from the maps and from p->cur (which becomes
+ * the previous snapshot); mark those idle for REAP_IDLE windows whose
+ * owner is gone: the maps stay bounded under process and memcg churn.
  */
 static void reap(struct bpfb *p)
 {
@@ -603,8 +636,10 @@ static void reap(struct bpfb *p)
 	for (size_t i = 0; i < c->na; i++) {
 		struct akv *x = &c->a[i];
 
-		if (x->idle < REAP_IDLE || !entry_dead(p, &x->k))
+		if (!x->dead) {
+			x->dead = x->idle >= REAP_IDLE && entry_dead(p, &x->k);
 			continue;
+		}
 		x->gone = 1;
 		bpf_map_delete_elem(afd, &x->k);
 		dead++;
@@ -642,9 +677,9 @@ static int deliver(struct backend *b, uint64_t end)
 	struct window w = { 0 };
 	int ret;
 
-	for (size_t k = 0; k < p->agg.cap; k++)
-		if (p->agg.g[k])
-			agg_group_reset(p->agg.g[k]);
+	for (struct agg_group **e = agg_tab_next(&p->agg.tab, NULL); e;
+	     e = agg_tab_next(&p->agg.tab, e))
+		agg_group_reset(*e);
 	if (snap_read(p, &p->cur) || fill_aggs(b, p) || fill_hists(b, p)) {
 		snap_free(&p->cur);
 		snprintf(b->err, sizeof(b->err), "bpf: reading the maps: %s", strerror(errno ? errno : ENOMEM));

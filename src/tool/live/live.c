@@ -25,6 +25,7 @@ static uint64_t unmatched(const struct live *l)
 static int restart(struct live *l)
 {
 	l->unmatched_before = unmatched(l);
+	l->non_owner_before += l->pair.um.non_owner_releases;
 	pair_fini(&l->pair);
 	agg_fini(&l->agg);
 	l->resets++;
@@ -46,6 +47,7 @@ static int close_window(struct live *l)
 	w.total.events = l->events;
 	w.total.lost = l->lost_total;
 	w.total.unmatched = unmatched(l);
+	w.total.non_owner = l->non_owner_before + l->pair.um.non_owner_releases;
 	w.total.contention_marked = l->pair.contention_events != 0;
 	w.stats = w.total;
 	w.stats.events = l->events_win;
@@ -57,7 +59,7 @@ static int close_window(struct live *l)
 	l->lost_win_start = l->lost_total;
 	l->unmatched_win_start = w.total.unmatched;
 	l->win_end += l->win_ns;
-	if (l->agg.n > LIVE_MAX_GROUPS) {
+	if (l->agg.tab.n > LIVE_MAX_GROUPS) {
 		if (restart(l))
 			return -1;
 	} else {
@@ -159,7 +161,7 @@ int live_init(struct live *l, enum agg_by by, uint64_t win_ns, struct mml_meta *
 void live_fini(struct live *l)
 {
 	pair_fini(&l->pair);
-	if (l->agg.g)
+	if (l->agg.tab.cap)
 		agg_fini(&l->agg);
 	memset(&l->agg, 0, sizeof(l->agg));
 }

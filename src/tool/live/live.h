@@ -47,6 +47,7 @@ struct live {
 	uint64_t unmatched_win_start;
 	uint64_t resets;		/* fresh starts (LIVE_MAX_GROUPS) */
 	uint64_t unmatched_before;	/* broken sequences of pairings dropped by resets */
+	uint64_t non_owner_before;	/* ... of them releases by another task */
 	uint64_t windows;		/* closed so far */
 	struct backend_sink out;	/* out.window gets each closed window */
 	int err;			/* out of memory */

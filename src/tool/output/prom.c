@@ -243,6 +243,11 @@ int prom_render(const struct prom_set *p, struct ob *b)
 		       "(figures above undercount by about this many events).\n"
 		       "# TYPE mmaplock_lost_events_total counter\n"
 		       "mmaplock_lost_events_total %llu\n", (unsigned long long)p->lost);
+	ob_printf(b, "# HELP mmaplock_non_owner_releases_total Releases by a task other than the "
+		       "holder (mmap_read_unlock_non_owner), or of a hold taken before tracing began: "
+		       "no hold time for them.\n"
+		       "# TYPE mmaplock_non_owner_releases_total counter\n"
+		       "mmaplock_non_owner_releases_total %llu\n", (unsigned long long)p->non_owner);
 	ob_printf(b, "# HELP mmaplock_events_total Trace events received from the kernel.\n"
 		       "# TYPE mmaplock_events_total counter\n"
 		       "mmaplock_events_total %llu\n", (unsigned long long)p->events);

@@ -57,6 +57,7 @@ struct prom_set {
 	size_t n, cap, max;		/* max: series besides "other" */
 	struct prom_idxtab idx;		/* hashmap.h */
 	uint64_t lost, events;		/* totals for the plain counters */
+	uint64_t non_owner;		/* releases by another task (run_non_owner()) */
 	const char *backend;		/* the live back-end ("tracefs"), or NULL: no info metric */
 	int incidents_on;		/* --incidents: mmaplock_incidents_total and _suspect_total */
 	uint64_t incidents_suspect;

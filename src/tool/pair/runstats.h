@@ -30,8 +30,8 @@ struct run_stats {
 	uint64_t lost;			/* lost events (ring buffer) / missed state (BPF: map full) */
 	uint64_t unmatched;		/* broken sequences: the pairing's release_without_acquire,
 					   open_at_end, restart, nested and negative, or BPF missed pairs */
-	uint64_t non_owner;		/* BPF: releases by another task and the holds they may
-					   have ended: counted, no hold time (in unmatched too) */
+	uint64_t non_owner;		/* releases by another task (live windows; BPF: and the
+					   holds they may have ended): no hold time (in unmatched too) */
 	int contention_marked;		/* 1: "contended" from lock:contention_begin; 0: waits over
 					   AGG_CONTENDED_NS */
 	/* the pairing's detail (pair_stats()) */
@@ -40,5 +40,11 @@ struct run_stats {
 	uint64_t contention_other;	/* of them outside an mmap_lock wait (other locks) */
 	struct pair_unmatched um;
 };
+
+/* Releases by another task (mmap_read_unlock_non_owner): a live window's count, else the pairing's. */
+static inline uint64_t run_non_owner(const struct run_stats *s)
+{
+	return s->non_owner ? s->non_owner : s->um.non_owner_releases;
+}
 
 #endif
