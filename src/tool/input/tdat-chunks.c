@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tdat-local.h"
 
 static int grow(unsigned char **b, size_t *cap, size_t need)
@@ -95,10 +96,15 @@ static int chunk(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s, struct
 }
 
 /*
- * The decompression thread: keeps every compressed stream AHEAD chunks
+ * A decompression thread: keeps every compressed stream AHEAD chunks
  * ahead of the reader, round robin, and ends a stream's queue with a slot
  * that carries its final status. The reader only waits when a queue is
- * empty. Streams' off/chunks belong to this thread once it runs.
+ * empty. With several threads each takes a stream no other is on (busy),
+ * so a stream's chunks are still made one after the other, in order: its
+ * off/chunks belong to the thread that holds it. Several threads also
+ * share the work with the reader when the machine has the cores for it:
+ * the scheduler balances three threads on two cores where one thread's
+ * share would be fixed.
  */
 static void *worker(void *arg)
 {
@@ -111,21 +117,25 @@ static void *worker(void *arg)
 		struct stream *s = NULL;
 		for (int k = 0; k < f->nst && !s; k++) {
 			struct stream *c = &f->st[(next + k) % f->nst];
-			if (c->zip && !c->wend && c->qn < AHEAD) {
+			if (c->zip && !c->wend && !c->busy && c->qn < AHEAD) {
 				s = c;
 				next = (next + k + 1) % f->nst;
 			}
 		}
 		if (!s) {
-			f->idle = 1;
+			f->idle++;
 			pthread_cond_wait(&f->cv_work, &f->mu);
-			f->idle = 0;
+			f->idle--;
 			continue;
 		}
 		struct slot *sl = &s->q[(s->qhead + s->qn) % AHEAD];
+		s->busy = 1;
 		pthread_mutex_unlock(&f->mu);
 		int ok = chunk(f, &dctx, s, sl);
+		if (ok && f->chunk_fn)
+			f->chunk_fn(f->chunk_arg, (int)(s - f->st), sl->buf, sl->len, s->psize, &sl->user);
 		pthread_mutex_lock(&f->mu);
+		s->busy = 0;
 		s->qn++;
 		if (!ok)
 			s->wend = 1;
@@ -137,21 +147,40 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void start_worker(struct tdat_file *f)
+/* One thread per compressed stream, as many as there are CPUs, at most MAX_WORKERS. */
+static int nworkers(const struct tdat_file *f)
 {
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int zip = 0;
 
-	f->started = 1;
 	for (int i = 0; i < f->nst; i++)
-		zip |= f->st[i].zip;
-	if (!zip || pthread_mutex_init(&f->mu, NULL))
+		zip += f->st[i].zip;
+	if (ncpu < 1)
+		ncpu = 1;
+	if (zip > ncpu)
+		zip = (int)ncpu;
+	return zip < MAX_WORKERS ? zip : MAX_WORKERS;
+}
+
+static void start_worker(struct tdat_file *f)
+{
+	int n = nworkers(f);
+
+	f->started = 1;
+	if (!n || pthread_mutex_init(&f->mu, NULL))
 		return;
-	if (pthread_cond_init(&f->cv_work, NULL) || pthread_cond_init(&f->cv_ready, NULL) ||
-	    pthread_create(&f->th, NULL, worker, f)) {
+	if (pthread_cond_init(&f->cv_work, NULL) || pthread_cond_init(&f->cv_ready, NULL)) {
 		pthread_mutex_destroy(&f->mu);
 		return;			/* the reader decompresses itself */
 	}
-	f->threaded = 1;
+	/* no thread yet: nothing to lock; one is enough to go on with */
+	while (f->threaded < n && !pthread_create(&f->th[f->threaded], NULL, worker, f))
+		f->threaded++;
+	if (!f->threaded) {
+		pthread_cond_destroy(&f->cv_work);
+		pthread_cond_destroy(&f->cv_ready);
+		pthread_mutex_destroy(&f->mu);
+	}
 }
 
 void tdat_stop_worker(struct tdat_file *f)
@@ -162,7 +191,8 @@ void tdat_stop_worker(struct tdat_file *f)
 	f->quit = 1;
 	pthread_cond_broadcast(&f->cv_work);
 	pthread_mutex_unlock(&f->mu);
-	pthread_join(f->th, NULL);
+	for (int i = 0; i < f->threaded; i++)
+		pthread_join(f->th[i], NULL);
 	pthread_cond_destroy(&f->cv_work);
 	pthread_cond_destroy(&f->cv_ready);
 	pthread_mutex_destroy(&f->mu);
@@ -215,6 +245,7 @@ void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t 
 			struct slot *sl = next_chunk(f, s);
 			ok = sl != NULL;
 			if (sl) {
+				s->user = f->threaded ? sl->user : NULL;
 				s->buf = sl->buf;
 				s->len = sl->len;
 				s->pos = 0;
@@ -237,6 +268,21 @@ void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t 
 		}
 	}
 	void *p = s->buf + s->pos;
+	s->upage = s->pos / s->psize;
 	s->pos += s->psize;
 	return p;
+}
+
+void tdat_file_set_chunk_fn(struct tdat_file *f, tdat_chunk_fn fn, void (*free_fn)(void *),
+			    void *arg)
+{
+	f->chunk_fn = fn;
+	f->chunk_free = free_fn;
+	f->chunk_arg = arg;
+}
+
+void *tdat_file_page_user(const struct tdat_file *f, int i, size_t *page)
+{
+	*page = f->st[i].upage;
+	return f->st[i].user;
 }

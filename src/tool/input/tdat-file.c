@@ -320,6 +320,8 @@ void tdat_file_close(struct tdat_file *f)
 		for (int k = 0; k < AHEAD; k++) {
 			free(f->st[i].q[k].buf);
 			free(f->st[i].q[k].zbuf);
+			if (f->chunk_free)
+				f->chunk_free(f->st[i].q[k].user);
 		}
 	}
 	free(f->st);

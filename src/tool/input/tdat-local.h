@@ -46,6 +46,7 @@ struct cur {
 };
 
 #define AHEAD		8		/* chunks decompressed ahead of the reader, per stream */
+#define MAX_WORKERS	4		/* decompression threads, at most (one per CPU or stream) */
 
 /* One decompressed chunk, or a stream's end (status). */
 struct slot {
@@ -55,6 +56,7 @@ struct slot {
 	size_t zcap;
 	int status;			/* when it is a stream's last slot: TDAT_END, _CUT, _BAD */
 	uint64_t where;			/* the chunk's offset, for an error */
+	void *user;			/* the chunk function's (tdat_file_set_chunk_fn) */
 };
 
 struct stream {
@@ -71,6 +73,9 @@ struct stream {
 	int qhead, qn;			/* under mu: first slot, slots filled */
 	int wend;			/* the last slot holds the stream's end */
 	int held;			/* the reader is on q[qhead] */
+	int busy;			/* under mu: a thread makes its next chunk */
+	void *user;			/* the current chunk's slot's user, NULL: none */
+	size_t upage;			/* the last page handed out, in its chunk */
 };
 
 struct buffer {
@@ -102,11 +107,14 @@ struct tdat_file {
 	int nbufs;
 	struct stream *st;
 	int nst;
-	int started, threaded, quit;	/* the decompression thread */
-	int idle, waiting;		/* under mu: it waits for room, the reader for a chunk */
-	pthread_t th;
+	int started, threaded, quit;	/* the decompression threads (threaded: how many) */
+	int idle, waiting;		/* under mu: threads waiting for room, the reader for a chunk */
+	pthread_t th[MAX_WORKERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_ready;
+	tdat_chunk_fn chunk_fn;		/* run by the thread on each chunk */
+	void (*chunk_free)(void *);
+	void *chunk_arg;
 };
 
 /* tdat-cur.c */

@@ -23,6 +23,7 @@ HASHMAP_DEFINE(tidset, uint32_t, uint32_t, hash64, TIDSET_KEY, HASHMAP_NUM_EQ, T
 
 struct tracecmd_input;
 struct tep_record;
+struct prec;
 
 #define SYMLEN	160			/* one symbolized frame */
 #define SYMCACHE 4096			/* symbolized addresses remembered (stacks repeat) */
@@ -44,7 +45,9 @@ struct stream {
 	uint32_t id;			/* stable number (stackq's stream) */
 	/* page-wise */
 	int idx;			/* tdat-file.c's stream */
-	struct tdat_rec *recs;		/* the records of its current page */
+	struct prec *recs;		/* the records of its current page (own, or prewalk()'s) */
+	struct prec *own;		/* a page the reader walks itself: its records */
+	struct tdat_rec *raw;		/* and the walk's */
 	int nrec, irec;			/* how many; the one at ts/data */
 	uint32_t psize;
 	/* record-wise */
@@ -55,6 +58,7 @@ struct stream {
 struct tdat {
 	struct tdat_file *f;		/* page-wise, else: */
 	struct tdat_walker *walker;
+	struct tdat_walker *wwalker;	/* the decompression thread's (prewalk()) */
 	struct tracecmd_input *top;
 	struct tracecmd_input **subs;
 	int nsubs;
