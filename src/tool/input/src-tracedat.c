@@ -307,7 +307,7 @@ static int reserve(struct tdat *t, int n)
 }
 
 /* Number the streams, read each one's first record, make the heap. */
-void tdat_start_streams(struct tdat *t)
+static void tdat_start_streams(struct tdat *t)
 {
 	for (int i = 0; i < t->nall; i++) {
 		struct stream *st = &t->all[i];
@@ -348,6 +348,22 @@ void tdat_close(struct source *s)
 	tidset_fini(&t->tids);
 	free(t);
 	s->priv = NULL;
+}
+
+/*
+ * How both ways' opens end: the streams started (rc 0), or t closed with
+ * s->err saying why (rc -1: already said; TDAT_NOMEM: out of memory).
+ */
+int tdat_open_end(struct source *s, const char *path, int rc)
+{
+	if (!rc) {
+		tdat_start_streams(s->priv);
+		return 0;
+	}
+	if (rc == TDAT_NOMEM)
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+	tdat_close(s);
+	return -1;
 }
 
 /* What both ways need once t->tep is there: the decoder, the stack queue. */
@@ -420,13 +436,11 @@ static int pages_open(struct source *s, const char *path)
 			goto nomem;
 		tdat_file_set_chunk_fn(t->f, prewalk, prewalk_free, t);
 	}
-	tdat_start_streams(t);
-	return 0;
+	return tdat_open_end(s, path, 0);
 nomem:
-	snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+	return tdat_open_end(s, path, TDAT_NOMEM);
 fail:
-	tdat_close(s);
-	return -1;
+	return tdat_open_end(s, path, -1);
 }
 
 void tdat_see_tid(struct tdat *t, uint32_t tid)

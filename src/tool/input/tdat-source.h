@@ -85,8 +85,9 @@ struct tdat {
 };
 
 /* src-tracedat.c */
+#define TDAT_NOMEM	(-2)		/* tdat_open_end()'s rc */
 int tdat_setup(struct source *s, struct tdat *t, const char *path);
-void tdat_start_streams(struct tdat *t);
+int tdat_open_end(struct source *s, const char *path, int rc);
 void tdat_close(struct source *s);
 void tdat_see_tid(struct tdat *t, uint32_t tid);
 void tdat_take_stack(struct tdat *t, struct stream *top, int k, uint32_t pid);
