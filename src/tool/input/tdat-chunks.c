@@ -128,18 +128,25 @@ static void *worker(void *arg)
 			f->idle--;
 			continue;
 		}
-		struct slot *sl = &s->q[(s->qhead + s->qn) % AHEAD];
+		/* a few chunks in a row: the lock is taken once for them */
+		int first = (s->qhead + s->qn) % AHEAD, want = AHEAD - s->qn, k = 0, ok = 1;
+		if (want > BATCH)
+			want = BATCH;
 		s->busy = 1;
 		pthread_mutex_unlock(&f->mu);
-		int ok = chunk(f, &dctx, s, sl);
-		if (ok && f->chunk_fn)
-			f->chunk_fn(f->chunk_arg, (int)(s - f->st), sl->buf, sl->len, s->psize, &sl->user);
+		while (ok && k < want) {
+			struct slot *sl = &s->q[(first + k++) % AHEAD];
+			ok = chunk(f, &dctx, s, sl);
+			if (ok && f->chunk_fn)
+				f->chunk_fn(f->chunk_arg, (int)(s - f->st), sl->buf, sl->len, s->psize,
+					    &sl->user);
+		}
 		pthread_mutex_lock(&f->mu);
 		s->busy = 0;
-		s->qn++;
+		s->qn += k;
 		if (!ok)
 			s->wend = 1;
-		if (f->waiting)			/* wake-ups cost more than a chunk: only when needed */
+		if (f->waiting == s - f->st + 1)	/* wake-ups cost more than a chunk */
 			pthread_cond_signal(&f->cv_ready);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -199,7 +206,11 @@ void tdat_stop_worker(struct tdat_file *f)
 	f->threaded = 0;
 }
 
-/* The next chunk of a compressed stream, as the reader sees it. NULL: final status in it. */
+/*
+ * The next chunk of a compressed stream, as the reader sees it. NULL:
+ * final status in it. The reader takes the lock only when the chunks it
+ * knew ready are used up, or when it has BATCH slots to give back.
+ */
 static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
 {
 	struct slot *sl;
@@ -210,26 +221,34 @@ static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
 			s->wend = 1;
 		return s->wend ? NULL : sl;
 	}
-	pthread_mutex_lock(&f->mu);
 	if (s->held) {				/* the chunk just read out: its slot is free */
-		s->qhead = (s->qhead + 1) % AHEAD;
-		s->qn--;
+		s->rhead = (s->rhead + 1) % AHEAD;
+		s->freed++;
 		s->held = 0;
-		if (f->idle && s->qn <= AHEAD / 2)	/* wake it for a few chunks, not for each */
-			pthread_cond_signal(&f->cv_work);
 	}
+	if (s->ready && s->freed < BATCH) {
+		s->ready--;
+		s->held = 1;
+		return &s->q[s->rhead];
+	}
+	pthread_mutex_lock(&f->mu);
+	s->qhead = s->rhead;
+	s->qn -= s->freed;
+	s->freed = 0;
+	if (f->idle && s->qn <= AHEAD - BATCH)	/* wake one for a few chunks, not for each */
+		pthread_cond_signal(&f->cv_work);
 	while (!s->qn) {
-		f->waiting = 1;
+		f->waiting = (int)(s - f->st) + 1;
 		pthread_cond_wait(&f->cv_ready, &f->mu);
 		f->waiting = 0;
 	}
-	sl = &s->q[s->qhead];
-	int last = s->wend && s->qn == 1;
+	int chunks = s->qn - s->wend;		/* the final slot holds no chunk */
 	pthread_mutex_unlock(&f->mu);
-	if (last)
+	if (!chunks)
 		return NULL;			/* the final slot stays: every later call ends here */
+	s->ready = chunks - 1;
 	s->held = 1;
-	return sl;
+	return &s->q[s->rhead];
 }
 
 void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t errlen)

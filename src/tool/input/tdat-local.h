@@ -47,6 +47,7 @@ struct cur {
 
 #define AHEAD		8		/* chunks decompressed ahead of the reader, per stream */
 #define MAX_WORKERS	4		/* decompression threads, at most (one per CPU or stream) */
+#define BATCH		(AHEAD / 2)	/* chunks made, or given back, under one lock */
 
 /* One decompressed chunk, or a stream's end (status). */
 struct slot {
@@ -72,7 +73,9 @@ struct stream {
 	struct slot q[AHEAD];		/* zip: a ring of decompressed chunks (q[0] unthreaded) */
 	int qhead, qn;			/* under mu: first slot, slots filled */
 	int wend;			/* the last slot holds the stream's end */
-	int held;			/* the reader is on q[qhead] */
+	int held;			/* the reader is on q[rhead] */
+	int rhead, ready, freed;	/* the reader's: its slot, chunks known ready after it, */
+					/* slots read out and not yet given back (qhead, qn) */
 	int busy;			/* under mu: a thread makes its next chunk */
 	void *user;			/* the current chunk's slot's user, NULL: none */
 	size_t upage;			/* the last page handed out, in its chunk */
@@ -108,7 +111,8 @@ struct tdat_file {
 	struct stream *st;
 	int nst;
 	int started, threaded, quit;	/* the decompression threads (threaded: how many) */
-	int idle, waiting;		/* under mu: threads waiting for room, the reader for a chunk */
+	int idle;			/* under mu: threads waiting for room */
+	int waiting;			/* under mu: the reader waits for stream waiting - 1 */
 	pthread_t th[MAX_WORKERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_ready;
