@@ -9,7 +9,9 @@
 # lock:contention events, as `mmaplock record` takes them) and saved with
 # `trace-cmd extract -B` (trace.dat v7, zstd, as trace-cmd writes by
 # default). Each reader then runs RUNS times (default 3) with
-# /usr/bin/time, output to a pipe; the median wall time and peak RSS:
+# /usr/bin/time, output to a pipe; the median wall time, CPU time (user +
+# system, all threads: what a machine without a free core pays) and peak
+# RSS:
 #   mmaplock report FILE.dat       BUILD's reader
 #   $PREV report FILE.dat          when PREV names an older mmaplock binary
 #   $BASE report FILE.dat          when BASE names another (say the one
@@ -55,14 +57,14 @@ capture() {
 	[ -s "$2" ] || { echo "tracedat-bench: trace-cmd extract failed" >&2; exit 1; }
 }
 
-# run LABEL CMD...: RUNS times; "LABEL seconds rss-KB lines" to results
+# run LABEL CMD...: RUNS times; "LABEL seconds rss-KB lines cpu-seconds" to results
 run() {
 	n=$1
 	shift
 	: >$tmp/times
 	i=0
 	while [ $i -lt $runs ]; do
-		/usr/bin/time -f '%e %M' -o $tmp/time "$@" 2>/dev/null | wc -l >$tmp/lines
+		/usr/bin/time -f '%e %M %U %S' -o $tmp/time "$@" 2>/dev/null | wc -l >$tmp/lines
 		if grep -q "exited with non-zero" $tmp/time; then
 			echo "tracedat-bench: $* failed" >&2
 			return 0
@@ -73,10 +75,11 @@ run() {
 	m=$(((runs + 1) / 2))
 	secs=$(sort -n -k1 $tmp/times | awk -v m=$m 'NR == m { print $1 }')
 	rss=$(sort -n -k2 $tmp/times | awk -v m=$m 'NR == m { print $2 }')
-	echo "$n $secs $rss $(cat $tmp/lines)" >>$tmp/results
+	cpu=$(awk '{ print $3 + $4 }' $tmp/times | sort -n | awk -v m=$m 'NR == m { print $1 }')
+	echo "$n $secs $rss $(cat $tmp/lines) $cpu" >>$tmp/results
 }
 
-printf '%-10s %10s %-22s %8s %12s %9s %8s\n' file events reader seconds events/s vs-tcmd rss-MB
+printf '%-10s %10s %-22s %8s %12s %9s %8s %8s\n' file events reader seconds events/s vs-tcmd rss-MB cpu-s
 for d in ${DURS:-3 6}; do
 	f="$dir/d$d.dat"
 	if [ ! -s "$f" ]; then
@@ -93,13 +96,13 @@ for d in ${DURS:-3 6}; do
 	mb=$(($(wc -c <"$f") / 1024 / 1024))
 	awk -v f="d$d.dat,${mb}MB" '
 		$1 == "trace-cmd" { ev = $4 - 1; tc = $2 }
-		{ n[NR] = $1; s[NR] = $2; r[NR] = $3 }
+		{ n[NR] = $1; s[NR] = $2; r[NR] = $3; c[NR] = $5 }
 		END {
 			for (i = 1; i <= NR; i++) {
 				rate = ev / (s[i] > 0 ? s[i] : 0.01)
 				l = n[i] == "mmaplock" ? "mmaplock report" : n[i] == "base" ? "BASE report" : n[i] == "prev" ? "PREV report" : "trace-cmd report"
-				printf "%-10s %10d %-22s %8.2f %12.0f %9.1f %8.1f\n", f, ev, l, s[i], rate,
-					tc / (s[i] > 0 ? s[i] : 0.01), r[i] / 1024
+				printf "%-10s %10d %-22s %8.2f %12.0f %9.1f %8.1f %8.2f\n", f, ev, l, s[i], rate,
+					tc / (s[i] > 0 ? s[i] : 0.01), r[i] / 1024, c[i]
 			}
 		}' $tmp/results
 done
