@@ -5,9 +5,11 @@
  *
  * Two ways to the records, one merge. Page-wise (source_tracedat_ops):
  * tdat-file.c hands out each CPU's ring-buffer pages (v7's zstd chunks
- * decompressed by a second thread), tdat-page.c walks a page into its
+ * decompressed by other threads), tdat-page.c walks a page into its
  * records in one loop, and decode.c reads the fields in place: no
- * allocation per event, memory flat in the file's size. Record-wise
+ * allocation per event, memory flat in the file's size. A v7 chunk's
+ * pages are walked, and their events decoded, by the thread that
+ * decompressed it (prewalk()); the reading thread merges and pairs. Record-wise
  * (source_tracedat_records_ops, and the fallback for what tdat-file.c does
  * not know): tdat-records.c, libtracecmd's one tep_record per event. The
  * two must give the same events: tests/tool/test-tracedat-pages.c reads

@@ -2,9 +2,11 @@
 /*
  * tdat-chunks.c: each stream's ring-buffer pages (tdat_file_page(),
  * tdat-local.h). An uncompressed stream is read READAHEAD bytes at a
- * time; a zstd one chunk by chunk, a thread decompressing every stream's
- * next AHEAD chunks while the reader walks the current one. Memory: at
- * most AHEAD chunks per stream, whatever the file's size.
+ * time; a zstd one chunk by chunk, threads (one per compressed stream, up
+ * to the CPUs) decompressing every stream's next AHEAD chunks, and handing
+ * each to the chunk function (tdat_file_set_chunk_fn: src-tracedat.c walks
+ * and decodes its pages there), while the reader reads the current one.
+ * Memory: at most AHEAD chunks per stream, whatever the file's size.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -57,38 +59,82 @@ static int refill_plain(struct tdat_file *f, struct stream *s, int *status)
 }
 
 /*
- * The next chunk of stream s into sl (the worker's, or the reader's when
- * there is no worker). 1, or 0 with sl->status (and sl->where) set.
+ * n bytes of stream s's compressed data at off, read ZREAD bytes at a time
+ * (two preads a ~1 KB chunk were a tenth of the time). NULL when the file
+ * ends first (*bad 0), or out of memory (*bad 1).
+ */
+static const unsigned char *zread(struct tdat_file *f, struct stream *s, uint64_t off, size_t n,
+				  int *bad)
+{
+	*bad = 0;
+	if (off >= s->zoff && n <= s->zlen && off - s->zoff <= s->zlen - n)
+		return s->zra + (off - s->zoff);
+	if (off > s->end || n > s->end - off)
+		return NULL;
+	size_t want = n > ZREAD ? n : ZREAD;
+	if (want > s->end - off)
+		want = (size_t)(s->end - off);
+	if (grow(&s->zra, &s->zcap, want ? want : 1)) {
+		*bad = 1;
+		return NULL;
+	}
+	s->zoff = off;
+	s->zlen = tdat_pread(f->fd, s->zra, want, off);
+	return n <= s->zlen ? s->zra : NULL;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * The next chunk of stream s into sl (a thread's, or the reader's when
+ * there is no thread). 1, or 0 with sl->status (and sl->where) set.
  */
 static int chunk(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s, struct slot *sl)
 {
-	struct cur c;
+	const unsigned char *p;
+	uint64_t off = s->off;
+	int bad;
 
-	cur_file(&c, f->fd, s->off, s->end);
-	sl->where = s->off;
-	if (s->chunks < 0)
-		s->chunks = (int64_t)cur_u(&c, 4);
+	sl->where = off;
+	if (s->chunks < 0) {
+		p = zread(f, s, off, 4, &bad);
+		s->chunks = p ? le32(p) : 0;
+		if (!p) {
+			sl->status = bad ? TDAT_BAD : TDAT_CUT;
+			return 0;
+		}
+		off += 4;
+	}
 	if (!s->chunks) {
-		sl->status = c.bad ? TDAT_CUT : TDAT_END;
+		sl->status = TDAT_END;
 		return 0;
 	}
-	uint32_t zlen = (uint32_t)cur_u(&c, 4), len = (uint32_t)cur_u(&c, 4);
-	if (c.bad || zlen > s->end - c.off) {
+	p = zread(f, s, off, 8, &bad);
+	if (!p) {
+		sl->status = bad ? TDAT_BAD : TDAT_CUT;
+		return 0;
+	}
+	uint32_t zlen = le32(p), len = le32(p + 4);
+	off += 8;
+	if (zlen > s->end - off) {
 		sl->status = TDAT_CUT;		/* the file ends inside the chunk */
 		return 0;
 	}
-	sl->where = c.off - 8;
+	sl->where = off - 8;
 	sl->status = TDAT_BAD;
-	if (!len || len > MAX_CHUNK || grow(&sl->zbuf, &sl->zcap, zlen ? zlen : 1) ||
+	if (!len || len > MAX_CHUNK || !zlen ||
 	    grow(&sl->buf, &sl->cap, (size_t)len + s->psize + PAD) ||
-	    tdat_pread(f->fd, sl->zbuf, zlen, c.off) != zlen)
+	    !(p = zread(f, s, off, zlen, &bad)))
 		return 0;
-	long got = tdat_unzstd(dctx, sl->buf, len, sl->zbuf, zlen);
+	long got = tdat_unzstd(dctx, sl->buf, len, p, zlen);
 	if (got <= 0)
 		return 0;
 	size_t whole = ((size_t)got + s->psize - 1) / s->psize * s->psize;
 	memset(sl->buf + got, 0, whole - (size_t)got + PAD);
-	s->off = c.off + zlen;
+	s->off = off + zlen;
 	s->chunks--;
 	sl->len = whole;
 	sl->status = TDAT_END;
