@@ -84,15 +84,16 @@ bench_extract() {
 }
 
 # bench_time LABEL CMD...: CMD run $runs times under /usr/bin/time, its
-# output counted through a pipe; "LABEL seconds rss-KB lines" (the median
-# wall time, the median peak RSS) appended to $tmp/results
+# output counted through a pipe; "LABEL seconds rss-KB lines cpu-seconds"
+# (the median wall time, peak RSS and user + system time) appended to
+# $tmp/results
 bench_time() {
 	_n=$1
 	shift
 	: >"$tmp/times"
 	_i=0
 	while [ $_i -lt "$runs" ]; do
-		/usr/bin/time -f '%e %M' -o "$tmp/time" "$@" 2>/dev/null | wc -l >"$tmp/lines"
+		/usr/bin/time -f '%e %M %U %S' -o "$tmp/time" "$@" 2>/dev/null | wc -l >"$tmp/lines"
 		if grep -q "exited with non-zero" "$tmp/time"; then
 			echo "$bench: $* failed" >&2
 			return 0
@@ -103,5 +104,6 @@ bench_time() {
 	_m=$(((runs + 1) / 2))
 	_secs=$(sort -n -k1 "$tmp/times" | awk -v m=$_m 'NR == m { print $1 }')
 	_rss=$(sort -n -k2 "$tmp/times" | awk -v m=$_m 'NR == m { print $2 }')
-	echo "$_n $_secs $_rss $(cat "$tmp/lines")" >>"$tmp/results"
+	_cpu=$(awk '{ print $3 + $4 }' "$tmp/times" | sort -n | awk -v m=$_m 'NR == m { print $1 }')
+	echo "$_n $_secs $_rss $(cat "$tmp/lines") $_cpu" >>"$tmp/results"
 }

@@ -34,7 +34,7 @@ capture() {
 	bench_extract "$2"
 }
 
-printf '%-10s %10s %-22s %8s %12s %9s %8s\n' file events reader seconds events/s vs-tcmd rss-MB
+printf '%-10s %10s %-22s %8s %12s %9s %8s %8s\n' file events reader seconds events/s vs-tcmd rss-MB cpu-s
 for d in ${DURS:-3 6}; do
 	f="$dir/d$d.dat"
 	if [ ! -s "$f" ]; then
@@ -51,13 +51,13 @@ for d in ${DURS:-3 6}; do
 	mb=$(($(wc -c <"$f") / 1024 / 1024))
 	awk -v f="d$d.dat,${mb}MB" '
 		$1 == "trace-cmd" { ev = $4 - 1; tc = $2 }
-		{ n[NR] = $1; s[NR] = $2; r[NR] = $3 }
+		{ n[NR] = $1; s[NR] = $2; r[NR] = $3; c[NR] = $5 }
 		END {
 			for (i = 1; i <= NR; i++) {
 				rate = ev / (s[i] > 0 ? s[i] : 0.01)
 				l = n[i] == "mmaplock" ? "mmaplock report" : n[i] == "base" ? "BASE report" : n[i] == "prev" ? "PREV report" : "trace-cmd report"
-				printf "%-10s %10d %-22s %8.2f %12.0f %9.1f %8.1f\n", f, ev, l, s[i], rate,
-					tc / (s[i] > 0 ? s[i] : 0.01), r[i] / 1024
+				printf "%-10s %10d %-22s %8.2f %12.0f %9.1f %8.1f %8.2f\n", f, ev, l, s[i], rate,
+					tc / (s[i] > 0 ? s[i] : 0.01), r[i] / 1024, c[i]
 			}
 		}' $tmp/results
 done

@@ -8,7 +8,7 @@
  * field loads and the __data_loc bounds check); the rest is the record.
  * The record is copied to a buffer of exactly its size, so ASan sees any
  * read past it. decode_check() must answer what decode_record() does, and
- * decode_checked() decode the same event.
+ * decode_checked() and decode_check_ahead() decode the same event.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -107,6 +107,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    c.cpu != e.cpu || c.type != e.type || c.flags != e.flags)
 			abort();
 	}
+	/* decode_check_ahead(): decode_check()'s answer, and the same event when it decodes */
+	struct mml_event a;
+	int done;
+	memset(&a, 0, sizeof(a));
+	if (decode_check_ahead(dec[era], rec, (int)size, 1, 0, &a, &done) != k || (done && k <= 0))
+		abort();
+	if (done && (a.ts != e.ts || a.mm != e.mm || a.memcg != e.memcg || a.tid != e.tid ||
+		     a.cpu != e.cpu || a.type != e.type || a.flags != e.flags))
+		abort();
+	if (k > 0 && done != (era == 0))	/* ahead: every id-era event, no path-era one */
+		abort();
 	free(rec);
 	return 0;
 }

@@ -398,3 +398,20 @@ void decode_checked(struct decoder *d, int kind, const void *data, uint64_t ts, 
 {
 	fill(d, &d->ev[kind - 1], data, ts, cpu, ev);
 }
+
+int decode_check_ahead(const struct decoder *d, const void *data, int size, uint64_t ts,
+		       int cpu, struct mml_event *ev, int *done)
+{
+	int rc;
+	const struct evdesc *x = check(d, data, size, &rc);
+
+	*done = 0;
+	if (!x)
+		return rc;
+	if (!x->memcg_is_loc) {
+		/* fill() writes to d only to intern a memcg path, which x has not */
+		fill((struct decoder *)d, x, data, ts, cpu, ev);
+		*done = 1;
+	}
+	return 1 + (int)(x - d->ev);
+}

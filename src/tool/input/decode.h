@@ -56,6 +56,15 @@ int decode_record(struct decoder *d, const void *data, int size, uint64_t ts, in
  * decode_checked() takes instead of checking the record again.
  */
 int decode_check(const struct decoder *d, const void *data, int size);
+/*
+ * decode_check(), and for a record kept whose decoding changes nothing in
+ * the decoder (every event but those whose memcg path is interned) the
+ * event decoded into ev as decode_checked() would (*done 1): so it may be
+ * decoded before its turn, on another thread than the one that decodes
+ * the rest. Reads d only.
+ */
+int decode_check_ahead(const struct decoder *d, const void *data, int size, uint64_t ts,
+		       int cpu, struct mml_event *ev, int *done);
 void decode_checked(struct decoder *d, int kind, const void *data, uint64_t ts, int cpu,
 		    struct mml_event *ev);
 

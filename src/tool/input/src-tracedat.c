@@ -5,9 +5,11 @@
  *
  * Two ways to the records, one merge. Page-wise (source_tracedat_ops):
  * tdat-file.c hands out each CPU's ring-buffer pages (v7's zstd chunks
- * decompressed by a second thread), tdat-page.c walks a page into its
+ * decompressed by other threads), tdat-page.c walks a page into its
  * records in one loop, and decode.c reads the fields in place: no
- * allocation per event, memory flat in the file's size. Record-wise
+ * allocation per event, memory flat in the file's size. A v7 chunk's
+ * pages are walked, and their events decoded, by the thread that
+ * decompressed it (prewalk()); the reading thread merges and pairs. Record-wise
  * (source_tracedat_records_ops, and the fallback for what tdat-file.c does
  * not know): tdat-records.c, libtracecmd's one tep_record per event. The
  * two must give the same events: tests/tool/test-tracedat-pages.c reads
@@ -93,7 +95,21 @@ static int page_bad(struct tdat *t, const struct stream *st, const char *what)
 	return 0;
 }
 
-enum { REC_OTHER, REC_STACK, REC_EVENT };	/* struct tdat_rec's kind: REC_EVENT + decode_check()'s - 1 */
+/*
+ * A page's records as the merge takes them (struct tdat_rec made ready):
+ * each one's kind, and for events the decoding done ahead when it has no
+ * side effect (decode_check_ahead(): every event but those of the
+ * memcg_path era, whose paths are interned in the merged order).
+ */
+enum { REC_OTHER, REC_STACK, REC_DONE, REC_EVENT };	/* REC_EVENT + decode_check()'s - 1 */
+
+struct prec {
+	struct mml_event ev;		/* REC_DONE: the event; ev.ts always the record's (+ offset) */
+	const unsigned char *data;	/* the record */
+	uint32_t size;
+	uint8_t kind;
+	uint8_t may_stack;		/* events: a kernel_stack record may still follow */
+};
 
 /*
  * What each record of a page is, and for each of our events whether a
@@ -104,32 +120,120 @@ enum { REC_OTHER, REC_STACK, REC_EVENT };	/* struct tdat_rec's kind: REC_EVENT +
  * through it at page ends only. decode_check() interns nothing, so memcg
  * ids keep the order of the merged reading.
  */
-static void classify(struct tdat *t, struct stream *st)
+static void classify(const struct tdat *t, int cpu, const struct tdat_rec *in, int n,
+		     struct prec *out)
 {
+	const struct decoder *dec = t->dec;
 	int later = 1;
 
-	for (int i = st->nrec - 1; i >= 0; i--) {
-		struct tdat_rec *r = &st->recs[i];
-		int k = decode_check(t->dec, r->data, (int)r->size);
+	for (int i = n - 1; i >= 0; i--) {
+		const struct tdat_rec *r = &in[i];
+		struct prec *o = &out[i];
+		uint64_t ts = r->ts + t->ts_offset;
+		int done, k = decode_check_ahead(dec, r->data, (int)r->size, ts, cpu, &o->ev, &done);
+		o->ev.ts = ts;
+		o->data = r->data;
+		o->size = r->size;
+		o->may_stack = 0;
 		if (k > 0) {
-			r->kind = (uint8_t)(REC_EVENT + k - 1);
-			r->may_stack = (uint8_t)later;
+			o->kind = (uint8_t)(done ? REC_DONE : REC_EVENT + k - 1);
+			o->may_stack = (uint8_t)later;
 			later = 0;
-		} else if (decode_is_stack(t->dec, r->data, (int)r->size)) {
-			r->kind = REC_STACK;
+		} else if (decode_is_stack(dec, r->data, (int)r->size)) {
+			o->kind = REC_STACK;
 			later = 1;
 		} else {
-			r->kind = REC_OTHER;
+			o->kind = REC_OTHER;
 		}
+	}
+}
+
+/*
+ * A v7 chunk's pages walked, classified and decoded by a decompression
+ * thread as soon as it has decompressed them (tdat_file_set_chunk_fn), so
+ * that the reading thread only merges and pairs: on two cores that work
+ * overlaps the rest. It reads only what never changes once the file is
+ * open (the walker's layout, the decoder's event descriptions, the
+ * streams' CPUs). A page it could not do (out of memory) is left to the
+ * reader: npg stops before it.
+ */
+struct pw_page {
+	uint32_t first;			/* its first record in recs */
+	int n;				/* records, -1: damaged (what) */
+	long long missed;
+	const char *what;
+};
+
+struct prewalk {
+	struct prec *recs;
+	size_t cap;
+	struct pw_page *pg;
+	size_t pgcap, npg;
+	struct tdat_rec *raw;		/* one page walked */
+};
+
+static int pw_grow(void **p, size_t *cap, size_t need, size_t each)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = need < *cap + *cap / 2 ? *cap + *cap / 2 : need;
+	void *q = realloc(*p, n * each);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static void prewalk_free(void *p)
+{
+	struct prewalk *pw = p;
+
+	if (!pw)
+		return;
+	free(pw->recs);
+	free(pw->pg);
+	free(pw->raw);
+	free(pw);
+}
+
+static void prewalk(void *arg, int i, const unsigned char *pages, size_t len, uint32_t psize,
+		    void **user)
+{
+	const struct tdat *t = arg;
+	struct prewalk *pw = *user;
+	size_t np = len / psize, max = tdat_page_max_recs(psize), used = 0;
+
+	if (!pw && !(pw = *user = calloc(1, sizeof(*pw))))
+		return;
+	pw->npg = 0;
+	if (!pw->raw && !(pw->raw = malloc(max * sizeof(*pw->raw))))
+		return;
+	if (pw_grow((void **)&pw->pg, &pw->pgcap, np, sizeof(*pw->pg)))
+		return;
+	for (size_t k = 0; k < np; k++) {
+		struct pw_page *pp = &pw->pg[k];
+		pp->first = (uint32_t)used;
+		pp->n = tdat_walk_page(t->wwalker, pages + k * psize, psize, pw->raw, &pp->missed,
+				       &pp->what);
+		if (pp->n > 0 && pw_grow((void **)&pw->recs, &pw->cap, used + (size_t)pp->n,
+					 sizeof(*pw->recs)))
+			return;
+		pw->npg = k + 1;
+		if (pp->n < 0)
+			return;
+		classify(t, (int)tdat_file_stream(t->f, i)->cpu, pw->raw, pp->n, pw->recs + used);
+		used += (size_t)pp->n;
 	}
 }
 
 /* The stream's next page into its records. 1, or 0 at its end (t->cut, t->bad). */
 static __attribute__((noinline)) int load_page(struct tdat *t, struct stream *st)
 {
-	int status;
+	int status, n;
 	long long missed;
 	const char *what;
+	size_t pg;
 	const unsigned char *page = tdat_file_page(t->f, st->idx, &status, t->bad_err,
 						   sizeof(t->bad_err));
 
@@ -142,13 +246,23 @@ static __attribute__((noinline)) int load_page(struct tdat *t, struct stream *st
 			t->bad = 1;
 		return 0;
 	}
-	int n = tdat_walk_page(t->walker, page, st->psize, st->recs, &missed, &what);
+	const struct prewalk *pw = tdat_file_page_user(t->f, st->idx, &pg);
+	if (pw && pg < pw->npg) {
+		const struct pw_page *pp = &pw->pg[pg];
+		n = pp->n;
+		missed = pp->missed;
+		what = pp->what;
+		st->recs = pw->recs + pp->first;
+	} else {
+		n = tdat_walk_page(t->walker, page, st->psize, st->raw, &missed, &what);
+		st->recs = st->own;
+		if (n > 0)
+			classify(t, st->cpu, st->raw, n, st->own);
+	}
 	if (n < 0)
 		return page_bad(t, st, what);
 	st->nrec = n;
 	st->missed = (int)missed;
-	if (!t->direct)
-		classify(t, st);
 	return 1;
 }
 
@@ -166,8 +280,8 @@ static inline int page_advance(struct tdat *t, struct stream *st)
 			if (!load_page(t, st))
 				return 0;
 		} while (++st->irec >= st->nrec);
-	const struct tdat_rec *r = &st->recs[st->irec];
-	st->ts = r->ts + t->ts_offset;
+	const struct prec *r = &st->recs[st->irec];
+	st->ts = r->ev.ts;
 	st->data = r->data;
 	st->size = (int)r->size;
 	return 1;
@@ -195,7 +309,7 @@ static int reserve(struct tdat *t, int n)
 }
 
 /* Number the streams, read each one's first record, make the heap. */
-void tdat_start_streams(struct tdat *t)
+static void tdat_start_streams(struct tdat *t)
 {
 	for (int i = 0; i < t->nall; i++) {
 		struct stream *st = &t->all[i];
@@ -214,11 +328,14 @@ void tdat_close(struct source *s)
 
 	if (!t)
 		return;
+	tdat_file_close(t->f);		/* first: its thread uses the walker and decoder */
 	for (int i = 0; i < t->nall; i++) {
 		tracecmd_free_record(t->all[i].rec);
-		free(t->all[i].recs);
+		free(t->all[i].own);
+		free(t->all[i].raw);
 	}
 	tdat_walker_free(t->walker);
+	tdat_walker_free(t->wwalker);
 	free(t->all);
 	free(t->hp);
 	free(t->symc);
@@ -230,10 +347,25 @@ void tdat_close(struct source *s)
 	free(t->subs);
 	if (t->top)
 		tracecmd_close(t->top);
-	tdat_file_close(t->f);
 	tidset_fini(&t->tids);
 	free(t);
 	s->priv = NULL;
+}
+
+/*
+ * How both ways' opens end: the streams started (rc 0), or t closed with
+ * s->err saying why (rc -1: already said; TDAT_NOMEM: out of memory).
+ */
+int tdat_open_end(struct source *s, const char *path, int rc)
+{
+	if (!rc) {
+		tdat_start_streams(s->priv);
+		return 0;
+	}
+	if (rc == TDAT_NOMEM)
+		snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+	tdat_close(s);
+	return -1;
 }
 
 /* What both ways need once t->tep is there: the decoder, the stack queue. */
@@ -293,17 +425,24 @@ static int pages_open(struct source *s, const char *path)
 		st->cpu = (int)in->cpu;
 		st->key = (uint64_t)in->buffer << 32 | in->cpu;
 		st->psize = tdat_file_page_size(t->f, i);
-		st->recs = malloc(tdat_page_max_recs(st->psize) * sizeof(*st->recs));
-		if (!st->recs)
+		st->own = malloc(tdat_page_max_recs(st->psize) * sizeof(*st->own));
+		st->raw = malloc(tdat_page_max_recs(st->psize) * sizeof(*st->raw));
+		if (!st->own || !st->raw)
 			goto nomem;
 	}
-	tdat_start_streams(t);
-	return 0;
+	if (tdat_walker_native(t->walker)) {	/* kbuffer's walker is not shared */
+		t->wwalker = tdat_walker_new(tdat_file_header_page(t->f),
+					     tdat_file_header_event(t->f), t->tep,
+					     tdat_file_long_size(t->f));
+		if (!t->wwalker)
+			goto nomem;
+		tdat_file_set_chunk_fn(t->f, prewalk, prewalk_free, t);
+	}
+	return tdat_open_end(s, path, 0);
 nomem:
-	snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+	return tdat_open_end(s, path, TDAT_NOMEM);
 fail:
-	tdat_close(s);
-	return -1;
+	return tdat_open_end(s, path, -1);
 }
 
 void tdat_see_tid(struct tdat *t, uint32_t tid)
@@ -398,14 +537,17 @@ long tdat_batch_done(struct source *s, struct tdat *t, const struct mml_event *e
  */
 static int page_record(struct tdat *t, struct stream *top, struct mml_event *out)
 {
-	const struct tdat_rec *r = &top->recs[top->irec];
+	const struct prec *r = &top->recs[top->irec];
 	struct mml_event e;
 	uint32_t pid;
 
-	if (r->kind >= REC_EVENT) {
-		int direct = !t->queued && !r->may_stack;
+	if (r->kind >= REC_DONE) {
+		int direct = t->direct || (!t->queued && !r->may_stack);
 		struct mml_event *to = direct ? out : &e;
-		decode_checked(t->dec, r->kind - REC_EVENT + 1, top->data, top->ts, top->cpu, to);
+		if (r->kind == REC_DONE)
+			*to = r->ev;
+		else
+			decode_checked(t->dec, r->kind - REC_EVENT + 1, r->data, r->ev.ts, top->cpu, to);
 		if (to->tid != t->last_tid)
 			tdat_see_tid(t, to->tid);
 		t->last_tid = to->tid;
@@ -415,7 +557,8 @@ static int page_record(struct tdat *t, struct stream *top, struct mml_event *out
 			return -1;
 		t->queued = 1;
 	} else if (r->kind == REC_STACK) {
-		int k = decode_stack(t->dec, top->data, top->size, &pid, t->addr, STACK_MAX_FRAMES + 32);
+		int k = decode_stack(t->dec, r->data, (int)r->size, &pid, t->addr,
+				     STACK_MAX_FRAMES + 32);
 		tdat_take_stack(t, top, k, pid);
 	} else if (t->queued) {
 		stackq_other(t->q, top->id);
@@ -423,7 +566,22 @@ static int page_record(struct tdat *t, struct stream *top, struct mml_event *out
 	return 0;
 }
 
-/* Page-wise: the stack queue only for events a stack may follow (classify()). */
+/* tdat_next_record() page-wise, the heap left alone while the top stream stays first. */
+static inline void page_next_record(struct tdat *t, struct stream *top)
+{
+	if (!page_advance(t, top)) {
+		t->hp[0] = t->hp[--t->nst];
+		if (t->nst > 0)
+			sift_down(t, 0);
+	} else if (t->nst > 1 && (less(t->hp[1], top) || (t->nst > 2 && less(t->hp[2], top)))) {
+		sift_down(t, 0);
+	}
+}
+
+/*
+ * Page-wise: the stack queue only for events a stack may follow
+ * (classify()), and none when the file cannot hold stacks (t->direct).
+ */
 static long pages_next(struct source *s, struct mml_event *ev, size_t max)
 {
 	struct tdat *t = s->priv;
@@ -444,23 +602,13 @@ static long pages_next(struct source *s, struct mml_event *ev, size_t max)
 			if (t->queued)
 				stackq_other(t->q, top->id);
 		}
-		if (t->direct) {
-			struct mml_event *to = &ev[n];
-			if (decode_record(t->dec, top->data, top->size, top->ts, top->cpu, to) == 1) {
-				if (to->tid != t->last_tid)
-					tdat_see_tid(t, to->tid);
-				t->last_tid = to->tid;
-				n++;
-			}
-		} else {
-			int rc = page_record(t, top, &ev[n]);
-			if (rc < 0) {
-				snprintf(s->err, sizeof(s->err), "out of memory");
-				return -1;
-			}
-			n += (size_t)rc;
+		int rc = page_record(t, top, &ev[n]);
+		if (rc < 0) {
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			return -1;
 		}
-		tdat_next_record(t, top);
+		n += (size_t)rc;
+		page_next_record(t, top);
 	}
 	return tdat_batch_done(s, t, ev, n);
 }

@@ -2,14 +2,17 @@
 /*
  * tdat-chunks.c: each stream's ring-buffer pages (tdat_file_page(),
  * tdat-local.h). An uncompressed stream is read READAHEAD bytes at a
- * time; a zstd one chunk by chunk, a thread decompressing every stream's
- * next AHEAD chunks while the reader walks the current one. Memory: at
- * most AHEAD chunks per stream, whatever the file's size.
+ * time; a zstd one chunk by chunk, threads (one per compressed stream, up
+ * to the CPUs) decompressing every stream's next AHEAD chunks, and handing
+ * each to the chunk function (tdat_file_set_chunk_fn: src-tracedat.c walks
+ * and decodes its pages there), while the reader reads the current one.
+ * Memory: at most AHEAD chunks per stream, whatever the file's size.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tdat-local.h"
 
 static int grow(unsigned char **b, size_t *cap, size_t need)
@@ -56,38 +59,82 @@ static int refill_plain(struct tdat_file *f, struct stream *s, int *status)
 }
 
 /*
- * The next chunk of stream s into sl (the worker's, or the reader's when
- * there is no worker). 1, or 0 with sl->status (and sl->where) set.
+ * n bytes of stream s's compressed data at off, read ZREAD bytes at a time
+ * (two preads a ~1 KB chunk were a tenth of the time). NULL when the file
+ * ends first (*bad 0), or out of memory (*bad 1).
+ */
+static const unsigned char *zread(struct tdat_file *f, struct stream *s, uint64_t off, size_t n,
+				  int *bad)
+{
+	*bad = 0;
+	if (off >= s->zoff && n <= s->zlen && off - s->zoff <= s->zlen - n)
+		return s->zra + (off - s->zoff);
+	if (off > s->end || n > s->end - off)
+		return NULL;
+	size_t want = n > ZREAD ? n : ZREAD;
+	if (want > s->end - off)
+		want = (size_t)(s->end - off);
+	if (grow(&s->zra, &s->zcap, want ? want : 1)) {
+		*bad = 1;
+		return NULL;
+	}
+	s->zoff = off;
+	s->zlen = tdat_pread(f->fd, s->zra, want, off);
+	return n <= s->zlen ? s->zra : NULL;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * The next chunk of stream s into sl (a thread's, or the reader's when
+ * there is no thread). 1, or 0 with sl->status (and sl->where) set.
  */
 static int chunk(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s, struct slot *sl)
 {
-	struct cur c;
+	const unsigned char *p;
+	uint64_t off = s->off;
+	int bad;
 
-	cur_file(&c, f->fd, s->off, s->end);
-	sl->where = s->off;
-	if (s->chunks < 0)
-		s->chunks = (int64_t)cur_u(&c, 4);
+	sl->where = off;
+	if (s->chunks < 0) {
+		p = zread(f, s, off, 4, &bad);
+		s->chunks = p ? le32(p) : 0;
+		if (!p) {
+			sl->status = bad ? TDAT_BAD : TDAT_CUT;
+			return 0;
+		}
+		off += 4;
+	}
 	if (!s->chunks) {
-		sl->status = c.bad ? TDAT_CUT : TDAT_END;
+		sl->status = TDAT_END;
 		return 0;
 	}
-	uint32_t zlen = (uint32_t)cur_u(&c, 4), len = (uint32_t)cur_u(&c, 4);
-	if (c.bad || zlen > s->end - c.off) {
+	p = zread(f, s, off, 8, &bad);
+	if (!p) {
+		sl->status = bad ? TDAT_BAD : TDAT_CUT;
+		return 0;
+	}
+	uint32_t zlen = le32(p), len = le32(p + 4);
+	off += 8;
+	if (zlen > s->end - off) {
 		sl->status = TDAT_CUT;		/* the file ends inside the chunk */
 		return 0;
 	}
-	sl->where = c.off - 8;
+	sl->where = off - 8;
 	sl->status = TDAT_BAD;
-	if (!len || len > MAX_CHUNK || grow(&sl->zbuf, &sl->zcap, zlen ? zlen : 1) ||
+	if (!len || len > MAX_CHUNK || !zlen ||
 	    grow(&sl->buf, &sl->cap, (size_t)len + s->psize + PAD) ||
-	    tdat_pread(f->fd, sl->zbuf, zlen, c.off) != zlen)
+	    !(p = zread(f, s, off, zlen, &bad)))
 		return 0;
-	long got = tdat_unzstd(dctx, sl->buf, len, sl->zbuf, zlen);
+	long got = tdat_unzstd(dctx, sl->buf, len, p, zlen);
 	if (got <= 0)
 		return 0;
 	size_t whole = ((size_t)got + s->psize - 1) / s->psize * s->psize;
 	memset(sl->buf + got, 0, whole - (size_t)got + PAD);
-	s->off = c.off + zlen;
+	s->off = off + zlen;
 	s->chunks--;
 	sl->len = whole;
 	sl->status = TDAT_END;
@@ -95,10 +142,15 @@ static int chunk(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s, struct
 }
 
 /*
- * The decompression thread: keeps every compressed stream AHEAD chunks
+ * A decompression thread: keeps every compressed stream AHEAD chunks
  * ahead of the reader, round robin, and ends a stream's queue with a slot
  * that carries its final status. The reader only waits when a queue is
- * empty. Streams' off/chunks belong to this thread once it runs.
+ * empty. With several threads each takes a stream no other is on (busy),
+ * so a stream's chunks are still made one after the other, in order: its
+ * off/chunks belong to the thread that holds it. Several threads also
+ * share the work with the reader when the machine has the cores for it:
+ * the scheduler balances three threads on two cores where one thread's
+ * share would be fixed.
  */
 static void *worker(void *arg)
 {
@@ -111,25 +163,36 @@ static void *worker(void *arg)
 		struct stream *s = NULL;
 		for (int k = 0; k < f->nst && !s; k++) {
 			struct stream *c = &f->st[(next + k) % f->nst];
-			if (c->zip && !c->wend && c->qn < AHEAD) {
+			if (c->zip && !c->wend && !c->busy && c->qn < AHEAD) {
 				s = c;
 				next = (next + k + 1) % f->nst;
 			}
 		}
 		if (!s) {
-			f->idle = 1;
+			f->idle++;
 			pthread_cond_wait(&f->cv_work, &f->mu);
-			f->idle = 0;
+			f->idle--;
 			continue;
 		}
-		struct slot *sl = &s->q[(s->qhead + s->qn) % AHEAD];
+		/* a few chunks in a row: the lock is taken once for them */
+		int first = (s->qhead + s->qn) % AHEAD, want = AHEAD - s->qn, k = 0, ok = 1;
+		if (want > BATCH)
+			want = BATCH;
+		s->busy = 1;
 		pthread_mutex_unlock(&f->mu);
-		int ok = chunk(f, &dctx, s, sl);
+		while (ok && k < want) {
+			struct slot *sl = &s->q[(first + k++) % AHEAD];
+			ok = chunk(f, &dctx, s, sl);
+			if (ok && f->chunk_fn)
+				f->chunk_fn(f->chunk_arg, (int)(s - f->st), sl->buf, sl->len, s->psize,
+					    &sl->user);
+		}
 		pthread_mutex_lock(&f->mu);
-		s->qn++;
+		s->busy = 0;
+		s->qn += k;
 		if (!ok)
 			s->wend = 1;
-		if (f->waiting)			/* wake-ups cost more than a chunk: only when needed */
+		if (f->waiting == s - f->st + 1)	/* wake-ups cost more than a chunk */
 			pthread_cond_signal(&f->cv_ready);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -137,21 +200,40 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void start_worker(struct tdat_file *f)
+/* One thread per compressed stream, as many as there are CPUs, at most MAX_WORKERS. */
+static int nworkers(const struct tdat_file *f)
 {
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int zip = 0;
 
-	f->started = 1;
 	for (int i = 0; i < f->nst; i++)
-		zip |= f->st[i].zip;
-	if (!zip || pthread_mutex_init(&f->mu, NULL))
+		zip += f->st[i].zip;
+	if (ncpu < 1)
+		ncpu = 1;
+	if (zip > ncpu)
+		zip = (int)ncpu;
+	return zip < MAX_WORKERS ? zip : MAX_WORKERS;
+}
+
+static void start_worker(struct tdat_file *f)
+{
+	int n = nworkers(f);
+
+	f->started = 1;
+	if (!n || pthread_mutex_init(&f->mu, NULL))
 		return;
-	if (pthread_cond_init(&f->cv_work, NULL) || pthread_cond_init(&f->cv_ready, NULL) ||
-	    pthread_create(&f->th, NULL, worker, f)) {
+	if (pthread_cond_init(&f->cv_work, NULL) || pthread_cond_init(&f->cv_ready, NULL)) {
 		pthread_mutex_destroy(&f->mu);
 		return;			/* the reader decompresses itself */
 	}
-	f->threaded = 1;
+	/* no thread yet: nothing to lock; one is enough to go on with */
+	while (f->threaded < n && !pthread_create(&f->th[f->threaded], NULL, worker, f))
+		f->threaded++;
+	if (!f->threaded) {
+		pthread_cond_destroy(&f->cv_work);
+		pthread_cond_destroy(&f->cv_ready);
+		pthread_mutex_destroy(&f->mu);
+	}
 }
 
 void tdat_stop_worker(struct tdat_file *f)
@@ -162,14 +244,19 @@ void tdat_stop_worker(struct tdat_file *f)
 	f->quit = 1;
 	pthread_cond_broadcast(&f->cv_work);
 	pthread_mutex_unlock(&f->mu);
-	pthread_join(f->th, NULL);
+	for (int i = 0; i < f->threaded; i++)
+		pthread_join(f->th[i], NULL);
 	pthread_cond_destroy(&f->cv_work);
 	pthread_cond_destroy(&f->cv_ready);
 	pthread_mutex_destroy(&f->mu);
 	f->threaded = 0;
 }
 
-/* The next chunk of a compressed stream, as the reader sees it. NULL: final status in it. */
+/*
+ * The next chunk of a compressed stream, as the reader sees it. NULL:
+ * final status in it. The reader takes the lock only when the chunks it
+ * knew ready are used up, or when it has BATCH slots to give back.
+ */
 static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
 {
 	struct slot *sl;
@@ -180,26 +267,34 @@ static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
 			s->wend = 1;
 		return s->wend ? NULL : sl;
 	}
-	pthread_mutex_lock(&f->mu);
 	if (s->held) {				/* the chunk just read out: its slot is free */
-		s->qhead = (s->qhead + 1) % AHEAD;
-		s->qn--;
+		s->rhead = (s->rhead + 1) % AHEAD;
+		s->freed++;
 		s->held = 0;
-		if (f->idle && s->qn <= AHEAD / 2)	/* wake it for a few chunks, not for each */
-			pthread_cond_signal(&f->cv_work);
 	}
+	if (s->ready && s->freed < BATCH) {
+		s->ready--;
+		s->held = 1;
+		return &s->q[s->rhead];
+	}
+	pthread_mutex_lock(&f->mu);
+	s->qhead = s->rhead;
+	s->qn -= s->freed;
+	s->freed = 0;
+	if (f->idle && s->qn <= AHEAD - BATCH)	/* wake one for a few chunks, not for each */
+		pthread_cond_signal(&f->cv_work);
 	while (!s->qn) {
-		f->waiting = 1;
+		f->waiting = (int)(s - f->st) + 1;
 		pthread_cond_wait(&f->cv_ready, &f->mu);
 		f->waiting = 0;
 	}
-	sl = &s->q[s->qhead];
-	int last = s->wend && s->qn == 1;
+	int chunks = s->qn - s->wend;		/* the final slot holds no chunk */
 	pthread_mutex_unlock(&f->mu);
-	if (last)
+	if (!chunks)
 		return NULL;			/* the final slot stays: every later call ends here */
+	s->ready = chunks - 1;
 	s->held = 1;
-	return sl;
+	return &s->q[s->rhead];
 }
 
 void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t errlen)
@@ -215,6 +310,7 @@ void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t 
 			struct slot *sl = next_chunk(f, s);
 			ok = sl != NULL;
 			if (sl) {
+				s->user = f->threaded ? sl->user : NULL;
 				s->buf = sl->buf;
 				s->len = sl->len;
 				s->pos = 0;
@@ -237,6 +333,21 @@ void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t 
 		}
 	}
 	void *p = s->buf + s->pos;
+	s->upage = s->pos / s->psize;
 	s->pos += s->psize;
 	return p;
+}
+
+void tdat_file_set_chunk_fn(struct tdat_file *f, tdat_chunk_fn fn, void (*free_fn)(void *),
+			    void *arg)
+{
+	f->chunk_fn = fn;
+	f->chunk_free = free_fn;
+	f->chunk_arg = arg;
+}
+
+void *tdat_file_page_user(const struct tdat_file *f, int i, size_t *page)
+{
+	*page = f->st[i].upage;
+	return f->st[i].user;
 }

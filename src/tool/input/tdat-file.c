@@ -317,9 +317,11 @@ void tdat_file_close(struct tdat_file *f)
 	for (int i = 0; i < f->nst; i++) {
 		if (!f->st[i].zip)
 			free(f->st[i].buf);
+		free(f->st[i].zra);
 		for (int k = 0; k < AHEAD; k++) {
 			free(f->st[i].q[k].buf);
-			free(f->st[i].q[k].zbuf);
+			if (f->chunk_free)
+				f->chunk_free(f->st[i].q[k].user);
 		}
 	}
 	free(f->st);

@@ -66,4 +66,24 @@ const struct tdat_stream_info *tdat_file_stream(const struct tdat_file *f, int i
  */
 void *tdat_file_page(struct tdat_file *f, int i, int *status, char *err, size_t errlen);
 
+/*
+ * Work on each decompressed chunk by the thread that decompressed it (v7
+ * zstd streams, while that thread runs), so that it overlaps the reader's:
+ * fn(arg, i, pages, len, psize, &user) gets the chunk's len bytes of whole
+ * pages of stream i (psize each). *user belongs to the chunk's slot: it is
+ * kept from one chunk to the next in that slot (memory to reuse) and given
+ * to free_fn at close. Set before the first tdat_file_page(); fn must not
+ * touch what the reader changes.
+ */
+typedef void (*tdat_chunk_fn)(void *arg, int i, const unsigned char *pages, size_t len,
+			      uint32_t psize, void **user);
+void tdat_file_set_chunk_fn(struct tdat_file *f, tdat_chunk_fn fn, void (*free_fn)(void *),
+			    void *arg);
+/*
+ * What fn made of the chunk the last page of stream i came from, and that
+ * page's index in the chunk. NULL when fn did not see it (no thread, an
+ * uncompressed stream): the caller then works on the page itself.
+ */
+void *tdat_file_page_user(const struct tdat_file *f, int i, size_t *page);
+
 #endif

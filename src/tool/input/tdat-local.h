@@ -8,7 +8,7 @@
  *   tdat-file.c     open: the header, formats, cmdlines, kallsyms; streams
  *   tdat-options.c  options and buffers: where each CPU's data lies
  *   tdat-chunks.c   each stream's pages: read ahead, or zstd chunks
- *                   decompressed by a thread
+ *                   decompressed by threads
  *   tdat-page.c     one page into its records (used by src-tracedat.c)
  */
 #ifndef MML_TDAT_LOCAL_H
@@ -23,6 +23,7 @@
 #define SEC_COMPRESSED	1		/* v7 section flag */
 #define PAD		64		/* zero bytes after the last page of a buffer */
 #define READAHEAD	(256u * 1024)	/* uncompressed data read at once, per stream */
+#define ZREAD		(64u * 1024)	/* compressed data read at once (chunks are ~1 KB) */
 #define MAX_BLOB	(256u << 20)	/* a metadata part (kallsyms is ~6 MB) */
 #define MAX_CHUNK	(64u << 20)	/* one decompressed chunk (trace-cmd writes ~40 KB) */
 #define MAX_OPTSECS	256		/* v7 options sections followed */
@@ -46,15 +47,16 @@ struct cur {
 };
 
 #define AHEAD		8		/* chunks decompressed ahead of the reader, per stream */
+#define MAX_WORKERS	4		/* decompression threads, at most (one per CPU or stream) */
+#define BATCH		(AHEAD / 2)	/* chunks made, or given back, under one lock */
 
 /* One decompressed chunk, or a stream's end (status). */
 struct slot {
 	unsigned char *buf;		/* pages + PAD */
 	size_t cap, len;
-	unsigned char *zbuf;		/* the compressed chunk */
-	size_t zcap;
 	int status;			/* when it is a stream's last slot: TDAT_END, _CUT, _BAD */
 	uint64_t where;			/* the chunk's offset, for an error */
+	void *user;			/* the chunk function's (tdat_file_set_chunk_fn) */
 };
 
 struct stream {
@@ -70,7 +72,15 @@ struct stream {
 	struct slot q[AHEAD];		/* zip: a ring of decompressed chunks (q[0] unthreaded) */
 	int qhead, qn;			/* under mu: first slot, slots filled */
 	int wend;			/* the last slot holds the stream's end */
-	int held;			/* the reader is on q[qhead] */
+	int held;			/* the reader is on q[rhead] */
+	int rhead, ready, freed;	/* the reader's: its slot, chunks known ready after it, */
+					/* slots read out and not yet given back (qhead, qn) */
+	int busy;			/* under mu: a thread makes its next chunk */
+	unsigned char *zra;		/* compressed data read ahead: ZREAD bytes or a chunk */
+	size_t zcap, zlen;
+	uint64_t zoff;			/* zra's offset in the file */
+	void *user;			/* the current chunk's slot's user, NULL: none */
+	size_t upage;			/* the last page handed out, in its chunk */
 };
 
 struct buffer {
@@ -102,11 +112,15 @@ struct tdat_file {
 	int nbufs;
 	struct stream *st;
 	int nst;
-	int started, threaded, quit;	/* the decompression thread */
-	int idle, waiting;		/* under mu: it waits for room, the reader for a chunk */
-	pthread_t th;
+	int started, threaded, quit;	/* the decompression threads (threaded: how many) */
+	int idle;			/* under mu: threads waiting for room */
+	int waiting;			/* under mu: the reader waits for stream waiting - 1 */
+	pthread_t th[MAX_WORKERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_ready;
+	tdat_chunk_fn chunk_fn;		/* run by the thread on each chunk */
+	void (*chunk_free)(void *);
+	void *chunk_arg;
 };
 
 /* tdat-cur.c */
@@ -129,6 +143,6 @@ int tdat_flyrecord6(struct tdat_file *f, struct cur *c, struct buffer *b, int to
 		    uint64_t *v6bufs, int *nv6);
 
 /* tdat-chunks.c */
-void tdat_stop_worker(struct tdat_file *f);	/* the decompression thread, if it runs */
+void tdat_stop_worker(struct tdat_file *f);	/* the decompression threads, if they run */
 
 #endif

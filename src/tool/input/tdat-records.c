@@ -196,13 +196,11 @@ int tdat_records_open(struct source *s, const char *path)
 	t->hp = calloc((size_t)t->nall + 1, sizeof(*t->hp));
 	if (!t->hp)
 		goto nomem;
-	tdat_start_streams(t);
-	return 0;
+	return tdat_open_end(s, path, 0);
 nomem:
-	snprintf(s->err, sizeof(s->err), "%s: out of memory", path);
+	return tdat_open_end(s, path, TDAT_NOMEM);
 fail:
-	tdat_close(s);
-	return -1;
+	return tdat_open_end(s, path, -1);
 }
 
 /* Record-wise: every record through the stack queue (when the file knows stacks). */

@@ -23,6 +23,7 @@ HASHMAP_DEFINE(tidset, uint32_t, uint32_t, hash64, TIDSET_KEY, HASHMAP_NUM_EQ, T
 
 struct tracecmd_input;
 struct tep_record;
+struct prec;
 
 #define SYMLEN	160			/* one symbolized frame */
 #define SYMCACHE 4096			/* symbolized addresses remembered (stacks repeat) */
@@ -44,7 +45,9 @@ struct stream {
 	uint32_t id;			/* stable number (stackq's stream) */
 	/* page-wise */
 	int idx;			/* tdat-file.c's stream */
-	struct tdat_rec *recs;		/* the records of its current page */
+	struct prec *recs;		/* the records of its current page (own, or prewalk()'s) */
+	struct prec *own;		/* a page the reader walks itself: its records */
+	struct tdat_rec *raw;		/* and the walk's */
 	int nrec, irec;			/* how many; the one at ts/data */
 	uint32_t psize;
 	/* record-wise */
@@ -55,6 +58,7 @@ struct stream {
 struct tdat {
 	struct tdat_file *f;		/* page-wise, else: */
 	struct tdat_walker *walker;
+	struct tdat_walker *wwalker;	/* the decompression thread's (prewalk()) */
 	struct tracecmd_input *top;
 	struct tracecmd_input **subs;
 	int nsubs;
@@ -81,8 +85,9 @@ struct tdat {
 };
 
 /* src-tracedat.c */
+#define TDAT_NOMEM	(-2)		/* tdat_open_end()'s rc */
 int tdat_setup(struct source *s, struct tdat *t, const char *path);
-void tdat_start_streams(struct tdat *t);
+int tdat_open_end(struct source *s, const char *path, int rc);
 void tdat_close(struct source *s);
 void tdat_see_tid(struct tdat *t, uint32_t tid);
 void tdat_take_stack(struct tdat *t, struct stream *top, int k, uint32_t pid);
