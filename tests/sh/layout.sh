@@ -17,11 +17,14 @@ done >"$map"
 for f in "$src"/src/common/*.h "$src"/src/lib/*.h "$src"/include/*.h; do
 	[ -e "$f" ] && echo "${f##*/} common"
 done >>"$map"
-# the BPF program's shared header and the skeleton built from it (cmake/bpf.cmake)
-for f in "$src"/bpf/*.h; do
-	[ -e "$f" ] && echo "${f##*/} bpf"
+# the BPF programs' shared headers and the skeletons built from them, one per
+# program (cmake/bpf.cmake)
+for f in "$src"/bpf/*.h "$src"/bpf/*.bpf.c; do
+	case $f in
+	*.bpf.c) b=${f##*/}; [ -e "$f" ] && echo "${b%.bpf.c}.skel.h bpf" ;;
+	*) [ -e "$f" ] && echo "${f##*/} bpf" ;;
+	esac
 done >>"$map"
-echo "mmaplock.skel.h bpf" >>"$map"
 
 # the table: | `stage/` | owns | may include |
 rules=$(sed -n 's/^| `\([a-z]*\)\/` |.*| \([^|]*\) |$/\1 \2/p' "$tool/README.md")
