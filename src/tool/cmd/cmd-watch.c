@@ -445,10 +445,11 @@ int cmd_watch(int argc, char **argv)
 	progress_clear();
 	backend_close(b);
 	b = NULL;
-	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written, %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
-		(unsigned long long)res.events, (unsigned long long)res.lost,
-		w.incidents, w.incidents == 1 ? "" : "s", (unsigned long long)w.crossings,
-		(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
+	if (!rc || res.events)	/* a start refused (-p, -G): its one line says it */
+		fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written, %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
+			(unsigned long long)res.events, (unsigned long long)res.lost,
+			w.incidents, w.incidents == 1 ? "" : "s", (unsigned long long)w.crossings,
+			(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
 	if (w.write_errors)
 		rc = 1;
 out:
