@@ -37,6 +37,10 @@ bad() { echo "html.sh: FAIL: $*"; fail=1; }
 "$M" report --html "$T/r.html" "$F/blame.txt" >"$T/out" || bad "report --html: exit $?"
 grep -qx "mmaplock report: wrote $T/r.html" "$T/out" || bad "stdout: $(cat "$T/out")"
 H="$T/r.html"
+# --html -: the page on stdout (as export -o -), no file named '-'
+(cd "$T" && "$M" report --html - "$F/blame.txt" >"$T/stdout.html") || bad "report --html -: exit $?"
+cmp -s "$T/stdout.html" "$H" || bad "--html -: stdout is not the page: $(head -c 200 "$T/stdout.html")"
+[ -e "$T/-" ] && bad "--html -: wrote a file named '-'"
 grep -q '^<tr><td>/victim</td><td>2</td><td>2</td><td>1</td><td>[0-9]*</td><td>103.000</td>.*<td>128.000</td>' "$H" || bad "summary row /victim"
 grep -q '^<tr><td>/other</td><td>1</td><td>0</td><td>0</td><td>[0-9]*</td><td>5.000</td>' "$H" || bad "summary row /other"
 [ "$(grep -c '<figcaption>wait: ' "$H")" -eq 2 ] && [ "$(grep -c '<figcaption>hold: ' "$H")" -eq 2 ] || bad "histograms"

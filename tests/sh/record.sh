@@ -52,6 +52,18 @@ if command -v setpriv >/dev/null; then
 	else
 		no "as nobody: exit $rc: $(cat $tmp/err)"
 	fi
+	# the live commands with --backend auto: BPF refused, then tracefs too: one line, not two
+	for args in "top -n 1" "stat -d 0.2" "exporter --listen 127.0.0.1:0"; do
+		# shellcheck disable=SC2086
+		timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+			"$M" $args >$tmp/out 2>$tmp/err </dev/null
+		rc=$?
+		if [ $rc -eq 1 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "run as root" $tmp/err; then
+			ok "as nobody, $args: $(cat $tmp/err)"
+		else
+			no "as nobody, $args: exit $rc: $(cat $tmp/err)"
+		fi
+	done
 fi
 
 # a recording of the workload

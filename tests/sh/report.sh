@@ -3,8 +3,8 @@
 # tests/fixtures (one scenario in four dialects: tracefs trace with a tgid
 # column, older 4-flag ftrace with memcg_path, trace-cmd report -t, perf
 # script -F with pid/tid) -> exact figures in JSON, table and CSV; bad
-# arguments and bad input -> exit 2 with one line; damaged input -> read
-# past the damage, exit 3 with one line.
+# arguments and bad input (a binary trace on stdin too) -> exit 2 with one
+# line; damaged input -> read past the damage, exit 3 with one line.
 #
 # The scenario: bash[100] in memcg 42 (/a) waits 1 us for write, holds 3 us,
 # waits 2 us for read, holds 8 us. "kworker/u4:2 x"[201] (tgid 200), memcg 43
@@ -108,6 +108,11 @@ expect2 "bad --top" "$M" report "$F/text-perf-id.txt" --top x
 expect2 "two files" "$M" report "$F/text-perf-id.txt" "$F/text-perf-id.txt"
 printf 'MMLTRACE\001\000' >"$T/short.mml"
 expect2 "short mml" "$M" report "$T/short.mml"
+# a binary trace on stdin (read as text): said so, not "not a trace?"
+expect2 "trace.dat on stdin" sh -c '"$1" report - <"$2"' sh "$M" "$F/stacks-trigger.dat"
+grep -q "binary trace.*give its path" "$T/e" || bad "trace.dat on stdin: $(cat "$T/e")"
+expect2 "mmaplock file on stdin" sh -c '"$1" report - <"$2"' sh "$M" "$T/short.mml"
+grep -q "binary trace.*give its path" "$T/e" || bad "mmaplock file on stdin: $(cat "$T/e")"
 "$M" report --help >/dev/null || bad "--help"
 
 # a real tracefs capture of this kernel (stress run): parses, pairs, no negative intervals

@@ -2,7 +2,8 @@
 # top.sh: `mmaplock top` end to end. Not a terminal: -n 2 prints exactly two
 # snapshots, the running stress among the processes. In tmux (a real
 # terminal): the table appears, sort keys move the header's '*' marker, q
-# and Ctrl-C leave with the terminal restored and no tracefs instance left.
+# and Ctrl-C leave with the terminal restored and no tracefs instance left;
+# on an 80-column terminal the lines are cut at its width, not wrapped.
 # Bad options: one line, exit 2.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -134,6 +135,23 @@ if waitfor '^GROUP ' 10; then
 	no_instance "$(cat $tmp/pid)" "tmux Ctrl-C"
 else
 	bad "tmux --by mm: no table within 10 s: $(cat $tmp/pane)"
+fi
+
+# an 80x24 terminal: lines are cut at its width, not wrapped (a wrapped line
+# pushes the title off the screen): the title on line 1, GROUP on line 2
+tmux -L $sock kill-server 2>/dev/null
+tmux -L $sock -f /dev/null new-session -d -s t -x 80 -y 24 "$M top -i 0.3 --by process"
+if waitfor '^GROUP ' 10; then
+	if sed -n 1p $tmp/pane | grep -q '^mmaplock top ' && sed -n 2p $tmp/pane | grep -q '^GROUP ' &&
+	   [ "$(awk 'length($0) >= 80' $tmp/pane | wc -l)" -eq 0 ]; then
+		ok "tmux 80x24: lines fit the width"
+	else
+		bad "tmux 80x24: lines wrap: $(cat $tmp/pane)"
+	fi
+	tmux -L $sock send-keys -t t q
+	gone 5 || bad "tmux 80x24: still running after q"
+else
+	bad "tmux 80x24: no table within 10 s: $(cat $tmp/pane)"
 fi
 
 kill $sp $sp2 $sp3 2>/dev/null

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 		   "  -t, --threads N    threads (default 2: one writer, one mincore; 1 to 256)\n"
 		   "  -d, --duration S   seconds (default 3)\n"
 		   "      --stall MS     one more thread, stress-stall, that holds the lock for write\n"
-		   "                     about MS ms (1 to 10000) every 0.3 s: a deterministic stall;\n"
+		   "                     about MS ms (1 to 10000) about once a second: a deterministic stall;\n"
 		   "                     the threads of -t then start at mincore (-t 1: one reader)\n\n"
 		   "Examples:\n"
 		   "  mmaplock stress -t 3 -d 10            # writer, mincore and smaps readers\n"

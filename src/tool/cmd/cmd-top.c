@@ -60,7 +60,7 @@ struct row {
 
 /* The other columns after GROUP: " %10s %10s %11s" + 4 x " %9s" + " %8s". */
 #define TOP_NUM_COLS	(2 * 11 + 12 + 4 * 10 + 9)
-#define TOP_MIN_NAME	20		/* narrower terminals wrap instead */
+#define TOP_MIN_NAME	20		/* narrower terminals cut the right-hand columns */
 
 static volatile sig_atomic_t winched;
 
@@ -184,6 +184,30 @@ static void put_name(struct ob *o, const char *name, size_t kw)
 		ob_ch(o, ' ');
 }
 
+/*
+ * On a terminal each line of the frame s stops before the last column:
+ * the figures need about 100 columns, and a line that wraps on a narrower
+ * terminal takes two screen lines, which scrolls the title and the column
+ * heads off the top. Columns are counted as UTF-8 lead bytes (names).
+ */
+static void put_clipped(struct ob *o, const char *s, size_t n, int cols)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *nl = memchr(s + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - s) : n, j, c = 0;
+
+		for (j = i; j < end; j++)
+			if (((unsigned char)s[j] & 0xc0) != 0x80 && c++ == (size_t)cols - 1)
+				break;
+		ob_mem(o, s + i, j - i);
+		if (nl)
+			ob_ch(o, '\n');
+		i = end + 1;
+	}
+}
+
 static void draw(struct top *t)
 {
 	char b0[16], b1[16], b2[16], b3[16], b4[16];
@@ -195,7 +219,7 @@ static void draw(struct top *t)
 	char clock[32];
 	size_t shown, kw;
 	static char buf[65536];	/* a screen: written at once, no flicker */
-	struct ob o;
+	struct ob o, frame, *w = &o;
 
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
@@ -211,24 +235,32 @@ static void draw(struct top *t)
 	ob_init_file(&o, stdout, buf, sizeof(buf));
 	if (t->tty)
 		OBL(&o, "\033[H\033[2J");
-	header(t, clock, cols, &o);
+	if (t->tty && cols > 1) {
+		ob_init_mem(&frame);
+		w = &frame;
+	}
+	header(t, clock, cols, w);
 #define MARK(c, s) (t->sort == (c) ? s "*" : s)
-	put_name(&o, "GROUP", kw);
-	ob_printf(&o, " %10s %10s %11s %9s %9s %9s %9s %8s\n", MARK('c', "ACQ/s"), "WAITS/s",
+	put_name(w, "GROUP", kw);
+	ob_printf(w, " %10s %10s %11s %9s %9s %9s %9s %8s\n", MARK('c', "ACQ/s"), "WAITS/s",
 		  MARK('w', "WAIT_TOTAL"), MARK('p', "WAIT_P99"), "WAIT_MAX", MARK('h', "HOLD_P99"),
 		  "HOLD_MAX", MARK('f', "FAILED"));
 #undef MARK
 	for (size_t i = 0; i < shown; i++) {
 		const struct row *r = &t->rows[i];
-		put_name(&o, r->name, kw);
-		ob_printf(&o, " %10.0f %10.0f %11s %9s %9s %9s %9s %8llu\n", r->acq / sec, r->waits / sec,
+		put_name(w, r->name, kw);
+		ob_printf(w, " %10.0f %10.0f %11s %9s %9s %9s %9s %8llu\n", r->acq / sec, r->waits / sec,
 			  dur(r->wait_total, b0), dur(r->wait_p99, b1), dur(r->wait_max, b2),
 			  dur(r->hold_p99, b3), dur(r->hold_max, b4), (unsigned long long)r->failed);
 	}
 	if (!t->nrows)
-		ob_printf(&o, "(no mmap_lock activity in this interval)\n");
+		ob_printf(w, "(no mmap_lock activity in this interval)\n");
 	if (!t->tty)
-		ob_ch(&o, '\n');
+		ob_ch(w, '\n');
+	if (w == &frame) {
+		put_clipped(&o, frame.buf, frame.n, cols);
+		ob_free(&frame);
+	}
 	ob_flush(&o);
 	fflush(stdout);
 }

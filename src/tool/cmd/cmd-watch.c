@@ -431,10 +431,11 @@ fail:
 	}
 	backend_close(b);
 	b = NULL;
-	fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written (and %u suspect: events lost), %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
-		(unsigned long long)res.events, (unsigned long long)res.lost,
-		w.incidents, w.incidents == 1 ? "" : "s", w.suspects, (unsigned long long)w.crossings,
-		(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
+	if (!rc || res.events)	/* a start refused (-p, -G): its one line says it */
+		fprintf(stderr, PROG ": %llu events, %llu lost; %u incident%s written (and %u suspect: events lost), %llu crossings, %llu rate-limited, %llu events dropped from the ring\n",
+			(unsigned long long)res.events, (unsigned long long)res.lost,
+			w.incidents, w.incidents == 1 ? "" : "s", w.suspects, (unsigned long long)w.crossings,
+			(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
 	if (w.write_errors)
 		rc = 1;
 out:

@@ -7,6 +7,7 @@
  * view (output/report.h) to one output. Memory is the source's buffers,
  * the open pairing states and the groups: nothing per event.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ void report_usage(FILE *f)
 "               heatmap over time, rates and wait p99 per interval, the\n"
 "               longest waits each in a window of its mm, latency histograms,\n"
 "               the blame matrix, flame graphs and top kernel stacks (traces\n"
-"               of record --stack) (docs/REPORT.md)\n"
+"               of record --stack) (docs/REPORT.md); '-': to stdout\n"
 "  --html-worst N  the page's longest waits: N of them (1 to 100, default 10)\n"
 "  --stacks [N] after the report, the N (default 10) kernel call stacks with the\n"
 "               most wait time and the N with the most hold time: count, total,\n"
@@ -346,6 +347,14 @@ static int print_html(struct run *x, const struct report_opts *o, struct report 
 
 	if (report_html_pass2(&x->html, r, o->path))
 		return 2;
+	if (!strcmp(o->html, "-")) {	/* where the report would go, as export -o - */
+		out_html(r, out);
+		if (fflush(out) || ferror(out)) {
+			fprintf(stderr, "mmaplock report: --html -: %s\n", strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
 	if (outfile_open(&hf, "mmaplock report", o->html))
 		return 1;
 	out_html(r, hf.f);

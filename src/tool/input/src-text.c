@@ -50,6 +50,7 @@ struct text_src {
 	char *buf;
 	size_t len, pos;		/* bytes in buf, parse position */
 	int eof;
+	int probed;			/* the first bytes were checked for a binary trace */
 	uint64_t found;			/* events recognised */
 	uint32_t last_tid;		/* the task last announced to meta */
 	char last_comm[16];
@@ -536,6 +537,20 @@ static int refill(struct source *s, struct text_src *t)
 			t->eof = 1;
 		t->len += (size_t)r;
 		break;
+	}
+	/*
+	 * Only stdin gets here with a binary trace (a FILE was probed by
+	 * source_open): it cannot be read as a stream, and "no events found"
+	 * would send the user looking for a broken recording.
+	 */
+	if (!t->probed && (t->len >= 16 || t->eof)) {
+		t->probed = 1;
+		if (source_mml_ops.probe((unsigned char *)t->buf, t->len) ||
+		    source_tracedat_ops.probe((unsigned char *)t->buf, t->len)) {
+			snprintf(s->err, sizeof(s->err), "%s: a binary trace (mmaplock file or trace.dat): give its path; stdin is read as text",
+				 t->path);
+			return -1;
+		}
 	}
 	return 0;
 }

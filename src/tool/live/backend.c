@@ -104,7 +104,11 @@ struct backend *backend_open(const char *name, const struct backend_opts *o,
 		if (note && notelen)
 			snprintf(note, notelen, "%s; using tracefs", err);
 		err[0] = '\0';
-		return try_open(&backend_tracefs_ops, o, sink, meta, err, errlen);
+		b = try_open(&backend_tracefs_ops, o, sink, meta, err, errlen);
+		/* both refused (not root, mostly): tracefs's reason is the one line */
+		if (!b && err[0] && note && notelen)
+			note[0] = '\0';
+		return b;
 	}
 	if (!strcmp(name, "tracefs"))
 		return try_open(&backend_tracefs_ops, o, sink, meta, err, errlen);

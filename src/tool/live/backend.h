@@ -98,7 +98,8 @@ struct backend {
  * Open the back-end called name ("auto", "tracefs", "bpf") for a command that
  * needs o->need. NULL with a one-line reason in err when none fits; with
  * "auto", a back-end that was tried and refused is named in note (one line,
- * e.g. "bpf: no BTF at /sys/kernel/btf/vmlinux; using tracefs").
+ * e.g. "bpf: no BTF at /sys/kernel/btf/vmlinux; using tracefs"); when tracefs
+ * is refused too, note is empty and err alone says why (one line).
  */
 struct backend *backend_open(const char *name, const struct backend_opts *o,
 			     const struct backend_sink *sink, struct mml_meta *meta,
