@@ -98,6 +98,10 @@ kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
 [ -s $tmp/n.json ] && { echo "FAIL: incident over a 3 s threshold (stall 200 ms): $(cat $tmp/n.json)"; fail=1; }
 [ -z "$(ls $tmp/none 2>/dev/null)" ] || { echo "FAIL: files with no incident: $(ls $tmp/none)"; fail=1; }
 
+# 3b. -o DIR is made with its missing parents (docs/WATCH.md)
+"$M" watch --backend tracefs -o $tmp/a/b/c -d 0.5 >/dev/null 2>$tmp/p.err &&
+	[ -d $tmp/a/b/c ] || { echo "FAIL: -o with missing parents: $(cat $tmp/p.err)"; fail=1; }
+
 # 4. nothing left in tracefs after SIGINT, SIGTERM, SIGKILL
 left() {	# $1: pid of the watch that ran
 	[ -d $T/instances/mmaplock-$1 ] && return 0

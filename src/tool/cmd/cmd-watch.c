@@ -35,6 +35,7 @@
 #include "signals.h"
 #include "stacks.h"
 #include "watch.h"
+#include "watch-args.h"
 #include "watch-bpf.h"
 #include "watch-line.h"
 
@@ -348,25 +349,6 @@ static int open_bpf(struct args *a, struct watch *w, struct run *run, struct mml
 	return 0;
 }
 
-static int check_dir(const char *dir)
-{
-	struct stat st;
-
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, PROG ": %s: cannot create: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, PROG ": %s: not a directory\n", dir);
-		return -1;
-	}
-	if (access(dir, W_OK)) {
-		fprintf(stderr, PROG ": %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_watch(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -388,7 +370,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (rc)
 		return 2;
-	if (check_dir(a.wo.dir))
+	if (watch_args_dir(PROG, a.wo.dir))
 		return 2;
 	c.json = a.json;
 	a.ro.res = &res;

@@ -4,6 +4,7 @@
  * --incidents (watch-args.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,33 @@ int watch_args_check(const struct watch_opts *o)
 	return 0;
 }
 
+/* mkdir -p: each missing parent made too. 0, or -1 with errno. */
+static int make_path(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(p, dir, n + 1);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
 int watch_args_dir(const char *prog, const char *dir)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0755) && errno != EEXIST) {
+	if (make_path(dir)) {
 		fprintf(stderr, "%s: %s: cannot create: %s\n", prog, dir, strerror(errno));
 		return -1;
 	}
