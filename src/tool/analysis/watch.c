@@ -591,9 +591,14 @@ static int has_stack(const struct mml_event *ev, size_t i)
 	return 0;
 }
 
-static int cmp_size(const void *x, const void *y)
+struct put {
+	size_t at;			/* before this event */
+	uint32_t stack;
+};
+
+static int cmp_put(const void *x, const void *y)
 {
-	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	size_t a = ((const struct put *)x)->at, b = ((const struct put *)y)->at;
 
 	return a < b ? -1 : a > b;
 }
@@ -602,14 +607,14 @@ static int cmp_size(const void *x, const void *y)
  * The holders' stacks read from /proc into the window's events, as the
  * kernel's stacks are: a stack event right before the hold's acquisition,
  * with its tid, ts, cpu and mm (docs/FILE-FORMAT.md), for an acquisition
- * that has none from the kernel. *ev grows; *n counted. Stacks put: >= 0.
+ * that has none from the kernel. *ev grows; *n counted. Stacks put, or -1.
  */
 static long put_probe_stacks(const struct watch *w, struct mml_event **ev, size_t *n)
 {
 	unsigned np = w->nprobe < WATCH_PROBES ? w->nprobe : WATCH_PROBES;
-	size_t at[WATCH_PROBES], k = 0, m = *n;
-	uint32_t id[WATCH_PROBES];
+	struct put put[WATCH_PROBES];
 	struct mml_event *e = *ev, *out;
+	size_t k = 0, m = *n;
 
 	for (unsigned p = 0; p < np; p++) {
 		const struct watch_probe *pr = &w->probe[p];
@@ -625,29 +630,21 @@ static long put_probe_stacks(const struct watch *w, struct mml_event **ev, size_
 			if (e[i].type != MML_EV_ACQUIRE_RETURNED || e[i].tid != pr->tid ||
 			    !(e[i].flags & MML_F_SUCCESS))
 				continue;
-			if (!has_stack(e, i)) {
-				at[k] = i;
-				id[k++] = pr->stack;
-			}
+			if (!has_stack(e, i))
+				put[k++] = (struct put){ i, pr->stack };
 			break;
 		}
 	}
 	if (!k)
 		return 0;
-	/* probes are one per hold, so the places differ; sorted with their ids */
-	size_t ord[WATCH_PROBES][2];
-	for (size_t j = 0; j < k; j++) {
-		ord[j][0] = at[j];
-		ord[j][1] = id[j];
-	}
-	qsort(ord, k, sizeof(ord[0]), cmp_size);
-	if (!(out = malloc((m + k + 1) * sizeof(*out))))
+	qsort(put, k, sizeof(put[0]), cmp_put);	/* one probe per hold: the places differ */
+	if (!(out = malloc((m + k) * sizeof(*out))))
 		return -1;
 	size_t o = 0, j = 0;
 	for (size_t i = 0; i < m; i++) {
-		if (j < k && ord[j][0] == i) {
+		if (j < k && put[j].at == i) {
 			out[o++] = (struct mml_event){ .ts = e[i].ts, .mm = e[i].mm,
-						       .memcg = ord[j][1], .tid = e[i].tid,
+						       .memcg = put[j].stack, .tid = e[i].tid,
 						       .cpu = e[i].cpu, .type = MML_EV_STACK };
 			j++;
 		}
