@@ -7,7 +7,10 @@
  * stream opens its read hold and a write wait on the same mm, watch_tick()
  * runs once the wait is older than --wait-over, then the hold and the wait
  * end: the incident must name the sleeper as holder with a stack read from
- * /proc (stack_proc) that has frames. A lost-event span over the wait must
+ * /proc (stack_proc) that has frames. The incident file, read back through
+ * the normal source and paired, must give the sleeper's read hold that
+ * stack (a stack event before its acquisition, as the kernel's are), and
+ * say so in INFO (stacks_from_proc). A lost-event span over the wait must
  * make the same incident suspect (a separate engine). Root only (77).
  */
 #define _GNU_SOURCE
@@ -20,6 +23,8 @@
 #include <sys/syscall.h>
 #include "watch.h"
 #include "stacks.h"
+#include "source.h"
+#include "pair.h"
 
 static int fails;
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); fails++; } } while (0)
@@ -28,6 +33,7 @@ static volatile pid_t sleeper_tid;
 static struct watch_incident got;
 static struct watch_party got_holder;
 static int ngot;
+static char got_file[4096];
 
 static void *sleeper(void *arg)
 {
@@ -43,6 +49,7 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 	got = *inc;
 	if (inc->nholders)
 		got_holder = inc->holders[0];
+	snprintf(got_file, sizeof(got_file), "%s", inc->file ? inc->file : "");
 	ngot++;
 }
 
@@ -58,6 +65,59 @@ static struct mml_event ev(uint8_t type, uint32_t tid, int write, int success, u
 {
 	return (struct mml_event){ .ts = ts, .mm = 0x1000, .memcg = 0, .tid = tid, .type = type,
 				   .flags = (uint8_t)((write ? MML_F_WRITE : 0) | (success ? MML_F_SUCCESS : 0)) };
+}
+
+struct file_hold {
+	uint32_t tid, stack;
+	int holds;
+};
+
+static int on_hold(void *ctx, const struct pair_interval *iv)
+{
+	struct file_hold *fh = ctx;
+
+	if (iv->kind == PAIR_HOLD && iv->tid == fh->tid) {
+		fh->holds++;
+		fh->stack = iv->stack;
+	}
+	return 0;
+}
+
+/* The incident file through source_open and the pairing: tid's hold has the stack want. */
+static void check_file(const char *path, uint32_t tid, const struct mml_stack *want)
+{
+	struct mml_meta *m = meta_new();
+	char err[256] = "";
+	struct source *src = m ? source_open(path, m, err, sizeof(err)) : NULL;
+	struct file_hold fh = { .tid = tid };
+	struct mml_event buf[256];
+	struct pair p;
+	long k;
+
+	CHECK(src != NULL);
+	if (!src) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		meta_free(m);
+		return;
+	}
+	CHECK(!pair_init(&p) && !pair_subscribe(&p, on_hold, &fh, PAIR_KIND(PAIR_HOLD)));
+	while ((k = source_next(src, buf, 256)) > 0)
+		CHECK(!pair_feed(&p, buf, (size_t)k));
+	CHECK(k == 0);
+	pair_finish(&p);
+	CHECK(fh.holds == 1);
+	const struct mml_stack *st = fh.stack ? meta_stack(m, fh.stack) : NULL;
+	CHECK(st != NULL);		/* the /proc stack is in the file, on the read hold */
+	if (st && want) {
+		CHECK(st->n == want->n);
+		for (unsigned i = 0; i < st->n && i < want->n; i++)
+			CHECK(!strcmp(st->sym[i], want->sym[i]));
+	}
+	const char *info = meta_info(m, "stacks_from_proc");
+	CHECK(info && !strcmp(info, "1"));
+	pair_fini(&p);
+	source_close(src);
+	meta_free(m);
 }
 
 /* One run: a read hold of the sleeper, a write wait of tid 999999 behind it for ~60 ms. */
@@ -94,6 +154,9 @@ static void run(const char *dir, int lose)
 	CHECK(st && st->n > 0);
 	if (st)
 		printf("holder stack from /proc: %s ...\n", st->sym[0]);
+	CHECK(got_file[0] != '\0');
+	if (got_file[0])
+		check_file(got_file, H, st);
 	CHECK(got.suspect == lose);
 	CHECK(got.lost == (lose ? 42u : 0u));
 	watch_fini(&w);

@@ -371,6 +371,7 @@ struct analysis {
 		uint32_t tid, stack;
 		uint64_t s, e, memcg;
 		int write;
+		int proc;		/* stack: the one read from /proc (put in the events) */
 	} *holds;
 	size_t nholds, holds_cap;
 };
@@ -408,6 +409,8 @@ static int an_hook(void *ctx, const struct pair_interval *iv)
 		a->holds[a->nholds].e = iv->end_ts;
 		a->holds[a->nholds].memcg = iv->memcg;
 		a->holds[a->nholds].write = iv->write;
+		const struct watch_probe *pr = iv->stack ? probe_find(a->w, iv->tid, iv->start_ts) : NULL;
+		a->holds[a->nholds].proc = pr && pr->stack == iv->stack;
 		a->nholds++;
 	} else if (iv->kind == PAIR_WAIT || iv->kind == PAIR_FAILED) {
 		if (!c->is_hold) {
@@ -454,12 +457,14 @@ static void an_holders(struct analysis *a)
 			p->memcg = a->holds[i].memcg;
 			if (a->holds[i].stack || !p->stack) {
 				p->stack = a->holds[i].stack;
-				p->stack_proc = 0;
+				p->stack_proc = a->holds[i].proc;
 			}
 		}
-		if (!p->stack)
+		if (!p->stack) {
 			p->stack = a->holds[i].stack;
-		if (!p->stack) {	/* a read hold: its stack read from /proc while the wait was long */
+			p->stack_proc = a->holds[i].proc;
+		}
+		if (!p->stack) {	/* a read hold not in the window's events: the probe itself */
 			const struct watch_probe *pr = probe_find(a->w, a->holds[i].tid, a->holds[i].s);
 			if (pr) {
 				p->stack = pr->stack;
@@ -566,6 +571,91 @@ static int choose_crossing(struct watch *w)
 
 /* ---------------------------------------------------------------- the file */
 
+/*
+ * Has the acquisition ev[i] a kernel stack? The pairing gives an
+ * acquisition the stack event of its task that comes last before it, with
+ * no other lock event of the task in between (contention events do not
+ * take one), when it is on the same mm.
+ */
+static int has_stack(const struct mml_event *ev, size_t i)
+{
+	const struct mml_event *a = &ev[i];
+
+	while (i-- > 0) {
+		const struct mml_event *e = &ev[i];
+		if (e->tid != a->tid || e->type == MML_EV_CONTENTION_BEGIN ||
+		    e->type == MML_EV_CONTENTION_END)
+			continue;
+		return e->type == MML_EV_STACK && e->mm == a->mm;
+	}
+	return 0;
+}
+
+struct put {
+	size_t at;			/* before this event */
+	uint32_t stack;
+};
+
+static int cmp_put(const void *x, const void *y)
+{
+	size_t a = ((const struct put *)x)->at, b = ((const struct put *)y)->at;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The holders' stacks read from /proc into the window's events, as the
+ * kernel's stacks are: a stack event right before the hold's acquisition,
+ * with its tid, ts, cpu and mm (docs/FILE-FORMAT.md), for an acquisition
+ * that has none from the kernel. *ev grows; *n counted. Stacks put, or -1.
+ */
+static long put_probe_stacks(const struct watch *w, struct mml_event **ev, size_t *n)
+{
+	unsigned np = w->nprobe < WATCH_PROBES ? w->nprobe : WATCH_PROBES;
+	struct put put[WATCH_PROBES];
+	struct mml_event *e = *ev, *out;
+	size_t k = 0, m = *n;
+
+	for (unsigned p = 0; p < np; p++) {
+		const struct watch_probe *pr = &w->probe[p];
+		size_t lo = 0, hi = m;
+		while (lo < hi) {		/* the first event stamped at the hold's start */
+			size_t mid = lo + (hi - lo) / 2;
+			if (e[mid].ts < pr->hold_ts)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t i = lo; i < m && e[i].ts == pr->hold_ts; i++) {
+			if (e[i].type != MML_EV_ACQUIRE_RETURNED || e[i].tid != pr->tid ||
+			    !(e[i].flags & MML_F_SUCCESS))
+				continue;
+			if (!has_stack(e, i))
+				put[k++] = (struct put){ i, pr->stack };
+			break;
+		}
+	}
+	if (!k)
+		return 0;
+	qsort(put, k, sizeof(put[0]), cmp_put);	/* one probe per hold: the places differ */
+	if (!(out = malloc((m + k) * sizeof(*out))))
+		return -1;
+	size_t o = 0, j = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (j < k && put[j].at == i) {
+			out[o++] = (struct mml_event){ .ts = e[i].ts, .mm = e[i].mm,
+						       .memcg = put[j].stack, .tid = e[i].tid,
+						       .cpu = e[i].cpu, .type = MML_EV_STACK };
+			j++;
+		}
+		out[o++] = e[i];
+	}
+	free(e);
+	*ev = out;
+	*n = o;
+	return (long)k;
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -629,7 +719,8 @@ static int write_meta(struct watch *w, struct mml_writer *mw, const struct mml_e
 	return 0;
 }
 
-static void write_info(struct watch *w, struct mml_writer *mw, const struct watch_incident *inc)
+static void write_info(struct watch *w, struct mml_writer *mw, const struct watch_incident *inc,
+		       unsigned long nproc)
 {
 	struct utsname u;
 	char buf[256];
@@ -650,6 +741,10 @@ static void write_info(struct watch *w, struct mml_writer *mw, const struct watc
 	mml_writer_info(mw, "incident_crossings", buf);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)w->ring_dropped);
 	mml_writer_info(mw, "ring_dropped", buf);
+	if (nproc) {		/* stack events whose stack was read from /proc/TID/stack */
+		snprintf(buf, sizeof(buf), "%lu", nproc);
+		mml_writer_info(mw, "stacks_from_proc", buf);
+	}
 	if (inc->suspect)
 		mml_writer_info(mw, "incident_suspect", "events lost where they could make the crossing");
 }
@@ -759,6 +854,11 @@ static int write_incident(struct watch *w)
 		if (e->ts >= w->inc_start && e->ts <= w->inc_end)
 			ev[n++] = *e;
 	}
+	long nproc = put_probe_stacks(w, &ev, &n);
+	if (nproc < 0) {
+		free(ev);
+		return -1;
+	}
 	inc.suspect = choose_crossing(w);
 	if (analyse(w, ev, n, &inc))
 		rc = -1;
@@ -788,7 +888,7 @@ static int write_incident(struct watch *w)
 	struct mml_writer *mw = fd >= 0 ? mml_writer_fdopen(fd, &h) : NULL;
 	int werr = !mw;
 	if (mw) {
-		write_info(w, mw, &inc);
+		write_info(w, mw, &inc, (unsigned long)nproc);
 		werr = write_meta(w, mw, ev, n) || write_events(mw, ev, n);
 		window_lost(w, mw);	/* per CPU; the END block's total adds the back-end's gaps */
 		werr |= mml_writer_close(mw, n, inc.lost) != 0;

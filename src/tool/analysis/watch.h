@@ -37,7 +37,10 @@
  * and contended waits, so a task holding the lock for read has none. At
  * each watch_tick, a wait still open past wait_over_ns has the holders of
  * its mm read from /proc/TID/stack (root only; said once if unreadable),
- * once per hold; the analysis gives such a stack to a hold that has none.
+ * once per hold. A hold that has no kernel stack gets that one in the
+ * incident file (a stack event before its acquisition, INFO
+ * stacks_from_proc: how many), so the analysis and every reader of the
+ * file find it where the kernel's would be.
  *
  * Stacks: events of type MML_EV_STACK are kept with the others. A stack
  * taken on lock:contention_begin (the back-end's watch_stacks mode) carries
