@@ -131,7 +131,17 @@ struct run {
 	struct wctx *c;
 	double last;
 	int ended;
+	char note[320];			/* auto's "using tracefs" line: said once the run started */
 };
+
+/* The back-end note, once: not before the start succeeded (a refused -p/-G has its one line). */
+static void say_note(struct run *r)
+{
+	if (r->note[0]) {
+		fprintf(stderr, "%s\n", r->note);
+		r->note[0] = '\0';
+	}
+}
 
 static void sink_lost(void *ctx, uint32_t cpu, uint64_t count, uint64_t from_ts, uint64_t to_ts)
 {
@@ -160,7 +170,10 @@ static int each(void *ctx)
 	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	/* delivered: everything stamped before the last drain minus its slack */
 	uint64_t upto = r->bpf ? watch_bpf_delivered(r->bpf) : now > 100000000ull ? now - 100000000ull : 0;
-	int rc = watch_tick(r->w, upto);
+	int rc;
+
+	say_note(r);
+	rc = watch_tick(r->w, upto);
 	if (rc) {
 		r->ended = rc;
 		return 1;
@@ -333,13 +346,17 @@ static int open_bpf(struct args *a, struct watch *w, struct run *run, struct mml
 	char err[256];
 
 	if (a->ro.npids || a->ro.ncgroups) {
-		fprintf(stderr, PROG ": bpf: no -G/-p filter in the BPF watch; using tracefs\n");
+		snprintf(run->note, sizeof(run->note), PROG ": bpf: no -G/-p filter in the BPF watch; using tracefs");
 		return 0;
 	}
 	*b = watch_bpf_open(&o, &sink, meta, err, sizeof(err));
 	if (!*b) {
-		fprintf(stderr, PROG ": %s%s\n", err, must ? "" : "; using tracefs");
-		return must ? -1 : 0;
+		if (must) {
+			fprintf(stderr, PROG ": %s\n", err);
+			return -1;
+		}
+		snprintf(run->note, sizeof(run->note), PROG ": %s; using tracefs", err);
+		return 0;
 	}
 	fprintf(stderr, PROG ": using the bpf back-end\n");
 	run->bpf = *b;
@@ -397,6 +414,8 @@ fail:
 	c.backend = b->ops->name;
 	c.t0 = now_s();
 	rc = backend_run(b, a.ro.duration, 20, each, &run);
+	if (!rc)
+		say_note(&run);
 	if (rc && b->err[0])
 		fprintf(stderr, PROG ": %s\n", b->err);
 	if (run.ended < 0) {
