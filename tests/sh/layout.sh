@@ -17,11 +17,12 @@ done >"$map"
 for f in "$src"/src/common/*.h "$src"/src/lib/*.h "$src"/include/*.h; do
 	[ -e "$f" ] && echo "${f##*/} common"
 done >>"$map"
-# the BPF program's shared header and the skeleton built from it (cmake/bpf.cmake)
+# the BPF programs' shared headers and the skeletons built from them (cmake/bpf.cmake)
 for f in "$src"/bpf/*.h; do
 	[ -e "$f" ] && echo "${f##*/} bpf"
 done >>"$map"
 echo "mmaplock.skel.h bpf" >>"$map"
+echo "watch.skel.h bpf" >>"$map"
 
 # the table: | `stage/` | owns | may include |
 rules=$(sed -n 's/^| `\([a-z]*\)\/` |.*| \([^|]*\) |$/\1 \2/p' "$tool/README.md")
