@@ -7,9 +7,9 @@
  *
  * Tracepoints, two kernel forms (common.bpf.h's MM_LOCK_PROGS; chosen at
  * load from BTF by user space, which turns off the autoload of the other
- * form's programs). tp_btf only: these tracepoints appeared in 5.11, tp_btf in 5.5, and
- * without BTF there is no CO-RE, so a raw_tp variant would never be the
- * one that loads.
+ * form's programs). tp_btf only: these tracepoints appeared in 5.11,
+ * tp_btf in 5.5, and without BTF there is no CO-RE, so a raw_tp variant
+ * would never be the one that loads.
  *
  * Every program and map name begins with mml_ (what the tests look for
  * in `bpftool prog` and `bpftool map`).
