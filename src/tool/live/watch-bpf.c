@@ -320,7 +320,8 @@ static int merge(struct wb *p, size_t n)
 		pos[c] = a;
 		end[c] = z;
 	}
-	qsort(p->stk, p->nstk, sizeof(*p->stk), cmp_ev);
+	if (p->nstk)	/* stk is NULL until the first stack record */
+		qsort(p->stk, p->nstk, sizeof(*p->stk), cmp_ev);
 	run[p->ncpu] = p->stk;
 	pos[p->ncpu] = 0;
 	end[p->ncpu] = p->nstk;
