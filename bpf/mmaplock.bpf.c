@@ -5,15 +5,11 @@
  * src/tool/pair/pair.c does, and add them to per-(memcg, mode) aggregates
  * and histograms (mmaplock.h). Nothing is sent to user space per event.
  *
- * Tracepoints, two kernel forms (chosen at load from BTF by user space,
- * which turns off the autoload of the other form's programs):
- *   6.14+      start_locking(mm, write), acquire_returned(mm, write, success),
- *              released(mm, write)
- *   5.11-6.13  the same with a memcg_path string after mm (ignored: the
- *              memcg id is computed here the same way on both)
- * tp_btf only: these tracepoints appeared in 5.11, tp_btf in 5.5, and
- * without BTF there is no CO-RE, so a raw_tp variant would never be the
- * one that loads.
+ * Tracepoints, two kernel forms (common.bpf.h's MM_LOCK_PROGS; chosen at
+ * load from BTF by user space, which turns off the autoload of the other
+ * form's programs). tp_btf only: these tracepoints appeared in 5.11,
+ * tp_btf in 5.5, and without BTF there is no CO-RE, so a raw_tp variant
+ * would never be the one that loads.
  *
  * Every program and map name begins with mml_ (what the tests look for
  * in `bpftool prog` and `bpftool map`).
@@ -21,11 +17,8 @@
  * State lives in task storage (freed by the kernel when the task exits):
  * the task's open wait (a task waits for one lock at a time) and its open
  * holds, per mm, in MMLB_HOLDS slots. The memcg id of an mm is the kernel's
- * cgroup_id_from_mm(): the memory cgroup of mm->owner, cached per mm in an
- * LRU map (and per task, for its last mm) together with the owner's
- * css_set, which is re-read per acquisition (two loads) so that a process
- * moved to another cgroup is seen at once: with direct (BTF) loads, not
- * probe reads.
+ * cgroup_id_from_mm() (common.bpf.h), cached per task for its last mm and
+ * per mm in an LRU map, checked against the owner's css_set per acquisition.
  *
  * Releases by another task (mmap_read_unlock_non_owner() from irq_work) pair
  * with no hold of the releasing task: counted (RELEASE_ORPHAN), and they
@@ -46,6 +39,7 @@
 #include <bpf/bpf_core_read.h>
 #include "mmaplock.h"
 #include "mml_hist.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -67,78 +61,20 @@ struct hold {
 struct task_state {
 	__u64 wait_mm, wait_ts;
 	__u8 waiting, wait_write, contended, pad[5];
-	__u64 memcg_mm, memcg_cset, memcg_id;	/* the last mm's memcg (memcg_of) */
+	struct mm_memcg_last memcg;		/* the last mm's memcg (memcg_of) */
 	struct hold hold[MMLB_HOLDS];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct task_state);
-} mml_tasks SEC(".maps");
-
-struct memcg_cache {
-	__u64 cset;		/* the owner's css_set the id was computed from */
-	__u64 id;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct memcg_cache);
-} mml_memcgs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);	/* user space may change it before load */
-	__type(key, struct mmlb_key);
-	__type(value, struct mmlb_agg);
-} mml_aggs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);	/* user space may change it before load */
-	__type(key, struct mmlb_hkey);
-	__type(value, struct mmlb_hval);
-} mml_hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MMLB_C_NR);
-	__type(key, __u32);
-	__type(value, __u64);
-} mml_counters SEC(".maps");
-
-
-/* Flavours for kernels built without CONFIG_MEMCG: checked with CO-RE. */
-struct mm_struct___memcg {
-	struct task_struct *owner;
-} __attribute__((preserve_access_index));
-
-enum cgroup_subsys_id___memcg {
-	memory_cgrp_id___memcg = 0,
-};
+MML_TASK_STORAGE(mml_tasks, struct task_state);
+/* memcg_of()'s per-mm cache; the sizes of aggs and hists user space may change before load */
+MML_MAP(mml_memcgs, BPF_MAP_TYPE_LRU_HASH, __u64, struct mm_memcg_cache, 4096);
+MML_MAP(mml_aggs, BPF_MAP_TYPE_PERCPU_HASH, struct mmlb_key, struct mmlb_agg, 1024);
+MML_MAP(mml_hists, BPF_MAP_TYPE_PERCPU_HASH, struct mmlb_hkey, struct mmlb_hval, 65536);
+MML_MAP(mml_counters, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, __u64, MMLB_C_NR);
 
 static __always_inline void count(__u32 c)
 {
-	__u64 *v = bpf_map_lookup_elem(&mml_counters, &c);
-
-	if (v)
-		*v += 1;	/* per CPU: no atomic needed */
-}
-
-/* The owner's css_set: direct loads (mm is a trusted tracepoint argument) */
-static __always_inline __u64 cset_of(struct mm_struct *mm)
-{
-	struct mm_struct___memcg *m = (void *)mm;
-	struct task_struct *owner;
-
-	owner = m->owner;
-	if (!owner)
-		return 0;
-	return (__u64)owner->cgroups;
+	count_in(&mml_counters, c);
 }
 
 /* k: the mm's address as a scalar (read from a map value: the verifier
@@ -148,44 +84,10 @@ static __always_inline __u32 *gen_of(__u64 k)
 	return &gens[(k >> 8 ^ k >> 18) & (MMLB_GENS - 1)];
 }
 
-/*
- * cgroup_id_from_mm(): 0 without memcg, the root's when the mm has no owner.
- * The task's own last answer first (threads mostly lock their own mm), then
- * the per-mm cache, then the walk; every answer checked against the
- * owner's current css_set.
- */
+/* cgroup_id_from_mm(): the task's last answer, the per-mm cache, the walk */
 static __always_inline __u64 memcg_of(struct task_state *t, struct mm_struct *mm)
 {
-	struct memcg_cache *c, n;
-	struct css_set *cs;
-	struct cgroup_subsys_state *css;
-	int id;
-	__u64 key = (__u64)mm;
-
-	if (!bpf_core_field_exists(((struct mm_struct___memcg *)0)->owner) ||
-	    !bpf_core_enum_value_exists(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg))
-		return 0;
-	n.cset = cset_of(mm);
-	if (!n.cset)
-		return root_memcg_id;
-	if (t->memcg_mm == key && t->memcg_cset == n.cset)
-		return t->memcg_id;
-	t->memcg_mm = key;
-	t->memcg_cset = n.cset;
-	c = bpf_map_lookup_elem(&mml_memcgs, &key);
-	if (c && c->cset == n.cset)
-		return t->memcg_id = c->id;
-	id = bpf_core_enum_value(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg);
-	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
-		return 0;
-	cs = (struct css_set *)n.cset;
-	css = BPF_CORE_READ(cs, subsys[id]);
-	if (!css)
-		return root_memcg_id;
-	/* the memcg's css is its first member: css->cgroup is the memcg's cgroup */
-	n.id = BPF_CORE_READ(css, cgroup, kn, id);
-	bpf_map_update_elem(&mml_memcgs, &key, &n, BPF_ANY);
-	return t->memcg_id = n.id;
+	return mm_memcg(&t->memcg, mm, root_memcg_id, &mml_memcgs);
 }
 
 /* Out of line: rare (a new group), and it keeps the hot path short. */
@@ -278,9 +180,7 @@ static __always_inline int hist_add(__u64 memcg, __u32 tgid, int write, int kind
 
 static __always_inline struct task_state *state(int create)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-
-	return bpf_task_storage_get(&mml_tasks, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return task_state(&mml_tasks, create);
 }
 
 static __always_inline int on_start(struct mm_struct *mm, int write)
@@ -305,7 +205,7 @@ static __always_inline int on_start(struct mm_struct *mm, int write)
 	return 0;
 }
 
-static __always_inline int on_acquire(struct mm_struct *mm, int write, int success)
+static __always_inline int on_acquire(void *ctx, struct mm_struct *mm, int write, int success)
 {
 	__u64 now = bpf_ktime_get_ns(), memcg;
 	struct task_state *s = state(1);
@@ -388,7 +288,7 @@ static __always_inline int on_acquire(struct mm_struct *mm, int write, int succe
 	return 0;
 }
 
-static __always_inline int on_release(__u64 *ctx, struct mm_struct *mm)
+static __always_inline int on_release(__u64 *ctx, struct mm_struct *mm, int write)
 {
 	__u64 k;
 
@@ -429,44 +329,7 @@ static __always_inline int on_release(__u64 *ctx, struct mm_struct *mm)
 	return 0;
 }
 
-/* 6.14+: (mm, write[, success]) */
-SEC("tp_btf/mmap_lock_start_locking")
-int BPF_PROG(mml_start, struct mm_struct *mm, bool write)
-{
-	return on_start(mm, write);
-}
-
-SEC("tp_btf/mmap_lock_acquire_returned")
-int BPF_PROG(mml_acquire, struct mm_struct *mm, bool write, bool success)
-{
-	return on_acquire(mm, write, success);
-}
-
-SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(mml_release, struct mm_struct *mm, bool write)
-{
-	return on_release(ctx, mm);
-}
-
-/* 5.11-6.13: (mm, memcg_path, write[, success]) */
-SEC("tp_btf/mmap_lock_start_locking")
-int BPF_PROG(mml_start_path, struct mm_struct *mm, const char *path, bool write)
-{
-	return on_start(mm, write);
-}
-
-SEC("tp_btf/mmap_lock_acquire_returned")
-int BPF_PROG(mml_acquire_path, struct mm_struct *mm, const char *path, bool write,
-	     bool success)
-{
-	return on_acquire(mm, write, success);
-}
-
-SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(mml_release_path, struct mm_struct *mm, const char *path, bool write)
-{
-	return on_release(ctx, mm);
-}
+MM_LOCK_PROGS(mml, on_start, on_acquire, on_release)
 
 /* lock:contention_begin (5.19+) inside a task's open wait marks it contended. */
 SEC("tp_btf/contention_begin")

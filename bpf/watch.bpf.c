@@ -18,11 +18,9 @@
  * event: in the incident file a stack belongs to the next event of its
  * task on the same mm (pair.h), for a hold its acquire_returned.
  *
- * Kernel forms as the BPF back-end (mmaplock.bpf.c): 6.14+ (mm, write
- * [, success]) and 5.11-6.13 with a memcg_path string after mm; user space
- * turns off the autoload of the other form. The memcg id of an mm is the
- * kernel's cgroup_id_from_mm() (the memory cgroup of mm->owner), cached
- * per task for its last mm and re-checked against the owner's css_set.
+ * Kernel forms and the memcg id of an mm as the BPF back-end
+ * (common.bpf.h): both forms' programs, user space turns off the
+ * autoload of the other; the id cached per task for its last mm only.
  *
  * Every program and map name begins with mml_w (what the tests look for
  * in `bpftool prog`); nothing is pinned.
@@ -32,6 +30,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "mmlwatch.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -58,16 +57,11 @@ struct hold {
 struct task_state {
 	__u64 wait_mm, wait_ts;
 	__u8 waiting, pad[7];
-	__u64 memcg_mm, memcg_cset, memcg_id;
+	struct mm_memcg_last memcg;
 	struct hold hold[MMLW_HOLDS];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct task_state);
-} mml_w_tasks SEC(".maps");
+MML_TASK_STORAGE(mml_w_tasks, struct task_state);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -92,64 +86,17 @@ struct {
 	__uint(value_size, MMLW_STACK_DEPTH * sizeof(__u64));
 } mml_w_stacks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct mmlw_task);
-} mml_w_comms SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MMLW_C_NR);
-	__type(key, __u32);
-	__type(value, __u64);
-} mml_w_counters SEC(".maps");
-
-struct mm_struct___memcg {
-	struct task_struct *owner;
-} __attribute__((preserve_access_index));
-
-enum cgroup_subsys_id___memcg {
-	memory_cgrp_id___memcg = 0,
-};
+MML_MAP(mml_w_comms, BPF_MAP_TYPE_LRU_HASH, __u32, struct mmlw_task, 4096);
+MML_MAP(mml_w_counters, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, __u64, MMLW_C_NR);
 
 static __always_inline void count(__u32 c)
 {
-	__u64 *v = bpf_map_lookup_elem(&mml_w_counters, &c);
-
-	if (v)
-		*v += 1;
+	count_in(&mml_w_counters, c);
 }
 
-/* cgroup_id_from_mm(): 0 without memcg, the root's when the mm has no owner */
 static __always_inline __u64 memcg_of(struct task_state *t, struct mm_struct *mm)
 {
-	struct mm_struct___memcg *m = (void *)mm;
-	struct task_struct *owner;
-	struct css_set *cs;
-	struct cgroup_subsys_state *css;
-	__u64 cset;
-	int id;
-
-	if (!bpf_core_field_exists(((struct mm_struct___memcg *)0)->owner) ||
-	    !bpf_core_enum_value_exists(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg))
-		return 0;
-	owner = m->owner;
-	if (!owner)
-		return root_memcg_id;
-	cset = (__u64)owner->cgroups;
-	if (t->memcg_mm == (__u64)mm && t->memcg_cset == cset)
-		return t->memcg_id;
-	id = bpf_core_enum_value(enum cgroup_subsys_id___memcg, memory_cgrp_id___memcg);
-	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
-		return 0;
-	cs = (struct css_set *)cset;
-	css = BPF_CORE_READ(cs, subsys[id]);
-	t->memcg_mm = (__u64)mm;
-	t->memcg_cset = cset;
-	t->memcg_id = css ? BPF_CORE_READ(css, cgroup, kn, id) : root_memcg_id;
-	return t->memcg_id;
+	return mm_memcg(&t->memcg, mm, root_memcg_id, 0);
 }
 
 /* One record into this CPU's stretch of the ring. */
@@ -179,9 +126,7 @@ static __always_inline void put(__u64 ts, __u64 mm, __u64 memcg, __u32 tid, int 
 
 static __always_inline struct task_state *state(int create)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-
-	return bpf_task_storage_get(&mml_w_tasks, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return task_state(&mml_w_tasks, create);
 }
 
 static __always_inline void notice(__u64 s, __u64 e, __u64 mm, __u32 tid, int is_hold)
@@ -300,41 +245,4 @@ static __always_inline int on_release(void *ctx, struct mm_struct *mm, int write
 	return 0;
 }
 
-/* 6.14+: (mm, write[, success]) */
-SEC("tp_btf/mmap_lock_start_locking")
-int BPF_PROG(mml_w_start, struct mm_struct *mm, bool write)
-{
-	return on_start(mm, write);
-}
-
-SEC("tp_btf/mmap_lock_acquire_returned")
-int BPF_PROG(mml_w_acquire, struct mm_struct *mm, bool write, bool success)
-{
-	return on_acquire(ctx, mm, write, success);
-}
-
-SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(mml_w_release, struct mm_struct *mm, bool write)
-{
-	return on_release(ctx, mm, write);
-}
-
-/* 5.11-6.13: (mm, memcg_path, write[, success]) */
-SEC("tp_btf/mmap_lock_start_locking")
-int BPF_PROG(mml_w_start_path, struct mm_struct *mm, const char *path, bool write)
-{
-	return on_start(mm, write);
-}
-
-SEC("tp_btf/mmap_lock_acquire_returned")
-int BPF_PROG(mml_w_acquire_path, struct mm_struct *mm, const char *path, bool write,
-	     bool success)
-{
-	return on_acquire(ctx, mm, write, success);
-}
-
-SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(mml_w_release_path, struct mm_struct *mm, const char *path, bool write)
-{
-	return on_release(ctx, mm, write);
-}
+MM_LOCK_PROGS(mml_w, on_start, on_acquire, on_release)

@@ -5,6 +5,8 @@
 # so they load on other kernels too). MMAPLOCK_BPF: AUTO (build when
 # possible, else say why and build without), ON (fail without), OFF.
 # Sets MMAPLOCK_HAVE_BPF, target mmaplock_bpf_skel and PkgConfig::LIBBPF.
+# watch's programs (bpf/watch.bpf.c) are a second object and skeleton
+# (watch.skel.h, target mmaplock_watch_skel); both include bpf/common.bpf.h.
 
 set(MMAPLOCK_HAVE_BPF OFF)
 if (NOT MMAPLOCK_BPF STREQUAL "OFF")
@@ -42,6 +44,30 @@ if (NOT MMAPLOCK_BPF STREQUAL "OFF")
 	endif()
 endif()
 
+# One BPF object and its skeleton: bpf/NAME.bpf.c -> NAME.bpf.o -> NAME.skel.h
+# (bpftool's skeleton name SKEL), built by target TARGET; ARGN: the headers
+# it includes besides ${bpf_shared} and vmlinux.h.
+function(mml_bpf_object name skel target)
+	set(strip_cmd true)
+	if (BPF_STRIP)
+		set(strip_cmd ${BPF_STRIP} -g ${name}.bpf.o)	# DWARF off; BTF stays
+	endif()
+	add_custom_command(OUTPUT ${bpf_out}/${name}.bpf.o
+		COMMAND ${BPF_CLANG} -target bpf -D__TARGET_ARCH_${bpf_arch} -g -O2 -Wall -Werror
+			-I${bpf_out} -I${CMAKE_SOURCE_DIR}/bpf -I${CMAKE_SOURCE_DIR}/src/common ${bpf_incs}
+			-c ${CMAKE_SOURCE_DIR}/bpf/${name}.bpf.c -o ${name}.bpf.o
+		COMMAND ${strip_cmd}
+		DEPENDS ${CMAKE_SOURCE_DIR}/bpf/${name}.bpf.c ${ARGN} ${bpf_shared} ${bpf_out}/vmlinux.h
+		WORKING_DIRECTORY ${bpf_out}
+		COMMENT "BPF programs (clang -target bpf ${name}.bpf.c)" VERBATIM)
+	add_custom_command(OUTPUT ${bpf_out}/${name}.skel.h
+		COMMAND sh -c "${BPFTOOL} gen skeleton ${name}.bpf.o name ${skel} > ${name}.skel.h.tmp && mv ${name}.skel.h.tmp ${name}.skel.h"
+		DEPENDS ${bpf_out}/${name}.bpf.o
+		WORKING_DIRECTORY ${bpf_out}
+		COMMENT "BPF skeleton (bpftool gen skeleton ${name}.bpf.o)" VERBATIM)
+	add_custom_target(${target} DEPENDS ${bpf_out}/${name}.skel.h)
+endfunction()
+
 if (MMAPLOCK_HAVE_BPF)
 	set(bpf_out ${CMAKE_BINARY_DIR}/bpf)
 	file(MAKE_DIRECTORY ${bpf_out})
@@ -60,48 +86,13 @@ if (MMAPLOCK_HAVE_BPF)
 		COMMAND sh -c "${BPFTOOL} btf dump file ${MMAPLOCK_BPF_BTF} format c > vmlinux.h.tmp && mv vmlinux.h.tmp vmlinux.h"
 		WORKING_DIRECTORY ${bpf_out}
 		COMMENT "vmlinux.h from ${MMAPLOCK_BPF_BTF}" VERBATIM)
-	set(bpf_strip_cmd true)
-	if (BPF_STRIP)
-		set(bpf_strip_cmd ${BPF_STRIP} -g mmaplock.bpf.o)	# DWARF off; BTF stays
-	endif()
-	add_custom_command(OUTPUT ${bpf_out}/mmaplock.bpf.o
-		COMMAND ${BPF_CLANG} -target bpf -D__TARGET_ARCH_${bpf_arch} -g -O2 -Wall -Werror
-			-I${bpf_out} -I${CMAKE_SOURCE_DIR}/bpf -I${CMAKE_SOURCE_DIR}/src/common ${bpf_incs}
-			-c ${CMAKE_SOURCE_DIR}/bpf/mmaplock.bpf.c -o mmaplock.bpf.o
-		COMMAND ${bpf_strip_cmd}
-		DEPENDS ${CMAKE_SOURCE_DIR}/bpf/mmaplock.bpf.c ${CMAKE_SOURCE_DIR}/bpf/mmaplock.h
-			${CMAKE_SOURCE_DIR}/src/common/mml_hist.h ${bpf_out}/vmlinux.h
-		WORKING_DIRECTORY ${bpf_out}
-		COMMENT "BPF programs (clang -target bpf)" VERBATIM)
-	add_custom_command(OUTPUT ${bpf_out}/mmaplock.skel.h
-		COMMAND sh -c "${BPFTOOL} gen skeleton mmaplock.bpf.o name mmaplock_bpf > mmaplock.skel.h.tmp && mv mmaplock.skel.h.tmp mmaplock.skel.h"
-		DEPENDS ${bpf_out}/mmaplock.bpf.o
-		WORKING_DIRECTORY ${bpf_out}
-		COMMENT "BPF skeleton (bpftool gen skeleton)" VERBATIM)
-	add_custom_target(mmaplock_bpf_skel DEPENDS ${bpf_out}/mmaplock.skel.h)
-endif()
-
-# The watch's own programs (bpf/watch.bpf.c, `watch --backend bpf`): a
-# second object and skeleton (watch.skel.h), built the same way.
-if (MMAPLOCK_HAVE_BPF)
-	set(bpfw_strip_cmd true)
-	if (BPF_STRIP)
-		set(bpfw_strip_cmd ${BPF_STRIP} -g watch.bpf.o)
-	endif()
-	add_custom_command(OUTPUT ${bpf_out}/watch.bpf.o
-		COMMAND ${BPF_CLANG} -target bpf -D__TARGET_ARCH_${bpf_arch} -g -O2 -Wall -Werror
-			-I${bpf_out} -I${CMAKE_SOURCE_DIR}/bpf ${bpf_incs}
-			-c ${CMAKE_SOURCE_DIR}/bpf/watch.bpf.c -o watch.bpf.o
-		COMMAND ${bpfw_strip_cmd}
-		DEPENDS ${CMAKE_SOURCE_DIR}/bpf/watch.bpf.c ${CMAKE_SOURCE_DIR}/bpf/mmlwatch.h ${bpf_out}/vmlinux.h
-		WORKING_DIRECTORY ${bpf_out}
-		COMMENT "BPF watch programs (clang -target bpf)" VERBATIM)
-	add_custom_command(OUTPUT ${bpf_out}/watch.skel.h
-		COMMAND sh -c "${BPFTOOL} gen skeleton watch.bpf.o name watch_bpf > watch.skel.h.tmp && mv watch.skel.h.tmp watch.skel.h"
-		DEPENDS ${bpf_out}/watch.bpf.o
-		WORKING_DIRECTORY ${bpf_out}
-		COMMENT "BPF watch skeleton (bpftool gen skeleton)" VERBATIM)
-	add_custom_target(mmaplock_watch_skel DEPENDS ${bpf_out}/watch.skel.h)
+	# the kernel-side code both objects include (keep in step with their #includes)
+	set(bpf_shared ${CMAKE_SOURCE_DIR}/bpf/common.bpf.h)
+	mml_bpf_object(mmaplock mmaplock_bpf mmaplock_bpf_skel
+		${CMAKE_SOURCE_DIR}/bpf/mmaplock.h ${CMAKE_SOURCE_DIR}/src/common/mml_hist.h)
+	# The watch's own programs (bpf/watch.bpf.c, `watch --backend bpf`): a
+	# second object and skeleton (watch.skel.h), built the same way.
+	mml_bpf_object(watch watch_bpf mmaplock_watch_skel ${CMAKE_SOURCE_DIR}/bpf/mmlwatch.h)
 	if (TARGET mmltool)
 		add_dependencies(mmltool mmaplock_watch_skel)
 	endif()

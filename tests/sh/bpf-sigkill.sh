@@ -7,10 +7,7 @@
 # back-end, bpftool or jq.
 set -u
 . "$(dirname "$0")/lib.sh"
-need root btf
-BT=$(command -v bpftool || echo /usr/sbin/bpftool)
-[ -x "$BT" ] || skip "bpftool missing"
-need jq bpf
+need root btf bpftool jq bpf
 scratch bpfkill
 
 progs() { "$BT" -j prog show | jq -r '.[] | select(.name | startswith("mml_")) | .id' | sort; }

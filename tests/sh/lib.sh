@@ -34,8 +34,8 @@ skip() {
 # $why. root; btf (the kernel's BTF, for BPF); tracefs (its mmap_lock
 # events); memcg_id (events that carry memcg ids, not paths); cgroup (a
 # writable cgroup v1 memory hierarchy at $CG); bpf (the BPF back-end built
-# and loading here); python3:MODULE; anything else names a command that
-# must be on PATH.
+# and loading here); bpftool (on PATH or in /usr/sbin: its path in $BT);
+# python3:MODULE; anything else names a command that must be on PATH.
 have() {
 	for _w; do
 		case $_w in
@@ -52,6 +52,9 @@ have() {
 			[ -x "$D" ] || { why="$D not built"; return 1; }
 			"$D" -d 0.1 >/dev/null 2>&1
 			[ $? = 77 ] && { why="the BPF back-end does not load here"; return 1; } ;;
+		bpftool)
+			BT=$(command -v bpftool || echo /usr/sbin/bpftool)
+			[ -x "$BT" ] || { why="bpftool missing"; return 1; } ;;
 		python3:*)
 			python3 -c "import ${_w#python3:}" 2>/dev/null ||
 				{ why="python3 module ${_w#python3:} missing (scripts/bootstrap.sh)"; return 1; } ;;
@@ -210,3 +213,64 @@ wait_attached() {
 		_i=$((_i + 1))
 	done
 }
+
+# ---------------------------------------------------------------- watch
+
+# stall SECONDS: `mmaplock stress --stall 200` (a thread holding the
+# mmap_lock for write 200 ms at a time, one mincore reader behind it) in
+# memcg $G for SECONDS, in the background; its pid in spid (stopped at exit)
+stall() {
+	sh -c "echo \$\$ > $CG/$G/cgroup.procs; exec \"$M\" stress --stall 200 -t 1 -d $1" >/dev/null 2>&1 &
+	spid=$!
+	[ -n "${_lib_stall:-}" ] || at_exit 'stop $spid'
+	_lib_stall=1
+}
+
+# check_stall_incident JSON DIR BACKEND: the incident lines (file JSON) and
+# files (in DIR) of `mmaplock watch --wait-over 50 --json` over `stress
+# --stall 200` in memcg $G. The line checked is the first of a reader
+# waiting behind the stall thread (stress-stall): on a loaded machine a
+# stress reader can be preempted while it holds the lock, and the stall
+# thread's own write wait behind it is an incident too. It must be a wait
+# over 50 ms made by BACKEND, the thread its first holder (for write, a
+# stack in the mmap path), the waiter's stack in mincore, both one process
+# in $G; one file a line in DIR, no temporary left; the file an ordinary
+# recording (`report --by holder` blames the thread first, check and
+# report --stacks read it). Sets n (lines), line, j (jq on line) and file;
+# bad for each miss; exit 1 with no line or no file.
+check_stall_incident() {
+	n=$(grep -c '^{' "$1")
+	[ "$n" -ge 1 ] || { bad "no incident line: $(cat "${1%.json}.err" 2>/dev/null)"; exit 1; }
+	line=$(jq -c 'select(.waiter.comm != "stress-stall" and .holders[0].comm == "stress-stall")' \
+		"$1" 2>/dev/null | head -n 1)
+	[ -n "$line" ] || line=$(head -n 1 "$1")
+	echo "$line" | jq -e . >/dev/null || { bad "not JSON: $line"; exit 1; }
+	[ "$(j .backend)" = "$3" ] || bad "backend $(j .backend), not $3"
+	[ "$(j .kind)" = wait ] || bad "kind $(j .kind)"
+	[ "$(j '.ms > 50')" = true ] || bad "wait of $(j .ms) ms under the threshold"
+	[ "$(j '.holders[0].comm')" = stress-stall ] || bad "first holder is not the stall thread: $line"
+	[ "$(j '.holders[0].mode')" = write ] || bad "holder mode $(j '.holders[0].mode')"
+	j '.holders[0].stack[]' | grep -Eq 'mmap|munmap|populate' ||
+		bad "holder stack without the mmap/unmap path: $(j '.holders[0].stack')"
+	j '.waiter.stack[]' | grep -q 'mincore' ||
+		bad "waiter stack without the reader's mincore path: $(j '.waiter.stack')"
+	case "$(j .waiter.memcg)" in
+	*/$G) ;;
+	*) bad "waiter memcg $(j .waiter.memcg), not .../$G" ;;
+	esac
+	[ "$(j .waiter.pid)" = "$(j '.holders[0].pid')" ] || bad "waiter and holder are not one process"
+	file=$(j .file)
+	[ -f "$file" ] || { bad "incident file $file missing"; exit 1; }
+	[ "$(ls "$2" | wc -l)" -eq "$n" ] || bad "$n incidents, files in DIR: $(ls -a "$2")"
+	ls -a "$2" | grep -q '^\.incident' && bad "a temporary file was left"
+	"$M" report --by holder --json "$file" >$tmp/h.json 2>$tmp/h.err ||
+		bad "report --by holder: $(cat $tmp/h.err)"
+	case "$(jq -r '.groups[0].key' $tmp/h.json)" in
+	stress-stall\[*) ;;
+	*) bad "report --by holder blames $(jq -r '.groups[0].key' $tmp/h.json) first, not stress-stall" ;;
+	esac
+	"$M" check "$file" >/dev/null 2>$tmp/c.err; [ $? -le 1 ] || bad "check: $(cat $tmp/c.err)"
+	"$M" report --stacks 3 "$file" >$tmp/s.txt 2>&1 || bad "report --stacks"
+	grep -q mincore $tmp/s.txt || bad "report --stacks shows no mincore stack"
+}
+j() { echo "$line" | jq -r "$1"; }

@@ -44,12 +44,13 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "backend.h"
+#include "bpf-load.h"
 
 #ifndef MMAPLOCK_HAVE_BPF
 
 static int bpf_open(struct backend *b, const struct backend_opts *o)
 {
-	snprintf(b->err, sizeof(b->err), "bpf: not built (no clang, bpftool, libbpf or BTF at build time)");
+	snprintf(b->err, sizeof(b->err), "%s", BPFL_NOT_BUILT);
 	return -1;
 }
 
@@ -63,14 +64,11 @@ const struct backend_ops backend_bpf_ops = {
 
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include "cgroupfs.h"
 #include "idmap.h"
 #include "names.h"
 #include "mmaplock.h"
 #include "mmaplock.skel.h"
-
-#define BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
 
 struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, dead, gone; };
 /* the words of struct mmlb_agg that are maxima, not sums, over the CPUs */
@@ -108,42 +106,6 @@ struct bpfb {
 	uint64_t reaped;		/* entries removed so far */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
-{
-	if (l == LIBBPF_WARN && getenv("MMAPLOCK_BPF_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	if (l == LIBBPF_DEBUG && getenv("MMAPLOCK_BPF_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
-/* Parameters of the tracepoint's btf_trace_ typedef (ctx included); -1: none. */
-static int tp_params(const struct btf *btf, const char *tp)
-{
-	char name[128];
-	const struct btf_type *t;
-	int id;
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-	if (id < 0)
-		return -1;
-	t = btf__type_by_id(btf, id);
-	t = btf__type_by_id(btf, t->type);	/* pointer */
-	if (!t || !btf_is_ptr(t))
-		return -1;
-	t = btf__type_by_id(btf, t->type);	/* func proto */
-	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
-}
-
 static unsigned long env_num(const char *name, unsigned long def)
 {
 	const char *s = getenv(name);
@@ -156,40 +118,11 @@ static unsigned long env_num(const char *name, unsigned long def)
 	return *end || !v ? def : v;
 }
 
-/* Choose the programs of this kernel's tracepoint form; 0 or -1 with b->err. */
-static int choose_form(struct backend *b, struct bpfb *p)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	struct mmaplock_bpf *s = p->skel;
-	int n, path_form;
-
-	if (!btf) {
-		snprintf(b->err, sizeof(b->err), "bpf: %s: cannot read the kernel's BTF", BTF_VMLINUX);
-		return -1;
-	}
-	n = tp_params(btf, "mmap_lock_acquire_returned");
-	p->contention = tp_params(btf, "contention_begin") >= 0;
-	btf__free(btf);
-	if (n < 0) {
-		snprintf(b->err, sizeof(b->err),
-			 "bpf: the kernel has no mmap_lock tracepoints (5.11+, CONFIG_TRACING)");
-		return -1;
-	}
-	path_form = n == 5;	/* ctx, mm, memcg_path, write, success */
-	bpf_program__set_autoload(s->progs.mml_start, !path_form);
-	bpf_program__set_autoload(s->progs.mml_acquire, !path_form);
-	bpf_program__set_autoload(s->progs.mml_release, !path_form);
-	bpf_program__set_autoload(s->progs.mml_start_path, path_form);
-	bpf_program__set_autoload(s->progs.mml_acquire_path, path_form);
-	bpf_program__set_autoload(s->progs.mml_release_path, path_form);
-	bpf_program__set_autoload(s->progs.mml_contention, p->contention);
-	return 0;
-}
-
 static int bpf_open(struct backend *b, const struct backend_opts *o)
 {
 	struct bpfb *p;
 	const char *root;
+	struct bpfl_form form;
 	struct stat st;
 	int err;
 
@@ -201,10 +134,8 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 		snprintf(b->err, sizeof(b->err), "bpf: groups by memcg or process only (not mm or task)");
 		return -1;
 	}
-	if (access(BTF_VMLINUX, R_OK)) {
-		snprintf(b->err, sizeof(b->err), "bpf: no BTF at %s (CONFIG_DEBUG_INFO_BTF)", BTF_VMLINUX);
+	if (bpfl_prepare(&form, b->err, sizeof(b->err)))
 		return -1;
-	}
 	if (!(p = calloc(1, sizeof(*p))) || agg_init(&p->agg, o->by, b->meta)) {
 		free(p);
 		snprintf(b->err, sizeof(b->err), "bpf: out of memory");
@@ -213,13 +144,13 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 	b->priv = p;
 	p->o = *o;
 	p->ncpu = libbpf_num_possible_cpus();
-	libbpf_set_print(quiet);
 	if (!(p->skel = mmaplock_bpf__open())) {
-		snprintf(b->err, sizeof(b->err), "bpf: cannot open the programs: %s", strerror(errno));
+		bpfl_open_error(b->err, sizeof(b->err));
 		return -1;
 	}
-	if (choose_form(b, p))
-		return -1;
+	bpfl_set_form(p->skel->obj, &form);
+	p->contention = form.contention;
+	bpf_program__set_autoload(p->skel->progs.mml_contention, form.contention);
 	/* the memory hierarchy's root directory: its inode is the root memcg's id */
 	if ((root = cgroupfs_memcg_root()) && !stat(root, &st))
 		p->skel->rodata->root_memcg_id = st.st_ino;
@@ -228,11 +159,7 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 	bpf_map__set_max_entries(p->skel->maps.mml_aggs, env_num("MMAPLOCK_BPF_MAX_GROUPS", 1024));
 	bpf_map__set_max_entries(p->skel->maps.mml_hists, env_num("MMAPLOCK_BPF_MAX_BUCKETS", 65536));
 	if ((err = mmaplock_bpf__load(p->skel))) {
-		if (err == -EPERM || err == -EACCES)
-			snprintf(b->err, sizeof(b->err), "bpf: no privileges to load BPF programs (root, or CAP_BPF and CAP_PERFMON)");
-		else
-			snprintf(b->err, sizeof(b->err), "bpf: the kernel refused the programs: %s (MMAPLOCK_BPF_DEBUG=1 shows the verifier log)",
-				 strerror(-err));
+		bpfl_load_error(err, b->err, sizeof(b->err));
 		return -1;
 	}
 	return 0;
@@ -248,7 +175,7 @@ static int bpf_start(struct backend *b)
 		return -1;
 	}
 	p->started = 1;
-	p->t0 = p->win_start = now_ns();
+	p->t0 = p->win_start = bpfl_now_ns();
 	return 0;
 }
 
@@ -717,7 +644,7 @@ static int deliver(struct backend *b, uint64_t end)
 static int bpf_poll(struct backend *b, int timeout_ms)
 {
 	struct bpfb *p = b->priv;
-	uint64_t now = now_ns(), end = p->win_start + p->o.win_ns;
+	uint64_t now = bpfl_now_ns(), end = p->win_start + p->o.win_ns;
 
 	if (!p->started)
 		return 1;
@@ -730,7 +657,7 @@ static int bpf_poll(struct backend *b, int timeout_ms)
 		ts.tv_sec = (time_t)(wait / 1000000000ull);
 		ts.tv_nsec = (long)(wait % 1000000000ull);
 		nanosleep(&ts, NULL);	/* a signal ends it early: the caller checks its flags */
-		now = now_ns();
+		now = bpfl_now_ns();
 		if (now < end)
 			return 0;
 	}
@@ -746,7 +673,7 @@ static int bpf_stop(struct backend *b)
 		return 0;
 	mmaplock_bpf__detach(p->skel);
 	p->started = 0;
-	ret = deliver(b, now_ns());	/* the last, partial window */
+	ret = deliver(b, bpfl_now_ns());	/* the last, partial window */
 	return ret < 0 ? -1 : 0;
 }
 

@@ -49,6 +49,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include "watch-bpf.h"
+#include "bpf-load.h"
 
 #ifndef MMAPLOCK_HAVE_BPF
 
@@ -56,7 +57,7 @@ struct backend *watch_bpf_open(const struct watch_bpf_opts *o, const struct back
 			       struct mml_meta *meta, char *err, size_t errlen)
 {
 	(void)o, (void)sink, (void)meta;
-	snprintf(err, errlen, "bpf: not built (no clang, bpftool, libbpf or BTF at build time)");
+	snprintf(err, errlen, "%s", BPFL_NOT_BUILT);
 	return NULL;
 }
 
@@ -76,7 +77,6 @@ void watch_bpf_stats(const struct backend *b, struct watch_bpf_stats *st)
 
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include "cgroupfs.h"
 #include "ksym.h"
 #include "meta.h"
@@ -85,7 +85,6 @@ void watch_bpf_stats(const struct backend *b, struct watch_bpf_stats *st)
 #include "mmlwatch.h"
 #include "watch.skel.h"
 
-#define BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
 #define COPY_SLACK_NS	2000000ull	/* records stamped before now - this are written */
 #define ACTIVE_MARGIN_NS 300000000ull	/* copying goes on this long past `after` */
 #define MIN_SHIFT	12
@@ -119,65 +118,6 @@ struct wb {
 	struct watch_bpf_stats st;
 	int started;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
-{
-	if (l == LIBBPF_DEBUG && getenv("MMAPLOCK_BPF_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
-/* Parameters of the tracepoint's btf_trace_ typedef (ctx included); -1: none. */
-static int tp_params(const struct btf *btf, const char *tp)
-{
-	char name[128];
-	const struct btf_type *t;
-	int id;
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-	if (id < 0)
-		return -1;
-	t = btf__type_by_id(btf, id);
-	t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_ptr(t))
-		return -1;
-	t = btf__type_by_id(btf, t->type);
-	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
-}
-
-static int choose_form(struct watch_bpf *s, char *err, size_t errlen)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	int n, path_form;
-
-	if (!btf) {
-		snprintf(err, errlen, "bpf: %s: cannot read the kernel's BTF", BTF_VMLINUX);
-		return -1;
-	}
-	n = tp_params(btf, "mmap_lock_acquire_returned");
-	btf__free(btf);
-	if (n < 0) {
-		snprintf(err, errlen, "bpf: the kernel has no mmap_lock tracepoints (5.11+, CONFIG_TRACING)");
-		return -1;
-	}
-	path_form = n == 5;	/* ctx, mm, memcg_path, write, success */
-	bpf_program__set_autoload(s->progs.mml_w_start, !path_form);
-	bpf_program__set_autoload(s->progs.mml_w_acquire, !path_form);
-	bpf_program__set_autoload(s->progs.mml_w_release, !path_form);
-	bpf_program__set_autoload(s->progs.mml_w_start_path, path_form);
-	bpf_program__set_autoload(s->progs.mml_w_acquire_path, path_form);
-	bpf_program__set_autoload(s->progs.mml_w_release_path, path_form);
-	return 0;
-}
 
 /* Records per CPU: the memory given, a power of two, within bounds. */
 static unsigned ring_shift(double ring_mb, int ncpu)
@@ -219,7 +159,7 @@ static int on_notice(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*n))
 		return 0;
-	until = mono_ns() + p->o.after_ns + ACTIVE_MARGIN_NS;
+	until = bpfl_now_ns() + p->o.after_ns + ACTIVE_MARGIN_NS;
 	/* the engine's window starts `before` ahead; a second more of context for the pairing */
 	from = n->start_ts > p->o.before_ns + 1000000000ull ? n->start_ts - p->o.before_ns - 1000000000ull : 0;
 	if (!p->active_until || from < p->spell_from)
@@ -257,7 +197,7 @@ static int wb_start(struct backend *b)
 		return -1;
 	}
 	p->started = 1;
-	p->delivered = mono_ns();
+	p->delivered = bpfl_now_ns();
 	return 0;
 }
 
@@ -380,7 +320,8 @@ static int merge(struct wb *p, size_t n)
 		pos[c] = a;
 		end[c] = z;
 	}
-	qsort(p->stk, p->nstk, sizeof(*p->stk), cmp_ev);
+	if (p->nstk)	/* stk is NULL until the first stack record */
+		qsort(p->stk, p->nstk, sizeof(*p->stk), cmp_ev);
 	run[p->ncpu] = p->stk;
 	pos[p->ncpu] = 0;
 	end[p->ncpu] = p->nstk;
@@ -566,7 +507,7 @@ static int wb_poll(struct backend *b, int timeout_ms)
 		snprintf(b->err, sizeof(b->err), "bpf: notice ring: %s", strerror(-rc));
 		return -1;
 	}
-	now = mono_ns();
+	now = bpfl_now_ns();
 	if (!p->active_until) {
 		p->delivered = now - COPY_SLACK_NS;	/* nothing is open: the clock runs */
 		return 0;
@@ -588,7 +529,7 @@ static int wb_stop(struct backend *b)
 		return 0;
 	ring_buffer__consume(p->rb);
 	if (p->active_until)
-		rc = copy(b, mono_ns() - COPY_SLACK_NS) < 0 ? -1 : 0;
+		rc = copy(b, bpfl_now_ns() - COPY_SLACK_NS) < 0 ? -1 : 0;
 	if (!rc && p->npend)		/* crossings newer than the last copy: after it */
 		deliver(b, NULL, 0, UINT64_MAX);
 	watch_bpf__detach(p->skel);
@@ -608,15 +549,13 @@ static const struct backend_ops watch_bpf_ops = {
 static int wb_load(struct backend *b, struct wb *p)
 {
 	const char *root;
+	struct bpfl_form form;
 	struct stat st;
 	uint64_t stack_over;
 	int err;
 
-	if (access(BTF_VMLINUX, R_OK)) {
-		snprintf(b->err, sizeof(b->err), "bpf: no BTF at %s (CONFIG_DEBUG_INFO_BTF)", BTF_VMLINUX);
+	if (bpfl_prepare(&form, b->err, sizeof(b->err)))
 		return -1;
-	}
-	libbpf_set_print(quiet);
 	p->ncpu = libbpf_num_possible_cpus();
 	if (p->ncpu <= 0 || p->ncpu > MMLW_MAX_CPUS) {
 		snprintf(b->err, sizeof(b->err), "bpf: %d CPUs: the BPF watch handles 1 to %d",
@@ -624,11 +563,10 @@ static int wb_load(struct backend *b, struct wb *p)
 		return -1;
 	}
 	if (!(p->skel = watch_bpf__open())) {
-		snprintf(b->err, sizeof(b->err), "bpf: cannot open the programs: %s", strerror(errno));
+		bpfl_open_error(b->err, sizeof(b->err));
 		return -1;
 	}
-	if (choose_form(p->skel, b->err, sizeof(b->err)))
-		return -1;
+	bpfl_set_form(p->skel->obj, &form);
 	if ((root = cgroupfs_memcg_root()) && !stat(root, &st))
 		p->skel->rodata->root_memcg_id = st.st_ino;
 	p->skel->rodata->wait_over_ns = p->o.wait_over_ns;
@@ -642,11 +580,7 @@ static int wb_load(struct backend *b, struct wb *p)
 	p->st.slots = 1u << p->shift;
 	bpf_map__set_max_entries(p->skel->maps.mml_w_ring, (uint32_t)p->ncpu << p->shift);
 	if ((err = watch_bpf__load(p->skel))) {
-		if (err == -EPERM || err == -EACCES)
-			snprintf(b->err, sizeof(b->err), "bpf: no privileges to load BPF programs (root, or CAP_BPF and CAP_PERFMON)");
-		else
-			snprintf(b->err, sizeof(b->err), "bpf: the kernel refused the programs: %s (MMAPLOCK_BPF_DEBUG=1 shows the verifier log)",
-				 strerror(-err));
+		bpfl_load_error(err, b->err, sizeof(b->err));
 		return -1;
 	}
 	long pg = sysconf(_SC_PAGESIZE);
