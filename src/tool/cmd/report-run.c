@@ -133,9 +133,12 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		}
 		case 't': {
 			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*optarg == 0 || *end || v <= 0) {
-				fprintf(stderr, "mmaplock report: --top %s: not a positive number\n", optarg);
+			long v;
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *optarg == 0 || *end || v <= 0 || v > 1000000000) {
+				fprintf(stderr, "mmaplock report: --top %s: not a number from 1 to 1000000000\n",
+					optarg);
 				return -1;
 			}
 			o->top = v;
@@ -169,8 +172,9 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 				o->stacks = 10;
 				break;
 			}
+			errno = 0;
 			x = strtol(v, &end, 10);
-			if (!*v || *end || x <= 0 || x > 100000) {
+			if (errno || !*v || *end || x <= 0 || x > 100000) {
 				fprintf(stderr, "mmaplock report: --stacks %s: not a number from 1 to 100000\n", v);
 				return -1;
 			}
