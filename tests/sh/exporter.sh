@@ -29,6 +29,21 @@ for args in "--listen nonsense" "--listen 127.0.0.1:99999" "--listen 300.1.1.1:1
 		bad "exporter $args: exit $rc: $(cat $tmp/e)"
 done
 
+# ---- the live line: on a terminal a count that changes ("\r\033[K" then the
+# line, about once a second); nothing of it when stderr is not a terminal
+script -qc "timeout -s INT 3 $M exporter --listen 127.0.0.1:0" /dev/null >$tmp/live.tty 2>&1
+if tr '\r' '\n' <$tmp/live.tty | grep -q '^.\[Kmmaplock exporter: [0-9]* scrapes*, [0-9]* series, [0-9]* events/s'; then
+	ok "exporter on a terminal: a live line ($(tr '\r' '\n' <$tmp/live.tty | grep 'events/s' | tail -1 | tr -d '\033'))"
+else
+	bad "exporter on a terminal: no live line: $(tr -d '\033' <$tmp/live.tty | tr '\r' '|' | head -c 400)"
+fi
+timeout -s INT 3 "$M" exporter --listen 127.0.0.1:0 >$tmp/live.out 2>$tmp/live.err
+if grep -q 'events/s' $tmp/live.err || tr -d '\n' <$tmp/live.err | grep -q "$(printf '\r')"; then
+	bad "exporter with stderr piped: a live line: $(tr '\r' '|' <$tmp/live.err | head -c 400)"
+else
+	ok "exporter with stderr piped: no live line"
+fi
+
 # ---- the exporter
 # tracefs: the comparison with record below is exact (same events, same
 # timestamps); the BPF back-end's figures (its own clock reads) are compared

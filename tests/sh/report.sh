@@ -105,6 +105,18 @@ expect2 "junk" "$M" report "$T/junk"
 grep -q "no mmap_lock events found" "$T/e" || bad "junk message: $(cat "$T/e")"
 expect2 "bad --by" "$M" report "$F/text-perf-id.txt" --by color
 expect2 "bad --top" "$M" report "$F/text-perf-id.txt" --top x
+# out of range, negative or not a number: the range, one line (not "unknown option")
+expect2 "--top too large" "$M" report "$F/text-perf-id.txt" --top 99999999999999999999
+grep -q -- "--top 99999999999999999999: not a number from 1 to" "$T/e" || bad "--top too large: $(cat "$T/e")"
+for v in -1 "=-1" "=abc" " 99999999999999999999" " 0"; do
+	# shellcheck disable=SC2086
+	case $v in =*) expect2 "--stacks$v" "$M" report "$F/stacks-trigger.dat" "--stacks$v" ;;
+	*) expect2 "--stacks$v" "$M" report "$F/stacks-trigger.dat" --stacks $v ;; esac
+	grep -q -- "--stacks .*: not a number from 1 to 100000$" "$T/e" || bad "--stacks$v: $(cat "$T/e")"
+done
+"$M" report "$F/stacks-trigger.dat" --stacks >"$T/o" 2>"$T/e" && grep -q . "$T/o" ||
+	bad "--stacks alone (its default): $(cat "$T/e")"
+"$M" report --stacks "$F/stacks-trigger.dat" >"$T/o" 2>"$T/e" || bad "--stacks FILE: $(cat "$T/e")"
 expect2 "two files" "$M" report "$F/text-perf-id.txt" "$F/text-perf-id.txt"
 printf 'MMLTRACE\001\000' >"$T/short.mml"
 expect2 "short mml" "$M" report "$T/short.mml"

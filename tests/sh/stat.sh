@@ -75,6 +75,16 @@ else
 	echo "FAIL stat --report and -o one file: exit $rc: $(cat $tmp/err9) $(ls -l $tmp/same.mml 2>&1)"
 	fail=1
 fi
+# --backend bpf: the BPF back-end writes no recording, stat needs one: one line, exit 2
+"$M" stat -d 1 --backend bpf >$tmp/o10 2>$tmp/err10
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l <$tmp/err10)" -eq 1 ] &&
+	grep -q '^mmaplock stat: --backend bpf: stat needs every event (a recording); use tracefs or auto$' $tmp/err10; then
+	echo "ok   stat --backend bpf refused: $(cat $tmp/err10)"
+else
+	echo "FAIL stat --backend bpf: exit $rc: $(cat $tmp/err10)"
+	fail=1
+fi
 # report's options that take a value, from report's own table, both forms
 n=0
 valued=$("$M" report --list-options | awk '$2 != "none" { print $1 }')

@@ -25,6 +25,15 @@ else
 	fail=1
 fi
 
+# --stall adds a thread to those of -t: the summary says so
+"$M" stress -t 2 --stall 20 -d 0.3 >$tmp/out 2>&1 || { echo "FAIL stress --stall: exit $?"; fail=1; }
+if grep -q "^mmaplock stress: 2 threads + 1 stall thread, " $tmp/out; then
+	echo "ok   --stall: $(head -1 $tmp/out)"
+else
+	echo "FAIL --stall: the summary does not count the stall thread: $(cat $tmp/out)"
+	fail=1
+fi
+
 if [ "$(id -u)" -ne 0 ] || [ ! -d /sys/kernel/tracing/events/lock/contention_begin ] ||
    [ "$(nproc)" -lt 2 ] || ! command -v jq >/dev/null; then
 	echo "stress.sh: contention check skipped (needs root, lock:contention_begin, 2 CPUs, jq)"

@@ -34,6 +34,10 @@
  * per (memcg, mode, kind) in the same series set (same --max-series cap,
  * same identity labels). It needs events, so the tracefs back-end.
  *
+ * Live line: on a terminal, stderr shows scrapes served, series, the last
+ * window's events/s and incidents (signals.h's progress line, as record
+ * and watch), refreshed about once a second; nothing when it is not one.
+ *
  * Stop: SIGINT/SIGTERM end the back-end's run (it leaves nothing on in the
  * kernel), then the HTTP daemon stops and its socket is closed.
  */
@@ -87,6 +91,10 @@ struct exporter {
 	struct ctr_pods *pods;		/* --pods-dir: names pods for the labels */
 	struct watch *watch;		/* --incidents, or NULL */
 	int watch_err;			/* out of memory in the engine */
+	unsigned long scrapes;		/* /metrics served; under mu */
+	double rate;			/* events/s of the last window */
+	uint64_t incidents;		/* written, suspect ones included */
+	double next_line;		/* monotonic seconds of the next live line */
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -186,6 +194,32 @@ static void ident_labels(struct exporter *x, struct prom_series *s, const char *
 	s->ident_retry = id.pod_uid[0] && !id.pod[0];
 }
 
+/* The live line (a terminal only), about once a second. */
+static void live_line(struct exporter *x)
+{
+	struct timespec ts;
+	unsigned long scrapes;
+	double t;
+
+	if (!progress_enabled())
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (t < x->next_line)
+		return;
+	x->next_line = t + 1.0;
+	pthread_mutex_lock(&x->mu);
+	scrapes = x->scrapes;
+	pthread_mutex_unlock(&x->mu);
+	if (x->watch)
+		progress("mmaplock exporter: %lu scrape%s, %zu series, %.0f events/s, %llu incident%s",
+			 scrapes, scrapes == 1 ? "" : "s", x->set.n - 2, x->rate,
+			 (unsigned long long)x->incidents, x->incidents == 1 ? "" : "s");
+	else
+		progress("mmaplock exporter: %lu scrape%s, %zu series, %.0f events/s",
+			 scrapes, scrapes == 1 ? "" : "s", x->set.n - 2, x->rate);
+}
+
 /* After the back-end's start (and each poll): say where the figures are, once; incidents due. */
 static int on_poll(void *ctx)
 {
@@ -195,6 +229,7 @@ static int on_poll(void *ctx)
 		fprintf(stderr, "mmaplock exporter: serving %s\n", x->url);
 		x->url[0] = '\0';
 	}
+	live_line(x);
 	if (x->watch) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -245,6 +280,7 @@ static int on_window(void *ctx, const struct window *w)
 		prom_hist_fold(&s->wait, &g->wait);
 		prom_hist_fold(&s->hold, &g->hold);
 	}
+	x->rate = w->len_ns ? (double)w->stats.events * 1e9 / (double)w->len_ns : 0;
 	x->set.lost = w->total.lost;
 	x->set.non_owner = run_non_owner(&w->total);
 	x->set.events = w->total.events;
@@ -258,6 +294,8 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 	const struct watch_party *p = inc->is_hold ? &inc->holders[0] : &inc->waiter;
 	char buf[64];
 
+	x->incidents++;
+	progress_clear();
 	fprintf(stderr, "mmaplock exporter: incident: ");
 	watch_line(stderr, inc, 0);
 	if (inc->suspect) {
@@ -330,6 +368,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		pthread_mutex_lock(&x->mu);
 		s = x->cur;
 		s->refs++;
+		x->scrapes++;
 		pthread_mutex_unlock(&x->mu);
 		r = MHD_create_response_from_buffer_with_free_callback_cls(s->len, s->text, snap_release, s);
 		if (!r) {
@@ -706,6 +745,7 @@ int cmd_exporter(int argc, char **argv)
 		 (int)(strrchr(a.listen, ':') - a.listen), a.listen, port);
 	sig_install();
 	rc = backend_run(b, 0, EXPORTER_PERIOD_MS, on_poll, &x);
+	progress_clear();
 	if (rc && b->err[0])
 		fprintf(stderr, "mmaplock exporter: %s\n", b->err);
 	if (x.watch_err) {

@@ -160,6 +160,13 @@ static int parse(int argc, char **argv, struct stat_args *a)
 		}
 		if (c == OPT_BACKEND) {
 			a->backend = optarg;
+			/* a usage error, before anything starts: the report needs a recording */
+			if (!strcmp(optarg, "bpf") && !(backend_bpf_ops.caps & BACKEND_CAP_FILE)) {
+				fprintf(stderr, "mmaplock stat: --backend bpf: stat needs every event "
+					"(a recording); use tracefs or auto\n");
+				rc = 2;
+				break;
+			}
 			if (backend_name_valid(optarg))
 				continue;
 			fprintf(stderr, "mmaplock stat: --backend: '%s' is not tracefs, bpf or auto\n", optarg);

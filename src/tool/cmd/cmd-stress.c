@@ -106,7 +106,9 @@ int cmd_stress(int argc, char **argv)
 	uint64_t total = 0;
 	for (int k = 0; k < STRESS_NKINDS; k++)
 		total += r.ops[k];
-	printf("mmaplock stress: %ld threads, %.2f s, %.0f ops/s\n", threads, r.seconds, total / r.seconds);
+	/* the stall thread is one more than -t: said, so the count matches what runs */
+	printf("mmaplock stress: %ld thread%s%s, %.2f s, %.0f ops/s\n", threads, threads == 1 ? "" : "s",
+	       stress_stall_ms ? " + 1 stall thread" : "", r.seconds, total / r.seconds);
 	for (int k = 0; k < STRESS_NKINDS; k++)
 		if (r.threads[k])
 			printf("  %-22s %2d thread%s %12llu ops %12.0f ops/s\n", stress_kind_name[k],

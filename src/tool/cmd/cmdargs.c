@@ -78,7 +78,10 @@ const char *cmdargs_optional_number(int argc, char **argv)
 {
 	const char *v = optind < argc ? argv[optind] : NULL;
 
-	if (!v || !*v || strspn(v, "0123456789") != strlen(v))
+	/* "-1", "+3": a signed number, never an option nor a file; the caller rejects its range */
+	int sign = v && (*v == '-' || *v == '+') && v[1] >= '0' && v[1] <= '9';
+
+	if (!v || !*v || (!sign && strspn(v, "0123456789") != strlen(v)))
 		return NULL;
 	optind++;
 	return v;

@@ -35,7 +35,9 @@ void cmdargs_bad(const char *prog, char **argv, const struct cmdargs_opts *t);
 
 /*
  * An optional_argument option given without "=VALUE": its value is the next
- * argument when that is all digits (report's --stacks N). Returns it and
+ * argument when that is all digits (report's --stacks N), or a sign and a
+ * digit ("-1": given as the value, so the caller's range check says so
+ * rather than "unknown option"). Returns it and
  * steps optind over it, or NULL. Report and stat's pass-through both use it,
  * so that they split the arguments the same way.
  */

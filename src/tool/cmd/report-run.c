@@ -93,6 +93,22 @@ static const struct option lo[] = {
 };
 const struct cmdargs_opts report_options = { lo, "h" };
 
+/* A count from 1 to max (out of range, signed or not a number: one line); 0 or -1. */
+static int count_arg(const char *opt, const char *v, long max, long *out)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || !*v || *end || x <= 0 || x > max) {
+		fprintf(stderr, "mmaplock report: %s %s: not a number from 1 to %ld\n", opt, v, max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
 int report_parse_args(struct report_opts *o, int argc, char **argv)
 {
 	int c;
@@ -131,16 +147,10 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 			o->sort = sort[i];
 			break;
 		}
-		case 't': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*optarg == 0 || *end || v <= 0) {
-				fprintf(stderr, "mmaplock report: --top %s: not a positive number\n", optarg);
+		case 't':
+			if (count_arg("--top", optarg, 1000000000, &o->top))
 				return -1;
-			}
-			o->top = v;
 			break;
-		}
 		case 'H': o->hist = 1; break;
 		case 'j': o->json = 1; break;
 		case 'c': o->csv = 1; break;
@@ -161,20 +171,14 @@ int report_parse_args(struct report_opts *o, int argc, char **argv)
 		case 'S': {
 			/* --stacks, --stacks=N, or --stacks N (the next argument all digits) */
 			const char *v = optarg;
-			char *end;
-			long x;
 			if (!v)
 				v = cmdargs_optional_number(argc, argv);
 			if (!v) {
 				o->stacks = 10;
 				break;
 			}
-			x = strtol(v, &end, 10);
-			if (!*v || *end || x <= 0 || x > 100000) {
-				fprintf(stderr, "mmaplock report: --stacks %s: not a number from 1 to 100000\n", v);
+			if (count_arg("--stacks", v, 100000, &o->stacks))
 				return -1;
-			}
-			o->stacks = x;
 			break;
 		}
 		case 'h':
