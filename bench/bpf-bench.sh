@@ -58,11 +58,7 @@ while [ $i -le $reps ]; do
 	stop_bpf
 
 	"$L" $calls >>$tmp/loop_untraced
-	mkdir "$I"
-	echo 1 >"$I/events/mmap_lock/enable"
-	"$L" $calls >>$tmp/loop_kernel
-	echo 0 >"$I/events/mmap_lock/enable"
-	rmdir "$I"
+	bench_loop_kernel "$L" $calls $tmp/loop_kernel
 	i=$((i + 1))
 done
 printf '%40s\r' '' >&2

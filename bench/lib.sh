@@ -73,6 +73,17 @@ bench_instance() {
 	fi
 }
 
+# bench_loop_kernel LOOP CALLS OUT: the mincore loop with the mmap_lock
+# events on in a bare instance I nobody reads (the kernel's own cost per
+# event), its figure appended to OUT
+bench_loop_kernel() {
+	mkdir "$I"
+	echo 1 >"$I/events/mmap_lock/enable"
+	"$1" "$2" >>"$3"
+	echo 0 >"$I/events/mmap_lock/enable"
+	rmdir "$I"
+}
+
 # bench_extract FILE: the instance's events off, its buffers saved as the
 # trace.dat FILE (`trace-cmd extract -B`), the instance removed; exit 1 if
 # no trace.dat came out

@@ -38,11 +38,7 @@ while [ $i -le $reps ]; do
 	bench_baselines		# untraced, kernel
 	if [ -x "$L" ]; then
 		"$L" $calls >>$tmp/loop_untraced
-		mkdir "$I"
-		echo 1 >"$I/events/mmap_lock/enable"
-		"$L" $calls >>$tmp/loop_kernel
-		echo 0 >"$I/events/mmap_lock/enable"
-		rmdir "$I"
+		bench_loop_kernel "$L" $calls $tmp/loop_kernel
 	fi
 
 	/usr/bin/time -f '%U %S' -o $tmp/t "$M" record -o $tmp/r.mml -- "$M" stress -d $dur >$tmp/o 2>$tmp/e &&

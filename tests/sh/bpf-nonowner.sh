@@ -11,28 +11,16 @@
 # `top --backend bpf` shows them in its header. Skipped without root, BTF, the
 # BPF back-end and its test program, curl or python3.
 set -u
-M=${MMAPLOCK:-build/mmaplock}
+. "$(dirname "$0")/lib.sh"
 B=${MMAPLOCK_BUILD:-build}
 X=$B/tests/bpf-attach
 O=$B/tests/nonowner.bpf.o
-[ "$(id -u)" -eq 0 ] || { echo "bpf-nonowner.sh: skipped: needs root"; exit 77; }
-[ -r /sys/kernel/btf/vmlinux ] || { echo "bpf-nonowner.sh: skipped: no BTF at /sys/kernel/btf/vmlinux"; exit 77; }
-[ -x "$X" ] && [ -r "$O" ] || { echo "bpf-nonowner.sh: skipped: $X or $O not built (no BPF back-end)"; exit 77; }
-command -v curl >/dev/null || { echo "bpf-nonowner.sh: skipped: curl missing"; exit 77; }
-command -v python3 >/dev/null || { echo "bpf-nonowner.sh: skipped: python3 missing"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-bpfno.XXXXXX)
+need root btf curl python3
+[ -x "$X" ] && [ -r "$O" ] || skip "$X or $O not built (no BPF back-end)"
+scratch bpfno
 tp= xb= xt= ap=
-cleanup() {
-	for p in $ap $xb $xt $tp; do kill $p 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $1"; }
-no() { echo "FAIL $1"; fail=1; }
+at_exit 'stop $ap $xb $xt $tp'
+no() { bad "$@"; }
 
 # the target: switched out about every 2 ms, takes the lock itself rarely
 python3 -c 'import time

@@ -9,29 +9,13 @@
 # no tracefs instance. The option errors: --wait-over without --incidents,
 # --incidents with --backend bpf (one line, exit 2).
 set -u
-M=${MMAPLOCK:-build/mmaplock}
-T=/sys/kernel/tracing
-CG=/sys/fs/cgroup/memory
-[ "$(id -u)" -eq 0 ] || { echo "exporter-incidents.sh: skipped: needs root"; exit 77; }
-[ -d $T/events/mmap_lock ] || { echo "exporter-incidents.sh: skipped: no tracefs mmap_lock events"; exit 77; }
-[ -w $CG ] || { echo "exporter-incidents.sh: skipped: no cgroup v1 memory hierarchy at $CG"; exit 77; }
-command -v curl >/dev/null || { echo "exporter-incidents.sh: skipped: curl missing (scripts/bootstrap.sh)"; exit 77; }
-
-tmp=$(mktemp -d /tmp/mml-xinc.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+need root tracefs cgroup curl
+scratch xinc
 G=mmltest-xinc-$$
 xp= sp=
-cleanup() {
-	for p in $xp $sp; do kill $p 2>/dev/null; done
-	for p in $xp $sp; do wait $p 2>/dev/null; done
-	rmdir $CG/$G 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-mkdir $CG/$G || { echo "exporter-incidents.sh: cannot create a memory cgroup"; exit 1; }
+at_exit 'stop $xp $sp'
+memcg_make $G
 
 # ---- option errors: one line, exit 2, nothing traced
 for args in "--wait-over 50" "--incidents $tmp/x --backend bpf" "--incidents $tmp/x --wait-over x" \
