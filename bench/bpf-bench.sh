@@ -31,16 +31,9 @@ dp=
 trap '[ -n "$dp" ] && kill $dp 2>/dev/null; bench_cleanup; rm -rf "$tmp"' EXIT INT TERM
 
 start_bpf() {
-	: >$tmp/d.err
-	"$M" exporter --backend bpf --listen 127.0.0.1:0 >/dev/null 2>$tmp/d.err &
-	dp=$!
-	n=0
-	until grep -q serving $tmp/d.err; do
-		kill -0 $dp 2>/dev/null || { echo "bpf-bench: exporter: $(cat $tmp/d.err)" >&2; exit 1; }
-		[ $n -lt 200 ] || { echo "bpf-bench: the exporter did not start" >&2; exit 1; }
-		sleep 0.05
-		n=$((n + 1))
-	done
+	bench=bpf-bench
+	bench_bpf_exporter $tmp/d.err
+	dp=$bpf_xp
 }
 stop_bpf() {
 	kill -TERM $dp

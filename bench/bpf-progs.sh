@@ -16,15 +16,10 @@ old=$(sysctl -n kernel.bpf_stats_enabled)
 xp=
 trap '[ -n "$xp" ] && kill $xp 2>/dev/null; sysctl -q kernel.bpf_stats_enabled=$old; rm -rf "$tmp"' EXIT INT TERM
 sysctl -q kernel.bpf_stats_enabled=1
-"$M" exporter --backend bpf --listen 127.0.0.1:0 >/dev/null 2>$tmp/x.err &
-xp=$!
-n=0
-until grep -q serving $tmp/x.err; do
-	kill -0 $xp 2>/dev/null || { echo "bpf-progs: exporter: $(cat $tmp/x.err)" >&2; exit 1; }
-	[ $n -lt 200 ] || { echo "bpf-progs: the exporter did not start" >&2; exit 1; }
-	sleep 0.05
-	n=$((n + 1))
-done
+. "$(dirname "$0")/lib.sh"	# bench_bpf_exporter
+bench=bpf-progs
+bench_bpf_exporter $tmp/x.err
+xp=$bpf_xp
 show() {
 	bpftool prog show -j | jq -r --arg w "$1" '.[] | select(.name | startswith("mml_")) |
 		"  \($w)  \(.name)\t\(.run_cnt) runs\t\(if .run_cnt > 0 then (.run_time_ns / .run_cnt * 10 | floor) / 10 else 0 end) ns/run"'

@@ -84,6 +84,23 @@ bench_loop_kernel() {
 	rmdir "$I"
 }
 
+# bench_bpf_exporter ERR: `mmaplock exporter --backend bpf` in the
+# background (its stderr in ERR, its pid in bpf_xp), back once it serves;
+# exit 1 with its message when it ends or has not started in 10 s (then
+# it is stopped)
+bench_bpf_exporter() {
+	: >"$1"
+	"$M" exporter --backend bpf --listen 127.0.0.1:0 >/dev/null 2>"$1" &
+	bpf_xp=$!
+	_n=0
+	until grep -q serving "$1"; do
+		kill -0 $bpf_xp 2>/dev/null || { echo "${bench:-bench}: exporter: $(cat "$1")" >&2; exit 1; }
+		[ $_n -lt 200 ] || { kill $bpf_xp; echo "${bench:-bench}: the exporter did not start" >&2; exit 1; }
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+}
+
 # bench_extract FILE: the instance's events off, its buffers saved as the
 # trace.dat FILE (`trace-cmd extract -B`), the instance removed; exit 1 if
 # no trace.dat came out
