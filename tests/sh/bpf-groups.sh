@@ -78,17 +78,7 @@ wait_attached $dp $tmp/bpf.err || { bad "bpf-dump -b process never attached: $(c
 sh -c "echo \$\$ >$CG/$A/cgroup.procs && { \"$M\" stress -t 2 -d 2 & echo \$! >$tmp/s1;
 	\"$M\" stress -t 1 -d 2 & echo \$! >$tmp/s2; wait; }" >/dev/null
 s1=$(cat $tmp/s1) s2=$(cat $tmp/s2)
-signal_wait TERM $dp
-dp=
-[ $rc = 0 ] || bad "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
-signal_wait INT $rp
-rp=
-"$M" report --json --by process $tmp/t.mml >$tmp/tfs.json 2>$tmp/tfs.err ||
-	bad "report --by process failed: $(cat $tmp/tfs.err)"
-jq -e '.lost_events == 0' $tmp/tfs.json >/dev/null && ok "tracefs lost nothing" ||
-	bad "tracefs lost $(jq .lost_events $tmp/tfs.json) events: the comparison is void"
-jq -e '.lost_events == 0' $tmp/bpf.json >/dev/null && ok "bpf lost nothing" ||
-	bad "bpf lost events: $(jq -c '{lost_events, unmatched}' $tmp/bpf.json)"
+sides_stop process
 for p in $s1 $s2; do
 	for k in acquisitions.read acquisitions.write failed hold_ns.count; do
 		x=$(jq ".groups[] | select(.key == \"mmaplock[$p]\") | .$k" $tmp/bpf.json)

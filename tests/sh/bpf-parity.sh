@@ -37,18 +37,7 @@ for g in $A $B; do
 done
 wait $sps
 # both stresses are done: the BPF side stops, then the recorder (and drains)
-signal_wait TERM $dp
-dp=
-[ $rc = 0 ] || bad "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
-signal_wait INT $rp
-rp=
-[ $rc = 0 ] || bad "record exited $rc: $(cat $tmp/rec.err)"
-"$M" report --json --by memcg $tmp/t.mml >$tmp/tfs.json 2>$tmp/tfs.err ||
-	bad "report of the tracefs side failed: $(cat $tmp/tfs.err)"
-jq -e '.lost_events == 0' $tmp/tfs.json >/dev/null && ok "tracefs lost nothing" ||
-	bad "tracefs lost $(jq .lost_events $tmp/tfs.json) events: the comparison is void"
-jq -e '.lost_events == 0' $tmp/bpf.json >/dev/null && ok "bpf lost nothing (map full, state)" ||
-	bad "bpf lost events: $(jq -c '{lost_events, unmatched}' $tmp/bpf.json)"
+sides_stop memcg
 
 # group G of FILE, by memcg path
 for g in $A $B; do

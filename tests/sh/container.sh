@@ -43,23 +43,24 @@ sleep 0.3
 "$M" record -d 2 -o $tmp/t.mml >$tmp/rec.out 2>&1 || { echo "FAIL record: $(cat $tmp/rec.out)"; exit 1; }
 R="$M report $tmp/t.mml --pods-dir $tmp/pods"
 
-$R --by pod >$tmp/pod 2>&1
-rc=$?
-for p in shop/cart-7d9f batch/etl-0; do
-	n=$(awk -v g=$p '$1 == g && $2 + $3 > 0 { n++ } END { print n + 0 }' $tmp/pod)
-	[ $rc -eq 0 ] && [ "$n" -eq 1 ] && ok "report --by pod: one row $p with acquisitions" ||
-		bad "report --by pod: exit $rc, $n rows $p: $(cat $tmp/pod)"
-done
+# by BY KEY...: `report --by BY` exits 0 with one row for each KEY, with acquisitions
+by() {
+	_by=$1
+	shift
+	$R --by $_by >$tmp/$_by 2>&1
+	_rc=$?
+	for _k; do
+		n=$(awk -v g=$_k '$1 == g && $2 + $3 > 0 { n++ } END { print n + 0 }' $tmp/$_by)
+		[ $_rc -eq 0 ] && [ "$n" -eq 1 ] && ok "report --by $_by: one row $_k with acquisitions" ||
+			bad "report --by $_by: exit $_rc, $n rows $_k: $(cat $tmp/$_by)"
+	done
+}
+
+by pod shop/cart-7d9f batch/etl-0
 grep -q "^/$TOP" $tmp/pod && bad "report --by pod: a pod's memcg left as a path: $(grep "^/$TOP" $tmp/pod)"
 grep -q unrelated $tmp/pod && bad "report --by pod: a pod without a memcg shown"
 
-$R --by container >$tmp/ctr 2>&1
-rc=$?
-for c in shop/cart-7d9f/4f9d0c8e7a6b batch/etl-0/0123456789ab; do
-	n=$(awk -v g=$c '$1 == g && $2 + $3 > 0 { n++ } END { print n + 0 }' $tmp/ctr)
-	[ $rc -eq 0 ] && [ "$n" -eq 1 ] && ok "report --by container: one row $c" ||
-		bad "report --by container: exit $rc, $n rows $c: $(cat $tmp/ctr)"
-done
+by container shop/cart-7d9f/4f9d0c8e7a6b batch/etl-0/0123456789ab
 
 # JSON: full ids, UIDs with dashes, QoS, namespace and pod (exact fields of each group)
 $R --by container --json >$tmp/ctr.json 2>&1

@@ -274,3 +274,25 @@ check_stall_incident() {
 	grep -q mincore $tmp/s.txt || bad "report --stacks shows no mincore stack"
 }
 j() { echo "$line" | jq -r "$1"; }
+
+# ---------------------------------------------------------------- BPF against tracefs
+
+# sides_stop BY: the end of a comparison of the BPF back-end with tracefs:
+# bpf-dump ($dp, its JSON in $tmp/bpf.json) stopped with TERM and the
+# recorder ($rp, recording $tmp/t.mml) with INT, each must exit 0; the
+# recording reported `--json --by BY` into $tmp/tfs.json; neither side may
+# have lost an event (else the comparison is void)
+sides_stop() {
+	signal_wait TERM $dp
+	dp=
+	[ $rc = 0 ] || bad "bpf-dump exited $rc: $(cat $tmp/bpf.err)"
+	signal_wait INT $rp
+	rp=
+	[ $rc = 0 ] || bad "record exited $rc: $(cat $tmp/rec.err)"
+	"$M" report --json --by $1 $tmp/t.mml >$tmp/tfs.json 2>$tmp/tfs.err ||
+		bad "report --by $1 of the tracefs side failed: $(cat $tmp/tfs.err)"
+	jq -e '.lost_events == 0' $tmp/tfs.json >/dev/null && ok "tracefs lost nothing" ||
+		bad "tracefs lost $(jq .lost_events $tmp/tfs.json) events: the comparison is void"
+	jq -e '.lost_events == 0' $tmp/bpf.json >/dev/null && ok "bpf lost nothing (map full, state)" ||
+		bad "bpf lost events: $(jq -c '{lost_events, unmatched}' $tmp/bpf.json)"
+}
