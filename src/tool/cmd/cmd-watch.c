@@ -105,7 +105,6 @@ static void usage(FILE *f)
 
 struct wctx {
 	int json;
-	const char *backend;
 	double t0;
 };
 
@@ -211,50 +210,31 @@ struct args {
 static int parse(int argc, char **argv, struct args *a)
 {
 	double v;
-	int c;
+	int c, li = 0;
 
-	a->wo = (struct watch_opts){ .wait_over_ns = 50000000ull, .before_ns = 2000000000ull,
-				     .after_ns = 1000000000ull, .dir = ".", .max_incidents = 100,
-				     .rate_limit_s = 10, .max_bytes = 1024ull << 20, .prog = PROG };
+	watch_args_defaults(&a->wo, PROG);
 	a->ro = (struct record_opts){ .prog = PROG, .quiet = 1, .buffer_kb = WATCH_BUFFER_KB,
 				      .watch_stacks = 1 };
 	a->ring_mb = 256;
 	a->backend = "auto";
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, watch_options.shortopts, lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, watch_options.shortopts, lo, &li)) != -1) {
 		switch (c) {
 		case 'h':
 			return 1;
 		case OPT_WAIT:
 		case OPT_HOLD:
-			if (num(c == OPT_WAIT ? "--wait-over" : "--hold-over", optarg, 0, 3.6e6, &v))
-				return 2;
-			*(c == OPT_WAIT ? &a->wo.wait_over_ns : &a->wo.hold_over_ns) = (uint64_t)(v * 1e6);
-			break;
 		case OPT_BEFORE:
 		case OPT_AFTER:
-			if (num(c == OPT_BEFORE ? "--before" : "--after", optarg, 0, 60, &v))
+		case OPT_MAXINC:
+		case OPT_RATE:
+		case OPT_DISK:
+			if (watch_args_opt(&a->wo, lo[li].name, optarg))
 				return 2;
-			*(c == OPT_BEFORE ? &a->wo.before_ns : &a->wo.after_ns) = (uint64_t)(v * 1e9);
 			break;
 		case 'o':
 			a->wo.dir = optarg;
-			break;
-		case OPT_MAXINC:
-			if (num("--max-incidents", optarg, 0, 1e6, &v))
-				return 2;
-			a->wo.max_incidents = (unsigned)v;
-			break;
-		case OPT_RATE:
-			if (num("--rate-limit", optarg, 0, 86400, &v))
-				return 2;
-			a->wo.rate_limit_s = v;
-			break;
-		case OPT_DISK:
-			if (num("--max-disk", optarg, 1, 1e7, &v))
-				return 2;
-			a->wo.max_bytes = (uint64_t)(v * 1048576.0);
 			break;
 		case OPT_RING:
 			if (num("--ring-mb", optarg, 1, 65536, &v))
@@ -297,10 +277,8 @@ static int parse(int argc, char **argv, struct args *a)
 		fprintf(stderr, PROG ": --backend bpf: -G and -p need the tracefs back-end\n");
 		return 2;
 	}
-	if (!a->wo.wait_over_ns && !a->wo.hold_over_ns) {
-		fprintf(stderr, PROG ": --wait-over and --hold-over are both 0: nothing to watch\n");
+	if (watch_args_check(&a->wo))
 		return 2;
-	}
 	a->wo.max_events = (size_t)(a->ring_mb * 1048576.0 / sizeof(struct mml_event));
 	return 0;
 }
@@ -411,7 +389,6 @@ fail:
 		rc = 1;
 		goto out;
 	}
-	c.backend = b->ops->name;
 	c.t0 = now_s();
 	rc = backend_run(b, a.ro.duration, 20, each, &run);
 	if (!rc)
