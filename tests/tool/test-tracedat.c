@@ -151,6 +151,34 @@ static int capture(const char *T, const char *dir)
 }
 
 /*
+ * The "<stack trace>" records of this process in the instance's text
+ * (dir/s.txt): "  comm-PID  [CPU] flags  ts: <stack trace>".
+ */
+static long own_stacks(const char *dir)
+{
+	char path[512], line[1024], me[32];
+	long n = 0;
+
+	snprintf(path, sizeof(path), "%s/s.txt", dir);
+	snprintf(me, sizeof(me), "-%d", (int)getpid());
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *cpu = strstr(line, " [");
+		if (line[0] == '#' || !cpu || !strstr(cpu, ": <stack trace>"))
+			continue;
+		char *end = cpu;
+		while (end > line && end[-1] == ' ')
+			end--;
+		size_t l = strlen(me);
+		n += (size_t)(end - line) >= l && !memcmp(end - l, me, l);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
  * The stacktrace trigger on the mmap_lock events of an instance while this
  * process maps, protects and unmaps; the instance's text (with the
  * sym-offset and sym-addr options: the kernel's own symbols and
@@ -187,13 +215,26 @@ static void stacks(const char *T, const char *dir)
 		free(txt.buf[c]);
 		free(dat.buf[c]);
 	}
-	/* 300 x (mmap, mprotect, munmap): 3 events each, one more for munmap's downgrade (the fault takes the VMA lock) */
+	/*
+	 * 300 x (mmap, mprotect, munmap): 3 events each, one more for munmap's
+	 * downgrade (the fault takes the VMA lock). Every stack record the
+	 * kernel wrote for this process attaches to one of its events; the
+	 * kernel itself may write none for an event (seen once in 3,007: the
+	 * trigger's stack could not be saved), so the count to meet is the
+	 * text's own, not the number of events.
+	 */
+	long kstacks = own_stacks(dir);
 	CHECK(dat.mine >= 300 * 10);
-	CHECK(dat.mine_stacked == dat.mine);
+	CHECK(kstacks >= dat.mine - dat.mine / 100);
+	if (dat.mine_stacked != kstacks)
+		fprintf(stderr, "test-tracedat: %ld of this process's events have a stack, the text has %ld "
+			"stack records of this process\n", dat.mine_stacked, kstacks);
+	CHECK(dat.mine_stacked == kstacks);
+	CHECK(txt.mine_stacked == kstacks);
 	CHECK(dat.mprotect >= 300 * 3 && dat.munmap >= 300 * 4);
 	CHECK(txt.stacks == dat.stacks);
-	printf("test-tracedat: stacks: %ld of this process's %ld events, %ld in all, alike in text and trace.dat\n",
-	       dat.mine_stacked, dat.mine, dat.stacks);
+	printf("test-tracedat: stacks: %ld of this process's %ld events (the kernel wrote %ld), %ld in all, "
+	       "alike in text and trace.dat\n", dat.mine_stacked, dat.mine, kstacks, dat.stacks);
 }
 
 int main(void)
