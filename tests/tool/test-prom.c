@@ -4,7 +4,10 @@
  * folding of the log-linear histograms into the x4 buckets (edges
  * included), cumulative buckets, _sum/_count, the cardinality bound folding
  * new label values into memcg="other", and "other" hidden while empty; the
- * container identity labels (prom_ident_labels) after memcg and mode.
+ * container identity labels (prom_ident_labels) after memcg and mode;
+ * prom_drop: only idle series whose owner is gone, never "other" or kept
+ * ones, the rest in order and still found, the freed slots reusable, the
+ * series gauge and the dropped counter.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,54 @@ static int has(const struct ob *b, const char *line)
 		fprintf(stderr, "missing line: %s\n", line);
 	free(l);
 	return r;
+}
+
+static int gone_if_g(const struct prom_series *s, void *ctx)
+{
+	(*(int *)ctx)++;
+	return s->memcg[1] == 'g';	/* "/g...": gone */
+}
+
+static void test_drop(void)
+{
+	static const char *const names[] = { "/a", "/g1", "/b", "/g2", "/g3", "/c" };
+	struct prom_set p;
+	struct ob b;
+	int asked = 0;
+
+	CHECK(prom_set_init(&p, 12) == 0);
+	for (int i = 0; i < 6; i++)
+		for (int w = 0; w < 2; w++) {
+			struct prom_series *s = prom_series(&p, names[i], w);
+			s->acq = (uint64_t)(10 * i + w);
+			s->seen = 100;
+		}
+	prom_series(&p, "/g3", 0)->seen = 200;		/* recent: stays */
+	prom_series(&p, "/g3", 1)->seen = 200;
+	prom_series(&p, "/g2", 1)->keep = 1;		/* kept: stays */
+	prom_series(&p, "/x", 0)->acq = 7;		/* past max 12: "other" */
+	CHECK(p.s[0].acq == 7);
+	CHECK(prom_drop(&p, 150, gone_if_g, &asked) == 3);	/* /g1 read, write; /g2 read */
+	CHECK(asked == 9);		/* the idle ones not kept; "other" never */
+	CHECK(p.n == 2 + 9 && p.dropped == 3);
+	CHECK(strcmp(p.s[2].memcg, "/a") == 0 && strcmp(p.s[4].memcg, "/b") == 0);
+	for (int i = 0; i < 6; i++)
+		for (int w = 0; w < 2; w++) {
+			int in = (i != 1 && (i != 3 || w)) || i == 4;
+			struct prom_series *s = in ? prom_series(&p, names[i], w) : NULL;
+			CHECK(!in || (s && s->acq == (uint64_t)(10 * i + w) && s != &p.s[w]));
+		}
+	CHECK(prom_drop(&p, 150, gone_if_g, &asked) == 0);
+	/* the freed room: new memcgs get their own series again, not "other" */
+	CHECK(prom_series(&p, "/y", 0) != &p.s[0]);
+	CHECK(prom_series(&p, "/g1", 1)->acq == 0);	/* back: from zero */
+	ob_init_mem(&b);
+	CHECK(prom_render(&p, &b) == 0);
+	CHECK(has(&b, "mmaplock_series 11"));
+	CHECK(has(&b, "mmaplock_series_dropped_total 3"));
+	CHECK(!strstr(b.buf, "memcg=\"/g1\",mode=\"read\""));
+	ob_free(&b);
+	prom_set_fini(&p);
 }
 
 int main(void)
@@ -137,6 +188,7 @@ int main(void)
 	ctr_parse("/b/c", &id);
 	CHECK(prom_ident_labels(&id) == NULL);	/* unknown: no labels at all */
 
+	test_drop();
 	if (fails)
 		return 1;
 	printf("test-prom: ok\n");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-exporter.c: `mmaplock exporter [--listen ADDR:PORT] [--textfile DIR]
- * [--max-series N] [-i SECONDS] [--backend NAME] [--web.config.file FILE]`:
+ * [--max-series N] [--series-ttl S] [-i SECONDS] [--backend NAME]
+ * [--web.config.file FILE]`:
  * takes windows from a live back-end (backend.h) continuously and serves
  * the cumulative figures at /metrics in the Prometheus text format (prom.c), through
  * libmicrohttpd. Default address 127.0.0.1:9477 (loopback: exposing it is
@@ -28,6 +29,10 @@
  * bounded. Two threads serve, so that one bcrypt check (tens of ms, on a
  * wrong password) does not delay a scrape.
  *
+ * Series end: a series whose memcg is gone and that was idle for
+ * --series-ttl seconds is dropped (exporter-gc.h), at the end of a window,
+ * on the cumulative series: the same for every back-end.
+ *
  * Incidents (--incidents DIR): the events that make the windows also go
  * to the watch engine (analysis/watch.h), as in `mmaplock watch`: incident
  * files into DIR, one line each on stderr, and mmaplock_incidents_total
@@ -52,11 +57,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include "backend.h"
 #include "cmdargs.h"
 #include "cmds.h"
+#include "exporter-gc.h"
 #include "outfile.h"
 #include "prom.h"
 #include "record.h"
@@ -95,6 +102,8 @@ struct exporter {
 	double rate;			/* events/s of the last window */
 	uint64_t incidents;		/* written, suspect ones included */
 	double next_line;		/* monotonic seconds of the next live line */
+	struct xgc gc;			/* --series-ttl */
+	uint64_t now;			/* monotonic ns of the window being folded: series' seen */
 };
 
 static struct exporter *g_exp;		/* for the HTTP thread's release callback */
@@ -160,6 +169,14 @@ static int publish(struct exporter *x)
 	pthread_mutex_unlock(&x->mu);
 	snap_put(old);
 	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static const char *memcg_label(const struct mml_meta *m, uint64_t id, char *buf, size_t len)
@@ -231,9 +248,7 @@ static int on_poll(void *ctx)
 	}
 	live_line(x);
 	if (x->watch) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		uint64_t now = mono_ns();
 		/* delivered: everything stamped before the last drain minus its slack (as watch) */
 		if (watch_tick(x->watch, now > 100000000ull ? now - 100000000ull : 0) < 0)
 			x->watch_err = 1;
@@ -265,6 +280,7 @@ static int on_window(void *ctx, const struct window *w)
 	struct exporter *x = ctx;
 	char buf[64];
 
+	x->now = mono_ns();
 	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
 	     e = agg_tab_next(&w->agg->tab, e)) {
 		const struct agg_group *g = *e;
@@ -275,6 +291,7 @@ static int on_window(void *ctx, const struct window *w)
 		if (!s)
 			return -1;
 		ident_labels(x, s, meta_memcg(w->meta, agg_key_memcg(g->key)));
+		s->seen = x->now;
 		s->acq += g->acq_read + g->acq_write;
 		s->failed += g->failed;
 		prom_hist_fold(&s->wait, &g->wait);
@@ -284,6 +301,7 @@ static int on_window(void *ctx, const struct window *w)
 	x->set.lost = w->total.lost;
 	x->set.non_owner = run_non_owner(&w->total);
 	x->set.events = w->total.events;
+	xgc_run(&x->gc, &x->set, x->now);
 	return publish(x) ? -1 : 0;
 }
 
@@ -309,6 +327,7 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 		return;
 	}
 	ident_labels(x, s, meta_memcg(inc->meta, p->memcg));
+	s->seen = mono_ns();
 	s->incidents[inc->is_hold]++;
 }
 
@@ -468,6 +487,7 @@ static int fake_series(struct exporter *x, long n)
 		struct prom_series *s = prom_series(&x->set, name, (int)(i & 1));
 		if (!s)
 			return -1;
+		s->keep = 1;		/* no memcg to be gone */
 		s->acq = 1000 + (uint64_t)i;
 		for (unsigned k = 0; k <= PROM_NBUCKETS; k++) {
 			s->wait.b[k] = (uint64_t)(i + k);
@@ -484,20 +504,25 @@ static int fake_series(struct exporter *x, long n)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmaplock exporter [--listen ADDR:PORT] [--textfile DIR] [--max-series N] [-i SECONDS]\n"
-		   "                         [--backend tracefs|bpf|auto] [--web.config.file FILE]\n"
+		   "                         [--series-ttl SECONDS] [--backend tracefs|bpf|auto]\n"
+		   "                         [--web.config.file FILE]\n"
 		   "                         [--pods-dir DIR] [--incidents DIR [--wait-over MS] [--hold-over MS]\n"
 		   "                         [--before S] [--after S] [--max-incidents N] [--rate-limit S]\n"
 		   "                         [--max-disk MB]]\n\n"
 		   "Record the kernel's mmap_lock events continuously and serve them at /metrics in the\n"
 		   "Prometheus text format: mmaplock_acquisitions_total, mmaplock_failed_total,\n"
 		   "mmaplock_wait_seconds, mmaplock_hold_seconds (per memcg and mode), mmaplock_lost_events_total,\n"
-		   "mmaplock_non_owner_releases_total, mmaplock_backend_info (which back-end: tracefs or bpf). A memcg of a container, pod or\n"
+		   "mmaplock_non_owner_releases_total, mmaplock_series, mmaplock_series_dropped_total,\n"
+		   "mmaplock_backend_info (which back-end: tracefs or bpf). A memcg of a container, pod or\n"
 		   "systemd unit adds the labels namespace, pod, pod_uid, container_id, qos, unit it has\n"
 		   "(docs/CONTAINERS.md).\n\n"
 		   "      --listen ADDR:PORT IPv4 address and port (default " DEFAULT_LISTEN "; port 0: any free one)\n"
 		   "      --textfile DIR     also write DIR/mmaplock.prom (node_exporter textfile collector)\n"
 		   "      --max-series N     at most N (memcg, mode) series; the rest go to memcg=\"other\"\n"
 		   "                         (default %d)\n"
+		   "      --series-ttl SEC   drop the series of a memcg that is gone (its cgroup directory\n"
+		   "                         removed) once idle for SEC seconds (default %d; 0: keep every\n"
+		   "                         series until the exporter stops)\n"
 		   "  -i, --interval SEC     refresh the figures every SEC seconds (default 1)\n"
 		   "      --backend NAME     where the data comes from: tracefs, bpf or auto (default:\n"
 		   "                         bpf when it loads, else tracefs)\n"
@@ -522,7 +547,7 @@ static void usage(FILE *f)
 		   "  mmaplock exporter --listen 0.0.0.0:9477    # reachable from other machines\n"
 		   "  mmaplock exporter --listen 127.0.0.1:0 --textfile /var/lib/node_exporter\n"
 		   "  mmaplock exporter --listen 0.0.0.0:9477 --web.config.file /etc/mmaplock/web.yml\n",
-		PROM_DEFAULT_MAX);
+		PROM_DEFAULT_MAX, XGC_DEFAULT_TTL_S);
 }
 
 /* Long-only options have vals that are not among the short options ("i:h"). */
@@ -530,6 +555,7 @@ static const struct option lo[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "textfile", required_argument, NULL, 't' },
 	{ "max-series", required_argument, NULL, 'm' },
+	{ "series-ttl", required_argument, NULL, 'T' },
 	{ "fake-series", required_argument, NULL, 'f' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "backend", required_argument, NULL, 'B' },
@@ -552,6 +578,7 @@ struct xargs {
 	const char *listen, *backend, *webcfg, *pods_dir;
 	long max_series, nfake;
 	double interval;
+	double series_ttl;		/* seconds; 0: forever */
 	const char *incidents;		/* --incidents DIR, or NULL */
 	int watch_set;			/* an incident option was given */
 	struct watch_opts wo;
@@ -605,6 +632,15 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 			a->interval = strtod(v, &end);
 			if (errno || end == v || *end || !(a->interval >= 0.1) || a->interval > 3600) {
 				fprintf(stderr, "mmaplock exporter: -i: '%s' is not a number of seconds (0.1 to 3600)\n", v);
+				return 2;
+			}
+			break;
+		case 'T':
+			errno = 0;
+			a->series_ttl = strtod(v, &end);
+			if (errno || end == v || *end || !(a->series_ttl >= 0) || a->series_ttl > 1e8) {
+				fprintf(stderr, "mmaplock exporter: --series-ttl: '%s' is not a number of seconds "
+					"(0 to 100000000)\n", v);
 				return 2;
 			}
 			break;
@@ -696,7 +732,8 @@ int cmd_exporter(int argc, char **argv)
 {
 	struct exporter x = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	struct xargs a = { .listen = DEFAULT_LISTEN, .backend = "auto",
-			   .max_series = PROM_DEFAULT_MAX, .interval = 1.0 };
+			   .max_series = PROM_DEFAULT_MAX, .interval = 1.0,
+			   .series_ttl = XGC_DEFAULT_TTL_S };
 	struct mml_meta *meta = NULL;
 	struct backend *b = NULL;
 	struct MHD_Daemon *d = NULL;
@@ -708,6 +745,7 @@ int cmd_exporter(int argc, char **argv)
 		return rc;
 	rc = 1;
 	g_exp = &x;
+	xgc_init(&x.gc, a.series_ttl);
 	if (prom_set_init(&x.set, (size_t)a.max_series) || !(meta = meta_new()) ||
 	    !(x.pods = ctr_pods_new(a.pods_dir))) {
 		fprintf(stderr, "mmaplock exporter: out of memory\n");
@@ -765,5 +803,6 @@ out:
 	prom_set_fini(&x.set);
 	webcfg_free(&x.web);
 	ctr_pods_free(x.pods);
+	xgc_fini(&x.gc);
 	return rc;
 }

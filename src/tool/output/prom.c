@@ -91,6 +91,53 @@ struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write
 	return s;
 }
 
+static int idx_dropped(const struct prom_idx *e, void *ctx)
+{
+	const struct prom_set *p = ctx;
+
+	return p->s[e->i].drop;
+}
+
+size_t prom_drop(struct prom_set *p, uint64_t before,
+		 int (*gone)(const struct prom_series *s, void *ctx), void *ctx)
+{
+	size_t n = 2, dropped = 0;
+
+	for (size_t i = 2; i < p->n; i++) {
+		struct prom_series *s = &p->s[i];
+		s->drop = !s->keep && s->seen < before && gone(s, ctx);
+		dropped += (size_t)s->drop;
+	}
+	if (!dropped)
+		return 0;
+	/* the index first: its keys are the dropped series' own strings */
+	idxtab_del_if(&p->idx, idx_dropped, p);
+	for (size_t i = 2; i < p->n; i++) {
+		struct prom_series *s = &p->s[i];
+		if (s->drop) {
+			free(s->memcg);
+			free(s->ident);
+			continue;
+		}
+		if (n != i) {
+			p->s[n] = *s;
+			/* the key string moved with its series: only the position changes */
+			idxtab_find(&p->idx, (struct prom_key){ s->memcg, s->write })->i = n;
+		}
+		n++;
+	}
+	p->n = n;
+	p->dropped += dropped;
+	if (p->cap > 64 && p->n < p->cap / 4) {	/* give memory back after a wave of churn */
+		struct prom_series *s = realloc(p->s, p->cap / 2 * sizeof(*s));
+		if (s) {
+			p->s = s;
+			p->cap /= 2;
+		}
+	}
+	return dropped;
+}
+
 /* The Prometheus bucket of log-linear bucket idx: the first bound above its start. */
 static unsigned pbucket(unsigned idx)
 {
@@ -251,6 +298,14 @@ int prom_render(const struct prom_set *p, struct ob *b)
 	ob_printf(b, "# HELP mmaplock_events_total Trace events received from the kernel.\n"
 		       "# TYPE mmaplock_events_total counter\n"
 		       "mmaplock_events_total %llu\n", (unsigned long long)p->events);
+	ob_printf(b, "# HELP mmaplock_series Series of (memory cgroup, mode) now exported, "
+		       "\"other\" not counted.\n"
+		       "# TYPE mmaplock_series gauge\n"
+		       "mmaplock_series %zu\n"
+		       "# HELP mmaplock_series_dropped_total Series dropped because their memory cgroup "
+		       "was gone and they had been idle for the series TTL.\n"
+		       "# TYPE mmaplock_series_dropped_total counter\n"
+		       "mmaplock_series_dropped_total %llu\n", p->n - 2, (unsigned long long)p->dropped);
 	if (p->backend)		/* names come from the code, never from the system: no escaping */
 		ob_printf(b, "# HELP mmaplock_backend_info The live back-end the figures come from.\n"
 			       "# TYPE mmaplock_backend_info gauge\n"

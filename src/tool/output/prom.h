@@ -6,8 +6,11 @@
  * A series is one (memcg label, mode) pair with two counters (acquisitions,
  * failed) and two histograms (wait, hold). Series are created as groups with
  * activity are folded in, at most max of them; after that, new label values
- * go to the memcg="other" series of their mode (cardinality bound). Series
- * are never removed: counters only grow, as Prometheus expects.
+ * go to the memcg="other" series of their mode (cardinality bound). A
+ * series' counters only grow, as Prometheus expects; the series itself
+ * ends when the caller drops it (prom_drop: its memcg is gone and it has
+ * been idle long enough), and Prometheus sees the series end, as it does
+ * for a container that cAdvisor stops reporting.
  *
  * Buckets: le = 2^(10+2k) ns for k = 0..12, i.e. 1.024 us to 17.18 s in x4
  * steps, then +Inf. Powers of two are bucket edges of the aggregation's
@@ -42,6 +45,9 @@ struct prom_series {
 	uint64_t acq, failed;
 	struct prom_hist wait, hold;
 	uint64_t incidents[2];		/* exporter --incidents: kind wait, hold (not suspect) */
+	uint64_t seen;			/* the caller's clock at its last activity (prom_drop) */
+	int keep;			/* never dropped (made-up series) */
+	int drop;			/* prom_drop's mark, only during the call */
 };
 
 /* The index of a series in prom_set.s by (memcg, write); memcg is the series' own copy. */
@@ -61,6 +67,7 @@ struct prom_set {
 	const char *backend;		/* the live back-end ("tracefs"), or NULL: no info metric */
 	int incidents_on;		/* --incidents: mmaplock_incidents_total and _suspect_total */
 	uint64_t incidents_suspect;
+	uint64_t dropped;		/* series prom_drop removed, since start */
 };
 
 /* The upper bound of bucket k (0 <= k < PROM_NBUCKETS), in ns. */
@@ -75,6 +82,14 @@ int prom_set_init(struct prom_set *p, size_t max);
 void prom_set_fini(struct prom_set *p);
 /* The series for (memcg, write): found, created, or "other" when max is reached. NULL: no memory. */
 struct prom_series *prom_series(struct prom_set *p, const char *memcg, int write);
+/*
+ * Drop the series (not "other", not kept) last seen before `before` whose
+ * owner gone(s, ctx) says is gone; their labels are freed and the others
+ * keep their order (pointers from prom_series() are stale afterwards).
+ * Counts them in p->dropped and returns how many. Allocates nothing.
+ */
+size_t prom_drop(struct prom_set *p, uint64_t before,
+		 int (*gone)(const struct prom_series *s, void *ctx), void *ctx);
 /*
  * The identity labels of id (container.h) that are known, each as
  * ",name=\"value\"" in the order namespace, pod, pod_uid, container_id,
