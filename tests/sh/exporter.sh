@@ -101,7 +101,7 @@ awk -v v="$hq" 'BEGIN { exit !(v + 0 > 0 && v + 0 < 20) }' && ok "prometheus: hi
 curl -s --max-time 5 http://127.0.0.1:$port/metrics >$tmp/metrics
 promtool check metrics <$tmp/metrics >$tmp/lint 2>&1 && ok "promtool check metrics: exposition accepted ($(wc -l <$tmp/metrics) lines)" ||
 	bad "promtool check metrics: $(cat $tmp/lint)"
-grep -q "memcg=\"/$C\"" $tmp/metrics && ok "the vanished memcg /$C keeps its series" || bad "/$C not in the exposition"
+grep -q "memcg=\"/$C\"" $tmp/metrics && ok "the vanished memcg /$C keeps its series (within --series-ttl, 300 s)" || bad "/$C not in the exposition"
 curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/nothing >$tmp/code
 [ "$(cat $tmp/code)" = 404 ] && ok "unknown path: 404" || bad "unknown path: $(cat $tmp/code)"
 if [ -f $tmp/tf/mmaplock.prom ] && promtool check metrics <$tmp/tf/mmaplock.prom >$tmp/lint2 2>&1 &&
