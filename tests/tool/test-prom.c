@@ -78,6 +78,25 @@ static void test_drop(void)
 	CHECK(!strstr(b.buf, "memcg=\"/g1\",mode=\"read\""));
 	ob_free(&b);
 	prom_set_fini(&p);
+
+	/* a wave of churn: the table gives memory back, the survivors are still found */
+	char name[32];
+	size_t cap;
+	CHECK(prom_set_init(&p, 1000) == 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), i % 30 ? "/g%d" : "/a%d", i);
+		prom_series(&p, name, 0)->acq = (uint64_t)i;
+	}
+	cap = p.cap;
+	CHECK(prom_drop(&p, 1, gone_if_g, &asked) == 290);
+	CHECK(p.n == 12 && p.cap < cap);
+	for (int i = 0; i < 300; i += 30) {
+		snprintf(name, sizeof(name), "/a%d", i);
+		struct prom_series *s = prom_series(&p, name, 0);
+		CHECK(s && s->acq == (uint64_t)i);
+	}
+	CHECK(p.n == 12);
+	prom_set_fini(&p);
 }
 
 int main(void)
