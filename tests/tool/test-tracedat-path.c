@@ -18,8 +18,8 @@
  *     failures, contentions, waits and holds (count, total, max) per
  *     memcg path ("" is the no-memcg group), no lost or unmatched event;
  *   - tests/fixtures/tracedat-path.dat (the v7 zstd file, committed for the
- *     fixture tests and the fuzz corpus) holds the same events as a fresh
- *     run of the generator;
+ *     fixture tests: test-tracedat-pages, golden.sh) holds the same events
+ *     as a fresh run of the generator;
  *   - copies of the v6 file cut in its headers fail with a one-line error
  *     (report: exit 2); cut in its data they read exactly the events of
  *     the whole pages before the cut, each CPU's a prefix of the full
@@ -499,6 +499,8 @@ int main(void)
 		printf("ok   tests/fixtures/tracedat-path.dat: the generator's %ld events\n", nfix);
 	cuts(v6, &x, full, nfull);
 	free(full);
+	for (int c = 0; c < x.ncpu; c++)
+		free(x.cpu[c].nper);
 
 	if (!fails)
 		sh("rm -rf '%s'", dir);
