@@ -9,8 +9,8 @@
  *   gen-tdat-path FIXTURES OUT.dat EXPECT [OPS]
  *
  * FIXTURES: tests/fixtures, whose format-path-* and format-id-contention_*
- * files are the event formats the file carries. EXPECT: one line "events
- * N", then per memcg path "group READ WRITE FAILED CONTENDED WAITS
+ * files are the event formats the file carries. EXPECT: lines "events N"
+ * and "lost N" (a page's missed-events mark), then per memcg path "group READ WRITE FAILED CONTENDED WAITS
  * WAIT_TOTAL WAIT_MAX HOLDS HOLD_TOTAL HOLD_MAX PATH" (the path last: it
  * may hold spaces or be empty), then per CPU "cpu N OFFSET PAGES" and the
  * number of events in each of its pages (what a copy cut at any length
@@ -40,7 +40,8 @@
  * with a space, a 200-byte one), some contended (lock:contention_begin /
  * contention_end between start_locking and acquire_returned), some failing
  * (success=false, no release); gaps of up to 2 s between operations make
- * time-extend records, and the events span many pages.
+ * time-extend records, and the events span many pages, one of them marked
+ * as following lost events.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -54,6 +55,9 @@
 #define DELTA_BITS	27
 #define TYPE_EXTEND	30
 #define TYPE_MAXDATA	28
+#define MISSED_EVENTS	(1ull << 31)	/* commit's flags: events lost before this page */
+#define MISSED_STORED	(1ull << 30)	/* ... and their count follows the data */
+#define LOST		7
 
 /* event type ids: those of the format files */
 enum { EV_START, EV_ACQ, EV_REL, EV_CBEGIN, EV_CEND, NEV };
@@ -331,6 +335,28 @@ static void commit(struct cpubuf *c)
 		memcpy(c->page + 8, &v, 8);
 }
 
+/*
+ * Mark a page of CPU 1 (the fourth with room for the count) as following
+ * LOST overwritten events, as the kernel does after an overrun. None of
+ * the events written is missing: the figures stay, lost_events is LOST.
+ */
+static void mark_missed(void)
+{
+	struct cpubuf *c = &cpus[1];
+
+	for (size_t k = 3; k < c->npages; k++) {
+		unsigned char *pg = c->pages + k * PAGE;
+		uint64_t v, n = LOST;
+		memcpy(&v, pg + 8, 8);
+		if (PAGE_HDR + v + 8 > PAGE)
+			continue;
+		memcpy(pg + PAGE_HDR + v, &n, 8);
+		v |= MISSED_EVENTS | MISSED_STORED;
+		memcpy(pg + 8, &v, 8);
+		return;
+	}
+}
+
 static void put32(struct cpubuf *c, uint32_t v)
 {
 	memcpy(c->page + PAGE_HDR + c->used, &v, 4);
@@ -435,7 +461,7 @@ static void write_expect(const char *path)
 
 	if (!f)
 		die(path);
-	fprintf(f, "events %zu\n", nev);
+	fprintf(f, "events %zu\nlost %d\n", nev, LOST);
 	for (size_t i = 0; i < NPATH; i++) {
 		const struct fig *g = &figs[i];
 		fprintf(f, "group %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
@@ -480,6 +506,7 @@ int main(int argc, char **argv)
 		append(&evs[i]);
 	for (int i = 0; i < NCPU; i++)
 		commit(&cpus[i]);
+	mark_missed();
 	write_file(argv[2]);
 	write_expect(argv[3]);
 	return 0;
