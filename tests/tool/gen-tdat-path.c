@@ -32,7 +32,11 @@
  * that counts itself follows; time_delta, in ns since the previous event,
  * above) and the event's data. A delta of 2^27 ns or more goes first into
  * a time-extend record (type_len 30, the delta's high bits in a second
- * u32). An event that does not fit ends the page.
+ * u32); some events get an absolute time stamp instead (type_len 31, the
+ * time's bits the same way), some follow the padding (type_len 29, a
+ * length from its second word) an event discarded after it was written
+ * leaves, with that event's delta. An event that does not fit ends the
+ * page.
  *
  * The events: tasks (comms in saved cmdlines; one without) on CPUs 0 and
  * 1 (CPU 2 holds nothing), one of them moving between CPUs, take read and
@@ -53,7 +57,11 @@
 #define PAGE_HDR	16u
 #define NCPU		3
 #define DELTA_BITS	27
+#define TYPE_PADDING	29
 #define TYPE_EXTEND	30
+#define TYPE_STAMP	31
+#define DELTA_MASK	((1u << DELTA_BITS) - 1)
+#define EXTRA		40	/* room for a padding and a time record before an event */
 #define TYPE_MAXDATA	28
 #define MISSED_EVENTS	(1ull << 31)	/* commit's flags: events lost before this page */
 #define MISSED_STORED	(1ull << 30)	/* ... and their count follows the data */
@@ -370,13 +378,27 @@ static void append(const struct ev *e)
 	size_t n = ev_data(e, d), words = (n + 3) / 4;
 	uint32_t rec = (uint32_t)(words <= TYPE_MAXDATA ? 4 + 4 * words : 8 + 4 * words);
 
-	if (!c->page || c->used + rec + 8 > PAGE - PAGE_HDR) {
+	if (!c->page || c->used + rec + EXTRA > PAGE - PAGE_HDR) {
 		commit(c);
 		new_page(c, e->ts);
 	}
 	uint64_t delta = e->ts - c->last;
-	if (delta >> DELTA_BITS) {
-		put32(c, TYPE_EXTEND | (uint32_t)(delta & ((1u << DELTA_BITS) - 1)) << 5);
+	if (e->seq % 97 == 13 && delta >= 2) {
+		/* an event discarded after it was written: padding, its delta kept */
+		uint32_t dp = (uint32_t)(delta / 2);
+		put32(c, TYPE_PADDING | dp << 5);
+		put32(c, 24);			/* from here: 6 words were the event */
+		memset(c->page + PAGE_HDR + c->used, 0xa5, 20);
+		c->used += 20;
+		delta -= dp;
+	}
+	if (e->seq % 89 == 7) {
+		/* an absolute time stamp (59 bits), as a nested write forces */
+		put32(c, TYPE_STAMP | (uint32_t)(e->ts & DELTA_MASK) << 5);
+		put32(c, (uint32_t)(e->ts >> DELTA_BITS));
+		delta = 0;
+	} else if (delta >> DELTA_BITS) {
+		put32(c, TYPE_EXTEND | (uint32_t)(delta & DELTA_MASK) << 5);
 		put32(c, (uint32_t)(delta >> DELTA_BITS));
 		delta = 0;
 	}
