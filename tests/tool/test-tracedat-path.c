@@ -24,7 +24,9 @@
  *   - copies of the v6 file cut in its headers fail with a one-line error
  *     (report: exit 2); cut in its data they read exactly the events of
  *     the whole pages before the cut, each CPU's a prefix of the full
- *     reading's, marked truncated (report: one line on stderr, exit 3).
+ *     reading's, marked truncated (report: one line on stderr, exit 3);
+ *   - a v7 copy whose options pointer lies past the file's end (2^64 - 1
+ *     among others): a one-line error.
  *
  * Needs MMAPLOCK_BUILD and MMAPLOCK_SRC (ctest sets them): exits 77 without.
  */
@@ -407,6 +409,40 @@ static void cuts(const char *v6, const struct expect *x, const struct rec *full,
 	       "one-line errors\n", tested);
 }
 
+/*
+ * A v7 file whose first options section is said to lie at 2^64 - 1, or
+ * just past the file's end: a one-line error. (The header reader took an
+ * offset past the end as in range, end - off wrapping, and copied from
+ * 2^64 - 1 minus its cache's base: a crash, found by fuzz-tracedat.)
+ */
+static void far_options(const char *v7)
+{
+	FILE *f = fopen(v7, "rb");
+	static unsigned char b[1 << 20];
+	size_t len = f ? fread(b, 1, sizeof(b), f) : 0, at = 18;
+	char bad[512], err[1024];
+	struct rec *r;
+	int trunc;
+
+	if (f)
+		fclose(f);
+	CHECK(len > 64 && len < sizeof(b) && b[10] == '7');
+	for (int i = 0; i < 2 && at < len; i++)		/* compression name, version */
+		at += strlen((char *)b + at) + 1;
+	uint64_t far[] = { UINT64_MAX, UINT64_MAX - 3, (uint64_t)len + 1, (uint64_t)len + 4096 };
+	snprintf(bad, sizeof(bad), "%s/far.dat", dir);
+	for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+		memcpy(b + at, &far[i], 8);
+		FILE *o = fopen(bad, "wb");
+		CHECK(o && fwrite(b, 1, len, o) == len);
+		fclose(o);
+		long n = read_all(bad, &r, &trunc, err, sizeof(err));
+		free(r);
+		CHECK(n < 0 && err[0] && !strchr(err, '\n'));
+	}
+	printf("ok   a v7 file with its options past its end: one-line errors\n");
+}
+
 /* ---------------------------------------------------------------- trace-cmd */
 
 static int have_tracecmd(void)
@@ -501,6 +537,7 @@ int main(void)
 		printf("ok   tests/fixtures/tracedat-path.dat: the generator's %ld events\n", nfix);
 	figures(fix, &x, "tests/fixtures/tracedat-path.dat");
 	cuts(v6, &x, full, nfull);
+	far_options(fix);
 	free(full);
 	for (int c = 0; c < x.ncpu; c++)
 		free(x.cpu[c].nper);
