@@ -10,12 +10,19 @@
  *
  * FIXTURES: tests/fixtures, whose format-path-* and format-id-contention_*
  * files are the event formats the file carries. EXPECT: lines "events N"
- * and "lost N" (a page's missed-events mark), then per memcg path "group READ WRITE FAILED CONTENDED WAITS
- * WAIT_TOTAL WAIT_MAX HOLDS HOLD_TOTAL HOLD_MAX PATH" (the path last: it
- * may hold spaces or be empty), then per CPU "cpu N OFFSET PAGES" and the
- * number of events in each of its pages (what a copy cut at any length
- * must read). OPS: lock operations (default 1200). The
- * output is the same on every run.
+ * and "lost N" (a page's missed-events mark), then per memcg path "group
+ * READ WRITE FAILED CONTENDED WAITS WAIT_TOTAL WAIT_MAX HOLDS HOLD_TOTAL
+ * HOLD_MAX PATH" (the path last: it may hold spaces or be empty), then per
+ * CPU "cpu N OFFSET PAGES" and the number of events in each of its pages
+ * (what a copy cut at any length must read). OPS: lock operations
+ * (default 1200). The output is the same on every run:
+ * tests/fixtures/tracedat-path.dat is `trace-cmd convert --file-version 7
+ * --compression zstd` of it.
+ *
+ * Rewriting the fixture (then GOLDEN_UPDATE=1 sh tests/sh/golden.sh):
+ *   build/tests/gen-tdat-path tests/fixtures /tmp/p.dat /tmp/expect &&
+ *   trace-cmd convert -i /tmp/p.dat --file-version 7 --compression zstd \
+ *	-o tests/fixtures/tracedat-path.dat
  *
  * The file is written from trace-cmd.dat.v6(5), not through libtracecmd
  * (its output functions are not in its public header): magic, version,
