@@ -4,7 +4,7 @@
  * each shape: exact nanosecond timestamps (no float rounding), the tgid
  * column (also "(-------)"), context flags, perf's "comm tid" and
  * "comm pid/tid", a memcg_path holding spaces and " write=", rwsem-only
- * contention_begin, and lines that are not events.
+ * contention_begin, lost-events lines, and lines that are not events.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -97,6 +97,15 @@ int main(void)
 	CHECK(parse("version = 6\nCPU 0 is empty\ncpus=2\n"
 		    "x-2 [001] 9.5: mmap_lock_acquire_returned: mm=1 memcg_id=1 write=true success=true", ev) == 1);
 	CHECK(ev[0].ts == 9500000000ull && ev[0].flags == (MML_F_WRITE | MML_F_SUCCESS) && skipped == 3);
+
+	/* lost-events lines with a count (trace-cmd report, trace_pipe) are lost events;
+	 * the `trace` file's count-less "[LOST EVENTS]" is its header's business */
+	CHECK(parse("x-2 [001] 9.5: mmap_lock_released: mm=1 memcg_id=1 write=true\n"
+		    "CPU:1 [7 EVENTS DROPPED]\n"
+		    "CPU:0 [LOST 12 EVENTS]\n"
+		    "CPU:2 [LOST EVENTS]\n"
+		    "x-2 [001] 9.6: mmap_lock_released: mm=1 memcg_id=1 write=true\n", ev) == 2);
+	CHECK(meta_lost_total(meta) == 19);
 
 	/* nothing of ours: an error naming the problem */
 	CHECK(parse("hello\nworld: 1.5: x\n", ev) == -1);

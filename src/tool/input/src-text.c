@@ -571,10 +571,14 @@ static void blk_end(struct source *s, struct text_src *t)
 	b->used = 0;
 }
 
-/* "CPU:0 [LOST 12 EVENTS]" (trace_pipe), "CPU:0 [123 EVENTS DROPPED]" (trace-cmd): the CPU. */
-static int lost_line(const char *p, const char *e, uint32_t *cpu)
+/*
+ * "CPU:0 [LOST 12 EVENTS]" (trace_pipe), "CPU:0 [123 EVENTS DROPPED]"
+ * (trace-cmd): the CPU, and in *lost the count (0 when the line has none:
+ * the tracefs `trace` file's "[LOST EVENTS]", counted by its header).
+ */
+static int lost_line(const char *p, const char *e, uint32_t *cpu, uint64_t *lost)
 {
-	const char *c;
+	const char *c, *b;
 
 	for (c = p; c + 4 < e && memcmp(c, "CPU:", 4); c++)
 		;
@@ -583,6 +587,10 @@ static int lost_line(const char *p, const char *e, uint32_t *cpu)
 	for (const char *w = c; w + 6 <= e; w++)
 		if (!memcmp(w, "EVENTS", 6)) {
 			*cpu = (uint32_t)parse_dec(c + 4, e, NULL);
+			b = memchr(c, '[', (size_t)(e - c));
+			while (b && b < w && !is_digit(*b))
+				b++;
+			*lost = b && b < w ? parse_dec(b, w, NULL) : 0;
 			return 1;
 		}
 	return 0;
@@ -618,12 +626,17 @@ static void text_line(struct source *s, struct text_src *t, const char *p, const
 		stackq_other(t->q, stream);
 		s->skipped++;
 		break;
-	case L_NONE:
-		if (lost_line(p, e, &stream))
+	case L_NONE: {
+		uint64_t lost;
+		if (lost_line(p, e, &stream, &lost)) {
 			stackq_other(t->q, stream_of(p, e, stream));
+			if (lost)
+				meta_add_lost(s->meta, stream, lost);
+		}
 		if (e > p)
 			s->skipped++;
 		break;
+	}
 	}
 }
 

@@ -222,7 +222,8 @@ static void prewalk(void *arg, int i, const unsigned char *pages, size_t len, ui
 		pw->npg = k + 1;
 		if (pp->n < 0)
 			return;
-		classify(t, (int)tdat_file_stream(t->f, i)->cpu, pw->raw, pp->n, pw->recs + used);
+		if (pp->n > 0)		/* none yet: recs may still be NULL */
+			classify(t, (int)tdat_file_stream(t->f, i)->cpu, pw->raw, pp->n, pw->recs + used);
 		used += (size_t)pp->n;
 	}
 }
@@ -252,7 +253,7 @@ static __attribute__((noinline)) int load_page(struct tdat *t, struct stream *st
 		n = pp->n;
 		missed = pp->missed;
 		what = pp->what;
-		st->recs = pw->recs + pp->first;
+		st->recs = n > 0 ? pw->recs + pp->first : st->own;	/* recs NULL until a page has some */
 	} else {
 		n = tdat_walk_page(t->walker, page, st->psize, st->raw, &missed, &what);
 		st->recs = st->own;

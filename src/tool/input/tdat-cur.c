@@ -49,7 +49,8 @@ void cur_mem(struct cur *c, const unsigned char *mem, size_t len)
 
 int cur_get(struct cur *c, void *dst, uint64_t n)
 {
-	if (c->bad || n > c->end - c->off) {
+	/* off past end (an offset read from the file): end - off would wrap */
+	if (c->bad || c->off > c->end || n > c->end - c->off) {
 		c->bad = 1;
 		memset(dst, 0, n < 16 ? n : 16);
 		return -1;
@@ -90,7 +91,7 @@ uint64_t cur_u(struct cur *c, int n)	/* a little-endian number of n bytes */
 
 void cur_skip(struct cur *c, uint64_t n)
 {
-	if (c->bad || n > c->end - c->off)
+	if (c->bad || c->off > c->end || n > c->end - c->off)
 		c->bad = 1;
 	else
 		c->off += n;
@@ -114,7 +115,7 @@ char *cur_blob(struct cur *c, uint64_t n)
 {
 	char *b;
 
-	if (n > MAX_BLOB || n > c->end - c->off) {
+	if (n > MAX_BLOB || c->off > c->end || n > c->end - c->off) {
 		c->bad = 1;
 		return NULL;
 	}
