@@ -44,15 +44,35 @@ static uint32_t le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The whole compressed data of stream s (it is small: ~1 KB a chunk). */
-static unsigned char *slurp(const struct tdat_file *f, const struct stream *s, size_t *len)
-{
-	size_t n = (size_t)(s->end - s->off);
-	unsigned char *b = malloc(n ? n : 1);
+/*
+ * n bytes of stream s's compressed data at off, read ZREAD bytes at a time
+ * into w (as tdat-chunks.c reads them). NULL past the stream's end.
+ */
+struct win {
+	unsigned char *b;
+	size_t cap, len;
+	uint64_t off;
+};
 
-	if (b)
-		*len = tdat_pread(f->fd, b, n, s->off);
-	return b;
+static const unsigned char *get(const struct tdat_file *f, const struct stream *s, struct win *w,
+				uint64_t off, size_t n)
+{
+	if (off >= w->off && n <= w->len && off - w->off <= w->len - n)
+		return w->b + (off - w->off);
+	if (off > s->end || n > s->end - off)
+		return NULL;
+	size_t want = n > ZREAD ? n : ZREAD;
+	if (want > s->end - off)
+		want = (size_t)(s->end - off);
+	if (want > w->cap) {
+		free(w->b);
+		w->cap = want;
+		if (!(w->b = malloc(want)))
+			return NULL;
+	}
+	w->off = off;
+	w->len = tdat_pread(f->fd, w->b, want, off);
+	return n <= w->len ? w->b : NULL;
 }
 
 static void walk(struct job *j, struct tdat_walker *w, struct tdat_rec *rec,
@@ -69,23 +89,23 @@ static void walk(struct job *j, struct tdat_walker *w, struct tdat_rec *rec,
 }
 
 /* Every chunk of stream s decompressed into out (and walked with -w). */
-static void one_stream(struct job *j, const struct stream *s, ZSTD_DCtx *dc,
+static void one_stream(struct job *j, const struct stream *s, ZSTD_DCtx *dc, struct win *zw,
 		       unsigned char **out, size_t *cap, struct tdat_walker *w, struct tdat_rec *rec)
 {
-	size_t len = 0, p = 4;
-	unsigned char *z = slurp(j->f, s, &len);
+	uint64_t off = s->off;
+	const unsigned char *p = get(j->f, s, zw, off, 4);
 
-	if (!z || len < 4) {
-		free(z);
+	if (!p) {
 		j->bad = 1;
 		return;
 	}
-	for (uint32_t c = le32(z); c; c--) {
-		if (len - p < 8)
+	off += 4;
+	for (uint32_t c = le32(p); c; c--) {
+		if (!(p = get(j->f, s, zw, off, 8)))
 			break;
-		uint32_t zlen = le32(z + p), ulen = le32(z + p + 4);
-		p += 8;
-		if (zlen > len - p || ulen > MAX_CHUNK) {
+		uint32_t zlen = le32(p), ulen = le32(p + 4);
+		off += 8;
+		if (ulen > MAX_CHUNK || !(p = get(j->f, s, zw, off, zlen))) {
 			j->bad = 1;
 			break;
 		}
@@ -98,7 +118,7 @@ static void one_stream(struct job *j, const struct stream *s, ZSTD_DCtx *dc,
 				break;
 			}
 		}
-		size_t got = ZSTD_decompressDCtx(dc, *out, ulen, z + p, zlen);
+		size_t got = ZSTD_decompressDCtx(dc, *out, ulen, p, zlen);
 		if (ZSTD_isError(got)) {
 			j->bad = 1;
 			break;
@@ -108,9 +128,8 @@ static void one_stream(struct job *j, const struct stream *s, ZSTD_DCtx *dc,
 			walk(j, w, rec, *out, got, s->psize);
 		j->chunks++;
 		j->bytes += got;
-		p += zlen;
+		off += zlen;
 	}
-	free(z);
 }
 
 static void *run(void *arg)
@@ -128,16 +147,22 @@ static void *run(void *arg)
 				    tdat_file_tep(f), tdat_file_long_size(f));
 		rec = malloc(tdat_page_max_recs(f->psize > 65536 ? f->psize : 65536) * sizeof(*rec));
 	}
+	struct win zw = { 0 };
+
 	for (int i = j->first; dc && i < f->nst; i += j->step) {
 		const struct stream *s = &f->st[i];
 		if (s->zip) {
-			one_stream(j, s, dc, &out, &cap, w, rec);
+			one_stream(j, s, dc, &zw, &out, &cap, w, rec);
 			continue;
 		}
-		size_t len = 0;
-		free(slurp(f, s, &len));	/* read, as the reader would */
-		j->bytes += len;
+		for (uint64_t off = s->off; off < s->end; off += zw.len) {	/* read, as the reader would */
+			zw.off = UINT64_MAX;
+			if (!get(f, s, &zw, off, 1))
+				break;
+			j->bytes += zw.len;
+		}
 	}
+	free(zw.b);
 	ZSTD_freeDCtx(dc);
 	tdat_walker_free(w);
 	free(rec);
