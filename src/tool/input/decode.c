@@ -52,8 +52,7 @@ HASHMAP_DEFINE(pathtab, struct pathent, struct hashmap_bytes, HASHMAP_BYTES_HASH
 struct decoder {
 	struct evdesc ev[5];
 	int min_id, max_id;		/* quick reject */
-	uint8_t byid[256];		/* id & 255 -> index in ev + 1 (0: not ours), */
-	int byid_ok;			/* when no two of ours share id & 255 */
+	uint8_t byid[256];		/* id - min_id -> index in ev + 1 (0: not ours); span < 256 */
 	struct fld type, flags, pid;	/* common fields */
 	int has_id, has_cont;
 	int stack_id;			/* ftrace:kernel_stack, -1: unknown */
@@ -158,16 +157,9 @@ struct decoder *decoder_new(struct tep_handle *tep, decode_memcg_fn fn, void *ar
 			  x->memcg.size == 8 && x->write.size == 1 && x->success.size <= 1 &&
 			  d->pid.size == 4 && d->flags.size == 1;
 	}
-	/* ids are spread (mmap_lock's and lock's far apart): keyed by their low bits */
-	d->byid_ok = 1;
-	for (int i = 0; i < 5; i++) {
-		if (d->ev[i].id < 0)
-			continue;
-		uint8_t *b = &d->byid[d->ev[i].id & 255];
-		if (*b)
-			d->byid_ok = 0;
-		*b = (uint8_t)(i + 1);
-	}
+	for (int i = 0; i < 5; i++)
+		if (d->ev[i].id >= 0 && d->max_id - d->min_id < 256)
+			d->byid[d->ev[i].id - d->min_id] = (uint8_t)(i + 1);
 	for (unsigned cf = 0; cf < 256; cf++)
 		d->irq[cf] = (uint8_t)((cf & TRACE_FLAG_HARDIRQ ? MML_F_HARDIRQ : 0) |
 				       (cf & TRACE_FLAG_SOFTIRQ ? MML_F_SOFTIRQ : 0) |
@@ -287,9 +279,9 @@ check(const struct decoder *d, const unsigned char *p, int size, int *rc)
 	if (id < d->min_id || id > d->max_id)
 		return NULL;
 	const struct evdesc *x = NULL;
-	if (d->byid_ok) {
-		int k = d->byid[id & 255];
-		x = k && d->ev[k - 1].id == id ? &d->ev[k - 1] : NULL;
+	if (d->max_id - d->min_id < 256) {
+		int k = d->byid[id - d->min_id];
+		x = k ? &d->ev[k - 1] : NULL;
 	} else {
 		for (int i = 0; i < 5; i++)
 			if (d->ev[i].id == id) {
