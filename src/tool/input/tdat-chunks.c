@@ -311,7 +311,7 @@ static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
 	 */
 	if (f->idle && s->qn <= LOW) {
 		pthread_mutex_unlock(&f->mu);
-		pthread_cond_signal(&f->cv_work);	/* outside the lock: see worker() */
+		pthread_cond_signal(&f->cv_work);	/* outside the lock: see make() */
 		pthread_mutex_lock(&f->mu);
 	}
 	/*
