@@ -15,6 +15,14 @@
 #   $BASE report FILE.dat          when BASE names another (say the one
 #                                  that read trace.dat through libtracecmd)
 #   trace-cmd report -i FILE.dat   trace-cmd's text output
+# and, when BUILD has bench/tdat-floor (built by CMake with the tool), what
+# reading costs at the least (the floor: no walk, no decode, no pairing):
+#   floor zstd, 1 thread           every zstd chunk of every CPU
+#                                  decompressed, the result thrown away
+#   floor zstd, thread a CPU       the same, one thread per CPU stream
+#   floor zstd+walk, thread a CPU  and each page walked into its records
+#   floor via the reader's threads tdat_file_page(): report's own
+#                                  decompression threads and hand-off
 # Events are counted as the lines of trace-cmd report (less its "cpus="
 # line). DIR=path keeps the trace.dat files there, and reuses those it
 # finds (d3.dat, d6.dat, ...) instead of capturing again. The capture
@@ -34,7 +42,7 @@ capture() {
 	bench_extract "$2"
 }
 
-printf '%-10s %10s %-22s %8s %12s %9s %8s %8s\n' file events reader seconds events/s vs-tcmd rss-MB cpu-s
+printf '%-10s %10s %-22s %8s %12s %9s %8s %8s %8s\n' file events reader seconds events/s vs-tcmd rss-MB cpu-s base/this
 for d in ${DURS:-3 6}; do
 	f="$dir/d$d.dat"
 	if [ ! -s "$f" ]; then
@@ -48,16 +56,29 @@ for d in ${DURS:-3 6}; do
 	bench_time mmaplock "$M" report "$f"
 	[ -n "${PREV:-}" ] && [ -x "$PREV" ] && bench_time prev "$PREV" report "$f"
 	[ -n "${BASE:-}" ] && [ -x "$BASE" ] && bench_time base "$BASE" report "$f"
+	fl=$(dirname "$M")/bench/tdat-floor
+	if [ -x "$fl" ]; then
+		bench_time floor1 "$fl" -t 1 "$f"
+		bench_time floorn "$fl" -t 0 "$f"
+		bench_time floorw "$fl" -t 0 -w "$f"
+		bench_time floorp "$fl" -p "$f"
+	fi
 	mb=$(($(wc -c <"$f") / 1024 / 1024))
 	awk -v f="d$d.dat,${mb}MB" '
 		$1 == "trace-cmd" { ev = $4 - 1; tc = $2 }
+		$1 == "base" { bs = $2 }
 		{ n[NR] = $1; s[NR] = $2; r[NR] = $3; c[NR] = $5 }
 		END {
 			for (i = 1; i <= NR; i++) {
 				rate = ev / (s[i] > 0 ? s[i] : 0.01)
 				l = n[i] == "mmaplock" ? "mmaplock report" : n[i] == "base" ? "BASE report" : n[i] == "prev" ? "PREV report" : "trace-cmd report"
-				printf "%-10s %10d %-22s %8.2f %12.0f %9.1f %8.1f %8.2f\n", f, ev, l, s[i], rate,
-					tc / (s[i] > 0 ? s[i] : 0.01), r[i] / 1024, c[i]
+				if (n[i] == "floor1") l = "floor zstd, 1 thread"
+				if (n[i] == "floorn") l = "floor zstd, thread/CPU"
+				if (n[i] == "floorw") l = "floor zstd+walk"
+				if (n[i] == "floorp") l = "floor reader threads"
+				printf "%-10s %10d %-22s %8.2f %12.0f %9.1f %8.1f %8.2f %8s\n", f, ev, l, s[i], rate,
+					tc / (s[i] > 0 ? s[i] : 0.01), r[i] / 1024, c[i],
+					bs ? sprintf("%.1f", bs / (s[i] > 0 ? s[i] : 0.01)) : "-"
 			}
 		}' $tmp/results
 done

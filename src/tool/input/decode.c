@@ -269,8 +269,8 @@ int decode_stack(struct decoder *d, const void *data, int size, uint32_t *pid,
  * with *rc 0 (not ours, or filtered out) or -1 (malformed). No side
  * effect: decode_check() asks it ahead of time.
  */
-static const struct evdesc *check(const struct decoder *d, const unsigned char *p, int size,
-				  int *rc)
+static inline __attribute__((always_inline)) const struct evdesc *
+check(const struct decoder *d, const unsigned char *p, int size, int *rc)
 {
 	*rc = 0;
 	if (size < d->type.off + d->type.size)
@@ -318,8 +318,9 @@ int decode_check(const struct decoder *d, const void *data, int size)
 }
 
 /* fill() for the usual layout of a memcg_id-era mmap_lock event: fixed-size loads. */
-static void fill_fast(const struct decoder *d, const struct evdesc *x, const unsigned char *p,
-		      uint64_t ts, int cpu, struct mml_event *ev)
+static inline __attribute__((always_inline)) void
+fill_fast(const struct decoder *d, const struct evdesc *x, const unsigned char *p, uint64_t ts,
+	  int cpu, struct mml_event *ev)
 {
 	uint32_t pid;
 	uint8_t fl = d->irq[p[d->flags.off]];
@@ -408,7 +409,10 @@ int decode_check_ahead(const struct decoder *d, const void *data, int size, uint
 	*done = 0;
 	if (!x)
 		return rc;
-	if (!x->memcg_is_loc) {
+	if (x->fast) {			/* the usual layout: no call (a few ns an event) */
+		fill_fast(d, x, data, ts, cpu, ev);
+		*done = 1;
+	} else if (!x->memcg_is_loc) {
 		/* fill() writes to d only to intern a memcg path, which x has not */
 		fill((struct decoder *)d, x, data, ts, cpu, ev);
 		*done = 1;

@@ -580,6 +580,53 @@ static inline void page_next_record(struct tdat *t, struct stream *top)
 }
 
 /*
+ * The top stream's records while it stays first, in one loop: events
+ * decoded ahead that no stack can follow copied out to ev[*n...max),
+ * other records skipped, the heap looked at once for the run rather than
+ * once a record. Only while nothing is queued, and within the page (its
+ * last record, and any other kind, are pages_next()'s). 1 when it moved
+ * top on (events counted in *n), 0 when top is as it was.
+ */
+static int run(struct tdat *t, struct stream *top, struct mml_event *ev, size_t max, size_t *n)
+{
+	const struct prec *r = &top->recs[top->irec], *last = &top->recs[top->nrec - 1];
+	const struct prec *from = r;
+	const struct stream *nx = NULL;
+	size_t k = *n;
+
+	if (t->nst > 1)
+		nx = t->nst > 2 && less(t->hp[2], t->hp[1]) ? t->hp[2] : t->hp[1];
+	uint64_t bound = nx ? nx->ts : UINT64_MAX;
+	int tie = !nx || top->key < nx->key;	/* first at an equal timestamp */
+
+	while (r < last && k < max) {
+		if (r->kind == REC_DONE && (t->direct || !r->may_stack)) {
+			ev[k] = r->ev;
+			if (ev[k].tid != t->last_tid)
+				tdat_see_tid(t, ev[k].tid);
+			t->last_tid = ev[k].tid;
+			k++;
+		} else if (r->kind != REC_OTHER) {
+			break;
+		}
+		r++;
+		if (r->ev.ts > bound || (r->ev.ts == bound && !tie))
+			break;
+	}
+	if (r == from)
+		return 0;
+	*n = k;
+	top->missed = 0;		/* pages_next() told it before the run */
+	top->irec = (int)(r - top->recs);
+	top->ts = r->ev.ts;
+	top->data = r->data;
+	top->size = (int)r->size;
+	if (nx && less(nx, top))
+		sift_down(t, 0);
+	return 1;
+}
+
+/*
  * Page-wise: the stack queue only for events a stack may follow
  * (classify()), and none when the file cannot hold stacks (t->direct).
  */
@@ -603,6 +650,8 @@ static long pages_next(struct source *s, struct mml_event *ev, size_t max)
 			if (t->queued)
 				stackq_other(t->q, top->id);
 		}
+		if (!t->queued && run(t, top, ev, max, &n))
+			continue;
 		int rc = page_record(t, top, &ev[n]);
 		if (rc < 0) {
 			snprintf(s->err, sizeof(s->err), "out of memory");

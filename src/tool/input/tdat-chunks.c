@@ -3,9 +3,12 @@
  * tdat-chunks.c: each stream's ring-buffer pages (tdat_file_page(),
  * tdat-local.h). An uncompressed stream is read READAHEAD bytes at a
  * time; a zstd one chunk by chunk, threads (one per compressed stream, up
- * to the CPUs) decompressing every stream's next AHEAD chunks, and handing
- * each to the chunk function (tdat_file_set_chunk_fn: src-tracedat.c walks
- * and decodes its pages there), while the reader reads the current one.
+ * to the CPUs less one) decompressing every stream's next AHEAD chunks, and
+ * handing each to the chunk function (tdat_file_set_chunk_fn:
+ * src-tracedat.c walks and decodes its pages there), while the reader reads
+ * the current one. The reader makes chunks too, when it would otherwise
+ * wait; threads sleep only when every queue is full and are woken when one
+ * runs low, so there are few wake-ups (a few hundred on a 9 M event file).
  * Memory: at most AHEAD chunks per stream, whatever the file's size.
  */
 #include <pthread.h>
@@ -142,68 +145,87 @@ static int chunk(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s, struct
 }
 
 /*
- * A decompression thread: keeps every compressed stream AHEAD chunks
- * ahead of the reader, round robin, and ends a stream's queue with a slot
- * that carries its final status. The reader only waits when a queue is
- * empty. With several threads each takes a stream no other is on (busy),
- * so a stream's chunks are still made one after the other, in order: its
- * off/chunks belong to the thread that holds it. Several threads also
- * share the work with the reader when the machine has the cores for it:
- * the scheduler balances three threads on two cores where one thread's
- * share would be fixed.
+ * Under mu: the compressed stream with the shortest queue that has room
+ * and no thread on it (the one the reader will miss first), or NULL.
+ */
+static struct stream *shortest(struct tdat_file *f)
+{
+	struct stream *s = NULL;
+
+	for (int k = 0; k < f->nst; k++) {
+		struct stream *c = &f->st[k];
+		if (c->zip && !c->wend && !c->busy && c->qn < AHEAD && (!s || c->qn < s->qn))
+			s = c;
+	}
+	return s;
+}
+
+/*
+ * Under mu: stream s's next chunk made into its queue, the lock dropped
+ * meanwhile (s->busy keeps others off the stream: its off/chunks belong to
+ * whoever holds it, so its chunks are made in order). A failed chunk is
+ * the queue's last slot, carrying the stream's final status. The reader
+ * waiting for s is woken, outside the lock (else it would wake only to
+ * wait for the lock).
+ */
+static void make(struct tdat_file *f, ZSTD_DCtx **dctx, struct stream *s)
+{
+	struct slot *sl = &s->q[(s->qhead + s->qn) % AHEAD];
+
+	s->busy = 1;
+	pthread_mutex_unlock(&f->mu);
+	int ok = chunk(f, dctx, s, sl);
+	if (ok && f->chunk_fn)
+		f->chunk_fn(f->chunk_arg, (int)(s - f->st), sl->buf, sl->len, s->psize, &sl->user);
+	pthread_mutex_lock(&f->mu);
+	s->busy = 0;
+	s->qn++;
+	if (!ok)
+		s->wend = 1;
+	if (f->waiting == s - f->st + 1) {
+		pthread_mutex_unlock(&f->mu);
+		pthread_cond_signal(&f->cv_ready);
+		pthread_mutex_lock(&f->mu);
+	}
+}
+
+/*
+ * A decompression thread: keeps every compressed stream up to AHEAD
+ * chunks ahead of the reader, the shortest queue first, one chunk at a
+ * time (the lock is cheap next to a chunk; a wake-up is not), and sleeps
+ * when every queue is full until the reader finds one run low (LOW). The
+ * reader makes chunks too rather than wait (next_chunk()), so there is
+ * one thread fewer than CPUs (nworkers()).
  */
 static void *worker(void *arg)
 {
 	struct tdat_file *f = arg;
 	ZSTD_DCtx *dctx = NULL;
-	int next = 0;
 
 	pthread_mutex_lock(&f->mu);
 	while (!f->quit) {
-		struct stream *s = NULL;
-		for (int k = 0; k < f->nst && !s; k++) {
-			struct stream *c = &f->st[(next + k) % f->nst];
-			if (c->zip && !c->wend && !c->busy && c->qn < AHEAD) {
-				s = c;
-				next = (next + k + 1) % f->nst;
-			}
-		}
-		if (!s) {
-			f->idle++;
-			pthread_cond_wait(&f->cv_work, &f->mu);
-			f->idle--;
+		struct stream *s = shortest(f);
+		if (s) {
+			make(f, &dctx, s);
 			continue;
 		}
-		/* a few chunks in a row: the lock is taken once for them */
-		int first = (s->qhead + s->qn) % AHEAD, want = AHEAD - s->qn, k = 0, ok = 1;
-		if (want > BATCH)
-			want = BATCH;
-		s->busy = 1;
-		pthread_mutex_unlock(&f->mu);
-		while (ok && k < want) {
-			struct slot *sl = &s->q[(first + k++) % AHEAD];
-			ok = chunk(f, &dctx, s, sl);
-			if (ok && f->chunk_fn)
-				f->chunk_fn(f->chunk_arg, (int)(s - f->st), sl->buf, sl->len, s->psize,
-					    &sl->user);
-		}
-		pthread_mutex_lock(&f->mu);
-		s->busy = 0;
-		s->qn += k;
-		if (!ok)
-			s->wend = 1;
-		if (f->waiting == s - f->st + 1)	/* wake-ups cost more than a chunk */
-			pthread_cond_signal(&f->cv_ready);
+		f->idle++;
+		pthread_cond_wait(&f->cv_work, &f->mu);
+		f->idle--;
 	}
 	pthread_mutex_unlock(&f->mu);
 	ZSTD_freeDCtx(dctx);
 	return NULL;
 }
 
-/* One thread per compressed stream, as many as there are CPUs, at most MAX_WORKERS. */
+/*
+ * One thread per compressed stream, as many as there are CPUs less the
+ * reader's (it makes chunks too when it would wait: next_chunk()), at
+ * least one, at most MAX_WORKERS.
+ */
 static int nworkers(const struct tdat_file *f)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	int zip = 0;
 
 	for (int i = 0; i < f->nst; i++)
@@ -281,9 +303,28 @@ static struct slot *next_chunk(struct tdat_file *f, struct stream *s)
 	s->qhead = s->rhead;
 	s->qn -= s->freed;
 	s->freed = 0;
-	if (f->idle && s->qn <= AHEAD - BATCH)	/* wake one for a few chunks, not for each */
-		pthread_cond_signal(&f->cv_work);
+	/*
+	 * A sleeping thread is woken when a queue runs low, not each time there
+	 * is room: it then fills every queue (AHEAD - LOW chunks or more a
+	 * wake-up). Should this one run dry first, the reader makes its next
+	 * chunk itself rather than wait (below).
+	 */
+	if (f->idle && s->qn <= LOW) {
+		pthread_mutex_unlock(&f->mu);
+		pthread_cond_signal(&f->cv_work);	/* outside the lock: see make() */
+		pthread_mutex_lock(&f->mu);
+	}
+	/*
+	 * The queue empty: the reader makes the chunk itself when no thread is
+	 * on the stream, else another stream's while that thread finishes,
+	 * and waits only when there is nothing to make.
+	 */
 	while (!s->qn) {
+		struct stream *o = s->busy ? shortest(f) : s;
+		if (o) {
+			make(f, &f->dctx, o);
+			continue;
+		}
 		f->waiting = (int)(s - f->st) + 1;
 		pthread_cond_wait(&f->cv_ready, &f->mu);
 		f->waiting = 0;

@@ -46,9 +46,10 @@ struct cur {
 	size_t clen;
 };
 
-#define AHEAD		8		/* chunks decompressed ahead of the reader, per stream */
+#define AHEAD		16		/* chunks decompressed ahead of the reader, per stream */
 #define MAX_WORKERS	4		/* decompression threads, at most (one per CPU or stream) */
-#define BATCH		(AHEAD / 2)	/* chunks made, or given back, under one lock */
+#define BATCH		4		/* chunks the reader gives back under one lock */
+#define LOW		(AHEAD / 4)	/* a sleeping thread is woken when a queue is this short */
 
 /* One decompressed chunk, or a stream's end (status). */
 struct slot {
