@@ -41,9 +41,9 @@ one order-inversion "{'kind': 'order_inversion', 'tid': 200, 'comm': 'two', 'mm'
 "$M" check "$F/check-long-hold.txt" >/dev/null || bad "long-hold without --max-hold: exit $?"
 "$M" check --max-hold 4.9 "$F/check-long-hold.txt" >"$tmp/lh"
 [ $? -eq 1 ] && grep -q "long_hold 2$" "$tmp/lh" || bad "--max-hold 4.9: $(cat "$tmp/lh")"
-# the text form names the task, the mm it holds and the one it takes, and both times
+# the text form names the task, its memcg, the mm it holds and the one it takes, and both times
 "$M" check "$F/check-order-inversion.txt" >"$tmp/oi"
-grep -q '^order_inversion: two\[200\] mm 0xbbbb0000 at 1.000023000 s: takes mm 0xaaaa0000 (read) while holding mm 0xbbbb0000; one\[100\] took mm 0xbbbb0000 while holding mm 0xaaaa0000 at 1.000013000 s$' "$tmp/oi" ||
+grep -q '^order_inversion: two\[200\] (/m) mm 0xbbbb0000 at 1.000023000 s: takes mm 0xaaaa0000 (read) while holding mm 0xbbbb0000; one\[100\] took mm 0xbbbb0000 while holding mm 0xaaaa0000 at 1.000013000 s$' "$tmp/oi" ||
 	bad "order inversion text: $(cat "$tmp/oi")"
 
 # check-clean also holds fork's nesting (a write lock inside a write hold,

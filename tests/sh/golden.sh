@@ -19,9 +19,9 @@
 #   - the fixture directory and the scratch directory (absolute paths, in
 #     error lines and the HTML page) become FIXTURES/ and TMP/
 #   - the tool's version string ("mmaplock X.Y.Z") becomes "mmaplock VERSION"
-# report and export run with --no-resolve (not shown in the "###" lines): a
-# memcg id in a text trace would otherwise be named from this machine's
-# cgroups.
+# report, check and export run with --no-resolve (not shown in the "###"
+# lines): a memcg id in a text trace would otherwise be named from this
+# machine's cgroups.
 # HTML pages (long, all markup) and any output over 64 KB (the exports of
 # the generated file) are kept as their sha256 after the same normalisation
 # (and a line count), so that a change shows as a changed hash while the
@@ -46,9 +46,9 @@ norm() {
 	    -e 's/mmaplock [0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*/mmaplock VERSION/g'
 }
 
-# tool ARGS...: the binary, report and export without memcg names from this machine
+# tool ARGS...: the binary, report, check and export without memcg names from this machine
 tool() {
-	if [ "$1" = report ] || [ "$1" = export ]; then
+	if [ "$1" = report ] || [ "$1" = check ] || [ "$1" = export ]; then
 		c=$1
 		shift
 		"$M" "$c" --no-resolve "$@"

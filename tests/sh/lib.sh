@@ -236,8 +236,9 @@ stall() {
 # stack in the mmap path), the waiter's stack in mincore, both one process
 # in $G; one file a line in DIR, no temporary left; the file an ordinary
 # recording (`report --by holder` blames the thread first, check and
-# report --stacks read it). Sets n (lines), line, j (jq on line) and file;
-# bad for each miss; exit 1 with no line or no file.
+# report --stacks read it; its END block and the line's "events" count its
+# events without the stack events: end_events). Sets n (lines), line, j (jq
+# on line) and file; bad for each miss; exit 1 with no line or no file.
 check_stall_incident() {
 	n=$(grep -c '^{' "$1")
 	[ "$n" -ge 1 ] || { bad "no incident line: $(cat "${1%.json}.err" 2>/dev/null)"; exit 1; }
@@ -270,10 +271,28 @@ check_stall_incident() {
 	*) bad "report --by holder blames $(jq -r '.groups[0].key' $tmp/h.json) first, not stress-stall" ;;
 	esac
 	"$M" check "$file" >/dev/null 2>$tmp/c.err; [ $? -le 1 ] || bad "check: $(cat $tmp/c.err)"
+	end_events "$file" $(j .events)
 	"$M" report --stacks 3 "$file" >$tmp/s.txt 2>&1 || bad "report --stacks"
 	grep -q mincore $tmp/s.txt || bad "report --stacks shows no mincore stack"
 }
 j() { echo "$line" | jq -r "$1"; }
+
+# end_events FILE LINE_EVENTS: FILE (an incident with stacks) ends with an
+# END block whose count is its events without the stack events
+# (docs/FILE-FORMAT.md), the number report reads as events and the
+# incident line's "events" says
+end_events() {
+	_sz=$(wc -c <"$1")
+	_end=none
+	[ "$(od -An -tx4 -j $((_sz - 32)) -N4 "$1" | tr -d ' ')" = 4b4c424d ] &&
+		[ "$(od -An -tu2 -j $((_sz - 28)) -N2 "$1" | tr -d ' ')" = 6 ] &&
+		_end=$(od -An -tu8 -j $((_sz - 16)) -N8 "$1" | tr -d ' ')
+	"$M" report --json "$1" >$tmp/end.json 2>/dev/null
+	_ev=$(jq .events $tmp/end.json) _st=$(jq .stack_events $tmp/end.json)
+	[ "${_st:-0}" -gt 0 ] || bad "incident file without stack events: $(jq -c '{events, stack_events}' $tmp/end.json)"
+	[ "$_end" = "$_ev" ] && [ "$2" = "$_ev" ] && ok "END count $_end: the events without the $_st stack events" ||
+		bad "END count $_end, the line's events $2; events without stacks $_ev (and $_st stack events)"
+}
 
 # ---------------------------------------------------------------- BPF against tracefs
 

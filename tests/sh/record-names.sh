@@ -47,7 +47,6 @@ check() {
 	done
 	[ -n "$spid" ] || return 0
 	"$M" report --by process --json "$f" >$tmp/rep.json 2>/dev/null
-	# (its comm may be the shell's that exec'ed it: a task seen before its exec keeps that name)
 	n=$(jq "[.groups[] | select(.key | endswith(\"[$spid]\"))] | length" $tmp/rep.json)
 	[ "${n:-0}" -eq 1 ] && ok "$name: the stress is one process row [$spid]" ||
 		bad "$name: $n rows mmaplock[$spid] (its threads' tgid lost?): $(jq -c '[.groups[].key]' $tmp/rep.json)"

@@ -10,10 +10,11 @@
 # line edited to one) stays memcg_id:N; and once the cgroup is gone, the
 # same trace shows memcg_id:N again (names are looked up now, not kept).
 # export names the ids the same way (folded and csv lines carry the
-# marked path; --no-resolve keeps memcg_id:N).
+# marked path; --no-resolve keeps memcg_id:N), and so does check (a
+# finding's memcg, text and JSON, on a check fixture given the id).
 set -u
 . "$(dirname "$0")/lib.sh"
-need root tracefs memcg_id cgroup
+need root tracefs memcg_id cgroup jq
 scratch resolve
 A=mmltest-resolve-$$
 name=mmltest-res-$$
@@ -98,6 +99,26 @@ check() {	# $1: input file, $2: what it is
 check $tmp/t.txt "ftrace text"
 [ $have_dat -eq 1 ] && check $tmp/t.dat "trace.dat"
 
+# check names the memcg of each finding the same way: a fixture of one
+# self_deadlock whose events carry the cgroup's id
+sed "s|memcg_path=/m |memcg_id=$id |" ${MMAPLOCK_SRC:?}/tests/fixtures/check-self-deadlock.txt >$tmp/ck.txt
+"$M" check $tmp/ck.txt >$tmp/r 2>$tmp/e
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^self_deadlock: app\[100\] (/$A\*) mm 0xaaaa0000 " $tmp/r && grep -q '^# \*: ' $tmp/r; then
+	ok "check: the finding in /$A* with the footnote"
+else
+	bad "check: exit $rc: $(cat $tmp/r $tmp/e)"
+fi
+"$M" check --json $tmp/ck.txt >$tmp/j 2>$tmp/e
+jq -e ".findings[0] | .memcg_path == \"/$A\" and .memcg_id == $id and .memcg_resolved == \"now\"" $tmp/j >/dev/null &&
+	ok "check --json: memcg_path, memcg_id, memcg_resolved" || bad "check --json: $(cat $tmp/j $tmp/e)"
+"$M" check --no-resolve $tmp/ck.txt >$tmp/r 2>$tmp/e
+grep -q "^self_deadlock: app\[100\] (memcg_id:$id) mm " $tmp/r && ! grep -q "$A" $tmp/r && ! grep -q '^# \*' $tmp/r &&
+	ok "check --no-resolve: memcg_id:$id" || bad "check --no-resolve: $(cat $tmp/r $tmp/e)"
+"$M" check --no-resolve --json $tmp/ck.txt >$tmp/j 2>$tmp/e
+jq -e ".findings[0] | .memcg_path == null and .memcg_id == $id and (has(\"memcg_resolved\") | not)" $tmp/j >/dev/null &&
+	ok "check --no-resolve --json: memcg_path null" || bad "check --no-resolve --json: $(cat $tmp/j $tmp/e)"
+
 # an id that no cgroup has: left alone
 unused=$((id + 1000000007))
 sed "s/memcg_id=$id /memcg_id=$unused /" $tmp/t.txt >$tmp/u.txt
@@ -113,4 +134,7 @@ grep -q "^memcg_id:$id " $tmp/r && ! grep -q "$A" $tmp/r && ok "cgroup removed: 
 "$M" export $tmp/t.txt --format folded >$tmp/f 2>$tmp/e
 grep -q ";memcg_id:$id;" $tmp/f && ! grep -q "$A" $tmp/f && ok "cgroup removed: export memcg_id:$id again" ||
 	bad "cgroup removed: export: $(cat $tmp/f $tmp/e)"
+"$M" check $tmp/ck.txt >$tmp/r 2>$tmp/e
+grep -q "(memcg_id:$id) mm " $tmp/r && ! grep -q "$A" $tmp/r && ok "cgroup removed: check memcg_id:$id again" ||
+	bad "cgroup removed: check: $(cat $tmp/r $tmp/e)"
 exit $fail

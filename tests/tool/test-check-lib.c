@@ -147,7 +147,7 @@ static void one_mode(const char *tool, const char *dir, const char *mode)
 	CHECK_SOFT(contains(s, " 1 findings, order_inversion 1\n", mode), "%s: findings", mode);
 	snprintf(want, sizeof(want), "order_inversion: ");
 	CHECK_SOFT(contains(s, want, mode), "%s", mode);
-	snprintf(want, sizeof(want), "] mm 0x%lx at ", b);
+	snprintf(want, sizeof(want), " mm 0x%lx at ", b);	/* after comm[tid] and its memcg */
 	CHECK_SOFT(contains(s, want, mode), "%s: the finding's mm is the one held", mode);
 	snprintf(want, sizeof(want), ": takes mm 0x%lx (%s) while holding mm 0x%lx; ", a, mode, b);
 	CHECK_SOFT(contains(s, want, mode), "%s: text names what it takes and holds", mode);

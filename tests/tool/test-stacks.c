@@ -291,11 +291,11 @@ static void test_check(void)
 	char want[2048];
 
 	snprintf(want, sizeof(want),
-		 "self_deadlock: bash[300] mm 0xc000 at 0.000012500 s: takes it (write) while holding it "
+		 "self_deadlock: bash[300] (/a) mm 0xc000 at 0.000012500 s: takes it (write) while holding it "
 		 "since 0.000012000 s\n"
 		 "    stack at 0.000012500 s:\n" MADV_FRAMES
 		 "    stack at 0.000012000 s:\n" FAULT_FRAMES
-		 "double_release: bash[300] mm 0xc000 at 0.000014000 s: released (write) again; already "
+		 "double_release: bash[300] (/a) mm 0xc000 at 0.000014000 s: released (write) again; already "
 		 "released at 0.000013000 s\n"
 		 "    stack at 0.000014000 s:\n        do_exit+0x2a1/0xa80\n"
 		 "# %s: 19 events, 2 findings, double_release 1, self_deadlock 1\n", with);
@@ -311,16 +311,16 @@ static void test_check(void)
 	got = slurp(out);
 	static const char lh[] =
 		"{\"kind\": \"long_hold\", \"tid\": 100, \"comm\": \"worker\", \"mm\": \"0xa000\", \"ts_ns\": 9000, "
-		"\"write\": true, \"held_since_ns\": 7000, \"hold_ns\": 2000, \"stack2\": [\"do_madvise+0x10f/0x1b0\", "
+		"\"write\": true, \"memcg_path\": \"/a\", \"memcg_id\": 10, \"held_since_ns\": 7000, \"hold_ns\": 2000, \"stack2\": [\"do_madvise+0x10f/0x1b0\", "
 		"\"__x64_sys_madvise+0x2b/0x40\", \"do_syscall_64+0x82/0x170\"]}";
 	static const char sd[] =
 		"{\"kind\": \"self_deadlock\", \"tid\": 300, \"comm\": \"bash\", \"mm\": \"0xc000\", \"ts_ns\": 12500, "
-		"\"write\": true, \"held_since_ns\": 12000, \"stack\": [\"do_madvise+0x10f/0x1b0\", "
+		"\"write\": true, \"memcg_path\": \"/a\", \"memcg_id\": 10, \"held_since_ns\": 12000, \"stack\": [\"do_madvise+0x10f/0x1b0\", "
 		"\"__x64_sys_madvise+0x2b/0x40\", \"do_syscall_64+0x82/0x170\"], \"stack2\": "
 		"[\"lock_mm_and_find_vma+0x3a/0x2c0\", \"do_user_addr_fault+0x1f1/0x6a0\", \"exc_page_fault+0x6c/0x150\"]}";
 	static const char dr[] =
 		"{\"kind\": \"double_release\", \"tid\": 300, \"comm\": \"bash\", \"mm\": \"0xc000\", \"ts_ns\": 14000, "
-		"\"write\": true, \"first_release_ns\": 13000, \"stack\": [\"do_exit+0x2a1/0xa80\"]}";
+		"\"write\": true, \"memcg_path\": \"/a\", \"memcg_id\": 10, \"first_release_ns\": 13000, \"stack\": [\"do_exit+0x2a1/0xa80\"]}";
 	if (!strstr(got, lh) || !strstr(got, sd) || !strstr(got, dr))
 		fprintf(stderr, "got:\n%s\n", got);
 	CHECK(strstr(got, lh) && strstr(got, sd) && strstr(got, dr));

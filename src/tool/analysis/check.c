@@ -142,6 +142,7 @@ static struct check_edge *edge(struct check *c, uint64_t a, uint64_t b, int crea
 
 static void found(struct check *c, struct check_finding *f)
 {
+	f->memcg = c->memcg;	/* a finding shows at the event being read */
 	c->count[f->kind]++;
 	if (c->report)
 		c->report(c->ctx, f);
@@ -286,6 +287,7 @@ int check_feed(struct check *c, const struct mml_event *ev, size_t n)
 		}
 		if (e->type < MML_EV_START_LOCKING || e->type > MML_EV_RELEASED)
 			continue;	/* lock:contention_*: not about usage */
+		c->memcg = e->memcg;
 		if (!(s = state(c, e->tid, e->mm)))
 			return -1;
 		f.stack = st = take_stack(c, e);

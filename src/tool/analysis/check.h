@@ -33,6 +33,7 @@ struct check_finding {
 	uint32_t tid, tid2;		/* tid2: the other task (inversion) */
 	uint64_t mm, mm2;		/* mm2: the other mm (inversion) */
 	uint64_t ts;			/* ns: the event that shows it */
+	uint64_t memcg;			/* the memcg that event carries (the mm owner's; 0: none) */
 	uint64_t ts2;			/* ns: the earlier event it relates to (0: none) */
 	uint8_t write;			/* the mode of the event at ts */
 	uint8_t ctx;			/* CK_IRQ_CONTEXT: MML_F_HARDIRQ/SOFTIRQ/NMI */
@@ -71,6 +72,7 @@ struct check {
 	struct check_tasks tasks;	/* tid -> held mms, in order */
 	struct check_edges edges;	/* (mm a, mm b): b taken while holding a */
 	struct tidmap tids;		/* tid -> the stack event waiting for its event */
+	uint64_t memcg;			/* of the lock event being read: every finding's */
 };
 
 /* Set up; report is called once per finding. -1: out of memory. */

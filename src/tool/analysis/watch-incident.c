@@ -449,7 +449,10 @@ int watch_write_incident(struct watch *w)
 	inc.lost = window_lost(w, NULL) + w->lost_pending;
 	w->lost_pending = 0;
 	inc.realtime_ns = mono_to_real(w->worst.end_ts);
-	inc.events = n;
+	/* the END block's count, as every writer's: lock events, stack events not counted */
+	inc.events = 0;
+	for (size_t i = 0; i < n; i++)
+		inc.events += ev[i].type != MML_EV_STACK;
 	inc.backend = w->o.backend ? w->o.backend : "tracefs";
 
 	struct mml_file_header h = { 0 };
@@ -471,7 +474,7 @@ int watch_write_incident(struct watch *w)
 		write_info(w, mw, &inc, (unsigned long)nproc);
 		werr = write_meta(w, mw, ev, n) || write_events(mw, ev, n);
 		window_lost(w, mw);	/* per CPU; the END block's total adds the back-end's gaps */
-		werr |= mml_writer_close(mw, n, inc.lost) != 0;
+		werr |= mml_writer_close(mw, inc.events, inc.lost) != 0;
 	}
 	free(ev);
 	struct stat st;

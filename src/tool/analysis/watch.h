@@ -97,7 +97,7 @@ struct watch_incident {
 	unsigned crossings;			/* merged into this file */
 	int suspect;				/* events lost where they could fake it (above) */
 	uint64_t lost;				/* events lost in the window, all CPUs */
-	uint64_t events;			/* in the file */
+	uint64_t events;			/* in the file, stack events not counted (its END block) */
 	const char *file;			/* its path */
 	const char *backend;			/* that saw it: "tracefs", "bpf" */
 	const struct mml_meta *meta;		/* for names and stacks */

@@ -6,6 +6,9 @@
  * CHECK_KEEP; all are counted) and printed at the end, when the trace's
  * task names are known. A finding whose events had kernel stacks prints
  * them: frames indented under it, or "stack" / "stack2" arrays in JSON.
+ * The memcg ids of the findings of a text or trace.dat input (which carry
+ * no paths) are named from this machine's cgroups as report names them
+ * (names_memcg_now: marked '*', with report's footnote) unless --no-resolve.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,7 +19,10 @@
 #include "check.h"
 #include "cmds.h"
 #include "cmdargs.h"
+#include "idmap.h"
+#include "names.h"
 #include "ob.h"
+#include "report.h"
 #include "source.h"
 #include "stacks.h"
 
@@ -26,19 +32,23 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: mmaplock check [FILE] [--max-hold MS] [--json]\n\n"
+"usage: mmaplock check [FILE] [--max-hold MS] [--json] [--no-resolve]\n\n"
 "Verify how the mmap_lock is used in FILE (default mmaplock.data; any input that\n"
 "`mmaplock report` reads: kernel or libmmaplock traces, trace.dat, text, '-').\n"
 "Findings: release_without_acquire, double_release, self_deadlock (start_locking\n"
 "on an mm the task holds), write_after_read (asks for write while holding for\n"
 "read), irq_context (acquisition in hardirq, softirq or NMI context),\n"
 "long_hold (with --max-hold) and order_inversion (mm A then B held together in\n"
-"one task, B then A in another). Each names tasks, mms and timestamps, and\n"
-"prints the kernel stacks of its events when the trace has them (record --stack).\n"
+"one task, B then A in another). Each names tasks, mms, the memcg and timestamps,\n"
+"and prints the kernel stacks of its events when the trace has them (record --stack).\n"
 "Exit status: 0 clean, 1 findings, 2 bad arguments or input, 3 damaged input\n"
 "(read past the damage; docs/CHECK.md).\n\n"
 "  --max-hold MS  report holds longer than MS milliseconds (default: not checked)\n"
-"  --json         JSON: counts per kind and the findings\n\n"
+"  --json         JSON: counts per kind and the findings\n"
+"  --no-resolve   text and trace.dat inputs carry memcg ids without paths: by\n"
+"                 default an id that names a memory cgroup on this machine now\n"
+"                 is shown as its path with a '*' (looked up now: the id may\n"
+"                 have been reused); with this, memcg_id:N (another machine's)\n\n"
 "Examples:\n"
 "  mmaplock check                        # mmaplock.data\n"
 "  mmaplock check --max-hold 10 app.mml  # also holds over 10 ms\n"
@@ -64,6 +74,30 @@ static const char *comm(const struct run *r, uint32_t tid)
 	const struct mml_task_info *t = meta_task(r->meta, tid);
 
 	return t && t->comm[0] ? t->comm : "?";
+}
+
+/* " (memcg)" after a finding's task, when its event carried one */
+static void text_memcg(const struct run *r, uint64_t memcg, struct ob *o)
+{
+	char buf[300];
+
+	if (memcg)
+		ob_printf(o, " (%s)", meta_memcg_name(r->meta, memcg, buf, sizeof(buf)));
+}
+
+/* "memcg_path", "memcg_id" and, when named now, "memcg_resolved": as report's groups */
+static void json_memcg(const struct run *r, uint64_t memcg, struct ob *o)
+{
+	const char *p = memcg ? meta_memcg(r->meta, memcg) : NULL;
+
+	ob_printf(o, ", \"memcg_path\": ");
+	if (p)
+		ob_json_str(o, p);
+	else
+		ob_printf(o, "null");
+	ob_printf(o, ", \"memcg_id\": %" PRIu64, memcg < (1ull << 62) ? memcg : 0);
+	if (meta_memcg_now(r->meta, memcg))
+		ob_printf(o, ", \"memcg_resolved\": \"now\"");
 }
 
 static const char *ctx_name(uint8_t x)
@@ -106,8 +140,9 @@ static void print_text(const struct run *r, const struct check_finding *f, struc
 {
 	const char *m = f->write ? "write" : "read";
 
-	ob_printf(o, "%s: %s[%u] mm 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64 " s: ",
-		check_kind_name(f->kind), comm(r, f->tid), f->tid, f->mm, SEC(f->ts));
+	ob_printf(o, "%s: %s[%u]", check_kind_name(f->kind), comm(r, f->tid), f->tid);
+	text_memcg(r, f->memcg, o);
+	ob_printf(o, " mm 0x%" PRIx64 " at %" PRIu64 ".%09" PRIu64 " s: ", f->mm, SEC(f->ts));
 	switch (f->kind) {
 	case CK_RELEASE_WITHOUT_ACQUIRE:
 		ob_printf(o, "released (%s) without holding it\n", m);
@@ -153,6 +188,7 @@ static void print_json(const struct run *r, const struct check_finding *f, struc
 	ob_json_str(o, name);
 	ob_printf(o, ", \"mm\": \"0x%" PRIx64 "\", \"ts_ns\": %" PRIu64 ", \"write\": %s", f->mm,
 		f->ts, f->write ? "true" : "false");
+	json_memcg(r, f->memcg, o);
 	switch (f->kind) {
 	case CK_DOUBLE_RELEASE:
 		ob_printf(o, ", \"first_release_ns\": %" PRIu64, f->ts2);
@@ -205,7 +241,7 @@ static void print_json_doc(const struct run *r, const struct check *ck, const st
 
 /* The findings a paragraph each, then the summary line. */
 static void print_text_doc(const struct run *r, const struct check *ck, const struct source *s,
-			   const char *path, uint64_t total, int damaged, struct ob *o)
+			   const char *path, uint64_t total, int damaged, long named, struct ob *o)
 {
 	for (size_t i = 0; i < r->nkeep; i++)
 		print_text(r, &r->keep[i], o);
@@ -220,6 +256,27 @@ static void print_text_doc(const struct run *r, const struct check *ck, const st
 			  s->truncated ? "truncated, " : "", s->damaged_blocks,
 			  s->damaged_blocks == 1 ? "" : "s", s->damaged_bytes);
 	ob_printf(o, "\n");
+	out_memcg_now_footnote(named, o);
+}
+
+/*
+ * The memcg ids of the kept findings named from this machine's cgroups, as
+ * report names a text or trace.dat input's (report-run.c): how many were.
+ */
+static long name_memcgs(const struct run *r)
+{
+	struct idmap ids = { 0 };
+	struct names nm = { 0 };
+	long named = 0;
+
+	for (size_t i = 0; i < r->nkeep; i++)
+		if (r->keep[i].memcg && idmap_put(&ids, r->keep[i].memcg, NULL) < 0)
+			goto out;	/* no memory: the ids stay as they are */
+	named = names_memcg_now(&nm, r->meta, &ids);
+out:
+	names_fini(&nm);
+	idmap_free(&ids);
+	return named;
 }
 
 int cmd_check(int argc, char **argv)
@@ -227,12 +284,14 @@ int cmd_check(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "max-hold", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-resolve", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = "mmaplock.data";
 	uint64_t max_hold = 0;
-	int json = 0, c, rc = 2, damaged;
+	int json = 0, no_resolve = 0, c, rc = 2, damaged;
+	long named = 0;
 	struct run r = { 0 };
 	struct check ck = { 0 };
 	struct source *s = NULL;
@@ -263,6 +322,9 @@ int cmd_check(int argc, char **argv)
 		}
 		case 'j':
 			json = 1;
+			break;
+		case 'R':
+			no_resolve = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -297,6 +359,9 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	check_finish(&ck);
+	/* only inputs whose ids come without paths (docs/CHECK.md) */
+	if (!no_resolve && (s->ops == &source_text_ops || s->ops == &source_tracedat_ops))
+		named = name_memcgs(&r);
 	damaged = source_damage_note(s, "mmaplock check", path);
 	if (meta_lost_total(r.meta))
 		fprintf(stderr, "mmaplock check: warning: %" PRIu64 " events were lost: sequences "
@@ -307,7 +372,7 @@ int cmd_check(int argc, char **argv)
 	if (json)
 		print_json_doc(&r, &ck, s, path, max_hold, total, &o);
 	else
-		print_text_doc(&r, &ck, s, path, total, damaged, &o);
+		print_text_doc(&r, &ck, s, path, total, damaged, named, &o);
 	/* damage wins over findings: the findings cover only what could be read */
 	rc = ob_flush(&o) || fflush(stdout) ? 2 : damaged ? EXIT_DAMAGED : total ? 1 : 0;
 out:

@@ -231,7 +231,8 @@ static void load_meta(struct source *s, uint16_t type, const unsigned char *p, u
 			memcpy(tmp, p + 34, n);
 			tmp[n] = 0;
 			t.cgroup = l ? tmp : NULL;
-			meta_set_task(s->meta, &t);
+			/* a later entry for a tid renames it (exec, prctl): docs/FILE-FORMAT.md */
+			meta_update_task(s->meta, &t);
 			p += 34 + l;
 		}
 		break;

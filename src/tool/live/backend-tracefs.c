@@ -65,7 +65,7 @@ static int tf_open(struct backend *b, const struct backend_opts *bo)
 	r->res->cmd_status = -1;
 	r->out_fd = r->out_lock = r->gofd = r->wd_fd = -1;
 	r->child = r->wd = -1;
-	r->exit_id = -1;
+	r->exit_id = r->rename_id = -1;
 	/* finds tracefs, mounting it if needed (tracefs_tracing_dir_is_mounted leaks) */
 	tdir = tracefs_tracing_dir();
 	if (!tdir || access(tdir, F_OK)) {
@@ -107,7 +107,7 @@ static int start_instance(struct rec *r)
 	}
 	r->wd = instance_watchdog(name, &r->wd_fd);
 
-	const char *systems[] = { "mmap_lock", "lock", "sched", (o->stack && !r->is_live) || o->watch_stacks ? "ftrace" : NULL, NULL };
+	const char *systems[] = { "mmap_lock", "lock", "sched", "task", (o->stack && !r->is_live) || o->watch_stacks ? "ftrace" : NULL, NULL };
 	r->tep = tracefs_local_events_system(NULL, systems);
 	if (!r->tep) {
 		rec_perm_error(o, "read the event formats");
@@ -236,6 +236,7 @@ static int start_tracing(struct rec *r)
 		tracefs_event_enable(r->ti, "lock", "contention_end");
 	}
 	rec_exit_start(r);
+	rec_rename_start(r);
 	tracefs_instance_file_write(r->ti, "tracing_on", "1");
 	if (o->cmd) {
 		if (r->child < 0)
@@ -419,6 +420,7 @@ static void free_rec(struct rec *r)
 	idmap_free(&r->memcg_seen);
 	idmap_free(&r->tids);
 	idmap_free(&r->exited);
+	u64map_free(&r->renamed);
 	idmap_free(&r->allow);
 	idmap_free(&r->early);
 	merge_fini(&r->live);

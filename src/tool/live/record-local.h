@@ -16,6 +16,7 @@
 #include "backend.h"
 #include "live.h"
 #include "idmap.h"
+#include "u64map.h"
 #include "merge.h"
 #include "names.h"
 #include "mml_format.h"
@@ -74,6 +75,9 @@ struct rec {
 	struct idmap exited;		/* tid -> comm from sched_process_exit, not yet seen in events */
 	int exit_id;			/* sched_process_exit's type, -1: not recorded */
 	const struct tep_format_field *exit_pid, *exit_comm;
+	int rename_id;			/* task:task_rename's type, -1: not recorded */
+	const struct tep_format_field *rename_pid, *rename_comm;
+	struct u64map renamed;		/* tid -> ts of the newest rename taken (CPUs drain apart) */
 	int late_names;			/* names written after their events: flush them now */
 	struct idmap allow;		/* -G: memcg ids allowed (user-space filter), empty: all */
 	struct idmap early;		/* path-era ids interned before the file was open */
@@ -117,6 +121,16 @@ void rec_retry_names(struct rec *r);
  */
 void rec_exit_start(struct rec *r);
 int rec_take_exit(struct rec *r, const void *data, int size);
+/*
+ * task:task_rename (exec sets the new program's comm, prctl PR_SET_NAME a
+ * thread's), enabled in the instance: a task seen under its old name gets
+ * a new TASK entry, which replaces the old one for readers, so a recording
+ * names a task after its last exec rather than the parent's comm it had
+ * when first seen. rec_take_rename() takes such a record (ts: its time) and
+ * returns 1.
+ */
+void rec_rename_start(struct rec *r);
+int rec_take_rename(struct rec *r, const void *data, int size, uint64_t ts);
 void rec_late_comms(struct rec *r);
 /* -p PIDs (and cmd, when > 0: --only-cmd) into set_event_pid, with event-fork. */
 int rec_set_pids(struct rec *r, pid_t cmd);

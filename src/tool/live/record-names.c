@@ -114,39 +114,63 @@ void rec_retry_names(struct rec *r)
 	r->npend = k;
 }
 
+/*
+ * The event named system:name, with an int pid field and a char array comm
+ * field, enabled in our instance: its type, or -1 (the kernel lacks it, or
+ * its fields are not what we read).
+ */
+static int comm_event_start(struct rec *r, const char *system, const char *name,
+			    const char *comm_field, const struct tep_format_field **pid,
+			    const struct tep_format_field **comm)
+{
+	struct tep_event *e = tep_find_event_by_name(r->tep, system, name);
+
+	if (!e)
+		return -1;
+	*pid = tep_find_field(e, "pid");
+	*comm = tep_find_field(e, comm_field);
+	if (!*pid || (*pid)->size != 4 || !*comm || (*comm)->size < 2)
+		return -1;
+	return tracefs_event_enable(r->ti, system, name) == 0 ? e->id : -1;
+}
+
+/*
+ * A record of the event type id, with its pid and comm fields: 0 when it is
+ * not one, 1 when it is but holds no usable name, 2 with tid and comm set.
+ */
+static int take_comm(struct rec *r, const void *data, int size, int id,
+		     const struct tep_format_field *pidf, const struct tep_format_field *commf,
+		     uint32_t *tid, char comm[16])
+{
+	struct tep_record rec = { .data = (void *)data, .size = size };
+	const unsigned char *p = data;
+	size_t n;
+
+	if (id < 0 || tep_data_type(r->tep, &rec) != id)
+		return 0;
+	if (pidf->offset + 4 > size || commf->offset + commf->size > size)
+		return 1;
+	memcpy(tid, p + pidf->offset, 4);
+	n = (size_t)commf->size < 16 ? (size_t)commf->size : 16;
+	memcpy(comm, p + commf->offset, n);
+	comm[n - 1] = '\0';
+	return *tid && comm[0] ? 2 : 1;
+}
+
 void rec_exit_start(struct rec *r)
 {
-	struct tep_event *e = tep_find_event_by_name(r->tep, "sched", "sched_process_exit");
-
-	r->exit_id = -1;
-	if (!e)
-		return;
-	r->exit_pid = tep_find_field(e, "pid");
-	r->exit_comm = tep_find_field(e, "comm");
-	if (!r->exit_pid || r->exit_pid->size != 4 || !r->exit_comm || r->exit_comm->size < 2)
-		return;
-	if (tracefs_event_enable(r->ti, "sched", "sched_process_exit") == 0)
-		r->exit_id = e->id;
+	r->exit_id = comm_event_start(r, "sched", "sched_process_exit", "comm", &r->exit_pid,
+				      &r->exit_comm);
 }
 
 int rec_take_exit(struct rec *r, const void *data, int size)
 {
-	struct tep_record rec = { .data = (void *)data, .size = size };
-	const unsigned char *p = data;
 	char comm[16];
 	uint32_t tid;
-	size_t n;
+	int k = take_comm(r, data, size, r->exit_id, r->exit_pid, r->exit_comm, &tid, comm);
 
-	if (r->exit_id < 0 || tep_data_type(r->tep, &rec) != r->exit_id)
-		return 0;
-	if (r->exit_pid->offset + 4 > size || r->exit_comm->offset + r->exit_comm->size > size)
-		return 1;
-	memcpy(&tid, p + r->exit_pid->offset, 4);
-	n = (size_t)r->exit_comm->size < sizeof(comm) ? (size_t)r->exit_comm->size : sizeof(comm);
-	memcpy(comm, p + r->exit_comm->offset, n);
-	comm[n - 1] = '\0';
-	if (!tid || !comm[0])
-		return 1;
+	if (k < 2)
+		return k;
 	long f = idmap_find(&r->tids, tid);
 	if (f >= 0) {
 		if (r->tids.t[f].val) {		/* seen gone, not named yet */
@@ -163,6 +187,53 @@ int rec_take_exit(struct rec *r, const void *data, int size)
 	return 1;
 }
 
+void rec_rename_start(struct rec *r)
+{
+	r->rename_id = comm_event_start(r, "task", "task_rename", "newcomm", &r->rename_pid,
+					&r->rename_comm);
+}
+
+int rec_take_rename(struct rec *r, const void *data, int size, uint64_t ts)
+{
+	struct mml_task_info ti = { 0 };
+	struct cg_task t;
+	uint64_t *last;
+	char comm[16];
+	uint32_t tid;
+	int k = take_comm(r, data, size, r->rename_id, r->rename_pid, r->rename_comm, &tid, comm);
+
+	if (k < 2)
+		return k;
+	long f = idmap_find(&r->tids, tid);
+	/*
+	 * Not seen yet: its first event names it from /proc, or from its exit,
+	 * both newer than this. The CPUs are drained one after the other, so an
+	 * older rename on one can come after a newer one on another: the newest
+	 * by time wins.
+	 */
+	if (f < 0 || !(last = u64map_get(&r->renamed, tid, 1)) || (*last && *last > ts))
+		return 1;
+	*last = ts ? ts : 1;
+	ti.tid = tid;
+	snprintf(ti.comm, sizeof(ti.comm), "%s", comm);
+	if (!names_task(tid, &t)) {
+		ti.tgid = t.tgid;
+		ti.cgroup_id = t.cgroup_id;
+		ti.cgroup = t.cgroup[0] ? t.cgroup : NULL;
+	}
+	/* gone: tgid 0 and no cgroup, which readers take as "as before" (meta_update_task) */
+	if (r->w && mml_writer_task(r->w, tid, ti.tgid, ti.comm, ti.cgroup_id, ti.cgroup))
+		r->werr = errno;
+	if (r->b && r->b->meta)
+		meta_update_task(r->b->meta, &ti);
+	if (r->tids.t[f].val) {			/* was still unnamed: named now */
+		free(r->tids.t[f].val);
+		r->tids.t[f].val = NULL;
+	}
+	r->late_names = 1;
+	return 1;
+}
+
 void rec_see_tid(struct rec *r, uint32_t tid)
 {
 	struct cg_task t;
@@ -172,6 +243,7 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 	if (r->is_live && r->tids.n >= RECORD_LIVE_TIDS) {
 		/* a long live run: memory bounded, tasks looked up again */
 		idmap_free(&r->tids);
+		u64map_free(&r->renamed);
 		if (r->b->meta)
 			meta_forget_tasks(r->b->meta);
 	}

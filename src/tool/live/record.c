@@ -41,7 +41,9 @@
  * Every tid is looked up in /proc when first seen (comm, tgid, memcg);
  * a tid gone by then gets its comm from its sched_process_exit event
  * (enabled in the instance for this) or the kernel's saved_cmdlines, as
- * soon as one has it (record-names.c). Lost events: each CPU's "overrun" + "dropped events" from the
+ * soon as one has it (record-names.c). A task renamed after that (exec,
+ * prctl) is named again from its task:task_rename event, also enabled:
+ * readers take a tid's newest TASK entry. Lost events: each CPU's "overrun" + "dropped events" from the
  * instance's per_cpu/cpuN/stats at the end (or the sum of kbuffer's
  * missed-events marks on that CPU's pages, if larger), written as LOST
  * blocks.
@@ -153,7 +155,7 @@ static void take_page(struct rec *r, int cpu, void *page)
 		}
 
 		if (decode_record(r->dec, data, sz, ts, cpu, e) != 1) {
-			if (rec_take_exit(r, data, sz))
+			if (rec_take_exit(r, data, sz) || rec_take_rename(r, data, sz, ts))
 				continue;
 			if (r->stk && !rec_stack_take(r, cpu, data, sz))
 				rec_stack_seen(r, cpu, 0);

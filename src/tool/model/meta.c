@@ -215,6 +215,24 @@ int meta_set_task(struct mml_meta *m, const struct mml_task_info *t)
 	return 0;
 }
 
+int meta_update_task(struct mml_meta *m, const struct mml_task_info *t)
+{
+	const struct mml_task_info *old = meta_task(m, t->tid);
+	struct mml_task_info u = *t;
+
+	if (old) {
+		if (!u.tgid)
+			u.tgid = old->tgid;
+		if (!u.cgroup_id && !u.cgroup) {
+			u.cgroup_id = old->cgroup_id;
+			u.cgroup = old->cgroup;	/* meta_set_task copies it before freeing the old */
+		}
+		if (!u.comm[0])
+			memcpy(u.comm, old->comm, sizeof(u.comm));
+	}
+	return meta_set_task(m, &u);
+}
+
 void meta_forget_tasks(struct mml_meta *m)
 {
 	for (struct task_slot *s = tktab_next(&m->tk, NULL); s; s = tktab_next(&m->tk, s))

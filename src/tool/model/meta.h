@@ -48,6 +48,12 @@ const char *meta_memcg_name(const struct mml_meta *m, uint64_t id, char *buf, si
 uint64_t meta_intern_memcg(struct mml_meta *m, const char *path);
 
 int meta_set_task(struct mml_meta *m, const struct mml_task_info *t);
+/*
+ * A later word on a task already known (a later TASK entry, a rename at
+ * exec or prctl): its comm replaces the old one, while what it leaves
+ * unknown (tgid 0, no cgroup, an empty comm) keeps the earlier value.
+ */
+int meta_update_task(struct mml_meta *m, const struct mml_task_info *t);
 const struct mml_task_info *meta_task(const struct mml_meta *m, uint32_t tid);	/* NULL if unknown */
 /* Drop every task (a live sink bounding its memory); tasks are added again as they reappear. */
 void meta_forget_tasks(struct mml_meta *m);

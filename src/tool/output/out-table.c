@@ -55,10 +55,15 @@ static void footer(const struct report *r, struct ob *o)
 
 void out_memcg_now_note(const struct report *r, struct ob *o)
 {
-	if (r->memcg_now)
+	out_memcg_now_footnote(r->memcg_now, o);
+}
+
+void out_memcg_now_footnote(long n, struct ob *o)
+{
+	if (n)
 		ob_printf(o, "# *: memcg path looked up on this machine at report time, not in the "
 			"trace (%ld id%s): an id may have been reused since; --no-resolve shows "
-			"memcg_id:N\n", r->memcg_now, r->memcg_now == 1 ? "" : "s");
+			"memcg_id:N\n", n, n == 1 ? "" : "s");
 }
 
 void out_table(const struct report *r, struct ob *o)

@@ -64,6 +64,8 @@ void out_table(const struct report *r, struct ob *o);
 void out_hist(const struct report *r, struct ob *o);
 /* The footnote for memcg paths marked '*' (meta_memcg_now), when there are any. */
 void out_memcg_now_note(const struct report *r, struct ob *o);
+/* The same for n such ids (0: nothing), for a command that is not a report (check). */
+void out_memcg_now_footnote(long n, struct ob *o);
 void out_json(const struct report *r, struct ob *o);
 void out_csv(const struct report *r, struct ob *o);
 /* --by holder (out-blame.c): table, --json, --csv. */
