@@ -80,9 +80,9 @@ for mode in process memcg; do
 		continue
 	fi
 	next_window $w	# window w + 1 is read (its g line written): w's m line is complete
-	stop $dp
-	wait $dp 2>/dev/null
+	signal_wait TERM $dp
 	dp=
+	[ $rc = 0 ] || bad "-b $mode: bpf-dump exited $rc: $(cat $tmp/err)"
 	g=$(keys g $w) m=$(keys m $w) g1=$(keys g $((w + 1)))
 	grep -q "^m $((w + 1))" $tmp/keys || bad "-b $mode: windows $w and $((w + 1)) not logged: $(cat $tmp/err)"
 	miss= left= late=
