@@ -29,6 +29,9 @@
  * one after it (a hold of a memcg removed meanwhile, a reused pid) makes a
  * new entry, counted from zero. An owner judged before the buckets are read
  * has all its buckets in that read: a gone process makes no more events.
+ * (The one addition that can go astray: a program that found an entry just
+ * before its deletion and adds to it after; its owner must then have been
+ * alive, i.e. judged wrongly, or its pid reused, in the instant between.)
  *
  * Safety: the links are file descriptors of this process and nothing is
  * pinned, so any exit (SIGKILL included) detaches and frees everything.
