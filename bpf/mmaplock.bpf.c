@@ -29,9 +29,9 @@
  *
  * by_process (set before load): aggregates keyed by the process too; the
  * entry records the leader's comm when made, so that short-lived processes
- * keep a name. User space removes the entries of dead processes and memcgs
- * once it has read their last figures (backend-bpf.c), so the maps stay
- * bounded under churn.
+ * keep a name. User space takes the entries of dead processes and memcgs
+ * out of the maps with their last figures (lookup-and-delete, backend-bpf.c)
+ * in the window they die in, so the maps stay bounded under churn.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

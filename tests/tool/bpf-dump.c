@@ -11,7 +11,12 @@
  * apart as the exporter does (key "path (read)"). "maps" gives the
  * entries in the kernel's aggregate map at the end (bounded under churn).
  *
- * usage: bpf-dump [-d SECONDS] [-w WINDOW_MS] [-b memcg|process|memcg_mode|mm]
+ * -K FILE: after each window, two lines into FILE: "g N KEY..." the keys
+ * (memcg id, or tgid by process) of the groups with figures in window N,
+ * and "m N KEY..." those of the aggregate map's entries once the window was
+ * read (what reaping left), read with bpftool and jq.
+ *
+ * usage: bpf-dump [-d SECONDS] [-w WINDOW_MS] [-b memcg|process|memcg_mode|mm] [-K FILE]
  * exit: 0, 1 (the back-end failed), 77 (the back-end cannot run here:
  * the one-line reason on stderr), 2 usage.
  */
@@ -32,16 +37,44 @@ static void on_signal(int sig)
 
 struct dump {
 	struct agg sum;
+	FILE *keys;		/* -K */
 	struct run_stats total;
 	unsigned windows;
 	int oom;
 };
+
+/* -K: the window's group keys and the map's keys after it (see the top) */
+static void log_keys(struct dump *d, const struct window *w)
+{
+	char cmd[200], line[256];
+	FILE *f;
+	size_t n;
+
+	fprintf(d->keys, "g %u", d->windows);
+	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
+	     e = agg_tab_next(&w->agg->tab, e))
+		if ((*e)->acq_read || (*e)->acq_write || (*e)->failed || (*e)->hold.count)
+			fprintf(d->keys, " %llu", (unsigned long long)(*e)->key);
+	fprintf(d->keys, "\nm %u", d->windows);
+	fflush(d->keys);
+	snprintf(cmd, sizeof(cmd), "bpftool map dump name mml_aggs -j | jq -j '[.[].formatted.key.%s] | unique | map(\" \\(.)\") | add // \"\"'",
+		 d->sum.by == AGG_BY_PROCESS ? "tgid" : "memcg");
+	if ((f = popen(cmd, "r"))) {
+		while ((n = fread(line, 1, sizeof(line), f)))
+			fwrite(line, 1, n, d->keys);
+		pclose(f);
+	}
+	fprintf(d->keys, "\n");
+	fflush(d->keys);
+}
 
 static int on_window(void *ctx, const struct window *w)
 {
 	struct dump *d = ctx;
 
 	d->windows++;
+	if (d->keys)
+		log_keys(d, w);
 	d->total = w->total;
 	for (struct agg_group **e = agg_tab_next(&w->agg->tab, NULL); e;
 	     e = agg_tab_next(&w->agg->tab, e)) {
@@ -138,7 +171,9 @@ int main(int argc, char **argv)
 	int c, ret = 0, r;
 	long maps;
 
-	while ((c = getopt(argc, argv, "d:w:b:")) != -1) {
+	const char *keys = NULL;
+
+	while ((c = getopt(argc, argv, "d:w:b:K:")) != -1) {
 		if (c == 'd')
 			secs = atof(optarg);
 		else if (c == 'b' && !strcmp(optarg, "memcg"))
@@ -151,6 +186,8 @@ int main(int argc, char **argv)
 			o.by = AGG_BY_MM;
 		else if (c == 'w')
 			win_ms = atol(optarg);
+		else if (c == 'K')
+			keys = optarg;
 		else
 			return 2;
 	}
@@ -158,6 +195,10 @@ int main(int argc, char **argv)
 		return 2;
 	o.win_ns = (uint64_t)win_ms * 1000000ull;
 	memset(&d, 0, sizeof(d));
+	if (keys && !(d.keys = fopen(keys, "w"))) {
+		perror(keys);
+		return 2;
+	}
 	b.meta = meta_new();
 	if (!b.meta || agg_init(&d.sum, o.by, b.meta))
 		return 1;
@@ -198,5 +239,7 @@ int main(int argc, char **argv)
 	b.ops->close(&b);
 	agg_fini(&d.sum);
 	meta_free(b.meta);
+	if (d.keys)
+		fclose(d.keys);
 	return ret || d.oom;
 }

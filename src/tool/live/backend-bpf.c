@@ -17,16 +17,21 @@
  * the process as well (by_process) and this side folds by tgid, naming the
  * process by the comm the kernel stored with the entry.
  *
- * Bounded under churn: an entry unchanged for REAP_IDLE window(s) whose
- * process is gone (kill(tgid, 0): ESRCH) or, keyed by memcg only, whose
- * memcg is no longer in the hierarchy (one walk, at most every REAP_WALK
- * windows) is marked dead, and deleted from the maps with its histogram
- * buckets, and from the previous snapshot, a window later if it is still
- * unchanged then (a reappearance counts from zero). The owner was gone
- * before that window's maps were read, so its last events are in them:
- * deleting in the window the death is seen would lose those landing
- * between the read and the deletion (a process's exit_mmap() locks, on the
- * key its exec's release of the old mm left idle since).
+ * Bounded under churn, in the window the owner goes: each window reads the
+ * aggregates, judges their owners (keyed by process: kill(tgid, 0) says
+ * ESRCH; by memcg only: its id no longer opens as a file handle of the
+ * hierarchy, open_by_handle_at(), or, where that is not supported, is not
+ * in a walk of it), then reads the buckets, and takes each entry of a dead
+ * owner out of its map with its value (BPF_MAP_LOOKUP_AND_DELETE_ELEM).
+ * That value is the entry's last: the window counts it (its difference from
+ * the previous snapshot) and the entry leaves the snapshot. Nothing is lost
+ * or counted twice: an event before the deletion is in the value taken,
+ * one after it (a hold of a memcg removed meanwhile, a reused pid) makes a
+ * new entry, counted from zero. An owner judged before the buckets are read
+ * has all its buckets in that read: a gone process makes no more events.
+ * (The one addition that can go astray: a program that found an entry just
+ * before its deletion and adds to it after; its owner must then have been
+ * alive, i.e. judged wrongly, or its pid reused, in the instant between.)
  *
  * Safety: the links are file descriptors of this process and nothing is
  * pinned, so any exit (SIGKILL included) detaches and frees everything.
@@ -34,7 +39,9 @@
  * Compiled with MMAPLOCK_HAVE_BPF when CMake found clang, bpftool, libbpf
  * and BTF; otherwise open() says "not built" and the rest is absent.
  */
+#define _GNU_SOURCE		/* open_by_handle_at() */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -70,17 +77,17 @@ const struct backend_ops backend_bpf_ops = {
 #include "mmaplock.h"
 #include "mmaplock.skel.h"
 
-struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t idle, dead, gone; };
+struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t dead; };
 /* the words of struct mmlb_agg that are maxima, not sums, over the CPUs */
 #define AGG_MAX_WORDS	(1ull << (offsetof(struct mmlb_agg, wait_max) / 8) | \
 			 1ull << (offsetof(struct mmlb_agg, hold_max) / 8))
 /* ... and those of the comm: the one CPU's that made the entry */
 #define AGG_KEEP_WORDS	(3ull << (offsetof(struct mmlb_agg, comm) / 8))
-struct hkv { struct mmlb_hkey k; struct mmlb_hval v; uint32_t gone; };
+struct hkv { struct mmlb_hkey k; struct mmlb_hval v; uint32_t dead; };
 #define HVAL_MAX_WORDS	(1ull << (offsetof(struct mmlb_hval, max) / 8))
 
-#define REAP_IDLE	1	/* windows unchanged before an entry may go */
-#define REAP_WALK	10	/* windows between two walks of the memcg hierarchy */
+/* the kernfs file handle type (the kernel's FILEID_KERNFS): a cgroup's by its id */
+#define MML_FILEID_KERNFS	0xfe
 
 struct snap {
 	struct akv *a;
@@ -101,9 +108,11 @@ struct bpfb {
 	struct run_stats total;
 	struct idmap named;		/* memcg ids looked up in the hierarchy (named or not) */
 	struct names names;		/* the hierarchy's walks */
-	struct idmap live;		/* memcg ids of the last walk (reaping) */
-	uint64_t windows, walked;	/* windows delivered; the one of the last walk */
+	struct idmap live;		/* memcg ids of the last walk (reaping, no file handles) */
+	uint64_t windows, walked;	/* windows delivered; 1 + the one of the last walk */
 	uint64_t reaped;		/* entries removed so far */
+	int cgfd;			/* the memory hierarchy's root: -1 not opened, -2 none */
+	int no_fh;			/* its cgroups do not open by file handle: walk */
 };
 
 static unsigned long env_num(const char *name, unsigned long def)
@@ -143,6 +152,7 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 	}
 	b->priv = p;
 	p->o = *o;
+	p->cgfd = -1;
 	p->ncpu = libbpf_num_possible_cpus();
 	if (!(p->skel = mmaplock_bpf__open())) {
 		bpfl_open_error(b->err, sizeof(b->err));
@@ -208,6 +218,21 @@ static int cmp_hkv(const void *x, const void *y)
 	return cmp_hkey(x, y);
 }
 
+/* Fold ncpu per-CPU values of words u64 into dst: see read_map() */
+static void fold(uint64_t *dst, const uint64_t *src, int ncpu, size_t words, uint64_t maxmask,
+		 uint64_t keepmask)
+{
+	for (int c = 0; c < ncpu; c++, src += words)
+		for (size_t w = 0; w < words; w++) {
+			if (keepmask & (1ull << w))
+				dst[w] = dst[w] ? dst[w] : src[w];
+			else if (maxmask & (1ull << w))
+				dst[w] = src[w] > dst[w] ? src[w] : dst[w];
+			else
+				dst[w] += src[w];
+		}
+}
+
 /*
  * Read a whole per-CPU hash map into an array of key+value pairs of size kv
  * (key at 0, value at voff, vsz bytes of u64 words), each value folded over
@@ -237,15 +262,7 @@ static long read_map(int fd, int ncpu, size_t max, size_t ksz, size_t vsz, size_
 			const uint64_t *src = (const uint64_t *)(vals + i * stride);
 
 			memcpy(arr + (n + i) * kv, keys + i * ksz, ksz);
-			for (int c = 0; c < ncpu; c++, src += words)
-				for (size_t w = 0; w < words; w++) {
-					if (keepmask & (1ull << w))
-						dst[w] = dst[w] ? dst[w] : src[w];
-					else if (maxmask & (1ull << w))
-						dst[w] = src[w] > dst[w] ? src[w] : dst[w];
-					else
-						dst[w] += src[w];
-				}
+			fold(dst, src, ncpu, words, maxmask, keepmask);
 		}
 		n += cnt;
 		if (err) {
@@ -272,6 +289,150 @@ static void snap_free(struct snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void live_one(uint64_t id, const char *path, void *arg)
+{
+	idmap_put(arg, id, NULL);
+}
+
+/* Is memcg id no longer in the memory hierarchy? Its cgroup by file handle, else a walk. */
+static int memcg_gone(struct bpfb *p, uint64_t id)
+{
+	uint64_t h[3] = { 0 };	/* struct file_handle (two ints), then the id */
+	struct file_handle *fh = (struct file_handle *)h;
+	const char *root;
+	int fd;
+
+	if (p->cgfd == -1) {
+		root = cgroupfs_memcg_root();
+		p->cgfd = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (p->cgfd < 0)
+			p->cgfd = -2;
+	}
+	if (p->cgfd >= 0 && !p->no_fh) {
+		fh->handle_bytes = sizeof(id);
+		fh->handle_type = MML_FILEID_KERNFS;
+		h[1] = id;
+		if ((fd = open_by_handle_at(p->cgfd, fh, O_RDONLY | O_CLOEXEC)) >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno == ESTALE || errno == ENOENT)
+			return 1;
+		p->no_fh = 1;	/* not here (no CAP_DAC_READ_SEARCH, old kernel): walk */
+	}
+	if (p->walked != p->windows + 1) {	/* one walk a window at most */
+		idmap_free(&p->live);
+		memset(&p->live, 0, sizeof(p->live));
+		if (cgroupfs_walk(live_one, &p->live) <= 0)
+			return 0;	/* no hierarchy to tell */
+		p->walked = p->windows + 1;
+	}
+	return idmap_find(&p->live, id) < 0;
+}
+
+/* Is an entry's owner gone: its process (keyed by process), else its memcg? */
+static int owner_dead(struct bpfb *p, uint64_t memcg, uint32_t tgid)
+{
+	if (tgid)
+		return kill((pid_t)tgid, 0) && errno == ESRCH;
+	if (!memcg || memcg == p->skel->rodata->root_memcg_id)
+		return 0;
+	return memcg_gone(p, memcg);
+}
+
+/* Order of (memcg, tgid) pairs, the leading fields of both sort orders */
+static int cmp_owner(uint64_t m1, uint32_t t1, uint64_t m2, uint32_t t2)
+{
+	if (m1 != m2)
+		return m1 < m2 ? -1 : 1;
+	return t1 == t2 ? 0 : t1 < t2 ? -1 : 1;
+}
+
+/* Mark the aggregates (sorted) whose owner is gone: one verdict per (memcg, tgid). */
+static void judge_aggs(struct bpfb *p, struct snap *s)
+{
+	for (size_t i = 0; i < s->na; i++) {
+		struct akv *x = &s->a[i];
+
+		if (i && !cmp_owner(x[-1].k.memcg, x[-1].k.tgid, x->k.memcg, x->k.tgid))
+			x->dead = x[-1].dead;
+		else
+			x->dead = owner_dead(p, x->k.memcg, x->k.tgid);
+	}
+}
+
+/*
+ * Take the entry key out of map fd with its last value, folded over the
+ * CPUs into val (vsz bytes) as read_map() does. Where the kernel has no
+ * lookup-and-delete for per-CPU hashes (before 5.14), a plain delete: val
+ * keeps what was read. -1: no memory (the entry stays, judged again).
+ */
+static int take(struct bpfb *p, int fd, const void *key, void *val, size_t vsz, uint64_t maxmask,
+		uint64_t keepmask)
+{
+	uint64_t *buf = calloc((size_t)p->ncpu, vsz);
+
+	if (!buf)
+		return -1;
+	if (!bpf_map_lookup_and_delete_elem(fd, key, buf)) {
+		memset(val, 0, vsz);
+		fold(val, buf, p->ncpu, vsz / 8, maxmask, keepmask);
+	} else if (errno != ENOENT) {
+		bpf_map_delete_elem(fd, key);
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * The entries of the dead owners out of the maps, their last values into
+ * s (see the top). The aggregates were judged before the buckets were read;
+ * a bucket whose owner has no aggregate in s (made while the aggregate was
+ * being deleted) is judged now: if it is taken too late, what it misses
+ * stays in a new entry, counted the next window.
+ */
+static void take_dead(struct bpfb *p, struct snap *s)
+{
+	int afd = bpf_map__fd(p->skel->maps.mml_aggs), hfd = bpf_map__fd(p->skel->maps.mml_hists);
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->na; i++)
+		if (s->a[i].dead && take(p, afd, &s->a[i].k, &s->a[i].v, sizeof(s->a[i].v),
+					 AGG_MAX_WORDS, AGG_KEEP_WORDS))
+			s->a[i].dead = 0;
+	/* both arrays sorted by (memcg, tgid, ...): one merge pass */
+	for (size_t i = 0; i < s->nh; i++) {
+		struct hkv *h = &s->h[i];
+
+		while (j < s->na && cmp_owner(s->a[j].k.memcg, s->a[j].k.tgid, h->k.memcg, h->k.tgid) < 0)
+			j++;
+		if (j < s->na && !cmp_owner(s->a[j].k.memcg, s->a[j].k.tgid, h->k.memcg, h->k.tgid))
+			h->dead = s->a[j].dead;
+		else if (i && !cmp_owner(h[-1].k.memcg, h[-1].k.tgid, h->k.memcg, h->k.tgid))
+			h->dead = h[-1].dead;
+		else
+			h->dead = owner_dead(p, h->k.memcg, h->k.tgid);
+		if (h->dead && take(p, hfd, &h->k, &h->v, sizeof(h->v), HVAL_MAX_WORDS, 0))
+			h->dead = 0;
+	}
+}
+
+/* The dead out of the snapshot once the window has counted them: it becomes the previous one. */
+static void drop_dead(struct bpfb *p, struct snap *s)
+{
+	size_t n = 0, nh = 0;
+
+	for (size_t i = 0; i < s->na; i++)
+		if (!s->a[i].dead)
+			s->a[n++] = s->a[i];
+	for (size_t i = 0; i < s->nh; i++)
+		if (!s->h[i].dead)
+			s->h[nh++] = s->h[i];
+	p->reaped += s->na - n;
+	s->na = n;
+	s->nh = nh;
+}
+
 static int snap_read(struct bpfb *p, struct snap *s)
 {
 	struct mmaplock_bpf *k = p->skel;
@@ -296,6 +457,8 @@ static int snap_read(struct bpfb *p, struct snap *s)
 		return -1;
 	s->a = arr;
 	s->na = (size_t)n;
+	qsort(s->a, s->na, sizeof(*s->a), cmp_akv);
+	judge_aggs(p, s);	/* before the buckets are read: see the top */
 	n = read_map(bpf_map__fd(k->maps.mml_hists), p->ncpu, bpf_map__max_entries(k->maps.mml_hists),
 		     sizeof(struct mmlb_hkey), sizeof(struct mmlb_hval), sizeof(struct hkv),
 		     offsetof(struct hkv, v), HVAL_MAX_WORDS, 0, &arr);
@@ -303,8 +466,8 @@ static int snap_read(struct bpfb *p, struct snap *s)
 		return -1;
 	s->h = arr;
 	s->nh = (size_t)n;
-	qsort(s->a, s->na, sizeof(*s->a), cmp_akv);
 	qsort(s->h, s->nh, sizeof(*s->h), cmp_hkv);
+	take_dead(p, s);
 	return 0;
 }
 
@@ -374,7 +537,7 @@ static struct agg_group *group(struct backend *b, struct bpfb *p, uint64_t memcg
 	}
 }
 
-/* Windows' deltas of the aggregates into p->agg (already reset); idle windows counted. */
+/* Windows' deltas of the aggregates into p->agg (already reset). */
 static int fill_aggs(struct backend *b, struct bpfb *p)
 {
 	struct snap *c = &p->cur;
@@ -388,11 +551,8 @@ static int fill_aggs(struct backend *b, struct bpfb *p)
 		while (j < o->na && cmp_akv(&o->a[j], x) < 0)
 			j++;
 		if (j < o->na && !cmp_akv(&o->a[j], x) &&
-		    !memcmp(&o->a[j].v, &x->v, sizeof(x->v))) {
-			x->idle = o->a[j].idle + 1;
-			x->dead = o->a[j].dead;
+		    !memcmp(&o->a[j].v, &x->v, sizeof(x->v)))
 			continue;	/* nothing new */
-		}
 		if (!(g = group(b, p, x->k.memcg, x->k.tgid, (int)x->k.write, x->v.comm)))
 			return -1;
 		add_agg(g, (int)x->k.write, &x->v,
@@ -405,8 +565,7 @@ static int fill_aggs(struct backend *b, struct bpfb *p)
  * The histograms' deltas, with the waits and holds they carry (mmaplock.h):
  * a bucket's values are its group's (their sum, acquisitions, contention
  * marks); a window's max is the largest bucket maximum among the buckets
- * that moved, capped at the highest one's end. A bucket that moved makes
- * its aggregate not idle (reap()).
+ * that moved, capped at the highest one's end.
  */
 static int fill_hists(struct backend *b, struct bpfb *p)
 {
@@ -432,8 +591,6 @@ static int fill_hists(struct backend *b, struct bpfb *p)
 		if (!d.count)
 			continue;
 		a = bsearch(&ak, c->a, c->na, sizeof(*c->a), cmp_akv);
-		if (a)
-			a->idle = a->dead = 0;
 		if (!(g = group(b, p, x->k.memcg, x->k.tgid, x->k.write, a ? a->v.comm : NULL)))
 			return -1;
 		if (x->k.kind == MMLB_HOLD) {
@@ -517,86 +674,6 @@ static void name_groups(struct backend *b, struct bpfb *p)
 		names_walk(&p->names, name_one, &w);
 }
 
-static void live_one(uint64_t id, const char *path, void *arg)
-{
-	idmap_put(arg, id, NULL);
-}
-
-/* Is the entry's owner gone: its process (keyed by process), else its memcg? */
-static int entry_dead(struct bpfb *p, const struct mmlb_key *k)
-{
-	if (k->tgid)
-		return kill((pid_t)k->tgid, 0) && errno == ESRCH;
-	if (!k->memcg || k->memcg == p->skel->rodata->root_memcg_id)
-		return 0;
-	if (!p->walked || p->windows - p->walked >= REAP_WALK) {
-		idmap_free(&p->live);
-		memset(&p->live, 0, sizeof(p->live));
-		if (cgroupfs_walk(live_one, &p->live) <= 0)
-			return 0;	/* no hierarchy to tell */
-		p->walked = p->windows;
-	}
-	return idmap_find(&p->live, k->memcg) < 0;
-}
-
-/* Order of (memcg, tgid) pairs, the leading fields of both sort orders */
-static int cmp_owner(uint64_t m1, uint32_t t1, uint64_t m2, uint32_t t2)
-{
-	if (m1 != m2)
-		return m1 < m2 ? -1 : 1;
-	return t1 == t2 ? 0 : t1 < t2 ? -1 : 1;
-}
-
-/*
- * Remove the entries of p->cur marked dead a window ago and unchanged
- * since, with their buckets, from the maps and from p->cur (which becomes
- * the previous snapshot); mark those idle for REAP_IDLE windows whose
- * owner is gone: the maps stay bounded under process and memcg churn.
- */
-static void reap(struct bpfb *p)
-{
-	struct snap *c = &p->cur;
-	int afd = bpf_map__fd(p->skel->maps.mml_aggs), hfd = bpf_map__fd(p->skel->maps.mml_hists);
-	size_t n = 0, nh = 0;
-	long dead = 0;
-
-	for (size_t i = 0; i < c->na; i++) {
-		struct akv *x = &c->a[i];
-
-		if (!x->dead) {
-			x->dead = x->idle >= REAP_IDLE && entry_dead(p, &x->k);
-			continue;
-		}
-		x->gone = 1;
-		bpf_map_delete_elem(afd, &x->k);
-		dead++;
-	}
-	if (!dead)
-		return;
-	/* both arrays sorted by (memcg, tgid, ...): one merge pass */
-	for (size_t i = 0, j = 0; i < c->nh; i++) {
-		struct hkv *h = &c->h[i];
-
-		while (j < c->na && cmp_owner(c->a[j].k.memcg, c->a[j].k.tgid, h->k.memcg, h->k.tgid) < 0)
-			j++;
-		for (size_t k = j; k < c->na &&
-		     !cmp_owner(c->a[k].k.memcg, c->a[k].k.tgid, h->k.memcg, h->k.tgid); k++)
-			if (c->a[k].gone && c->a[k].k.write == h->k.write) {
-				h->gone = 1;
-				bpf_map_delete_elem(hfd, &h->k);
-			}
-	}
-	for (size_t i = 0; i < c->na; i++)
-		if (!c->a[i].gone)
-			c->a[n++] = c->a[i];
-	for (size_t i = 0; i < c->nh; i++)
-		if (!c->h[i].gone)
-			c->h[nh++] = c->h[i];
-	c->na = n;
-	c->nh = nh;
-	p->reaped += (uint64_t)dead;
-}
-
 /* Read the maps, deliver the window [win_start, end). 0 go on, 1 the sink stops, -1 error. */
 static int deliver(struct backend *b, uint64_t end)
 {
@@ -632,7 +709,7 @@ static int deliver(struct backend *b, uint64_t end)
 	p->total.contention_marked = p->contention;
 	w.total = p->total;
 	p->windows++;
-	reap(p);
+	drop_dead(p, &p->cur);
 	snap_free(&p->prev);
 	p->prev = p->cur;
 	memset(&p->cur, 0, sizeof(p->cur));
@@ -692,6 +769,8 @@ static void bpf_close(struct backend *b)
 	idmap_free(&p->named);
 	names_fini(&p->names);
 	idmap_free(&p->live);
+	if (p->cgfd >= 0)
+		close(p->cgfd);
 	free(p);
 	b->priv = NULL;
 }
