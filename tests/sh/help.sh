@@ -11,7 +11,8 @@
 #   3. stat's help does not give mmaplock.data as its recording;
 #   4. a bad option gets its one line, naming it, and exit 2: a value given
 #      to an option that takes none ("--json=1: takes no value"), an
-#      option the command does not have.
+#      option the command does not have;
+#   5. so does an empty file name ('-o ""', 'report ""').
 # No root needed: nothing here records.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
@@ -129,6 +130,17 @@ for c in $cmds; do
 	rc=$?
 	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "^mmaplock $c: --no-such-option: unknown" $tmp/err ||
 		no "$c --no-such-option: exit $rc: $(cat $tmp/err)"
+done
+
+# 5. an empty file or directory name ("$unset_var") is refused as such, in
+#    one line, exit 2, before anything is read, written or traced
+for args in "record -o '' -d 0.2" "stat -o '' -d 0.2" "stat -d 0.2 --report ''" \
+	    "export $tmp/none.mml --format csv -o ''" "report $tmp/none.mml --html ''" \
+	    "report ''" "check ''" "export '' --format csv" "watch -o '' -d 0.2"; do
+	eval "\"\$M\" $args" >$tmp/out 2>$tmp/err </dev/null
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "^mmaplock [a-z]*: .*empty" $tmp/err ||
+		no "$args: exit $rc: $(cat $tmp/err)"
 done
 
 [ $fail -eq 0 ] && echo "help.sh: ok"

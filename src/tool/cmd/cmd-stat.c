@@ -218,6 +218,10 @@ static int report_open(const char *path, const char *recording, char *tmp, size_
 	struct stat st;
 	int fd;
 
+	if (!*path) {
+		fprintf(stderr, "mmaplock stat: --report: an empty file name\n");
+		return -1;
+	}
 	canon(path, a, sizeof(a));
 	canon(recording, b, sizeof(b));
 	if (!strcmp(a, b)) {

@@ -66,6 +66,8 @@ int record_parse_opt(struct record_opts *o, int c, const char *val)
 	case 'h':
 		return 1;
 	case 'o':
+		if (!*val)
+			return bad(o, "%s: an empty file name", "-o");
 		o->output = val;
 		return 0;
 	case 'f':

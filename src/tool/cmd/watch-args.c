@@ -95,6 +95,10 @@ int watch_args_dir(const char *prog, const char *dir)
 {
 	struct stat st;
 
+	if (!*dir) {
+		fprintf(stderr, "%s: an empty directory name\n", prog);
+		return -1;
+	}
 	if (make_path(dir)) {
 		fprintf(stderr, "%s: %s: cannot create: %s\n", prog, dir, strerror(errno));
 		return -1;
