@@ -12,7 +12,8 @@
 #   4. a bad option gets its one line, naming it, and exit 2: a value given
 #      to an option that takes none ("--json=1: takes no value"), an
 #      option the command does not have;
-#   5. so does an empty file name ('-o ""', 'report ""').
+#   5. so does an empty file name ('-o ""', 'report ""');
+#   6. no example gives a glob to a command that reads one input file.
 # No root needed: nothing here records.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
@@ -142,6 +143,19 @@ for args in "record -o '' -d 0.2" "stat -o '' -d 0.2" "stat -d 0.2 --report ''" 
 	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "^mmaplock [a-z]*: .*empty" $tmp/err ||
 		no "$args: exit $rc: $(cat $tmp/err)"
 done
+
+# 6. an example hands one file to a command that reads one: a glob
+#    (incident-*.mml) in an example of report, check or export fails as
+#    soon as it matches two files ("only one input file")
+for c in $cmds; do
+	for src in help man; do
+		if [ $src = help ]; then f=$tmp/$c.help; else f=$tmp/$c.man; untroff "$SRC/docs/man/mmaplock-$c.1" >$f 2>/dev/null; fi
+		[ -f $f ] || continue
+		sed -e 's/\$([^)]*)//g' -e 's/#.*//' -e 's/|.*//' $f |
+			grep -E 'mmaplock (report|check|export) ' | grep -F '*' |
+			while read -r l; do echo "FAIL $c $src: an example gives a glob as the one input: $l"; done
+	done
+done | grep . && fail=1
 
 [ $fail -eq 0 ] && echo "help.sh: ok"
 exit $fail

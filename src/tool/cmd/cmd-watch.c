@@ -99,7 +99,7 @@ static void usage(FILE *f)
 		"Examples:\n"
 		"  mmaplock watch -o /var/tmp/stalls            # waits over 50 ms, until Ctrl-C\n"
 		"  mmaplock watch --wait-over 500 --hold-over 1000 --json -o inc\n"
-		"  mmaplock report --by holder inc/incident-*.mml   # who blocked whom, in one\n",
+		"  mmaplock report --by holder $(ls inc/incident-*.mml | tail -1)  # the latest: who blocked whom\n",
 		WATCH_BUFFER_KB);
 }
 
