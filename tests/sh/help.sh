@@ -13,7 +13,8 @@
 #      to an option that takes none ("--json=1: takes no value"), an
 #      option the command does not have;
 #   5. so does an empty file name ('-o ""', 'report ""');
-#   6. no example gives a glob to a command that reads one input file.
+#   6. a number out of range is answered with the range, written out;
+#   7. no example gives a glob to a command that reads one input file.
 # No root needed: nothing here records.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
@@ -144,7 +145,19 @@ for args in "record -o '' -d 0.2" "stat -o '' -d 0.2" "stat -d 0.2 --report ''" 
 		no "$args: exit $rc: $(cat $tmp/err)"
 done
 
-# 6. an example hands one file to a command that reads one: a glob
+# 6. a number out of range: the line gives the range the command takes,
+#    written out ("1e9" is positive: not "not a positive number"; 3600000,
+#    not 3.6e+06)
+for args in "record -d 1e9" "stat -d 1e9" "stress -d 1e9" "watch --wait-over 1e9" \
+	    "watch --max-disk 0" "exporter --incidents $tmp/i --max-disk 0"; do
+	# shellcheck disable=SC2086
+	"$M" $args >$tmp/out 2>$tmp/err </dev/null
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && ! grep -q -e 'e+' -e positive $tmp/err ||
+		no "$args: exit $rc: $(cat $tmp/err)"
+done
+
+# 7. an example hands one file to a command that reads one: a glob
 #    (incident-*.mml) in an example of report, check or export fails as
 #    soon as it matches two files ("only one input file")
 for c in $cmds; do

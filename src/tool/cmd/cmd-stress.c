@@ -73,7 +73,7 @@ int cmd_stress(int argc, char **argv)
 			errno = 0;
 			secs = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(secs > 0) || secs > 1e6) {
-				fprintf(stderr, "mmaplock stress: -d: '%s' is not a positive number of seconds\n", optarg);
+				fprintf(stderr, "mmaplock stress: -d: '%s' is not a number of seconds (more than 0, at most 1000000)\n", optarg);
 				return 2;
 			}
 			break;

@@ -193,7 +193,7 @@ static int num(const char *opt, const char *val, double min, double max, double 
 	errno = 0;
 	*out = strtod(val, &end);
 	if (errno || end == val || *end || !(*out >= min) || *out > max) {
-		fprintf(stderr, PROG ": %s: '%s' is not a number from %g to %g\n", opt, val, min, max);
+		fprintf(stderr, PROG ": %s: '%s' is not a number from %.15g to %.15g\n", opt, val, min, max);
 		return -1;
 	}
 	return 0;

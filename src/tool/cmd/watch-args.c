@@ -26,7 +26,7 @@ static int num(const char *prog, const char *opt, const char *val, double min, d
 	errno = 0;
 	*out = strtod(val, &end);
 	if (errno || end == val || *end || !(*out >= min) || *out > max) {
-		fprintf(stderr, "%s: --%s: '%s' is not a number from %g to %g\n", prog, opt, val, min, max);
+		fprintf(stderr, "%s: --%s: '%s' is not a number from %.15g to %.15g\n", prog, opt, val, min, max);
 		return -1;
 	}
 	return 0;
