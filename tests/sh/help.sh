@@ -134,6 +134,16 @@ for c in $cmds; do
 		no "$c --no-such-option: exit $rc: $(cat $tmp/err)"
 done
 
+# `mmaplock help CMD` is `mmaplock CMD --help`, as git has it
+for c in $cmds; do
+	[ -f $tmp/$c.help ] || continue
+	"$M" help $c >$tmp/out 2>$tmp/err
+	rc=$?
+	[ $rc -eq 0 ] && cmp -s $tmp/out $tmp/$c.help || no "mmaplock help $c: exit $rc, not $c --help: $(head -2 $tmp/out)"
+done
+"$M" help no-such-command >$tmp/out 2>$tmp/err
+[ $? -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] || no "mmaplock help no-such-command: $(cat $tmp/err)"
+
 # 5. an empty file or directory name ("$unset_var") is refused as such, in
 #    one line, exit 2, before anything is read, written or traced
 for args in "record -o '' -d 0.2" "stat -o '' -d 0.2" "stat -d 0.2 --report ''" \
