@@ -117,5 +117,9 @@ int cmd_stress(int argc, char **argv)
 	if (stress_stall_ms)
 		printf("  %-22s %2d thread  %12llu write holds of about %u ms\n", "stall", 1,
 		       (unsigned long long)r.stalls, stress_stall_ms);
+	if (fflush(stdout) || ferror(stdout)) {	/* the rates are what it is run for */
+		fprintf(stderr, "mmaplock stress: stdout: write error: %s\n", strerror(errno ? errno : EIO));
+		return 1;
+	}
 	return 0;
 }
