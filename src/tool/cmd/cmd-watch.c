@@ -106,6 +106,7 @@ static void usage(FILE *f)
 struct wctx {
 	int json;
 	double t0;
+	int werr;		/* an incident line could not be written: its errno */
 };
 
 static double now_s(void)
@@ -122,6 +123,9 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 
 	progress_clear();
 	watch_line(stdout, inc, c->json);
+	/* the incident file is written all the same: watching goes on, the end says it */
+	if ((fflush(stdout) || ferror(stdout)) && !c->werr)
+		c->werr = errno ? errno : EIO;
 }
 
 struct run {
@@ -416,6 +420,11 @@ fail:
 			(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
 	if (w.write_errors)
 		rc = 1;
+	if (c.werr) {
+		fprintf(stderr, PROG ": stdout: write error: %s (the incident lines are lost, not the files)\n",
+			strerror(c.werr));
+		rc = 1;
+	}
 out:
 	backend_close(b);
 	watch_fini(&w);
