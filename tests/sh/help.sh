@@ -11,7 +11,10 @@
 #   3. stat's help does not give mmaplock.data as its recording;
 #   4. a bad option gets its one line, naming it, and exit 2: a value given
 #      to an option that takes none ("--json=1: takes no value"), an
-#      option the command does not have.
+#      option the command does not have;
+#   5. so does an empty file name ('-o ""', 'report ""');
+#   6. a number out of range is answered with the range, written out;
+#   7. no example gives a glob to a command that reads one input file.
 # No root needed: nothing here records.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
@@ -130,6 +133,52 @@ for c in $cmds; do
 	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "^mmaplock $c: --no-such-option: unknown" $tmp/err ||
 		no "$c --no-such-option: exit $rc: $(cat $tmp/err)"
 done
+
+# `mmaplock help CMD` is `mmaplock CMD --help`, as git has it
+for c in $cmds; do
+	[ -f $tmp/$c.help ] || continue
+	"$M" help $c >$tmp/out 2>$tmp/err
+	rc=$?
+	[ $rc -eq 0 ] && cmp -s $tmp/out $tmp/$c.help || no "mmaplock help $c: exit $rc, not $c --help: $(head -2 $tmp/out)"
+done
+"$M" help no-such-command >$tmp/out 2>$tmp/err
+[ $? -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] || no "mmaplock help no-such-command: $(cat $tmp/err)"
+
+# 5. an empty file or directory name ("$unset_var") is refused as such, in
+#    one line, exit 2, before anything is read, written or traced
+for args in "record -o '' -d 0.2" "stat -o '' -d 0.2" "stat -d 0.2 --report ''" \
+	    "export $tmp/none.mml --format csv -o ''" "report $tmp/none.mml --html ''" \
+	    "report ''" "check ''" "export '' --format csv" "watch -o '' -d 0.2"; do
+	eval "\"\$M\" $args" >$tmp/out 2>$tmp/err </dev/null
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "^mmaplock [a-z]*: .*empty" $tmp/err ||
+		no "$args: exit $rc: $(cat $tmp/err)"
+done
+
+# 6. a number out of range: the line gives the range the command takes,
+#    written out ("1e9" is positive: not "not a positive number"; 3600000,
+#    not 3.6e+06)
+for args in "record -d 1e9" "stat -d 1e9" "stress -d 1e9" "watch --wait-over 1e9" \
+	    "watch --max-disk 0" "exporter --incidents $tmp/i --max-disk 0"; do
+	# shellcheck disable=SC2086
+	"$M" $args >$tmp/out 2>$tmp/err </dev/null
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && ! grep -q -e 'e+' -e positive $tmp/err ||
+		no "$args: exit $rc: $(cat $tmp/err)"
+done
+
+# 7. an example hands one file to a command that reads one: a glob
+#    (incident-*.mml) in an example of report, check or export fails as
+#    soon as it matches two files ("only one input file")
+for c in $cmds; do
+	for src in help man; do
+		if [ $src = help ]; then f=$tmp/$c.help; else f=$tmp/$c.man; untroff "$SRC/docs/man/mmaplock-$c.1" >$f 2>/dev/null; fi
+		[ -f $f ] || continue
+		sed -e 's/\$([^)]*)//g' -e 's/#.*//' -e 's/|.*//' $f |
+			grep -E 'mmaplock (report|check|export) ' | grep -F '*' |
+			while read -r l; do echo "FAIL $c $src: an example gives a glob as the one input: $l"; done
+	done
+done | grep . && fail=1
 
 [ $fail -eq 0 ] && echo "help.sh: ok"
 exit $fail

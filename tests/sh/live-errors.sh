@@ -1,7 +1,8 @@
 #!/bin/sh
 # live-errors.sh: the live commands (watch, record) refuse a filter that
 # names nothing (-p of no process, -G of no memory cgroup) with exactly one
-# line naming it and exit 1, and leave no tracefs instance behind.
+# line naming it and exit 1, and leave no tracefs instance behind; record
+# and stat -p end once every process they follow has exited.
 set -u
 M=${MMAPLOCK:-build/mmaplock}
 T=/sys/kernel/tracing
@@ -32,5 +33,40 @@ for args in "watch -o $tmp/w -d 1 -p $nopid" "watch -o $tmp/w -d 1 -G /mml-no-su
 	fi
 	ls $T/instances | grep -q -- "-$p\$" && bad "$args: instance left: $(ls $T/instances)"
 	ls $tmp/w 2>/dev/null | grep -q . && bad "$args: files in the incident directory: $(ls $tmp/w)"
+done
+
+# record -p of processes that all exit (a child that outlives its parent
+# included): the recording ends then, as perf record -p does, with a line
+# saying why, exit 0, a complete file (it ran on, recording nothing, until
+# Ctrl-C)
+for cmd in "record" "stat -d 60"; do
+	rm -f $tmp/child $tmp/go
+	# PID forks a child once the recording follows PID, then exits: the child outlives it
+	sh -c "while [ ! -e $tmp/go ]; do sleep 0.05; done; sleep 1 & echo \$! >$tmp/child; exit 0" &
+	sp=$!
+	f=$tmp/p-${cmd%% *}.mml
+	# shellcheck disable=SC2086
+	"$M" $cmd -p $sp -o $f >$tmp/out 2>$tmp/err </dev/null &
+	rp=$!
+	i=0
+	while ! grep -qx "$sp" $T/instances/mmaplock-$rp/set_event_pid 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	touch $tmp/go
+	(sleep 20; kill $rp) 2>/dev/null &
+	kp=$!
+	wait $rp
+	rc=$?
+	kill $kp 2>/dev/null
+	if [ $rc -eq 0 ] && grep -q "processes of -p have exited" $tmp/err && head -c 8 $f | grep -q MMLTRACE &&
+	   "$M" report $f >/dev/null 2>&1; then
+		ok "$cmd -p PID: ended when PID and its children had: $(head -1 $tmp/err)"
+		[ -s $tmp/child ] && kill -0 "$(cat $tmp/child)" 2>/dev/null &&
+			bad "$cmd -p PID: ended while a child of PID still ran"
+	else
+		bad "$cmd -p PID (exits): exit $rc (still recording after 20 s if killed): $(cat $tmp/err)"
+	fi
+	wait $sp 2>/dev/null
 done
 exit $fail

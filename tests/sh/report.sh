@@ -4,7 +4,8 @@
 # column, older 4-flag ftrace with memcg_path, trace-cmd report -t, perf
 # script -F with pid/tid) -> exact figures in JSON, table and CSV; bad
 # arguments and bad input (a binary trace on stdin too) -> exit 2 with one
-# line; damaged input -> read past the damage, exit 3 with one line.
+# line; damaged input -> read past the damage, exit 3 with one line; an
+# output that cannot be written -> exit 1 with one line.
 #
 # The scenario: bash[100] in memcg 42 (/a) waits 1 us for write, holds 3 us,
 # waits 2 us for read, holds 8 us. "kworker/u4:2 x"[201] (tgid 200), memcg 43
@@ -196,6 +197,18 @@ assert 0 < d["events"] < c["events"], (d["events"], c["events"])' "$T/cut.json" 
 		bad "corrupt mml: the blocks after the damage were not read"
 else
 	echo "report.sh: gen-trace or /usr/bin/time missing: streaming part skipped"
+fi
+
+# an output that cannot be written (disk full): one line saying so, exit 1
+# (it was exit 1 and not a word), in each format
+if [ -c /dev/full ]; then
+	for a in "" "--json" "--csv" "--hist" "--by holder" "--by holder --json"; do
+		# shellcheck disable=SC2086
+		"$M" report "$F/ftrace-real.txt" $a >/dev/full 2>$T/full.err
+		rc=$?
+		[ $rc -eq 1 ] && [ "$(wc -l <$T/full.err)" -eq 1 ] && grep -q "write error" $T/full.err ||
+			bad "report $a >/dev/full: exit $rc: $(cat $T/full.err)"
+	done
 fi
 
 [ $fail = 0 ] && echo "report.sh: ok"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # stat.sh: `mmaplock stat` records and reports in one go: with -- CMD and
 # with -d, JSON that has events and groups; its temporary file is removed,
-# also when the report fails; with -o FILE the recording is kept.
+# also when the report fails or stat is killed by SIGKILL; with -o FILE the
+# recording is kept.
 # Where the report goes: with CMD on stderr (CMD keeps stdout), with -d
 # alone on stdout, with --report FILE in FILE (one JSON document whatever
 # CMD prints; an existing FILE kept when the report fails; never the -o
@@ -148,4 +149,20 @@ else
 fi
 left=$(ls $tmp/t)
 [ -z "$left" ] && echo "ok   temporary files removed" || { echo "FAIL: temporary file left: $left"; fail=1; }
+# SIGKILL (no handler runs): the temporary recording and --report's
+# temporary file beside FILE are still removed, by the process that outlives stat
+mkdir $tmp/k
+"$M" stat -d 30 --report $tmp/k/r.txt >/dev/null 2>&1 &
+p=$!
+i=0
+while [ ! -d $T/instances/mmaplock-$p ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.3
+[ -n "$(ls -A $tmp/t)" ] || bad "stat -d 30: no temporary recording in \$TMPDIR"
+kill -KILL $p
+wait $p 2>/dev/null
+left() { echo $(ls -A $tmp/t) $(ls -A $tmp/k); }
+i=0
+while [ -n "$(left)" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+[ -z "$(left)" ] && ok "stat killed by SIGKILL: temporary files removed" ||
+	bad "stat killed by SIGKILL: left: $(left)"
 exit $fail

@@ -25,6 +25,14 @@ else
 	fail=1
 fi
 
+# rates that cannot be written (disk full): one line saying so, exit 1
+if [ -c /dev/full ]; then
+	"$M" stress -d 0.1 >/dev/full 2>$tmp/err
+	rc=$?
+	[ $rc -eq 1 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "write error" $tmp/err &&
+		echo "ok   >/dev/full: $(cat $tmp/err)" || { echo "FAIL >/dev/full: exit $rc: $(cat $tmp/err)"; fail=1; }
+fi
+
 # --stall adds a thread to those of -t: the summary says so
 "$M" stress -t 2 --stall 20 -d 0.3 >$tmp/out 2>&1 || { echo "FAIL stress --stall: exit $?"; fail=1; }
 if grep -q "^mmaplock stress: 2 threads + 1 stall thread, " $tmp/out; then

@@ -4,7 +4,7 @@
 # terminal): the table appears, sort keys move the header's '*' marker, q
 # and Ctrl-C leave with the terminal restored and no tracefs instance left;
 # on an 80-column terminal the lines are cut at its width, not wrapped.
-# Bad options: one line, exit 2.
+# Bad options: one line, exit 2. Snapshots that cannot be written: one line, exit 1.
 set -u
 . "$(dirname "$0")/lib.sh"
 need root tracefs tmux
@@ -157,4 +157,20 @@ fi
 kill $sp $sp2 $sp3 2>/dev/null
 wait $sp $sp2 $sp3 2>/dev/null
 sp= sp2= sp3=
+
+# snapshots that cannot be written (a log on a full disk): one line, exit 1,
+# at the first (it ran on, exit 0, every snapshot lost)
+if [ -c /dev/full ]; then
+	for b in tracefs auto; do
+		timeout 20 "$M" top --backend $b -n 3 -i 0.2 >/dev/full 2>$tmp/full.err </dev/null &
+		p=$!
+		wait $p
+		rc=$?
+		[ $rc -eq 1 ] && grep -q "^mmaplock top: stdout: write error" $tmp/full.err &&
+			[ "$(grep -vc 'using the' $tmp/full.err)" -eq 1 ] &&
+			ok "top --backend $b >/dev/full: $(grep -v 'using the' $tmp/full.err)" ||
+			bad "top --backend $b >/dev/full: exit $rc: $(cat $tmp/full.err)"
+		no_instance $p "top >/dev/full"
+	done
+fi
 exit $fail

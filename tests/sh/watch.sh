@@ -5,7 +5,8 @@
 # 50 must write an incident whose line names that thread as the holder, with
 # a holder stack in the mmap path and a waiter stack in mincore, and
 # `report --by holder` on the incident file must blame the same thread. A
-# threshold far above the stall makes no incident. After SIGINT, SIGTERM and
+# threshold far above the stall makes no incident. Incident lines that
+# cannot be written (a full disk) are said at the end, exit 1. After SIGINT, SIGTERM and
 # SIGKILL nothing of watch is left in tracefs (instance, triggers). The
 # tracefs back-end is asked for by name (auto takes BPF where it loads:
 # watch-bpf.sh).
@@ -38,6 +39,23 @@ stall 6
 kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
 [ -s $tmp/n.json ] && { echo "FAIL: incident over a 3 s threshold (stall 200 ms): $(cat $tmp/n.json)"; fail=1; }
 [ -z "$(ls $tmp/none 2>/dev/null)" ] || { echo "FAIL: files with no incident: $(ls $tmp/none)"; fail=1; }
+
+# 3a. incident lines that cannot be written (stdout on a full disk): the
+#     incident file is still written, the end says so in one line, exit 1
+if [ -c /dev/full ]; then
+	stall 8
+	"$M" watch --backend tracefs --wait-over 50 --max-incidents 1 -d 6 -o $tmp/full >/dev/full 2>$tmp/full.err
+	rc=$?
+	kill $spid 2>/dev/null; wait $spid 2>/dev/null; spid=
+	if [ -z "$(ls $tmp/full 2>/dev/null)" ]; then
+		echo "ok   >/dev/full: no incident in 6 s here (exit $rc), nothing to check"
+	elif [ $rc -eq 1 ] && [ "$(grep -c 'stdout: write error' $tmp/full.err)" -eq 1 ]; then
+		echo "ok   >/dev/full: $(grep 'write error' $tmp/full.err)"
+	else
+		echo "FAIL: >/dev/full: exit $rc with $(ls $tmp/full | wc -l) incident: $(cat $tmp/full.err)"
+		fail=1
+	fi
+fi
 
 # 3b. -o DIR is made with its missing parents (docs/WATCH.md)
 "$M" watch --backend tracefs -o $tmp/a/b/c -d 0.5 >/dev/null 2>$tmp/p.err &&

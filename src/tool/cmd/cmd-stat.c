@@ -19,9 +19,13 @@
  * report leaves an existing FILE as it was).
  *
  * The temporary recording is removed on every path (the report child has
- * opened it or failed by then). It is made in $TMPDIR, else /tmp. With -o
- * FILE the recording goes to FILE instead and is kept (record, then
- * report, in one command).
+ * opened it or failed by then). It is made in a directory of its own in
+ * $TMPDIR, else /tmp. With -o FILE the recording goes to FILE instead and
+ * is kept (record, then report, in one command).
+ *
+ * SIGKILL runs no handler: a janitor process forked first outlives stat and
+ * removes what stat would have removed (that directory, --report's file
+ * beside FILE), so a killed stat leaves no recording to fill /tmp.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +33,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -212,6 +218,10 @@ static int report_open(const char *path, const char *recording, char *tmp, size_
 	struct stat st;
 	int fd;
 
+	if (!*path) {
+		fprintf(stderr, "mmaplock stat: --report: an empty file name\n");
+		return -1;
+	}
 	canon(path, a, sizeof(a));
 	canon(recording, b, sizeof(b));
 	if (!strcmp(a, b)) {
@@ -245,6 +255,81 @@ static int report_done(const char *path, const char *tmp, int rc)
 		return 1;
 	}
 	return 0;
+}
+
+/* Everything in dir (our own: made by mkdtemp, nothing below it), then dir. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/*
+ * The janitor (top comment): it ignores the terminal's signals (stat
+ * handles those and cleans up itself) and reads its pipe: a byte is stat
+ * saying it is done, EOF is stat gone without a word. Then it removes dir
+ * and rtmp (either may be ""). Returns its pid, *wfd the pipe's end to
+ * tell it; -1 if it cannot be made (then SIGKILL leaves them, as before).
+ */
+static pid_t janitor(const char *dir, const char *rtmp, int *wfd)
+{
+	int p[2];
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[0]);
+		*wfd = p[1];
+		return pid;
+	}
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	/* nothing of stat's kept open: a reader of its stdout sees EOF when stat ends */
+	int null = open("/dev/null", O_RDWR);
+	for (int fd = 0; fd < 1024; fd++)
+		if (fd != p[0] && fd != null)
+			close(fd);
+	for (int fd = 0; null >= 0 && fd < 3; fd++)
+		dup2(null, fd);
+	ssize_t n;
+	while ((n = read(p[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 0) {
+		if (*dir)
+			remove_dir(dir);
+		if (*rtmp)
+			unlink(rtmp);
+	}
+	_exit(0);
+}
+
+/* stat cleaned up itself: the janitor has nothing to do. */
+static void janitor_done(pid_t pid, int wfd)
+{
+	if (pid <= 0)
+		return;
+	while (write(wfd, "d", 1) < 0 && errno == EINTR)
+		;
+	close(wfd);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* Was --json among report's options? */
@@ -323,8 +408,9 @@ int cmd_stat(int argc, char **argv)
 	struct stat_args a = { .o = { .prog = "mmaplock stat", .quiet = 1, .output = unset },
 			       .backend = "auto" };
 	struct record_result res;
-	int rc, cmd_rc = 0, out_fd = STDOUT_FILENO, keep;
-	char tmp[4096], rtmp[PATH_MAX + 64];
+	int rc, cmd_rc = 0, out_fd = STDOUT_FILENO, keep, jfd = -1;
+	char tmp[4096], dir[4096] = "", rtmp[PATH_MAX + 64] = "";
+	pid_t jpid = -1;
 	const char *tdir = getenv("TMPDIR");
 
 	a.rest = calloc((size_t)argc + 4, sizeof(char *));
@@ -358,17 +444,18 @@ int cmd_stat(int argc, char **argv)
 	if (keep) {
 		snprintf(tmp, sizeof(tmp), "%s", a.o.output);
 	} else {
-		snprintf(tmp, sizeof(tmp), "%s/mmaplock-stat.XXXXXX", tdir && *tdir ? tdir : "/tmp");
-		int fd = mkstemp(tmp);
-		if (fd < 0) {
-			fprintf(stderr, "mmaplock stat: cannot create a temporary file: %s\n",
-				strerror(errno));
+		snprintf(dir, sizeof(dir), "%s/mmaplock-stat.XXXXXX", tdir && *tdir ? tdir : "/tmp");
+		if (!mkdtemp(dir)) {
+			fprintf(stderr, "mmaplock stat: cannot create a temporary directory in %s: %s\n",
+				tdir && *tdir ? tdir : "/tmp", strerror(errno));
+			dir[0] = '\0';
 			rc = 1;
 			goto out;
 		}
-		close(fd);
-		a.o.force = 1;		/* our own empty file: record replaces it */
+		snprintf(tmp, sizeof(tmp), "%s/stat.mml", dir);	/* new: record creates it */
 	}
+	if (!keep || a.report)
+		jpid = janitor(dir, rtmp, &jfd);
 	a.o.output = tmp;
 	sig_install();
 	rc = record(&a, &res);
@@ -383,12 +470,13 @@ int cmd_stat(int argc, char **argv)
 	if (!rc)
 		rc = run_report(tmp, &a, out_fd);
 	if (!keep)
-		unlink(tmp);
+		remove_dir(dir);
 out:
 	if (a.report) {
 		close(out_fd);
 		rc = report_done(a.report, rtmp, rc);
 	}
+	janitor_done(jpid, jfd);
 	free(a.rest);
 	return rc ? rc : cmd_rc;
 }

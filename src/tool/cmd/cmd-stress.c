@@ -73,7 +73,7 @@ int cmd_stress(int argc, char **argv)
 			errno = 0;
 			secs = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(secs > 0) || secs > 1e6) {
-				fprintf(stderr, "mmaplock stress: -d: '%s' is not a positive number of seconds\n", optarg);
+				fprintf(stderr, "mmaplock stress: -d: '%s' is not a number of seconds (more than 0, at most 1000000)\n", optarg);
 				return 2;
 			}
 			break;
@@ -117,5 +117,9 @@ int cmd_stress(int argc, char **argv)
 	if (stress_stall_ms)
 		printf("  %-22s %2d thread  %12llu write holds of about %u ms\n", "stall", 1,
 		       (unsigned long long)r.stalls, stress_stall_ms);
+	if (fflush(stdout) || ferror(stdout)) {	/* the rates are what it is run for */
+		fprintf(stderr, "mmaplock stress: stdout: write error: %s\n", strerror(errno ? errno : EIO));
+		return 1;
+	}
 	return 0;
 }

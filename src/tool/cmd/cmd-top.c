@@ -83,6 +83,7 @@ struct top {
 	uint64_t win_ns, events, lost;
 	uint64_t non_owner, non_owner_total;	/* the interval's; the run's so far */
 	int shown;
+	int werr;			/* stdout could not be written: its errno */
 	struct ctr_pods *pods;		/* --by container|pod|unit: names pods */
 	const char *pods_dir;
 };
@@ -261,8 +262,9 @@ static void draw(struct top *t)
 		put_clipped(&o, frame.buf, frame.n, cols);
 		ob_free(&frame);
 	}
-	ob_flush(&o);
-	fflush(stdout);
+	/* a log on a full disk: said and stopped, not snapshots dropped for ever */
+	if ((ob_flush(&o) | fflush(stdout)) || ferror(stdout))
+		t->werr = errno ? errno : EIO;
 }
 
 /* A row of the window's group g; NULL when out of memory. */
@@ -322,6 +324,8 @@ static int on_window(void *ctx, const struct window *w)
 	t->non_owner_total = run_non_owner(&w->total);
 	t->shown = 1;
 	draw(t);
+	if (t->werr)
+		return 1;
 	return t->iterations && (long)++t->windows >= t->iterations;
 }
 
@@ -544,6 +548,10 @@ int cmd_top(int argc, char **argv)
 		term_leave(&t);
 	if (rc && b->err[0])
 		fprintf(stderr, "mmaplock top: %s\n", b->err);
+	if (!rc && t.werr) {
+		fprintf(stderr, "mmaplock top: stdout: write error: %s\n", strerror(t.werr));
+		rc = 1;
+	}
 	backend_close(b);
 	ctr_pods_free(t.pods);
 	meta_free(meta);

@@ -99,13 +99,14 @@ static void usage(FILE *f)
 		"Examples:\n"
 		"  mmaplock watch -o /var/tmp/stalls            # waits over 50 ms, until Ctrl-C\n"
 		"  mmaplock watch --wait-over 500 --hold-over 1000 --json -o inc\n"
-		"  mmaplock report --by holder inc/incident-*.mml   # who blocked whom, in one\n",
+		"  mmaplock report --by holder $(ls inc/incident-*.mml | tail -1)  # the latest: who blocked whom\n",
 		WATCH_BUFFER_KB);
 }
 
 struct wctx {
 	int json;
 	double t0;
+	int werr;		/* an incident line could not be written: its errno */
 };
 
 static double now_s(void)
@@ -122,6 +123,9 @@ static void on_incident(void *ctx, const struct watch_incident *inc)
 
 	progress_clear();
 	watch_line(stdout, inc, c->json);
+	/* the incident file is written all the same: watching goes on, the end says it */
+	if ((fflush(stdout) || ferror(stdout)) && !c->werr)
+		c->werr = errno ? errno : EIO;
 }
 
 struct run {
@@ -193,7 +197,7 @@ static int num(const char *opt, const char *val, double min, double max, double 
 	errno = 0;
 	*out = strtod(val, &end);
 	if (errno || end == val || *end || !(*out >= min) || *out > max) {
-		fprintf(stderr, PROG ": %s: '%s' is not a number from %g to %g\n", opt, val, min, max);
+		fprintf(stderr, PROG ": %s: '%s' is not a number from %.15g to %.15g\n", opt, val, min, max);
 		return -1;
 	}
 	return 0;
@@ -416,6 +420,11 @@ fail:
 			(unsigned long long)w.suppressed, (unsigned long long)w.ring_dropped);
 	if (w.write_errors)
 		rc = 1;
+	if (c.werr) {
+		fprintf(stderr, PROG ": stdout: write error: %s (the incident lines are lost, not the files)\n",
+			strerror(c.werr));
+		rc = 1;
+	}
 out:
 	backend_close(b);
 	watch_fini(&w);

@@ -91,6 +91,10 @@ int cmdargs_input(const char *prog, int argc, char **argv, const char **path)
 {
 	if (optind < argc)
 		*path = argv[optind++];
+	if (*path && !**path) {
+		fprintf(stderr, "%s: an empty input file name\n", prog);
+		return -1;
+	}
 	if (optind < argc) {
 		fprintf(stderr, "%s: %s: only one input file\n", prog, argv[optind]);
 		return -1;

@@ -53,7 +53,7 @@ int cmdargs_keyword(const char *prog, const char *opt, const char *val,
 /*
  * The input file after the options: *path is set when one is given and
  * left as it is otherwise. Returns 0, or -1 after a one-line error when
- * more than one is given.
+ * more than one is given or it is "" (`mmaplock report "$unset_var"`).
  */
 int cmdargs_input(const char *prog, int argc, char **argv, const char **path);
 

@@ -65,6 +65,10 @@ int outfile_check(const char *prog, const char *opt, const char *out, const char
 {
 	struct stat so, si;
 
+	if (!*out) {
+		fprintf(stderr, "%s: %s: an empty file name\n", prog, opt);
+		return -1;
+	}
 	/* only a regular file can be replaced: a device or a FIFO is just written to */
 	if (!strcmp(out, "-") || stat(out, &so) || !S_ISREG(so.st_mode))
 		return 0;

@@ -21,10 +21,11 @@ struct outfile {
 
 /*
  * May PROG write OUT (given as option OPT, e.g. "--html")? Not when it is
- * the same file as one of the n inputs ("-": stdin), nor when it holds a
- * trace (source_is_trace()): a trace named where an output was expected is
- * a slip of the command line, not a wish to lose it. Returns 0, or -1 after
- * one line on stderr (the caller exits 2).
+ * "" (`-o "$unset_var"`), nor when it is the same file as one of the n
+ * inputs ("-": stdin), nor when it holds a trace (source_is_trace()): a
+ * trace named where an output was expected is a slip of the command line,
+ * not a wish to lose it. Returns 0, or -1 after one line on stderr (the
+ * caller exits 2).
  */
 int outfile_check(const char *prog, const char *opt, const char *out, const char *const *inputs,
 		  int n);

@@ -66,6 +66,8 @@ int record_parse_opt(struct record_opts *o, int c, const char *val)
 	case 'h':
 		return 1;
 	case 'o':
+		if (!*val)
+			return bad(o, "%s: an empty file name", "-o");
 		o->output = val;
 		return 0;
 	case 'f':
@@ -75,7 +77,7 @@ int record_parse_opt(struct record_opts *o, int c, const char *val)
 		errno = 0;
 		o->duration = strtod(val, &end);
 		if (errno || end == val || *end || !(o->duration > 0) || o->duration > 1e7)
-			return bad(o, "-d: '%s' is not a positive number of seconds", val);
+			return bad(o, "-d: '%s' is not a number of seconds (more than 0, at most 10000000)", val);
 		return 0;
 	case 'p': {
 		errno = 0;

@@ -368,6 +368,13 @@ static int print_html(struct run *x, const struct report_opts *o, struct report 
 	return 0;
 }
 
+/* out could not be written (disk full, a closed pipe with SIGPIPE ignored): one line, 1. */
+static int write_failed(void)
+{
+	fprintf(stderr, "mmaplock report: stdout: write error: %s\n", strerror(errno ? errno : EIO));
+	return 1;
+}
+
 /* The one output o asks for, to out (--html: to its file). 0, 1 or 2. */
 static int print(struct run *x, const struct report_opts *o, struct report *r, FILE *out)
 {
@@ -398,7 +405,7 @@ static int print(struct run *x, const struct report_opts *o, struct report *r, F
 		out_stacks_table(r, &ob);
 	if (o->stacks && o->json && !r->has_stacks)
 		fprintf(stderr, "mmaplock report: no kernel stacks in this trace (record with --stack)\n");
-	return ob_flush(&ob) ? 1 : 0;
+	return ob_flush(&ob) ? write_failed() : 0;
 }
 
 int report_run(const struct report_opts *o, FILE *out)
@@ -441,7 +448,7 @@ int report_run(const struct report_opts *o, FILE *out)
 		goto out;
 	}
 	if (!(rc = print(&x, o, &r, out)))
-		rc = fflush(out) ? 1 : damaged ? EXIT_DAMAGED : 0;
+		rc = fflush(out) ? write_failed() : damaged ? EXIT_DAMAGED : 0;
 out:
 	free(r.groups);
 	idmap_free(&ids);

@@ -26,7 +26,7 @@ static int num(const char *prog, const char *opt, const char *val, double min, d
 	errno = 0;
 	*out = strtod(val, &end);
 	if (errno || end == val || *end || !(*out >= min) || *out > max) {
-		fprintf(stderr, "%s: --%s: '%s' is not a number from %g to %g\n", prog, opt, val, min, max);
+		fprintf(stderr, "%s: --%s: '%s' is not a number from %.15g to %.15g\n", prog, opt, val, min, max);
 		return -1;
 	}
 	return 0;
@@ -95,6 +95,10 @@ int watch_args_dir(const char *prog, const char *dir)
 {
 	struct stat st;
 
+	if (!*dir) {
+		fprintf(stderr, "%s: an empty directory name\n", prog);
+		return -1;
+	}
 	if (make_path(dir)) {
 		fprintf(stderr, "%s: %s: cannot create: %s\n", prog, dir, strerror(errno));
 		return -1;

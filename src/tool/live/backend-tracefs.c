@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,6 +271,33 @@ static int tf_start(struct backend *b)
 	return 0;
 }
 
+/*
+ * A recording of -p PID... alone (no CMD, not live): have all its processes
+ * exited? The kernel takes an exiting task out of set_event_pid (event-fork
+ * keeps the children in), so it empties when nothing is left to record;
+ * then the recording ends as -d would (perf record -p does the same).
+ */
+static int pids_gone(struct rec *r, double t)
+{
+	char *path, buf[64];
+	ssize_t n = -1;
+	int fd;
+
+	if (r->is_live || !r->o->npids || r->o->cmd || t - r->last_pids < 0.5)
+		return 0;
+	r->last_pids = t;
+	/* read here: tracefs_instance_file_read() gives NULL for an empty file and an error alike */
+	path = tracefs_instance_get_file(r->ti, "set_event_pid");
+	fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	tracefs_put_tracing_file(path);
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) < 0 && errno == EINTR)
+		;
+	close(fd);
+	return n == 0;
+}
+
 static int tf_poll(struct backend *b, int timeout_ms)
 {
 	struct rec *r = b->priv;
@@ -290,6 +318,11 @@ static int tf_poll(struct backend *b, int timeout_ms)
 		return 1;
 	}
 	double t = rec_now();
+	if (pids_gone(r, t)) {
+		progress_clear();
+		fprintf(stderr, "%s: the processes of -p have exited\n", r->o->prog);
+		return 1;
+	}
 	if (!r->is_live)
 		rec_rewalk(r, t);	/* memcgs made during the run: named as they appear */
 	if (!r->o->cmd && !r->is_live && t - r->last_progress >= 0.5) {	/* CMD owns the terminal */

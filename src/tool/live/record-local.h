@@ -57,6 +57,7 @@ struct rec {
 	const char *clock;		/* "mono" or "local" */
 	char filter[4096];		/* -G filter, for the stack trigger */
 	double t0, last_progress;
+	double last_pids;		/* when set_event_pid was last looked at (-p) */
 	int started, stopped, ok;	/* ok: the run ended well (file committed) */
 	struct tracefs_instance *ti;
 	struct tep_handle *tep;
