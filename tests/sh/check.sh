@@ -61,4 +61,14 @@ for args in "$tmp/junk" "$tmp/missing" "--max-hold x $F/check-clean.txt" "--max-
 	rc=$?
 	[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "check $args: exit $rc, $(cat "$tmp/err")"
 done
+# an output that cannot be written (disk full): said in one line, exit 2
+if [ -c /dev/full ]; then
+	for args in "" "--json"; do
+		# shellcheck disable=SC2086
+		"$M" check $args "$F/check-double-release.txt" >/dev/full 2>"$tmp/err"
+		rc=$?
+		[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "stdout: write error" "$tmp/err" ||
+			bad "check $args >/dev/full: exit $rc, $(cat "$tmp/err")"
+	done
+fi
 exit $fail

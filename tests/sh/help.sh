@@ -148,8 +148,10 @@ done
 #    one line, exit 2, before anything is read, written or traced
 for args in "record -o '' -d 0.2" "stat -o '' -d 0.2" "stat -d 0.2 --report ''" \
 	    "export $tmp/none.mml --format csv -o ''" "report $tmp/none.mml --html ''" \
-	    "report ''" "check ''" "export '' --format csv" "watch -o '' -d 0.2"; do
-	eval "\"\$M\" $args" >$tmp/out 2>$tmp/err </dev/null
+	    "report ''" "check ''" "export '' --format csv" "watch -o '' -d 0.2" \
+	    "exporter --textfile ''" "exporter --web.config.file ''" "exporter --pods-dir ''" \
+	    "exporter --incidents ''" "exporter --listen ''"; do
+	eval "timeout 20 \"\$M\" $args" >$tmp/out 2>$tmp/err </dev/null
 	rc=$?
 	[ $rc -eq 2 ] && [ "$(wc -l <$tmp/err)" -eq 1 ] && grep -q "^mmaplock [a-z]*: .*empty" $tmp/err ||
 		no "$args: exit $rc: $(cat $tmp/err)"
@@ -159,7 +161,8 @@ done
 #    written out ("1e9" is positive: not "not a positive number"; 3600000,
 #    not 3.6e+06)
 for args in "record -d 1e9" "stat -d 1e9" "stress -d 1e9" "watch --wait-over 1e9" \
-	    "watch --max-disk 0" "exporter --incidents $tmp/i --max-disk 0"; do
+	    "watch --max-disk 0" "exporter --incidents $tmp/i --max-disk 0" \
+	    "check $tmp/none.mml --max-hold 1e300"; do
 	# shellcheck disable=SC2086
 	"$M" $args >$tmp/out 2>$tmp/err </dev/null
 	rc=$?

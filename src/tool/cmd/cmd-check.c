@@ -10,6 +10,7 @@
  * no paths) are named from this machine's cgroups as report names them
  * (names_memcg_now: marked '*', with report's footnote) unless --no-resolve.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -313,8 +314,8 @@ int cmd_check(int argc, char **argv)
 			char *end;
 			double v = strtod(optarg, &end);
 			if (*optarg == 0 || *end || !(v > 0) || !isfinite(v) || v > 1e12) {
-				fprintf(stderr, "mmaplock check: --max-hold %s: not a positive number of ms\n",
-					optarg);
+				fprintf(stderr, "mmaplock check: --max-hold %s: not a number of ms (more than 0, "
+					"at most 1000000000000)\n", optarg);
 				return 2;
 			}
 			max_hold = (uint64_t)(v * 1e6);
@@ -374,7 +375,13 @@ int cmd_check(int argc, char **argv)
 	else
 		print_text_doc(&r, &ck, s, path, total, damaged, named, &o);
 	/* damage wins over findings: the findings cover only what could be read */
-	rc = ob_flush(&o) || fflush(stdout) ? 2 : damaged ? EXIT_DAMAGED : total ? 1 : 0;
+	if (ob_flush(&o) || fflush(stdout)) {
+		/* disk full, a closed pipe with SIGPIPE ignored: said, not only an exit status */
+		fprintf(stderr, "mmaplock check: stdout: write error: %s\n", strerror(errno ? errno : EIO));
+		rc = 2;
+	} else {
+		rc = damaged ? EXIT_DAMAGED : total ? 1 : 0;
+	}
 out:
 	source_close(s);
 	check_fini(&ck);

@@ -597,6 +597,10 @@ static int parse(struct exporter *x, struct xargs *a, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, exporter_options.shortopts, lo, &li)) != -1) {
 		const char *v = optarg;
+		if (v && !*v && strchr("ItWPl", c)) {	/* a file, directory or address: "$unset_var" */
+			fprintf(stderr, "mmaplock exporter: --%s: an empty value\n", lo[li].name);
+			return 2;
+		}
 		switch (c) {
 		case 'I':
 			a->incidents = v;
