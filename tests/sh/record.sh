@@ -64,6 +64,17 @@ if command -v setpriv >/dev/null; then
 			no "as nobody, $args: exit $rc: $(cat $tmp/err)"
 		fi
 	done
+	# watch -o makes its directory (mkdir -p); refused a start, it leaves none
+	# of what it made, and keeps the one that was there
+	chmod 1777 $tmp && mkdir -m 777 $tmp/had
+	for d in $tmp/nrw/a/b $tmp/had; do
+		timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+			"$M" watch -o $d -d 0.5 >$tmp/out 2>$tmp/err </dev/null
+		rc=$?
+		[ $rc -eq 1 ] || no "as nobody, watch -o $d: exit $rc: $(cat $tmp/err)"
+	done
+	[ ! -e $tmp/nrw ] && [ -d $tmp/had ] && ok "as nobody, watch -o: made directories removed, the old one kept" ||
+		no "as nobody, watch -o: $(ls -R $tmp/nrw $tmp/had 2>&1 | tr '\n' ' ')"
 fi
 
 # a recording of the workload

@@ -427,6 +427,8 @@ fail:
 	}
 out:
 	backend_close(b);
+	if (rc && !w.incidents && !w.suspects)
+		watch_args_dir_unmake(a.wo.dir);
 	watch_fini(&w);
 	meta_free(meta);
 	return rc;

@@ -69,7 +69,10 @@ int watch_args_check(const struct watch_opts *o)
 	return 0;
 }
 
-/* mkdir -p: each missing parent made too. 0, or -1 with errno. */
+/* The shallowest directory watch_args_dir() made, "" when it made none. */
+static char made[PATH_MAX];
+
+/* mkdir -p: each missing parent made too (the first one noted in made). 0, or -1 with errno. */
 static int make_path(const char *dir)
 {
 	char p[PATH_MAX];
@@ -80,15 +83,39 @@ static int make_path(const char *dir)
 		return -1;
 	}
 	memcpy(p, dir, n + 1);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
 			continue;
+		char c = *s;
 		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return -1;
-		*s = '/';
+		if (mkdir(p, 0755)) {
+			if (errno != EEXIST)
+				return -1;
+		} else if (!made[0]) {
+			memcpy(made, p, (size_t)(s - p) + 1);
+		}
+		if (!c)
+			return 0;
+		*s = c;
 	}
-	return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+void watch_args_dir_unmake(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(made);
+
+	if (!n || strlen(dir) >= sizeof(p))
+		return;
+	strcpy(p, dir);
+	/* from dir up to made, each only while empty (rmdir refuses otherwise) */
+	while (strlen(p) >= n && !rmdir(p)) {
+		char *slash = strrchr(p, '/');
+		if (strlen(p) == n || !slash)
+			break;
+		*slash = '\0';
+	}
+	made[0] = '\0';
 }
 
 int watch_args_dir(const char *prog, const char *dir)

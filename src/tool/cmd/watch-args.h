@@ -21,5 +21,10 @@ int watch_args_opt(struct watch_opts *o, const char *name, const char *val);
 int watch_args_check(const struct watch_opts *o);
 /* DIR made if missing, a writable directory: 0; else -1 after one line. */
 int watch_args_dir(const char *prog, const char *dir);
+/*
+ * After a run that failed before writing anything: the directories
+ * watch_args_dir() made for dir are removed again, each only if empty.
+ */
+void watch_args_dir_unmake(const char *dir);
 
 #endif
