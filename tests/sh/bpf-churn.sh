@@ -36,14 +36,8 @@ churn() {
 
 for mode in process memcg; do
 	[ $mode = process ] && max=512 batches=80 || max=48 batches=60
-	MMAPLOCK_BPF_MAX_GROUPS=$max "$D" -b $mode -w 100 -d 600 >$tmp/out.json 2>$tmp/err &
-	dp=$!
-	if ! wait_attached $dp $tmp/err; then
-		bad "bpf-dump -b $mode never attached: $(cat $tmp/err)"
-		stop $dp
-		dp=
-		continue
-	fi
+	dump_start $tmp/out.json $tmp/err env MMAPLOCK_BPF_MAX_GROUPS=$max \
+		"$D" -b $mode -w 100 -d 600 || continue
 	churn $batches
 	sleep 0.5
 	kill -TERM $dp

@@ -48,14 +48,8 @@ batch() {
 for mode in process memcg; do
 	# a map large enough for this busy machine's own processes in 3 s:
 	# what is checked is when entries go, not the map-full path
-	MMAPLOCK_BPF_MAX_GROUPS=16384 "$D" -b $mode -w 3000 -d 600 -K $tmp/keys >/dev/null 2>$tmp/err &
-	dp=$!
-	if ! wait_attached $dp $tmp/err; then
-		bad "bpf-dump -b $mode never attached: $(cat $tmp/err)"
-		stop $dp
-		dp=
-		continue
-	fi
+	dump_start /dev/null $tmp/err env MMAPLOCK_BPF_MAX_GROUPS=16384 \
+		"$D" -b $mode -w 3000 -d 600 -K $tmp/keys || continue
 	try=0 w=
 	while [ $try -lt 3 ] && [ -z "$w" ]; do
 		try=$((try + 1))

@@ -214,6 +214,22 @@ wait_attached() {
 	done
 }
 
+# dump_start OUT ERR CMD...: CMD (bpf-dump "$D", perhaps behind `env VAR=...`)
+# in the background, stdout to OUT and stderr to ERR, its pid in dp, until
+# attached; status 1 after a FAIL line (the dump stopped, dp empty) when it
+# never attaches
+dump_start() {
+	_o=$1 _e=$2
+	shift 2
+	"$@" >"$_o" 2>"$_e" &
+	dp=$!
+	wait_attached $dp "$_e" && return 0
+	bad "$* never attached: $(cat "$_e")"
+	stop $dp
+	dp=
+	return 1
+}
+
 # ---------------------------------------------------------------- watch
 
 # stall SECONDS: `mmaplock stress --stall 200` (a thread holding the

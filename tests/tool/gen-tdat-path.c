@@ -59,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tdat-headers.h"
 
 #define PAGE		4096u
 #define PAGE_HDR	16u
@@ -84,21 +85,6 @@ static int ev_id[NEV];
 static char *ev_fmt[NEV];
 static size_t ev_fmt_len[NEV];
 
-static const char header_page[] =
-	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
-	"\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n"
-	"\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
-	"\tfield: char data;\toffset:16;\tsize:4080;\tsigned:0;\n";
-static const char header_event[] =
-	"# compressed entry header\n"
-	"\ttype_len    :    5 bits\n"
-	"\ttime_delta  :   27 bits\n"
-	"\tarray       :   32 bits\n"
-	"\n"
-	"\tpadding     : type == 29\n"
-	"\ttime_extend : type == 30\n"
-	"\ttime_stamp : type == 31\n"
-	"\tdata max type_len  == 28\n";
 
 #define LONG_PATH "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5f0c9a4e_" \
 	"1b2d_4c3e_9f80_a1b2c3d4e5f6.slice/cri-containerd-0123456789abcdef0123456789abcdef" \

@@ -46,6 +46,7 @@
 #include "record-args.h"
 #include "report-run.h"
 #include "signals.h"
+#include "watchdog.h"
 
 /* vals in stat's table: record's are below 128, report's are PASS + their index */
 enum { OPT_REPORT = 200, OPT_BACKEND, PASS = 256 };
@@ -272,64 +273,18 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-/*
- * The janitor (top comment): it ignores the terminal's signals (stat
- * handles those and cleans up itself) and reads its pipe: a byte is stat
- * saying it is done, EOF is stat gone without a word. Then it removes dir
- * and rtmp (either may be ""). Returns its pid, *wfd the pipe's end to
- * tell it; -1 if it cannot be made (then SIGKILL leaves them, as before).
- */
-static pid_t janitor(const char *dir, const char *rtmp, int *wfd)
-{
-	int p[2];
-	char c;
+/* The janitor's clean-up (top comment): dir and rtmp, either may be "". */
+struct janitor { const char *dir, *rtmp; };
 
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid > 0) {
-		close(p[0]);
-		*wfd = p[1];
-		return pid;
-	}
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	/* nothing of stat's kept open: a reader of its stdout sees EOF when stat ends */
-	int null = open("/dev/null", O_RDWR);
-	for (int fd = 0; fd < 1024; fd++)
-		if (fd != p[0] && fd != null)
-			close(fd);
-	for (int fd = 0; null >= 0 && fd < 3; fd++)
-		dup2(null, fd);
-	ssize_t n;
-	while ((n = read(p[0], &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 0) {
-		if (*dir)
-			remove_dir(dir);
-		if (*rtmp)
-			unlink(rtmp);
-	}
-	_exit(0);
-}
-
-/* stat cleaned up itself: the janitor has nothing to do. */
-static void janitor_done(pid_t pid, int wfd)
+static int janitor_gone(void *arg)
 {
-	if (pid <= 0)
-		return;
-	while (write(wfd, "d", 1) < 0 && errno == EINTR)
-		;
-	close(wfd);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	const struct janitor *j = arg;
+
+	if (*j->dir)
+		remove_dir(j->dir);
+	if (*j->rtmp)
+		unlink(j->rtmp);
+	return 0;
 }
 
 /* Was --json among report's options? */
@@ -455,7 +410,7 @@ int cmd_stat(int argc, char **argv)
 		snprintf(tmp, sizeof(tmp), "%s/stat.mml", dir);	/* new: record creates it */
 	}
 	if (!keep || a.report)
-		jpid = janitor(dir, rtmp, &jfd);
+		jpid = watchdog_fork(janitor_gone, &(struct janitor){ dir, rtmp }, &jfd);
 	a.o.output = tmp;
 	sig_install();
 	rc = record(&a, &res);
@@ -476,7 +431,7 @@ out:
 		close(out_fd);
 		rc = report_done(a.report, rtmp, rc);
 	}
-	janitor_done(jpid, jfd);
+	watchdog_done(jpid, jfd);
 	free(a.rest);
 	return rc ? rc : cmd_rc;
 }

@@ -35,6 +35,7 @@
 #include <traceevent/kbuffer.h>
 #include "record-local.h"
 #include "instance.h"
+#include "watchdog.h"
 #include "decode.h"
 #include "cgroupfs.h"
 #include "signals.h"
@@ -486,11 +487,7 @@ static void tf_close(struct backend *b)
 	close_cpus(r);
 	instance_destroy(r->ti);
 	tracefs_instance_free(r->ti);
-	if (r->wd_fd >= 0)
-		close(r->wd_fd);
-	if (r->wd > 0)
-		while (waitpid(r->wd, NULL, 0) < 0 && errno == EINTR)
-			;
+	watchdog_release(r->wd, r->wd_fd);
 	free_rec(r);
 	b->priv = NULL;
 }

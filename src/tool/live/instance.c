@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <tracefs/tracefs.h>
 #include "instance.h"
+#include "watchdog.h"
 
 static int pid_alive(pid_t p)
 {
@@ -91,42 +92,15 @@ int instance_cleanup_stale(const char *prefix, const char *prog)
 	return n;
 }
 
-/*
- * The watchdog: forked right after the instance exists. It ignores the
- * terminal's signals (the parent handles those and cleans up itself) and
- * waits for EOF on the pipe, which comes when the parent is gone however
- * it went; then it removes the instance if it is still there.
- */
+/* The watchdog's clean-up: the dying parent may still be closing its trace_pipe_raw files. */
+static int destroy_gone(void *name)
+{
+	return instance_destroy_named(name, 100) ? 1 : 0;
+}
+
 pid_t instance_watchdog(const char *name, int *wfd)
 {
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char c;
-
-		signal(SIGINT, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		close(p[1]);
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != p[0])
-				close(fd);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-		/* the dying parent may still be closing its trace_pipe_raw files */
-		_exit(instance_destroy_named(name, 100) ? 1 : 0);
-	}
-	close(p[0]);
-	*wfd = p[1];
-	return pid;
+	return watchdog_fork(destroy_gone, (void *)name, wfd);
 }
 
 /*

@@ -22,9 +22,9 @@ int instance_destroy_named(const char *name, int tries);
  */
 int instance_cleanup_stale(const char *prefix, const char *prog);
 /*
- * Fork a watchdog that removes the instance name once we are gone (EOF on a
- * pipe whose write end, close-on-exec, is returned in *wfd: close it after
- * removing the instance yourself). Returns its pid, or -1.
+ * Fork a watchdog (watchdog.h) that removes the instance name once we are
+ * gone: watchdog_release() it after removing the instance yourself (it
+ * finds nothing left). Returns its pid, or -1.
  */
 pid_t instance_watchdog(const char *name, int *wfd);
 /* Mark every open descriptor on the tracing file system close-on-exec. */
