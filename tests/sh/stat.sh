@@ -27,6 +27,14 @@ else
 	echo "FAIL stat -- stress: exit $rc: $(head -c 300 $tmp/out) $(head -c 300 $tmp/err)"
 	fail=1
 fi
+# the input of a recording not kept is named as such, never by a path that is gone
+in=$(jq -r .input $tmp/err)
+if [ "$in" = "stat's recording, not kept" ]; then
+	echo "ok   stat's input: $in"
+else
+	echo "FAIL stat's JSON input: '$in'"
+	fail=1
+fi
 # CMD writes to stdout: stdout is CMD's alone, the report (stderr) one JSON document
 "$M" stat --json -- sh -c "echo noise; \"$M\" stress -d 1 >/dev/null" >$tmp/out6 2>$tmp/err6
 rc=$?

@@ -325,8 +325,11 @@ static int record(struct stat_args *a, struct record_result *res)
 	return rc;
 }
 
-/* `mmaplock report RECORDING [options]` with its stdout on out_fd; returns its exit status. */
-static int run_report(const char *recording, struct stat_args *a, int out_fd)
+/*
+ * `mmaplock report RECORDING [options]` with its stdout on out_fd; returns
+ * its exit status. A recording not kept is named as such, not by its path.
+ */
+static int run_report(const char *recording, struct stat_args *a, int out_fd, int keep)
 {
 	int status;
 
@@ -341,6 +344,10 @@ static int run_report(const char *recording, struct stat_args *a, int out_fd)
 		av[2] = (char *)recording;
 		memcpy(av + 3, a->rest, sizeof(char *) * (size_t)a->nrest);
 		sig_default();
+		if (!keep)	/* its path is gone when the report is read: say what it was */
+			setenv("MMAPLOCK_STAT_INPUT", "stat's recording, not kept", 1);
+		else
+			unsetenv("MMAPLOCK_STAT_INPUT");
 		if (out_fd != STDOUT_FILENO && dup2(out_fd, STDOUT_FILENO) < 0)
 			_exit(1);
 		execv("/proc/self/exe", av);
@@ -423,7 +430,7 @@ int cmd_stat(int argc, char **argv)
 		cmd_rc = out_fd == STDERR_FILENO && has_json(&a) ? record_cmd_code(&a.o, &res)
 								 : record_cmd_exit(&a.o, &res);
 	if (!rc)
-		rc = run_report(tmp, &a, out_fd);
+		rc = run_report(tmp, &a, out_fd, keep);
 	if (!keep)
 		remove_dir(dir);
 out:

@@ -413,7 +413,9 @@ int report_run(const struct report_opts *o, FILE *out)
 	struct mml_event *ev = malloc(BATCH * sizeof(*ev));
 	struct source *s = NULL;
 	struct run x = { .meta = meta_new() };
-	struct report r = { .input = o->path, .stacks = o->stacks };
+	/* stat's report of a recording it does not keep: a name, not a path that is gone */
+	const char *shown = getenv("MMAPLOCK_STAT_INPUT");
+	struct report r = { .input = shown && *shown ? shown : o->path, .stacks = o->stacks };
 	struct idmap ids = { 0 };	/* memcg ids of the events, to name now */
 	int resolve;
 	char err[300];
