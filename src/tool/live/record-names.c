@@ -75,15 +75,32 @@ static const char *saved_comm(struct rec *r, uint32_t tid)
 }
 
 /* A task gone from /proc, named from saved_cmdlines: comm only. */
+/*
+ * ti into the file and the live metadata. update: a later name of a task
+ * already named (meta_update_task: what ti leaves unknown stays as it was).
+ */
+static void name_task(struct rec *r, const struct mml_task_info *ti, int update)
+{
+	if (r->w && mml_writer_task(r->w, ti->tid, ti->tgid, ti->comm, ti->cgroup_id, ti->cgroup))
+		r->werr = errno;
+	if (r->b && r->b->meta)
+		(update ? meta_update_task : meta_set_task)(r->b->meta, ti);
+}
+
 static void name_gone(struct rec *r, uint32_t tid, const char *comm)
 {
-	if (r->w && mml_writer_task(r->w, tid, 0, comm, 0, NULL))
-		r->werr = errno;
-	if (r->b && r->b->meta) {
-		struct mml_task_info ti = { .tid = tid };
-		snprintf(ti.comm, sizeof(ti.comm), "%s", comm);
-		meta_set_task(r->b->meta, &ti);
-	}
+	struct mml_task_info ti = { .tid = tid };
+
+	snprintf(ti.comm, sizeof(ti.comm), "%s", comm);
+	name_task(r, &ti, 0);
+}
+
+/* The task at r->tids slot f was waiting for a name (its val): it has one now. */
+static void named_late(struct rec *r, long f)
+{
+	free(r->tids.t[f].val);
+	r->tids.t[f].val = NULL;
+	r->late_names = 1;
 }
 
 void rec_retry_names(struct rec *r)
@@ -103,9 +120,7 @@ void rec_retry_names(struct rec *r)
 			continue;	/* forgotten (live) or named meanwhile */
 		if (comm) {
 			name_gone(r, p.tid, comm);
-			free(r->tids.t[t].val);
-			r->tids.t[t].val = NULL;
-			r->late_names = 1;
+			named_late(r, t);
 			continue;
 		}
 		if (now - p.since < 1.0)
@@ -175,9 +190,7 @@ int rec_take_exit(struct rec *r, const void *data, int size)
 	if (f >= 0) {
 		if (r->tids.t[f].val) {		/* seen gone, not named yet */
 			name_gone(r, tid, comm);
-			free(r->tids.t[f].val);
-			r->tids.t[f].val = NULL;
-			r->late_names = 1;
+			named_late(r, f);
 		}
 		return 1;
 	}
@@ -222,15 +235,8 @@ int rec_take_rename(struct rec *r, const void *data, int size, uint64_t ts)
 		ti.cgroup = t.cgroup[0] ? t.cgroup : NULL;
 	}
 	/* gone: tgid 0 and no cgroup, which readers take as "as before" (meta_update_task) */
-	if (r->w && mml_writer_task(r->w, tid, ti.tgid, ti.comm, ti.cgroup_id, ti.cgroup))
-		r->werr = errno;
-	if (r->b && r->b->meta)
-		meta_update_task(r->b->meta, &ti);
-	if (r->tids.t[f].val) {			/* was still unnamed: named now */
-		free(r->tids.t[f].val);
-		r->tids.t[f].val = NULL;
-	}
-	r->late_names = 1;
+	name_task(r, &ti, 1);
+	named_late(r, f);	/* whether it was still unnamed or not: a new name to write */
 	return 1;
 }
 
@@ -272,14 +278,10 @@ void rec_see_tid(struct rec *r, uint32_t tid)
 		return;
 	}
 	idmap_put(&r->tids, tid, NULL);
-	if (r->w && mml_writer_task(r->w, tid, t.tgid, t.comm, t.cgroup_id, t.cgroup[0] ? t.cgroup : NULL))
-		r->werr = errno;
-	if (r->b && r->b->meta) {
-		struct mml_task_info ti = { .tid = tid, .tgid = t.tgid, .cgroup_id = t.cgroup_id,
-					    .cgroup = t.cgroup[0] ? t.cgroup : NULL };
-		snprintf(ti.comm, sizeof(ti.comm), "%s", t.comm);
-		meta_set_task(r->b->meta, &ti);
-	}
+	struct mml_task_info ti = { .tid = tid, .tgid = t.tgid, .cgroup_id = t.cgroup_id,
+				    .cgroup = t.cgroup[0] ? t.cgroup : NULL };
+	snprintf(ti.comm, sizeof(ti.comm), "%s", t.comm);
+	name_task(r, &ti, 0);
 }
 
 void rec_see_memcg(struct rec *r, uint64_t id)
