@@ -8,8 +8,9 @@
  * series: same labels). Only a clear "no such directory" counts; any other
  * error, or no hierarchy at all, keeps the series. "/", "none" (memory
  * controller off) and "other" never go. An "id:N" series (a memcg named
- * before the walk could find it) is gone when one walk of the hierarchy,
- * made only in a pass that has such a candidate, no longer finds N.
+ * before the walk could find it) is gone when memcg N is no longer in the
+ * hierarchy (cgroupfs_id_gone: by file handle, else one walk of the
+ * hierarchy, made only in a pass that has such a candidate).
  *
  * Cost: a pass runs every TTL/4 (at most every 30 s) and stats only the
  * series idle for the TTL, so a node's idle-but-alive memcgs cost one stat
@@ -30,26 +31,12 @@ void xgc_init(struct xgc *g, double ttl_s)
 	g->ttl_ns = (uint64_t)(ttl_s * 1e9);
 	g->every_ns = g->ttl_ns / 4 < XGC_MAX_EVERY_NS ? g->ttl_ns / 4 : XGC_MAX_EVERY_NS;
 	g->root = cgroupfs_memcg_root();
+	cgroupfs_ids_init(&g->ids);
 }
 
 void xgc_fini(struct xgc *g)
 {
-	idmap_free(&g->live);
-}
-
-static void live_one(uint64_t id, const char *path, void *arg)
-{
-	idmap_put(arg, id, NULL);
-}
-
-/* Is memcg id N (an "id:N" label) out of the hierarchy? One walk per pass. */
-static int id_gone(struct xgc *g, uint64_t id)
-{
-	if (!g->walked) {
-		idmap_free(&g->live);
-		g->walked = cgroupfs_walk(live_one, &g->live) > 0 ? 1 : -1;
-	}
-	return g->walked > 0 && idmap_find(&g->live, id) < 0;
+	cgroupfs_ids_fini(&g->ids);
 }
 
 static int series_gone(const struct prom_series *s, void *ctx)
@@ -69,7 +56,7 @@ static int series_gone(const struct prom_series *s, void *ctx)
 		return stat(path, &st) && (errno == ENOENT || errno == ENOTDIR);
 	}
 	if (sscanf(l, "id:%llu%n", &id, &end) == 1 && !l[end])
-		return id_gone(g, id);
+		return cgroupfs_id_gone(&g->ids, id);
 	return 0;
 }
 
@@ -80,11 +67,7 @@ size_t xgc_run(struct xgc *g, struct prom_set *set, uint64_t now_ns)
 	if (!g->ttl_ns || !g->root || now_ns < g->next_ns || now_ns < g->ttl_ns)
 		return 0;
 	g->next_ns = now_ns + g->every_ns;
-	g->walked = 0;
 	n = prom_drop(set, now_ns - g->ttl_ns, series_gone, g);
-	if (g->walked > 0) {		/* ids churn: no stale set kept between passes */
-		idmap_free(&g->live);
-		memset(&g->live, 0, sizeof(g->live));
-	}
+	cgroupfs_ids_pass(&g->ids);	/* ids churn: no stale walk kept between passes */
 	return n;
 }

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "idmap.h"
+#include "cgroupfs.h"
 #include "prom.h"
 
 #define XGC_DEFAULT_TTL_S	300	/* a few scrape intervals of any usual set-up */
@@ -26,8 +26,7 @@ struct xgc {
 	uint64_t every_ns;		/* between two passes */
 	uint64_t next_ns;		/* the next pass (caller's monotonic clock) */
 	const char *root;		/* the memory hierarchy; NULL: nothing is ever gone */
-	struct idmap live;		/* memcg ids of this pass's walk, made on demand */
-	int walked;			/* 1 walked, -1 the walk failed (nothing gone) */
+	struct cgroupfs_ids ids;	/* "id:N" series: is memcg N gone */
 };
 
 /* ttl_s seconds of idleness (0: never drop). */

@@ -39,7 +39,7 @@
  * Compiled with MMAPLOCK_HAVE_BPF when CMake found clang, bpftool, libbpf
  * and BTF; otherwise open() says "not built" and the rest is absent.
  */
-#define _GNU_SOURCE		/* open_by_handle_at() */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -86,9 +86,6 @@ struct akv { struct mmlb_key k; struct mmlb_agg v; uint32_t dead; };
 struct hkv { struct mmlb_hkey k; struct mmlb_hval v; uint32_t dead; };
 #define HVAL_MAX_WORDS	(1ull << (offsetof(struct mmlb_hval, max) / 8))
 
-/* the kernfs file handle type (the kernel's FILEID_KERNFS): a cgroup's by its id */
-#define MML_FILEID_KERNFS	0xfe
-
 struct snap {
 	struct akv *a;
 	size_t na;
@@ -108,11 +105,9 @@ struct bpfb {
 	struct run_stats total;
 	struct idmap named;		/* memcg ids looked up in the hierarchy (named or not) */
 	struct names names;		/* the hierarchy's walks */
-	struct idmap live;		/* memcg ids of the last walk (reaping, no file handles) */
-	uint64_t windows, walked;	/* windows delivered; 1 + the one of the last walk */
+	struct cgroupfs_ids ids;	/* is a memcg gone (reaping): by file handle, else a walk a window */
+	uint64_t windows;		/* windows delivered */
 	uint64_t reaped;		/* entries removed so far */
-	int cgfd;			/* the memory hierarchy's root: -1 not opened, -2 none */
-	int no_fh;			/* its cgroups do not open by file handle: walk */
 };
 
 static unsigned long env_num(const char *name, unsigned long def)
@@ -152,7 +147,7 @@ static int bpf_open(struct backend *b, const struct backend_opts *o)
 	}
 	b->priv = p;
 	p->o = *o;
-	p->cgfd = -1;
+	cgroupfs_ids_init(&p->ids);
 	p->ncpu = libbpf_num_possible_cpus();
 	if (!(p->skel = mmaplock_bpf__open())) {
 		bpfl_open_error(b->err, sizeof(b->err));
@@ -289,47 +284,6 @@ static void snap_free(struct snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void live_one(uint64_t id, const char *path, void *arg)
-{
-	idmap_put(arg, id, NULL);
-}
-
-/* Is memcg id no longer in the memory hierarchy? Its cgroup by file handle, else a walk. */
-static int memcg_gone(struct bpfb *p, uint64_t id)
-{
-	uint64_t h[3] = { 0 };	/* struct file_handle (two ints), then the id */
-	struct file_handle *fh = (struct file_handle *)h;
-	const char *root;
-	int fd;
-
-	if (p->cgfd == -1) {
-		root = cgroupfs_memcg_root();
-		p->cgfd = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		if (p->cgfd < 0)
-			p->cgfd = -2;
-	}
-	if (p->cgfd >= 0 && !p->no_fh) {
-		fh->handle_bytes = sizeof(id);
-		fh->handle_type = MML_FILEID_KERNFS;
-		h[1] = id;
-		if ((fd = open_by_handle_at(p->cgfd, fh, O_RDONLY | O_CLOEXEC)) >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (errno == ESTALE || errno == ENOENT)
-			return 1;
-		p->no_fh = 1;	/* not here (no CAP_DAC_READ_SEARCH, old kernel): walk */
-	}
-	if (p->walked != p->windows + 1) {	/* one walk a window at most */
-		idmap_free(&p->live);
-		memset(&p->live, 0, sizeof(p->live));
-		if (cgroupfs_walk(live_one, &p->live) <= 0)
-			return 0;	/* no hierarchy to tell */
-		p->walked = p->windows + 1;
-	}
-	return idmap_find(&p->live, id) < 0;
-}
-
 /* Is an entry's owner gone: its process (keyed by process), else its memcg? */
 static int owner_dead(struct bpfb *p, uint64_t memcg, uint32_t tgid)
 {
@@ -337,7 +291,7 @@ static int owner_dead(struct bpfb *p, uint64_t memcg, uint32_t tgid)
 		return kill((pid_t)tgid, 0) && errno == ESRCH;
 	if (!memcg || memcg == p->skel->rodata->root_memcg_id)
 		return 0;
-	return memcg_gone(p, memcg);
+	return cgroupfs_id_gone(&p->ids, memcg);
 }
 
 /* Order of (memcg, tgid) pairs, the leading fields of both sort orders */
@@ -709,6 +663,7 @@ static int deliver(struct backend *b, uint64_t end)
 	p->total.contention_marked = p->contention;
 	w.total = p->total;
 	p->windows++;
+	cgroupfs_ids_pass(&p->ids);
 	drop_dead(p, &p->cur);
 	snap_free(&p->prev);
 	p->prev = p->cur;
@@ -768,9 +723,7 @@ static void bpf_close(struct backend *b)
 	agg_fini(&p->agg);
 	idmap_free(&p->named);
 	names_fini(&p->names);
-	idmap_free(&p->live);
-	if (p->cgfd >= 0)
-		close(p->cgfd);
+	cgroupfs_ids_fini(&p->ids);
 	free(p);
 	b->priv = NULL;
 }

@@ -15,6 +15,7 @@
  * paths. That answer is about the system now, and ids are inode numbers,
  * which the kernel reuses: hence the mark meta keeps on such a path.
  */
+#define _GNU_SOURCE		/* open_by_handle_at() */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -221,4 +222,62 @@ int cgroupfs_task(pid_t tid, struct cg_task *t)
 	}
 	fclose(f);
 	return 0;
+}
+
+/* the kernfs file handle type (the kernel's FILEID_KERNFS): a cgroup's by its id */
+#define MML_FILEID_KERNFS	0xfe
+
+void cgroupfs_ids_init(struct cgroupfs_ids *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->rootfd = -1;
+}
+
+void cgroupfs_ids_pass(struct cgroupfs_ids *c)
+{
+	idmap_free(&c->ids);
+	memset(&c->ids, 0, sizeof(c->ids));
+	c->walked = 0;
+}
+
+static void walked_one(uint64_t id, const char *path, void *arg)
+{
+	idmap_put(arg, id, NULL);
+}
+
+int cgroupfs_id_gone(struct cgroupfs_ids *c, uint64_t id)
+{
+	uint64_t h[3] = { 0 };	/* struct file_handle (two ints), then the id */
+	struct file_handle *fh = (struct file_handle *)h;
+	int fd;
+
+	if (c->rootfd == -1) {
+		const char *top = cgroupfs_memcg_root();
+		c->rootfd = top ? open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (c->rootfd < 0)
+			c->rootfd = -2;
+	}
+	if (c->rootfd >= 0 && !c->no_fh) {
+		fh->handle_bytes = sizeof(id);
+		fh->handle_type = MML_FILEID_KERNFS;
+		h[1] = id;
+		if ((fd = open_by_handle_at(c->rootfd, fh, O_RDONLY | O_CLOEXEC)) >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno == ESTALE || errno == ENOENT)
+			return 1;
+		c->no_fh = 1;	/* not here (no CAP_DAC_READ_SEARCH, old kernel): walk */
+	}
+	if (!c->walked)
+		c->walked = cgroupfs_walk(walked_one, &c->ids) > 0 ? 1 : -1;
+	return c->walked > 0 && idmap_find(&c->ids, id) < 0;
+}
+
+void cgroupfs_ids_fini(struct cgroupfs_ids *c)
+{
+	idmap_free(&c->ids);
+	if (c->rootfd >= 0)
+		close(c->rootfd);
+	c->rootfd = -1;
 }

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "idmap.h"
 
 /* Mount point of the memory hierarchy (v1 memory, else v2); NULL if none. */
 const char *cgroupfs_memcg_root(void);
@@ -22,6 +23,26 @@ int cgroupfs_is_v1(void);
 
 /* Call fn for every memcg directory (id, hierarchy-relative path). Returns the count or -1. */
 long cgroupfs_walk(void (*fn)(uint64_t id, const char *path, void *arg), void *arg);
+
+/*
+ * Whether memcg ids are still in the memory hierarchy, asked many times in
+ * one pass (a window, a scrape): each by its directory's file handle
+ * (open_by_handle_at(): one system call; needs CAP_DAC_READ_SEARCH and a
+ * kernel that opens kernfs by handle), else from one walk of the hierarchy
+ * a pass. Zero-initialized, then cgroupfs_ids_init().
+ */
+struct cgroupfs_ids {
+	int rootfd;		/* the hierarchy's root: -1 not opened yet, -2 none */
+	int no_fh;		/* file handles refused here: walk */
+	int walked;		/* this pass: 0 not yet, 1 walked, -1 the walk failed */
+	struct idmap ids;	/* the walk's ids */
+};
+void cgroupfs_ids_init(struct cgroupfs_ids *c);
+/* A new pass: memcgs come and go, so the next question that needs a walk walks again. */
+void cgroupfs_ids_pass(struct cgroupfs_ids *c);
+/* 1 when memcg id is no longer in the hierarchy; 0 when it is, or nothing can tell. */
+int cgroupfs_id_gone(struct cgroupfs_ids *c, uint64_t id);
+void cgroupfs_ids_fini(struct cgroupfs_ids *c);
 
 /*
  * A user's cgroup argument (an absolute file-system path under the root,
